@@ -1,0 +1,173 @@
+from django.contrib import admin
+
+from .models import (
+    ActionPlan,
+    Activity,
+    Agreement,
+    Evidence,
+    FocusArea,
+    Indicator,
+    Measurement,
+    Objective,
+    ProgressUpdate,
+    Provision,
+    ReportingPeriod,
+    Tag,
+)
+
+
+class ProvisionInline(admin.TabularInline):
+    model = Provision
+    extra = 0
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "signed_on", "in_force_from", "in_force_to"]
+    search_fields = ["code", "title", "summary"]
+    filter_horizontal = ["parties"]
+    inlines = [ProvisionInline]
+
+
+@admin.register(Provision)
+class ProvisionAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "agreement"]
+    list_filter = ["agreement"]
+    search_fields = ["number", "title", "text"]
+
+
+class FocusAreaInline(admin.TabularInline):
+    model = FocusArea
+    extra = 0
+    fields = ["code", "name", "order"]
+    show_change_link = True
+
+
+class PeriodInline(admin.TabularInline):
+    model = ReportingPeriod
+    extra = 0
+
+
+@admin.register(ActionPlan)
+class ActionPlanAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "starts_on", "ends_on", "version", "state"]
+    list_filter = ["state"]
+    search_fields = ["code", "title"]
+    inlines = [FocusAreaInline, PeriodInline]
+
+
+class ObjectiveInline(admin.StackedInline):
+    model = Objective
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(FocusArea)
+class FocusAreaAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "plan", "order"]
+    list_filter = ["plan"]
+    search_fields = ["code", "name", "description"]
+    filter_horizontal = ["lead_officers"]
+    inlines = [ObjectiveInline]
+
+
+class ObjectiveIndicatorInline(admin.TabularInline):
+    model = Indicator
+    fk_name = "objective"
+    extra = 0
+    fields = ["code", "name", "unit", "direction", "baseline_value", "target_value"]
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(admin.ModelAdmin):
+    list_display = ["code", "statement", "focus_area"]
+    list_filter = ["focus_area"]
+    search_fields = ["code", "statement"]
+    inlines = [ObjectiveIndicatorInline]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
+class ActivityIndicatorInline(ObjectiveIndicatorInline):
+    fk_name = "activity"
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "objective", "kind", "status", "sensitivity", "lead_organization"]
+    list_filter = ["status", "kind", "sensitivity", "objective__focus_area", "lead_organization", "tags"]
+    list_select_related = ["objective", "lead_organization"]
+    search_fields = ["code", "title", "description"]
+    autocomplete_fields = [
+        "objective",
+        "responsible_officer",
+        "implementing_offices",
+        "beneficiary_countries",
+        "partner_organizations",
+        "tags",
+    ]
+    filter_horizontal = ["provisions"]
+    readonly_fields = ["version"]
+    inlines = [ActivityIndicatorInline]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "unit", "direction", "baseline_value", "target_value"]
+    list_filter = ["direction", "objective__focus_area"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["objective", "activity"]
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(admin.ModelAdmin):
+    list_display = ["code", "plan", "starts_on", "ends_on", "due_on", "state"]
+    list_filter = ["state", "plan"]
+    search_fields = ["code"]
+
+
+class MeasurementInline(admin.TabularInline):
+    model = Measurement
+    extra = 0
+    autocomplete_fields = ["indicator", "country"]
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    fields = ["file", "original_name", "content_type", "size", "sha256", "uploaded_by"]
+    readonly_fields = ["original_name", "content_type", "size", "sha256", "uploaded_by"]
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(admin.ModelAdmin):
+    list_display = ["activity", "period", "office", "state", "rag", "percent_complete", "author", "updated_at"]
+    list_filter = ["state", "rag", "source", "period", "activity__objective__focus_area"]
+    list_select_related = ["activity", "period", "office", "author"]
+    search_fields = ["activity__code", "office__code", "narrative"]
+    autocomplete_fields = ["activity", "office", "author", "reviewed_by"]
+    readonly_fields = ["version", "client_key", "submitted_at", "reviewed_at"]
+    inlines = [MeasurementInline, EvidenceInline]
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "update", "value", "country", "sex"]
+    list_filter = ["sex", "update__period"]
+    list_select_related = ["indicator", "update__activity", "update__period", "update__office", "country"]
+    search_fields = ["indicator__code", "note"]
+    autocomplete_fields = ["update", "indicator", "country"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "update", "content_type", "size", "uploaded_by", "created_at"]
+    list_filter = ["content_type"]
+    list_select_related = ["update__activity", "update__period", "update__office", "uploaded_by"]
+    search_fields = ["original_name", "sha256"]
+    readonly_fields = ["content_type", "size", "sha256"]
+    autocomplete_fields = ["update", "uploaded_by"]

@@ -1,0 +1,438 @@
+"""The agreement, the joint action plan and its results framework, and the reporting on it."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Country, Office, Organization, TimeStampedModel
+from portal.roles import sees_whole_plan
+
+
+class RAG(models.TextChoices):
+    """Rate progress red, amber or green."""
+
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    OFF_TRACK = "off_track", _("Off track")
+
+
+def _ends_not_before_starts(start: str, end: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{end}__isnull": True}) | Q(**{f"{start}__isnull": True}) | Q(**{f"{end}__gte": F(start)}),
+        name=name,
+    )
+
+
+class Agreement(TimeStampedModel):
+    """Hold the cooperation agreement that the action plan implements."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    parties = models.ManyToManyField(Organization, related_name="agreements", verbose_name=_("parties"))
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    in_force_from = models.DateField(_("in force from"), null=True, blank=True)
+    in_force_to = models.DateField(_("in force to"), null=True, blank=True)
+    document = models.FileField(_("document"), upload_to="agreements/", blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [_ends_not_before_starts("in_force_from", "in_force_to", "agreement_in_force_to_not_before_from")]
+
+    def __str__(self):
+        return self.title
+
+
+class Provision(TimeStampedModel):
+    """Hold one article of the agreement, which activities can cite."""
+
+    agreement = models.ForeignKey(Agreement, models.CASCADE, related_name="provisions", verbose_name=_("agreement"))
+    number = models.CharField(_("number"), max_length=16)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        ordering = ["agreement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="provision_unique_number_per_agreement"),
+        ]
+
+    def __str__(self):
+        return f"Art. {self.number} {self.title}"
+
+
+class ActionPlan(TimeStampedModel):
+    """Hold a joint action plan adopted under the agreement."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ADOPTED = "adopted", _("Adopted")
+        CLOSED = "closed", _("Closed")
+
+    agreement = models.ForeignKey(Agreement, models.PROTECT, related_name="plans", verbose_name=_("agreement"))
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    starts_on = models.DateField(_("period start"))
+    ends_on = models.DateField(_("period end"))
+    adopted_on = models.DateField(_("adopted on"), null=True, blank=True)
+    version = models.CharField(_("version"), max_length=16, default="1.0")
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [_ends_not_before_starts("starts_on", "ends_on", "actionplan_ends_not_before_starts")]
+
+    def __str__(self):
+        return self.title
+
+
+class FocusArea(TimeStampedModel):
+    """Hold one of the plan's thematic focus areas."""
+
+    plan = models.ForeignKey(ActionPlan, models.CASCADE, related_name="focus_areas", verbose_name=_("action plan"))
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    lead_officers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="led_focus_areas", verbose_name=_("lead officers")
+    )
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+
+class Objective(TimeStampedModel):
+    """Hold an objective that a focus area pursues."""
+
+    focus_area = models.ForeignKey(FocusArea, models.CASCADE, related_name="objectives", verbose_name=_("focus area"))
+    code = models.CharField(_("code"), max_length=24, unique=True)
+    statement = models.TextField(_("statement"))
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.statement[:60]}"
+
+
+class Tag(TimeStampedModel):
+    """Label activities across focus areas (SARTO, FTF, data sharing...)."""
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ActivityQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the activities the user may read.
+
+        Officers and the committee read the whole plan; a field reporter reads what its
+        offices implement, restricted activities included only there; anyone else
+        reads nothing.
+        """
+        if sees_whole_plan(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        implemented_by_users_office = Activity.implementing_offices.through.objects.filter(
+            activity=models.OuterRef("pk"), office__memberships__user=user
+        )
+        return self.filter(models.Exists(implemented_by_users_office))
+
+
+class Activity(TimeStampedModel):
+    """Hold an activity that implements an objective."""
+
+    class Kind(models.TextChoices):
+        TRAINING = "training", _("Training")
+        TECHNICAL_ASSISTANCE = "technical_assistance", _("Technical assistance")
+        JOINT_OPERATION = "joint_operation", _("Joint operation")
+        ASSESSMENT = "assessment", _("Assessment")
+        MEETING = "meeting", _("Meeting")
+        DATA_SHARING = "data_sharing", _("Data sharing")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        ONGOING = "ongoing", _("Ongoing")
+        COMPLETED = "completed", _("Completed")
+        DELAYED = "delayed", _("Delayed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Sensitivity(models.TextChoices):
+        INTERNAL = "internal", _("Internal")
+        RESTRICTED = "restricted", _("Restricted")
+
+    objective = models.ForeignKey(Objective, models.PROTECT, related_name="activities", verbose_name=_("objective"))
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices, default=Kind.OTHER)
+    lead_organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="led_activities", verbose_name=_("lead organisation")
+    )
+    partner_organizations = models.ManyToManyField(
+        Organization, blank=True, related_name="partnered_activities", verbose_name=_("partner organisations")
+    )
+    implementing_offices = models.ManyToManyField(
+        Office, blank=True, related_name="activities", verbose_name=_("implementing offices")
+    )
+    beneficiary_countries = models.ManyToManyField(
+        Country, blank=True, related_name="activities", verbose_name=_("beneficiary countries")
+    )
+    provisions = models.ManyToManyField(
+        Provision, blank=True, related_name="activities", verbose_name=_("provisions implemented")
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="activities", verbose_name=_("tags"))
+    responsible_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="responsible_for_activities",
+        verbose_name=_("responsible officer"),
+    )
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    planned_end = models.DateField(_("planned end"), null=True, blank=True)
+    actual_start = models.DateField(_("actual start"), null=True, blank=True)
+    actual_end = models.DateField(_("actual end"), null=True, blank=True)
+    budget_amount = models.DecimalField(_("budget"), max_digits=14, decimal_places=2, null=True, blank=True)
+    budget_currency = models.CharField(_("currency"), max_length=3, default="USD")
+    funding_source = models.CharField(_("funding source"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PLANNED, db_index=True)
+    sensitivity = models.CharField(
+        _("sensitivity"), max_length=16, choices=Sensitivity.choices, default=Sensitivity.INTERNAL
+    )
+    # Incremented on every edit, so that an edit based on an older copy is detected.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = _("activities")
+        constraints = [
+            _ends_not_before_starts("planned_start", "planned_end", "activity_planned_end_not_before_start"),
+            _ends_not_before_starts("actual_start", "actual_end", "activity_actual_end_not_before_start"),
+            models.CheckConstraint(
+                condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0), name="activity_budget_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
+class Indicator(TimeStampedModel):
+    """Hold a measure of progress of an objective or of an activity."""
+
+    class Direction(models.TextChoices):
+        INCREASE = "increase", _("Increase")
+        DECREASE = "decrease", _("Decrease")
+        MAINTAIN = "maintain", _("Maintain")
+
+    objective = models.ForeignKey(
+        Objective, models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name=_("objective")
+    )
+    activity = models.ForeignKey(
+        Activity, models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name=_("activity")
+    )
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    unit = models.CharField(_("unit"), max_length=40, default="number")
+    direction = models.CharField(_("direction"), max_length=16, choices=Direction.choices, default=Direction.INCREASE)
+    baseline_value = models.DecimalField(_("baseline"), max_digits=14, decimal_places=2, default=0)
+    baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
+    target_value = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    means_of_verification = models.TextField(_("means of verification"), blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(objective__isnull=True, activity__isnull=False)
+                | Q(objective__isnull=False, activity__isnull=True),
+                name="indicator_measures_objective_or_activity",
+            ),
+            _ends_not_before_starts("baseline_date", "target_date", "indicator_target_not_before_baseline"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class ReportingPeriod(TimeStampedModel):
+    """Hold a period that offices report on; a locked one takes no new or changed updates."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        LOCKED = "locked", _("Locked")
+
+    plan = models.ForeignKey(ActionPlan, models.CASCADE, related_name="periods", verbose_name=_("action plan"))
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    starts_on = models.DateField(_("start"))
+    ends_on = models.DateField(_("end"))
+    due_on = models.DateField(_("updates due on"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            _ends_not_before_starts("starts_on", "ends_on", "period_ends_not_before_starts"),
+            _ends_not_before_starts("ends_on", "due_on", "period_due_not_before_end"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class ProgressUpdateQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the updates the user may read: those on activities it may read, and,
+        for a field reporter, only those of its own offices."""
+        if sees_whole_plan(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(office__memberships__user=user, activity__in=Activity.objects.visible_to(user))
+
+
+class ProgressUpdate(TimeStampedModel):
+    """Report an office's progress on an activity in a reporting period."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        RETURNED = "returned", _("Returned")
+        APPROVED = "approved", _("Approved")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web")
+        API = "api", _("API")
+        IMPORT = "import", _("Import")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    activity = models.ForeignKey(Activity, models.PROTECT, related_name="updates", verbose_name=_("activity"))
+    period = models.ForeignKey(ReportingPeriod, models.PROTECT, related_name="updates", verbose_name=_("period"))
+    office = models.ForeignKey(Office, models.PROTECT, related_name="updates", verbose_name=_("office"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="authored_updates", verbose_name=_("author")
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True)
+    rag = models.CharField(_("RAG rating"), max_length=16, choices=RAG.choices)
+    percent_complete = models.PositiveSmallIntegerField(_("percent complete"), default=0)
+    narrative = models.TextField(_("narrative"), blank=True)
+    challenges = models.TextField(_("challenges"), blank=True)
+    next_steps = models.TextField(_("next steps"), blank=True)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    client_key = models.CharField(_("client idempotency key"), max_length=200, null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_updates",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+
+    objects = ProgressUpdateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period__starts_on", "activity__code", "office__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "period", "office"], name="update_one_per_activity_period_office"
+            ),
+            models.UniqueConstraint(
+                fields=["author", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="update_client_key_unique_per_author",
+            ),
+            models.CheckConstraint(condition=Q(percent_complete__gte=0, percent_complete__lte=100), name="update_percent_complete_0_100"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="update_version_positive"),
+        ]
+        indexes = [models.Index(fields=["period", "state"], name="update_period_state_idx")]
+
+    def __str__(self):
+        return f"{self.activity.code} / {self.period.code} / {self.office.code} ({self.get_state_display()})"
+
+
+class Measurement(TimeStampedModel):
+    """Record the value an update reports for an indicator, optionally disaggregated."""
+
+    class Sex(models.TextChoices):
+        ALL = "", _("All")
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+
+    update = models.ForeignKey(ProgressUpdate, models.CASCADE, related_name="measurements", verbose_name=_("update"))
+    indicator = models.ForeignKey(Indicator, models.PROTECT, related_name="measurements", verbose_name=_("indicator"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    country = models.ForeignKey(
+        Country, models.PROTECT, null=True, blank=True, related_name="measurements", verbose_name=_("country")
+    )
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.ALL, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["indicator__code"]
+        constraints = [
+            # Two constraints because NULL countries never collide in a plain unique index.
+            models.UniqueConstraint(
+                fields=["update", "indicator", "country", "sex"],
+                condition=Q(country__isnull=False),
+                name="measurement_unique_per_country_disaggregation",
+            ),
+            models.UniqueConstraint(
+                fields=["update", "indicator", "sex"],
+                condition=Q(country__isnull=True),
+                name="measurement_unique_without_country",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.code} = {self.value}"
+
+
+class Evidence(TimeStampedModel):
+    """Keep a file that supports an update, with its sniffed type and checksum."""
+
+    update = models.ForeignKey(ProgressUpdate, models.CASCADE, related_name="evidence", verbose_name=_("update"))
+    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(_("original name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="uploaded_evidence", verbose_name=_("uploaded by")
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = _("evidence")
+        constraints = [
+            models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="evidence_sha256_hex"),
+        ]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.size} bytes)"

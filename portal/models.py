@@ -1,0 +1,137 @@
+"""Organisations, countries, offices and who belongs to which office."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    """Record when a row was created and last changed (``updated_since`` syncs use the latter)."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class Role(models.TextChoices):
+    """The Django groups that grant the portal's roles."""
+
+    PROGRAMME_OFFICER = "programme_officer", _("Programme officer")
+    FIELD_REPORTER = "field_reporter", _("Field reporter")
+    COMMITTEE_MEMBER = "committee_member", _("Committee member")
+    COMMITTEE_SECRETARY = "committee_secretary", _("Committee secretary")
+
+
+class Organization(TimeStampedModel):
+    """Hold a party to the agreement, a partner or a donor."""
+
+    class Kind(models.TextChoices):
+        PARTY = "party", _("Party to the agreement")
+        PARTNER = "partner", _("Partner")
+        DONOR = "donor", _("Donor")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PARTNER)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("organisation")
+
+    def __str__(self):
+        return self.code
+
+
+class Country(TimeStampedModel):
+    """Hold an ISO 3166-1 country with its UN M49 region."""
+
+    iso3 = models.CharField(_("ISO 3166-1 alpha-3"), max_length=3, unique=True)
+    iso2 = models.CharField(_("ISO 3166-1 alpha-2"), max_length=2, unique=True)
+    m49 = models.CharField(_("UN M49 code"), max_length=3, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    region = models.CharField(_("UN M49 region"), max_length=64, db_index=True)
+    continent = models.CharField(_("continent"), max_length=32)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("countries")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(iso3__regex=r"^[A-Z]{3}$"), name="country_iso3_upper_alpha3"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Office(TimeStampedModel):
+    """Hold an office that implements activities or reports on them."""
+
+    class Kind(models.TextChoices):
+        HEADQUARTERS = "headquarters", _("Headquarters")
+        REGIONAL_OFFICE = "regional_office", _("Regional office")
+        COUNTRY_OFFICE = "country_office", _("Country office")
+        LIAISON_OFFICE = "liaison_office", _("Liaison office")
+        NATIONAL_CENTRAL_BUREAU = "ncb", _("National Central Bureau")
+        REGIONAL_BUREAU = "regional_bureau", _("Regional bureau")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, related_name="offices", verbose_name=_("organisation")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    country = models.ForeignKey(Country, models.PROTECT, related_name="offices", verbose_name=_("country"))
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="offices", verbose_name=_("members")
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} — {self.name}"
+
+    @property
+    def is_headquarters(self) -> bool:
+        return self.kind == self.Kind.HEADQUARTERS
+
+
+class Membership(TimeStampedModel):
+    """Attach a user to an office, with the part the user plays there."""
+
+    class OfficeRole(models.TextChoices):
+        REPORTER = "reporter", _("Reporter")
+        FOCAL_POINT = "focal_point", _("Focal point")
+        HEAD = "head", _("Head of office")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    office = models.ForeignKey(Office, models.CASCADE, related_name="memberships", verbose_name=_("office"))
+    role = models.CharField(_("role"), max_length=16, choices=OfficeRole.choices, default=OfficeRole.REPORTER)
+
+    class Meta:
+        ordering = ["office__code", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "office"], name="membership_unique_user_office"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.office.code} ({self.get_role_display()})"
+
+
+class HealthPing(models.Model):
+    """Record that a Celery worker ran the health-ping task."""
+
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"ping {self.note or self.pk} by {self.worker or 'unknown worker'} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,110 @@
+from django.contrib import admin
+
+from .models import (
+    ActionItem,
+    ActionItemNote,
+    Committee,
+    CommitteeMember,
+    Decision,
+    Meeting,
+    ProgressReport,
+    Review,
+)
+
+
+class CommitteeMemberInline(admin.TabularInline):
+    model = CommitteeMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Committee)
+class CommitteeAdmin(admin.ModelAdmin):
+    list_display = ["name", "plan"]
+    search_fields = ["name"]
+    inlines = [CommitteeMemberInline]
+
+
+@admin.register(CommitteeMember)
+class CommitteeMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "committee", "role"]
+    list_filter = ["role", "committee"]
+    list_select_related = ["user", "committee"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+
+
+class ReviewInline(admin.StackedInline):
+    model = Review
+    extra = 0
+    readonly_fields = ["figures"]
+
+
+class DecisionInline(admin.TabularInline):
+    model = Decision
+    extra = 0
+
+
+class ActionItemInline(admin.TabularInline):
+    model = ActionItem
+    extra = 0
+    fields = ["description", "owner_user", "owner_office", "due_on", "state"]
+    autocomplete_fields = ["owner_user", "owner_office"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["title", "date", "place", "state", "minutes_approved_at"]
+    list_filter = ["state", "committee"]
+    search_fields = ["title", "place", "agenda", "minutes"]
+    date_hierarchy = "date"
+    filter_horizontal = ["attendees"]
+    inlines = [ReviewInline, DecisionInline, ActionItemInline]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["meeting", "focus_area", "rating"]
+    list_filter = ["rating", "focus_area"]
+    list_select_related = ["meeting", "focus_area"]
+    search_fields = ["assessment", "recommendations"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    list_display = ["number", "meeting", "focus_area", "text"]
+    list_filter = ["meeting", "focus_area"]
+    list_select_related = ["meeting", "focus_area"]
+    search_fields = ["text"]
+
+
+class ActionItemNoteInline(admin.TabularInline):
+    model = ActionItemNote
+    extra = 0
+    autocomplete_fields = ["author"]
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(admin.ModelAdmin):
+    list_display = ["description", "meeting", "owner_user", "owner_office", "due_on", "state"]
+    list_filter = ["state", "meeting"]
+    list_select_related = ["meeting", "owner_user", "owner_office"]
+    search_fields = ["description"]
+    autocomplete_fields = ["owner_user", "owner_office", "decision"]
+    inlines = [ActionItemNoteInline]
+
+
+@admin.register(ActionItemNote)
+class ActionItemNoteAdmin(admin.ModelAdmin):
+    list_display = ["item", "author", "created_at"]
+    list_select_related = ["item", "author"]
+    search_fields = ["text"]
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(admin.ModelAdmin):
+    list_display = ["period", "focus_area", "state", "progress", "requested_by", "created_at", "finished_at"]
+    list_filter = ["state", "plan", "period"]
+    list_select_related = ["period", "focus_area", "requested_by"]
+    search_fields = ["content_hash", "task_id"]
+    readonly_fields = ["snapshot", "content_hash", "task_id", "started_at", "finished_at", "error"]

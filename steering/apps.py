@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SteeringConfig(AppConfig):
+    name = "steering"
+    verbose_name = _("Steering committee")

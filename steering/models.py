@@ -1,0 +1,253 @@
+"""The steering committee, its meetings and their record, and the progress reports."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from actionplan.models import RAG, ActionPlan, FocusArea, ReportingPeriod
+from portal.models import Office, TimeStampedModel
+
+
+class Committee(TimeStampedModel):
+    """Hold the steering committee that oversees a joint action plan."""
+
+    plan = models.OneToOneField(ActionPlan, models.CASCADE, related_name="committee", verbose_name=_("action plan"))
+    name = models.CharField(_("name"), max_length=200)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CommitteeMember", related_name="committees", verbose_name=_("members")
+    )
+
+    def __str__(self):
+        return self.name
+
+
+class CommitteeMember(TimeStampedModel):
+    """Seat a user on the committee in a given role."""
+
+    class Role(models.TextChoices):
+        CO_CHAIR_UNODC = "co_chair_unodc", _("Co-chair (UNODC)")
+        CO_CHAIR_INTERPOL = "co_chair_interpol", _("Co-chair (INTERPOL)")
+        MEMBER = "member", _("Member")
+        SECRETARY = "secretary", _("Secretary")
+
+    committee = models.ForeignKey(Committee, models.CASCADE, related_name="seats", verbose_name=_("committee"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="committee_seats", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        ordering = ["committee", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "user"], name="committee_member_unique_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()}"
+
+    @property
+    def is_co_chair(self) -> bool:
+        return self.role in (self.Role.CO_CHAIR_UNODC, self.Role.CO_CHAIR_INTERPOL)
+
+
+class Meeting(TimeStampedModel):
+    """Hold a meeting of the committee, its agenda and its minutes."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        HELD = "held", _("Held")
+
+    committee = models.ForeignKey(Committee, models.CASCADE, related_name="meetings", verbose_name=_("committee"))
+    title = models.CharField(_("title"), max_length=200)
+    date = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SCHEDULED)
+    agenda = models.TextField(_("agenda"), blank=True)
+    minutes = models.TextField(_("minutes"), blank=True)
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="meetings_attended", verbose_name=_("attendees")
+    )
+    # Once the co-chairs approve the minutes, the meeting's record is read-only.
+    minutes_approved_at = models.DateTimeField(_("minutes approved at"), null=True, blank=True)
+    minutes_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approved_minutes",
+        verbose_name=_("minutes approved by"),
+    )
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "date"], name="meeting_one_per_committee_and_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.date:%d %b %Y}, {self.place})"
+
+
+class Review(TimeStampedModel):
+    """Record the committee's review of one focus area at a meeting."""
+
+    meeting = models.ForeignKey(Meeting, models.CASCADE, related_name="reviews", verbose_name=_("meeting"))
+    focus_area = models.ForeignKey(FocusArea, models.PROTECT, related_name="reviews", verbose_name=_("focus area"))
+    rating = models.CharField(_("rating"), max_length=16, choices=RAG.choices)
+    assessment = models.TextField(_("assessment"), blank=True)
+    recommendations = models.TextField(_("recommendations"), blank=True)
+    # The dashboard figures for the area as they stood when the review was saved.
+    figures = models.JSONField(_("figures at review time"), default=dict, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recorded_reviews",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        ordering = ["meeting", "focus_area__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "focus_area"], name="review_one_per_focus_area_per_meeting"),
+        ]
+
+    def __str__(self):
+        return f"{self.focus_area.code} at {self.meeting.date:%Y-%m-%d}: {self.get_rating_display()}"
+
+
+class Decision(TimeStampedModel):
+    """Record a decision of a meeting, numbered within it."""
+
+    meeting = models.ForeignKey(Meeting, models.CASCADE, related_name="decisions", verbose_name=_("meeting"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    text = models.TextField(_("text"))
+    focus_area = models.ForeignKey(
+        FocusArea, models.PROTECT, null=True, blank=True, related_name="decisions", verbose_name=_("focus area")
+    )
+
+    class Meta:
+        ordering = ["meeting", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "number"], name="decision_number_unique_per_meeting"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="decision_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"Decision {self.number} of {self.meeting.date:%Y-%m-%d}"
+
+
+class ActionItem(TimeStampedModel):
+    """Track a follow-up the committee asked for, from meeting to meeting until it is closed."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        DROPPED = "dropped", _("Dropped")
+
+    meeting = models.ForeignKey(Meeting, models.CASCADE, related_name="action_items", verbose_name=_("meeting"))
+    decision = models.ForeignKey(
+        Decision, models.SET_NULL, null=True, blank=True, related_name="action_items", verbose_name=_("decision")
+    )
+    description = models.TextField(_("description"))
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_action_items",
+        verbose_name=_("owner (person)"),
+    )
+    owner_office = models.ForeignKey(
+        Office, models.PROTECT, null=True, blank=True, related_name="action_items", verbose_name=_("owner (office)")
+    )
+    due_on = models.DateField(_("due on"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner_user__isnull=False, owner_office__isnull=True)
+                | Q(owner_user__isnull=True, owner_office__isnull=False),
+                name="action_item_owned_by_a_user_or_an_office",
+            ),
+        ]
+
+    def __str__(self):
+        return self.description[:80]
+
+    @property
+    def owner(self):
+        return self.owner_user or self.owner_office
+
+    def is_closed(self) -> bool:
+        return self.state in (self.State.DONE, self.State.DROPPED)
+
+
+class ActionItemNote(TimeStampedModel):
+    """Record a follow-up note on an action item."""
+
+    item = models.ForeignKey(ActionItem, models.CASCADE, related_name="notes", verbose_name=_("action item"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="action_item_notes", verbose_name=_("author")
+    )
+    text = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.author} on {self.created_at:%Y-%m-%d}: {self.text[:60]}"
+
+
+class ProgressReport(TimeStampedModel):
+    """Hold a progress report compiled by a worker and then frozen."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(ActionPlan, models.PROTECT, related_name="reports", verbose_name=_("action plan"))
+    period = models.ForeignKey(ReportingPeriod, models.PROTECT, related_name="reports", verbose_name=_("period"))
+    # No focus area means the whole plan.
+    focus_area = models.ForeignKey(
+        FocusArea, models.PROTECT, null=True, blank=True, related_name="reports", verbose_name=_("focus area")
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requested_reports",
+        verbose_name=_("requested by"),
+    )
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    snapshot = models.JSONField(_("frozen snapshot"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="reports/", blank=True)
+    xlsx = models.FileField(_("XLSX"), upload_to="reports/", blank=True)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100), name="report_progress_0_100"),
+        ]
+
+    def __str__(self):
+        scope = self.focus_area.code if self.focus_area_id else _("whole plan")
+        return f"{self.period.code} {scope} ({self.get_state_display()})"
