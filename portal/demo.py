@@ -1,0 +1,612 @@
+"""Build deterministic, realistic demo data on top of the reference data.
+
+The same seed and scale give the same rows (codes, counts, values). Large scales are
+written in bulk, one chunk of activities at a time, so memory stays flat whatever
+the scale.
+"""
+
+import datetime
+import hashlib
+import random
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from actionplan.models import (
+    RAG,
+    ActionPlan,
+    Activity,
+    Evidence,
+    FocusArea,
+    Indicator,
+    Measurement,
+    Objective,
+    ProgressUpdate,
+    ReportingPeriod,
+    Tag,
+)
+from steering.models import ActionItem, ActionItemNote, CommitteeMember, Decision, Meeting, Review
+
+from .models import Country, Membership, Office, Organization, Role
+from .reference import PLAN_CODE
+
+User = get_user_model()
+
+DEFAULT_PASSWORD = "jap-demo-2018"
+
+
+@dataclass(frozen=True)
+class Scale:
+    offices: int
+    activities: int
+    periods: int
+    max_offices_per_activity: int
+    # Share of the update slots (activity x office x locked period) that hold an update.
+    reported_share: float
+
+
+SCALES = {
+    "S": Scale(offices=20, activities=120, periods=8, max_offices_per_activity=2, reported_share=0.93),
+    "M": Scale(offices=60, activities=1_000, periods=10, max_offices_per_activity=7, reported_share=0.93),
+    "L": Scale(offices=150, activities=10_000, periods=12, max_offices_per_activity=3, reported_share=0.87),
+}
+
+# Real UNODC field offices and INTERPOL regional bureaus: (code, name, organisation, kind, ISO3, city).
+FIELD_OFFICES = [
+    ("UNODC-ROSEAP", "UNODC Regional Office for Southeast Asia and the Pacific", "UNODC", "regional_office", "THA", "Bangkok"),
+    ("UNODC-ROEA", "UNODC Regional Office for Eastern Africa", "UNODC", "regional_office", "KEN", "Nairobi"),
+    ("UNODC-ROSEN", "UNODC Regional Office for West and Central Africa", "UNODC", "regional_office", "SEN", "Dakar"),
+    ("UNODC-ROCA", "UNODC Regional Office for Central Asia", "UNODC", "regional_office", "UZB", "Tashkent"),
+    ("UNODC-ROMENA", "UNODC Regional Office for the Middle East and North Africa", "UNODC", "regional_office", "EGY", "Cairo"),
+    ("UNODC-ROSA", "UNODC Regional Office for South Asia", "UNODC", "regional_office", "IND", "New Delhi"),
+    ("UNODC-AFG", "UNODC Country Office Afghanistan", "UNODC", "country_office", "AFG", "Kabul"),
+    ("UNODC-PAK", "UNODC Country Office Pakistan", "UNODC", "country_office", "PAK", "Islamabad"),
+    ("UNODC-NGA", "UNODC Country Office Nigeria", "UNODC", "country_office", "NGA", "Abuja"),
+    ("UNODC-COL", "UNODC Country Office Colombia", "UNODC", "country_office", "COL", "Bogotá"),
+    ("UNODC-ROPAN", "UNODC Regional Office for Central America and the Caribbean", "UNODC", "regional_office", "PAN", "Panama City"),
+    ("UNODC-BRU", "UNODC Liaison Office Brussels", "UNODC", "liaison_office", "BEL", "Brussels"),
+    ("INTERPOL-RB-NBO", "INTERPOL Regional Bureau for Eastern Africa", "INTERPOL", "regional_bureau", "KEN", "Nairobi"),
+    ("INTERPOL-RB-ABJ", "INTERPOL Regional Bureau for West Africa", "INTERPOL", "regional_bureau", "CIV", "Abidjan"),
+    ("INTERPOL-RB-BUE", "INTERPOL Regional Bureau for South America", "INTERPOL", "regional_bureau", "ARG", "Buenos Aires"),
+    ("INTERPOL-RB-SAL", "INTERPOL Regional Bureau for Central America", "INTERPOL", "regional_bureau", "SLV", "San Salvador"),
+    ("INTERPOL-IGCI", "INTERPOL Global Complex for Innovation", "INTERPOL", "liaison_office", "SGP", "Singapore"),
+    ("INTERPOL-NCB-AFG", "INTERPOL National Central Bureau Kabul", "INTERPOL", "ncb", "AFG", "Kabul"),
+]
+
+OBJECTIVES = {
+    "TER": [
+        "Strengthen legal and operational responses to foreign terrorist fighters",
+        "Improve the exchange of terrorism-related information through INTERPOL channels",
+        "Support the investigation and prosecution of terrorism cases in line with the rule of law",
+        "Counter the financing of terrorism",
+    ],
+    "TOC": [
+        "Disrupt the trafficking of opiates from Afghanistan along the southern route (SARTO)",
+        "Strengthen responses to trafficking in persons and the smuggling of migrants",
+        "Counter illicit trafficking in firearms",
+        "Counter wildlife and forest crime",
+    ],
+    "CYB": [
+        "Build national capacity to investigate cybercrime",
+        "Improve the handling of electronic evidence across borders",
+        "Counter online child sexual exploitation",
+        "Strengthen cooperation between cybercrime units and the private sector",
+    ],
+    "MBS": [
+        "Strengthen maritime law enforcement",
+        "Extend frontline access to INTERPOL databases at borders",
+        "Improve container and air cargo control",
+        "Build capacity of joint airport interdiction task forces",
+    ],
+    "FCJ": [
+        "Strengthen forensic science capability",
+        "Improve cooperation between police, prosecutors and judges",
+        "Support mutual legal assistance and extradition",
+        "Improve the management of seized assets and evidence",
+    ],
+    "INS": [
+        "Strengthen National Central Bureaus",
+        "Develop joint training and staff exchange",
+        "Share data and analysis between the two organisations",
+        "Mobilise resources for the joint action plan",
+    ],
+}
+
+TOPICS = {
+    "TER": ["foreign terrorist fighter returns", "battlefield evidence", "terrorist financing", "watch-list checks"],
+    "TOC": ["heroin seizures on the southern route", "precursor chemicals", "human trafficking networks", "firearms tracing"],
+    "CYB": ["darknet investigations", "cryptocurrency tracing", "electronic evidence", "ransomware response"],
+    "MBS": ["port control units", "maritime interdiction", "I-24/7 at border posts", "passenger name records"],
+    "FCJ": ["DNA profiling", "crime scene management", "case management systems", "mutual legal assistance"],
+    "INS": ["NCB connectivity", "analyst training", "joint data platforms", "donor coordination"],
+}
+
+KIND_TITLES = {
+    "training": "Regional training on {topic}",
+    "technical_assistance": "Technical assistance on {topic}",
+    "joint_operation": "Joint operation targeting {topic}",
+    "assessment": "Needs assessment of {topic}",
+    "meeting": "Expert group meeting on {topic}",
+    "data_sharing": "Data exchange on {topic}",
+    "other": "Support to national authorities on {topic}",
+}
+
+INDICATORS = [
+    ("Officers trained", "officers"),
+    ("Seizures reported", "cases"),
+    ("Database queries at the frontline", "queries"),
+    ("Cases referred for prosecution", "cases"),
+    ("Countries with procedures adopted", "countries"),
+    ("Share of participants rating training useful", "%"),
+]
+
+NARRATIVES = [
+    "Activities proceeded as planned with national counterparts engaged throughout the period.",
+    "Two workshops were delivered and follow-up mentoring started in the beneficiary countries.",
+    "The joint team completed the field phase; the report is under review with the authorities.",
+    "Implementation accelerated after the recruitment of the national project officer.",
+    "Participants from police, customs and prosecution services took part in the sessions.",
+]
+CHALLENGES = [
+    "",
+    "Travel restrictions delayed the in-person component.",
+    "Turnover of counterpart staff slowed the adoption of procedures.",
+    "Funding for the second phase is not yet confirmed.",
+    "Connectivity at remote border posts remains unreliable.",
+]
+NEXT_STEPS = [
+    "Deliver the follow-up session next quarter.",
+    "Hand over the standard operating procedures for validation.",
+    "Extend the activity to two more countries in the region.",
+    "Prepare the evaluation and lessons learned.",
+]
+TAGS = ["SARTO", "FTF", "data sharing", "gender", "Afghanistan", "Sahel", "maritime", "darknet"]
+
+CHUNK = 500  # activities written per bulk round
+
+
+class DemoDataExists(Exception):
+    """Raised when demo data is already loaded; a second load would add rows twice."""
+
+
+def _deterministic_uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _quarters(start: datetime.date, count: int):
+    year, quarter = start.year, (start.month - 1) // 3 + 1
+    for _ in range(count):
+        first = datetime.date(year, 3 * quarter - 2, 1)
+        following = datetime.date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
+        yield f"{year}-Q{quarter}", first, following - datetime.timedelta(days=1)
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+
+
+def _aware(day: datetime.date, hour: int = 10) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
+
+
+class DemoBuilder:
+    """Write one scale of demo data with one random generator, in a fixed order."""
+
+    def __init__(self, *, scale: Scale, seed: int, password: str, log=lambda message: None):
+        self.scale = scale
+        self.rng = random.Random(seed)
+        self.password_hash = make_password(password)
+        self.log = log
+        self.counts: dict[str, int] = {}
+
+    def build(self) -> dict[str, int]:
+        self.plan = ActionPlan.objects.get(code=PLAN_CODE)
+        self.focus_areas = list(FocusArea.objects.filter(plan=self.plan).order_by("order"))
+        self.organizations = {org.code: org for org in Organization.objects.all()}
+        self.groups = {group.name: group for group in Group.objects.all()}
+        self._offices()
+        self._users()
+        self._periods()
+        self._framework()
+        self._activities_and_reporting()
+        self._meetings()
+        return self.counts
+
+    def _count(self, name, number):
+        self.counts[name] = self.counts.get(name, 0) + number
+
+    def _offices(self):
+        countries = {country.iso3: country for country in Country.objects.all()}
+        rows = list(FIELD_OFFICES[: self.scale.offices - 2])
+        taken = {row[4] for row in rows if row[3] == "ncb"}
+        # Beyond the named offices, INTERPOL National Central Bureaus of further countries.
+        ncb_countries = sorted(iso3 for iso3 in countries if iso3 not in taken)
+        self.rng.shuffle(ncb_countries)
+        for iso3 in ncb_countries[: max(0, self.scale.offices - 2 - len(rows))]:
+            country = countries[iso3]
+            rows.append((f"INTERPOL-NCB-{iso3}", f"INTERPOL National Central Bureau {country.name}", "INTERPOL", "ncb", iso3, ""))
+        Office.objects.bulk_create(
+            Office(code=code, name=name, organization=self.organizations[org], kind=kind, country=countries[iso3], city=city)
+            for code, name, org, kind, iso3, city in rows
+        )
+        self.field_offices = list(Office.objects.exclude(kind=Office.Kind.HEADQUARTERS).select_related("country"))
+        self.offices_by_code = {office.code: office for office in Office.objects.all()}
+        self._count("offices", len(rows))
+
+    def _user(self, username, first_name, last_name, *, groups=(), superuser=False):
+        user = User.objects.create(
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            email=f"{username}@example.org",
+            password=self.password_hash,
+            is_staff=superuser,
+            is_superuser=superuser,
+        )
+        user.groups.set([self.groups[group] for group in groups])
+        return user
+
+    def _users(self):
+        self.admin = self._user("admin", "Ada", "Admin", superuser=True)
+        self.officer = self._user("officer", "Olga", "Officer", groups=[Role.PROGRAMME_OFFICER])
+        self.officer_lyon = self._user("officer.lyon", "Louis", "Laurent", groups=[Role.PROGRAMME_OFFICER])
+        self.committee_user = self._user("committee", "Carmen", "Committee", groups=[Role.COMMITTEE_MEMBER])
+        self.secretary = self._user("secretary", "Sami", "Secretary", groups=[Role.COMMITTEE_SECRETARY])
+        self.cochair_unodc = self._user("cochair.unodc", "Ursula", "Chair", groups=[Role.COMMITTEE_MEMBER])
+        self.cochair_interpol = self._user("cochair.interpol", "Ivan", "Chair", groups=[Role.COMMITTEE_MEMBER])
+        Membership.objects.bulk_create(
+            [
+                Membership(user=self.officer, office=self.offices_by_code["UNODC-HQ"], role=Membership.OfficeRole.FOCAL_POINT),
+                Membership(user=self.officer_lyon, office=self.offices_by_code["INTERPOL-GS"], role=Membership.OfficeRole.FOCAL_POINT),
+            ]
+        )
+        committee = self.plan.committee
+        CommitteeMember.objects.bulk_create(
+            [
+                CommitteeMember(committee=committee, user=self.cochair_unodc, role=CommitteeMember.Role.CO_CHAIR_UNODC),
+                CommitteeMember(committee=committee, user=self.cochair_interpol, role=CommitteeMember.Role.CO_CHAIR_INTERPOL),
+                CommitteeMember(committee=committee, user=self.committee_user, role=CommitteeMember.Role.MEMBER),
+                CommitteeMember(committee=committee, user=self.secretary, role=CommitteeMember.Role.SECRETARY),
+            ]
+        )
+        reporters = User.objects.bulk_create(
+            User(
+                username=f"reporter.{office.code.lower()}",
+                first_name="Reporter",
+                last_name=office.code,
+                email=f"reporter.{office.code.lower()}@example.org",
+                password=self.password_hash,
+            )
+            for office in self.field_offices
+        )
+        reporter_group = self.groups[Role.FIELD_REPORTER]
+        User.groups.through.objects.bulk_create(User.groups.through(user=user, group=reporter_group) for user in reporters)
+        Membership.objects.bulk_create(
+            Membership(user=user, office=office) for user, office in zip(reporters, self.field_offices, strict=True)
+        )
+        self.reporter_by_office = {office.pk: user for user, office in zip(reporters, self.field_offices, strict=True)}
+        self._count("users", 7 + len(reporters))
+
+    def _periods(self):
+        quarters = list(_quarters(self.plan.starts_on, self.scale.periods))
+        self.periods = ReportingPeriod.objects.bulk_create(
+            ReportingPeriod(
+                plan=self.plan,
+                code=code,
+                starts_on=first,
+                ends_on=last,
+                due_on=last + datetime.timedelta(days=15),
+                # Earlier periods are closed for reporting; the latest one is current.
+                state=ReportingPeriod.State.OPEN if index == len(quarters) - 1 else ReportingPeriod.State.LOCKED,
+            )
+            for index, (code, first, last) in enumerate(quarters)
+        )
+        if self.plan.ends_on < self.periods[-1].ends_on:
+            self.plan.ends_on = self.periods[-1].ends_on
+            self.plan.save(update_fields=["ends_on", "updated_at"])
+        self._count("periods", len(self.periods))
+
+    def _framework(self):
+        self.tags = Tag.objects.bulk_create(Tag(name=name) for name in TAGS)
+        objectives, indicators = [], []
+        for area in self.focus_areas:
+            for number, statement in enumerate(OBJECTIVES[area.code], start=1):
+                objective = Objective(focus_area=area, code=f"{area.code}-{number}", statement=statement)
+                objectives.append(objective)
+        self.objectives = Objective.objects.bulk_create(objectives)
+        for objective in self.objectives:
+            name, unit = self.rng.choice(INDICATORS)
+            indicators.append(
+                Indicator(
+                    objective=objective,
+                    code=f"{objective.code}-I1",
+                    name=name,
+                    unit=unit,
+                    baseline_value=Decimal(self.rng.randrange(0, 50)),
+                    baseline_date=self.plan.starts_on,
+                    target_value=Decimal(self.rng.randrange(100, 500)),
+                    target_date=self.plan.ends_on,
+                    means_of_verification="Annual survey of national focal points",
+                )
+            )
+        Indicator.objects.bulk_create(indicators)
+        self.areas_by_pk = {area.pk: area for area in self.focus_areas}
+        for area in self.focus_areas:
+            area.lead_officers.set([self.officer, self.officer_lyon])
+        self._count("objectives", len(self.objectives))
+        self._count("indicators", len(indicators))
+
+    def _activities_and_reporting(self):
+        numbers = {objective.pk: 0 for objective in self.objectives}
+        for start in range(0, self.scale.activities, CHUNK):
+            self._activity_chunk(min(CHUNK, self.scale.activities - start), numbers)
+            self.log(f"  activities {min(start + CHUNK, self.scale.activities):>6} / {self.scale.activities}")
+
+    def _activity_chunk(self, size, numbers):
+        rng, scale = self.rng, self.scale
+        countries_by_region = {}
+        for office in self.field_offices:
+            countries_by_region.setdefault(office.country.region, []).append(office.country)
+        activities, traits = [], []
+        offices_of, countries_of, tags_of = [], [], []
+        statuses = list(Activity.Status)
+        for _ in range(size):
+            objective = rng.choice(self.objectives)
+            numbers[objective.pk] += 1
+            area = self.areas_by_pk[objective.focus_area_id]
+            kind = rng.choice(list(Activity.Kind))
+            start = self.plan.starts_on + datetime.timedelta(days=rng.randrange(0, 360))
+            status = rng.choices(statuses, weights=[10, 55, 20, 12, 3])[0]
+            activities.append(
+                Activity(
+                    objective=objective,
+                    code=f"{objective.code}.{numbers[objective.pk]}",
+                    title=KIND_TITLES[kind].format(topic=rng.choice(TOPICS[area.code])),
+                    description=rng.choice(NARRATIVES),
+                    kind=kind,
+                    lead_organization=self.organizations[rng.choice(["UNODC", "INTERPOL"])],
+                    responsible_officer=rng.choice([self.officer, self.officer_lyon]),
+                    planned_start=start,
+                    planned_end=start + datetime.timedelta(days=rng.randrange(180, 900)),
+                    actual_start=start + datetime.timedelta(days=rng.randrange(0, 60)) if status != "planned" else None,
+                    budget_amount=Decimal(rng.randrange(20, 2_000) * 1_000),
+                    funding_source=rng.choice(["EU", "Canada", "Germany", "Japan", "United States", "Regular budget"]),
+                    status=status,
+                    sensitivity=Activity.Sensitivity.RESTRICTED if rng.random() < 0.1 else Activity.Sensitivity.INTERNAL,
+                )
+            )
+            offices = rng.sample(self.field_offices, rng.randint(1, scale.max_offices_per_activity))
+            offices_of.append(offices)
+            region_countries = countries_by_region[offices[0].country.region]
+            countries_of.append({*rng.sample(region_countries, min(len(region_countries), rng.randint(1, 3)))})
+            tags_of.append(rng.sample(self.tags, rng.randint(0, 2)))
+            # How well the activity goes: drives its RAG ratings and measurements.
+            traits.append(rng.random())
+        Activity.objects.bulk_create(activities)
+        Activity.implementing_offices.through.objects.bulk_create(
+            Activity.implementing_offices.through(activity=activity, office=office)
+            for activity, offices in zip(activities, offices_of, strict=True)
+            for office in offices
+        )
+        Activity.beneficiary_countries.through.objects.bulk_create(
+            Activity.beneficiary_countries.through(activity=activity, country=country)
+            for activity, countries in zip(activities, countries_of, strict=True)
+            for country in sorted(countries, key=lambda c: c.iso3)
+        )
+        Activity.tags.through.objects.bulk_create(
+            Activity.tags.through(activity=activity, tag=tag)
+            for activity, tags in zip(activities, tags_of, strict=True)
+            for tag in tags
+        )
+        indicators_of = []
+        for activity in activities:
+            count = rng.choice([2, 3])
+            own = []
+            for number in range(1, count + 1):
+                name, unit = rng.choice(INDICATORS)
+                baseline = Decimal(rng.randrange(0, 20))
+                own.append(
+                    Indicator(
+                        activity=activity,
+                        code=f"{activity.code}-I{number}",
+                        name=name,
+                        unit=unit,
+                        baseline_value=baseline,
+                        baseline_date=activity.planned_start,
+                        target_value=baseline + rng.randrange(20, 200),
+                        target_date=activity.planned_end,
+                    )
+                )
+            indicators_of.append(own)
+        Indicator.objects.bulk_create(indicator for own in indicators_of for indicator in own)
+        self._count("activities", len(activities))
+        self._count("indicators", sum(map(len, indicators_of)))
+        self._reporting(activities, offices_of, indicators_of, traits)
+
+    def _reporting(self, activities, offices_of, indicators_of, traits):
+        rng, periods = self.rng, self.periods
+        current = periods[-1]
+        updates, measurements, evidence = [], [], []
+        for activity, offices, indicators, trait in zip(activities, offices_of, indicators_of, traits, strict=True):
+            for office in offices:
+                for index, period in enumerate(periods):
+                    is_current = period is current
+                    if rng.random() > (0.55 if is_current else self.scale.reported_share):
+                        continue  # a missing update
+                    if is_current:
+                        state = rng.choices(list(ProgressUpdate.State), weights=[30, 40, 10, 20])[0]
+                    else:
+                        state = rng.choices(list(ProgressUpdate.State), weights=[0, 3, 1, 96])[0]
+                    rag = RAG.ON_TRACK if trait > 0.45 else RAG.AT_RISK if trait > 0.15 else RAG.OFF_TRACK
+                    if rng.random() < 0.15:
+                        rag = rng.choice(list(RAG))
+                    progress = min(100, round(100 * (index + 1) / len(periods) * (0.6 + trait * 0.5)))
+                    submitted = state != ProgressUpdate.State.DRAFT
+                    reviewed = state in (ProgressUpdate.State.APPROVED, ProgressUpdate.State.RETURNED)
+                    submitted_on = period.ends_on + datetime.timedelta(days=rng.randrange(1, 25))
+                    update = ProgressUpdate(
+                        id=_deterministic_uuid(rng),
+                        activity=activity,
+                        period=period,
+                        office=office,
+                        author=self.reporter_by_office[office.pk],
+                        state=state,
+                        rag=rag,
+                        percent_complete=progress,
+                        narrative=rng.choice(NARRATIVES),
+                        challenges=rng.choice(CHALLENGES),
+                        next_steps=rng.choice(NEXT_STEPS),
+                        source=rng.choice([ProgressUpdate.Source.WEB, ProgressUpdate.Source.API]),
+                        submitted_at=_aware(submitted_on) if submitted else None,
+                        reviewed_by=self.officer if reviewed else None,
+                        reviewed_at=_aware(submitted_on + datetime.timedelta(days=3)) if reviewed else None,
+                        review_comment="Please add the number of participants by sex."
+                        if state == ProgressUpdate.State.RETURNED
+                        else "",
+                    )
+                    updates.append(update)
+                    own_measurements = []
+                    for indicator in indicators:
+                        span = indicator.target_value - indicator.baseline_value
+                        reached = Decimal(progress) / 100 * span * Decimal(0.7 + trait * 0.5)
+                        own_measurements.append(
+                            Measurement(update=update, indicator=indicator, value=(indicator.baseline_value + reached).quantize(Decimal("0.01")))
+                        )
+                    measurements.extend(own_measurements)
+                    if submitted and rng.random() < 0.05:
+                        evidence.append((update, own_measurements))
+        ProgressUpdate.objects.bulk_create(updates, batch_size=2_000)
+        Measurement.objects.bulk_create(measurements, batch_size=5_000)
+        self._evidence(evidence)
+        self._count("updates", len(updates))
+        self._count("measurements", len(measurements))
+
+    def _evidence(self, updates_with_measurements):
+        rows = []
+        for update, measurements in updates_with_measurements:
+            content = (
+                "indicator,value\n"
+                + "".join(f"{m.indicator.code},{m.value}\n" for m in measurements)
+                + f"# {update.activity.code} {update.period.code} {update.office.code}\n"
+            ).encode()
+            name = f"attendance-{update.activity.code}-{update.period.code}.csv"
+            path = f"evidence/demo/{update.pk}.csv"
+            if not default_storage.exists(path):
+                default_storage.save(path, ContentFile(content))
+            rows.append(
+                Evidence(
+                    update=update,
+                    file=path,
+                    original_name=name,
+                    content_type="text/csv",
+                    size=len(content),
+                    sha256=hashlib.sha256(content).hexdigest(),
+                    uploaded_by=update.author,
+                )
+            )
+        Evidence.objects.bulk_create(rows)
+        self._count("evidence", len(rows))
+
+    def _meetings(self):
+        rng = self.rng
+        committee = self.plan.committee
+        first = committee.meetings.get(date=datetime.date(2018, 6, 6))
+        members = [self.cochair_unodc, self.cochair_interpol, self.committee_user, self.secretary]
+        middle_period = self.periods[len(self.periods) // 2 - 1]
+        last_locked = self.periods[-2]
+        held = [
+            (first, None),
+            (
+                Meeting.objects.create(
+                    committee=committee,
+                    title="Steering committee meeting, Vienna",
+                    date=middle_period.due_on + datetime.timedelta(days=20),
+                    place="Vienna International Centre",
+                    state=Meeting.State.HELD,
+                    agenda="1. Opening\n2. Review of the focus areas\n3. Decisions\n4. Action items",
+                ),
+                middle_period,
+            ),
+            (
+                Meeting.objects.create(
+                    committee=committee,
+                    title="Steering committee meeting, Lyon",
+                    date=last_locked.due_on + datetime.timedelta(days=20),
+                    place="INTERPOL General Secretariat, Lyon",
+                    state=Meeting.State.HELD,
+                    agenda="1. Opening\n2. Review of the focus areas\n3. Decisions\n4. Action items",
+                ),
+                last_locked,
+            ),
+        ]
+        upcoming = Meeting.objects.create(
+            committee=committee,
+            title="Steering committee meeting, Vienna",
+            date=self.periods[-1].due_on + datetime.timedelta(days=30),
+            place="Vienna International Centre",
+            agenda="1. Opening\n2. Review of the focus areas\n3. Follow-up of action items\n4. Any other business",
+        )
+        upcoming.attendees.set(members)
+        decisions = items = reviews = 0
+        for meeting, period in held:
+            meeting.attendees.set(members)
+            if period is not None:
+                for area in self.focus_areas:
+                    Review.objects.create(
+                        meeting=meeting,
+                        focus_area=area,
+                        rating=rng.choice(list(RAG)),
+                        assessment=f"{area.name}: implementation is broadly on schedule up to {period.code}.",
+                        recommendations="Strengthen reporting by the regional offices.",
+                        recorded_by=self.secretary,
+                    )
+                    reviews += 1
+            for number in range(1, 4):
+                area = rng.choice(self.focus_areas)
+                decision = Decision.objects.create(
+                    meeting=meeting,
+                    number=number,
+                    text=f"The committee asks the secretariat to follow up on {area.name.lower()} "
+                    f"and to report at the next meeting.",
+                    focus_area=area,
+                )
+                decisions += 1
+                owner_office = rng.choice(self.field_offices) if number % 2 else None
+                item = ActionItem.objects.create(
+                    meeting=meeting,
+                    decision=decision,
+                    description=f"Prepare a note on {rng.choice(TOPICS[area.code])} for the committee.",
+                    owner_office=owner_office,
+                    owner_user=None if owner_office else rng.choice([self.officer, self.officer_lyon]),
+                    due_on=meeting.date + datetime.timedelta(days=rng.randrange(30, 240)),
+                    state=rng.choice(list(ActionItem.State)),
+                )
+                if item.is_closed():
+                    item.closed_at = _aware(item.due_on)
+                    item.save(update_fields=["closed_at", "updated_at"])
+                ActionItemNote.objects.create(item=item, author=self.secretary, text="Discussed with the owner; on schedule.")
+                items += 1
+            meeting.minutes = "The committee reviewed progress and adopted the decisions recorded below."
+            meeting.minutes_approved_at = timezone.now()
+            meeting.minutes_approved_by = self.cochair_interpol
+            meeting.save(update_fields=["minutes", "minutes_approved_at", "minutes_approved_by", "updated_at"])
+        self._count("meetings", len(held) + 1)
+        self._count("reviews", reviews)
+        self._count("decisions", decisions)
+        self._count("action items", items)
+
+
+def seed_demo(*, scale: str, seed: int, password: str, log=lambda message: None) -> dict[str, int]:
+    """Load demo data of the given scale; return how many rows of each kind were written."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    if User.objects.filter(username="officer").exists() or Activity.objects.exists():
+        raise DemoDataExists("demo data is already loaded")
+    builder = DemoBuilder(scale=SCALES[scale], seed=seed, password=password, log=log)
+    with transaction.atomic():
+        return builder.build()

@@ -1,0 +1,227 @@
+"""Load the reference data every installation holds: countries, the parties and their
+headquarters, the agreement, the 2018 joint action plan, its committee and first meeting.
+
+Loading is idempotent: a second run finds every row in place and writes nothing.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+import pycountry
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from actionplan.models import ActionPlan, Agreement, FocusArea
+from steering.models import Committee, Meeting
+
+from .models import Country, Office, Organization, Role
+
+PLAN_CODE = "JAP-2018"
+
+FOCUS_AREAS = [
+    (
+        "TER",
+        "Terrorism",
+        "Preventing and countering terrorism, including the threat posed by foreign terrorist "
+        "fighters (FTF): legal frameworks, investigation, information sharing on FTF, and "
+        "prosecution in line with the rule of law.",
+    ),
+    (
+        "TOC",
+        "Illicit trafficking and organized crime",
+        "Countering illicit trafficking and transnational organized crime, including opiates "
+        "originating in Afghanistan and the southern route (SARTO), trafficking in persons, "
+        "smuggling of migrants, firearms and wildlife crime.",
+    ),
+    (
+        "CYB",
+        "Cybercrime",
+        "Strengthening the capacity of Member States to prevent, investigate and prosecute "
+        "cybercrime and to handle electronic evidence.",
+    ),
+    (
+        "MBS",
+        "Maritime and border security",
+        "Improving maritime law enforcement and border management, including at airports, "
+        "seaports and land crossings, and the use of INTERPOL databases at the frontline.",
+    ),
+    (
+        "FCJ",
+        "Forensic and criminal justice capacity",
+        "Building forensic science capability and criminal justice capacity, from crime scene "
+        "to courtroom, and cooperation between police, prosecutors and judges.",
+    ),
+    (
+        "INS",
+        "Institutional capacity",
+        "Strengthening the institutions that carry the cooperation: National Central Bureaus, "
+        "UNODC field offices, joint training, staff exchange and shared data.",
+    ),
+]
+
+FIRST_MEETING_AGENDA = """1. Opening by the co-chairs
+2. Review of cooperation under the agreement
+3. Adoption of the joint action plan and its six focus areas
+4. Arrangements for reporting, review and follow-up
+5. Date and place of the next meeting
+6. Any other business"""
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+
+    def __str__(self):
+        return f"{self.created} created, {self.updated} updated"
+
+
+def _sync(model, result: LoadResult, lookup: dict, values: dict):
+    """Create the row, or bring its fields to ``values``; save only when something differs."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        result.created += 1
+        return model.objects.create(**lookup, **values)
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=[*changed, "updated_at"] if hasattr(obj, "updated_at") else changed)
+        result.updated += 1
+    return obj
+
+
+def country_rows() -> list[dict]:
+    """List every ISO 3166-1 country with its UN M49 region, from pycountry and country_converter."""
+    # Imported here: it loads pandas, which only this function needs.
+    import country_converter
+
+    regions = country_converter.CountryConverter().data.set_index("ISO3")
+    rows = []
+    for country in pycountry.countries:
+        region, continent, m49 = "", "", ""
+        if country.alpha_3 in regions.index:
+            entry = regions.loc[country.alpha_3]
+            region, continent = str(entry["UNregion"]), str(entry["continent"])
+            m49 = str(entry["UNcode"]).zfill(3) if str(entry["UNcode"]).isdigit() else ""
+        rows.append(
+            {
+                "iso3": country.alpha_3,
+                "iso2": country.alpha_2,
+                "m49": m49 or country.numeric,
+                "name": getattr(country, "common_name", country.name),
+                "region": region if region != "nan" else "",
+                "continent": continent if continent != "nan" else "",
+            }
+        )
+    return rows
+
+
+def _load_countries(result: LoadResult):
+    existing = {country.iso3: country for country in Country.objects.all()}
+    new, changed = [], []
+    for row in country_rows():
+        country = existing.get(row["iso3"])
+        if country is None:
+            new.append(Country(**row))
+        elif any(getattr(country, name) != value for name, value in row.items()):
+            for name, value in row.items():
+                setattr(country, name, value)
+            changed.append(country)
+    Country.objects.bulk_create(new)
+    Country.objects.bulk_update(changed, ["iso2", "m49", "name", "region", "continent"])
+    result.created += len(new)
+    result.updated += len(changed)
+
+
+@transaction.atomic
+def load_reference_data() -> LoadResult:
+    """Load or refresh the reference data; return how many rows were created or changed."""
+    result = LoadResult()
+    for role in Role:
+        if not Group.objects.filter(name=role.value).exists():
+            Group.objects.create(name=role.value)
+            result.created += 1
+    _load_countries(result)
+
+    unodc = _sync(
+        Organization,
+        result,
+        {"code": "UNODC"},
+        {"name": "United Nations Office on Drugs and Crime", "kind": Organization.Kind.PARTY},
+    )
+    interpol = _sync(
+        Organization,
+        result,
+        {"code": "INTERPOL"},
+        {"name": "International Criminal Police Organization", "kind": Organization.Kind.PARTY},
+    )
+    _sync(
+        Office,
+        result,
+        {"code": "UNODC-HQ"},
+        {
+            "name": "UNODC Headquarters",
+            "organization": unodc,
+            "kind": Office.Kind.HEADQUARTERS,
+            "country": Country.objects.get(iso3="AUT"),
+            "city": "Vienna",
+        },
+    )
+    _sync(
+        Office,
+        result,
+        {"code": "INTERPOL-GS"},
+        {
+            "name": "INTERPOL General Secretariat",
+            "organization": interpol,
+            "kind": Office.Kind.HEADQUARTERS,
+            "country": Country.objects.get(iso3="FRA"),
+            "city": "Lyon",
+        },
+    )
+
+    agreement = _sync(
+        Agreement,
+        result,
+        {"code": "UNODC-INTERPOL"},
+        {
+            "title": "Cooperation agreement between the United Nations Office on Drugs and Crime "
+            "and the International Criminal Police Organization (INTERPOL)",
+            "summary": "Frames the cooperation of UNODC and INTERPOL against drugs, crime and terrorism. "
+            "A joint steering committee oversees a joint action plan under it.",
+        },
+    )
+    if set(agreement.parties.all()) != {unodc, interpol}:
+        agreement.parties.set([unodc, interpol])
+        result.updated += 1
+
+    plan = _sync(
+        ActionPlan,
+        result,
+        {"code": PLAN_CODE},
+        {
+            "agreement": agreement,
+            "title": "UNODC–INTERPOL Joint Action Plan 2018",
+            "starts_on": datetime.date(2018, 7, 1),
+            "ends_on": datetime.date(2021, 6, 30),
+            "adopted_on": datetime.date(2018, 6, 6),
+            "state": ActionPlan.State.ADOPTED,
+        },
+    )
+    for order, (code, name, description) in enumerate(FOCUS_AREAS, start=1):
+        _sync(FocusArea, result, {"code": code}, {"plan": plan, "name": name, "description": description, "order": order})
+
+    committee = _sync(Committee, result, {"plan": plan}, {"name": "UNODC–INTERPOL Joint Steering Committee"})
+    _sync(
+        Meeting,
+        result,
+        {"committee": committee, "date": datetime.date(2018, 6, 6)},
+        {
+            "title": "Steering committee meeting, Lyon",
+            "place": "INTERPOL General Secretariat, Lyon",
+            "state": Meeting.State.HELD,
+            "agenda": FIRST_MEETING_AGENDA,
+        },
+    )
+    return result
