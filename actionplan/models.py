@@ -368,7 +368,9 @@ class ProgressUpdate(TimeStampedModel):
                 condition=Q(client_key__isnull=False),
                 name="update_client_key_unique_per_author",
             ),
-            models.CheckConstraint(condition=Q(percent_complete__gte=0, percent_complete__lte=100), name="update_percent_complete_0_100"),
+            models.CheckConstraint(
+                condition=Q(percent_complete__gte=0, percent_complete__lte=100), name="update_percent_complete_0_100"
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="update_version_positive"),
         ]
         indexes = [models.Index(fields=["period", "state"], name="update_period_state_idx")]

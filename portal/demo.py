@@ -40,7 +40,7 @@ from .reference import PLAN_CODE
 
 User = get_user_model()
 
-DEFAULT_PASSWORD = "jap-demo-2018"
+DEFAULT_PASSWORD = "jap-demo-2018"  # noqa: S105 -- demo logins only, printed by make run
 
 
 @dataclass(frozen=True)
@@ -61,22 +61,57 @@ SCALES = {
 
 # Real UNODC field offices and INTERPOL regional bureaus: (code, name, organisation, kind, ISO3, city).
 FIELD_OFFICES = [
-    ("UNODC-ROSEAP", "UNODC Regional Office for Southeast Asia and the Pacific", "UNODC", "regional_office", "THA", "Bangkok"),
+    (
+        "UNODC-ROSEAP",
+        "UNODC Regional Office for Southeast Asia and the Pacific",
+        "UNODC",
+        "regional_office",
+        "THA",
+        "Bangkok",
+    ),
     ("UNODC-ROEA", "UNODC Regional Office for Eastern Africa", "UNODC", "regional_office", "KEN", "Nairobi"),
     ("UNODC-ROSEN", "UNODC Regional Office for West and Central Africa", "UNODC", "regional_office", "SEN", "Dakar"),
     ("UNODC-ROCA", "UNODC Regional Office for Central Asia", "UNODC", "regional_office", "UZB", "Tashkent"),
-    ("UNODC-ROMENA", "UNODC Regional Office for the Middle East and North Africa", "UNODC", "regional_office", "EGY", "Cairo"),
+    (
+        "UNODC-ROMENA",
+        "UNODC Regional Office for the Middle East and North Africa",
+        "UNODC",
+        "regional_office",
+        "EGY",
+        "Cairo",
+    ),
     ("UNODC-ROSA", "UNODC Regional Office for South Asia", "UNODC", "regional_office", "IND", "New Delhi"),
     ("UNODC-AFG", "UNODC Country Office Afghanistan", "UNODC", "country_office", "AFG", "Kabul"),
     ("UNODC-PAK", "UNODC Country Office Pakistan", "UNODC", "country_office", "PAK", "Islamabad"),
     ("UNODC-NGA", "UNODC Country Office Nigeria", "UNODC", "country_office", "NGA", "Abuja"),
     ("UNODC-COL", "UNODC Country Office Colombia", "UNODC", "country_office", "COL", "Bogotá"),
-    ("UNODC-ROPAN", "UNODC Regional Office for Central America and the Caribbean", "UNODC", "regional_office", "PAN", "Panama City"),
+    (
+        "UNODC-ROPAN",
+        "UNODC Regional Office for Central America and the Caribbean",
+        "UNODC",
+        "regional_office",
+        "PAN",
+        "Panama City",
+    ),
     ("UNODC-BRU", "UNODC Liaison Office Brussels", "UNODC", "liaison_office", "BEL", "Brussels"),
     ("INTERPOL-RB-NBO", "INTERPOL Regional Bureau for Eastern Africa", "INTERPOL", "regional_bureau", "KEN", "Nairobi"),
     ("INTERPOL-RB-ABJ", "INTERPOL Regional Bureau for West Africa", "INTERPOL", "regional_bureau", "CIV", "Abidjan"),
-    ("INTERPOL-RB-BUE", "INTERPOL Regional Bureau for South America", "INTERPOL", "regional_bureau", "ARG", "Buenos Aires"),
-    ("INTERPOL-RB-SAL", "INTERPOL Regional Bureau for Central America", "INTERPOL", "regional_bureau", "SLV", "San Salvador"),
+    (
+        "INTERPOL-RB-BUE",
+        "INTERPOL Regional Bureau for South America",
+        "INTERPOL",
+        "regional_bureau",
+        "ARG",
+        "Buenos Aires",
+    ),
+    (
+        "INTERPOL-RB-SAL",
+        "INTERPOL Regional Bureau for Central America",
+        "INTERPOL",
+        "regional_bureau",
+        "SLV",
+        "San Salvador",
+    ),
     ("INTERPOL-IGCI", "INTERPOL Global Complex for Innovation", "INTERPOL", "liaison_office", "SGP", "Singapore"),
     ("INTERPOL-NCB-AFG", "INTERPOL National Central Bureau Kabul", "INTERPOL", "ncb", "AFG", "Kabul"),
 ]
@@ -122,7 +157,12 @@ OBJECTIVES = {
 
 TOPICS = {
     "TER": ["foreign terrorist fighter returns", "battlefield evidence", "terrorist financing", "watch-list checks"],
-    "TOC": ["heroin seizures on the southern route", "precursor chemicals", "human trafficking networks", "firearms tracing"],
+    "TOC": [
+        "heroin seizures on the southern route",
+        "precursor chemicals",
+        "human trafficking networks",
+        "firearms tracing",
+    ],
     "CYB": ["darknet investigations", "cryptocurrency tracing", "electronic evidence", "ransomware response"],
     "MBS": ["port control units", "maritime interdiction", "I-24/7 at border posts", "passenger name records"],
     "FCJ": ["DNA profiling", "crime scene management", "case management systems", "mutual legal assistance"],
@@ -229,9 +269,25 @@ class DemoBuilder:
         self.rng.shuffle(ncb_countries)
         for iso3 in ncb_countries[: max(0, self.scale.offices - 2 - len(rows))]:
             country = countries[iso3]
-            rows.append((f"INTERPOL-NCB-{iso3}", f"INTERPOL National Central Bureau {country.name}", "INTERPOL", "ncb", iso3, ""))
+            rows.append(
+                (
+                    f"INTERPOL-NCB-{iso3}",
+                    f"INTERPOL National Central Bureau {country.name}",
+                    "INTERPOL",
+                    "ncb",
+                    iso3,
+                    "",
+                )
+            )
         Office.objects.bulk_create(
-            Office(code=code, name=name, organization=self.organizations[org], kind=kind, country=countries[iso3], city=city)
+            Office(
+                code=code,
+                name=name,
+                organization=self.organizations[org],
+                kind=kind,
+                country=countries[iso3],
+                city=city,
+            )
             for code, name, org, kind, iso3, city in rows
         )
         self.field_offices = list(Office.objects.exclude(kind=Office.Kind.HEADQUARTERS).select_related("country"))
@@ -261,15 +317,23 @@ class DemoBuilder:
         self.cochair_interpol = self._user("cochair.interpol", "Ivan", "Chair", groups=[Role.COMMITTEE_MEMBER])
         Membership.objects.bulk_create(
             [
-                Membership(user=self.officer, office=self.offices_by_code["UNODC-HQ"], role=Membership.OfficeRole.FOCAL_POINT),
-                Membership(user=self.officer_lyon, office=self.offices_by_code["INTERPOL-GS"], role=Membership.OfficeRole.FOCAL_POINT),
+                Membership(
+                    user=self.officer, office=self.offices_by_code["UNODC-HQ"], role=Membership.OfficeRole.FOCAL_POINT
+                ),
+                Membership(
+                    user=self.officer_lyon,
+                    office=self.offices_by_code["INTERPOL-GS"],
+                    role=Membership.OfficeRole.FOCAL_POINT,
+                ),
             ]
         )
         committee = self.plan.committee
         CommitteeMember.objects.bulk_create(
             [
                 CommitteeMember(committee=committee, user=self.cochair_unodc, role=CommitteeMember.Role.CO_CHAIR_UNODC),
-                CommitteeMember(committee=committee, user=self.cochair_interpol, role=CommitteeMember.Role.CO_CHAIR_INTERPOL),
+                CommitteeMember(
+                    committee=committee, user=self.cochair_interpol, role=CommitteeMember.Role.CO_CHAIR_INTERPOL
+                ),
                 CommitteeMember(committee=committee, user=self.committee_user, role=CommitteeMember.Role.MEMBER),
                 CommitteeMember(committee=committee, user=self.secretary, role=CommitteeMember.Role.SECRETARY),
             ]
@@ -285,7 +349,9 @@ class DemoBuilder:
             for office in self.field_offices
         )
         reporter_group = self.groups[Role.FIELD_REPORTER]
-        User.groups.through.objects.bulk_create(User.groups.through(user=user, group=reporter_group) for user in reporters)
+        User.groups.through.objects.bulk_create(
+            User.groups.through(user=user, group=reporter_group) for user in reporters
+        )
         Membership.objects.bulk_create(
             Membership(user=user, office=office) for user, office in zip(reporters, self.field_offices, strict=True)
         )
@@ -377,7 +443,9 @@ class DemoBuilder:
                     budget_amount=Decimal(rng.randrange(20, 2_000) * 1_000),
                     funding_source=rng.choice(["EU", "Canada", "Germany", "Japan", "United States", "Regular budget"]),
                     status=status,
-                    sensitivity=Activity.Sensitivity.RESTRICTED if rng.random() < 0.1 else Activity.Sensitivity.INTERNAL,
+                    sensitivity=Activity.Sensitivity.RESTRICTED
+                    if rng.random() < 0.1
+                    else Activity.Sensitivity.INTERNAL,
                 )
             )
             offices = rng.sample(self.field_offices, rng.randint(1, scale.max_offices_per_activity))
@@ -475,7 +543,11 @@ class DemoBuilder:
                         span = indicator.target_value - indicator.baseline_value
                         reached = Decimal(progress) / 100 * span * Decimal(0.7 + trait * 0.5)
                         own_measurements.append(
-                            Measurement(update=update, indicator=indicator, value=(indicator.baseline_value + reached).quantize(Decimal("0.01")))
+                            Measurement(
+                                update=update,
+                                indicator=indicator,
+                                value=(indicator.baseline_value + reached).quantize(Decimal("0.01")),
+                            )
                         )
                     measurements.extend(own_measurements)
                     if submitted and rng.random() < 0.05:
@@ -589,7 +661,9 @@ class DemoBuilder:
                 if item.is_closed():
                     item.closed_at = _aware(item.due_on)
                     item.save(update_fields=["closed_at", "updated_at"])
-                ActionItemNote.objects.create(item=item, author=self.secretary, text="Discussed with the owner; on schedule.")
+                ActionItemNote.objects.create(
+                    item=item, author=self.secretary, text="Discussed with the owner; on schedule."
+                )
                 items += 1
             meeting.minutes = "The committee reviewed progress and adopted the decisions recorded below."
             meeting.minutes_approved_at = timezone.now()

@@ -134,4 +134,6 @@ class HealthPing(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"ping {self.note or self.pk} by {self.worker or 'unknown worker'} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+        return (
+            f"ping {self.note or self.pk} by {self.worker or 'unknown worker'} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+        )

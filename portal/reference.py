@@ -210,7 +210,9 @@ def load_reference_data() -> LoadResult:
         },
     )
     for order, (code, name, description) in enumerate(FOCUS_AREAS, start=1):
-        _sync(FocusArea, result, {"code": code}, {"plan": plan, "name": name, "description": description, "order": order})
+        _sync(
+            FocusArea, result, {"code": code}, {"plan": plan, "name": name, "description": description, "order": order}
+        )
 
     committee = _sync(Committee, result, {"plan": plan}, {"name": "UNODC–INTERPOL Joint Steering Committee"})
     _sync(

@@ -5,6 +5,7 @@ With no environment at all the portal runs self-contained: SQLite and a filesyst
 Celery broker under ``var/``.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -24,7 +25,10 @@ def _fail(variable: str, problem: str):
 
 def _read(reader, variable, **kwargs):
     try:
-        return reader(variable, **kwargs)
+        with warnings.catch_warnings():
+            # django-environ warns before failing; the message below says it once.
+            warnings.simplefilter("ignore")
+            return reader(variable, **kwargs)
     except (ImproperlyConfigured, ValueError, KeyError) as error:
         _fail(variable, f"is not valid ({error})")
 
@@ -35,11 +39,9 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         _fail("SECRET_KEY", "must be set when DEBUG is off")
-    SECRET_KEY = "django-insecure-development-key-only-used-while-debug-is-on"
+    SECRET_KEY = "django-insecure-development-key-only-used-while-debug-is-on"  # noqa: S105 -- DEBUG only
 
-ALLOWED_HOSTS = _read(
-    env.list, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
-)
+ALLOWED_HOSTS = _read(env.list, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = _read(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -93,11 +95,13 @@ TEMPLATES = [
 DATABASES = {
     "default": _read(env.db_url, "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
 }
+if not DATABASES["default"].get("ENGINE", "").startswith("django.db.backends."):
+    _fail("DATABASE_URL", "is not a database URL (expected postgres://user@host:5432/name or sqlite:///path)")
+if not DATABASES["default"].get("NAME"):
+    _fail("DATABASE_URL", "names no database")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = _read(env.int, "CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-elif not DATABASES["default"]["ENGINE"].startswith("django.db.backends."):
-    _fail("DATABASE_URL", "names an unsupported database engine")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: Celery broker, result backend and cache -------------------------------

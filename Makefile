@@ -1,0 +1,48 @@
+# The single entry point: `make run` starts the portal, `make test` proves it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DEMO_PASSWORD ?= jap-demo-2018
+
+# A development default; production sets DEBUG=false and a SECRET_KEY.
+export DEBUG ?= true
+
+.PHONY: run test lint bench setup migrate demo
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(BIN)/.installed
+
+migrate: setup
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_reference
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo --scale S --if-empty --password "$(DEMO_PASSWORD)"
+
+run: demo
+	@echo
+	@echo "  Joint Action Plan Portal: http://127.0.0.1:$(PORT)/"
+	@echo "  Logins (password $(DEMO_PASSWORD)): admin, officer, committee, secretary,"
+	@echo "  and one reporter per field office, e.g. reporter.unodc-roseap"
+	@echo "  Ctrl-C stops the web server, the Celery worker and Celery beat."
+	@echo
+	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	@echo "The benchmark arrives with its own issue; nothing to measure yet." >&2
+	@exit 1
