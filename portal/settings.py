@@ -114,9 +114,14 @@ CELERY_BROKER_FOLDER = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # A late-acknowledged task whose worker died is delivered again after this long;
+    # it must exceed the longest task, or a slow task would be run twice.
+    CELERY_VISIBILITY_TIMEOUT = _read(env.int, "CELERY_VISIBILITY_TIMEOUT", default=3600)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # A late-acknowledged task whose worker died is redelivered after this long.
-        "visibility_timeout": _read(env.int, "CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # Look for such tasks every 10 s (kombu's default is every 100 s).
+        "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
+        "unacked_restore_throttle": 1,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

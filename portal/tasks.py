@@ -1,6 +1,7 @@
 """Celery tasks of the shell app."""
 
 import socket
+import time
 
 from celery import shared_task
 
@@ -8,6 +9,11 @@ from .models import HealthPing
 
 
 @shared_task
-def ping(note: str = "") -> int:
-    """Write a row that proves a worker ran; return its id."""
+def ping(note: str = "", hold_seconds: float = 0) -> int:
+    """Write a row that proves a worker ran; return its id.
+
+    ``hold_seconds`` keeps the task busy first, to check that a task whose worker dies
+    is delivered again.
+    """
+    time.sleep(hold_seconds)
     return HealthPing.objects.create(note=note, worker=socket.gethostname()).pk

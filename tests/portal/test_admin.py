@@ -1,0 +1,50 @@
+"""Every admin changelist and add page answers a superuser and turns an anonymous user away."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from tests import factories
+
+ADMIN_PAGES = sorted(
+    (f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}")
+    for model in admin.site._registry
+    for page in ("changelist", "add")
+)
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    client.force_login(factories.UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize("page", ADMIN_PAGES)
+def test_superuser_opens_admin_page(superuser_client, page):
+    assert superuser_client.get(reverse(page)).status_code == 200
+
+
+@pytest.mark.parametrize("page", ADMIN_PAGES)
+def test_anonymous_user_is_sent_to_login(client, page):
+    response = client.get(reverse(page))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_every_domain_model_is_in_the_admin():
+    from django.apps import apps
+
+    domain_models = {model for app in ("portal", "actionplan", "steering") for model in apps.get_app_config(app).get_models()}
+    assert domain_models <= set(admin.site._registry)
+
+
+@pytest.mark.django_db
+def test_changelists_answer_with_demo_rows(superuser_client):
+    from portal.demo import seed_demo
+    from portal.reference import load_reference_data
+
+    load_reference_data()
+    seed_demo(scale="S", seed=1, password="x")
+    for page in ADMIN_PAGES:
+        if page.endswith("_changelist"):
+            assert superuser_client.get(reverse(page)).status_code == 200, page

@@ -1,0 +1,55 @@
+"""Startup configuration: production settings pass the deploy check; bad values stop startup with one line."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "kq3#v9-example-production-secret-that-is-long-and-random-8f2d61c0a7",
+    "ALLOWED_HOSTS": "portal.example.org",
+}
+
+
+def manage(*args, **env):
+    base = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "SECRET_KEY", "DATABASE_URL")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    result = manage("check", "--deploy", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+    assert "WARNING" not in result.stderr + result.stdout
+
+
+def test_startup_without_secret_key_names_the_variable():
+    result = manage("check", DEBUG="false")
+    assert result.returncode != 0
+    assert result.stderr.strip() == "Configuration error: SECRET_KEY must be set when DEBUG is off"
+
+
+def test_debug_mode_runs_without_secret_key():
+    assert manage("check", DEBUG="true").returncode == 0
+
+
+@pytest.mark.parametrize("url", ["not a url", "mongodb://127.0.0.1/portal", "postgres://"])
+def test_malformed_database_url_stops_startup_naming_the_variable(url):
+    result = manage("check", DEBUG="true", DATABASE_URL=url)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Configuration error: DATABASE_URL")
+
+
+def test_malformed_redis_url_stops_startup_naming_the_variable():
+    result = manage("check", DEBUG="true", REDIS_URL="http://127.0.0.1:6379")
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("Configuration error: REDIS_URL")
+
