@@ -92,9 +92,7 @@ TEMPLATES = [
 
 # Database ------------------------------------------------------------------
 
-DATABASES = {
-    "default": _read(env.db_url, "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
-}
+DATABASES = {"default": _read(env.db_url, "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 if not DATABASES["default"].get("ENGINE", "").startswith("django.db.backends."):
     _fail("DATABASE_URL", "is not a database URL (expected postgres://user@host:5432/name or sqlite:///path)")
 if not DATABASES["default"].get("NAME"):

@@ -66,7 +66,9 @@ def test_updates_without_client_key_do_not_collide():
 
 def test_activity_planned_end_not_before_start():
     assert_refused(
-        lambda: factories.ActivityFactory(planned_start=datetime.date(2019, 5, 1), planned_end=datetime.date(2019, 4, 30))
+        lambda: factories.ActivityFactory(
+            planned_start=datetime.date(2019, 5, 1), planned_end=datetime.date(2019, 4, 30)
+        )
     )
 
 

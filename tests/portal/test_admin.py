@@ -34,7 +34,9 @@ def test_anonymous_user_is_sent_to_login(client, page):
 def test_every_domain_model_is_in_the_admin():
     from django.apps import apps
 
-    domain_models = {model for app in ("portal", "actionplan", "steering") for model in apps.get_app_config(app).get_models()}
+    domain_models = {
+        model for app in ("portal", "actionplan", "steering") for model in apps.get_app_config(app).get_models()
+    }
     assert domain_models <= set(admin.site._registry)
 
 

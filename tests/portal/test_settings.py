@@ -52,4 +52,3 @@ def test_malformed_redis_url_stops_startup_naming_the_variable():
     result = manage("check", DEBUG="true", REDIS_URL="http://127.0.0.1:6379")
     assert result.returncode != 0
     assert result.stderr.strip().startswith("Configuration error: REDIS_URL")
-
