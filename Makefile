@@ -18,6 +18,7 @@ $(BIN)/.installed: requirements.txt
 	touch $@
 
 setup: $(BIN)/.installed
+	mkdir -p var/media var/celery/queue var/celery/processed var/celery/control
 
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput
