@@ -235,6 +235,16 @@ class Activity(TimeStampedModel):
         return f"{self.code} {self.title}"
 
 
+class IndicatorQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the indicators of the objectives, and of the activities the user may read."""
+        if sees_whole_plan(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(activity__isnull=True) | Q(activity__in=Activity.objects.visible_to(user)))
+
+
 class Indicator(TimeStampedModel):
     """Hold a measure of progress of an objective or of an activity."""
 
@@ -258,6 +268,8 @@ class Indicator(TimeStampedModel):
     target_value = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
     target_date = models.DateField(_("target date"), null=True, blank=True)
     means_of_verification = models.TextField(_("means of verification"), blank=True)
+
+    objects = IndicatorQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -311,6 +323,13 @@ class ProgressUpdateQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(office__memberships__user=user, activity__in=Activity.objects.visible_to(user))
+
+    def with_details(self):
+        """Fetch what an update's page or API answer shows, in a fixed number of queries."""
+        return self.select_related("activity", "period", "office", "author", "reviewed_by").prefetch_related(
+            models.Prefetch("measurements", Measurement.objects.select_related("indicator", "country")),
+            models.Prefetch("evidence", Evidence.objects.select_related("uploaded_by")),
+        )
 
 
 class ProgressUpdate(TimeStampedModel):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 
 class TimeStampedModel(models.Model):
@@ -137,3 +138,35 @@ class HealthPing(models.Model):
         return (
             f"ping {self.note or self.pk} by {self.worker or 'unknown worker'} at {self.created_at:%Y-%m-%d %H:%M:%S}"
         )
+
+
+class ApiToken(AbstractAuthToken):
+    """Hold a user's API token, hashed (django-rest-knox), with a name to recognise it by."""
+
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API token")
+
+    def __str__(self):
+        return f"{self.name} ({self.token_key}…) of {self.user}"
+
+
+class IdempotencyKey(models.Model):
+    """Remember the first successful answer to a POST sent with an ``Idempotency-Key``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name=_("user"))
+    key = models.CharField(_("key"), max_length=255)
+    # SHA-256 of the method, path and body: the same key with another request is refused.
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True)
+    body = models.JSONField(_("response body"), null=True)
+    headers = models.JSONField(_("response headers"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self):
+        return f"{self.key} of {self.user_id}"

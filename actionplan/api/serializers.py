@@ -1,0 +1,251 @@
+"""What the API shows and accepts: codes, never database ids."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from actionplan.models import (
+    RAG,
+    Activity,
+    Evidence,
+    FocusArea,
+    Indicator,
+    Measurement,
+    ProgressUpdate,
+    ReportingPeriod,
+)
+from actionplan.services import MeasurementInput
+from portal.models import Office
+
+# Longest narrative, challenges or next steps the API takes (characters).
+TEXT_MAX_LENGTH = 20_000
+BULK_MAX_ITEMS = 200
+
+
+class FocusAreaSerializer(serializers.ModelSerializer):
+    plan = serializers.CharField(source="plan.code", read_only=True)
+
+    class Meta:
+        model = FocusArea
+        fields = ["code", "name", "description", "order", "plan", "updated_at"]
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    plan = serializers.CharField(source="plan.code", read_only=True)
+    start_date = serializers.DateField(source="starts_on", read_only=True)
+    end_date = serializers.DateField(source="ends_on", read_only=True)
+    due_date = serializers.DateField(source="due_on", read_only=True)
+
+    class Meta:
+        model = ReportingPeriod
+        fields = ["code", "plan", "start_date", "end_date", "due_date", "state", "updated_at"]
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    activity = serializers.CharField(source="activity.code", read_only=True, allow_null=True, default=None)
+    objective = serializers.CharField(source="objective.code", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name",
+            "unit",
+            "direction",
+            "baseline_value",
+            "baseline_date",
+            "target_value",
+            "target_date",
+            "means_of_verification",
+            "activity",
+            "objective",
+            "updated_at",
+        ]
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    objective = serializers.CharField(source="objective.code", read_only=True)
+    focus_area = serializers.CharField(source="objective.focus_area.code", read_only=True)
+    lead_organization = serializers.CharField(source="lead_organization.code", read_only=True)
+    partner_organizations = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    implementing_offices = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    beneficiary_countries = serializers.SlugRelatedField(slug_field="iso3", many=True, read_only=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "code",
+            "title",
+            "description",
+            "kind",
+            "status",
+            "sensitivity",
+            "focus_area",
+            "objective",
+            "lead_organization",
+            "partner_organizations",
+            "implementing_offices",
+            "beneficiary_countries",
+            "tags",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "budget_amount",
+            "budget_currency",
+            "funding_source",
+            "updated_at",
+        ]
+
+
+class ActivityDetailSerializer(ActivitySerializer):
+    indicators = IndicatorSerializer(many=True, read_only=True)
+
+    class Meta(ActivitySerializer.Meta):
+        fields = [*ActivitySerializer.Meta.fields, "indicators"]
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    indicator = serializers.CharField(source="indicator.code", read_only=True)
+    country = serializers.CharField(source="country.iso3", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Measurement
+        fields = ["indicator", "value", "note", "country", "sex"]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+    uploaded_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at"]
+
+
+class UpdateSerializer(serializers.ModelSerializer):
+    activity = serializers.CharField(source="activity.code", read_only=True)
+    period = serializers.CharField(source="period.code", read_only=True)
+    office = serializers.CharField(source="office.code", read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True)
+    reviewed_by = serializers.CharField(source="reviewed_by.username", read_only=True, allow_null=True, default=None)
+    measurements = MeasurementSerializer(many=True, read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProgressUpdate
+        fields = [
+            "id",
+            "activity",
+            "period",
+            "office",
+            "author",
+            "state",
+            "rag",
+            "percent_complete",
+            "narrative",
+            "challenges",
+            "next_steps",
+            "source",
+            "version",
+            "submitted_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_comment",
+            "measurements",
+            "evidence",
+            "created_at",
+            "updated_at",
+        ]
+
+
+def _text(label):
+    return serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH, default="", help_text=label
+    )
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class VisibleCodeField(serializers.SlugRelatedField):
+    """Take a code, resolved among the rows the requesting user may see."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(slug_field="code", **kwargs)
+
+    def get_queryset(self):
+        user = self.context["request"].user
+        manager = self.model.objects
+        return manager.visible_to(user) if hasattr(manager, "visible_to") else manager.all()
+
+
+class MeasurementInputSerializer(serializers.Serializer):
+    indicator = VisibleCodeField(Indicator, help_text=_("Indicator code, e.g. CYB-2.3-I1"))
+    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2_000, default="")
+
+    def to_internal_value(self, data):
+        return MeasurementInput(**super().to_internal_value(data))
+
+
+class UpdateCreateSerializer(serializers.Serializer):
+    activity = VisibleCodeField(Activity, help_text=_("Activity code, e.g. CYB-2.3"))
+    period = VisibleCodeField(ReportingPeriod, help_text=_("Reporting period code, e.g. 2020-Q2"))
+    office = VisibleCodeField(
+        Office, required=False, help_text=_("Office code; may be left out when you belong to one office")
+    )
+    rag = serializers.ChoiceField(choices=RAG.choices)
+    percent_complete = serializers.IntegerField(min_value=0, max_value=100)
+    narrative = _text(_("What was done in the period"))
+    challenges = _text(_("What stood in the way"))
+    next_steps = _text(_("What comes next"))
+    measurements = MeasurementInputSerializer(many=True, required=False, default=list)
+    submit = serializers.BooleanField(required=False, default=False, help_text=_("False keeps a draft"))
+
+    def validate(self, data):
+        if "office" not in data:
+            offices = list(Office.objects.filter(memberships__user=self.context["request"].user)[:2])
+            if len(offices) != 1:
+                raise serializers.ValidationError(
+                    {"office": [_("Name the office: you belong to %(count)s offices.") % {"count": len(offices) or 0}]}
+                )
+            data["office"] = offices[0]
+        return data
+
+
+class BulkItemSerializer(UpdateCreateSerializer):
+    client_key = serializers.CharField(max_length=200, help_text=_("Your key for this item: a retry with it is safe"))
+
+
+class UpdatePatchSerializer(serializers.Serializer):
+    rag = serializers.ChoiceField(choices=RAG.choices, required=False)
+    percent_complete = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    narrative = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    challenges = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    next_steps = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    measurements = MeasurementInputSerializer(many=True, required=False)
+
+    def validate(self, data):
+        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({name: [_("This field cannot be changed.")] for name in sorted(unknown)})
+        if not data:
+            raise serializers.ValidationError(_("Send at least one field to change."))
+        return data
+
+
+class ReviewSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH, default="")
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("PDF, DOCX, XLSX, CSV, PNG or JPEG; checked by content"))
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.IntegerField(help_text=_("HTTP status this item would have had on its own"))
+    id = serializers.UUIDField(required=False)
+    errors = serializers.DictField(required=False)

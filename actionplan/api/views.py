@@ -1,0 +1,270 @@
+"""The field-office API: reads scoped to the user, writes through the update services."""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from actionplan import services
+from actionplan.filters import ActivityFilter, IndicatorFilter, PeriodFilter, UpdateFilter
+from actionplan.models import Activity, FocusArea, Indicator, ProgressUpdate, ReportingPeriod
+from portal.api.conditional import etag, expected_version, idempotent
+from portal.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
+from portal.errors import DomainError, FileTooLarge, InvalidInput
+from portal.idempotency import canonical_json, fingerprint, replay_or_run
+
+from . import serializers as s
+
+CODE_LOOKUP = r"[^/]+"
+
+
+class CodeLookupMixin:
+    lookup_field = "code"
+    lookup_value_regex = CODE_LOOKUP
+
+
+@extend_schema_view(list=extend_schema(responses={200: s.FocusAreaSerializer(many=True), **errors(400)}),
+                    retrieve=extend_schema(responses={200: s.FocusAreaSerializer, **errors(404)}))  # fmt: skip
+class FocusAreaViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
+    """The plan's focus areas."""
+
+    queryset = FocusArea.objects.select_related("plan").order_by("order", "code")
+    serializer_class = s.FocusAreaSerializer
+    filterset_fields = []
+
+
+@extend_schema_view(list=extend_schema(responses={200: s.PeriodSerializer(many=True), **errors(400)}),
+                    retrieve=extend_schema(responses={200: s.PeriodSerializer, **errors(404)}))  # fmt: skip
+class PeriodViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
+    """Reporting periods, with their due dates and whether they are open or locked."""
+
+    queryset = ReportingPeriod.objects.select_related("plan").order_by("starts_on", "code")
+    serializer_class = s.PeriodSerializer
+    filterset_class = PeriodFilter
+
+
+@extend_schema_view(list=extend_schema(responses={200: s.ActivitySerializer(many=True), **errors(400)}),
+                    retrieve=extend_schema(responses={200: s.ActivityDetailSerializer, **errors(404)}))  # fmt: skip
+class ActivityViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
+    """Activities you may see: for a field reporter, those its offices implement."""
+
+    filterset_class = ActivityFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Activity.objects.none()
+        queryset = (
+            Activity.objects.visible_to(self.request.user)
+            .select_related("objective__focus_area", "lead_organization")
+            .prefetch_related("partner_organizations", "implementing_offices", "beneficiary_countries", "tags")
+            .order_by("code")
+        )
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("indicators__activity", "indicators__objective")
+        return queryset
+
+    def get_serializer_class(self):
+        return s.ActivityDetailSerializer if self.action == "retrieve" else s.ActivitySerializer
+
+
+@extend_schema_view(list=extend_schema(responses={200: s.IndicatorSerializer(many=True), **errors(400)}),
+                    retrieve=extend_schema(responses={200: s.IndicatorSerializer, **errors(404)}))  # fmt: skip
+class IndicatorViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
+    """Indicators of the activities you may see, and of the plan's objectives."""
+
+    serializer_class = s.IndicatorSerializer
+    filterset_class = IndicatorFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Indicator.objects.none()
+        return Indicator.objects.visible_to(self.request.user).select_related("activity", "objective").order_by("code")
+
+
+CREATE_EXAMPLE = OpenApiExample(
+    "A submitted update with one measurement",
+    request_only=True,
+    value={
+        "activity": "CYB-1.4",
+        "period": "2020-Q2",
+        "office": "UNODC-ROSEAP",
+        "rag": "on_track",
+        "percent_complete": 60,
+        "narrative": "Two national workshops delivered.",
+        "challenges": "",
+        "next_steps": "Mentoring in the next quarter.",
+        "measurements": [{"indicator": "CYB-1.4-I1", "value": 42, "note": "Participants"}],
+        "submit": True,
+    },
+)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: s.UpdateSerializer(many=True), **errors(400)}),
+    retrieve=extend_schema(responses={200: s.UpdateSerializer, **errors(404)}),
+)
+class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Progress updates: a field reporter sees and writes those of its offices."""
+
+    serializer_class = s.UpdateSerializer
+    filterset_class = UpdateFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ProgressUpdate.objects.none()
+        return ProgressUpdate.objects.visible_to(self.request.user).with_details().order_by("updated_at", "id")
+
+    def _answer(self, update, status_code=status.HTTP_200_OK):
+        update = self.get_queryset().get(pk=update.pk)
+        headers = {"ETag": etag(update.version)}
+        if status_code == status.HTTP_201_CREATED:
+            headers["Location"] = reverse("api:update-detail", kwargs={"pk": update.pk})
+        return Response(s.UpdateSerializer(update).data, status=status_code, headers=headers)
+
+    def retrieve(self, request, *args, **kwargs):
+        update = self.get_object()
+        return Response(s.UpdateSerializer(update).data, headers={"ETag": etag(update.version)})
+
+    @extend_schema(
+        request=s.UpdateCreateSerializer,
+        responses={201: s.UpdateSerializer, **errors(400, 403, 409, 413, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[CREATE_EXAMPLE],
+    )
+    @idempotent
+    def create(self, request):
+        """Create an update, as a draft or submitted; retry safely with an Idempotency-Key."""
+        serializer = s.UpdateCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        update = services.create_update(by=request.user, source=ProgressUpdate.Source.API, **serializer.validated_data)
+        return self._answer(update, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.UpdatePatchSerializer,
+        responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 412, 413, 428)},
+        parameters=[IF_MATCH],
+    )
+    def partial_update(self, request, pk=None):
+        """Change a draft or returned update; If-Match must carry its current ETag."""
+        update = self.get_object()
+        version = expected_version(request)
+        serializer = s.UpdatePatchSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        measurements = changes.pop("measurements", None)
+        update = services.edit_update(
+            by=request.user, update=update, expected_version=version, changes=changes, measurements=measurements
+        )
+        return self._answer(update)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.UpdateSerializer, **errors(403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def submit(self, request, pk=None):
+        """Submit a draft or returned update for review."""
+        return self._answer(services.submit_update(by=request.user, update=self.get_object()))
+
+    @extend_schema(
+        request=s.ReviewSerializer,
+        responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 413, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def approve(self, request, pk=None):
+        """Approve a submitted update (programme officers)."""
+        update = self.get_object()
+        serializer = s.ReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._answer(services.approve_update(by=request.user, update=update, **serializer.validated_data))
+
+    @extend_schema(
+        request=s.ReviewSerializer,
+        responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 413, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    @idempotent
+    def return_(self, request, pk=None):
+        """Return a submitted update to its office with a comment (programme officers)."""
+        update = self.get_object()
+        serializer = s.ReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._answer(services.return_update(by=request.user, update=update, **serializer.validated_data))
+
+    @extend_schema(
+        request={"multipart/form-data": s.EvidenceUploadSerializer},
+        responses={201: s.EvidenceSerializer, **errors(400, 403, 404, 409, 413, 415, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def evidence(self, request, pk=None):
+        """Attach a file (PDF, DOCX, XLSX, CSV, PNG, JPEG; checked by content) to a draft or returned update."""
+        update = self.get_object()
+        # Refuse an oversized upload before reading it.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.EVIDENCE_MAX_BYTES + 64 * 1024:
+            raise FileTooLarge(
+                _("The upload is larger than the %(limit)d-byte limit.") % {"limit": settings.EVIDENCE_MAX_BYTES},
+                field="file",
+            )
+        return self._upload_evidence(request, update)
+
+    @idempotent
+    def _upload_evidence(self, request, update):
+        serializer = s.EvidenceUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        evidence = services.add_evidence(by=request.user, update=update, upload=serializer.validated_data["file"])
+        return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.BulkItemSerializer(many=True),
+        responses={200: s.BulkResultSerializer(many=True), **errors(400, 413, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def bulk(self, request):
+        """Create up to 200 updates; each item stands alone and is retried safely by its client_key."""
+        items = request.data
+        if not isinstance(items, list):
+            raise InvalidInput(_("Send a JSON array of updates."))
+        if len(items) > s.BULK_MAX_ITEMS:
+            raise InvalidInput(
+                _("Send at most %(max)d updates at once; this request has %(count)d.")
+                % {"max": s.BULK_MAX_ITEMS, "count": len(items)}
+            )
+        return Response([self._bulk_item(request, index, item) for index, item in enumerate(items)])
+
+    def _bulk_item(self, request, index, item):
+        if not isinstance(item, dict):
+            return {"index": index, "status": 400, "errors": {"non_field_errors": [_("Each item must be an object.")]}}
+        serializer = s.BulkItemSerializer(data=item, context=self.get_serializer_context())
+        if not serializer.is_valid():
+            return {"index": index, "status": 400, "errors": serializer.errors}
+        values = dict(serializer.validated_data)
+        client_key = values.pop("client_key")
+
+        def create():
+            update = services.create_update(by=request.user, source=ProgressUpdate.Source.API, **values)
+            return Response({"id": str(update.pk)}, status=status.HTTP_201_CREATED)
+
+        try:
+            response = replay_or_run(
+                user=request.user,
+                key=f"bulk-item:{client_key}",
+                request_fingerprint=fingerprint(canonical_json(item)),
+                run=create,
+            )
+        except DomainError as error:
+            return {"index": index, "status": error.status, "errors": {error.field or "detail": [error.message]}}
+        replayed = response.has_header("Idempotent-Replayed")
+        return {"index": index, "status": 200 if replayed else response.status_code, "id": response.data["id"]}

@@ -1,0 +1,81 @@
+"""Filters shared by the API and the pages: one FilterSet per list."""
+
+import django_filters
+
+from portal.models import Office
+
+from .models import Activity, Indicator, ProgressUpdate, ReportingPeriod
+
+
+class UpdatedSinceFilterSet(django_filters.FilterSet):
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Changed at or after (ISO 8601)"
+    )
+
+
+class ActivityFilter(UpdatedSinceFilterSet):
+    focus_area = django_filters.CharFilter(field_name="objective__focus_area__code")
+    objective = django_filters.CharFilter(field_name="objective__code")
+    status = django_filters.ChoiceFilter(choices=Activity.Status.choices)
+    office = django_filters.CharFilter(method="filter_office")
+    country = django_filters.CharFilter(method="filter_country")
+    period = django_filters.CharFilter(method="filter_period", label="Active in the reporting period (code)")
+
+    class Meta:
+        model = Activity
+        fields = ["focus_area", "objective", "status", "office", "country", "period", "updated_since"]
+
+    # Each of these filters by a subquery, so that an activity with several matching rows appears once.
+    def filter_office(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=Activity.implementing_offices.through.objects.filter(office__code=value).values("activity")
+        )
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=Activity.beneficiary_countries.through.objects.filter(country__iso3=value.upper()).values("activity")
+        )
+
+    def filter_period(self, queryset, name, value):
+        period = ReportingPeriod.objects.filter(code=value).first()
+        if period is None:
+            return queryset.none()
+        return queryset.exclude(planned_start__gt=period.ends_on).exclude(planned_end__lt=period.starts_on)
+
+
+class IndicatorFilter(UpdatedSinceFilterSet):
+    activity = django_filters.CharFilter(field_name="activity__code")
+    objective = django_filters.CharFilter(field_name="objective__code")
+
+    class Meta:
+        model = Indicator
+        fields = ["activity", "objective", "updated_since"]
+
+
+class UpdateFilter(UpdatedSinceFilterSet):
+    activity = django_filters.CharFilter(field_name="activity__code")
+    period = django_filters.CharFilter(field_name="period__code")
+    office = django_filters.CharFilter(field_name="office__code")
+    state = django_filters.ChoiceFilter(choices=ProgressUpdate.State.choices)
+
+    class Meta:
+        model = ProgressUpdate
+        fields = ["activity", "period", "office", "state", "updated_since"]
+
+
+class PeriodFilter(UpdatedSinceFilterSet):
+    state = django_filters.ChoiceFilter(choices=ReportingPeriod.State.choices)
+
+    class Meta:
+        model = ReportingPeriod
+        fields = ["state", "updated_since"]
+
+
+class OfficeFilter(UpdatedSinceFilterSet):
+    organization = django_filters.CharFilter(field_name="organization__code")
+    kind = django_filters.ChoiceFilter(choices=Office.Kind.choices)
+    country = django_filters.CharFilter(field_name="country__iso3")
+
+    class Meta:
+        model = Office
+        fields = ["organization", "kind", "country", "updated_since"]

@@ -1,0 +1,283 @@
+"""Write progress updates: create, edit, submit, approve, return, attach evidence.
+
+Every rule of the update workflow lives here, once; the API and the pages call these
+functions and show the errors they raise (``portal.errors``).
+
+Workflow: draft → submitted → approved, or submitted → returned → submitted …
+Only the reporting office (or a programme officer on its behalf) edits a draft or a
+returned update; only a programme officer approves or returns one; nothing changes
+once approved, or once the period is locked.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.errors import (
+    AlreadyExists,
+    FileTooLarge,
+    InvalidInput,
+    NotAllowed,
+    PeriodLocked,
+    StaleVersion,
+    UnsupportedFileType,
+    WrongState,
+)
+from portal.models import Office
+from portal.roles import is_officer
+
+from .files import sniff_content_type
+from .models import Activity, Evidence, Indicator, Measurement, ProgressUpdate, ReportingPeriod
+
+EDITABLE_STATES = (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
+EDITABLE_FIELDS = ("rag", "percent_complete", "narrative", "challenges", "next_steps")
+
+
+@dataclass(frozen=True)
+class MeasurementInput:
+    indicator: Indicator
+    value: Decimal
+    note: str = ""
+
+
+def _check_reports_for(*, user, activity: Activity, office: Office):
+    if not activity.implementing_offices.filter(pk=office.pk).exists():
+        raise InvalidInput(
+            _("Office %(office)s does not implement activity %(activity)s.")
+            % {"office": office.code, "activity": activity.code},
+            field="office",
+        )
+    if not (is_officer(user) or office.memberships.filter(user=user).exists()):
+        raise NotAllowed(_("You do not belong to office %(office)s.") % {"office": office.code}, field="office")
+
+
+def _check_period_open(period: ReportingPeriod):
+    if not period.is_open():
+        raise PeriodLocked(
+            _("Reporting period %(period)s is locked: it takes no new or changed updates.") % {"period": period.code},
+            field="period",
+        )
+
+
+def _check_editable(update: ProgressUpdate):
+    if update.state not in EDITABLE_STATES:
+        raise WrongState(
+            _("This update is %(state)s; only a draft or a returned update can be changed.")
+            % {"state": update.get_state_display().lower()},
+            state=update.state,
+        )
+
+
+def _check_measurements(activity: Activity, measurements: list[MeasurementInput]):
+    seen = set()
+    for index, measurement in enumerate(measurements):
+        indicator = measurement.indicator
+        if indicator.activity_id != activity.pk and indicator.objective_id != activity.objective_id:
+            raise InvalidInput(
+                _("measurements[%(index)d]: indicator %(indicator)s does not measure activity %(activity)s.")
+                % {"index": index, "indicator": indicator.code, "activity": activity.code},
+                field="measurements",
+            )
+        if indicator.pk in seen:
+            raise InvalidInput(
+                _("measurements[%(index)d]: indicator %(indicator)s is measured twice.")
+                % {"index": index, "indicator": indicator.code},
+                field="measurements",
+            )
+        seen.add(indicator.pk)
+
+
+def _replace_measurements(update: ProgressUpdate, measurements: list[MeasurementInput]):
+    update.measurements.all().delete()
+    Measurement.objects.bulk_create(
+        Measurement(update=update, indicator=m.indicator, value=m.value, note=m.note) for m in measurements
+    )
+
+
+def may_edit(user, update: ProgressUpdate) -> bool:
+    """Tell whether the user may write this update (its office's members and officers may)."""
+    return is_officer(user) or update.office.memberships.filter(user=user).exists()
+
+
+@transaction.atomic
+def create_update(
+    *,
+    by,
+    activity: Activity,
+    period: ReportingPeriod,
+    office: Office,
+    rag: str,
+    percent_complete: int,
+    narrative: str = "",
+    challenges: str = "",
+    next_steps: str = "",
+    measurements: list[MeasurementInput] = (),
+    submit: bool = False,
+    source: str = ProgressUpdate.Source.WEB,
+) -> ProgressUpdate:
+    """Create an office's update on an activity for a period, as a draft or submitted."""
+    if period.plan_id != activity.objective.focus_area.plan_id:
+        raise InvalidInput(
+            _("Period %(period)s belongs to another action plan.") % {"period": period.code}, field="period"
+        )
+    _check_reports_for(user=by, activity=activity, office=office)
+    _check_period_open(period)
+    _check_measurements(activity, list(measurements))
+    existing = ProgressUpdate.objects.filter(activity=activity, period=period, office=office).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                update = ProgressUpdate.objects.create(
+                    activity=activity,
+                    period=period,
+                    office=office,
+                    author=by,
+                    rag=rag,
+                    percent_complete=percent_complete,
+                    narrative=narrative,
+                    challenges=challenges,
+                    next_steps=next_steps,
+                    source=source,
+                )
+        except IntegrityError:
+            # Another request created it between the check and the insert.
+            existing = ProgressUpdate.objects.get(activity=activity, period=period, office=office)
+    if existing is not None:
+        raise AlreadyExists(
+            _("Office %(office)s already has an update on %(activity)s for %(period)s; change that one.")
+            % {"office": office.code, "activity": activity.code, "period": period.code},
+            existing_id=str(existing.pk),
+        )
+    _replace_measurements(update, list(measurements))
+    if submit:
+        _mark_submitted(update)
+    return update
+
+
+@transaction.atomic
+def edit_update(
+    *, by, update: ProgressUpdate, expected_version: int, changes: dict, measurements: list[MeasurementInput] | None
+) -> ProgressUpdate:
+    """Change a draft or returned update, provided nobody changed it since ``expected_version``."""
+    if not may_edit(by, update):
+        raise NotAllowed(_("Only office %(office)s may change this update.") % {"office": update.office.code})
+    _check_period_open(update.period)
+    _check_editable(update)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    if measurements is not None:
+        _check_measurements(update.activity, measurements)
+    # The version in the WHERE clause makes a concurrent edit lose cleanly instead of overwriting.
+    changed = ProgressUpdate.objects.filter(pk=update.pk, version=expected_version, state__in=EDITABLE_STATES).update(
+        **changes, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not changed:
+        current = ProgressUpdate.objects.get(pk=update.pk)
+        raise StaleVersion(
+            _("This update changed since you read it (version %(current)d, you had %(expected)d); reload it.")
+            % {"current": current.version, "expected": expected_version},
+            current_version=current.version,
+        )
+    if measurements is not None:
+        _replace_measurements(update, measurements)
+    update.refresh_from_db()
+    return update
+
+
+def _mark_submitted(update: ProgressUpdate):
+    update.state = ProgressUpdate.State.SUBMITTED
+    update.submitted_at = timezone.now()
+    update.version += 1
+    update.save(update_fields=["state", "submitted_at", "version", "updated_at"])
+
+
+@transaction.atomic
+def submit_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
+    """Send a draft or returned update to the programme officers for review."""
+    update = ProgressUpdate.objects.select_for_update().select_related("period", "office").get(pk=update.pk)
+    if not may_edit(by, update):
+        raise NotAllowed(_("Only office %(office)s may submit this update.") % {"office": update.office.code})
+    _check_period_open(update.period)
+    _check_editable(update)
+    _mark_submitted(update)
+    return update
+
+
+def _review(*, by, update: ProgressUpdate, state: str, comment: str) -> ProgressUpdate:
+    if not is_officer(by):
+        raise NotAllowed(_("Only a programme officer reviews updates."))
+    update = ProgressUpdate.objects.select_for_update().select_related("period").get(pk=update.pk)
+    _check_period_open(update.period)
+    if update.state != ProgressUpdate.State.SUBMITTED:
+        raise WrongState(
+            _("This update is %(state)s; only a submitted update can be reviewed.")
+            % {"state": update.get_state_display().lower()},
+            state=update.state,
+        )
+    update.state = state
+    update.reviewed_by = by
+    update.reviewed_at = timezone.now()
+    update.review_comment = comment
+    update.version += 1
+    update.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment", "version", "updated_at"])
+    return update
+
+
+@transaction.atomic
+def approve_update(*, by, update: ProgressUpdate, comment: str = "") -> ProgressUpdate:
+    """Approve a submitted update; it can no longer change."""
+    return _review(by=by, update=update, state=ProgressUpdate.State.APPROVED, comment=comment)
+
+
+@transaction.atomic
+def return_update(*, by, update: ProgressUpdate, comment: str) -> ProgressUpdate:
+    """Return a submitted update to its office with a comment saying what to fix."""
+    if not comment.strip():
+        raise InvalidInput(_("Say what the office should fix."), field="comment")
+    return _review(by=by, update=update, state=ProgressUpdate.State.RETURNED, comment=comment)
+
+
+def add_evidence(*, by, update: ProgressUpdate, upload) -> Evidence:
+    """Attach a file to a draft or returned update, after checking its size and its content's type."""
+    if not may_edit(by, update):
+        raise NotAllowed(_("Only office %(office)s may add evidence to this update.") % {"office": update.office.code})
+    _check_period_open(update.period)
+    _check_editable(update)
+    limit = settings.EVIDENCE_MAX_BYTES
+    if upload.size > limit:
+        raise FileTooLarge(
+            _("The file is %(size)d bytes; the limit is %(limit)d bytes.") % {"size": upload.size, "limit": limit},
+            field="file",
+        )
+    content_type = sniff_content_type(upload)
+    if content_type is None:
+        raise UnsupportedFileType(
+            _("The file's content is not a PDF, DOCX, XLSX, CSV, PNG or JPEG file, whatever its name."), field="file"
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    path = default_storage.save(f"evidence/{update.pk}/{digest.hexdigest()[:16]}-{upload.name[-80:]}", upload)
+    try:
+        with transaction.atomic():
+            return Evidence.objects.create(
+                update=update,
+                file=path,
+                original_name=upload.name[:255],
+                content_type=content_type,
+                size=upload.size,
+                sha256=digest.hexdigest(),
+                uploaded_by=by,
+            )
+    except Exception:
+        # No row, no file.
+        default_storage.delete(path)
+        raise

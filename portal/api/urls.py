@@ -1,0 +1,23 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from actionplan.api import views as actionplan_views
+
+from . import views
+
+router = DefaultRouter()
+router.register("focus-areas", actionplan_views.FocusAreaViewSet, basename="focus-area")
+router.register("periods", actionplan_views.PeriodViewSet, basename="period")
+router.register("offices", views.OfficeViewSet, basename="office")
+router.register("activities", actionplan_views.ActivityViewSet, basename="activity")
+router.register("indicators", actionplan_views.IndicatorViewSet, basename="indicator")
+router.register("updates", actionplan_views.UpdateViewSet, basename="update")
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    *router.urls,
+]

@@ -1,0 +1,70 @@
+"""Run a request once per idempotency key, however often and however concurrently it is retried.
+
+The key's row is inserted in the same transaction as the work it guards. A concurrent
+retry's insert waits on the unique index until the first request commits, then finds
+the stored answer and replays it; if the first request failed, its row is gone with
+its rollback and the retry runs afresh. Only successful answers are stored, so a
+request refused for a reason that can go away (a locked period) may be retried.
+"""
+
+import datetime
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from .errors import IdempotencyKeyReused
+from .models import IdempotencyKey
+
+REPLAYED_HEADERS = ("ETag", "Location")
+
+
+def fingerprint(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def canonical_json(data) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def replay_or_run(*, user, key: str, request_fingerprint: str, run: Callable[[], Response]) -> Response:
+    """Return the stored answer for ``key``, or run the request and store its answer if it succeeds."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(user=user, key=key, fingerprint=request_fingerprint)
+        except IntegrityError:
+            record = IdempotencyKey.objects.get(user=user, key=key)
+            if record.fingerprint != request_fingerprint:
+                raise IdempotencyKeyReused(
+                    f"Idempotency-Key {key!r} was already used with another request; send a new key for a new request.",
+                    field="Idempotency-Key",
+                ) from None
+            response = Response(record.body, status=record.status_code, headers=record.headers)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        response = run()
+        if not 200 <= response.status_code < 300:
+            transaction.set_rollback(True)
+            return response
+        record.status_code = response.status_code
+        record.body = json.loads(JSONRenderer().render(response.data) or b"null")
+        record.headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+        record.save(update_fields=["status_code", "body", "headers"])
+        return response
+
+
+def purge_expired_keys() -> int:
+    """Delete keys older than ``IDEMPOTENCY_KEY_HOURS``; return how many."""
+    cutoff = timezone.now() - datetime.timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
