@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/tokens/", views.tokens, name="tokens"),
+    path("accounts/tokens/<str:digest>/revoke/", views.revoke, name="revoke-token"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
 ]

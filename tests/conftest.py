@@ -37,3 +37,88 @@ def redis_url():
 def postgres():
     if connection.vendor != "postgresql":
         require_service("DATABASE_URL is not PostgreSQL: this test needs PostgreSQL")
+
+
+@pytest.fixture
+def world(db):
+    """A small plan: two offices, each with an activity and a restricted one, an open and a locked period.
+
+    Personas: a reporter of each office, a programme officer, a committee member, and an
+    outsider with no role.
+    """
+    import datetime
+    from types import SimpleNamespace
+
+    from django.contrib.auth.models import Group
+
+    from actionplan.models import Activity, ReportingPeriod
+    from portal.models import Role
+    from tests import factories
+
+    groups = {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+    plan = factories.ActionPlanFactory(code="JAP-TEST")
+    area = factories.FocusAreaFactory(plan=plan, code="CYB", name="Cybercrime")
+    objective = factories.ObjectiveFactory(focus_area=area, code="CYB-1")
+    office = factories.OfficeFactory(code="UNODC-ROSEAP")
+    other_office = factories.OfficeFactory(code="INTERPOL-RB-NBO")
+
+    def activity(code, office, **extra):
+        made = factories.ActivityFactory(objective=objective, code=code, **extra)
+        made.implementing_offices.add(office)
+        return made
+
+    world = SimpleNamespace(plan=plan, area=area, objective=objective, office=office, other_office=other_office)
+    world.activity = activity("CYB-1.1", office)
+    world.restricted = activity("CYB-1.2", office, sensitivity=Activity.Sensitivity.RESTRICTED)
+    world.other_activity = activity("CYB-1.3", other_office)
+    world.other_restricted = activity("CYB-1.4", other_office, sensitivity=Activity.Sensitivity.RESTRICTED)
+    world.indicator = factories.IndicatorFactory(activity=world.activity, code="CYB-1.1-I1")
+    world.second_indicator = factories.IndicatorFactory(activity=world.activity, code="CYB-1.1-I2")
+    world.other_indicator = factories.IndicatorFactory(activity=world.other_activity, code="CYB-1.3-I1")
+    world.locked_period = factories.ReportingPeriodFactory(
+        plan=plan,
+        code="2020-Q1",
+        starts_on=datetime.date(2020, 1, 1),
+        ends_on=datetime.date(2020, 3, 31),
+        due_on=datetime.date(2020, 4, 15),
+        state=ReportingPeriod.State.LOCKED,
+    )
+    world.period = factories.ReportingPeriodFactory(
+        plan=plan,
+        code="2020-Q2",
+        starts_on=datetime.date(2020, 4, 1),
+        ends_on=datetime.date(2020, 6, 30),
+        due_on=datetime.date(2020, 7, 15),
+    )
+
+    def person(username, role=None, office=None):
+        user = factories.UserFactory(username=username)
+        if role:
+            user.groups.add(groups[role])
+        if office:
+            factories.MembershipFactory(user=user, office=office)
+        return user
+
+    world.reporter = person("reporter.roseap", Role.FIELD_REPORTER, office)
+    world.other_reporter = person("reporter.nbo", Role.FIELD_REPORTER, other_office)
+    world.officer = person("officer", Role.PROGRAMME_OFFICER)
+    world.committee = person("committee", Role.COMMITTEE_MEMBER)
+    world.outsider = person("outsider")
+    return world
+
+
+@pytest.fixture
+def api():
+    """Return an API client authenticated with a real token of the given user (or anonymous)."""
+    from rest_framework.test import APIClient
+
+    from portal.tokens import issue_token
+
+    def client_for(user=None):
+        client = APIClient()
+        if user is not None:
+            _token, key = issue_token(user=user, name="tests")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return client_for

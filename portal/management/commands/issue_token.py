@@ -1,0 +1,28 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.errors import InvalidInput
+from portal.tokens import issue_token
+
+
+class Command(BaseCommand):
+    help = "Create an API token for a user and print its key, alone, on standard output."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument(
+            "--expires-days", type=int, default=None, help="days until the token expires (default: never)"
+        )
+        parser.add_argument("--name", default="issued from the command line", help="what the token is for")
+
+    def handle(self, *args, username, expires_days, name, **options):
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"USERNAME: no user called {username!r}")
+        if not user.is_active:
+            raise CommandError(f"USERNAME: user {username!r} is inactive")
+        try:
+            _token, key = issue_token(user=user, name=name, expires_in_days=expires_days)
+        except InvalidInput as error:
+            raise CommandError(f"--expires-days: {error.message}") from error
+        self.stdout.write(key)
