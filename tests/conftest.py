@@ -7,6 +7,12 @@ from django.conf import settings
 from django.db import connection
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The production hasher takes half a second per password by design; tests hash many.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def require_service(reason: str):
     """Skip a test whose service is missing, or fail it where CI promised every service."""
     if os.environ.get("REQUIRE_SERVICES") == "1":
