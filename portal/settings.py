@@ -234,6 +234,9 @@ EVIDENCE_MAX_BYTES = _read(env.int, "EVIDENCE_MAX_MB", default=20) * 1024 * 1024
 # Idempotency keys are kept at least this long, then purged.
 IDEMPOTENCY_KEY_HOURS = 48
 
+# Knox's own migrations create its default token table even when another model replaces
+# it; left unmigrated, the replaced table is never created.
+MIGRATION_MODULES = {"knox": None}
 KNOX_TOKEN_MODEL = "portal.ApiToken"  # noqa: S105 -- a model name, not a secret
 REST_KNOX = {
     # Tokens live until revoked unless created with an expiry (knox's default is 10 hours).
