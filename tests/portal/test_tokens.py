@@ -1,0 +1,133 @@
+"""API tokens: stored hashed, shown once, revocable, optionally expiring."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import ApiToken
+from portal.tokens import issue_token
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/v1/focus-areas/"
+
+
+@pytest.fixture
+def user():
+    return UserFactory(username="reporter")
+
+
+def token_client(key):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def test_token_opens_the_api(user):
+    _token, key = issue_token(user=user, name="M&E system")
+    assert token_client(key).get(LIST).status_code == 200
+
+
+def test_only_a_hash_of_the_key_is_stored(user):
+    _token, key = issue_token(user=user, name="M&E system")
+    stored = ApiToken.objects.values().get()
+    assert not any(key in str(value) for value in stored.values())
+    assert len(stored["digest"]) == 128
+
+
+def test_no_token_is_answered_401_with_the_scheme():
+    from rest_framework.test import APIClient
+
+    response = APIClient().get(LIST)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_unknown_token_is_answered_401():
+    assert token_client("f" * 64).get(LIST).status_code == 401
+
+
+def test_revoked_token_is_answered_401(user):
+    token, key = issue_token(user=user, name="old")
+    token.delete()
+    assert token_client(key).get(LIST).status_code == 401
+
+
+def test_expired_token_is_answered_401(user):
+    token, key = issue_token(user=user, name="short", expires_in_days=1)
+    ApiToken.objects.filter(pk=token.pk).update(expiry=timezone.now() - datetime.timedelta(seconds=1))
+    assert token_client(key).get(LIST).status_code == 401
+
+
+def test_token_of_an_inactive_user_is_answered_401(user):
+    _token, key = issue_token(user=user, name="x")
+    user.is_active = False
+    user.save()
+    assert token_client(key).get(LIST).status_code == 401
+
+
+def test_issue_token_command_prints_the_key_alone(user):
+    out = io.StringIO()
+    call_command("issue_token", "reporter", "--expires-days", "30", stdout=out)
+    key = out.getvalue().strip()
+    assert out.getvalue() == f"{key}\n"
+    assert token_client(key).get(LIST).status_code == 200
+    assert ApiToken.objects.get().expiry.date() == (timezone.now() + datetime.timedelta(days=30)).date()
+
+
+def test_issue_token_command_names_an_unknown_user():
+    with pytest.raises(CommandError, match="USERNAME: no user called 'nobody'"):
+        call_command("issue_token", "nobody")
+
+
+def test_issue_token_command_refuses_a_bad_expiry(user):
+    with pytest.raises(CommandError, match="--expires-days"):
+        call_command("issue_token", "reporter", "--expires-days", "0")
+    assert not ApiToken.objects.exists()
+
+
+def test_token_page_shows_a_new_key_once(client, user):
+    client.force_login(user)
+    created = client.post(reverse("tokens"), {"name": "Bangkok M&E", "expires_in_days": ""})
+    key = created.context["new_key"]
+    assert key in created.content.decode()
+    assert token_client(key).get(LIST).status_code == 200
+
+    again = client.get(reverse("tokens"))
+    assert key not in again.content.decode()
+    assert "Bangkok M&amp;E" in again.content.decode()
+
+
+def test_token_page_form_error_keeps_the_input(client, user):
+    client.force_login(user)
+    response = client.post(reverse("tokens"), {"name": "Nairobi", "expires_in_days": "99999"})
+    assert response.status_code == 200
+    assert 'value="Nairobi"' in response.content.decode()
+    assert "Expires after" in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_token_page_revokes_a_token(client, user):
+    token, key = issue_token(user=user, name="to revoke")
+    client.force_login(user)
+    client.post(reverse("revoke-token", args=[token.digest]))
+    assert not ApiToken.objects.exists()
+    assert token_client(key).get(LIST).status_code == 401
+
+
+def test_nobody_revokes_another_users_token(client, user):
+    token, _key = issue_token(user=user, name="mine")
+    client.force_login(UserFactory(username="intruder"))
+    client.post(reverse("revoke-token", args=[token.digest]))
+    assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_token_page_requires_login(client):
+    assert client.get(reverse("tokens")).status_code == 302
