@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pycountry
 from django.contrib.auth.models import Group
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django.db import transaction
 
 from actionplan.models import ActionPlan, Agreement, FocusArea
@@ -226,4 +227,16 @@ def load_reference_data() -> LoadResult:
             "agenda": FIRST_MEETING_AGENDA,
         },
     )
+    _load_schedules(result)
     return result
+
+
+def _load_schedules(result: LoadResult):
+    """Register the periodic jobs with django-celery-beat, where the admin can change them."""
+    hourly, created = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
+    result.created += created
+    if not PeriodicTask.objects.filter(name="Purge expired idempotency keys").exists():
+        PeriodicTask.objects.create(
+            name="Purge expired idempotency keys", task="portal.tasks.purge_idempotency_keys", interval=hourly
+        )
+        result.created += 1

@@ -5,6 +5,7 @@ import time
 
 from celery import shared_task
 
+from .idempotency import purge_expired_keys
 from .models import HealthPing
 
 
@@ -17,3 +18,9 @@ def ping(note: str = "", hold_seconds: float = 0) -> int:
     """
     time.sleep(hold_seconds)
     return HealthPing.objects.create(note=note, worker=socket.gethostname()).pk
+
+
+@shared_task
+def purge_idempotency_keys() -> int:
+    """Forget idempotency keys past their retention; return how many."""
+    return purge_expired_keys()

@@ -82,3 +82,13 @@ def test_committee_met_in_lyon_on_6_june_2018():
 def test_command_reports_what_it_did(capsys):
     call_command("load_reference")
     assert "created" in capsys.readouterr().out
+
+
+def test_periodic_jobs_are_scheduled_once_and_admin_changes_are_kept():
+    from django_celery_beat.models import PeriodicTask
+
+    load_reference_data()
+    PeriodicTask.objects.filter(task="portal.tasks.purge_idempotency_keys").update(enabled=False)
+    load_reference_data()
+    job = PeriodicTask.objects.get(task="portal.tasks.purge_idempotency_keys")
+    assert not job.enabled
