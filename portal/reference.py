@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pycountry
 from django.contrib.auth.models import Group
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from actionplan.models import ActionPlan, Agreement, FocusArea
 from steering.models import Committee, Meeting

@@ -46,7 +46,9 @@ def test_reporter_creates_a_draft_with_its_measurements(reporter_api, body, worl
     assert (data["state"], data["version"], data["office"], data["source"]) == ("draft", 1, "UNODC-ROSEAP", "api")
     assert response["ETag"] == '"1"'
     assert response["Location"] == f"{URL}{data['id']}/"
-    assert data["measurements"] == [{"indicator": "CYB-1.1-I1", "value": "12.00", "note": "participants", "country": None, "sex": ""}]
+    assert data["measurements"] == [
+        {"indicator": "CYB-1.1-I1", "value": "12.00", "note": "participants", "country": None, "sex": ""}
+    ]
 
 
 def test_submit_true_creates_a_submitted_update(reporter_api, body):
@@ -123,7 +125,9 @@ def test_unknown_indicator_is_refused_naming_the_measurements(reporter_api, body
 
 
 def test_activity_the_reporter_cannot_see_is_refused_as_unknown(reporter_api, body, world):
-    assert_refused(reporter_api.post(URL, {**body, "activity": world.other_activity.code}, format="json"), 400, "activity")
+    assert_refused(
+        reporter_api.post(URL, {**body, "activity": world.other_activity.code}, format="json"), 400, "activity"
+    )
 
 
 def test_office_the_reporter_does_not_belong_to_is_forbidden(reporter_api, body, world):
@@ -145,7 +149,10 @@ def test_measurement_for_an_indicator_of_another_activity_is_refused(world, api,
 
 
 def test_same_indicator_twice_is_refused(reporter_api, body, world):
-    body["measurements"] = [{"indicator": world.indicator.code, "value": 1}, {"indicator": world.indicator.code, "value": 2}]
+    body["measurements"] = [
+        {"indicator": world.indicator.code, "value": 1},
+        {"indicator": world.indicator.code, "value": 2},
+    ]
     response = reporter_api.post(URL, body, format="json")
     assert_refused(response, 400, "measurements")
     assert "twice" in response.json()["detail"]
@@ -165,7 +172,9 @@ def test_period_of_another_plan_is_refused(reporter_api, body):
 
 
 def test_five_megabyte_narrative_is_refused_as_too_large(reporter_api, body):
-    response = reporter_api.post(URL, json.dumps({**body, "narrative": "x" * 5_000_000}), content_type="application/json")
+    response = reporter_api.post(
+        URL, json.dumps({**body, "narrative": "x" * 5_000_000}), content_type="application/json"
+    )
     assert_refused(response, 413)
 
 
