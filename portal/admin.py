@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Country, HealthPing, Membership, Office, Organization
+from .models import ApiToken, Country, HealthPing, IdempotencyKey, Membership, Office, Organization
 
 
 class MembershipInline(admin.TabularInline):
@@ -47,3 +47,28 @@ class HealthPingAdmin(admin.ModelAdmin):
     list_display = ["created_at", "note", "worker"]
     search_fields = ["note", "worker"]
     date_hierarchy = "created_at"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Review and revoke tokens; keys are created on the user's token page, where they are shown once."""
+
+    list_display = ["name", "user", "token_key", "created", "expiry"]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__username", "token_key"]
+    readonly_fields = ["digest", "token_key", "user", "created"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    list_display = ["key", "user", "status_code", "created_at"]
+    list_select_related = ["user"]
+    list_filter = ["status_code"]
+    search_fields = ["key", "user__username"]
+    readonly_fields = ["user", "key", "fingerprint", "status_code", "body", "headers", "created_at"]
+
+    def has_add_permission(self, request):
+        return False

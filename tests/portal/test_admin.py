@@ -4,12 +4,22 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from portal.models import ApiToken, IdempotencyKey
 from tests import factories
 
+# Rows only the portal itself makes (a token's key is shown once, on the user's token page).
+WITHOUT_ADD_PAGE = {ApiToken, IdempotencyKey}
+
+
+def url_name(model, page):
+    return f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}"
+
+
 ADMIN_PAGES = sorted(
-    (f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}")
+    url_name(model, page)
     for model in admin.site._registry
     for page in ("changelist", "add")
+    if page == "changelist" or model not in WITHOUT_ADD_PAGE
 )
 
 
@@ -29,6 +39,11 @@ def test_anonymous_user_is_sent_to_login(client, page):
     response = client.get(reverse(page))
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("model", sorted(WITHOUT_ADD_PAGE, key=str))
+def test_admin_cannot_add_rows_only_the_portal_makes(superuser_client, model):
+    assert superuser_client.get(reverse(url_name(model, "add"))).status_code == 403
 
 
 def test_every_domain_model_is_in_the_admin():
