@@ -1,0 +1,270 @@
+"""Who may call what: every API endpoint by every persona, written as one table.
+
+A cell is the status the persona gets. An endpoint that acts on an update gets a fresh
+one, of world.activity by world.office, in the state that makes the action valid for
+somebody (a draft to change, submit or attach to; a submitted one to review), so that a
+refusal can only come from the permission. The bulk endpoint answers 200 with a status
+per item; its cells are the status of its one item, "the status it would have had on
+its own".
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver
+
+from actionplan import services
+from actionplan.models import RAG, Evidence, Measurement, ProgressUpdate
+from portal.api.conditional import etag
+from portal.api.urls import urlpatterns
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+# Column of the table → attribute of the `world` fixture (None: no credentials).
+PERSONAS = {
+    "anonymous": None,
+    "reporter": "reporter",
+    "other-reporter": "other_reporter",
+    "officer": "officer",
+    "committee": "committee",
+}
+
+# HEAD answers as GET does and OPTIONS describes the endpoint; DRF adds both to every route.
+IMPLIED_METHODS = {"HEAD", "OPTIONS"}
+
+# fmt: off
+MATRIX = [
+    # label        route name            method   anonymous  reporter  other-reporter  officer  committee
+    ("root",       "api-root",           "GET",   401,       200,      200,            200,     200),
+    # drf-spectacular serves the schema and its viewers to anyone (SERVE_PERMISSIONS: AllowAny).
+    ("schema",     "schema",             "GET",   200,       200,      200,            200,     200),
+    ("docs",       "docs",               "GET",   200,       200,      200,            200,     200),
+    ("redoc",      "redoc",              "GET",   200,       200,      200,            200,     200),
+    ("areas",      "focus-area-list",    "GET",   401,       200,      200,            200,     200),
+    ("area",       "focus-area-detail",  "GET",   401,       200,      200,            200,     200),
+    ("periods",    "period-list",        "GET",   401,       200,      200,            200,     200),
+    ("period",     "period-detail",      "GET",   401,       200,      200,            200,     200),
+    ("offices",    "office-list",        "GET",   401,       200,      200,            200,     200),
+    ("office",     "office-detail",      "GET",   401,       200,      200,            200,     200),
+    ("activities", "activity-list",      "GET",   401,       200,      200,            200,     200),
+    ("activity",   "activity-detail",    "GET",   401,       200,      404,            200,     200),
+    ("indicators", "indicator-list",     "GET",   401,       200,      200,            200,     200),
+    ("indicator",  "indicator-detail",   "GET",   401,       200,      404,            200,     200),
+    ("updates",    "update-list",        "GET",   401,       200,      200,            200,     200),
+    ("update",     "update-detail",      "GET",   401,       200,      404,            200,     200),
+    ("create",     "update-list",        "POST",  401,       201,      400,            201,     403),
+    ("patch",      "update-detail",      "PATCH", 401,       200,      404,            200,     403),
+    ("submit",     "update-submit",      "POST",  401,       200,      404,            200,     403),
+    ("approve",    "update-approve",     "POST",  401,       403,      404,            200,     403),
+    ("return",     "update-return",      "POST",  401,       403,      404,            200,     403),
+    ("evidence",   "update-evidence",    "POST",  401,       201,      404,            201,     403),
+    ("bulk",       "update-bulk",        "POST",  401,       201,      400,            201,     403),
+]
+# fmt: on
+
+
+def no_update(world):
+    return None
+
+
+def draft(world):
+    return services.create_update(
+        by=world.reporter,
+        activity=world.activity,
+        period=world.period,
+        office=world.office,
+        rag=RAG.ON_TRACK,
+        percent_complete=40,
+    )
+
+
+def submitted(world):
+    return services.submit_update(by=world.reporter, update=draft(world))
+
+
+def new_update(world):
+    return {
+        "activity": world.activity.code,
+        "period": world.period.code,
+        "office": world.office.code,
+        "rag": "on_track",
+        "percent_complete": 40,
+    }
+
+
+@dataclass(frozen=True)
+class Call:
+    """Say how to call an endpoint: its path, the update it needs, the body it takes."""
+
+    path: str
+    arrange: Callable = no_update
+    body: Callable | None = None
+    format: str = "json"
+    if_match: bool = False
+    per_item: bool = False
+
+    def send(self, client, method, world, update):
+        kwargs = {}
+        if self.body is not None:
+            kwargs.update(data=self.body(world), format=self.format)
+        if self.if_match:
+            kwargs["HTTP_IF_MATCH"] = etag(update.version)
+        path = self.path.format(world=world, update=update)
+        return getattr(client, method.lower())(path, **kwargs)
+
+    def status(self, response):
+        if self.per_item and response.status_code == 200:
+            [item] = response.json()
+            return item["status"]
+        return response.status_code
+
+
+CALLS = {
+    "root": Call("/api/v1/"),
+    "schema": Call("/api/v1/schema/"),
+    "docs": Call("/api/v1/docs/"),
+    "redoc": Call("/api/v1/redoc/"),
+    "areas": Call("/api/v1/focus-areas/"),
+    "area": Call("/api/v1/focus-areas/{world.area.code}/"),
+    "periods": Call("/api/v1/periods/"),
+    "period": Call("/api/v1/periods/{world.period.code}/"),
+    "offices": Call("/api/v1/offices/"),
+    "office": Call("/api/v1/offices/{world.office.code}/"),
+    "activities": Call("/api/v1/activities/"),
+    "activity": Call("/api/v1/activities/{world.activity.code}/"),
+    "indicators": Call("/api/v1/indicators/"),
+    "indicator": Call("/api/v1/indicators/{world.indicator.code}/"),
+    "updates": Call("/api/v1/updates/", arrange=draft),
+    "update": Call("/api/v1/updates/{update.pk}/", arrange=draft),
+    "create": Call("/api/v1/updates/", body=new_update),
+    "patch": Call(
+        "/api/v1/updates/{update.pk}/", arrange=draft, body=lambda world: {"percent_complete": 70}, if_match=True
+    ),
+    "submit": Call("/api/v1/updates/{update.pk}/submit/", arrange=draft),
+    "approve": Call("/api/v1/updates/{update.pk}/approve/", arrange=submitted, body=lambda world: {"comment": "Good."}),
+    "return": Call(
+        "/api/v1/updates/{update.pk}/return/", arrange=submitted, body=lambda world: {"comment": "Add numbers by sex."}
+    ),
+    "evidence": Call(
+        "/api/v1/updates/{update.pk}/evidence/",
+        arrange=draft,
+        body=lambda world: {"file": SimpleUploadedFile("report.pdf", PDF, content_type="application/pdf")},
+        format="multipart",
+    ),
+    "bulk": Call(
+        "/api/v1/updates/bulk/",
+        body=lambda world: [{**new_update(world), "client_key": "permission-matrix"}],
+        per_item=True,
+    ),
+}
+
+# Cells where the API answers otherwise than the table says: (label, persona) → the bug.
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
+
+
+def cells(keep=lambda method, expected: True):
+    """Turn the table into test cases, one per endpoint and persona, with ids like reporter-approve-403."""
+    found = []
+    for label, _name, method, *statuses in MATRIX:
+        for persona, expected in zip(PERSONAS, statuses, strict=True):
+            if keep(method, expected):
+                bug = KNOWN_BUGS.get((label, persona))
+                marks = [pytest.mark.xfail(reason=bug, strict=True)] if bug else []
+                found.append(
+                    pytest.param(persona, label, method, expected, id=f"{persona}-{label}-{expected}", marks=marks)
+                )
+    return found
+
+
+def user_of(world, persona):
+    attribute = PERSONAS[persona]
+    return None if attribute is None else getattr(world, attribute)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.mark.parametrize(("persona", "label", "method", "expected"), cells())
+def test_each_persona_gets_the_status_the_matrix_lists(world, api, persona, label, method, expected):
+    call = CALLS[label]
+    update = call.arrange(world)
+    response = call.send(api(user_of(world, persona)), method, world, update)
+    assert call.status(response) == expected, response.content[:500]
+
+
+def stored(media):
+    return (
+        sorted(
+            ProgressUpdate.objects.values_list(
+                "id", "state", "version", "rag", "percent_complete", "reviewed_by", "review_comment"
+            )
+        ),
+        sorted(Measurement.objects.values_list("id", flat=True)),
+        sorted(Evidence.objects.values_list("id", flat=True)),
+        sorted(path for path in media.rglob("*") if path.is_file()),
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "label", "method", "expected"),
+    cells(keep=lambda method, expected: method != "GET" and expected >= 400),
+)
+def test_a_refused_write_leaves_everything_as_it_was(world, api, media, persona, label, method, expected):
+    call = CALLS[label]
+    update = call.arrange(world)
+    before = stored(media)
+    call.send(api(user_of(world, persona)), method, world, update)
+    assert stored(media) == before
+
+
+def test_creating_on_an_activity_the_reporter_cannot_see_names_the_activity(world, api):
+    response = api(world.other_reporter).post("/api/v1/updates/", new_update(world), format="json")
+    assert response.status_code == 400
+    assert "activity" in response.json(), response.json()
+
+
+def methods_of(view) -> set[str]:
+    view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
+    assert view_class is not None, f"{view} is a function view: add a rule for it here"
+    allowed = view_class.http_method_names
+    actions = getattr(view, "actions", None)
+    names = actions.keys() if actions else [name for name in allowed if hasattr(view_class, name)]
+    return {name.upper() for name in names if name in allowed} - IMPLIED_METHODS
+
+
+def routes(patterns=urlpatterns) -> set[tuple[str, str]]:
+    """List (route name, method) of every API URL, leaving out the format-suffix twins."""
+    found = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found |= routes(pattern.url_patterns)
+            continue
+        assert isinstance(pattern, URLPattern)
+        if "format" in pattern.pattern.regex.groupindex:
+            continue
+        found |= {(pattern.name or str(pattern.pattern), method) for method in methods_of(pattern.callback)}
+    return found
+
+
+def listed() -> set[tuple[str, str]]:
+    return {(name, method) for _label, name, method, *_statuses in MATRIX}
+
+
+def test_the_matrix_lists_every_endpoint_and_method():
+    missing = routes() - listed()
+    assert not missing, f"Add these to MATRIX: {sorted(missing)}"
+
+
+def test_the_matrix_lists_no_endpoint_that_is_gone():
+    gone = listed() - routes()
+    assert not gone, f"Remove these from MATRIX: {sorted(gone)}"
+
+
+def test_every_row_of_the_matrix_says_how_to_call_its_endpoint():
+    labels = [label for label, *_rest in MATRIX]
+    assert sorted(labels) == sorted(CALLS)
