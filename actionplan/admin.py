@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     ActionPlan,
@@ -79,7 +80,7 @@ class ObjectiveIndicatorInline(admin.TabularInline):
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(admin.ModelAdmin):
+class ObjectiveAdmin(SimpleHistoryAdmin):
     list_display = ["code", "statement", "focus_area"]
     list_filter = ["focus_area"]
     search_fields = ["code", "statement"]
@@ -97,7 +98,7 @@ class ActivityIndicatorInline(ObjectiveIndicatorInline):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(SimpleHistoryAdmin):
     list_display = ["code", "title", "objective", "kind", "status", "sensitivity", "lead_organization"]
     list_filter = ["status", "kind", "sensitivity", "objective__focus_area", "lead_organization", "tags"]
     list_select_related = ["objective", "lead_organization"]
@@ -116,7 +117,7 @@ class ActivityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name", "unit", "direction", "baseline_value", "target_value"]
     list_filter = ["direction", "objective__focus_area"]
     search_fields = ["code", "name"]
@@ -124,7 +125,7 @@ class IndicatorAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportingPeriod)
-class ReportingPeriodAdmin(admin.ModelAdmin):
+class ReportingPeriodAdmin(SimpleHistoryAdmin):
     list_display = ["code", "plan", "starts_on", "ends_on", "due_on", "state"]
     list_filter = ["state", "plan"]
     search_fields = ["code"]
@@ -144,7 +145,7 @@ class EvidenceInline(admin.TabularInline):
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(admin.ModelAdmin):
+class ProgressUpdateAdmin(SimpleHistoryAdmin):
     list_display = ["activity", "period", "office", "state", "rag", "percent_complete", "author", "updated_at"]
     list_filter = ["state", "rag", "source", "period", "activity__objective__focus_area"]
     list_select_related = ["activity", "period", "office", "author"]

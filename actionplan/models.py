@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from portal.models import Country, Office, Organization, TimeStampedModel
 from portal.roles import sees_whole_plan
@@ -114,6 +115,8 @@ class Objective(TimeStampedModel):
     focus_area = models.ForeignKey(FocusArea, models.CASCADE, related_name="objectives", verbose_name=_("focus area"))
     code = models.CharField(_("code"), max_length=24, unique=True)
     statement = models.TextField(_("statement"))
+    # Who changed what and when, shown on the activity's page.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -219,6 +222,8 @@ class Activity(TimeStampedModel):
     version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = ActivityQuerySet.as_manager()
+    # Who changed what and when, shown on the activity's page.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -270,6 +275,8 @@ class Indicator(TimeStampedModel):
     means_of_verification = models.TextField(_("means of verification"), blank=True)
 
     objects = IndicatorQuerySet.as_manager()
+    # Who changed what and when, shown on the activity's page.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -299,6 +306,8 @@ class ReportingPeriod(TimeStampedModel):
     ends_on = models.DateField(_("end"))
     due_on = models.DateField(_("updates due on"))
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
+    # Who changed what and when, shown on the activity's page.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["starts_on"]
@@ -375,6 +384,8 @@ class ProgressUpdate(TimeStampedModel):
     review_comment = models.TextField(_("review comment"), blank=True)
 
     objects = ProgressUpdateQuerySet.as_manager()
+    # Who changed what and when, shown on the activity's page.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-period__starts_on", "activity__code", "office__code"]

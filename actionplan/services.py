@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -175,21 +174,22 @@ def edit_update(
         raise InvalidInput(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     if measurements is not None:
         _check_measurements(update.activity, measurements)
-    # The version in the WHERE clause makes a concurrent edit lose cleanly instead of overwriting.
-    changed = ProgressUpdate.objects.filter(pk=update.pk, version=expected_version, state__in=EDITABLE_STATES).update(
-        **changes, version=F("version") + 1, updated_at=timezone.now()
-    )
-    if not changed:
-        current = ProgressUpdate.objects.get(pk=update.pk)
+    # Locked until commit: a concurrent edit waits here, then finds the version moved on.
+    current = ProgressUpdate.objects.select_for_update().get(pk=update.pk)
+    if current.version != expected_version:
         raise StaleVersion(
             _("This update changed since you read it (version %(current)d, you had %(expected)d); reload it.")
             % {"current": current.version, "expected": expected_version},
             current_version=current.version,
         )
+    _check_editable(current)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.version += 1
+    current.save(update_fields=[*changes, "version", "updated_at"])
     if measurements is not None:
-        _replace_measurements(update, measurements)
-    update.refresh_from_db()
-    return update
+        _replace_measurements(current, measurements)
+    return current
 
 
 def _mark_submitted(update: ProgressUpdate):
