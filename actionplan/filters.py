@@ -1,10 +1,13 @@
 """Filters shared by the API and the pages: one FilterSet per list."""
 
 import django_filters
+from django.db import connection
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import Office
 
-from .models import Activity, Indicator, ProgressUpdate, ReportingPeriod
+from .models import RAG, Activity, Indicator, ProgressUpdate, ReportingPeriod
 
 
 class UpdatedSinceFilterSet(django_filters.FilterSet):
@@ -79,3 +82,34 @@ class OfficeFilter(UpdatedSinceFilterSet):
     class Meta:
         model = Office
         fields = ["organization", "kind", "country", "updated_since"]
+
+
+class ActivityRegisterFilter(ActivityFilter):
+    """The activity register's filters: the API's, plus text search, latest RAG and tag."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    rag = django_filters.ChoiceFilter(choices=RAG.choices, field_name="latest_rag", label=_("Latest RAG"))
+    tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("code", "code"),
+            ("title", "title"),
+            ("status", "status"),
+            ("planned_start", "start"),
+            ("latest_rag", "rag"),
+            ("latest_percent", "progress"),
+        ),
+        label=_("Sort by"),
+    )
+
+    class Meta(ActivityFilter.Meta):
+        fields = ["q", *ActivityFilter.Meta.fields, "rag", "tag"]
+
+    def search(self, queryset, name, value):
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchVector
+
+            return queryset.annotate(document=SearchVector("code", "title", "description")).filter(
+                document=SearchQuery(value, search_type="websearch")
+            )
+        return queryset.filter(Q(code__icontains=value) | Q(title__icontains=value) | Q(description__icontains=value))

@@ -100,6 +100,11 @@ def _replace_measurements(update: ProgressUpdate, measurements: list[Measurement
     )
 
 
+def may_report_on(user, activity: Activity) -> bool:
+    """Tell whether the user may write updates on the activity (its offices' members and officers may)."""
+    return is_officer(user) or activity.implementing_offices.filter(memberships__user=user).exists()
+
+
 def may_edit(user, update: ProgressUpdate) -> bool:
     """Tell whether the user may write this update (its office's members and officers may)."""
     return is_officer(user) or update.office.memberships.filter(user=user).exists()

@@ -7,6 +7,8 @@ ask as often as they like.
 
 from .models import Role
 
+__all__ = ["Role", "group_names", "is_committee", "is_officer", "sees_whole_plan"]
+
 
 def group_names(user) -> frozenset[str]:
     if not user.is_authenticated:

@@ -1,32 +1,31 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actionplan.models import ActionPlan, Activity, FocusArea, ReportingPeriod
+from actionplan.models import ActionPlan, ReportingPeriod
 
+from . import home_data
 from .forms import TokenForm
 from .models import ApiToken
+from .roles import is_committee, is_officer
 from .tokens import issue_token, revoke_token
 
 
 @login_required
 def home(request):
-    """Show the plan at a glance: its focus areas and what the user can see of them."""
-    visible = Activity.objects.visible_to(request.user)
-    plan = ActionPlan.objects.select_related("agreement").first()
-    focus_areas = FocusArea.objects.filter(plan=plan).annotate(
-        activity_count=Count("objectives__activities", filter=Q(objectives__activities__in=visible)),
-        objective_count=Count("objectives", distinct=True),
-    )
-    current_period = ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).last()
-    return render(
-        request,
-        "portal/home.html",
-        {"plan": plan, "focus_areas": focus_areas, "current_period": current_period},
-    )
+    """Show each role what it needs first: the review queue, what is due, or the committee's business."""
+    plan = ActionPlan.objects.select_related("agreement").order_by("-starts_on").first()
+    period = ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).order_by("-starts_on").first()
+    context = {"plan": plan, "period": period}
+    if is_officer(request.user):
+        context.update(home_data.for_officer(period))
+    elif is_committee(request.user):
+        context.update(home_data.for_committee(plan))
+    else:
+        context.update(home_data.for_reporter(request.user, period))
+    return render(request, "portal/home.html", context)
 
 
 @login_required

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from .views import activities, plan, updates
+
+urlpatterns = [
+    path("plan/", plan.plan, name="plan"),
+    path("plan/focus-areas/<str:code>/", plan.focus_area, name="focus-area"),
+    path("plan/objectives/<str:code>/", plan.objective, name="objective"),
+    path("activities/", activities.activity_list, name="activity-list"),
+    path("activities/<str:code>/", activities.activity_detail, name="activity-detail"),
+    path("activities/<str:code>/report/", updates.update_create, name="update-create"),
+    path("updates/", updates.my_updates, name="my-updates"),
+    path("updates/review/", updates.review_queue, name="review-queue"),
+    path("updates/<uuid:pk>/", updates.update_detail, name="update-detail"),
+    path("updates/<uuid:pk>/edit/", updates.update_edit, name="update-edit"),
+    path("updates/<uuid:pk>/submit/", updates.update_submit, name="update-submit"),
+    path("updates/<uuid:pk>/approve/", updates.update_approve, name="update-approve"),
+    path("updates/<uuid:pk>/return/", updates.update_return, name="update-return"),
+    path("updates/<uuid:pk>/evidence/", updates.evidence_upload, name="evidence-upload"),
+    path("evidence/<int:pk>/", updates.evidence_download, name="evidence-download"),
+]

@@ -1,0 +1,57 @@
+"""The plan, top down: agreement, action plan, focus areas, objectives."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, render
+
+from actionplan.models import ActionPlan, Activity, FocusArea, Indicator, Objective
+
+
+def _current_plan():
+    return get_object_or_404(ActionPlan.objects.select_related("agreement").order_by("-starts_on")[:1])
+
+
+@login_required
+def plan(request):
+    """Show the agreement, the plan and its focus areas with what the user can see of each."""
+    current = _current_plan()
+    visible = Activity.objects.visible_to(request.user)
+    focus_areas = FocusArea.objects.filter(plan=current).annotate(
+        activity_count=Count("objectives__activities", filter=Q(objectives__activities__in=visible)),
+        objective_count=Count("objectives", distinct=True),
+    )
+    return render(
+        request,
+        "actionplan/plan.html",
+        {
+            "plan": current,
+            "agreement": current.agreement,
+            "parties": current.agreement.parties.all(),
+            "provisions": current.agreement.provisions.all(),
+            "focus_areas": focus_areas,
+            "periods": current.periods.all(),
+        },
+    )
+
+
+@login_required
+def focus_area(request, code):
+    area = get_object_or_404(FocusArea.objects.select_related("plan"), code=code)
+    visible = Activity.objects.visible_to(request.user)
+    objectives = (
+        area.objectives.annotate(activity_count=Count("activities", filter=Q(activities__in=visible)))
+        .prefetch_related(Prefetch("indicators", Indicator.objects.order_by("code")))
+        .order_by("code")
+    )
+    return render(request, "actionplan/focus_area.html", {"area": area, "objectives": objectives})
+
+
+@login_required
+def objective(request, code):
+    current = get_object_or_404(Objective.objects.select_related("focus_area__plan"), code=code)
+    activities = Activity.objects.visible_to(request.user).filter(objective=current).for_register().order_by("code")
+    return render(
+        request,
+        "actionplan/objective.html",
+        {"objective": current, "indicators": current.indicators.all(), "activities": activities},
+    )

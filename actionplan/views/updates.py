@@ -1,0 +1,292 @@
+"""Progress updates in the browser: write, submit, review, attach evidence."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from actionplan import services
+from actionplan.forms import EvidenceForm, ReturnForm, UpdateForm
+from actionplan.models import Activity, Evidence, ProgressUpdate, ReportingPeriod
+from portal.errors import DomainError
+from portal.models import Office
+from portal.roles import is_officer
+
+
+class ReportingContextForm(forms.Form):
+    """Which period and which of its offices an update is for."""
+
+    period = forms.ModelChoiceField(
+        label=gettext_lazy("Reporting period"), queryset=ReportingPeriod.objects.none(), to_field_name="code"
+    )
+    office = forms.ModelChoiceField(label=gettext_lazy("Office"), queryset=Office.objects.none(), to_field_name="code")
+
+    def __init__(self, *args, activity, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = ReportingPeriod.objects.filter(
+            plan=activity.objective.focus_area.plan, state=ReportingPeriod.State.OPEN
+        ).order_by("-starts_on")
+        offices = activity.implementing_offices.order_by("code")
+        if not is_officer(user):
+            offices = offices.filter(memberships__user=user)
+        self.fields["office"].queryset = offices
+        # Preselect what leaves no choice: the only office, the current (latest open) period.
+        if len(offices) == 1 and not self.initial.get("office"):
+            self.initial["office"] = offices[0].code
+        latest = self.fields["period"].queryset.first()
+        if latest is not None and not self.initial.get("period"):
+            self.initial["period"] = latest.code
+
+
+def _show_error(form, error: DomainError):
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def _visible_update(request, pk):
+    queryset = ProgressUpdate.objects.visible_to(request.user).with_details()
+    try:
+        return queryset.get(pk=pk)
+    except (ProgressUpdate.DoesNotExist, ValueError, forms.ValidationError):
+        raise Http404 from None
+
+
+@login_required
+def update_create(request, code):
+    """Write an office's update on an activity: save it as a draft or submit it."""
+    activity = get_object_or_404(
+        Activity.objects.visible_to(request.user).select_related("objective__focus_area__plan"), code=code
+    )
+    if not services.may_report_on(request.user, activity):
+        raise PermissionDenied
+    indicators = activity.indicators.order_by("code")
+    context_form = ReportingContextForm(
+        request.POST or None,
+        activity=activity,
+        user=request.user,
+        initial={"period": request.GET.get("period"), "office": request.GET.get("office")},
+    )
+    form = UpdateForm(request.POST or None, request.FILES or None, indicators=indicators)
+    if request.method == "POST" and context_form.is_valid() and form.is_valid():
+        existing = ProgressUpdate.objects.filter(
+            activity=activity, period=context_form.cleaned_data["period"], office=context_form.cleaned_data["office"]
+        ).first()
+        if existing is not None:
+            messages.info(request, _("This office already has an update for this period; here it is."))
+            return redirect("update-detail", pk=existing.pk)
+        try:
+            with transaction.atomic():
+                update = services.create_update(
+                    by=request.user,
+                    activity=activity,
+                    period=context_form.cleaned_data["period"],
+                    office=context_form.cleaned_data["office"],
+                    measurements=form.measurements(),
+                    submit="submit" in request.POST,
+                    source=ProgressUpdate.Source.WEB,
+                    **form.changes(),
+                )
+                if form.cleaned_data["evidence"]:
+                    services.add_evidence(by=request.user, update=update, upload=form.cleaned_data["evidence"])
+        except DomainError as error:
+            _show_error(context_form if error.field in ("period", "office") else form, error)
+        else:
+            messages.success(
+                request,
+                _("Update submitted for review.")
+                if update.state == ProgressUpdate.State.SUBMITTED
+                else _("Draft saved."),
+            )
+            return redirect("update-detail", pk=update.pk)
+    return render(
+        request,
+        "actionplan/update_form.html",
+        {"activity": activity, "context_form": context_form, "form": form, "update": None},
+    )
+
+
+@login_required
+def update_edit(request, pk):
+    update = _visible_update(request, pk)
+    if not services.may_edit(request.user, update):
+        raise PermissionDenied
+    indicators = update.activity.indicators.order_by("code")
+    form = UpdateForm(
+        request.POST or None, request.FILES or None, indicators=indicators, initial=UpdateForm.initial_for(update)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                update = services.edit_update(
+                    by=request.user,
+                    update=update,
+                    expected_version=form.cleaned_data["version"] or 0,
+                    changes=form.changes(),
+                    measurements=form.measurements(),
+                )
+                if form.cleaned_data["evidence"]:
+                    services.add_evidence(by=request.user, update=update, upload=form.cleaned_data["evidence"])
+                if "submit" in request.POST:
+                    update = services.submit_update(by=request.user, update=update)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Update submitted for review.")
+                if update.state == ProgressUpdate.State.SUBMITTED
+                else _("Draft saved."),
+            )
+            return redirect("update-detail", pk=update.pk)
+    return render(
+        request,
+        "actionplan/update_form.html",
+        {"activity": update.activity, "form": form, "update": update, "blocked": _why_not_editable(update)},
+    )
+
+
+def _why_not_editable(update):
+    if not update.period.is_open():
+        return _("Reporting period %(period)s is locked: this update can no longer change.") % {
+            "period": update.period.code
+        }
+    if update.state not in services.EDITABLE_STATES:
+        return _("This update is %(state)s: it can no longer change.") % {"state": update.get_state_display().lower()}
+    return None
+
+
+@login_required
+def update_detail(request, pk):
+    update = _visible_update(request, pk)
+    return render(
+        request,
+        "actionplan/update_detail.html",
+        {
+            "update": update,
+            "may_edit": services.may_edit(request.user, update),
+            "may_review": is_officer(request.user),
+            "blocked": _why_not_editable(update),
+            "evidence_form": EvidenceForm(),
+            "return_form": ReturnForm(),
+            "history": update.history.select_related("history_user").order_by("-history_date")[:20],
+        },
+    )
+
+
+def _act(request, pk, act, success):
+    update = _visible_update(request, pk)
+    try:
+        act(update)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("update-detail", pk=update.pk)
+
+
+@login_required
+@require_POST
+def update_submit(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda update: services.submit_update(by=request.user, update=update),
+        _("Update submitted for review."),
+    )
+
+
+@login_required
+@require_POST
+def update_approve(request, pk):
+    return _act(
+        request, pk, lambda update: services.approve_update(by=request.user, update=update), _("Update approved.")
+    )
+
+
+@login_required
+@require_POST
+def update_return(request, pk):
+    update = _visible_update(request, pk)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        return _act(
+            request,
+            pk,
+            lambda update: services.return_update(by=request.user, update=update, comment=form.cleaned_data["comment"]),
+            _("Update returned to the office with your comment."),
+        )
+    return render(
+        request,
+        "actionplan/update_detail.html",
+        {
+            "update": update,
+            "may_edit": services.may_edit(request.user, update),
+            "may_review": is_officer(request.user),
+            "blocked": _why_not_editable(update),
+            "evidence_form": EvidenceForm(),
+            "return_form": form,
+            "history": update.history.select_related("history_user").order_by("-history_date")[:20],
+        },
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def evidence_upload(request, pk):
+    update = _visible_update(request, pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a file to upload."))
+        return redirect("update-detail", pk=update.pk)
+    return _act(
+        request,
+        pk,
+        lambda update: services.add_evidence(by=request.user, update=update, upload=form.cleaned_data["file"]),
+        _("File added."),
+    )
+
+
+@login_required
+def evidence_download(request, pk):
+    """Serve an evidence file to those who may see its update, as an attachment (never rendered inline)."""
+    evidence = get_object_or_404(
+        Evidence.objects.filter(update__in=ProgressUpdate.objects.visible_to(request.user)), pk=pk
+    )
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+
+
+@login_required
+def review_queue(request):
+    """List the submitted updates waiting for a programme officer, oldest first."""
+    if not is_officer(request.user):
+        raise PermissionDenied
+    waiting = (
+        ProgressUpdate.objects.filter(state=ProgressUpdate.State.SUBMITTED)
+        .select_related("activity", "period", "office", "author")
+        .order_by("submitted_at")
+    )
+    return render(request, "actionplan/review_queue.html", {"updates": waiting})
+
+
+@login_required
+def my_updates(request):
+    """List the updates of the user's offices that need its attention: returned, drafts, then the rest."""
+    updates = (
+        ProgressUpdate.objects.visible_to(request.user)
+        .filter(office__memberships__user=request.user)
+        .select_related("activity", "period", "office")
+        .order_by("-period__starts_on", "activity__code")
+    )
+    return render(request, "actionplan/my_updates.html", {"updates": updates[:200]})

@@ -1,0 +1,73 @@
+"""What the home page shows each role, read in a fixed number of queries."""
+
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+
+from actionplan.models import RAG, Activity, ProgressUpdate
+from steering.models import Meeting
+
+HOME_ROWS = 10
+
+ActivityOffice = Activity.implementing_offices.through
+
+
+def _missing_in(period):
+    """Keep the (activity, office) pairs with no update for the period."""
+    return ~Exists(
+        ProgressUpdate.objects.filter(activity=OuterRef("activity"), office=OuterRef("office"), period=period)
+    )
+
+
+def for_officer(period) -> dict:
+    queue = ProgressUpdate.objects.filter(state=ProgressUpdate.State.SUBMITTED)
+    missing = (
+        Exists(ActivityOffice.objects.filter(activity=OuterRef("pk")).filter(_missing_in(period)))
+        if period is not None
+        else Value(False)
+    )
+    attention = (
+        Activity.objects.with_latest_update()
+        .annotate(missing_update=missing)
+        .filter(Q(latest_rag=RAG.OFF_TRACK) | Q(missing_update=True))
+    )
+    return {
+        "queue_count": queue.count(),
+        "queue": queue.select_related("activity", "period", "office").order_by("submitted_at")[:HOME_ROWS],
+        "attention": attention.select_related("objective__focus_area").order_by("code")[:HOME_ROWS],
+        "recent": ProgressUpdate.objects.exclude(state=ProgressUpdate.State.DRAFT)
+        .select_related("activity", "period", "office")
+        .order_by("-updated_at")[:HOME_ROWS],
+    }
+
+
+def for_reporter(user, period) -> dict:
+    mine = ProgressUpdate.objects.visible_to(user).filter(office__memberships__user=user)
+    due = ActivityOffice.objects.none()
+    if period is not None:
+        in_period = ProgressUpdate.objects.filter(
+            activity=OuterRef("activity"), office=OuterRef("office"), period=period
+        )
+        due = (
+            ActivityOffice.objects.filter(office__memberships__user=user)
+            .select_related("activity", "office")
+            .annotate(
+                update_id=Subquery(in_period.values("pk")[:1]), update_state=Subquery(in_period.values("state")[:1])
+            )
+            .order_by("update_state", "activity__code")[:50]
+        )
+    return {
+        "due": due,
+        "returned": mine.filter(state=ProgressUpdate.State.RETURNED).select_related("activity", "period", "office")[
+            :HOME_ROWS
+        ],
+        "drafts": mine.filter(state=ProgressUpdate.State.DRAFT).select_related("activity", "period", "office")[
+            :HOME_ROWS
+        ],
+    }
+
+
+def for_committee(plan) -> dict:
+    meetings = Meeting.objects.filter(committee__plan=plan)
+    return {
+        "next_meeting": meetings.filter(state=Meeting.State.SCHEDULED).order_by("date").first(),
+        "last_meeting": meetings.filter(state=Meeting.State.HELD).order_by("-date").first(),
+    }
