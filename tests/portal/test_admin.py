@@ -51,7 +51,9 @@ def test_every_domain_model_is_in_the_admin():
 
     # Historical rows (django-simple-history) show through their model's "History" page.
     domain_models = {
-        model for app in ("portal", "actionplan", "steering") for model in apps.get_app_config(app).get_models()
+        model
+        for app in ("portal", "actionplan", "steering")
+        for model in apps.get_app_config(app).get_models()
         if not model._meta.model_name.startswith("historical")
     }
     assert domain_models <= set(admin.site._registry)
