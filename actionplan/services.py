@@ -34,6 +34,7 @@ from portal.roles import is_officer
 
 from .files import sniff_content_type
 from .models import Activity, Evidence, Indicator, Measurement, ProgressUpdate, ReportingPeriod
+from .notifications import notify_author_of_review
 
 EDITABLE_STATES = (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
 EDITABLE_FIELDS = ("rag", "percent_complete", "narrative", "challenges", "next_steps")
@@ -207,7 +208,7 @@ def _mark_submitted(update: ProgressUpdate):
 @transaction.atomic
 def submit_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
     """Send a draft or returned update to the programme officers for review."""
-    update = ProgressUpdate.objects.select_for_update().select_related("period", "office").get(pk=update.pk)
+    update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("period", "office").get(pk=update.pk)
     if not may_edit(by, update):
         raise NotAllowed(_("Only office %(office)s may submit this update.") % {"office": update.office.code})
     _check_period_open(update.period)
@@ -219,7 +220,11 @@ def submit_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
 def _review(*, by, update: ProgressUpdate, state: str, comment: str) -> ProgressUpdate:
     if not is_officer(by):
         raise NotAllowed(_("Only a programme officer reviews updates."))
-    update = ProgressUpdate.objects.select_for_update().select_related("period").get(pk=update.pk)
+    update = (
+        ProgressUpdate.objects.select_for_update(of=("self",))
+        .select_related("period", "activity", "office", "author")
+        .get(pk=update.pk)
+    )
     _check_period_open(update.period)
     if update.state != ProgressUpdate.State.SUBMITTED:
         raise WrongState(
@@ -233,6 +238,7 @@ def _review(*, by, update: ProgressUpdate, state: str, comment: str) -> Progress
     update.review_comment = comment
     update.version += 1
     update.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment", "version", "updated_at"])
+    transaction.on_commit(lambda: notify_author_of_review(update))
     return update
 
 

@@ -204,6 +204,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 # E-mail -------------------------------------------------------------------------
 
 globals().update(_read(env.email_url, "EMAIL_URL", default="consolemail://"))
+# The portal's address as users reach it, for links in e-mail.
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Joint Action Plan Portal <portal@localhost>")
 
 # Security -------------------------------------------------------------------------

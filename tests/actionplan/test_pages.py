@@ -1,0 +1,172 @@
+"""Browser pages: the plan, the activity register and its exports, the activity page."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from actionplan.models import Activity
+from tests.factories import ActivityFactory, IndicatorFactory, MeasurementFactory, ProgressUpdateFactory
+
+
+@pytest.fixture
+def as_user(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def test_every_page_needs_a_login(client, world):
+    for url in [reverse("plan"), reverse("activity-list"), reverse("activity-detail", args=["CYB-1.1"])]:
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("login")), url
+
+
+def test_plan_page_leads_to_focus_area_and_objective(as_user, world):
+    client = as_user(world.officer)
+    assert "Cybercrime" in client.get(reverse("plan")).content.decode()
+    assert "CYB-1" in client.get(reverse("focus-area", args=["CYB"])).content.decode()
+    page = client.get(reverse("objective", args=["CYB-1"])).content.decode()
+    assert "CYB-1.1" in page and "CYB-1.4" in page
+
+
+def test_objective_page_lists_only_visible_activities(as_user, world):
+    page = as_user(world.reporter).get(reverse("objective", args=["CYB-1"])).content.decode()
+    assert "CYB-1.1" in page and "CYB-1.2" in page
+    assert "CYB-1.3" not in page and "CYB-1.4" not in page
+
+
+def register(client, **query):
+    response = client.get(reverse("activity-list"), query)
+    assert response.status_code == 200
+    return [activity.code for activity in response.context["page"].object_list]
+
+
+def test_register_lists_what_the_reporter_may_see(as_user, world):
+    assert register(as_user(world.reporter)) == ["CYB-1.1", "CYB-1.2"]
+
+
+def test_register_searches_titles(as_user, world):
+    Activity.objects.filter(code="CYB-1.3").update(title="Darknet investigations workshop")
+    assert register(as_user(world.officer), q="darknet") == ["CYB-1.3"]
+
+
+def test_register_filters_by_latest_rag(as_user, world):
+    ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, rag="off_track", state="submitted"
+    )
+    assert register(as_user(world.officer), rag="off_track") == ["CYB-1.1"]
+
+
+def test_register_filters_by_tag_and_office(as_user, world):
+    from actionplan.models import Tag
+
+    world.other_activity.tags.add(Tag.objects.create(name="SARTO"))
+    assert register(as_user(world.officer), tag="SARTO") == ["CYB-1.3"]
+    assert register(as_user(world.officer), office="UNODC-ROSEAP") == ["CYB-1.1", "CYB-1.2"]
+
+
+def test_register_sorts_by_title_descending(as_user, world):
+    for code, title in [("CYB-1.1", "Alpha"), ("CYB-1.2", "Charlie"), ("CYB-1.3", "Bravo"), ("CYB-1.4", "Delta")]:
+        Activity.objects.filter(code=code).update(title=title)
+    assert register(as_user(world.officer), sort="-title") == ["CYB-1.4", "CYB-1.2", "CYB-1.3", "CYB-1.1"]
+
+
+def test_register_keeps_the_filter_in_page_links(as_user, world):
+    ActivityFactory.create_batch(30, objective=world.objective)
+    response = as_user(world.officer).get(reverse("activity-list"), {"focus_area": "CYB", "page": 1})
+    assert "focus_area=CYB&amp;page=2" in response.content.decode()
+
+
+def test_register_with_an_unknown_status_says_so(as_user, world):
+    response = as_user(world.officer).get(reverse("activity-list"), {"status": "sleeping"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_csv_export_has_the_filtered_rows_and_neutralises_formulas(as_user, world):
+    Activity.objects.filter(code="CYB-1.1").update(title='=HYPERLINK("http://evil")')
+    response = as_user(world.reporter).get(reverse("activity-list"), {"export": "csv"})
+    content = b"".join(response.streaming_content).decode("utf-8")
+    assert content.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
+    assert [row[0] for row in rows[1:]] == ["CYB-1.1", "CYB-1.2"]
+    assert rows[1][1] == '\'=HYPERLINK("http://evil")'
+
+
+def test_xlsx_export_opens_with_typed_cells_and_neutralised_formulas(as_user, world):
+    import datetime
+
+    Activity.objects.filter(code="CYB-1.2").update(title="+cmd|' /C calc'!A0", planned_start=datetime.date(2020, 1, 2))
+    response = as_user(world.reporter).get(reverse("activity-list"), {"export": "xlsx", "q": "CYB"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Code"
+    assert [row[0] for row in rows[1:]] == ["CYB-1.1", "CYB-1.2"]
+    assert rows[2][1] == "'+cmd|' /C calc'!A0"
+    assert rows[2][11] == datetime.datetime(2020, 1, 2)
+    assert sheet.freeze_panes == "A2"
+
+
+def test_activity_page_shows_indicators_updates_and_history(as_user, world):
+    update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
+    MeasurementFactory(update=update, indicator=world.indicator, value=42)
+    response = as_user(world.reporter).get(reverse("activity-detail", args=["CYB-1.1"]))
+    page = response.content.decode()
+    assert "CYB-1.1-I1" in page and "2020-Q2" in page
+    assert response.context["chart_data"]["CYB-1.1-I1"] == {
+        "periods": ["2020-Q2"],
+        "actuals": [42.0],
+        "baseline": 0.0,
+        "target": 100.0,
+        "unit": "number",
+    }
+    assert 'id="indicator-chart-data"' in page
+
+
+def test_activity_of_another_office_answers_404(as_user, world):
+    assert as_user(world.reporter).get(reverse("activity-detail", args=["CYB-1.3"])).status_code == 404
+
+
+def test_hostile_titles_are_escaped(as_user, world):
+    Activity.objects.filter(code="CYB-1.1").update(title="<script>alert(1)</script>")
+    page = as_user(world.reporter).get(reverse("activity-list")).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def grow(world, count):
+    for _ in range(count):
+        activity = ActivityFactory(objective=world.objective)
+        activity.implementing_offices.add(world.office)
+        indicator = IndicatorFactory(activity=activity)
+        update = ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="approved")
+        MeasurementFactory(update=update, indicator=indicator)
+
+
+@pytest.mark.parametrize(
+    "url, budget",
+    [
+        # session, user, the user's groups, then the page's own reads (measured, equal at both sizes)
+        (reverse("home"), 9),
+        (reverse("plan"), 8),
+        (reverse("focus-area", args=["CYB"]), 6),
+        (reverse("objective", args=["CYB-1"]), 9),
+        (reverse("activity-list"), 13),
+        (reverse("activity-detail", args=["CYB-1.1"]), 17),
+        (reverse("my-updates"), 4),
+        (reverse("review-queue"), 4),
+    ],
+)
+@pytest.mark.parametrize("size", [2, 20])
+def test_page_query_count_does_not_grow_with_the_rows(as_user, world, django_assert_max_num_queries, url, budget, size):
+    grow(world, size)
+    for period in (world.period, world.locked_period):
+        ProgressUpdateFactory(activity=world.activity, period=period, office=world.office, state="approved")
+    client = as_user(world.officer)
+    with django_assert_max_num_queries(budget):
+        assert client.get(url).status_code == 200
