@@ -9,6 +9,11 @@ from .services import MeasurementInput
 TEXT_MAX_LENGTH = 20_000
 
 
+def plain(number) -> str:
+    """Write a decimal without trailing zeros or an exponent: 100.00 → 100, 12.50 → 12.5."""
+    return format(number.normalize(), "f")
+
+
 class UpdateForm(forms.Form):
     """An office's progress update, with one measurement field per indicator of the activity."""
 
@@ -40,7 +45,7 @@ class UpdateForm(forms.Form):
                 max_digits=14,
                 decimal_places=2,
                 help_text=_("Baseline %(baseline)s, target %(target)s")
-                % {"baseline": indicator.baseline_value.normalize(), "target": indicator.target_value.normalize()},
+                % {"baseline": plain(indicator.baseline_value), "target": plain(indicator.target_value)},
             )
 
     @staticmethod

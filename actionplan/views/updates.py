@@ -88,12 +88,14 @@ def update_create(request, code):
                     period=context_form.cleaned_data["period"],
                     office=context_form.cleaned_data["office"],
                     measurements=form.measurements(),
-                    submit="submit" in request.POST,
                     source=ProgressUpdate.Source.WEB,
                     **form.changes(),
                 )
+                # Evidence goes with the draft; only then is the whole submitted.
                 if form.cleaned_data["evidence"]:
                     services.add_evidence(by=request.user, update=update, upload=form.cleaned_data["evidence"])
+                if "submit" in request.POST:
+                    update = services.submit_update(by=request.user, update=update)
         except DomainError as error:
             _show_error(context_form if error.field in ("period", "office") else form, error)
         else:
