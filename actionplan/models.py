@@ -115,6 +115,7 @@ class Objective(TimeStampedModel):
     focus_area = models.ForeignKey(FocusArea, models.CASCADE, related_name="objectives", verbose_name=_("focus area"))
     code = models.CharField(_("code"), max_length=24, unique=True)
     statement = models.TextField(_("statement"))
+    version = models.PositiveIntegerField(_("version"), default=1)
     # Who changed what and when, shown on the activity's page.
     history = HistoricalRecords()
 
@@ -294,6 +295,7 @@ class Indicator(TimeStampedModel):
     target_value = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
     target_date = models.DateField(_("target date"), null=True, blank=True)
     means_of_verification = models.TextField(_("means of verification"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = IndicatorQuerySet.as_manager()
     # Who changed what and when, shown on the activity's page.
@@ -327,6 +329,7 @@ class ReportingPeriod(TimeStampedModel):
     ends_on = models.DateField(_("end"))
     due_on = models.DateField(_("updates due on"))
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
+    version = models.PositiveIntegerField(_("version"), default=1)
     # Who changed what and when, shown on the activity's page.
     history = HistoricalRecords()
 

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from .views import activities, plan, updates
+from .views import activities, editing, plan, updates
 
 urlpatterns = [
     path("plan/", plan.plan, name="plan"),
     path("plan/focus-areas/<str:code>/", plan.focus_area, name="focus-area"),
     path("plan/objectives/<str:code>/", plan.objective, name="objective"),
+    path("plan/<str:kind>/new/", editing.edit_plan_item, name="plan-item-new"),
+    path("plan/<str:kind>/<str:code>/edit/", editing.edit_plan_item, name="plan-item-edit"),
     path("activities/", activities.activity_list, name="activity-list"),
     path("activities/<str:code>/", activities.activity_detail, name="activity-detail"),
     path("activities/<str:code>/report/", updates.update_create, name="update-create"),
