@@ -23,7 +23,8 @@ def save_plan_item(*, by, form, expected_version: int | None):
             raise StaleVersion(
                 _(
                     "Someone else saved this %(item)s while you were editing it (now version %(current)d, "
-                    "yours was %(expected)s). Your changes are below: reload the page to see theirs, then apply yours again."
+                    "yours was %(expected)s). Your changes are below: reload the page to see theirs, "
+                    "then apply yours again."
                 )
                 % {"item": item._meta.verbose_name, "current": current, "expected": expected_version},
                 current_version=current,
