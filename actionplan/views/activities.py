@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from actionplan import exports, services
 from actionplan.filters import ActivityRegisterFilter
@@ -99,6 +100,7 @@ def activity_detail(request, code):
             "indicators": indicators,
             "updates": updates,
             "chart_data": chart_data,
+            "chart_labels": {"actual": _("Actual"), "target": _("Target"), "baseline": _("Baseline")},
             "history": history,
             "can_report": services.may_report_on(request.user, activity)
             and ReportingPeriod.objects.filter(

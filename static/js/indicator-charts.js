@@ -5,6 +5,7 @@
   const source = document.getElementById("indicator-chart-data");
   if (!source || typeof Chart === "undefined") return;
   const series = JSON.parse(source.textContent);
+  const labels = JSON.parse(document.getElementById("indicator-chart-labels").textContent);
   document.querySelectorAll("canvas[data-indicator-chart]").forEach(function (canvas) {
     const data = series[canvas.dataset.indicatorChart];
     if (!data) return;
@@ -14,9 +15,9 @@
       data: {
         labels: data.periods,
         datasets: [
-          { label: "Actual", data: data.actuals, borderColor: "#0b4f8a", backgroundColor: "#0b4f8a", pointStyle: "circle", pointRadius: 4 },
-          { label: "Target", data: flat(data.target), borderColor: "#1e8e3e", borderDash: [6, 4], pointRadius: 0 },
-          { label: "Baseline", data: flat(data.baseline), borderColor: "#6c757d", borderDash: [2, 3], pointRadius: 0 },
+          { label: labels.actual, data: data.actuals, borderColor: "#0b4f8a", backgroundColor: "#0b4f8a", pointStyle: "circle", pointRadius: 4 },
+          { label: labels.target, data: flat(data.target), borderColor: "#1e8e3e", borderDash: [6, 4], pointRadius: 0 },
+          { label: labels.baseline, data: flat(data.baseline), borderColor: "#6c757d", borderDash: [2, 3], pointRadius: 0 },
         ],
       },
       options: {

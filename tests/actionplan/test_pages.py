@@ -160,13 +160,19 @@ def grow(world, count):
         (reverse("activity-detail", args=["CYB-1.1"]), 17),
         (reverse("my-updates"), 4),
         (reverse("review-queue"), 4),
+        ("update-detail", 7),
+        ("update-edit", 7),
     ],
 )
 @pytest.mark.parametrize("size", [2, 20])
 def test_page_query_count_does_not_grow_with_the_rows(as_user, world, django_assert_max_num_queries, url, budget, size):
     grow(world, size)
     for period in (world.period, world.locked_period):
-        ProgressUpdateFactory(activity=world.activity, period=period, office=world.office, state="approved")
+        update = ProgressUpdateFactory(activity=world.activity, period=period, office=world.office, state="draft")
+    for indicator in (world.indicator, world.second_indicator):
+        MeasurementFactory(update=update, indicator=indicator)
+    if not url.startswith("/"):
+        url = reverse(url, args=[update.pk])
     client = as_user(world.officer)
     with django_assert_max_num_queries(budget):
         assert client.get(url).status_code == 200

@@ -65,3 +65,18 @@ def test_committee_member_sees_the_next_meeting(client, world):
     response = client.get(reverse("home"))
     assert response.context["next_meeting"] == meeting
     assert "Vienna" in response.content.decode()
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(client, mailoutbox):
+    import re
+
+    factories.UserFactory(username="amina", email="amina@example.org")
+    client.post(reverse("password_reset"), {"email": "amina@example.org"})
+    assert mailoutbox[0].to == ["amina@example.org"]
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mailoutbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
+    )
+    assert client.login(username="amina", password="a-new-long-passphrase")
