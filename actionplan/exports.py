@@ -36,7 +36,7 @@ def register_columns():
         _("Planned end"),
         _("Budget"),
         _("Currency"),
-        _("Latest RAG"),
+        _("RAG (latest approved)"),
         _("Latest % complete"),
         _("Latest period"),
     ]

@@ -88,7 +88,7 @@ class ActivityRegisterFilter(ActivityFilter):
     """The activity register's filters: the API's, plus text search, latest RAG and tag."""
 
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    rag = django_filters.ChoiceFilter(choices=RAG.choices, field_name="latest_rag", label=_("Latest RAG"))
+    rag = django_filters.ChoiceFilter(choices=RAG.choices, field_name="latest_rag", label=_("RAG (latest approved)"))
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
     sort = django_filters.OrderingFilter(
         fields=(

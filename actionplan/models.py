@@ -156,12 +156,10 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(models.Exists(implemented_by_users_office))
 
     def with_latest_update(self):
-        """Annotate the RAG, percent and period of each activity's latest reported (non-draft) update."""
-        latest = (
-            ProgressUpdate.objects.filter(activity=models.OuterRef("pk"))
-            .exclude(state=ProgressUpdate.State.DRAFT)
-            .order_by("-period__starts_on", "-updated_at")
-        )
+        """Annotate the RAG, percent and period of each activity's latest approved update."""
+        latest = ProgressUpdate.objects.filter(
+            activity=models.OuterRef("pk"), state=ProgressUpdate.State.APPROVED
+        ).order_by("-period__starts_on", "-reviewed_at")
         return self.annotate(
             latest_rag=models.Subquery(latest.values("rag")[:1]),
             latest_percent=models.Subquery(latest.values("percent_complete")[:1]),

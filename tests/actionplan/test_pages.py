@@ -55,9 +55,9 @@ def test_register_searches_titles(as_user, world):
     assert register(as_user(world.officer), q="darknet") == ["CYB-1.3"]
 
 
-def test_register_filters_by_latest_rag(as_user, world):
+def test_register_filters_by_latest_approved_rag(as_user, world):
     ProgressUpdateFactory(
-        activity=world.activity, period=world.period, office=world.office, rag="off_track", state="submitted"
+        activity=world.activity, period=world.period, office=world.office, rag="off_track", state="approved"
     )
     assert register(as_user(world.officer), rag="off_track") == ["CYB-1.1"]
 

@@ -37,13 +37,16 @@ def test_demo_officer_logs_in_to_the_review_queue(client):
 
 
 def test_officer_sees_submitted_updates_and_activities_needing_attention(client, world):
+    factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, state="approved", rag="off_track"
+    )
     submitted = factories.ProgressUpdateFactory(
-        activity=world.activity, period=world.period, office=world.office, state="submitted", rag="off_track"
+        activity=world.activity, period=world.period, office=world.office, state="submitted", rag="on_track"
     )
     client.force_login(world.officer)
     response = client.get(reverse("home"))
     assert list(response.context["queue"]) == [submitted]
-    # CYB-1.1 is off track; the other three have no update for the current period.
+    # CYB-1.1's latest approved update is off track; the other three have no update for the current period.
     assert [activity.code for activity in response.context["attention"]] == ["CYB-1.1", "CYB-1.2", "CYB-1.3", "CYB-1.4"]
 
 
