@@ -1,0 +1,271 @@
+"""The steering committee's dashboard, computed by SQL aggregates in a fixed number of queries.
+
+Every figure comes from the database grouped and counted there; Python only arranges
+the few aggregated rows (one per focus area, status, office...) for the page.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from actionplan.models import (
+    RAG,
+    ActionPlan,
+    Activity,
+    FocusArea,
+    Indicator,
+    Measurement,
+    ProgressUpdate,
+    ReportingPeriod,
+)
+from portal.models import Country, Organization
+
+from .models import ActionItem
+
+ActivityOffice = Activity.implementing_offices.through
+REPORTED = (ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED)
+TREND_PERIODS = 6
+
+
+@dataclass
+class Filters:
+    """The dashboard's filters, read from the URL; unknown codes are dropped with a notice."""
+
+    plan: ActionPlan
+    period: ReportingPeriod | None
+    focus_area: FocusArea | None = None
+    organization: Organization | None = None
+    region: str = ""
+    notices: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, query, plan: ActionPlan) -> "Filters":
+        notices = []
+        periods = ReportingPeriod.objects.filter(plan=plan)
+        period = None
+        if query.get("period"):
+            period = periods.filter(code=query["period"]).first()
+            if period is None:
+                notices.append(_("Unknown period %(code)s: showing the current period.") % {"code": query["period"]})
+        if period is None:
+            period = periods.filter(state=ReportingPeriod.State.OPEN).order_by("-starts_on").first() or periods.last()
+        filters = cls(plan=plan, period=period, notices=notices)
+        lookups = (
+            ("focus_area", FocusArea.objects.filter(plan=plan), "code", _("focus area")),
+            ("organization", Organization.objects.all(), "code", _("organisation")),
+        )
+        for name, queryset, key, label in lookups:
+            code = query.get(name)
+            if code:
+                found = queryset.filter(**{key: code}).first()
+                if found is None:
+                    notices.append(
+                        _("Unknown %(what)s %(code)s: that filter is ignored.") % {"what": label, "code": code}
+                    )
+                setattr(filters, name, found)
+        region = query.get("region", "")
+        if region:
+            if Country.objects.filter(region=region).exists():
+                filters.region = region
+            else:
+                notices.append(_("Unknown region %(region)s: that filter is ignored.") % {"region": region})
+        return filters
+
+    def as_query(self) -> dict:
+        """The filters as register URL parameters, for drill-down links."""
+        query = {}
+        if self.focus_area:
+            query["focus_area"] = self.focus_area.code
+        if self.period:
+            query["period"] = self.period.code
+        return query
+
+
+def _activities(filters: Filters, user):
+    activities = Activity.objects.visible_to(user).filter(objective__focus_area__plan=filters.plan)
+    if filters.focus_area:
+        activities = activities.filter(objective__focus_area=filters.focus_area)
+    if filters.organization:
+        activities = activities.filter(lead_organization=filters.organization)
+    if filters.region:
+        activities = activities.filter(
+            Exists(ActivityOffice.objects.filter(activity=OuterRef("pk"), office__country__region=filters.region))
+        )
+    return activities
+
+
+def build(filters: Filters, user) -> dict:
+    """Compute every figure of the dashboard for the filters and the user's visibility."""
+    activities = _activities(filters, user)
+    areas = list(FocusArea.objects.filter(plan=filters.plan).order_by("order"))
+    if filters.focus_area:
+        areas = [filters.focus_area]
+    codes = [area.code for area in areas]
+
+    by_status = _grid(
+        activities.values(area=F("objective__focus_area__code"), key=F("status")).annotate(n=Count("pk")).order_by()
+    )
+    by_rag = _grid(
+        activities.with_latest_update()
+        .values(area=F("objective__focus_area__code"), key=F("latest_rag"))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    pairs = ActivityOffice.objects.filter(activity__in=activities)
+    updates = ProgressUpdate.objects.filter(activity__in=activities, period=filters.period)
+    expected = _by_area(
+        pairs.values(area=F("activity__objective__focus_area__code")).annotate(n=Count("pk")).order_by()
+    )
+    received = _by_area(
+        updates.filter(state__in=REPORTED)
+        .values(area=F("activity__objective__focus_area__code"))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    indicators = _indicator_progress(activities, filters)
+
+    return {
+        "totals": {"expected": sum(expected.values()), "received": sum(received.values())},
+        "focus_areas": [
+            {
+                "code": code,
+                "name": area.name,
+                "status": {status: by_status.get((code, status), 0) for status in Activity.Status.values},
+                "rag": {**{rag: by_rag.get((code, rag), 0) for rag in RAG.values}, "none": by_rag.get((code, None), 0)},
+                "expected": expected.get(code, 0),
+                "received": received.get(code, 0),
+                "indicators": indicators.get(code, {"count": 0, "on_track": 0, "average_reached": None}),
+            }
+            for code, area in zip(codes, areas, strict=True)
+        ],
+        "trend": _rag_trend(activities, filters),
+        "compliance": _compliance(pairs, filters),
+        "countries": _countries(activities),
+        "action_items": _action_items(filters),
+    }
+
+
+def _grid(rows) -> dict:
+    return {(row["area"], row["key"]): row["n"] for row in rows}
+
+
+def _by_area(rows) -> dict:
+    return {row["area"]: row["n"] for row in rows}
+
+
+def _indicator_progress(activities, filters: Filters) -> dict:
+    """Per focus area: indicators with an approved actual, how many reached their target, average % reached."""
+    latest_actual = Subquery(
+        Measurement.objects.filter(
+            indicator=OuterRef("pk"),
+            update__state=ProgressUpdate.State.APPROVED,
+            update__period__starts_on__lte=filters.period.starts_on if filters.period else timezone.localdate(),
+        )
+        .order_by("-update__period__starts_on", "-value")
+        .values("value")[:1],
+        output_field=DecimalField(),
+    )
+    span = F("target_value") - F("baseline_value")
+    rows = (
+        Indicator.objects.filter(activity__in=activities)
+        .annotate(actual=latest_actual)
+        .filter(actual__isnull=False)
+        .annotate(
+            reached=Case(
+                When(
+                    ~Q(target_value=F("baseline_value")),
+                    then=ExpressionWrapper(
+                        (F("actual") - F("baseline_value")) * 100.0 / span, output_field=FloatField()
+                    ),
+                ),
+                default=None,
+                output_field=FloatField(),
+            )
+        )
+        .values(area=F("activity__objective__focus_area__code"))
+        .annotate(count=Count("pk"), on_track=Count("pk", filter=Q(reached__gte=100)), average_reached=Avg("reached"))
+        .order_by()
+    )
+    return {
+        row["area"]: {
+            "count": row["count"],
+            "on_track": row["on_track"],
+            "average_reached": round(row["average_reached"], 1) if row["average_reached"] is not None else None,
+        }
+        for row in rows
+    }
+
+
+def _rag_trend(activities, filters: Filters) -> dict:
+    periods = (
+        list(
+            ReportingPeriod.objects.filter(plan=filters.plan, starts_on__lte=filters.period.starts_on)
+            .order_by("-starts_on")[:TREND_PERIODS]
+            .values_list("code", flat=True)
+        )[::-1]
+        if filters.period
+        else []
+    )
+    rows = (
+        ProgressUpdate.objects.filter(
+            activity__in=activities, period__code__in=periods, state=ProgressUpdate.State.APPROVED
+        )
+        .values("rag", code=F("period__code"))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {(row["code"], row["rag"]): row["n"] for row in rows}
+    return {"periods": periods, "series": {rag: [counts.get((code, rag), 0) for code in periods] for rag in RAG.values}}
+
+
+def _compliance(pairs, filters: Filters) -> list[dict]:
+    """Per office: updates expected this period, received on time, late, and missing."""
+    if filters.period is None:
+        return []
+    in_period = ProgressUpdate.objects.filter(
+        activity=OuterRef("activity"), office=OuterRef("office"), period=filters.period, state__in=REPORTED
+    )
+    on_time = in_period.filter(submitted_at__date__lte=filters.period.due_on)
+    rows = (
+        pairs.annotate(received=Exists(in_period), on_time=Exists(on_time))
+        .values(code=F("office__code"), name=F("office__name"))
+        .annotate(
+            expected=Count("pk"),
+            received=Count("pk", filter=Q(received=True)),
+            on_time=Count("pk", filter=Q(on_time=True)),
+        )
+        .order_by("code")
+    )
+    return [
+        {**row, "late": row["received"] - row["on_time"], "missing": row["expected"] - row["received"]} for row in rows
+    ]
+
+
+def _countries(activities) -> dict:
+    reached = Country.objects.filter(activities__in=activities).distinct()
+    by_region = list(reached.values("region").annotate(n=Count("pk", distinct=True)).order_by("-n", "region"))
+    return {"count": reached.count(), "by_region": by_region}
+
+
+def _action_items(filters: Filters) -> dict:
+    today = timezone.localdate()
+    items = ActionItem.objects.filter(meeting__committee__plan=filters.plan).exclude(
+        state__in=(ActionItem.State.DONE, ActionItem.State.DROPPED)
+    )
+    counts = items.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+    return counts
