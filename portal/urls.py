@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/tokens/", views.tokens, name="tokens"),
     path("accounts/tokens/<str:digest>/revoke/", views.revoke, name="revoke-token"),
     path("", include("actionplan.urls")),
+    path("", include("steering.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
 ]

@@ -22,6 +22,8 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
     areas = figures["focus_areas"]
     labels = [area["code"] for area in areas]
     period = filters.period.code if filters.period else ""
+    area_filter = filters.focus_area.code if filters.focus_area else ""
+    missing = [max(area["expected"] - area["received"], 0) for area in areas]
     statuses = Activity.Status.choices
     rags = [*RAG.choices, ("none", _("Not yet approved"))]
     return {
@@ -49,7 +51,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
             "datasets": [
                 {"key": "received", "label": _("Received"), "data": [area["received"] for area in areas],
                  "links": [_register_url(focus_area=code, period=period) for code in labels]},
-                {"key": "missing", "label": _("Missing"), "data": [max(area["expected"] - area["received"], 0) for area in areas],
+                {"key": "missing", "label": _("Missing"), "data": missing,
                  "links": [_register_url(focus_area=code, period=period) for code in labels]},
             ],
         },
@@ -58,7 +60,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
             "labels": figures["trend"]["periods"],
             "datasets": [
                 {"key": value, "label": label, "data": figures["trend"]["series"][value],
-                 "links": [_register_url(rag=value, focus_area=filters.focus_area.code if filters.focus_area else "")] * len(figures["trend"]["periods"])}
+                 "links": [_register_url(rag=value, focus_area=area_filter)] * len(figures["trend"]["periods"])}
                 for value, label in RAG.choices
             ],
         },
