@@ -1,0 +1,170 @@
+"""The steering dashboard: figures from SQL, filters in the URL, drill-down links, fixed query counts."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from actionplan.models import Activity
+from tests.factories import (
+    ActionItemFactory,
+    ActivityFactory,
+    CommitteeFactory,
+    IndicatorFactory,
+    MeasurementFactory,
+    MeetingFactory,
+    ProgressUpdateFactory,
+)
+
+
+@pytest.fixture
+def committee_client(client, world):
+    client.force_login(world.committee)
+    return client
+
+
+def dashboard(client, **query):
+    response = client.get(reverse("dashboard"), query)
+    assert response.status_code == 200
+    return response
+
+
+def area(response, code="CYB"):
+    return next(row for row in response.context["figures"]["focus_areas"] if row["code"] == code)
+
+
+def test_activities_are_counted_by_status(committee_client, world):
+    Activity.objects.filter(code__in=["CYB-1.1", "CYB-1.2"]).update(status="ongoing")
+    assert area(dashboard(committee_client))["status"] == {
+        "planned": 2, "ongoing": 2, "completed": 0, "delayed": 0, "cancelled": 0,
+    }  # fmt: skip
+
+
+def test_activities_are_counted_by_rag_of_their_latest_approved_update(committee_client, world):
+    ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, state="approved", rag="on_track"
+    )
+    ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, state="approved", rag="off_track"
+    )
+    ProgressUpdateFactory(
+        activity=world.restricted, period=world.period, office=world.office, state="submitted", rag="at_risk"
+    )
+    assert area(dashboard(committee_client))["rag"] == {"on_track": 0, "at_risk": 0, "off_track": 1, "none": 3}
+
+
+def test_updates_received_against_expected_this_period(committee_client, world):
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="submitted")
+    ProgressUpdateFactory(activity=world.restricted, period=world.period, office=world.office, state="draft")
+    row = area(dashboard(committee_client, period="2020-Q2"))
+    assert (row["expected"], row["received"]) == (4, 1)
+
+
+def test_indicator_progress_against_target(committee_client, world):
+    update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
+    MeasurementFactory(update=update, indicator=world.indicator, value=100)  # baseline 0, target 100: reached
+    MeasurementFactory(update=update, indicator=world.second_indicator, value=50)  # half way
+    assert area(dashboard(committee_client))["indicators"] == {"count": 2, "on_track": 1, "average_reached": 75.0}
+
+
+def test_compliance_by_office_counts_on_time_late_and_missing(committee_client, world):
+    import datetime
+
+    from django.utils import timezone
+
+    on_time = timezone.make_aware(datetime.datetime(2020, 7, 10))
+    late = timezone.make_aware(datetime.datetime(2020, 7, 30))
+    ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, state="submitted", submitted_at=on_time
+    )
+    ProgressUpdateFactory(
+        activity=world.restricted, period=world.period, office=world.office, state="approved", submitted_at=late
+    )
+    rows = {row["code"]: row for row in dashboard(committee_client, period="2020-Q2").context["figures"]["compliance"]}
+    assert {k: rows["UNODC-ROSEAP"][k] for k in ("expected", "on_time", "late", "missing")} == {
+        "expected": 2,
+        "on_time": 1,
+        "late": 1,
+        "missing": 0,
+    }
+    assert rows["INTERPOL-RB-NBO"]["missing"] == 2
+
+
+def test_open_and_overdue_action_items(committee_client, world):
+    import datetime
+
+    meeting = MeetingFactory(committee=CommitteeFactory(plan=world.plan))
+    ActionItemFactory(meeting=meeting, due_on=datetime.date(2000, 1, 1))
+    ActionItemFactory(meeting=meeting, due_on=datetime.date(2999, 1, 1))
+    ActionItemFactory(meeting=meeting, due_on=datetime.date(2000, 1, 1), state="done")
+    assert dashboard(committee_client).context["figures"]["action_items"] == {"open": 2, "overdue": 1}
+
+
+def test_countries_reached_by_region(committee_client, world):
+    from portal.models import Country
+
+    kenya = Country.objects.create(iso3="KEN", iso2="KE", name="Kenya", region="Eastern Africa", continent="Africa")
+    world.activity.beneficiary_countries.add(kenya)
+    world.other_activity.beneficiary_countries.add(kenya)
+    countries = dashboard(committee_client).context["figures"]["countries"]
+    assert countries == {"count": 1, "by_region": [{"region": "Eastern Africa", "n": 1}]}
+
+
+def test_focus_area_filter_narrows_the_figures(committee_client, world):
+    from tests.factories import FocusAreaFactory, ObjectiveFactory
+
+    terrorism = FocusAreaFactory(plan=world.plan, code="TER", name="Terrorism")
+    ActivityFactory(objective=ObjectiveFactory(focus_area=terrorism))
+    response = dashboard(committee_client, focus_area="TER")
+    assert [row["code"] for row in response.context["figures"]["focus_areas"]] == ["TER"]
+
+
+@pytest.mark.parametrize(
+    "query", [{"focus_area": "NOPE"}, {"period": "1999-Q9"}, {"organization": "ACME"}, {"region": "Atlantis"}]
+)
+def test_unknown_filter_code_is_ignored_with_a_visible_notice(committee_client, world, query):
+    response = dashboard(committee_client, **query)
+    value = next(iter(query.values()))
+    assert any(value in notice for notice in response.context["filters"].notices)
+    assert value in response.content.decode()
+
+
+def test_every_bar_links_to_the_matching_register_list(committee_client, world):
+    charts = dashboard(committee_client).context["charts"]
+    ongoing = next(d for d in charts["status"]["datasets"] if d["key"] == "ongoing")
+    assert ongoing["links"][0] == "/activities/?focus_area=CYB&status=ongoing"
+    off_track = next(d for d in charts["rag"]["datasets"] if d["key"] == "off_track")
+    assert off_track["links"][0] == "/activities/?focus_area=CYB&rag=off_track"
+
+
+def test_hostile_labels_stay_text_in_the_chart_data(committee_client, world):
+    hostile = "<img src=x onerror=alert(1)>"
+    world.area.code = hostile
+    world.area.save()
+    page = dashboard(committee_client).content.decode()
+    assert hostile not in page
+    data = page.split('id="dashboard-charts" type="application/json">')[1].split("</script>")[0]
+    assert json.loads(data)["status"]["labels"] == [hostile]
+
+
+def test_reporter_sees_figures_of_its_own_activities_only(client, world):
+    client.force_login(world.reporter)
+    assert sum(area(dashboard(client))["status"].values()) == 2
+
+
+def grow(world, count):
+    for _ in range(count):
+        activity = ActivityFactory(objective=world.objective)
+        activity.implementing_offices.add(world.office)
+        indicator = IndicatorFactory(activity=activity)
+        update = ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="approved")
+        MeasurementFactory(update=update, indicator=indicator)
+
+
+@pytest.mark.parametrize("size", [2, 30])
+def test_query_count_does_not_grow_with_the_data(committee_client, world, django_assert_max_num_queries, size):
+    grow(world, size)
+    # session, user, groups; period lookup; focus areas; status, RAG, expected, received, indicators;
+    # trend periods and counts; compliance; countries (count, regions); action items; filter choices.
+    with django_assert_max_num_queries(21):
+        dashboard(committee_client)
