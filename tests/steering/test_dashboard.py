@@ -70,10 +70,8 @@ def test_indicator_progress_against_target(committee_client, world):
 def test_compliance_by_office_counts_on_time_late_and_missing(committee_client, world):
     import datetime
 
-    from django.utils import timezone
-
-    on_time = timezone.make_aware(datetime.datetime(2020, 7, 10))
-    late = timezone.make_aware(datetime.datetime(2020, 7, 30))
+    on_time = datetime.datetime(2020, 7, 10, tzinfo=datetime.UTC)
+    late = datetime.datetime(2020, 7, 30, tzinfo=datetime.UTC)
     ProgressUpdateFactory(
         activity=world.activity, period=world.period, office=world.office, state="submitted", submitted_at=on_time
     )
