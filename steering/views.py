@@ -2,15 +2,26 @@
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, Q, Value, When
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from actionplan.models import RAG, ActionPlan, Activity, FocusArea, ReportingPeriod
+from portal.errors import DomainError
 from portal.models import Country, Organization
 
-from . import dashboard
+from . import dashboard, services
+from .forms import ActionItemForm, DecisionForm, MeetingForm, MinutesForm, NoteForm, ReviewForm
+from .models import ActionItem, CommitteeMember, Meeting
+
+CLOSED = (ActionItem.State.DONE, ActionItem.State.DROPPED)
+CO_CHAIRS = (CommitteeMember.Role.CO_CHAIR_UNODC, CommitteeMember.Role.CO_CHAIR_INTERPOL)
 
 
 def _register_url(**query) -> str:
@@ -89,5 +100,175 @@ def dashboard_view(request):
                 .distinct()
                 .order_by("region"),
             },
+        },
+    )
+
+
+def _plan_committee():
+    plan = get_object_or_404(ActionPlan.objects.select_related("committee").order_by("-starts_on")[:1])
+    return plan.committee
+
+
+@login_required
+def meeting_list(request):
+    committee = _plan_committee()
+    meetings = committee.meetings.annotate(
+        review_count=Count("reviews", distinct=True), item_count=Count("action_items", distinct=True)
+    ).order_by("-date")
+    form = None
+    if services.may_record(request.user):
+        form = MeetingForm(request.POST or None, committee=committee)
+        if request.method == "POST" and form.is_valid():
+            meeting = services.schedule_meeting(by=request.user, form=form)
+            messages.success(request, _("Meeting scheduled."))
+            return redirect("meeting-detail", pk=meeting.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
+    return render(request, "steering/meeting_list.html", {"committee": committee, "meetings": meetings, "form": form})
+
+
+def _meeting_page(request, meeting, status=200, **forms):
+    committee = meeting.committee
+    may_record = services.may_record(request.user)
+    earlier_open = (
+        ActionItem.objects.filter(meeting__committee=committee, meeting__date__lt=meeting.date)
+        .exclude(state__in=CLOSED)
+        .select_related("meeting", "owner_user", "owner_office")
+        .order_by("due_on")
+    )
+    reviewed = set(meeting.reviews.values_list("focus_area_id", flat=True))
+    areas = committee.plan.focus_areas.order_by("order")
+    context = {
+        "meeting": meeting,
+        "read_only": meeting.minutes_approved_at is not None,
+        "may_record": may_record,
+        "is_co_chair": CommitteeMember.objects.filter(
+            committee=committee, user=request.user, role__in=CO_CHAIRS
+        ).exists(),
+        "reviews": meeting.reviews.select_related("focus_area", "recorded_by").order_by("focus_area__order"),
+        "decisions": meeting.decisions.select_related("focus_area").order_by("number"),
+        "items": meeting.action_items.select_related("owner_user", "owner_office", "decision").order_by("due_on"),
+        "earlier_open": earlier_open,
+        "attendees": meeting.attendees.order_by("username"),
+        "unreviewed": [area for area in areas if area.pk not in reviewed],
+        "review_form": forms.get("review_form") or ReviewForm(meeting=meeting),
+        "decision_form": forms.get("decision_form") or DecisionForm(meeting=meeting),
+        "item_form": forms.get("item_form") or ActionItemForm(meeting=meeting, initial={"due_on": meeting.date}),
+        "minutes_form": forms.get("minutes_form") or MinutesForm(initial={"minutes": meeting.minutes}),
+        "today": timezone.localdate(),
+    }
+    if may_record and not context["read_only"]:
+        area = context["review_form"]["focus_area"].value() if forms.get("review_form") else None
+        chosen = next(
+            (a for a in areas if str(a.pk) == str(area)), context["unreviewed"][0] if context["unreviewed"] else None
+        )
+        if chosen is not None:
+            context["review_area"] = chosen
+            context["review_figures"] = services.area_figures(meeting=meeting, focus_area=chosen, user=request.user)
+    return render(request, "steering/meeting_detail.html", context, status=status)
+
+
+@login_required
+def meeting_detail(request, pk):
+    meeting = get_object_or_404(Meeting.objects.select_related("committee__plan", "minutes_approved_by"), pk=pk)
+    return _meeting_page(request, meeting)
+
+
+def _record(request, pk, form_class, form_name, act, success):
+    meeting = get_object_or_404(Meeting.objects.select_related("committee__plan"), pk=pk)
+    form = form_class(request.POST, meeting=meeting) if form_class is not MinutesForm else form_class(request.POST)
+    if form.is_valid():
+        try:
+            act(meeting, form.cleaned_data)
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, success)
+            return redirect("meeting-detail", pk=meeting.pk)
+    return _meeting_page(request, meeting, status=400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def record_review(request, pk):
+    return _record(
+        request, pk, ReviewForm, "review_form",
+        lambda meeting, data: services.record_review(by=request.user, meeting=meeting, **data),
+        _("Review recorded, with the figures as they stand."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def add_decision(request, pk):
+    return _record(
+        request, pk, DecisionForm, "decision_form",
+        lambda meeting, data: services.add_decision(by=request.user, meeting=meeting, **data),
+        _("Decision recorded."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def add_action_item(request, pk):
+    return _record(
+        request, pk, ActionItemForm, "item_form",
+        lambda meeting, data: services.add_action_item(by=request.user, meeting=meeting, **data),
+        _("Action item recorded; its owner is told by e-mail."),
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def approve_minutes(request, pk):
+    return _record(
+        request, pk, MinutesForm, "minutes_form",
+        lambda meeting, data: services.approve_minutes(by=request.user, meeting=meeting, minutes=data["minutes"] or None),
+        _("Minutes approved: the meeting's record is now read-only."),
+    )  # fmt: skip
+
+
+@login_required
+def action_items(request):
+    """Follow every action item: overdue first, then open by due date, closed last."""
+    today = timezone.localdate()
+    items = (
+        ActionItem.objects.filter(meeting__committee=_plan_committee())
+        .annotate(
+            closed=Case(When(state__in=CLOSED, then=Value(True)), default=Value(False)),
+            overdue=Case(When(Q(due_on__lt=today) & ~Q(state__in=CLOSED), then=Value(True)), default=Value(False)),
+        )
+        .select_related("meeting", "owner_user", "owner_office")
+        .order_by("closed", "-overdue", "due_on", "pk")
+    )
+    return render(request, "steering/action_items.html", {"items": items, "today": today})
+
+
+@login_required
+def action_item_detail(request, pk):
+    item = get_object_or_404(
+        ActionItem.objects.select_related("meeting", "owner_user", "owner_office", "decision"), pk=pk
+    )
+    may_comment = services.may_comment(request.user, item)
+    form = NoteForm(request.POST or None, initial={"state": item.state})
+    if request.method == "POST":
+        if not may_comment:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.add_note(by=request.user, item=item, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _("Note added."))
+                return redirect("action-item-detail", pk=item.pk)
+    return render(
+        request,
+        "steering/action_item_detail.html",
+        {
+            "item": item,
+            "notes": item.notes.select_related("author"),
+            "form": form if may_comment else None,
+            "today": timezone.localdate(),
         },
     )

@@ -1,0 +1,75 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from actionplan.models import RAG
+from portal.models import Office
+
+from .models import ActionItem, Meeting
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TEXT = 20_000
+
+
+class MeetingForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["title", "date", "place", "agenda", "attendees"]
+        widgets = {"date": DATE, "agenda": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, committee, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.committee = committee
+        self.fields["attendees"].queryset = committee.members.order_by("username")
+        self.fields["attendees"].required = False
+
+
+class ReviewForm(forms.Form):
+    focus_area = forms.ModelChoiceField(label=_("Focus area"), queryset=None)
+    rating = forms.ChoiceField(label=_("Rating"), choices=RAG.choices)
+    assessment = forms.CharField(label=_("Assessment"), max_length=TEXT, widget=forms.Textarea(attrs={"rows": 4}))
+    recommendations = forms.CharField(
+        label=_("Recommendations"), max_length=TEXT, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["focus_area"].queryset = meeting.committee.plan.focus_areas.order_by("order")
+
+
+class DecisionForm(forms.Form):
+    text = forms.CharField(label=_("Decision"), max_length=TEXT, widget=forms.Textarea(attrs={"rows": 3}))
+    focus_area = forms.ModelChoiceField(label=_("Focus area (optional)"), queryset=None, required=False)
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["focus_area"].queryset = meeting.committee.plan.focus_areas.order_by("order")
+
+
+class ActionItemForm(forms.Form):
+    description = forms.CharField(label=_("Action"), max_length=TEXT, widget=forms.Textarea(attrs={"rows": 2}))
+    owner_user = forms.ModelChoiceField(
+        label=_("Owner (person)"),
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+    )
+    owner_office = forms.ModelChoiceField(
+        label=_("or owner (office)"), queryset=Office.objects.order_by("code"), required=False
+    )
+    due_on = forms.DateField(label=_("Due on"), widget=DATE)
+    decision = forms.ModelChoiceField(label=_("Follows decision (optional)"), queryset=None, required=False)
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].queryset = meeting.decisions.order_by("number")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Follow-up note"), max_length=TEXT, widget=forms.Textarea(attrs={"rows": 2}))
+    state = forms.ChoiceField(label=_("State"), choices=ActionItem.State.choices)
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(
+        label=_("Minutes"), max_length=100_000, widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )

@@ -1,0 +1,168 @@
+"""Record the committee's meetings: reviews, decisions, action items, minutes.
+
+The secretary and programme officers record; co-chairs approve the minutes, after
+which the meeting's record is read-only; owners of an action item comment on it.
+"""
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.errors import AlreadyExists, InvalidInput, NotAllowed, WrongState
+from portal.models import Role
+from portal.roles import group_names, is_officer
+
+from . import dashboard
+from .models import ActionItem, ActionItemNote, CommitteeMember, Decision, Meeting, Review
+
+
+def may_record(user) -> bool:
+    """Tell whether the user records meetings (the committee's secretary and programme officers do)."""
+    return is_officer(user) or Role.COMMITTEE_SECRETARY in group_names(user)
+
+
+def _check_records(user):
+    if not may_record(user):
+        raise NotAllowed(_("Only the committee's secretary or a programme officer records meetings."))
+
+
+def _check_open_record(meeting: Meeting):
+    if meeting.minutes_approved_at is not None:
+        raise WrongState(
+            _("The minutes of this meeting were approved on %(date)s: its record is read-only.")
+            % {"date": meeting.minutes_approved_at.date().isoformat()}
+        )
+
+
+def area_figures(*, meeting: Meeting, focus_area, user) -> dict:
+    """The dashboard figures of one focus area as they stand, for the review form and its frozen copy."""
+    filters = dashboard.Filters.from_query({}, meeting.committee.plan)
+    filters.focus_area = focus_area
+    figures = dashboard.build(filters, user)
+    area = figures["focus_areas"][0]
+    return {**area, "period": filters.period.code if filters.period else None, "as_of": timezone.now().isoformat()}
+
+
+@transaction.atomic
+def record_review(*, by, meeting: Meeting, focus_area, rating: str, assessment: str, recommendations: str) -> Review:
+    """Record the committee's review of a focus area, freezing the dashboard figures beside it."""
+    _check_records(by)
+    _check_open_record(meeting)
+    if focus_area.plan_id != meeting.committee.plan_id:
+        raise InvalidInput(_("This focus area belongs to another plan."), field="focus_area")
+    try:
+        with transaction.atomic():
+            return Review.objects.create(
+                meeting=meeting,
+                focus_area=focus_area,
+                rating=rating,
+                assessment=assessment,
+                recommendations=recommendations,
+                figures=area_figures(meeting=meeting, focus_area=focus_area, user=by),
+                recorded_by=by,
+            )
+    except IntegrityError:
+        raise AlreadyExists(
+            _("%(area)s was already reviewed at this meeting; change that review instead.") % {"area": focus_area.name},
+            field="focus_area",
+        ) from None
+
+
+@transaction.atomic
+def add_decision(*, by, meeting: Meeting, text: str, focus_area=None) -> Decision:
+    """Record a decision, numbered next within its meeting."""
+    _check_records(by)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _check_open_record(meeting)
+    number = (meeting.decisions.aggregate(last=Max("number"))["last"] or 0) + 1
+    return Decision.objects.create(meeting=meeting, number=number, text=text, focus_area=focus_area)
+
+
+@transaction.atomic
+def add_action_item(
+    *, by, meeting: Meeting, description: str, due_on, owner_user=None, owner_office=None, decision=None
+):
+    """Assign a follow-up to a person or an office; its owner is told by e-mail."""
+    _check_records(by)
+    _check_open_record(meeting)
+    if (owner_user is None) == (owner_office is None):
+        raise InvalidInput(_("Give the action item one owner: a person or an office."), field="owner_user")
+    if due_on < meeting.date:
+        raise InvalidInput(
+            _("The due date cannot be before the meeting (%(date)s).") % {"date": meeting.date.isoformat()},
+            field="due_on",
+        )
+    item = ActionItem.objects.create(
+        meeting=meeting,
+        decision=decision,
+        description=description,
+        due_on=due_on,
+        owner_user=owner_user,
+        owner_office=owner_office,
+    )
+    transaction.on_commit(lambda: _notify_owner(item))
+    return item
+
+
+def _notify_owner(item: ActionItem):
+    if item.owner_user is not None:
+        recipients = [item.owner_user.email]
+    else:
+        recipients = list(item.owner_office.members.exclude(email="").values_list("email", flat=True))
+    recipients = [address for address in recipients if address]
+    if recipients:
+        send_mail(
+            _("Action item assigned to you: due %(date)s") % {"date": item.due_on.isoformat()},
+            _("The steering committee meeting of %(date)s assigned you this action item:\n\n%(text)s")
+            % {"date": item.meeting.date.isoformat(), "text": item.description},
+            None,
+            recipients,
+        )
+
+
+def may_comment(user, item: ActionItem) -> bool:
+    """Tell whether the user may add a follow-up note: its owners, the secretary and officers may."""
+    if may_record(user) or item.owner_user_id == user.pk:
+        return True
+    return item.owner_office_id is not None and item.owner_office.memberships.filter(user=user).exists()
+
+
+@transaction.atomic
+def add_note(*, by, item: ActionItem, text: str, state: str | None = None) -> ActionItemNote:
+    """Add a follow-up note to an action item, and optionally move it to another state."""
+    if not may_comment(by, item):
+        raise NotAllowed(_("Only the item's owner, the secretary or a programme officer comments on it."))
+    if not text.strip():
+        raise InvalidInput(_("Write the note."), field="text")
+    if state and state != item.state:
+        item.state = state
+        item.closed_at = timezone.now() if item.is_closed() else None
+        item.save(update_fields=["state", "closed_at", "updated_at"])
+    return ActionItemNote.objects.create(item=item, author=by, text=text)
+
+
+@transaction.atomic
+def approve_minutes(*, by, meeting: Meeting, minutes: str | None = None) -> Meeting:
+    """Approve the meeting's minutes (co-chairs): the record becomes read-only."""
+    seat = CommitteeMember.objects.filter(committee=meeting.committee, user=by).first()
+    if seat is None or not seat.is_co_chair:
+        raise NotAllowed(_("Only a co-chair approves the minutes."))
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _check_open_record(meeting)
+    if minutes is not None:
+        meeting.minutes = minutes
+    meeting.state = Meeting.State.HELD
+    meeting.minutes_approved_at = timezone.now()
+    meeting.minutes_approved_by = by
+    meeting.save(update_fields=["minutes", "state", "minutes_approved_at", "minutes_approved_by", "updated_at"])
+    return meeting
+
+
+def schedule_meeting(*, by, form) -> Meeting:
+    """Save a new or changed meeting from its validated form (secretary and officers)."""
+    _check_records(by)
+    if form.instance.pk:
+        _check_open_record(form.instance)
+    return form.save()
