@@ -223,7 +223,9 @@ def add_action_item(request, pk):
 def approve_minutes(request, pk):
     return _record(
         request, pk, MinutesForm, "minutes_form",
-        lambda meeting, data: services.approve_minutes(by=request.user, meeting=meeting, minutes=data["minutes"] or None),
+        lambda meeting, data: services.approve_minutes(
+            by=request.user, meeting=meeting, minutes=data["minutes"] or None
+        ),
         _("Minutes approved: the meeting's record is now read-only."),
     )  # fmt: skip
 
