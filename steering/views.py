@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from actionplan.models import RAG, ActionPlan, Activity, FocusArea, ReportingPeriod
-from portal.errors import DomainError
+from portal.errors import DomainError, NotAllowed
 from portal.models import Country, Organization
 
 from . import dashboard, services
@@ -180,6 +180,8 @@ def _record(request, pk, form_class, form_name, act, success):
     if form.is_valid():
         try:
             act(meeting, form.cleaned_data)
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from error
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:

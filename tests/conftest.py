@@ -128,3 +128,31 @@ def api():
         return client
 
     return client_for
+
+
+@pytest.fixture
+def committee_world(world):
+    """The world's plan with its committee: co-chairs, a member, a secretary, and a meeting."""
+    import datetime
+
+    from django.contrib.auth.models import Group
+
+    from portal.models import Role
+    from steering.models import CommitteeMember
+    from tests import factories
+
+    committee = factories.CommitteeFactory(plan=world.plan)
+    world.secretary = factories.UserFactory(username="secretary", email="secretary@example.org")
+    world.secretary.groups.add(Group.objects.get_or_create(name=Role.COMMITTEE_SECRETARY.value)[0])
+    world.cochair = factories.UserFactory(username="cochair", email="cochair@example.org")
+    world.cochair.groups.add(Group.objects.get_or_create(name=Role.COMMITTEE_MEMBER.value)[0])
+    for user, role in [
+        (world.cochair, CommitteeMember.Role.CO_CHAIR_INTERPOL),
+        (world.committee, CommitteeMember.Role.MEMBER),
+        (world.secretary, CommitteeMember.Role.SECRETARY),
+    ]:
+        CommitteeMember.objects.create(committee=committee, user=user, role=role)
+    world.committee_body = committee
+    world.meeting = factories.MeetingFactory(committee=committee, date=datetime.date(2020, 9, 1), place="Lyon")
+    world.next_meeting = factories.MeetingFactory(committee=committee, date=datetime.date(2021, 3, 1), place="Vienna")
+    return world

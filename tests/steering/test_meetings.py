@@ -1,0 +1,183 @@
+"""Meetings: the secretary records reviews, decisions and action items; co-chairs approve the minutes."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from steering.models import ActionItem, ActionItemNote, Decision, Review
+
+
+@pytest.fixture
+def as_user(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def post(client, name, meeting, data, **kwargs):
+    return client.post(reverse(name, args=[meeting.pk]), data, **kwargs)
+
+
+def test_secretary_records_a_review_with_the_figures_frozen(as_user, committee_world):
+    world = committee_world
+    response = post(
+        as_user(world.secretary), "meeting-review", world.meeting,
+        {"focus_area": world.area.pk, "rating": "at_risk", "assessment": "Slow start in two regions.", "recommendations": ""},
+    )  # fmt: skip
+    assert response.status_code == 302
+    review = Review.objects.get()
+    assert (review.rating, review.recorded_by) == ("at_risk", world.secretary)
+    assert review.figures["code"] == "CYB"
+    assert review.figures["status"]["planned"] == 4
+    assert review.figures["period"] == "2020-Q2"
+
+
+def test_second_review_of_the_same_area_is_refused_with_a_message(as_user, committee_world):
+    world = committee_world
+    client = as_user(world.secretary)
+    data = {"focus_area": world.area.pk, "rating": "at_risk", "assessment": "First."}
+    post(client, "meeting-review", world.meeting, data)
+    response = post(client, "meeting-review", world.meeting, {**data, "assessment": "Second."})
+    assert response.status_code == 400
+    assert "already reviewed at this meeting" in response.content.decode()
+    assert "Second." in response.content.decode()
+    assert Review.objects.count() == 1
+
+
+def test_decisions_are_numbered_within_the_meeting(as_user, committee_world):
+    world = committee_world
+    client = as_user(world.secretary)
+    for text in ("Adopt the plan.", "Meet again in March."):
+        post(client, "meeting-decision", world.meeting, {"text": text})
+    post(client, "meeting-decision", world.next_meeting, {"text": "Another meeting's first."})
+    assert list(Decision.objects.filter(meeting=world.meeting).values_list("number", "text")) == [
+        (1, "Adopt the plan."),
+        (2, "Meet again in March."),
+    ]
+    assert Decision.objects.get(meeting=world.next_meeting).number == 1
+
+
+def test_action_item_is_recorded_and_its_owner_told(as_user, committee_world, django_capture_on_commit_callbacks):
+    world = committee_world
+    world.officer.email = "officer@example.org"
+    world.officer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(
+            as_user(world.secretary), "meeting-action-item", world.meeting,
+            {"description": "Prepare a note on SARTO.", "owner_user": world.officer.pk, "due_on": "2020-12-01"},
+        )  # fmt: skip
+    assert response.status_code == 302
+    assert ActionItem.objects.get().owner_user == world.officer
+    assert mail.outbox[0].to == ["officer@example.org"]
+    assert "Prepare a note on SARTO." in mail.outbox[0].body
+
+
+def test_due_date_before_the_meeting_is_refused(as_user, committee_world):
+    world = committee_world
+    response = post(
+        as_user(world.secretary), "meeting-action-item", world.meeting,
+        {"description": "Too early", "owner_office": world.office.pk, "due_on": "2020-08-31"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "cannot be before the meeting" in response.content.decode()
+    assert not ActionItem.objects.exists()
+
+
+def test_action_item_needs_exactly_one_owner(as_user, committee_world):
+    world = committee_world
+    response = post(
+        as_user(world.secretary), "meeting-action-item", world.meeting,
+        {"description": "Whose?", "due_on": "2020-12-01"},
+    )  # fmt: skip
+    assert "one owner" in response.content.decode()
+
+
+def test_committee_member_cannot_record(as_user, committee_world):
+    world = committee_world
+    response = post(as_user(world.committee), "meeting-decision", world.meeting, {"text": "Mine."})
+    assert response.status_code == 403
+    assert not Decision.objects.exists()
+
+
+def test_co_chair_approves_the_minutes_and_the_record_is_read_only(as_user, committee_world, client):
+    world = committee_world
+    client.force_login(world.cochair)
+    post(client, "meeting-approve", world.meeting, {"minutes": "The committee met."})
+    world.meeting.refresh_from_db()
+    assert world.meeting.minutes_approved_by == world.cochair
+
+    client.force_login(world.secretary)
+    response = post(client, "meeting-decision", world.meeting, {"text": "Too late."})
+    assert "read-only" in response.content.decode()
+    assert not Decision.objects.exists()
+
+
+def test_only_a_co_chair_approves_minutes(as_user, committee_world):
+    world = committee_world
+    response = post(as_user(world.secretary), "meeting-approve", world.meeting, {"minutes": "x"})
+    assert response.status_code == 403
+    world.meeting.refresh_from_db()
+    assert world.meeting.minutes_approved_at is None
+
+
+def test_next_meeting_lists_open_items_of_earlier_meetings(as_user, committee_world):
+    from tests.factories import ActionItemFactory
+
+    world = committee_world
+    open_item = ActionItemFactory(meeting=world.meeting, description="Still open", due_on=datetime.date(2020, 10, 1))
+    ActionItemFactory(meeting=world.meeting, description="Finished", state="done")
+    response = as_user(world.committee).get(reverse("meeting-detail", args=[world.next_meeting.pk]))
+    assert list(response.context["earlier_open"]) == [open_item]
+
+
+def test_tracker_lists_overdue_items_first(as_user, committee_world):
+    from tests.factories import ActionItemFactory
+
+    world = committee_world
+    later = ActionItemFactory(meeting=world.meeting, due_on=datetime.date(2999, 1, 1))
+    overdue = ActionItemFactory(meeting=world.meeting, due_on=datetime.date(2020, 10, 1))
+    done = ActionItemFactory(meeting=world.meeting, due_on=datetime.date(2020, 9, 2), state="done")
+    response = as_user(world.committee).get(reverse("action-items"))
+    assert list(response.context["items"]) == [overdue, later, done]
+
+
+def test_owner_comments_on_its_item_and_closes_it(as_user, committee_world):
+    from tests.factories import ActionItemFactory
+
+    world = committee_world
+    item = ActionItemFactory(meeting=world.meeting, owner_user=world.committee)
+    client = as_user(world.committee)
+    client.post(reverse("action-item-detail", args=[item.pk]), {"text": "Note sent to members.", "state": "done"})
+    item.refresh_from_db()
+    assert item.state == "done" and item.closed_at is not None
+    assert ActionItemNote.objects.get().author == world.committee
+
+
+def test_member_who_does_not_own_an_item_cannot_comment(as_user, committee_world):
+    from tests.factories import ActionItemFactory
+
+    world = committee_world
+    item = ActionItemFactory(meeting=world.meeting, owner_user=world.officer)
+    response = as_user(world.committee).post(
+        reverse("action-item-detail", args=[item.pk]), {"text": "Me too", "state": "open"}
+    )
+    assert response.status_code == 403
+    assert not ActionItemNote.objects.exists()
+
+
+@pytest.mark.parametrize("items", [1, 15])
+def test_meeting_page_query_count_does_not_grow(as_user, committee_world, django_assert_max_num_queries, items):
+    from tests.factories import ActionItemFactory, DecisionFactory
+
+    world = committee_world
+    for number in range(1, items + 1):
+        DecisionFactory(meeting=world.meeting, number=number)
+        ActionItemFactory(meeting=world.meeting, due_on=datetime.date(2020, 10, 1))
+    client = as_user(world.secretary)
+    # includes the review form's live dashboard figures for the first unreviewed area
+    with django_assert_max_num_queries(30):
+        client.get(reverse("meeting-detail", args=[world.next_meeting.pk]))
