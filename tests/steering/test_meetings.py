@@ -26,7 +26,7 @@ def test_secretary_records_a_review_with_the_figures_frozen(as_user, committee_w
     world = committee_world
     response = post(
         as_user(world.secretary), "meeting-review", world.meeting,
-        {"focus_area": world.area.pk, "rating": "at_risk", "assessment": "Slow start in two regions.", "recommendations": ""},
+        {"focus_area": world.area.pk, "rating": "at_risk", "assessment": "Slow start in two regions."},
     )  # fmt: skip
     assert response.status_code == 302
     review = Review.objects.get()
