@@ -25,6 +25,9 @@ class MeetingForm(forms.ModelForm):
 
 
 class ReviewForm(forms.Form):
+    # The meeting page holds several forms: prefixes keep their field ids apart.
+    prefix = "review"
+
     focus_area = forms.ModelChoiceField(label=_("Focus area"), queryset=None)
     rating = forms.ChoiceField(label=_("Rating"), choices=RAG.choices)
     assessment = forms.CharField(label=_("Assessment"), max_length=TEXT, widget=forms.Textarea(attrs={"rows": 4}))
@@ -38,6 +41,9 @@ class ReviewForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
+    # The meeting page holds several forms: prefixes keep their field ids apart.
+    prefix = "decision"
+
     text = forms.CharField(label=_("Decision"), max_length=TEXT, widget=forms.Textarea(attrs={"rows": 3}))
     focus_area = forms.ModelChoiceField(label=_("Focus area (optional)"), queryset=None, required=False)
 
@@ -47,6 +53,9 @@ class DecisionForm(forms.Form):
 
 
 class ActionItemForm(forms.Form):
+    # The meeting page holds several forms: prefixes keep their field ids apart.
+    prefix = "item"
+
     description = forms.CharField(label=_("Action"), max_length=TEXT, widget=forms.Textarea(attrs={"rows": 2}))
     owner_user = forms.ModelChoiceField(
         label=_("Owner (person)"),
@@ -70,6 +79,9 @@ class NoteForm(forms.Form):
 
 
 class MinutesForm(forms.Form):
+    # The meeting page holds several forms: prefixes keep their field ids apart.
+    prefix = "minutes"
+
     minutes = forms.CharField(
         label=_("Minutes"), max_length=100_000, widget=forms.Textarea(attrs={"rows": 6}), required=False
     )

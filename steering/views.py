@@ -151,7 +151,10 @@ def _meeting_page(request, meeting, status=200, **forms):
         "earlier_open": earlier_open,
         "attendees": meeting.attendees.order_by("username"),
         "unreviewed": [area for area in areas if area.pk not in reviewed],
-        "review_form": forms.get("review_form") or ReviewForm(meeting=meeting),
+        "review_form": forms.get("review_form")
+        or ReviewForm(
+            meeting=meeting, initial={"focus_area": next((a.pk for a in areas if a.pk not in reviewed), None)}
+        ),
         "decision_form": forms.get("decision_form") or DecisionForm(meeting=meeting),
         "item_form": forms.get("item_form") or ActionItemForm(meeting=meeting, initial={"due_on": meeting.date}),
         "minutes_form": forms.get("minutes_form") or MinutesForm(initial={"minutes": meeting.minutes}),

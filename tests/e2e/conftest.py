@@ -58,6 +58,14 @@ def site(live_server, world, settings, tmp_path):
 
 
 @pytest.fixture
+def committee_site(site, committee_world):
+    for user in (committee_world.secretary, committee_world.cochair):
+        user.set_password(PASSWORD)
+        user.save()
+    return site
+
+
+@pytest.fixture
 def login(browser):
     """Open a fresh browser context logged in as the user; return its page."""
     contexts = []

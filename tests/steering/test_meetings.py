@@ -18,8 +18,17 @@ def as_user(client):
     return login
 
 
-def post(client, name, meeting, data, **kwargs):
-    return client.post(reverse(name, args=[meeting.pk]), data, **kwargs)
+PREFIXES = {
+    "meeting-review": "review",
+    "meeting-decision": "decision",
+    "meeting-action-item": "item",
+    "meeting-approve": "minutes",
+}
+
+
+def post(client, name, meeting, data):
+    prefix = PREFIXES[name]
+    return client.post(reverse(name, args=[meeting.pk]), {f"{prefix}-{key}": value for key, value in data.items()})
 
 
 def test_secretary_records_a_review_with_the_figures_frozen(as_user, committee_world):
