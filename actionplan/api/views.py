@@ -27,7 +27,7 @@ class CodeLookupMixin:
     lookup_value_regex = CODE_LOOKUP
 
 
-@extend_schema_view(list=extend_schema(responses={200: s.FocusAreaSerializer(many=True), **errors(400)}),
+@extend_schema_view(list=extend_schema(responses={200: s.FocusAreaSerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.FocusAreaSerializer, **errors(404)}))  # fmt: skip
 class FocusAreaViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     """The plan's focus areas."""
@@ -37,7 +37,7 @@ class FocusAreaViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = []
 
 
-@extend_schema_view(list=extend_schema(responses={200: s.PeriodSerializer(many=True), **errors(400)}),
+@extend_schema_view(list=extend_schema(responses={200: s.PeriodSerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.PeriodSerializer, **errors(404)}))  # fmt: skip
 class PeriodViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Reporting periods, with their due dates and whether they are open or locked."""
@@ -47,7 +47,7 @@ class PeriodViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = PeriodFilter
 
 
-@extend_schema_view(list=extend_schema(responses={200: s.ActivitySerializer(many=True), **errors(400)}),
+@extend_schema_view(list=extend_schema(responses={200: s.ActivitySerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.ActivityDetailSerializer, **errors(404)}))  # fmt: skip
 class ActivityViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Activities you may see: for a field reporter, those its offices implement."""
@@ -71,7 +71,7 @@ class ActivityViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
         return s.ActivityDetailSerializer if self.action == "retrieve" else s.ActivitySerializer
 
 
-@extend_schema_view(list=extend_schema(responses={200: s.IndicatorSerializer(many=True), **errors(400)}),
+@extend_schema_view(list=extend_schema(responses={200: s.IndicatorSerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.IndicatorSerializer, **errors(404)}))  # fmt: skip
 class IndicatorViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Indicators of the activities you may see, and of the plan's objectives."""
@@ -104,7 +104,7 @@ CREATE_EXAMPLE = OpenApiExample(
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: s.UpdateSerializer(many=True), **errors(400)}),
+    list=extend_schema(responses={200: s.UpdateSerializer(many=True), **errors(400, 404)}),
     retrieve=extend_schema(responses={200: s.UpdateSerializer, **errors(404)}),
 )
 class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -164,7 +164,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         request=None,
-        responses={200: s.UpdateSerializer, **errors(403, 404, 409, 422)},
+        responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
     @action(detail=True, methods=["post"])
@@ -230,7 +230,8 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={200: s.BulkResultSerializer(many=True), **errors(400, 413, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
-    @action(detail=False, methods=["post"])
+    # Not a list of updates: no pagination and no filters (the schema would say otherwise).
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     @idempotent
     def bulk(self, request):
         """Create up to 200 updates; each item stands alone and is retried safely by its client_key."""

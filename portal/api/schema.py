@@ -40,9 +40,10 @@ def errors(*codes: int) -> dict:
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 255},
     OpenApiParameter.HEADER,
-    description="Any unique string: a retry with the same key and body returns the first answer, never a second row",
+    description="Any unique string of 1 to 255 printable characters: a retry with the same key and body "
+    "returns the first answer, never a second row",
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",

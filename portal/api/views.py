@@ -17,7 +17,7 @@ class OfficeSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "organization", "kind", "country", "region", "city", "updated_at"]
 
 
-@extend_schema_view(list=extend_schema(responses={200: OfficeSerializer(many=True), **errors(400)}),
+@extend_schema_view(list=extend_schema(responses={200: OfficeSerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: OfficeSerializer, **errors(404)}))  # fmt: skip
 class OfficeViewSet(viewsets.ReadOnlyModelViewSet):
     """Offices of both organisations that implement or report on activities."""
