@@ -173,3 +173,16 @@ def test_query_count_does_not_grow_with_the_rows(world, api, django_assert_max_n
     client = api(world.reporter)
     with django_assert_max_num_queries(budget):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_updated_since_beyond_what_utc_holds_is_refused_naming_it(world, api, moment):
+    response = api(world.reporter).get("/api/v1/updates/", {"updated_since": moment})
+    assert response.status_code == 400
+    assert response.json() == {"updated_since": ["This date and time is out of range."]}
+
+
+def test_updated_since_with_a_far_offset_is_read_as_utc(world, api):
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
+    response = api(world.reporter).get("/api/v1/updates/", {"updated_since": "2020-01-01T00:00:00+16:00"})
+    assert response.json()["count"] == 1
