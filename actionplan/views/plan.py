@@ -1,10 +1,14 @@
 """The plan, top down: agreement, action plan, focus areas, objectives."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 
 from actionplan.models import ActionPlan, Activity, FocusArea, Indicator, Objective
+
+
+ACTIVITIES_PER_PAGE = 25
 
 
 def _current_plan():
@@ -43,7 +47,15 @@ def focus_area(request, code):
         .prefetch_related(Prefetch("indicators", Indicator.objects.order_by("code")))
         .order_by("code")
     )
-    return render(request, "actionplan/focus_area.html", {"area": area, "objectives": objectives})
+    activities = Paginator(
+        visible.filter(objective__focus_area=area).for_register().order_by("code"), ACTIVITIES_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    reviews = area.reviews.select_related("meeting").order_by("-meeting__date")
+    return render(
+        request,
+        "actionplan/focus_area.html",
+        {"area": area, "objectives": objectives, "activities": activities, "reviews": reviews},
+    )
 
 
 @login_required

@@ -154,7 +154,7 @@ def grow(world, count):
         # session, user, the user's groups, then the page's own reads (measured, equal at both sizes)
         (reverse("home"), 9),
         (reverse("plan"), 8),
-        (reverse("focus-area", args=["CYB"]), 6),
+        (reverse("focus-area", args=["CYB"]), 12),
         (reverse("objective", args=["CYB-1"]), 9),
         (reverse("activity-list"), 13),
         (reverse("activity-detail", args=["CYB-1.1"]), 17),
@@ -176,3 +176,13 @@ def test_page_query_count_does_not_grow_with_the_rows(as_user, world, django_ass
     client = as_user(world.officer)
     with django_assert_max_num_queries(budget):
         assert client.get(url).status_code == 200
+
+
+def test_focus_area_page_shows_its_activities_and_the_committees_reviews(as_user, world):
+    from tests.factories import CommitteeFactory, MeetingFactory, ReviewFactory
+
+    meeting = MeetingFactory(committee=CommitteeFactory(plan=world.plan), place="Lyon")
+    ReviewFactory(meeting=meeting, focus_area=world.area, assessment="Good progress on electronic evidence.")
+    page = as_user(world.reporter).get(reverse("focus-area", args=["CYB"])).content.decode()
+    assert "CYB-1.1" in page and "CYB-1.3" not in page
+    assert "Good progress on electronic evidence." in page
