@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, render
 
 from actionplan.models import ActionPlan, Activity, FocusArea, Indicator, Objective
 
-
 ACTIVITIES_PER_PAGE = 25
 
 
