@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Q, Value, When
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from portal.models import Country, Organization
 from . import dashboard, services
 from .forms import ActionItemForm, DecisionForm, MeetingForm, MinutesForm, NoteForm, ReviewForm
 from .models import ActionItem, CommitteeMember, Meeting
+from .pdf import meeting_record_pdf
 
 CLOSED = (ActionItem.State.DONE, ActionItem.State.DROPPED)
 CO_CHAIRS = (CommitteeMember.Role.CO_CHAIR_UNODC, CommitteeMember.Role.CO_CHAIR_INTERPOL)
@@ -127,15 +129,19 @@ def meeting_list(request):
     return render(request, "steering/meeting_list.html", {"committee": committee, "meetings": meetings, "form": form})
 
 
-def _meeting_page(request, meeting, status=200, **forms):
-    committee = meeting.committee
-    may_record = services.may_record(request.user)
-    earlier_open = (
-        ActionItem.objects.filter(meeting__committee=committee, meeting__date__lt=meeting.date)
+def _earlier_open_items(meeting):
+    return (
+        ActionItem.objects.filter(meeting__committee=meeting.committee, meeting__date__lt=meeting.date)
         .exclude(state__in=CLOSED)
         .select_related("meeting", "owner_user", "owner_office")
         .order_by("due_on")
     )
+
+
+def _meeting_page(request, meeting, status=200, **forms):
+    committee = meeting.committee
+    may_record = services.may_record(request.user)
+    earlier_open = _earlier_open_items(meeting)
     reviewed = set(meeting.reviews.values_list("focus_area_id", flat=True))
     areas = committee.plan.focus_areas.order_by("order")
     context = {
@@ -279,3 +285,14 @@ def action_item_detail(request, pk):
             "today": timezone.localdate(),
         },
     )
+
+
+@login_required
+def meeting_pdf(request, pk):
+    """Export the meeting's record (agenda, reviews, decisions, action items) as a PDF."""
+    meeting = get_object_or_404(Meeting.objects.select_related("committee", "minutes_approved_by"), pk=pk)
+    response = HttpResponse(
+        meeting_record_pdf(meeting, earlier_open=_earlier_open_items(meeting)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.date:%Y-%m-%d}.pdf"'
+    return response

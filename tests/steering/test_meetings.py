@@ -190,3 +190,20 @@ def test_meeting_page_query_count_does_not_grow(as_user, committee_world, django
     # includes the review form's live dashboard figures for the first unreviewed area
     with django_assert_max_num_queries(30):
         client.get(reverse("meeting-detail", args=[world.next_meeting.pk]))
+
+
+def test_meeting_record_exports_as_pdf(as_user, committee_world):
+    import io
+
+    import pypdf
+
+    from tests.factories import DecisionFactory, ReviewFactory
+
+    world = committee_world
+    ReviewFactory(meeting=world.meeting, focus_area=world.area, assessment="Good progress in Kenya.")
+    DecisionFactory(meeting=world.meeting, number=1, text="The committee adopts the recovery plan.")
+    response = as_user(world.committee).get(reverse("meeting-pdf", args=[world.meeting.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+    assert "Good progress in Kenya." in text
+    assert "The committee adopts the recovery plan." in text
