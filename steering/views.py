@@ -1,5 +1,6 @@
 """The steering committee's pages."""
 
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 from actionplan.models import RAG, ActionPlan, Activity, FocusArea, ReportingPeriod
 from portal.errors import DomainError, NotAllowed
 from portal.models import Country, Organization
+from portal.roles import is_committee, is_officer
 
 from . import dashboard, services
 from .forms import ActionItemForm, DecisionForm, MeetingForm, MinutesForm, NoteForm, ReviewForm
@@ -106,12 +108,24 @@ def dashboard_view(request):
     )
 
 
+def committee_only(view):
+    """Open a page to the committee and the programme officers only."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (is_officer(request.user) or is_committee(request.user)):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
 def _plan_committee():
     plan = get_object_or_404(ActionPlan.objects.select_related("committee").order_by("-starts_on")[:1])
     return plan.committee
 
 
-@login_required
+@committee_only
 def meeting_list(request):
     committee = _plan_committee()
     meetings = committee.meetings.annotate(
@@ -177,7 +191,7 @@ def _meeting_page(request, meeting, status=200, **forms):
     return render(request, "steering/meeting_detail.html", context, status=status)
 
 
-@login_required
+@committee_only
 def meeting_detail(request, pk):
     meeting = get_object_or_404(Meeting.objects.select_related("committee__plan", "minutes_approved_by"), pk=pk)
     return _meeting_page(request, meeting)
@@ -199,7 +213,7 @@ def _record(request, pk, form_class, form_name, act, success):
     return _meeting_page(request, meeting, status=400, **{form_name: form})
 
 
-@login_required
+@committee_only
 @require_POST
 def record_review(request, pk):
     return _record(
@@ -209,7 +223,7 @@ def record_review(request, pk):
     )  # fmt: skip
 
 
-@login_required
+@committee_only
 @require_POST
 def add_decision(request, pk):
     return _record(
@@ -219,7 +233,7 @@ def add_decision(request, pk):
     )  # fmt: skip
 
 
-@login_required
+@committee_only
 @require_POST
 def add_action_item(request, pk):
     return _record(
@@ -229,7 +243,7 @@ def add_action_item(request, pk):
     )  # fmt: skip
 
 
-@login_required
+@committee_only
 @require_POST
 def approve_minutes(request, pk):
     return _record(
@@ -241,7 +255,7 @@ def approve_minutes(request, pk):
     )  # fmt: skip
 
 
-@login_required
+@committee_only
 def action_items(request):
     """Follow every action item: overdue first, then open by due date, closed last."""
     today = timezone.localdate()
@@ -257,7 +271,7 @@ def action_items(request):
     return render(request, "steering/action_items.html", {"items": items, "today": today})
 
 
-@login_required
+@committee_only
 def action_item_detail(request, pk):
     item = get_object_or_404(
         ActionItem.objects.select_related("meeting", "owner_user", "owner_office", "decision"), pk=pk
@@ -287,7 +301,7 @@ def action_item_detail(request, pk):
     )
 
 
-@login_required
+@committee_only
 def meeting_pdf(request, pk):
     """Export the meeting's record (agenda, reviews, decisions, action items) as a PDF."""
     meeting = get_object_or_404(Meeting.objects.select_related("committee", "minutes_approved_by"), pk=pk)

@@ -207,3 +207,8 @@ def test_meeting_record_exports_as_pdf(as_user, committee_world):
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
     assert "Good progress in Kenya." in text
     assert "The committee adopts the recovery plan." in text
+
+
+@pytest.mark.parametrize("page", ["meeting-list", "action-items"])
+def test_field_reporters_do_not_read_the_committee_record(as_user, committee_world, page):
+    assert as_user(committee_world.reporter).get(reverse(page)).status_code == 403
