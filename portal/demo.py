@@ -401,6 +401,8 @@ class DemoBuilder:
                 )
             )
         Indicator.objects.bulk_create(indicators)
+        self.objective_indicators = {indicator.objective_id: indicator for indicator in indicators}
+        self.objective_reported = set()
         self.areas_by_pk = {area.pk: area for area in self.focus_areas}
         for area in self.focus_areas:
             area.lead_officers.set([self.officer, self.officer_lyon])
@@ -550,6 +552,16 @@ class DemoBuilder:
                             )
                         )
                     measurements.extend(own_measurements)
+                    # The objective's own indicator: reported once a period, by its first approved update.
+                    key = (activity.objective_id, period.pk)
+                    if state == ProgressUpdate.State.APPROVED and key not in self.objective_reported:
+                        self.objective_reported.add(key)
+                        indicator = self.objective_indicators[activity.objective_id]
+                        share = Decimal(index + 1) / len(periods) * Decimal(0.8 + trait * 0.3)
+                        value = indicator.baseline_value + (indicator.target_value - indicator.baseline_value) * share
+                        measurements.append(
+                            Measurement(update=update, indicator=indicator, value=value.quantize(Decimal("0.01")))
+                        )
                     if submitted and rng.random() < 0.05:
                         evidence.append((update, own_measurements))
         ProgressUpdate.objects.bulk_create(updates, batch_size=2_000)

@@ -4,11 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from actionplan import exports, services
+from actionplan import charts, exports, services
 from actionplan.filters import ActivityRegisterFilter
-from actionplan.models import Activity, FocusArea, Measurement, ProgressUpdate, ReportingPeriod, Tag
+from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod, Tag
 from portal.models import Country, Office
 
 PAGE_SIZE = 25
@@ -47,24 +46,6 @@ def activity_list(request):
     )
 
 
-def _chart_data(indicators, measurements):
-    """Per indicator: the approved actuals per period, with its baseline and target, for Chart.js."""
-    series = {indicator.pk: {} for indicator in indicators}
-    for measurement in measurements:
-        series[measurement.indicator_id].setdefault(measurement.update.period.code, []).append(float(measurement.value))
-    return {
-        indicator.code: {
-            "periods": list(series[indicator.pk]),
-            # Several offices may report on one indicator: the period's figure is their sum.
-            "actuals": [sum(values) for values in series[indicator.pk].values()],
-            "baseline": float(indicator.baseline_value),
-            "target": float(indicator.target_value),
-            "unit": indicator.unit,
-        }
-        for indicator in indicators
-    }
-
-
 @login_required
 def activity_detail(request, code):
     activity = get_object_or_404(
@@ -82,15 +63,8 @@ def activity_detail(request, code):
         .with_details()
         .order_by("-period__starts_on", "office__code")
     )
-    approved = list(
-        Measurement.objects.filter(update__activity=activity, update__state=ProgressUpdate.State.APPROVED)
-        .select_related("update__period")
-        .order_by("update__period__starts_on")
-    )
-    chart_data = _chart_data(indicators, approved)
-    for indicator in indicators:
-        actuals = chart_data[indicator.code]["actuals"]
-        indicator.latest_actual = actuals[-1] if actuals else None
+    chart_data = charts.indicator_series(indicators, charts.approved_measurements(update__activity=activity))
+    charts.attach_latest_actuals(indicators, chart_data)
     history = activity.history.select_related("history_user").order_by("-history_date")[:20]
     return render(
         request,
@@ -100,7 +74,7 @@ def activity_detail(request, code):
             "indicators": indicators,
             "updates": updates,
             "chart_data": chart_data,
-            "chart_labels": {"actual": _("Actual"), "target": _("Target"), "baseline": _("Baseline")},
+            "chart_labels": charts.chart_labels(),
             "history": history,
             "can_report": services.may_report_on(request.user, activity)
             and ReportingPeriod.objects.filter(

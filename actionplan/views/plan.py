@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 
+from actionplan import charts
 from actionplan.models import ActionPlan, Activity, FocusArea, Indicator, Objective
 
 ACTIVITIES_PER_PAGE = 25
@@ -50,10 +51,20 @@ def focus_area(request, code):
         visible.filter(objective__focus_area=area).for_register().order_by("code"), ACTIVITIES_PER_PAGE
     ).get_page(request.GET.get("page"))
     reviews = area.reviews.select_related("meeting").order_by("-meeting__date")
+    indicators = [indicator for objective in objectives for indicator in objective.indicators.all()]
+    chart_data = charts.indicator_series(indicators, charts.approved_measurements(indicator__in=indicators))
+    charts.attach_latest_actuals(indicators, chart_data)
     return render(
         request,
         "actionplan/focus_area.html",
-        {"area": area, "objectives": objectives, "activities": activities, "reviews": reviews},
+        {
+            "area": area,
+            "objectives": objectives,
+            "activities": activities,
+            "reviews": reviews,
+            "chart_data": chart_data,
+            "chart_labels": charts.chart_labels(),
+        },
     )
 
 

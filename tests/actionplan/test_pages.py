@@ -186,3 +186,14 @@ def test_focus_area_page_shows_its_activities_and_the_committees_reviews(as_user
     page = as_user(world.reporter).get(reverse("focus-area", args=["CYB"])).content.decode()
     assert "CYB-1.1" in page and "CYB-1.3" not in page
     assert "Good progress on electronic evidence." in page
+
+
+def test_focus_area_charts_its_objective_indicators_over_periods(as_user, world):
+    objective_indicator = IndicatorFactory(activity=None, objective=world.objective, code="CYB-1-I1", target_value=50)
+    for period, value in ((world.locked_period, 10), (world.period, 20)):
+        update = ProgressUpdateFactory(activity=world.activity, period=period, office=world.office, state="approved")
+        MeasurementFactory(update=update, indicator=objective_indicator, value=value)
+    response = as_user(world.officer).get(reverse("focus-area", args=["CYB"]))
+    assert response.context["chart_data"]["CYB-1-I1"]["periods"] == ["2020-Q1", "2020-Q2"]
+    assert response.context["chart_data"]["CYB-1-I1"]["actuals"] == [10.0, 20.0]
+    assert 'data-indicator-chart="CYB-1-I1"' in response.content.decode()
