@@ -4,7 +4,9 @@ from .views import activities, editing, plan, updates
 
 urlpatterns = [
     path("plan/", plan.plan, name="plan"),
+    path("plan/agreement/", plan.agreement, name="agreement"),
     path("plan/focus-areas/<str:code>/", plan.focus_area, name="focus-area"),
+    path("plan/indicators/<str:code>/", plan.indicator, name="indicator"),
     path("plan/objectives/<str:code>/", plan.objective, name="objective"),
     path("plan/<str:kind>/new/", editing.edit_plan_item, name="plan-item-new"),
     path("plan/<str:kind>/<str:code>/edit/", editing.edit_plan_item, name="plan-item-edit"),

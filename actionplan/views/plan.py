@@ -77,3 +77,35 @@ def objective(request, code):
         "actionplan/objective.html",
         {"objective": current, "indicators": current.indicators.all(), "activities": activities},
     )
+
+
+@login_required
+def agreement(request):
+    """Show the cooperation agreement: its parties, provisions and the plans adopted under it."""
+    current = _current_plan().agreement
+    return render(
+        request,
+        "actionplan/agreement.html",
+        {
+            "agreement": current,
+            "parties": current.parties.all(),
+            "provisions": current.provisions.all(),
+            "plans": current.plans.order_by("-starts_on"),
+        },
+    )
+
+
+@login_required
+def indicator(request, code):
+    """Show an indicator of an objective or of a visible activity, with its actuals over periods."""
+    current = get_object_or_404(
+        Indicator.objects.visible_to(request.user).select_related("objective__focus_area", "activity__objective"),
+        code=code,
+    )
+    chart_data = charts.indicator_series([current], charts.approved_measurements(indicator=current))
+    charts.attach_latest_actuals([current], chart_data)
+    return render(
+        request,
+        "actionplan/indicator.html",
+        {"indicator": current, "chart_data": chart_data, "chart_labels": charts.chart_labels()},
+    )

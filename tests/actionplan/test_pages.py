@@ -197,3 +197,20 @@ def test_focus_area_charts_its_objective_indicators_over_periods(as_user, world)
     assert response.context["chart_data"]["CYB-1-I1"]["periods"] == ["2020-Q1", "2020-Q2"]
     assert response.context["chart_data"]["CYB-1-I1"]["actuals"] == [10.0, 20.0]
     assert 'data-indicator-chart="CYB-1-I1"' in response.content.decode()
+
+
+def test_agreement_page_shows_the_parties_and_plans(as_user, world):
+    world.plan.agreement.parties.add(world.office.organization)
+    page = as_user(world.reporter).get(reverse("agreement")).content.decode()
+    assert world.office.organization.name in page and world.plan.title in page
+
+
+def test_indicator_page_shows_its_actuals(as_user, world):
+    update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
+    MeasurementFactory(update=update, indicator=world.indicator, value=33)
+    response = as_user(world.reporter).get(reverse("indicator", args=["CYB-1.1-I1"]))
+    assert response.context["indicator"].latest_actual == 33.0
+
+
+def test_indicator_of_an_invisible_activity_answers_404(as_user, world):
+    assert as_user(world.reporter).get(reverse("indicator", args=["CYB-1.3-I1"])).status_code == 404
