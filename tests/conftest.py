@@ -30,6 +30,14 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
+def assert_refused(build):
+    """Assert that the database refuses the row ``build`` writes, leaving the transaction usable."""
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        build()
+
+
 @pytest.fixture
 def redis_url():
     if not settings.REDIS_URL:

@@ -4,17 +4,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
 
 from actionplan.models import Measurement
 from tests import factories
+from tests.conftest import assert_refused
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_refused(build):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        build()
 
 
 def test_activity_codes_are_unique():

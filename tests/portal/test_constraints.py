@@ -1,16 +1,11 @@
 """The database itself refuses duplicate organisations, offices and memberships."""
 
 import pytest
-from django.db import IntegrityError, transaction
 
 from tests import factories
+from tests.conftest import assert_refused
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_refused(build):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        build()
 
 
 def test_office_codes_are_unique():
