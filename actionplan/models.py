@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -345,6 +346,14 @@ class ReportingPeriod(TimeStampedModel):
         return self.state == self.State.OPEN
 
 
+def _first_of_each(queryset, group: str, order_by: list):
+    """The primary keys of the first row of each group, ranked in SQL by a window function."""
+    ranked = queryset.annotate(
+        rank_in_group=models.Window(RowNumber(), partition_by=models.F(group), order_by=order_by)
+    )
+    return ranked.filter(rank_in_group=1).values("pk")
+
+
 class ProgressUpdateQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Keep the updates the user may read: those on activities it may read, and,
@@ -354,6 +363,20 @@ class ProgressUpdateQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(office__memberships__user=user, activity__in=Activity.objects.visible_to(user))
+
+    def latest_approved_per_activity(self):
+        """Keep each activity's latest approved update (by period, then review time).
+
+        One ranking pass over the updates: at scale it is far cheaper than a correlated
+        subquery per activity, and the result can be filtered or grouped further.
+        """
+        return ProgressUpdate.objects.filter(
+            pk__in=_first_of_each(
+                self.filter(state=ProgressUpdate.State.APPROVED),
+                "activity_id",
+                [models.F("period__starts_on").desc(), models.F("reviewed_at").desc(nulls_last=True)],
+            )
+        )
 
     def with_details(self):
         """Fetch what an update's page or API answer shows, in a fixed number of queries."""
@@ -431,6 +454,21 @@ class ProgressUpdate(TimeStampedModel):
         return f"{self.activity.code} / {self.period.code} / {self.office.code} ({self.get_state_display()})"
 
 
+class MeasurementQuerySet(models.QuerySet):
+    def latest_approved_per_indicator(self, as_of):
+        """Keep each indicator's latest approved actual in a period starting by ``as_of``.
+
+        Among disaggregated values of that period the largest stands for the indicator.
+        """
+        return Measurement.objects.filter(
+            pk__in=_first_of_each(
+                self.filter(update__state=ProgressUpdate.State.APPROVED, update__period__starts_on__lte=as_of),
+                "indicator_id",
+                [models.F("update__period__starts_on").desc(), models.F("value").desc()],
+            )
+        )
+
+
 class Measurement(TimeStampedModel):
     """Record the value an update reports for an indicator, optionally disaggregated."""
 
@@ -447,6 +485,8 @@ class Measurement(TimeStampedModel):
     )
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.ALL, blank=True)
     note = models.TextField(_("note"), blank=True)
+
+    objects = MeasurementQuerySet.as_manager()
 
     class Meta:
         ordering = ["indicator__code"]

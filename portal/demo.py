@@ -17,7 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from actionplan.models import (
@@ -695,4 +695,10 @@ def seed_demo(*, scale: str, seed: int, password: str, log=lambda message: None)
         raise DemoDataExists("demo data is already loaded")
     builder = DemoBuilder(scale=SCALES[scale], seed=seed, password=password, log=log)
     with transaction.atomic():
-        return builder.build()
+        counts = builder.build()
+    if connection.vendor == "postgresql":
+        # Fresh statistics: until autovacuum comes round, the planner would take the
+        # bulk-loaded tables for empty and pick plans that take minutes at scale L.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return counts

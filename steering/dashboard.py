@@ -10,14 +10,12 @@ from django.db.models import (
     Avg,
     Case,
     Count,
-    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
     FloatField,
     OuterRef,
     Q,
-    Subquery,
     When,
 )
 from django.utils import timezone
@@ -28,7 +26,6 @@ from actionplan.models import (
     ActionPlan,
     Activity,
     FocusArea,
-    Indicator,
     Measurement,
     ProgressUpdate,
     ReportingPeriod,
@@ -120,9 +117,11 @@ def build(filters: Filters, user) -> dict:
     by_status = _grid(
         activities.values(area=F("objective__focus_area__code"), key=F("status")).annotate(n=Count("pk")).order_by()
     )
+    # Activities with no approved update yet are those the latest updates leave uncounted.
     by_rag = _grid(
-        activities.with_latest_update()
-        .values(area=F("objective__focus_area__code"), key=F("latest_rag"))
+        ProgressUpdate.objects.filter(activity__in=activities)
+        .latest_approved_per_activity()
+        .values(area=F("activity__objective__focus_area__code"), key=F("rag"))
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -146,7 +145,7 @@ def build(filters: Filters, user) -> dict:
                 "code": code,
                 "name": area.name,
                 "status": {status: by_status.get((code, status), 0) for status in Activity.Status.values},
-                "rag": {**{rag: by_rag.get((code, rag), 0) for rag in RAG.values}, "none": by_rag.get((code, None), 0)},
+                "rag": _rag_counts(code, by_status, by_rag),
                 "expected": expected.get(code, 0),
                 "received": received.get(code, 0),
                 "indicators": indicators.get(code, {"count": 0, "on_track": 0, "average_reached": None}),
@@ -164,40 +163,36 @@ def _grid(rows) -> dict:
     return {(row["area"], row["key"]): row["n"] for row in rows}
 
 
+def _rag_counts(code, by_status, by_rag) -> dict:
+    counts = {rag: by_rag.get((code, rag), 0) for rag in RAG.values}
+    activities = sum(by_status.get((code, status), 0) for status in Activity.Status.values)
+    return {**counts, "none": activities - sum(counts.values())}
+
+
 def _by_area(rows) -> dict:
     return {row["area"]: row["n"] for row in rows}
 
 
 def _indicator_progress(activities, filters: Filters) -> dict:
     """Per focus area: indicators with an approved actual, how many reached their target, average % reached."""
-    latest_actual = Subquery(
-        Measurement.objects.filter(
-            indicator=OuterRef("pk"),
-            update__state=ProgressUpdate.State.APPROVED,
-            update__period__starts_on__lte=filters.period.starts_on if filters.period else timezone.localdate(),
-        )
-        .order_by("-update__period__starts_on", "-value")
-        .values("value")[:1],
-        output_field=DecimalField(),
-    )
-    span = F("target_value") - F("baseline_value")
+    as_of = filters.period.starts_on if filters.period else timezone.localdate()
+    baseline, target = F("indicator__baseline_value"), F("indicator__target_value")
     rows = (
-        Indicator.objects.filter(activity__in=activities)
-        .annotate(actual=latest_actual)
-        .filter(actual__isnull=False)
+        Measurement.objects.filter(indicator__activity__in=activities)
+        .latest_approved_per_indicator(as_of)
         .annotate(
             reached=Case(
                 When(
-                    ~Q(target_value=F("baseline_value")),
+                    ~Q(indicator__target_value=baseline),
                     then=ExpressionWrapper(
-                        (F("actual") - F("baseline_value")) * 100.0 / span, output_field=FloatField()
+                        (F("value") - baseline) * 100.0 / (target - baseline), output_field=FloatField()
                     ),
                 ),
                 default=None,
                 output_field=FloatField(),
             )
         )
-        .values(area=F("activity__objective__focus_area__code"))
+        .values(area=F("indicator__activity__objective__focus_area__code"))
         .annotate(count=Count("pk"), on_track=Count("pk", filter=Q(reached__gte=100)), average_reached=Avg("reached"))
         .order_by()
     )
