@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class SteeringConfig(AppConfig):
     name = "steering"
     verbose_name = _("Steering committee")
+
+    def ready(self):
+        from .dashboard_cache import watch_data_behind_the_figures
+
+        watch_data_behind_the_figures()

@@ -14,7 +14,7 @@ from portal.errors import AlreadyExists, InvalidInput, NotAllowed, WrongState
 from portal.models import Role
 from portal.roles import group_names, is_officer
 
-from . import dashboard
+from . import dashboard, dashboard_cache
 from .models import ActionItem, ActionItemNote, CommitteeMember, Decision, Meeting, Review
 
 
@@ -40,7 +40,7 @@ def area_figures(*, meeting: Meeting, focus_area, user) -> dict:
     """The dashboard figures of one focus area as they stand, for the review form and its frozen copy."""
     filters = dashboard.Filters.from_query({}, meeting.committee.plan)
     filters.focus_area = focus_area
-    figures = dashboard.build(filters, user)
+    figures = dashboard_cache.figures(filters, user, dashboard.build)
     area = figures["focus_areas"][0]
     return {**area, "period": filters.period.code if filters.period else None, "as_of": timezone.now().isoformat()}
 

@@ -19,7 +19,7 @@ from portal.errors import DomainError, NotAllowed
 from portal.models import Country, Organization
 from portal.roles import is_committee, is_officer
 
-from . import dashboard, services
+from . import dashboard, dashboard_cache, services
 from .forms import ActionItemForm, DecisionForm, MeetingForm, MinutesForm, NoteForm, ReviewForm
 from .models import ActionItem, CommitteeMember, Meeting
 from .pdf import meeting_record_pdf
@@ -87,7 +87,7 @@ def dashboard_view(request):
     """Show where each focus area stands, from live data, filtered by period, area, organisation and region."""
     plan = get_object_or_404(ActionPlan.objects.order_by("-starts_on")[:1])
     filters = dashboard.Filters.from_query(request.GET, plan)
-    figures = dashboard.build(filters, request.user)
+    figures = dashboard_cache.figures(filters, request.user, dashboard.build)
     return render(
         request,
         "steering/dashboard.html",

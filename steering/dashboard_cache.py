@@ -1,0 +1,85 @@
+"""The dashboard's figures kept in the cache (Redis) until any of the data behind them changes.
+
+A write to a watched model replaces the cache generation, which every key includes, so
+all cached figures are dropped at once. The generation changes both at the write and
+again when its transaction commits: a dashboard computed meanwhile from the data as it
+was before the commit is filed under a generation that no one reads any more.
+
+Invalidation is wired to model signals on purpose: services, the API, the admin and
+the shell all write, and a signal is the one place no write path can forget. Writes
+that send no signal (bulk loads, ``QuerySet.update``) are bounded by ``TIMEOUT``.
+"""
+
+import hashlib
+import json
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from portal.roles import sees_whole_plan
+
+GENERATION_KEY = "dashboard:generation"
+TIMEOUT = 600
+
+
+def figures(filters, user, compute) -> dict:
+    """Return the figures for the filters as the user may see them, computing them on a miss."""
+    key = _key(filters, user)
+    cached = cache.get(key)
+    if cached is None:
+        cached = compute(filters, user)
+        cache.set(key, cached, TIMEOUT)
+    return cached
+
+
+def invalidate(**_signal_arguments) -> None:
+    """Drop every cached dashboard, now and again when the current transaction commits."""
+    _new_generation()
+    transaction.on_commit(_new_generation)
+
+
+def _new_generation() -> None:
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def _key(filters, user) -> str:
+    # Everyone who sees the whole plan sees the same figures; a reporter's depend on its offices.
+    scope = "plan" if sees_whole_plan(user) else f"user-{user.pk}"
+    chosen = {
+        "plan": filters.plan.pk,
+        "period": filters.period.pk if filters.period else None,
+        "focus_area": filters.focus_area.pk if filters.focus_area else None,
+        "organization": filters.organization.pk if filters.organization else None,
+        "region": filters.region,
+    }
+    digest = hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
+    return f"dashboard:{cache.get(GENERATION_KEY, 'initial')}:{scope}:{digest}"
+
+
+def watch_data_behind_the_figures() -> None:
+    """Invalidate the cached figures on any write to the rows they are computed from."""
+    from actionplan.models import (
+        ActionPlan,
+        Activity,
+        FocusArea,
+        Indicator,
+        Measurement,
+        Objective,
+        ProgressUpdate,
+        ReportingPeriod,
+    )
+    from portal.models import Country, Membership, Office, Organization
+
+    from .models import ActionItem
+
+    watched = (
+        ActionPlan, FocusArea, Objective, Activity, Indicator, ReportingPeriod, ProgressUpdate, Measurement,
+        ActionItem, Organization, Office, Country, Membership,
+    )  # fmt: skip
+    for model in watched:
+        post_save.connect(invalidate, sender=model, dispatch_uid=f"dashboard-save-{model._meta.label}")
+        post_delete.connect(invalidate, sender=model, dispatch_uid=f"dashboard-delete-{model._meta.label}")
+    for relation in (Activity.implementing_offices, Activity.beneficiary_countries):
+        m2m_changed.connect(invalidate, sender=relation.through, dispatch_uid=f"dashboard-m2m-{relation.field.name}")

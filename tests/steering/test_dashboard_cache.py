@@ -1,0 +1,104 @@
+"""The dashboard's figures are cached, and any write to the data behind them drops them."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from actionplan import services
+from tests.factories import ActionItemFactory, FocusAreaFactory, MeetingFactory, ProgressUpdateFactory
+
+
+@pytest.fixture
+def committee_client(client, world):
+    client.force_login(world.committee)
+    return client
+
+
+def figures(client, **query):
+    response = client.get(reverse("dashboard"), query)
+    assert response.status_code == 200
+    return response.context["figures"]
+
+
+def cyber(figures):
+    return next(row for row in figures["focus_areas"] if row["code"] == "CYB")
+
+
+def figure_queries(client) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        figures(client)
+    return [query["sql"] for query in queries if "actionplan_measurement" in query["sql"]]
+
+
+def test_second_view_of_the_dashboard_is_served_from_the_cache(committee_client):
+    assert figure_queries(committee_client)
+
+    assert figure_queries(committee_client) == []
+
+
+def test_an_approved_update_shows_on_the_cached_dashboard_at_once(
+    committee_client, world, django_capture_on_commit_callbacks
+):
+    update = ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, state="submitted", rag="off_track"
+    )
+    assert cyber(figures(committee_client))["rag"]["off_track"] == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_update(by=world.officer, update=update)
+
+    assert cyber(figures(committee_client))["rag"]["off_track"] == 1
+
+
+def test_an_office_added_to_an_activity_shows_on_the_cached_dashboard(committee_client, world):
+    before = cyber(figures(committee_client))["expected"]
+
+    world.activity.implementing_offices.add(world.other_office)
+
+    assert cyber(figures(committee_client))["expected"] == before + 1
+
+
+def test_a_new_action_item_shows_on_the_cached_dashboard(committee_client, world):
+    assert figures(committee_client)["action_items"]["open"] == 0
+
+    ActionItemFactory(meeting=MeetingFactory(committee__plan=world.plan))
+
+    assert figures(committee_client)["action_items"]["open"] == 1
+
+
+def test_each_filter_has_its_own_cached_figures(committee_client, world):
+    FocusAreaFactory(plan=world.plan, code="TER")
+    whole_plan = figures(committee_client)
+
+    one_area = figures(committee_client, focus_area="CYB")
+
+    assert [row["code"] for row in whole_plan["focus_areas"]] == ["CYB", "TER"]
+    assert [row["code"] for row in one_area["focus_areas"]] == ["CYB"]
+
+
+def test_a_reporter_never_gets_the_figures_cached_for_the_committee(committee_client, client, world):
+    committee_total = sum(cyber(figures(committee_client))["status"].values())
+
+    client.force_login(world.reporter)
+    reporter_total = sum(cyber(figures(client))["status"].values())
+
+    assert reporter_total < committee_total
+
+
+def test_figures_cached_in_redis_are_dropped_by_a_write(redis_url, settings, committee_client, world):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    assert figure_queries(committee_client)
+    assert figure_queries(committee_client) == []
+
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
+
+    assert figure_queries(committee_client)
