@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +18,8 @@ from actionplan.models import Activity, Evidence, ProgressUpdate, ReportingPerio
 from portal.errors import DomainError
 from portal.models import Office
 from portal.roles import is_officer
+
+PAGE_SIZE = 50
 
 
 class ReportingContextForm(forms.Form):
@@ -275,11 +278,13 @@ def review_queue(request):
     if not is_officer(request.user):
         raise PermissionDenied
     waiting = (
-        ProgressUpdate.objects.filter(state=ProgressUpdate.State.SUBMITTED)
+        ProgressUpdate.objects.visible_to(request.user)
+        .filter(state=ProgressUpdate.State.SUBMITTED)
         .select_related("activity", "period", "office", "author")
-        .order_by("submitted_at")
+        .order_by("submitted_at", "pk")
     )
-    return render(request, "actionplan/review_queue.html", {"updates": waiting})
+    page = Paginator(waiting, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "actionplan/review_queue.html", {"page": page})
 
 
 @login_required
@@ -289,6 +294,7 @@ def my_updates(request):
         ProgressUpdate.objects.visible_to(request.user)
         .filter(office__memberships__user=request.user)
         .select_related("activity", "period", "office")
-        .order_by("-period__starts_on", "activity__code")
+        .order_by("-period__starts_on", "activity__code", "pk")
     )
-    return render(request, "actionplan/my_updates.html", {"updates": updates[:200]})
+    page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "actionplan/my_updates.html", {"page": page})

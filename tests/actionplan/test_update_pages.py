@@ -176,3 +176,26 @@ def test_evidence_download_is_an_attachment_for_those_who_may_see_it(as_user, wo
 
 def test_review_queue_is_for_officers(as_user, world):
     assert as_user(world.reporter).get(reverse("review-queue")).status_code == 403
+
+
+def test_review_queue_lists_fifty_updates_a_page_oldest_first(as_user, world):
+    import datetime
+
+    from tests.factories import ActivityFactory
+
+    first_submitted = datetime.datetime(2020, 7, 1, tzinfo=datetime.UTC)
+    for day in range(51):
+        activity = ActivityFactory(objective=world.objective)
+        ProgressUpdateFactory(
+            activity=activity, period=world.period, office=world.office, state="submitted",
+            submitted_at=first_submitted + datetime.timedelta(days=day),
+        )  # fmt: skip
+    client = as_user(world.officer)
+
+    first_page = client.get(reverse("review-queue"))
+    last_page = client.get(reverse("review-queue"), {"page": 2})
+
+    assert len(first_page.context["page"].object_list) == 50
+    assert "51 updates wait for review" in first_page.content.decode()
+    [newest] = last_page.context["page"].object_list
+    assert newest.submitted_at == first_submitted + datetime.timedelta(days=50)
