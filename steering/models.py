@@ -4,11 +4,13 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from actionplan.models import RAG, ActionPlan, FocusArea, ReportingPeriod
 from portal.models import Office, TimeStampedModel
+from portal.roles import sees_whole_plan
 
 
 class Committee(TimeStampedModel):
@@ -207,14 +209,38 @@ class ActionItemNote(TimeStampedModel):
         return f"{self.author} on {self.created_at:%Y-%m-%d}: {self.text[:60]}"
 
 
+class ProgressReportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the reports the user may read.
+
+        A report covers the whole plan or a whole focus area, restricted activities
+        included, so only those who read the whole plan (officers and the committee)
+        read reports; field reporters and anyone else read none.
+        """
+        if sees_whole_plan(user):
+            return self
+        return self.none()
+
+    def in_progress(self):
+        return self.filter(state__in=ProgressReport.IN_PROGRESS)
+
+
 class ProgressReport(TimeStampedModel):
-    """Hold a progress report compiled by a worker and then frozen."""
+    """Hold a progress report compiled by a worker and then frozen.
+
+    States: ``queued`` (requested, waiting for a worker) → ``running`` (a worker claimed
+    it; ``attempts`` counts each claim) → ``succeeded`` (snapshot, files and hash set;
+    never changed again) or ``failed`` (``error`` says why). A failed report may be
+    queued again; a succeeded one never is.
+    """
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
+
+    IN_PROGRESS = (State.QUEUED, State.RUNNING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(ActionPlan, models.PROTECT, related_name="reports", verbose_name=_("action plan"))
@@ -234,6 +260,9 @@ class ProgressReport(TimeStampedModel):
         verbose_name=_("requested by"),
     )
     task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    # Each time a worker starts compiling; a task that keeps killing its worker is
+    # delivered again and again, and this count is what stops it.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
@@ -242,12 +271,75 @@ class ProgressReport(TimeStampedModel):
     xlsx = models.FileField(_("XLSX"), upload_to="reports/", blank=True)
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
 
+    objects = ProgressReportQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100), name="report_progress_0_100"),
+            # One queued or running report per plan, period and scope; COALESCE makes the
+            # whole-plan scope (no focus area) collide too, on PostgreSQL and SQLite alike.
+            models.UniqueConstraint(
+                F("plan"),
+                F("period"),
+                Coalesce(F("focus_area"), Value(0)),
+                condition=Q(state__in=["queued", "running"]),
+                name="report_one_in_progress_per_scope",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="succeeded")
+                | (Q(snapshot__isnull=False) & ~Q(content_hash="") & ~Q(pdf="") & ~Q(xlsx="")),
+                name="report_succeeded_has_snapshot_files_and_hash",
+            ),
         ]
 
     def __str__(self):
         scope = self.focus_area.code if self.focus_area_id else _("whole plan")
         return f"{self.period.code} {scope} ({self.get_state_display()})"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("report-detail", args=[self.pk])
+
+    def is_in_progress(self) -> bool:
+        return self.state in self.IN_PROGRESS
+
+    @property
+    def scope_label(self) -> str:
+        return f"{self.focus_area.code} {self.focus_area.name}" if self.focus_area_id else str(_("Whole plan"))
+
+
+class SentNotification(models.Model):
+    """Record, once, what a scheduled job did: an e-mail sent to a recipient, or a report it compiled.
+
+    The row is inserted in the transaction that sends the e-mail (or queues the report);
+    the unique constraint makes a second run of the job, or a concurrent one, find it and
+    do nothing.
+    """
+
+    class Kind(models.TextChoices):
+        PERIOD_REPORT = "period_report", _("Report compiled when a period ended")
+        MEETING_REPORT = "meeting_report", _("Report compiled before a meeting")
+        MEETING_REPORT_MAIL = "meeting_report_mail", _("Report e-mailed to a committee member")
+        DUE_REMINDER = "due_reminder", _("Reminder of updates due")
+        OVERDUE_DIGEST = "overdue_digest", _("Weekly digest of overdue updates")
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    # What the job acted on: a period code, a meeting id, an ISO week.
+    key = models.CharField(_("key"), max_length=64)
+    # An e-mail address; blank for a compiled report.
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    report = models.ForeignKey(
+        ProgressReport, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("report")
+    )
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key", "recipient"], name="sent_notification_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.key} {self.recipient}".strip()

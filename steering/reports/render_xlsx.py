@@ -1,0 +1,234 @@
+"""Render a report's snapshot as an XLSX workbook: one sheet per section, typed cells, frozen headers.
+
+Written with XlsxWriter in constant-memory mode (rows go to disk as they are written).
+Text from the data goes through ``neutralise`` so that no cell runs as a formula; numbers
+are numbers and dates are dates.
+"""
+
+import datetime
+from pathlib import Path
+
+import xlsxwriter
+from django.utils.translation import gettext as _
+
+from actionplan.exports import neutralise
+
+from .render_pdf import labels
+
+DATE_COLUMNS = "date"
+
+
+class _Sheet:
+    """Write one table: a bold frozen header row, then typed rows."""
+
+    def __init__(self, workbook, formats, title: str, columns: list[tuple[str, int, str]]):
+        self.sheet = workbook.add_worksheet(title[:31])
+        self.formats = formats
+        self.kinds = [kind for _title, _width, kind in columns]
+        for index, (name, width, _kind) in enumerate(columns):
+            self.sheet.write_string(0, index, name, formats["header"])
+            self.sheet.set_column(index, index, width)
+        self.sheet.freeze_panes(1, 0)
+        self.row = 0
+
+    def write(self, values: list, *, bold=False):
+        self.row += 1
+        for column, (value, kind) in enumerate(zip(values, self.kinds, strict=True)):
+            if value is None or value == "":
+                continue
+            if kind == DATE_COLUMNS:
+                day = datetime.date.fromisoformat(value[:10])
+                self.sheet.write_datetime(self.row, column, day, self.formats["date_bold" if bold else "date"])
+            elif kind in ("int", "num"):
+                self.sheet.write_number(self.row, column, value, self.formats[f"{kind}_bold" if bold else kind])
+            elif kind == "datetime":
+                moment = datetime.datetime.fromisoformat(value).replace(tzinfo=None)
+                self.sheet.write_datetime(self.row, column, moment, self.formats["datetime"])
+            else:
+                self.sheet.write_string(
+                    self.row, column, neutralise(str(value)), self.formats["bold"] if bold else None
+                )
+
+    def close(self):
+        if self.row:
+            self.sheet.autofilter(0, 0, self.row, len(self.kinds) - 1)
+
+
+def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
+    """Write the report's workbook to ``path``."""
+    names = labels()
+    workbook = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    formats = {
+        "header": workbook.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1}),
+        "bold": workbook.add_format({"bold": True}),
+        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+        "date_bold": workbook.add_format({"num_format": "yyyy-mm-dd", "bold": True}),
+        "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        "int": workbook.add_format({"num_format": "#,##0"}),
+        "int_bold": workbook.add_format({"num_format": "#,##0", "bold": True}),
+        "num": workbook.add_format({"num_format": "#,##0.0#"}),
+        "num_bold": workbook.add_format({"num_format": "#,##0.0#", "bold": True}),
+    }
+
+    def sheet(title, columns):
+        return _Sheet(workbook, formats, title, columns)
+
+    period, scope, previous = snapshot["period"], snapshot["scope"], snapshot["changes"]["previous"]
+    cover = sheet(_("Cover"), [(_("Item"), 22, "str"), (_("Value"), 70, "str")])
+    for label, value in [
+        (_("Plan"), f"{snapshot['plan']['code']} — {snapshot['plan']['title']}"),
+        (_("Period"), period["code"]),
+        (_("Scope"), f"{scope['focus_area']} — {scope['name']}" if scope["focus_area"] else _("Whole plan")),
+        (_("Compiled at"), snapshot["compiled_at"]),
+        (_("Report"), snapshot["report"]),
+        (_("Content hash (SHA-256)"), content_hash),
+        (
+            _("Changes compared with"),
+            f"{previous['period']}, {previous['compiled_at']} ({previous['content_hash']})" if previous else "–",
+        ),
+    ]:
+        cover.write([label, value])
+    cover.close()
+
+    status_keys, rag_keys = list(names["status"]), list(names["rag"])
+    summary = sheet(
+        _("Summary"),
+        [(_("Focus area"), 10, "str"), (_("Name"), 36, "str"), (_("Activities"), 10, "int")]
+        + [(names["status"][key], 11, "int") for key in status_keys]
+        + [(names["rag"][key], 11, "int") for key in rag_keys]
+        + [
+            (_("Indicators"), 10, "int"),
+            (_("With an approved actual"), 12, "int"),
+            (_("Target reached"), 10, "int"),
+            (_("Average % of target"), 12, "num"),
+            (_("Updates expected"), 10, "int"),
+            (_("On time"), 10, "int"),
+            (_("Late"), 10, "int"),
+            (_("Missing"), 10, "int"),
+        ],
+    )
+
+    def summary_row(code, name, row, average, *, bold=False):
+        summary.write(
+            [code, name, row["activities"]]
+            + [row["status"][key] for key in status_keys]
+            + [row["rag"][key] for key in rag_keys]
+            + [row["indicators"][key] for key in ("count", "with_actual", "reached")]
+            + [average]
+            + [row["reporting"][key] for key in ("expected", "on_time", "late", "missing")],
+            bold=bold,
+        )
+
+    for row in snapshot["summary"]:
+        summary_row(row["code"], row["name"], row, row["indicators"]["average_percent"])
+    summary_row(_("Total"), "", snapshot["totals"], None, bold=True)
+    summary.close()
+
+    objectives = sheet(
+        _("Objectives"), [(_("Focus area"), 10, "str"), (_("Objective"), 12, "str"), (_("Statement"), 90, "str")]
+    )
+    indicators = sheet(
+        _("Indicators"),
+        [
+            (_("Focus area"), 10, "str"), (_("Indicator"), 16, "str"), (_("Name"), 40, "str"), (_("Unit"), 10, "str"),
+            (_("Measures"), 12, "str"), (_("Direction"), 10, "str"), (_("Baseline"), 11, "num"),
+            (_("Target"), 11, "num"), (_("Target date"), 11, "date"), (_("Latest actual"), 11, "num"),
+            (_("Actual's period"), 10, "str"), (_("% of target"), 10, "num"),
+        ],
+    )  # fmt: skip
+    activities = sheet(
+        _("Activities"),
+        [
+            (_("Focus area"), 10, "str"), (_("Activity"), 14, "str"), (_("Title"), 40, "str"),
+            (_("Objective"), 10, "str"), (_("Status"), 11, "str"), (_("Sensitivity"), 11, "str"),
+            (_("Lead organisation"), 12, "str"), (_("Planned end"), 11, "date"),
+            (_("RAG (latest approved)"), 14, "str"),
+            (_("% complete"), 10, "int"), (_("Update's period"), 10, "str"), (_("Update's office"), 16, "str"),
+            (_("Narrative (excerpt)"), 60, "str"),
+        ],
+    )  # fmt: skip
+    offices = sheet(
+        _("Reporting by office"),
+        [(_("Focus area"), 10, "str"), (_("Office"), 18, "str"), (_("Name"), 40, "str"), (_("Expected"), 10, "int"),
+         (_("On time"), 10, "int"), (_("Late"), 10, "int"), (_("Missing"), 10, "int")],
+    )  # fmt: skip
+    gaps = sheet(
+        _("Missing and late"),
+        [(_("Focus area"), 10, "str"), (_("Activity"), 14, "str"), (_("Office"), 18, "str"),
+         (_("Update"), 10, "str"), (_("Submitted on"), 12, "date")],
+    )  # fmt: skip
+    for section in snapshot["focus_areas"]:
+        area = section["code"]
+        for row in section["objectives"]:
+            objectives.write([area, row["code"], row["statement"]])
+        for row in section["indicators"]:
+            indicators.write(
+                [area, row["code"], row["name"], row["unit"], row["measures"], names["direction"].get(row["direction"]),
+                 row["baseline"], row["target"], row["target_date"], row["actual"], row["actual_period"],
+                 row["percent_of_target"]]
+            )  # fmt: skip
+        for row in section["activities"]:
+            activities.write(
+                [area, row["code"], row["title"], row["objective"], names["status"][row["status"]],
+                 names["sensitivity"].get(row["sensitivity"]), row["lead"], row["planned_end"],
+                 names["rag"][row["rag"] or "none"], row["percent"], row["update_period"], row["office"],
+                 row["narrative"]]
+            )  # fmt: skip
+        for row in section["reporting"]:
+            offices.write(
+                [area, row["office"], row["name"], row["expected"], row["on_time"], row["late"], row["missing"]]
+            )
+        for row in section["missing"]:
+            gaps.write([area, row["activity"], row["office"], names["reporting"]["missing"], None])
+        for row in section["late"]:
+            gaps.write([area, row["activity"], row["office"], names["reporting"]["late"], row["submitted_on"]])
+    for written in (objectives, indicators, activities, offices, gaps):
+        written.close()
+
+    items = sheet(
+        _("Action items"),
+        [(_("Action"), 60, "str"), (_("Owner"), 18, "str"), (_("Meeting"), 11, "date"), (_("Due on"), 11, "date"),
+         (_("State"), 12, "str"), (_("Overdue"), 9, "str")],
+    )  # fmt: skip
+    for item in snapshot["action_items"]:
+        items.write(
+            [item["description"], item["owner"], item["meeting"], item["due_on"],
+             names["item_state"].get(item["state"]), _("yes") if item["overdue"] else _("no")]
+        )  # fmt: skip
+    items.close()
+
+    changes = snapshot["changes"]
+    moved = sheet(
+        _("Changes"),
+        [(_("Change"), 16, "str"), (_("Focus area"), 10, "str"), (_("Code"), 16, "str"), (_("Title"), 40, "str"),
+         (_("From"), 14, "str"), (_("To"), 14, "str"), (_("Value from"), 11, "num"), (_("Value to"), 11, "num"),
+         (_("Change in value"), 11, "num")],
+    )  # fmt: skip
+    for row in changes["rag_changes"]:
+        moved.write(
+            [_("RAG"), row["area"], row["activity"], row["title"], names["rag"][row["from"] or "none"],
+             names["rag"][row["to"] or "none"], None, None, None]
+        )  # fmt: skip
+    for row in changes["status_changes"]:
+        moved.write(
+            [_("Status"), row["area"], row["activity"], row["title"], names["status"].get(row["from"]),
+             names["status"].get(row["to"]), None, None, None]
+        )  # fmt: skip
+    for row in changes["indicators"]:
+        moved.write(
+            [
+                _("Indicator"),
+                row["area"],
+                row["indicator"],
+                row["name"],
+                None,
+                None,
+                row["from"],
+                row["to"],
+                row["change"],
+            ]
+        )
+    moved.close()
+    workbook.close()

@@ -1,0 +1,337 @@
+"""Request, compile and recover progress reports.
+
+A report is requested (``queued``), claimed by a worker (``running``), then frozen
+(``succeeded``) or ``failed`` with a message for the user. Compilation is safe to run
+twice: a succeeded report is never compiled again; a rerun of a running or failed one
+starts clean and writes the same file names, each moved into place from a temporary
+file; every claim counts an attempt, and past ``MAX_ATTEMPTS`` the report fails instead
+of being compiled again.
+"""
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from portal.errors import InvalidInput, NotAllowed, WrongState
+from portal.roles import sees_whole_plan
+
+from ..models import ProgressReport
+from . import snapshot as snapshots
+from .render_pdf import write_pdf
+from .render_xlsx import write_xlsx
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+# A queued report no worker took within this long is failed by the sweeper.
+QUEUED_LIMIT = timedelta(hours=24)
+TRANSIENT = (OperationalError, InterfaceError)
+State = ProgressReport.State
+
+
+def may_request(user) -> bool:
+    """Tell whether the user asks for reports: programme officers and the committee do."""
+    return sees_whole_plan(user)
+
+
+def _check_scope(*, plan, period, focus_area):
+    if period.plan_id != plan.pk:
+        raise InvalidInput(
+            _("Period %(period)s belongs to another action plan.") % {"period": period.code}, field="period"
+        )
+    if focus_area is not None and focus_area.plan_id != plan.pk:
+        raise InvalidInput(
+            _("Focus area %(area)s is not part of this action plan.") % {"area": focus_area.code}, field="focus_area"
+        )
+
+
+def _enqueue(report: ProgressReport):
+    from ..tasks import enqueue_compilation
+
+    transaction.on_commit(lambda: enqueue_compilation(report_id=report.pk, task_id=report.task_id))
+
+
+def request_report(*, by, plan, period, focus_area=None) -> tuple[ProgressReport, bool]:
+    """Queue a report of the period for the whole plan or one focus area; return it and whether it is new.
+
+    While an identical report is queued or running, that one is returned instead.
+    """
+    if not may_request(by):
+        raise NotAllowed(_("Only programme officers and the steering committee ask for reports."))
+    _check_scope(plan=plan, period=period, focus_area=focus_area)
+    return queue_report(plan=plan, period=period, focus_area=focus_area, by=by)
+
+
+def queue_report(*, plan, period, focus_area=None, by=None) -> tuple[ProgressReport, bool]:
+    """Queue a report (scheduled jobs call this directly); an identical one in progress is returned instead.
+
+    The unique constraint on in-progress reports settles concurrent requests: the loser's
+    insert fails and it returns the winner's report.
+    """
+    _check_scope(plan=plan, period=period, focus_area=focus_area)
+    for _attempt in range(3):
+        existing = ProgressReport.objects.in_progress().filter(plan=plan, period=period, focus_area=focus_area).first()
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic():
+                report = ProgressReport.objects.create(
+                    plan=plan, period=period, focus_area=focus_area, requested_by=by, task_id=str(uuid.uuid4())
+                )
+                _enqueue(report)
+                return report, True
+        except IntegrityError:
+            continue  # a concurrent request won: return its report on the next pass
+    raise WrongState(_("The report could not be queued; try again."))
+
+
+def retry_report(*, by, report: ProgressReport) -> ProgressReport:
+    """Queue a failed report again, with a fresh count of attempts."""
+    if not may_request(by):
+        raise NotAllowed(_("Only programme officers and the steering committee ask for reports."))
+    try:
+        with transaction.atomic():
+            changed = ProgressReport.objects.filter(pk=report.pk, state=State.FAILED).update(
+                state=State.QUEUED,
+                progress=0,
+                attempts=0,
+                error="",
+                started_at=None,
+                finished_at=None,
+                task_id=str(uuid.uuid4()),
+                updated_at=timezone.now(),
+            )
+            if not changed:
+                raise WrongState(_("Only a failed report can be compiled again."))
+            report.refresh_from_db()
+            _enqueue(report)
+            return report
+    except IntegrityError:
+        return ProgressReport.objects.in_progress().get(
+            plan=report.plan_id, period=report.period_id, focus_area=report.focus_area_id
+        )
+
+
+# Compilation -------------------------------------------------------------------------
+
+
+def report_directory(report_id) -> Path:
+    return Path(settings.MEDIA_ROOT) / "reports" / str(report_id)
+
+
+def _file_stem(report: ProgressReport) -> str:
+    scope = slugify(report.focus_area.code) if report.focus_area_id else "plan"
+    return f"progress-report-{slugify(report.period.code) or 'period'}-{scope}"
+
+
+def _pause():
+    # Tests slow compilation down to kill a worker in the middle of it; nothing else sets this.
+    seconds = float(os.environ.get("REPORT_COMPILE_PAUSE_SECONDS") or 0)
+    if seconds:
+        time.sleep(seconds)
+
+
+def _set_progress(report: ProgressReport, percent: int):
+    ProgressReport.objects.filter(pk=report.pk, state=State.RUNNING, attempts=report.attempts).update(
+        progress=percent, updated_at=timezone.now()
+    )
+
+
+@contextmanager
+def _exclusive(report_id):
+    """Hold a PostgreSQL advisory lock on the report while compiling it.
+
+    A redelivered task whose first delivery still runs elsewhere finds the lock taken
+    and stops; a dead worker's lock goes with its connection.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = int.from_bytes(uuid.UUID(str(report_id)).bytes[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _fail(report_id, message: str, *, only_if_attempt: int | None = None) -> bool:
+    rows = ProgressReport.objects.filter(pk=report_id).exclude(state=State.SUCCEEDED)
+    if only_if_attempt is not None:
+        rows = rows.filter(attempts=only_if_attempt)
+    return bool(rows.update(state=State.FAILED, error=message, finished_at=timezone.now(), updated_at=timezone.now()))
+
+
+def mark_failed(*, report_id, message: str) -> bool:
+    """Fail a report that is not succeeded, with a message for the user."""
+    return _fail(report_id, message)
+
+
+def _claim(report_id, task_id: str) -> ProgressReport | None:
+    with transaction.atomic():
+        report = (
+            ProgressReport.objects.select_for_update(of=("self",))
+            .select_related("plan", "period", "focus_area")
+            .filter(pk=report_id)
+            .first()
+        )
+        if report is None or report.state == State.SUCCEEDED:
+            return None
+        if report.attempts >= MAX_ATTEMPTS:
+            if report.state != State.FAILED:
+                _fail(
+                    report.pk,
+                    _(
+                        "Compilation was started %(n)d times and never finished: the worker stopped each time. "
+                        "Try again later; if it fails again, tell an administrator."
+                    )
+                    % {"n": report.attempts},
+                )
+            return None
+        report.state = State.RUNNING
+        report.attempts += 1
+        report.progress = 5
+        report.error = ""
+        report.started_at = timezone.now()
+        report.finished_at = None
+        report.task_id = task_id or report.task_id
+        try:
+            with transaction.atomic():
+                report.save(
+                    update_fields=[
+                        "state", "attempts", "progress", "error", "started_at", "finished_at", "task_id", "updated_at",
+                    ]
+                )  # fmt: skip
+        except IntegrityError:
+            # An identical report was requested meanwhile and is in progress: leave this one failed.
+            return None
+    # Start clean: nothing from an earlier attempt survives.
+    shutil.rmtree(report_directory(report.pk), ignore_errors=True)
+    return report
+
+
+def _take_snapshot(report: ProgressReport) -> dict:
+    """Take the snapshot in one read-only, repeatable-read transaction, so that every figure is of one moment."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return snapshots.take(report)
+    return snapshots.take(report)
+
+
+def _write(directory: Path, name: str, render) -> str:
+    """Render to a temporary file beside the final one, then move it into place in one step."""
+    directory.mkdir(parents=True, exist_ok=True)
+    temporary = directory / f".{name}.{uuid.uuid4().hex}.tmp"
+    try:
+        render(temporary)
+        os.replace(temporary, directory / name)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return (directory / name).relative_to(Path(settings.MEDIA_ROOT)).as_posix()
+
+
+def _compile(report: ProgressReport) -> str:
+    _pause()
+    snapshot = _take_snapshot(report)
+    digest = snapshots.content_hash(snapshot)
+    _set_progress(report, 50)
+    _pause()
+    directory, stem = report_directory(report.pk), _file_stem(report)
+    pdf = _write(directory, f"{stem}.pdf", lambda path: write_pdf(snapshot, content_hash=digest, path=path))
+    _set_progress(report, 80)
+    _pause()
+    xlsx = _write(directory, f"{stem}.xlsx", lambda path: write_xlsx(snapshot, content_hash=digest, path=path))
+    _set_progress(report, 95)
+    _pause()
+    now = timezone.now()
+    frozen = ProgressReport.objects.filter(pk=report.pk, state=State.RUNNING, attempts=report.attempts).update(
+        state=State.SUCCEEDED,
+        progress=100,
+        snapshot=snapshot,
+        content_hash=digest,
+        pdf=pdf,
+        xlsx=xlsx,
+        finished_at=now,
+        updated_at=now,
+    )
+    if not frozen:
+        logger.warning("Report %s changed state while it compiled; its result is dropped", report.pk)
+        return "dropped"
+    logger.info("Report %s compiled in %.1f s", report.pk, (now - report.started_at).total_seconds())
+    return State.SUCCEEDED
+
+
+def compile_report(*, report_id, task_id: str = "") -> str:
+    """Compile the report unless it is frozen, compiling elsewhere, or out of attempts; return what happened.
+
+    Transient database errors propagate, for the task to retry; any other error fails
+    the report with a message the user can read.
+    """
+    with _exclusive(report_id) as mine:
+        if not mine:
+            logger.warning("Report %s is being compiled by another worker; this delivery stops", report_id)
+            return "busy"
+        report = _claim(report_id, task_id)
+        if report is None:
+            return "skipped"
+        try:
+            return _compile(report)
+        except TRANSIENT:
+            raise
+        except SoftTimeLimitExceeded:
+            _fail(
+                report.pk,
+                _("Compilation took longer than the time limit and was stopped. Try again later."),
+                only_if_attempt=report.attempts,
+            )
+            return State.FAILED
+        except Exception as error:
+            logger.exception("Report %s failed", report_id)
+            _fail(
+                report.pk,
+                _("The report could not be compiled (%(error)s). Try again; if it fails again, tell an administrator.")
+                % {"error": f"{type(error).__name__}: {error}"[:300]},
+                only_if_attempt=report.attempts,
+            )
+            return State.FAILED
+
+
+def fail_stale_reports(*, now=None) -> int:
+    """Fail reports left running past the task's time limit, or queued a day with no worker; return how many."""
+    now = now or timezone.now()
+    limit = settings.CELERY_TASK_TIME_LIMIT
+    running = ProgressReport.objects.filter(
+        state=State.RUNNING, started_at__lt=now - timedelta(seconds=limit + 60)
+    ).update(
+        state=State.FAILED,
+        error=_(
+            "Compilation did not finish within %(limit)d seconds: the worker probably stopped. Try again."
+        ) % {"limit": limit},
+        finished_at=now,
+        updated_at=now,
+    )  # fmt: skip
+    queued = ProgressReport.objects.filter(state=State.QUEUED, created_at__lt=now - QUEUED_LIMIT).update(
+        state=State.FAILED,
+        error=_("No worker took this report for a day. Try again; if it stays queued, tell an administrator."),
+        finished_at=now,
+        updated_at=now,
+    )
+    return running + queued

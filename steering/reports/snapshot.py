@@ -1,0 +1,367 @@
+"""Take the frozen snapshot a progress report is rendered from.
+
+Every figure is computed here, once, from SQL aggregates and rows streamed with
+``values()``: no update or measurement is ever loaded as a model instance. The PDF and
+the XLSX are rendered from the snapshot alone, so they always agree, and the snapshot
+can be rendered again years later to the same report.
+
+The snapshot is plain JSON (strings, numbers, lists, objects); dates are ISO strings,
+values of indicators floats with at most two decimals.
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber, Substr
+from django.utils import timezone
+
+from actionplan.models import RAG, Activity, FocusArea, Indicator, Measurement, Objective, ProgressUpdate
+
+from ..models import ActionItem, ProgressReport
+from . import compare
+
+FORMAT = 1
+NARRATIVE_CHARS = 280
+ActivityOffice = Activity.implementing_offices.through
+# An update counts as received once submitted; the steering dashboard counts the same way.
+REPORTED = (ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED)
+CLOSED_ITEMS = (ActionItem.State.DONE, ActionItem.State.DROPPED)
+RAG_KEYS = [*RAG.values, "none"]
+
+
+def canonical(snapshot: dict) -> str:
+    """Serialise the snapshot the one way its content hash is computed from."""
+    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(snapshot: dict) -> str:
+    """Return the SHA-256 of the snapshot's canonical JSON."""
+    return hashlib.sha256(canonical(snapshot).encode()).hexdigest()
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+def _day(value):
+    return value.isoformat() if value is not None else None
+
+
+def take(report: ProgressReport) -> dict:
+    """Compute the report's content from the data as it stands now."""
+    plan, period, scope = report.plan, report.period, report.focus_area
+    areas = FocusArea.objects.filter(plan=plan).order_by("order", "code")
+    if scope is not None:
+        areas = areas.filter(pk=scope.pk)
+    areas = list(areas.values("id", "code", "name", "description"))
+    area_ids = [area["id"] for area in areas]
+    activities = Activity.objects.filter(objective__focus_area__in=area_ids)
+    sections = {
+        area["code"]: {
+            "code": area["code"],
+            "name": area["name"],
+            "description": area["description"],
+            "objectives": [],
+            "indicators": [],
+            "activities": [],
+            "reporting": [],
+            "missing": [],
+            "late": [],
+        }
+        for area in areas
+    }
+
+    for row in (
+        Objective.objects.filter(focus_area__in=area_ids)
+        .order_by("code")
+        .values("code", "statement", area=F("focus_area__code"))
+    ):
+        sections[row.pop("area")]["objectives"].append(row)
+    _activities(activities, period, sections)
+    _indicators(area_ids, activities, period, sections)
+    _reporting(activities, period, sections)
+    action_items = _action_items(plan, scope)
+
+    snapshot = {
+        "format": FORMAT,
+        "report": str(report.pk),
+        "compiled_at": timezone.now().isoformat(),
+        "plan": {"code": plan.code, "title": plan.title},
+        "period": {
+            "code": period.code,
+            "starts_on": _day(period.starts_on),
+            "ends_on": _day(period.ends_on),
+            "due_on": _day(period.due_on),
+            "state": period.state,
+        },
+        "scope": {"focus_area": scope.code if scope else None, "name": scope.name if scope else None},
+        "focus_areas": list(sections.values()),
+        "action_items": action_items,
+    }
+    snapshot["summary"] = [_area_summary(section) for section in snapshot["focus_areas"]]
+    snapshot["totals"] = _totals(snapshot["summary"], action_items)
+    snapshot["changes"] = _changes(report, snapshot)
+    return snapshot
+
+
+def _activities(activities, period, sections):
+    """One pass over the activities, each with its latest approved update up to the period."""
+    latest = {
+        row.pop("activity_id"): row
+        for row in ProgressUpdate.objects.filter(
+            activity__in=activities.values("pk"),
+            state=ProgressUpdate.State.APPROVED,
+            period__starts_on__lte=period.starts_on,
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("activity_id")],
+                order_by=[F("period__starts_on").desc(), F("reviewed_at").desc(nulls_last=True), F("office__code")],
+            )
+        )
+        .filter(rank=1)
+        .values(
+            "activity_id",
+            "rag",
+            percent=F("percent_complete"),
+            update_period=F("period__code"),
+            office_code=F("office__code"),
+            excerpt=Substr("narrative", 1, NARRATIVE_CHARS),
+        )
+        .iterator(chunk_size=2_000)
+    }
+    rows = (
+        activities.order_by("code")
+        .values(
+            "id",
+            "code",
+            "title",
+            "status",
+            "sensitivity",
+            "planned_end",
+            objective_code=F("objective__code"),
+            area=F("objective__focus_area__code"),
+            lead=F("lead_organization__code"),
+        )
+        .iterator(chunk_size=2_000)
+    )
+    for row in rows:
+        update = latest.pop(row["id"], None) or {}
+        sections[row["area"]]["activities"].append(
+            {
+                "code": row["code"],
+                "title": row["title"],
+                "objective": row["objective_code"],
+                "status": row["status"],
+                "sensitivity": row["sensitivity"],
+                "lead": row["lead"],
+                "planned_end": _day(row["planned_end"]),
+                "rag": update.get("rag"),
+                "percent": update.get("percent"),
+                "update_period": update.get("update_period"),
+                "office": update.get("office_code"),
+                "narrative": update.get("excerpt") or "",
+            }
+        )
+
+
+def _indicators(area_ids, activities, period, sections):
+    """Each indicator with its latest approved actual up to the period and the share of its target reached."""
+    indicators = Indicator.objects.filter(
+        Q(objective__focus_area__in=area_ids) | Q(activity__in=activities.values("pk"))
+    )
+    # Among disaggregated values of the latest period, the largest stands for the
+    # indicator, as on the dashboard and the activity pages.
+    actuals = {
+        row.pop("indicator_id"): row
+        for row in Measurement.objects.filter(
+            indicator__in=indicators.values("pk"),
+            update__state=ProgressUpdate.State.APPROVED,
+            update__period__starts_on__lte=period.starts_on,
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("indicator_id")],
+                order_by=[F("update__period__starts_on").desc(), F("value").desc()],
+            )
+        )
+        .filter(rank=1)
+        .values("indicator_id", "value", actual_period=F("update__period__code"))
+        .iterator(chunk_size=5_000)
+    }
+    rows = (
+        indicators.order_by("code")
+        .values(
+            "id",
+            "code",
+            "name",
+            "unit",
+            "direction",
+            "baseline_value",
+            "target_value",
+            "target_date",
+            objective_code=F("objective__code"),
+            activity_code=F("activity__code"),
+            area=Coalesce(F("objective__focus_area__code"), F("activity__objective__focus_area__code")),
+        )
+        .iterator(chunk_size=5_000)
+    )
+    for row in rows:
+        actual = actuals.pop(row["id"], None) or {}
+        baseline, target = _number(row["baseline_value"]), _number(row["target_value"])
+        value = _number(actual.get("value"))
+        reached = None
+        if value is not None and target != baseline:
+            reached = round((value - baseline) * 100 / (target - baseline), 1)
+        sections[row["area"]]["indicators"].append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "unit": row["unit"],
+                "direction": row["direction"],
+                "measures": row["activity_code"] or row["objective_code"],
+                "level": "activity" if row["activity_code"] else "objective",
+                "baseline": baseline,
+                "target": target,
+                "target_date": _day(row["target_date"]),
+                "actual": value,
+                "actual_period": actual.get("actual_period"),
+                "percent_of_target": reached,
+            }
+        )
+
+
+def _reporting(activities, period, sections):
+    """Per office: updates expected in the period, received on time, late, missing; and which."""
+    in_period = ProgressUpdate.objects.filter(
+        activity=OuterRef("activity_id"), office=OuterRef("office_id"), period=period, state__in=REPORTED
+    )
+    pairs = (
+        ActivityOffice.objects.filter(activity__in=activities.values("pk"))
+        .annotate(received=Exists(in_period), submitted_at=Subquery(in_period.values("submitted_at")[:1]))
+        .order_by("office__code", "activity__code")
+        .values(
+            "received",
+            "submitted_at",
+            activity_code=F("activity__code"),
+            office_code=F("office__code"),
+            office_name=F("office__name"),
+            area=F("activity__objective__focus_area__code"),
+        )
+        .iterator(chunk_size=5_000)
+    )
+    counts = defaultdict(lambda: {"expected": 0, "on_time": 0, "late": 0, "missing": 0})
+    for pair in pairs:
+        section = sections[pair["area"]]
+        office = counts[(pair["area"], pair["office_code"], pair["office_name"])]
+        office["expected"] += 1
+        if not pair["received"]:
+            office["missing"] += 1
+            section["missing"].append({"activity": pair["activity_code"], "office": pair["office_code"]})
+            continue
+        submitted = pair["submitted_at"]
+        if submitted is not None and timezone.localtime(submitted).date() <= period.due_on:
+            office["on_time"] += 1
+        else:
+            office["late"] += 1
+            section["late"].append(
+                {
+                    "activity": pair["activity_code"],
+                    "office": pair["office_code"],
+                    "submitted_on": _day(timezone.localtime(submitted).date()) if submitted else None,
+                }
+            )
+    for (area, code, name), figures in counts.items():
+        sections[area]["reporting"].append({"office": code, "name": name, **figures})
+
+
+def _action_items(plan, scope) -> list[dict]:
+    """Open and overdue action items of the committee (of the focus area's decisions, for one area)."""
+    today = timezone.localdate()
+    items = ActionItem.objects.filter(meeting__committee__plan=plan).exclude(state__in=CLOSED_ITEMS)
+    if scope is not None:
+        items = items.filter(decision__focus_area=scope)
+    return [
+        {
+            "meeting": _day(row["meeting__date"]),
+            "description": row["description"],
+            "owner": row["owner_user__username"] or row["owner_office__code"] or "",
+            "due_on": _day(row["due_on"]),
+            "state": row["state"],
+            "overdue": row["due_on"] < today,
+        }
+        for row in items.order_by("due_on", "pk").values(
+            "meeting__date", "description", "owner_user__username", "owner_office__code", "due_on", "state"
+        )
+    ]
+
+
+def _area_summary(section: dict) -> dict:
+    status = dict.fromkeys(Activity.Status.values, 0)
+    rag = dict.fromkeys(RAG_KEYS, 0)
+    for activity in section["activities"]:
+        status[activity["status"]] += 1
+        rag[activity["rag"] or "none"] += 1
+    measured = [row["percent_of_target"] for row in section["indicators"] if row["percent_of_target"] is not None]
+    reporting = {
+        key: sum(row[key] for row in section["reporting"]) for key in ("expected", "on_time", "late", "missing")
+    }
+    return {
+        "code": section["code"],
+        "name": section["name"],
+        "activities": len(section["activities"]),
+        "status": status,
+        "rag": rag,
+        "indicators": {
+            "count": len(section["indicators"]),
+            "with_actual": sum(1 for row in section["indicators"] if row["actual"] is not None),
+            "reached": sum(1 for percent in measured if percent >= 100),
+            "average_percent": round(sum(measured) / len(measured), 1) if measured else None,
+        },
+        "reporting": reporting,
+    }
+
+
+def _totals(summary: list[dict], action_items: list[dict]) -> dict:
+    def add(key, inner):
+        return {name: sum(row[key][name] for row in summary) for name in inner}
+
+    measured = sum(row["indicators"]["with_actual"] for row in summary)
+    return {
+        "activities": sum(row["activities"] for row in summary),
+        "status": add("status", Activity.Status.values),
+        "rag": add("rag", RAG_KEYS),
+        "indicators": add("indicators", ("count", "with_actual", "reached")),
+        "reporting": add("reporting", ("expected", "on_time", "late", "missing")),
+        "measured_indicators": measured,
+        "open_action_items": len(action_items),
+        "overdue_action_items": sum(1 for item in action_items if item["overdue"]),
+    }
+
+
+def _changes(report: ProgressReport, snapshot: dict) -> dict:
+    """Compare with the latest succeeded report of the same plan and scope."""
+    previous = (
+        ProgressReport.objects.filter(
+            plan=report.plan_id, focus_area=report.focus_area_id, state=ProgressReport.State.SUCCEEDED
+        )
+        .exclude(pk=report.pk)
+        .order_by("-finished_at")
+        .values("pk", "snapshot", "content_hash", "finished_at", "period__code")
+        .first()
+    )
+    if previous is None:
+        return {"previous": None, **compare.empty()}
+    return {
+        "previous": {
+            "report": str(previous["pk"]),
+            "period": previous["period__code"],
+            "compiled_at": previous["snapshot"]["compiled_at"],
+            "content_hash": previous["content_hash"],
+        },
+        **compare.diff(previous["snapshot"], snapshot),
+    }

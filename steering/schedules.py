@@ -1,0 +1,223 @@
+"""The jobs Celery beat runs: reports when a period ends and before meetings, reminders, digests.
+
+Every job may run twice, or twice at once, and still act once: before it compiles or
+sends, it inserts a ``SentNotification`` row whose unique constraint lets only one run
+through. An e-mail's row is inserted in the transaction that sends it, so a send that
+fails leaves no row and the next run tries again.
+"""
+
+import datetime
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from actionplan.models import Activity, ProgressUpdate, ReportingPeriod
+from portal.models import Membership, Office, Role
+
+from .models import Meeting, ProgressReport, SentNotification
+from .reports import services
+
+Kind = SentNotification.Kind
+ActivityOffice = Activity.implementing_offices.through
+REPORTED = (ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED)
+LISTED_PER_OFFICE = 40
+
+
+def _link(path: str) -> str:
+    return settings.PORTAL_URL.rstrip("/") + path
+
+
+def _record(*, kind: str, key: str, recipient: str = "", report=None) -> SentNotification | None:
+    """Insert the job's record; return None when a run before (or beside) this one already did."""
+    try:
+        with transaction.atomic():
+            return SentNotification.objects.create(kind=kind, key=key, recipient=recipient, report=report)
+    except IntegrityError:
+        return None
+
+
+def _send_once(*, kind: str, key: str, recipient: str, subject: str, body: str) -> bool:
+    """Send one e-mail unless it was sent before; return whether it was sent now."""
+    with transaction.atomic():
+        if _record(kind=kind, key=key, recipient=recipient) is None:
+            return False
+        # A failure here rolls the record back: the next run sends it.
+        send_mail(subject, body, None, [recipient])
+    return True
+
+
+def compile_period_reports(*, catch_up_days: int = 30, today=None) -> int:
+    """Queue the whole-plan report of each period whose end passed within ``catch_up_days``, once per period."""
+    today = today or timezone.localdate()
+    queued = 0
+    periods = ReportingPeriod.objects.filter(
+        ends_on__lt=today, ends_on__gte=today - datetime.timedelta(days=catch_up_days)
+    ).select_related("plan")
+    for period in periods:
+        with transaction.atomic():
+            record = _record(kind=Kind.PERIOD_REPORT, key=period.code)
+            if record is None:
+                continue
+            record.report, _created = services.queue_report(plan=period.plan, period=period)
+            record.save(update_fields=["report"])
+            queued += 1
+    return queued
+
+
+def _period_for_meeting(meeting: Meeting, today) -> ReportingPeriod | None:
+    periods = ReportingPeriod.objects.filter(plan=meeting.committee.plan).order_by("-ends_on")
+    return periods.filter(ends_on__lt=today).first() or periods.filter(starts_on__lte=today).first()
+
+
+def compile_meeting_reports(*, days_before: int = 7, today=None) -> int:
+    """Queue a whole-plan report for each meeting ``days_before`` away; once it succeeds, e-mail it to the members.
+
+    Runs often (hourly): the first run queues the report, a later run finds it compiled
+    and sends the e-mails, each member once.
+    """
+    today = today or timezone.localdate()
+    done = 0
+    meetings = Meeting.objects.filter(
+        state=Meeting.State.SCHEDULED, date__gt=today, date__lte=today + datetime.timedelta(days=days_before)
+    ).select_related("committee__plan")
+    for meeting in meetings:
+        key = str(meeting.pk)
+        record = SentNotification.objects.filter(kind=Kind.MEETING_REPORT, key=key).select_related("report").first()
+        if record is None:
+            period = _period_for_meeting(meeting, today)
+            if period is None:
+                continue
+            with transaction.atomic():
+                record = _record(kind=Kind.MEETING_REPORT, key=key)
+                if record is not None:
+                    record.report, _created = services.queue_report(plan=meeting.committee.plan, period=period)
+                    record.save(update_fields=["report"])
+                    done += 1
+            continue
+        report = record.report
+        if report is None or report.state != ProgressReport.State.SUCCEEDED:
+            continue
+        members = meeting.committee.members.filter(is_active=True).exclude(email="").order_by("username")
+        subject = _("Progress report for the committee meeting of %(date)s") % {"date": meeting.date.isoformat()}
+        body = _(
+            "The progress report on the joint action plan for the meeting of %(date)s in %(place)s is ready "
+            "(period %(period)s, content hash %(hash)s):\n\n%(link)s"
+        ) % {
+            "date": meeting.date.isoformat(),
+            "place": meeting.place,
+            "period": report.period.code,
+            "hash": report.content_hash,
+            "link": _link(reverse("report-detail", args=[report.pk])),
+        }
+        for email in members.values_list("email", flat=True):
+            done += _send_once(kind=Kind.MEETING_REPORT_MAIL, key=key, recipient=email, subject=subject, body=body)
+    return done
+
+
+def _missing_by_office(period: ReportingPeriod) -> dict[int, list[str]]:
+    """Activity codes whose update for the period is not yet submitted, per office id (streamed)."""
+    received = ProgressUpdate.objects.filter(
+        activity=OuterRef("activity_id"), office=OuterRef("office_id"), period=period, state__in=REPORTED
+    )
+    missing = defaultdict(list)
+    rows = (
+        ActivityOffice.objects.filter(activity__objective__focus_area__plan=period.plan_id)
+        .exclude(activity__status__in=(Activity.Status.COMPLETED, Activity.Status.CANCELLED))
+        .exclude(Exists(received))
+        .order_by("office_id", "activity__code")
+        .values_list("office_id", "activity__code")
+        .iterator(chunk_size=5_000)
+    )
+    for office_id, code in rows:
+        missing[office_id].append(code)
+    return missing
+
+
+def remind_due_updates(*, days_before: int = 7, today=None) -> int:
+    """E-mail each reporter whose office's updates are due within ``days_before`` days and missing, once per period."""
+    today = today or timezone.localdate()
+    sent = 0
+    periods = ReportingPeriod.objects.filter(
+        state=ReportingPeriod.State.OPEN,
+        due_on__gte=today,
+        due_on__lte=today + datetime.timedelta(days=days_before),
+    )
+    for period in periods:
+        missing = _missing_by_office(period)
+        if not missing:
+            continue
+        offices_of = defaultdict(list)
+        memberships = (
+            Membership.objects.filter(
+                office_id__in=missing, user__is_active=True, user__groups__name=Role.FIELD_REPORTER
+            )
+            .exclude(user__email="")
+            .order_by("user__email", "office__code")
+            .values_list("user__email", "office_id", "office__code")
+        )
+        for email, office_id, office_code in memberships:
+            offices_of[email].append((office_id, office_code))
+        for email, offices in offices_of.items():
+            lines = [
+                _("Updates for period %(period)s are due on %(due)s. These are not submitted yet:")
+                % {"period": period.code, "due": period.due_on.isoformat()},
+                "",
+            ]
+            for office_id, office_code in offices:
+                codes = missing[office_id]
+                listed = ", ".join(codes[:LISTED_PER_OFFICE])
+                more = len(codes) - LISTED_PER_OFFICE
+                lines.append(f"{office_code}: {listed}" + (_(" and %(n)d more") % {"n": more} if more > 0 else ""))
+            lines += ["", _link(reverse("my-updates"))]
+            sent += _send_once(
+                kind=Kind.DUE_REMINDER,
+                key=period.code,
+                recipient=email,
+                subject=_("Reminder: updates for %(period)s are due on %(due)s")
+                % {"period": period.code, "due": period.due_on.isoformat()},
+                body="\n".join(lines),
+            )
+    return sent
+
+
+def send_overdue_digest(*, today=None) -> int:
+    """E-mail each programme officer the week's digest of overdue updates, once per ISO week."""
+    today = today or timezone.localdate()
+    year, week, _weekday = today.isocalendar()
+    key = f"{year}-W{week:02d}"
+    lines = []
+    for period in ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN, due_on__lt=today).order_by("due_on"):
+        missing = _missing_by_office(period)
+        if not missing:
+            continue
+        codes = dict(Office.objects.filter(pk__in=missing).values_list("pk", "code"))
+        total = sum(len(activities) for activities in missing.values())
+        lines.append(
+            _("%(period)s (due %(due)s): %(n)d updates overdue")
+            % {"period": period.code, "due": period.due_on.isoformat(), "n": total}
+        )
+        for office_id, activities in sorted(missing.items(), key=lambda item: (-len(item[1]), codes[item[0]])):
+            lines.append(f"  {codes[office_id]}: {len(activities)}")
+    if not lines:
+        return 0
+    lines += ["", _link(reverse("review-queue"))]
+    officers = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.PROGRAMME_OFFICER)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    subject = _("Overdue updates, week %(week)s") % {"week": key}
+    body = "\n".join(lines)
+    return sum(
+        _send_once(kind=Kind.OVERDUE_DIGEST, key=key, recipient=email, subject=subject, body=body) for email in officers
+    )
