@@ -12,6 +12,7 @@ that send no signal (bulk loads, ``QuerySet.update``) are bounded by ``TIMEOUT``
 
 import hashlib
 import json
+import time
 import uuid
 
 from django.core.cache import cache
@@ -22,15 +23,33 @@ from portal.roles import sees_whole_plan
 
 GENERATION_KEY = "dashboard:generation"
 TIMEOUT = 600
+# How long a request waits for another one computing the same figures before computing them itself.
+COMPUTE_WAIT = 10
 
 
 def figures(filters, user, compute) -> dict:
-    """Return the figures for the filters as the user may see them, computing them on a miss."""
+    """Return the figures for the filters as the user may see them, computing them on a miss.
+
+    After a write, the first request computes the figures; those arriving meanwhile wait
+    for its result instead of all running the same second-long aggregates at once.
+    """
     key = _key(filters, user)
     cached = cache.get(key)
-    if cached is None:
+    if cached is not None:
+        return cached
+    computing = f"{key}:computing"
+    if not cache.add(computing, True, COMPUTE_WAIT):
+        deadline = time.monotonic() + COMPUTE_WAIT
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            cached = cache.get(key)
+            if cached is not None:
+                return cached
+    try:
         cached = compute(filters, user)
         cache.set(key, cached, TIMEOUT)
+    finally:
+        cache.delete(computing)
     return cached
 
 

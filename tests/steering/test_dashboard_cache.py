@@ -1,13 +1,17 @@
 """The dashboard's figures are cached, and any write to the data behind them drops them."""
 
+import threading
 import uuid
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actionplan import services
+from steering import dashboard_cache
+from steering.dashboard import Filters
 from tests.factories import ActionItemFactory, FocusAreaFactory, MeetingFactory, ProgressUpdateFactory
 
 
@@ -102,3 +106,26 @@ def test_figures_cached_in_redis_are_dropped_by_a_write(redis_url, settings, com
     ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
 
     assert figure_queries(committee_client)
+
+
+def never_compute(filters, user):
+    raise AssertionError("the figures were computed a second time")
+
+
+def test_a_request_waits_for_the_figures_another_is_computing(world):
+    filters = Filters.from_query({}, world.plan)
+    key = dashboard_cache._key(filters, world.committee)
+    cache.add(f"{key}:computing", True, 10)
+    threading.Timer(0.2, cache.set, args=[key, {"computed": "elsewhere"}]).start()
+
+    assert dashboard_cache.figures(filters, world.committee, never_compute) == {"computed": "elsewhere"}
+
+
+def test_a_request_computes_the_figures_itself_when_the_other_never_finishes(world, monkeypatch):
+    monkeypatch.setattr(dashboard_cache, "COMPUTE_WAIT", 0.2)
+    filters = Filters.from_query({}, world.plan)
+    cache.add(f"{dashboard_cache._key(filters, world.committee)}:computing", True, 10)
+
+    assert dashboard_cache.figures(filters, world.committee, lambda filters, user: {"computed": "here"}) == {
+        "computed": "here"
+    }
