@@ -5,12 +5,13 @@ Loading is idempotent: a second run finds every row in place and writes nothing.
 """
 
 import datetime
+import json
 from dataclasses import dataclass
 
 import pycountry
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from actionplan.models import ActionPlan, Agreement, FocusArea
 from steering.models import Committee, Meeting
@@ -232,11 +233,38 @@ def load_reference_data() -> LoadResult:
 
 
 def _load_schedules(result: LoadResult):
-    """Register the periodic jobs with django-celery-beat, where the admin can change them."""
+    """Register the periodic jobs with django-celery-beat, where the admin can change them.
+
+    A job is created only when no job of its name exists, so that a change made in the
+    admin (schedule, arguments, enabled) survives the next load.
+    """
     hourly, created = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
     result.created += created
-    if not PeriodicTask.objects.filter(name="Purge expired idempotency keys").exists():
-        PeriodicTask.objects.create(
-            name="Purge expired idempotency keys", task="portal.tasks.purge_idempotency_keys", interval=hourly
+    five_minutes, created = IntervalSchedule.objects.get_or_create(every=5, period=IntervalSchedule.MINUTES)
+    result.created += created
+
+    def crontab(**fields):
+        schedule, created = CrontabSchedule.objects.get_or_create(
+            **{"minute": "0", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*", **fields},
+            timezone="UTC",
         )
-        result.created += 1
+        result.created += created
+        return schedule
+
+    jobs = [
+        ("Purge expired idempotency keys", "portal.tasks.purge_idempotency_keys", {"interval": hourly}, {}),
+        ("Fail progress reports stuck past the time limit", "steering.tasks.fail_stale_reports",
+         {"interval": five_minutes}, {}),
+        ("Compile the whole-plan report when a period ends", "steering.tasks.compile_period_reports",
+         {"crontab": crontab(hour="2", minute="15")}, {"catch_up_days": 30}),
+        ("Compile and e-mail the committee's report a week before each meeting",
+         "steering.tasks.compile_meeting_reports", {"interval": hourly}, {"days_before": 7}),
+        ("Remind reporters of updates due within a week", "steering.tasks.remind_due_updates",
+         {"crontab": crontab(hour="6")}, {"days_before": 7}),
+        ("Weekly digest of overdue updates to officers", "steering.tasks.send_overdue_digest",
+         {"crontab": crontab(hour="7", day_of_week="1")}, {}),
+    ]  # fmt: skip
+    for name, task, schedule, kwargs in jobs:
+        if not PeriodicTask.objects.filter(name=name).exists():
+            PeriodicTask.objects.create(name=name, task=task, kwargs=json.dumps(kwargs), **schedule)
+            result.created += 1

@@ -9,6 +9,7 @@ from .models import (
     Meeting,
     ProgressReport,
     Review,
+    SentNotification,
 )
 
 
@@ -103,8 +104,38 @@ class ActionItemNoteAdmin(admin.ModelAdmin):
 
 @admin.register(ProgressReport)
 class ProgressReportAdmin(admin.ModelAdmin):
-    list_display = ["period", "focus_area", "state", "progress", "requested_by", "created_at", "finished_at"]
+    """Reports are asked for on their page and compiled by workers: the admin only reads them."""
+
+    list_display = [
+        "period",
+        "focus_area",
+        "state",
+        "progress",
+        "attempts",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["state", "plan", "period"]
     list_select_related = ["period", "focus_area", "requested_by"]
     search_fields = ["content_hash", "task_id"]
-    readonly_fields = ["snapshot", "content_hash", "task_id", "started_at", "finished_at", "error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SentNotification)
+class SentNotificationAdmin(admin.ModelAdmin):
+    list_display = ["kind", "key", "recipient", "report", "sent_at"]
+    list_filter = ["kind"]
+    search_fields = ["key", "recipient"]
+    list_select_related = ["report__period"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 urlpatterns = [
     path("steering/", views.dashboard_view, name="dashboard"),
@@ -13,4 +13,11 @@ urlpatterns = [
     path("steering/meetings/<int:pk>/approve/", views.approve_minutes, name="meeting-approve"),
     path("steering/action-items/", views.action_items, name="action-items"),
     path("steering/action-items/<int:pk>/", views.action_item_detail, name="action-item-detail"),
+    path("steering/reports/", report_views.report_list, name="report-list"),
+    path("steering/reports/compare/", report_views.report_compare, name="report-compare"),
+    path("steering/reports/<uuid:pk>/", report_views.report_detail, name="report-detail"),
+    path("steering/reports/<uuid:pk>/state/", report_views.report_state, name="report-state"),
+    path("steering/reports/<uuid:pk>/retry/", report_views.report_retry, name="report-retry"),
+    path("steering/reports/<uuid:pk>/pdf/", report_views.report_download, {"kind": "pdf"}, name="report-pdf"),
+    path("steering/reports/<uuid:pk>/xlsx/", report_views.report_download, {"kind": "xlsx"}, name="report-xlsx"),
 ]

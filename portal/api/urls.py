@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from actionplan.api import views as actionplan_views
+from steering.api import views as steering_views
 
 from . import views
 
@@ -13,6 +14,7 @@ router.register("offices", views.OfficeViewSet, basename="office")
 router.register("activities", actionplan_views.ActivityViewSet, basename="activity")
 router.register("indicators", actionplan_views.IndicatorViewSet, basename="indicator")
 router.register("updates", actionplan_views.UpdateViewSet, basename="update")
+router.register("reports", steering_views.ReportViewSet, basename="report")
 
 app_name = "api"
 urlpatterns = [

@@ -5,10 +5,12 @@ from django.contrib import admin
 from django.urls import reverse
 
 from portal.models import ApiToken, IdempotencyKey
+from steering.models import ProgressReport, SentNotification
 from tests import factories
 
-# Rows only the portal itself makes (a token's key is shown once, on the user's token page).
-WITHOUT_ADD_PAGE = {ApiToken, IdempotencyKey}
+# Rows only the portal itself makes (a token's key is shown once, on the user's token page;
+# reports are compiled by workers; scheduled jobs record what they sent).
+WITHOUT_ADD_PAGE = {ApiToken, IdempotencyKey, ProgressReport, SentNotification}
 
 
 def url_name(model, page):

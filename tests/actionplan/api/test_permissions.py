@@ -61,6 +61,12 @@ MATRIX = [
     ("return",     "update-return",      "POST",  401,       403,      404,            200,     403),
     ("evidence",   "update-evidence",    "POST",  401,       201,      404,            201,     403),
     ("bulk",       "update-bulk",        "POST",  401,       201,      400,            201,     403),
+    # Reports cover the whole plan, restricted activities included: officers and the committee only.
+    ("reports",    "report-list",        "GET",   401,       200,      200,            200,     200),
+    ("report",     "report-detail",      "GET",   401,       404,      404,            200,     200),
+    ("ask-report", "report-list",        "POST",  401,       403,      403,            201,     201),
+    ("report-pdf", "report-pdf",         "GET",   401,       404,      404,            200,     200),
+    ("report-xlsx", "report-xlsx",       "GET",   401,       404,      404,            200,     200),
 ]
 # fmt: on
 
@@ -82,6 +88,20 @@ def draft(world):
 
 def submitted(world):
     return services.submit_update(by=world.reporter, update=draft(world))
+
+
+def compiled_report(world):
+    """A succeeded report with its two files (stand-ins: the permission is what is tested here)."""
+    from django.core.files.base import ContentFile
+
+    from steering.models import ProgressReport
+
+    report = ProgressReport(plan=world.plan, period=world.period, state=ProgressReport.State.SUCCEEDED)
+    report.pdf.save("report.pdf", ContentFile(PDF), save=False)
+    report.xlsx.save("report.xlsx", ContentFile(b"PK stand-in"), save=False)
+    report.snapshot, report.content_hash, report.progress = {}, "0" * 64, 100
+    report.save()
+    return report
 
 
 def new_update(world):
@@ -158,6 +178,12 @@ CALLS = {
         body=lambda world: [{**new_update(world), "client_key": "permission-matrix"}],
         per_item=True,
     ),
+    # The `update` these calls get is the report that compiled_report made.
+    "reports": Call("/api/v1/reports/", arrange=compiled_report),
+    "report": Call("/api/v1/reports/{update.pk}/", arrange=compiled_report),
+    "ask-report": Call("/api/v1/reports/", body=lambda world: {"period": world.period.code}),
+    "report-pdf": Call("/api/v1/reports/{update.pk}/pdf/", arrange=compiled_report),
+    "report-xlsx": Call("/api/v1/reports/{update.pk}/xlsx/", arrange=compiled_report),
 }
 
 # Cells where the API answers otherwise than the table says: (label, persona) → the bug.

@@ -1,0 +1,26 @@
+"""The form that asks for a progress report."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from actionplan.models import FocusArea, ReportingPeriod
+
+
+class ReportRequestForm(forms.Form):
+    # Every period and area is a valid choice here: that they belong to the plan is the
+    # service's rule, which answers with a message naming the field.
+    period = forms.ModelChoiceField(label=_("Period"), queryset=ReportingPeriod.objects.order_by("-starts_on"))
+    focus_area = forms.ModelChoiceField(
+        label=_("Scope"),
+        queryset=FocusArea.objects.order_by("order", "code"),
+        required=False,
+        empty_label=_("Whole plan"),
+    )
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].label_from_instance = lambda period: f"{period.code} ({period.get_state_display()})"
+        self.fields["focus_area"].label_from_instance = lambda area: f"{area.code} — {area.name}"
+        latest_ended = ReportingPeriod.objects.filter(plan=plan).order_by("-ends_on").first()
+        if latest_ended is not None and not self.is_bound:
+            self.initial.setdefault("period", latest_ended.pk)
