@@ -4,8 +4,6 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db import connection
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
@@ -128,10 +126,4 @@ class ActivityRegisterFilter(ActivityFilter):
         fields = ["q", *ActivityFilter.Meta.fields, "rag", "tag"]
 
     def search(self, queryset, name, value):
-        if connection.vendor == "postgresql":
-            from django.contrib.postgres.search import SearchQuery, SearchVector
-
-            return queryset.annotate(document=SearchVector("code", "title", "description")).filter(
-                document=SearchQuery(value, search_type="websearch")
-            )
-        return queryset.filter(Q(code__icontains=value) | Q(title__icontains=value) | Q(description__icontains=value))
+        return queryset.search(value)

@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
@@ -139,6 +139,10 @@ class Tag(TimeStampedModel):
         return self.name
 
 
+# The text-search configuration of the activity search and of its index.
+SEARCH_CONFIG = "english"
+
+
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Keep the activities the user may read.
@@ -155,6 +159,22 @@ class ActivityQuerySet(models.QuerySet):
             activity=models.OuterRef("pk"), office__memberships__user=user
         )
         return self.filter(models.Exists(implemented_by_users_office))
+
+    def search(self, text: str):
+        """Keep the activities whose code, title or description match the words of ``text``.
+
+        On PostgreSQL, full-text search with web-search syntax, using the GIN index of
+        migration 0004 (the document here must stay the indexed expression); elsewhere a
+        plain substring match.
+        """
+        if connection.vendor != "postgresql":
+            return self.filter(Q(code__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text))
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        document = SearchVector("code", "title", "description", config=SEARCH_CONFIG)
+        return self.annotate(document=document).filter(
+            document=SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        )
 
     def with_latest_update(self):
         """Annotate the RAG, percent and period of each activity's latest approved update."""

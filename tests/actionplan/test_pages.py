@@ -55,6 +55,22 @@ def test_register_searches_titles(as_user, world):
     assert register(as_user(world.officer), q="darknet") == ["CYB-1.3"]
 
 
+def test_search_finds_stemmed_words_of_the_description(world):
+    Activity.objects.filter(code="CYB-1.3").update(description="Investigators trained in darknet markets.")
+    assert list(Activity.objects.search("darknet market").values_list("code", flat=True)) == ["CYB-1.3"]
+
+
+def test_search_is_answered_from_its_index_on_postgresql(postgres, world):
+    from django.db import connection
+
+    sql, params = Activity.objects.search("border").values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "activity_search_idx" in plan
+
+
 def test_register_filters_by_latest_approved_rag(as_user, world):
     ProgressUpdateFactory(
         activity=world.activity, period=world.period, office=world.office, rag="off_track", state="approved"
