@@ -297,6 +297,7 @@ def compile_report(*, report_id, task_id: str = "") -> str:
         except TRANSIENT:
             raise
         except SoftTimeLimitExceeded:
+            shutil.rmtree(report_directory(report.pk), ignore_errors=True)
             _fail(
                 report.pk,
                 _("Compilation took longer than the time limit and was stopped. Try again later."),
@@ -305,6 +306,7 @@ def compile_report(*, report_id, task_id: str = "") -> str:
             return State.FAILED
         except Exception as error:
             logger.exception("Report %s failed", report_id)
+            shutil.rmtree(report_directory(report.pk), ignore_errors=True)
             _fail(
                 report.pk,
                 _("The report could not be compiled (%(error)s). Try again; if it fails again, tell an administrator.")

@@ -2,65 +2,13 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
-
-import pytest
-from django.db import connection
 
 from portal.models import HealthPing
 from portal.tasks import ping
+from tests.conftest import wait_for_line
 
-ROOT = Path(__file__).resolve().parents[2]
 RESULT_TIMEOUT = 60
-
-
-@pytest.fixture
-def queue(redis_url, postgres, transactional_db):
-    """A queue of this test's own, so that no other worker takes its tasks."""
-    return f"test-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def start_worker(queue, tmp_path):
-    """Start a worker on the test database; stop it, and every other one started, at the end."""
-    settings_dict = connection.settings_dict
-    database_url = (
-        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
-        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    )
-    workers = []
-
-    def start(**extra_env):
-        log = tmp_path / f"worker-{len(workers)}.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", queue, "--pool", "solo",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
-             "--hostname", f"{queue}-{len(workers)}@%h", "--logfile", str(log)],
-            cwd=ROOT,
-            env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url, **extra_env},
-            start_new_session=True,
-        )  # fmt: skip
-        workers.append(process)
-        return process, log
-
-    yield start
-    for process in workers:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def wait_for_line(log: Path, text: str, timeout: float = RESULT_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if log.exists() and text in log.read_text():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} never appeared in the worker log:\n{log.read_text() if log.exists() else ''}")
 
 
 def test_worker_runs_the_health_ping_and_writes_a_row(queue, start_worker):

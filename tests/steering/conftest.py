@@ -1,0 +1,97 @@
+"""Data for the progress-report tests: the world's plan reported on in 2020-Q2, and a second focus area."""
+
+import datetime
+
+import pytest
+
+from tests import factories
+
+ON_TIME = datetime.datetime(2020, 7, 10, 9, tzinfo=datetime.UTC)
+LATE = datetime.datetime(2020, 7, 30, 9, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def reported(committee_world, media):
+    """The world with its reporting for 2020-Q2 (the period reports are asked for).
+
+    CYB (4 activities, 4 expected updates):
+      CYB-1.1 approved off track in 2020-Q2 (on time), on track in 2020-Q1; I1 = 100 (target 100), I2 = 50
+      CYB-1.2 submitted late in 2020-Q2, never approved: no RAG yet
+      CYB-1.3 a draft in 2020-Q2: missing
+      CYB-1.4 nothing in 2020-Q2: missing; approved at risk in 2020-Q3, after the period
+    TOC (1 activity, completed, 1 expected update): TOC-1.1 approved on track, on time; its objective
+      indicator TOC-1-I1 = 30 (baseline 10, target 50: 50 %)
+    Action items: one overdue and open, one done.
+    """
+    world = committee_world
+    world.q3 = factories.ReportingPeriodFactory(
+        plan=world.plan,
+        code="2020-Q3",
+        starts_on=datetime.date(2020, 7, 1),
+        ends_on=datetime.date(2020, 9, 30),
+        due_on=datetime.date(2020, 10, 15),
+    )
+    world.toc = factories.FocusAreaFactory(plan=world.plan, code="TOC", name="Illicit trafficking", order=2)
+    world.area.order = 1
+    world.area.save()
+    toc_objective = factories.ObjectiveFactory(focus_area=world.toc, code="TOC-1")
+    world.toc_activity = factories.ActivityFactory(objective=toc_objective, code="TOC-1.1", status="completed")
+    world.toc_activity.implementing_offices.add(world.office)
+    world.toc_indicator = factories.IndicatorFactory(
+        objective=toc_objective, activity=None, code="TOC-1-I1", baseline_value=10, target_value=50
+    )
+
+    def update(activity, period, state, rag, office=None, submitted_at=ON_TIME, **extra):
+        return factories.ProgressUpdateFactory(
+            activity=activity,
+            period=period,
+            office=office or world.office,
+            author=world.reporter,
+            state=state,
+            rag=rag,
+            submitted_at=submitted_at if state != "draft" else None,
+            reviewed_at=submitted_at if state == "approved" else None,
+            **extra,
+        )
+
+    earlier = update(world.activity, world.locked_period, "approved", "on_track", submitted_at=LATE)
+    factories.MeasurementFactory(update=earlier, indicator=world.indicator, value=40)
+    latest = update(
+        world.activity, world.period, "approved", "off_track", percent_complete=70, narrative="Two workshops held."
+    )
+    factories.MeasurementFactory(update=latest, indicator=world.indicator, value=100)
+    factories.MeasurementFactory(update=latest, indicator=world.second_indicator, value=50)
+    update(world.restricted, world.period, "submitted", "at_risk", submitted_at=LATE)
+    update(world.other_activity, world.period, "draft", "on_track", office=world.other_office)
+    update(world.other_restricted, world.q3, "approved", "at_risk", office=world.other_office)
+    toc = update(world.toc_activity, world.period, "approved", "on_track")
+    factories.MeasurementFactory(update=toc, indicator=world.toc_indicator, value=30)
+    world.overdue_item = factories.ActionItemFactory(
+        meeting=world.meeting, description="Send the assessment", due_on=datetime.date(2020, 1, 31)
+    )
+    factories.ActionItemFactory(meeting=world.meeting, description="Closed already", state="done")
+    return world
+
+
+@pytest.fixture
+def compiled(reported):
+    """Compile a report of the world's plan synchronously; return it fresh from the database."""
+    from steering.models import ProgressReport
+    from steering.reports import services
+
+    def compile_one(period=None, focus_area=None):
+        report = ProgressReport.objects.create(
+            plan=reported.plan, period=period or reported.period, focus_area=focus_area, requested_by=reported.officer
+        )
+        assert services.compile_report(report_id=report.pk) == "succeeded", ProgressReport.objects.get(
+            pk=report.pk
+        ).error
+        return ProgressReport.objects.get(pk=report.pk)
+
+    return compile_one

@@ -1,0 +1,360 @@
+"""Progress reports: the snapshot's figures, the frozen files, and compilation that is safe to run twice."""
+
+import datetime
+import hashlib
+import io
+import json
+
+import openpyxl
+import pypdf
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from actionplan.models import Activity
+from portal.errors import InvalidInput, NotAllowed
+from steering.models import ProgressReport
+from steering.reports import services
+from steering.tasks import compile_report
+from tests import factories
+from tests.conftest import assert_refused
+
+
+def area_summary(report, code="CYB"):
+    return next(row for row in report.snapshot["summary"] if row["code"] == code)
+
+
+def section(report, code="CYB"):
+    return next(row for row in report.snapshot["focus_areas"] if row["code"] == code)
+
+
+def pdf_text(report) -> str:
+    with report.pdf.open("rb") as handle:
+        return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(handle.read())).pages)
+
+
+def files_of(report, media):
+    return sorted(path.name for path in (media / "reports" / str(report.pk)).iterdir())
+
+
+# Figures ---------------------------------------------------------------------------
+
+
+def test_summary_counts_activities_by_status_and_rag_of_their_latest_approved_update(reported, compiled):
+    cyb = area_summary(compiled())
+    assert cyb["activities"] == 4
+    assert cyb["status"] == {"planned": 4, "ongoing": 0, "completed": 0, "delayed": 0, "cancelled": 0}
+    # CYB-1.4's at-risk update is of 2020-Q3, after the period: it does not count.
+    assert cyb["rag"] == {"on_track": 0, "at_risk": 0, "off_track": 1, "none": 3}
+
+
+def test_indicators_against_target_with_latest_actual_up_to_the_period(reported, compiled):
+    report = compiled()
+    indicators = {row["code"]: row for row in section(report)["indicators"]}
+    assert (indicators["CYB-1.1-I1"]["actual"], indicators["CYB-1.1-I1"]["percent_of_target"]) == (100.0, 100.0)
+    assert (indicators["CYB-1.1-I2"]["actual"], indicators["CYB-1.1-I2"]["percent_of_target"]) == (50.0, 50.0)
+    assert indicators["CYB-1.3-I1"]["actual"] is None
+    assert area_summary(report)["indicators"] == {"count": 3, "with_actual": 2, "reached": 1, "average_percent": 75.0}
+    [toc] = section(report, "TOC")["indicators"]
+    assert (toc["level"], toc["baseline"], toc["target"], toc["actual"], toc["percent_of_target"]) == (
+        "objective", 10.0, 50.0, 30.0, 50.0,
+    )  # fmt: skip
+
+
+def test_an_earlier_report_takes_the_actual_of_its_own_period(reported, compiled):
+    report = compiled(period=reported.locked_period)
+    indicators = {row["code"]: row for row in section(report)["indicators"]}
+    assert (indicators["CYB-1.1-I1"]["actual"], indicators["CYB-1.1-I1"]["actual_period"]) == (40.0, "2020-Q1")
+
+
+def test_activities_carry_their_latest_approved_update(reported, compiled):
+    activities = {row["code"]: row for row in section(compiled())["activities"]}
+    assert {key: activities["CYB-1.1"][key] for key in ("rag", "percent", "update_period", "office", "narrative")} == {
+        "rag": "off_track", "percent": 70, "update_period": "2020-Q2", "office": "UNODC-ROSEAP",
+        "narrative": "Two workshops held.",
+    }  # fmt: skip
+    assert activities["CYB-1.2"]["rag"] is None
+
+
+def test_missing_and_late_updates_by_office(reported, compiled):
+    report = compiled()
+    cyb = section(report)
+    by_office = {
+        row["office"]: (row["expected"], row["on_time"], row["late"], row["missing"]) for row in cyb["reporting"]
+    }
+    assert by_office == {
+        "UNODC-ROSEAP": (2, 1, 1, 0),
+        "INTERPOL-RB-NBO": (2, 0, 0, 2),
+    }  # fmt: skip
+    assert cyb["missing"] == [
+        {"activity": "CYB-1.3", "office": "INTERPOL-RB-NBO"},
+        {"activity": "CYB-1.4", "office": "INTERPOL-RB-NBO"},
+    ]
+    assert cyb["late"] == [{"activity": "CYB-1.2", "office": "UNODC-ROSEAP", "submitted_on": "2020-07-30"}]
+    assert report.snapshot["totals"]["reporting"] == {"expected": 5, "on_time": 2, "late": 1, "missing": 2}
+
+
+def test_open_and_overdue_action_items(reported, compiled):
+    report = compiled()
+    assert [(item["description"], item["overdue"]) for item in report.snapshot["action_items"]] == [
+        ("Send the assessment", True)
+    ]
+    assert report.snapshot["totals"]["overdue_action_items"] == 1
+
+
+def test_a_focus_area_report_holds_that_area_only(reported, compiled):
+    report = compiled(focus_area=reported.toc)
+    assert [row["code"] for row in report.snapshot["summary"]] == ["TOC"]
+    assert report.snapshot["scope"] == {"focus_area": "TOC", "name": "Illicit trafficking"}
+    # The overdue item follows no decision on TOC: a TOC report does not list it.
+    assert report.snapshot["action_items"] == []
+
+
+# Frozen --------------------------------------------------------------------------------
+
+
+def test_content_hash_is_the_sha256_of_the_stored_snapshot(reported, compiled):
+    report = compiled()
+    canonical = json.dumps(report.snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert report.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_a_succeeded_report_is_never_compiled_again(reported, compiled, media):
+    report = compiled()
+    pdf_bytes = report.pdf.open("rb").read()
+
+    assert services.compile_report(report_id=report.pk) == "skipped"
+
+    again = ProgressReport.objects.get(pk=report.pk)
+    assert (again.snapshot, again.content_hash, again.attempts, again.updated_at) == (
+        report.snapshot, report.content_hash, 1, report.updated_at,
+    )  # fmt: skip
+    assert again.pdf.open("rb").read() == pdf_bytes
+
+
+def test_a_later_report_of_the_same_scope_is_new_and_lists_what_changed(reported, compiled):
+    first = compiled()
+    reported.activity.updates.filter(period=reported.period).update(rag="on_track")
+    Activity.objects.filter(pk=reported.restricted.pk).update(status="completed")
+
+    second = compiled()
+
+    assert second.pk != first.pk and second.content_hash != first.content_hash
+    changes = second.snapshot["changes"]
+    assert changes["previous"]["report"] == str(first.pk)
+    assert [(row["activity"], row["from"], row["to"]) for row in changes["rag_changes"]] == [
+        ("CYB-1.1", "off_track", "on_track")
+    ]
+    assert [row["activity"] for row in changes["completed"]] == ["CYB-1.2"]
+    assert ProgressReport.objects.get(pk=first.pk).content_hash == first.content_hash
+
+
+def test_the_database_refuses_a_succeeded_report_without_files(reported):
+    assert_refused(lambda: ProgressReport.objects.create(plan=reported.plan, period=reported.period, state="succeeded"))
+
+
+# PDF and XLSX ------------------------------------------------------------------------------
+
+
+def test_pdf_holds_cover_area_names_and_the_figures(reported, compiled):
+    report = compiled()
+    text = pdf_text(report)
+    assert "Progress report" in text and "2020-Q2" in text and report.content_hash in text
+    assert "Cybercrime" in text and "Illicit trafficking" in text
+    # The Total row: 5 activities, 4 planned 0 ongoing 1 completed 0 delayed 0 cancelled,
+    # RAG 1 on track 0 at risk 1 off track 3 not yet approved.
+    assert "Total 5 4 0 1 0 0 1 0 1 3" in text
+    assert "Two workshops held." in text and "Send the assessment" in text
+
+
+def test_pdf_shows_names_as_text_never_as_markup(reported, compiled):
+    reported.area.name = 'Cyber <b>crime</b> & "co"'
+    reported.area.save()
+    text = pdf_text(compiled())
+    assert 'Cyber <b>crime</b> & "co"' in text.replace("\n", " ")
+
+
+def test_xlsx_has_a_sheet_per_section_typed_cells_and_totals_of_the_snapshot(reported, compiled):
+    report = compiled()
+    with report.xlsx.open("rb") as handle:
+        book = openpyxl.load_workbook(io.BytesIO(handle.read()))
+    assert book.sheetnames == [
+        "Cover", "Summary", "Objectives", "Indicators", "Activities", "Reporting by office", "Missing and late",
+        "Action items", "Changes",
+    ]  # fmt: skip
+    summary = book["Summary"]
+    header = [cell.value for cell in summary[1]]
+    total = [cell.value for cell in summary[summary.max_row]]
+    assert total[0] == "Total"
+    assert total[header.index("Activities")] == report.snapshot["totals"]["activities"] == 5
+    assert total[header.index("Missing")] == report.snapshot["totals"]["reporting"]["missing"] == 2
+    assert summary.freeze_panes == "A2"
+    activities = book["Activities"]
+    assert activities.max_row == 1 + 5
+    row = {header.value: cell.value for header, cell in zip(activities[1], activities[2], strict=True)}
+    assert row["Activity"] == "CYB-1.1" and row["% complete"] == 70
+    indicators = book["Indicators"]
+    baseline = indicators.cell(row=2, column=7).value
+    assert isinstance(baseline, int | float)
+    items = book["Action items"]
+    assert isinstance(items.cell(row=2, column=4).value, datetime.datetime)
+
+
+def test_xlsx_neutralises_text_that_would_run_as_a_formula(reported, compiled):
+    Activity.objects.filter(pk=reported.activity.pk).update(title='=HYPERLINK("http://evil.example","x")')
+    report = compiled()
+    with report.xlsx.open("rb") as handle:
+        book = openpyxl.load_workbook(io.BytesIO(handle.read()))
+    titles = [cell.value for cell in book["Activities"]["C"]]
+    assert '\'=HYPERLINK("http://evil.example","x")' in titles
+
+
+# Requests ----------------------------------------------------------------------------------
+
+
+def test_a_period_of_another_plan_is_refused_naming_the_period(reported):
+    other = factories.ReportingPeriodFactory(code="OTHER-Q1")
+    with pytest.raises(InvalidInput) as refused:
+        services.request_report(by=reported.officer, plan=reported.plan, period=other)
+    assert refused.value.field == "period"
+    assert not ProgressReport.objects.exists()
+
+
+def test_a_focus_area_outside_the_plan_is_refused_naming_it(reported):
+    outside = factories.FocusAreaFactory(code="ELSE")
+    with pytest.raises(InvalidInput) as refused:
+        services.request_report(by=reported.officer, plan=reported.plan, period=reported.period, focus_area=outside)
+    assert refused.value.field == "focus_area"
+
+
+@pytest.mark.parametrize("scope", [None, "area"])
+def test_asking_again_while_identical_report_is_in_progress_returns_it(reported, scope):
+    area = reported.area if scope else None
+    first, created = services.request_report(
+        by=reported.officer, plan=reported.plan, period=reported.period, focus_area=area
+    )
+    again, created_again = services.request_report(
+        by=reported.committee, plan=reported.plan, period=reported.period, focus_area=area
+    )
+    assert (created, created_again, again.pk) == (True, False, first.pk)
+    other_scope, created_other = services.request_report(
+        by=reported.officer, plan=reported.plan, period=reported.period, focus_area=None if scope else reported.area
+    )
+    assert created_other and other_scope.pk != first.pk
+
+
+@pytest.mark.parametrize("state", ["queued", "running"])
+def test_the_database_refuses_a_second_identical_report_in_progress(reported, state):
+    ProgressReport.objects.create(plan=reported.plan, period=reported.period, state=state)
+    assert_refused(lambda: ProgressReport.objects.create(plan=reported.plan, period=reported.period, state=state))
+    ProgressReport.objects.create(plan=reported.plan, period=reported.period, state="failed")
+
+
+def test_reporters_neither_ask_for_nor_see_reports(reported, compiled):
+    compiled()
+    with pytest.raises(NotAllowed):
+        services.request_report(by=reported.reporter, plan=reported.plan, period=reported.period)
+    assert not ProgressReport.objects.visible_to(reported.reporter).exists()
+    assert ProgressReport.objects.visible_to(reported.committee).count() == 1
+
+
+# Safe to run twice ----------------------------------------------------------------------------
+
+
+def queued(world, **fields):
+    return ProgressReport.objects.create(plan=world.plan, period=world.period, **fields)
+
+
+def test_a_rerun_of_a_running_report_starts_clean_and_leaves_one_set_of_files(reported, media):
+    report = queued(reported, state="running", attempts=1, started_at=timezone.now())
+    leftovers = media / "reports" / str(report.pk)
+    leftovers.mkdir(parents=True)
+    (leftovers / ".progress-report-2020-q2-plan.pdf.abc.tmp").write_bytes(b"half a PDF")
+    (leftovers / "progress-report-2020-q2-plan.pdf").write_bytes(b"from the attempt that died")
+
+    assert services.compile_report(report_id=report.pk) == "succeeded"
+
+    report.refresh_from_db()
+    assert files_of(report, media) == ["progress-report-2020-q2-plan.pdf", "progress-report-2020-q2-plan.xlsx"]
+    assert report.pdf.open("rb").read().startswith(b"%PDF")
+    assert report.attempts == 2
+
+
+def test_a_failure_leaves_the_report_failed_with_a_message_and_no_file(reported, media, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("no fonts")
+
+    monkeypatch.setattr("steering.reports.services.write_xlsx", broken)
+    report = queued(reported)
+
+    assert services.compile_report(report_id=report.pk) == "failed"
+
+    report.refresh_from_db()
+    assert report.state == "failed" and report.finished_at is not None
+    assert "could not be compiled" in report.error and "no fonts" in report.error
+    assert not report.pdf and not report.xlsx
+    assert not (media / "reports" / str(report.pk)).exists()
+
+
+def test_a_transient_database_error_is_left_for_the_task_to_retry(reported, monkeypatch):
+    def unavailable(report):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("steering.reports.services._take_snapshot", unavailable)
+    report = queued(reported)
+    with pytest.raises(OperationalError):
+        services.compile_report(report_id=report.pk)
+    assert ProgressReport.objects.get(pk=report.pk).state == "running"
+    assert OperationalError in compile_report.autoretry_for and compile_report.max_retries >= 1
+
+    # When the retries run out, Celery calls on_failure: the user sees a failed report.
+    compile_report.on_failure(OperationalError("still down"), "task-id", (str(report.pk),), {}, None)
+    report.refresh_from_db()
+    assert report.state == "failed" and "unavailable" in report.error
+
+
+def test_a_report_out_of_attempts_fails_instead_of_compiling_again(reported, media):
+    report = queued(reported, state="running", attempts=services.MAX_ATTEMPTS, started_at=timezone.now())
+
+    assert services.compile_report(report_id=report.pk) == "skipped"
+
+    report.refresh_from_db()
+    assert report.state == "failed" and f"started {services.MAX_ATTEMPTS} times" in report.error
+    assert not (media / "reports" / str(report.pk)).exists()
+
+
+def test_a_delivery_finding_the_report_compiled_elsewhere_stops(reported, postgres):
+    from django.db import connections
+
+    report = queued(reported)
+    key = int.from_bytes(report.pk.bytes[:8], "big", signed=True)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        assert services.compile_report(report_id=report.pk) == "busy"
+        assert ProgressReport.objects.get(pk=report.pk).state == "queued"
+    finally:
+        other.close()
+
+
+def test_the_sweeper_fails_reports_left_running_past_the_time_limit(reported, settings):
+    settings.CELERY_TASK_TIME_LIMIT = 600
+    now = timezone.now()
+    stale = queued(reported, state="running", attempts=1, started_at=now - datetime.timedelta(minutes=15))
+    fresh = ProgressReport.objects.create(
+        plan=reported.plan, period=reported.locked_period, state="running", attempts=1, started_at=now
+    )
+
+    assert services.fail_stale_reports(now=now) == 1
+
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.state == "failed" and "600 seconds" in stale.error
+    assert fresh.state == "running"
+
+
+def test_a_failed_report_can_be_queued_again_with_fresh_attempts(reported):
+    report = queued(reported, state="failed", attempts=3, error="worker died")
+    again = services.retry_report(by=reported.officer, report=report)
+    assert (again.pk, again.state, again.attempts, again.error) == (report.pk, "queued", 0, "")
