@@ -1,0 +1,194 @@
+"""Report pages and the reports API: asking, the live state, downloads, comparing; fixed query counts."""
+
+import pytest
+from django.urls import reverse
+
+from steering.models import ProgressReport
+from tests import factories
+
+
+@pytest.fixture
+def officer_client(client, reported):
+    client.force_login(reported.officer)
+    return client
+
+
+def test_the_navigation_and_the_dashboard_link_to_the_reports(officer_client):
+    url = reverse("report-list")
+    assert f'href="{url}"' in officer_client.get(reverse("home")).content.decode()
+    assert f'href="{url}"' in officer_client.get(reverse("dashboard")).content.decode()
+
+
+def test_an_officer_asks_for_a_report_and_its_page_polls_its_state(officer_client, reported):
+    response = officer_client.post(reverse("report-list"), {"period": reported.period.pk, "focus_area": ""})
+
+    report = ProgressReport.objects.get()
+    assert response.status_code == 302 and response.url == reverse("report-detail", args=[report.pk])
+    assert (report.state, report.focus_area, report.requested_by) == ("queued", None, reported.officer)
+    page = officer_client.get(response.url).content.decode()
+    assert f'hx-get="{reverse("report-state", args=[report.pk])}"' in page and 'hx-trigger="every 1s"' in page
+    assert 'aria-valuenow="0"' in page
+
+
+def test_asking_twice_while_it_compiles_opens_the_same_report(officer_client, reported):
+    for _ in range(2):
+        response = officer_client.post(reverse("report-list"), {"period": reported.period.pk, "focus_area": ""})
+    assert ProgressReport.objects.count() == 1
+    assert response.url == reverse("report-detail", args=[ProgressReport.objects.get().pk])
+
+
+def test_a_period_of_another_plan_is_refused_beside_the_field(officer_client, reported):
+    other = factories.ReportingPeriodFactory(code="OTHER-Q1")
+    response = officer_client.post(reverse("report-list"), {"period": other.pk, "focus_area": ""})
+    assert response.status_code == 400
+    assert "belongs to another action plan" in response.content.decode()
+    assert not ProgressReport.objects.exists()
+
+
+def test_a_focus_area_outside_the_plan_is_refused_beside_the_field(officer_client, reported):
+    outside = factories.FocusAreaFactory(code="ELSE")
+    response = officer_client.post(reverse("report-list"), {"period": reported.period.pk, "focus_area": outside.pk})
+    assert response.status_code == 400
+    assert "is not part of this action plan" in response.content.decode()
+
+
+def test_the_state_card_stops_polling_and_reloads_the_page_once_done(officer_client, compiled):
+    report = compiled()
+    card = officer_client.get(reverse("report-state", args=[report.pk]), HTTP_HX_REQUEST="true")
+    assert card["HX-Refresh"] == "true"
+    html = card.content.decode()
+    assert "hx-trigger" not in html and report.content_hash in html
+    assert reverse("report-pdf", args=[report.pk]) in html
+
+
+def test_a_compiled_report_shows_its_summary_hash_and_downloads(officer_client, compiled):
+    report = compiled()
+    page = officer_client.get(reverse("report-detail", args=[report.pk])).content.decode()
+    assert report.content_hash in page and "Cybercrime" in page
+    pdf = officer_client.get(reverse("report-pdf", args=[report.pk]))
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert 'filename="progress-report-2020-q2-plan.pdf"' in pdf["Content-Disposition"]
+    assert officer_client.get(reverse("report-xlsx", args=[report.pk])).status_code == 200
+
+
+def test_no_download_before_a_report_succeeds(officer_client, reported):
+    report = ProgressReport.objects.create(plan=reported.plan, period=reported.period)
+    assert officer_client.get(reverse("report-pdf", args=[report.pk])).status_code == 404
+
+
+def test_reporters_may_not_open_report_pages(client, compiled, reported):
+    report = compiled()
+    client.force_login(reported.reporter)
+    for url in (
+        reverse("report-list"),
+        reverse("report-detail", args=[report.pk]),
+        reverse("report-pdf", args=[report.pk]),
+    ):
+        assert client.get(url).status_code == 403, url
+
+
+def test_a_failed_report_says_why_and_can_be_tried_again(officer_client, reported):
+    report = ProgressReport.objects.create(
+        plan=reported.plan, period=reported.period, state="failed", attempts=3, error="The worker stopped."
+    )
+    page = officer_client.get(reverse("report-detail", args=[report.pk])).content.decode()
+    assert "The worker stopped." in page
+    officer_client.post(reverse("report-retry", args=[report.pk]))
+    report.refresh_from_db()
+    assert (report.state, report.attempts) == ("queued", 0)
+
+
+def test_compare_lists_rag_changes_completions_and_indicator_movement(officer_client, compiled, reported):
+    first = compiled()
+    reported.activity.updates.filter(period=reported.period).update(rag="at_risk")
+    reported.toc_indicator.measurements.update(value=40)
+    second = compiled()
+
+    page = officer_client.get(reverse("report-compare"), {"a": first.pk, "b": second.pk}).content.decode()
+
+    rag_table = page.split('id="rag-changes"')[1].split("</table>")[0]
+    assert "CYB-1.1" in rag_table and "Off track" in rag_table and "At risk" in rag_table
+    movement = page.split('id="indicator-movement"')[1].split("</table>")[0]
+    assert "TOC-1-I1" in movement and "30" in movement and "40" in movement
+
+
+def test_compare_refuses_reports_of_different_scopes(officer_client, compiled, reported):
+    whole, area = compiled(), compiled(focus_area=reported.area)
+    response = officer_client.get(reverse("report-compare"), {"a": whole.pk, "b": area.pk})
+    assert response.status_code == 400 and "different scopes" in response.content.decode()
+    assert officer_client.get(reverse("report-compare"), {"a": "nonsense", "b": area.pk}).status_code == 404
+
+
+def make_reports(world, count):
+    for index in range(count):
+        ProgressReport.objects.create(
+            plan=world.plan, period=world.period, state="failed", requested_by=world.officer, error=f"#{index}"
+        )
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_report_list_takes_a_fixed_number_of_queries(
+    officer_client, reported, count, django_assert_max_num_queries
+):
+    make_reports(reported, count)
+    # session, user, groups, the plan, the form's periods and areas, the count, the page of
+    # reports with period, area and requester, and the navigation's role checks.
+    with django_assert_max_num_queries(10):
+        assert officer_client.get(reverse("report-list")).status_code == 200
+
+
+@pytest.mark.parametrize("earlier", [0, 6])
+def test_a_report_page_takes_a_fixed_number_of_queries(
+    officer_client, compiled, reported, earlier, django_assert_max_num_queries
+):
+    for _ in range(earlier):
+        compiled()
+    report = compiled()
+    # session, user, groups, the report, its snapshot's summary parts, the other reports to compare with.
+    with django_assert_max_num_queries(8):
+        assert officer_client.get(reverse("report-detail", args=[report.pk])).status_code == 200
+
+
+# API -----------------------------------------------------------------------------------------------
+
+
+def test_the_api_lists_reports_with_links_to_their_files(api, compiled, reported):
+    report = compiled()
+    body = api(reported.committee).get("/api/v1/reports/").json()
+    [listed] = body["results"]
+    assert listed["id"] == str(report.pk) and listed["content_hash"] == report.content_hash
+    assert (listed["period"], listed["focus_area"], listed["state"]) == ("2020-Q2", None, "succeeded")
+    assert listed["pdf"] == f"/api/v1/reports/{report.pk}/pdf/"
+    pdf = api(reported.committee).get(listed["pdf"])
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_the_api_asks_for_a_report_and_returns_the_identical_one_in_progress(api, reported):
+    client = api(reported.officer)
+    created = client.post("/api/v1/reports/", {"period": "2020-Q2", "focus_area": "CYB"}, format="json")
+    again = client.post("/api/v1/reports/", {"period": "2020-Q2", "focus_area": "CYB"}, format="json")
+    assert (created.status_code, again.status_code) == (201, 200)
+    assert created.json()["id"] == again.json()["id"] and created.json()["state"] == "queued"
+    assert created["Location"] == f"/api/v1/reports/{created.json()['id']}/"
+
+
+def test_the_api_refuses_a_period_of_another_plan_naming_the_field(api, reported):
+    factories.ReportingPeriodFactory(code="OTHER-Q1")
+    response = api(reported.officer).post("/api/v1/reports/", {"period": "OTHER-Q1"}, format="json")
+    assert response.status_code == 400
+    assert "period" in response.json() and response.json()["code"] == "invalid"
+
+
+def test_the_api_refuses_a_file_of_a_report_not_compiled_yet(api, reported):
+    report = ProgressReport.objects.create(plan=reported.plan, period=reported.period)
+    response = api(reported.officer).get(f"/api/v1/reports/{report.pk}/xlsx/")
+    assert response.status_code == 409 and response.json()["code"] == "wrong_state"
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_api_list_takes_a_fixed_number_of_queries(api, reported, count, django_assert_max_num_queries):
+    make_reports(reported, count)
+    client = api(reported.officer)
+    # token, user, groups, the count, the page with plan, period, area and requester; the throttle uses the cache.
+    with django_assert_max_num_queries(7):
+        assert client.get("/api/v1/reports/").status_code == 200

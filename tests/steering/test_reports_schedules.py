@@ -1,0 +1,127 @@
+"""The scheduled jobs act once however often they run: one report per period or meeting, one e-mail per person."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django_celery_beat.models import PeriodicTask
+
+from portal.models import Role
+from portal.reference import load_reference_data
+from steering import schedules
+from steering.models import Meeting, ProgressReport, SentNotification
+from steering.reports import services
+from tests import factories
+
+
+def test_a_period_that_ended_gets_one_whole_plan_report_however_often_the_job_runs(reported):
+    day_after = reported.period.ends_on + datetime.timedelta(days=1)
+
+    assert schedules.compile_period_reports(today=day_after) == 1
+    assert schedules.compile_period_reports(today=day_after) == 0
+    assert schedules.compile_period_reports(today=day_after + datetime.timedelta(days=3)) == 0
+
+    report = ProgressReport.objects.get()
+    assert (report.period, report.focus_area, report.requested_by) == (reported.period, None, None)
+    assert SentNotification.objects.get(kind="period_report").report == report
+
+
+def test_periods_that_ended_long_ago_are_not_compiled_on_a_first_run(reported):
+    assert schedules.compile_period_reports(today=datetime.date(2026, 1, 1), catch_up_days=30) == 0
+    assert not ProgressReport.objects.exists()
+
+
+def test_a_meeting_a_week_away_gets_its_report_then_each_member_one_email(reported):
+    meeting = Meeting.objects.create(
+        committee=reported.committee_body, title="Autumn meeting", date=datetime.date(2020, 11, 10), place="Vienna"
+    )
+    today = datetime.date(2020, 11, 4)
+
+    assert schedules.compile_meeting_reports(today=today) == 1
+    assert schedules.compile_meeting_reports(today=today) == 0
+    report = ProgressReport.objects.get()
+    assert report.period == reported.q3  # the latest period that ended before today
+    assert mail.outbox == []
+
+    assert services.compile_report(report_id=report.pk) == "succeeded"
+    sent = schedules.compile_meeting_reports(today=today)
+    again = schedules.compile_meeting_reports(today=today + datetime.timedelta(days=1))
+
+    members = sorted(meeting.committee.members.values_list("email", flat=True))
+    assert (sent, again) == (len(members), 0)
+    assert sorted(message.to[0] for message in mail.outbox) == members
+    assert str(report.pk) in mail.outbox[0].body and report.content_hash in mail.outbox[0].body
+    assert ProgressReport.objects.count() == 1
+
+
+def test_a_meeting_further_away_or_held_gets_no_report(reported):
+    assert schedules.compile_meeting_reports(today=reported.meeting.date - datetime.timedelta(days=30)) == 0
+    Meeting.objects.filter(pk=reported.meeting.pk).update(state=Meeting.State.HELD)
+    assert schedules.compile_meeting_reports(today=reported.meeting.date - datetime.timedelta(days=3)) == 0
+    assert not ProgressReport.objects.exists()
+
+
+@pytest.fixture
+def due_soon(reported):
+    """2020-Q2 is open and due in five days; ROSEAP's reporter has nothing missing, NBO's two activities."""
+    second = factories.UserFactory(username="reporter2.nbo", email="second@nbo.example.org")
+    second.groups.add(Group.objects.get(name=Role.FIELD_REPORTER))
+    factories.MembershipFactory(user=second, office=reported.other_office)
+    reported.second_nbo_reporter = second
+    return reported.period.due_on - datetime.timedelta(days=5)
+
+
+def test_reporters_whose_updates_are_due_and_missing_are_reminded_once(due_soon, reported):
+    assert schedules.remind_due_updates(today=due_soon) == 2
+    assert schedules.remind_due_updates(today=due_soon + datetime.timedelta(days=1)) == 0
+
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [reported.other_reporter.email, reported.second_nbo_reporter.email]
+    )
+    assert "CYB-1.3, CYB-1.4" in mail.outbox[0].body and "2020-Q2" in mail.outbox[0].subject
+
+
+def test_no_reminder_before_the_week_or_for_a_locked_period(due_soon, reported):
+    assert schedules.remind_due_updates(today=reported.period.due_on - datetime.timedelta(days=8)) == 0
+    reported.period.state = "locked"
+    reported.period.save()
+    assert schedules.remind_due_updates(today=due_soon) == 0
+    assert mail.outbox == []
+
+
+def test_a_failed_send_is_not_recorded_and_goes_out_on_the_next_run(due_soon, reported, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("SMTP server down")
+
+    monkeypatch.setattr("steering.schedules.send_mail", down)
+    with pytest.raises(ConnectionRefusedError):
+        schedules.remind_due_updates(today=due_soon)
+    assert not SentNotification.objects.exists()
+    monkeypatch.undo()
+    assert schedules.remind_due_updates(today=due_soon) == 2
+
+
+def test_officers_get_the_weekly_digest_of_overdue_updates_once_a_week(reported):
+    monday = datetime.date(2020, 7, 20)  # 2020-Q2 was due on 15 July and is still open
+
+    assert schedules.send_overdue_digest(today=monday) == 1
+    assert schedules.send_overdue_digest(today=monday + datetime.timedelta(days=2)) == 0
+    assert schedules.send_overdue_digest(today=monday + datetime.timedelta(days=7)) == 1
+
+    assert [message.to for message in mail.outbox] == [[reported.officer.email]] * 2
+    assert "2020-Q2" in mail.outbox[0].body and "INTERPOL-RB-NBO: 2" in mail.outbox[0].body
+
+
+def test_the_jobs_are_registered_with_beat_once(db):
+    load_reference_data()
+    load_reference_data()
+    tasks = set(PeriodicTask.objects.values_list("task", flat=True))
+    assert {
+        "steering.tasks.fail_stale_reports",
+        "steering.tasks.compile_period_reports",
+        "steering.tasks.compile_meeting_reports",
+        "steering.tasks.remind_due_updates",
+        "steering.tasks.send_overdue_digest",
+    } <= tasks
+    assert PeriodicTask.objects.filter(task__startswith="steering.").count() == 5
