@@ -28,12 +28,13 @@ class Command(BaseCommand):
         if rounds < 2:
             raise CommandError("--rounds: at least 2")
         log = self.stdout.write
-        base_url = f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:" \
-            f"{connection.settings_dict['PORT'] or 5432}/{connection.settings_dict['NAME']}"
+        database = connection.settings_dict
+        credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
+        database_url = f"postgres://{credentials}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
         self.stdout.write(f"Scale {scale}: preparing its database (the first run loads the demo data)")
-        benchmark.prepare(base_url, scale, password, log)
+        benchmark.prepare(database_url, scale, password, log)
         results = {"scale": scale, "measured_at": datetime.datetime.now(datetime.UTC).isoformat(), "pages": []}
-        with benchmark.server(base_url, settings.REDIS_URL, log) as base:
+        with benchmark.server(database_url, settings.REDIS_URL, log) as base:
             results["pages"] = benchmark.run_pages(base, password, rounds, log)
         path = settings.VAR_DIR / "bench" / f"results-{scale}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
