@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -90,7 +91,7 @@ def report_detail(request, pk):
             "summary": parts.get("snapshot__summary") or [],
             "totals": parts.get("snapshot__totals"),
             "previous": parts.get("snapshot__changes__previous"),
-            "compiled_at": parts.get("snapshot__compiled_at"),
+            "compiled_at": parse_datetime(parts.get("snapshot__compiled_at") or ""),
             "others": others if report.state == ProgressReport.State.SUCCEEDED else [],
             "names": labels(),
         },

@@ -45,6 +45,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = s.ReportSerializer
     filterset_class = ReportFilter
     http_method_names = ["get", "post", "head", "options"]
+    # Any path segment reaches the view, so that a malformed id is answered as JSON 404.
+    lookup_value_regex = r"[^/]+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -5,6 +5,7 @@ how many more the workbook holds: at scale a PDF listing ten thousand activities
 neither read nor rendered in time.
 """
 
+import logging
 from pathlib import Path
 
 from django.template.loader import render_to_string
@@ -50,7 +51,7 @@ def _shortened(rows: list, key) -> tuple[list, int]:
     return sorted(rows, key=key)[:ROWS_PER_TABLE], len(rows) - ROWS_PER_TABLE
 
 
-def _charts(snapshot: dict, names: dict) -> dict:
+def _charts(snapshot: dict, names: dict) -> list[tuple[str, str]]:
     summary = snapshot["summary"]
 
     def chart(key, colours, title, group=None):
@@ -58,11 +59,14 @@ def _charts(snapshot: dict, names: dict) -> dict:
         rows = [(row["code"], [row[key][name] for name in colours]) for row in summary]
         return stacked_bars(rows, series, title=title)
 
-    return {
-        "rag": chart("rag", RAG_COLOURS, _("Activities by RAG of the latest approved update")),
-        "status": chart("status", STATUS_COLOURS, _("Activities by status")),
-        "reporting": chart("reporting", REPORTING_COLOURS, _("Updates expected this period")),
-    }
+    return [
+        (title, chart(key, colours, title))
+        for key, colours, title in (
+            ("rag", RAG_COLOURS, _("Activities by RAG of the latest approved update")),
+            ("status", STATUS_COLOURS, _("Activities by status")),
+            ("reporting", REPORTING_COLOURS, _("Updates expected this period: on time, late, missing")),
+        )
+    ]
 
 
 def context(snapshot: dict, *, content_hash: str) -> dict:
@@ -139,6 +143,10 @@ def context(snapshot: dict, *, content_hash: str) -> dict:
 def write_pdf(snapshot: dict, *, content_hash: str, path: Path):
     """Write the report's PDF to ``path``."""
     import weasyprint  # loaded on demand: it pulls in pango through cffi
+
+    # WeasyPrint logs a line per page at INFO: hundreds of lines per report in the worker's log.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
     html = render_to_string("steering/report_pdf.html", context(snapshot, content_hash=content_hash))
     weasyprint.HTML(string=html).write_pdf(target=str(path))
