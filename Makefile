@@ -48,10 +48,12 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The benchmark's own database and Redis database: it never touches the development data.
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jap_bench_l
+# The benchmark's databases (one per scale, suffixed _m and _l) and Redis database: it
+# never touches the development data. Scale M: report compilation; scale L: everything.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jap_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/3
-BENCH_ARGS ?= --scale L
+BENCH_ARGS ?=
 
 bench: setup
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py benchmark $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL)_m REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py benchmark --scale M --only reports $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL)_l REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py benchmark --scale L $(BENCH_ARGS)

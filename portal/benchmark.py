@@ -328,3 +328,47 @@ def run_pages(base: str, password: str, rounds: int, log: Callable[[str], None])
     results.append(concurrently("dashboard and register, 4 users", clients, [*dashboard_paths, "/activities/"], rounds))
     log(f"  {results[-1]['name']:44} p95 {results[-1]['p95_ms']:7.1f} ms, {results[-1]['requests_per_second']} req/s")
     return results
+
+
+REPORT_SECONDS_TARGET = 60
+REPORT_MEGABYTES_TARGET = 500
+
+
+def run_reports(database_url: str, log: Callable[[str], None]) -> list[dict]:
+    """Compile the whole-plan report and one focus area's of the last closed period; time them, weigh them.
+
+    Each compiles in a process of its own (``compile_report``), so that its peak memory is
+    its own; the reports and their files are deleted afterwards.
+    """
+    import shutil
+
+    from actionplan.models import FocusArea, ReportingPeriod
+    from steering.models import ProgressReport
+    from steering.reports.services import report_directory
+
+    period = ReportingPeriod.objects.filter(state=ReportingPeriod.State.LOCKED).order_by("-ends_on").first()
+    area = FocusArea.objects.filter(plan=period.plan).order_by("order").first()
+    results = []
+    for name, extra in (("report, whole plan", []), (f"report, focus area {area.code}", ["--focus-area", area.code])):
+        known = set(ProgressReport.objects.values_list("pk", flat=True))
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "compile_report", period.code, *extra],
+            cwd=ROOT, env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url}, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        if status != 0:
+            raise RuntimeError(f"{name}: compile_report failed (status {status})")
+        # ru_maxrss is in kilobytes on Linux.
+        megabytes = usage.ru_maxrss / 1024
+        row = {"name": name, "period": period.code, "seconds": round(seconds, 1), "peak_mb": round(megabytes)}
+        if not extra:
+            row |= {"target_seconds": REPORT_SECONDS_TARGET, "target_peak_mb": REPORT_MEGABYTES_TARGET}
+            row["met"] = seconds < REPORT_SECONDS_TARGET and megabytes < REPORT_MEGABYTES_TARGET
+        results.append(row)
+        log(f"  {name:44} {row['seconds']:7.1f} s    peak {row['peak_mb']:5d} MB")
+        for report in ProgressReport.objects.exclude(pk__in=known):
+            shutil.rmtree(report_directory(report.pk), ignore_errors=True)
+            report.delete()
+    return results

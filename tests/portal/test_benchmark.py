@@ -29,7 +29,7 @@ def bench_database_url(postgres, redis_url):
     admin.close()
 
 
-def test_benchmark_at_scale_s_times_every_page_and_writes_its_results(bench_database_url, redis_url):
+def test_benchmark_at_scale_s_times_pages_and_reports_and_writes_its_results(bench_database_url, redis_url):
     finished = subprocess.run(
         [sys.executable, "manage.py", "benchmark", "--scale", "S", "--rounds", "2"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
@@ -41,3 +41,5 @@ def test_benchmark_at_scale_s_times_every_page_and_writes_its_results(bench_data
     names = {row["name"] for row in results["pages"]}
     assert {"dashboard, whole plan and each focus area", "activity register", "API updates, first page"} <= names
     assert all(row["requests"] >= 2 and row["p95_ms"] > 0 for row in results["pages"])
+    whole_plan = next(row for row in results["reports"] if row["name"] == "report, whole plan")
+    assert whole_plan["met"] and whole_plan["peak_mb"] > 0
