@@ -384,17 +384,25 @@ class ProgressUpdateQuerySet(models.QuerySet):
             return self.none()
         return self.filter(office__memberships__user=user, activity__in=Activity.objects.visible_to(user))
 
-    def latest_approved_per_activity(self):
-        """Keep each activity's latest approved update (by period, then review time).
+    def latest_approved_per_activity(self, as_of=None):
+        """Keep each activity's latest approved update (by period, then review time), in a
+        period starting by ``as_of`` when given.
 
         One ranking pass over the updates: at scale it is far cheaper than a correlated
         subquery per activity, and the result can be filtered or grouped further.
         """
+        approved = self.filter(state=ProgressUpdate.State.APPROVED)
+        if as_of is not None:
+            approved = approved.filter(period__starts_on__lte=as_of)
         return ProgressUpdate.objects.filter(
             pk__in=_first_of_each(
-                self.filter(state=ProgressUpdate.State.APPROVED),
+                approved,
                 "activity_id",
-                [models.F("period__starts_on").desc(), models.F("reviewed_at").desc(nulls_last=True)],
+                [
+                    models.F("period__starts_on").desc(),
+                    models.F("reviewed_at").desc(nulls_last=True),
+                    models.F("office__code"),
+                ],
             )
         )
 

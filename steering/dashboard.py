@@ -117,10 +117,10 @@ def build(filters: Filters, user) -> dict:
     by_status = _grid(
         activities.values(area=F("objective__focus_area__code"), key=F("status")).annotate(n=Count("pk")).order_by()
     )
-    # Activities with no approved update yet are those the latest updates leave uncounted.
+    # Activities with no approved update by the period are those the latest updates leave uncounted.
     by_rag = _grid(
         ProgressUpdate.objects.filter(activity__in=activities)
-        .latest_approved_per_activity()
+        .latest_approved_per_activity(as_of=_as_of(filters))
         .values(area=F("activity__objective__focus_area__code"), key=F("rag"))
         .annotate(n=Count("pk"))
         .order_by()
@@ -173,9 +173,14 @@ def _by_area(rows) -> dict:
     return {row["area"]: row["n"] for row in rows}
 
 
+def _as_of(filters: Filters):
+    """The latest period start whose approved updates count: the chosen period's, or today."""
+    return filters.period.starts_on if filters.period else timezone.localdate()
+
+
 def _indicator_progress(activities, filters: Filters) -> dict:
     """Per focus area: indicators with an approved actual, how many reached their target, average % reached."""
-    as_of = filters.period.starts_on if filters.period else timezone.localdate()
+    as_of = _as_of(filters)
     baseline, target = F("indicator__baseline_value"), F("indicator__target_value")
     rows = (
         Measurement.objects.filter(indicator__activity__in=activities)

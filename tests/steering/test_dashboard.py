@@ -53,6 +53,17 @@ def test_activities_are_counted_by_rag_of_their_latest_approved_update(committee
     assert area(dashboard(committee_client))["rag"] == {"on_track": 0, "at_risk": 0, "off_track": 1, "none": 3}
 
 
+def test_rag_of_an_earlier_period_counts_the_updates_approved_by_then(committee_client, world):
+    ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, state="approved", rag="on_track"
+    )
+    ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, state="approved", rag="off_track"
+    )
+    rag = area(dashboard(committee_client, period=world.locked_period.code))["rag"]
+    assert (rag["on_track"], rag["off_track"]) == (1, 0)
+
+
 def test_updates_received_against_expected_this_period(committee_client, world):
     ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="submitted")
     ProgressUpdateFactory(activity=world.restricted, period=world.period, office=world.office, state="draft")
