@@ -99,9 +99,9 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
         + [(names["status"][key], 11, "int") for key in status_keys]
         + [(names["rag"][key], 11, "int") for key in rag_keys]
         + [
-            (_("Indicators"), 10, "int"),
+            (_("Indicators (all)"), 10, "int"),
             (_("With an approved actual"), 12, "int"),
-            (_("Target reached"), 10, "int"),
+            (_("On track (100 % of target or more)"), 12, "int"),
             (_("Average % of target"), 12, "num"),
             (_("Updates expected"), 10, "int"),
             (_("On time"), 10, "int"),
@@ -115,7 +115,7 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             [code, name, row["activities"]]
             + [row["status"][key] for key in status_keys]
             + [row["rag"][key] for key in rag_keys]
-            + [row["indicators"][key] for key in ("count", "with_actual", "reached")]
+            + [row["indicators"][key] for key in ("all", "with_actual", "on_track")]
             + [average]
             + [row["reporting"][key] for key in ("expected", "on_time", "late", "missing")],
             bold=bold,

@@ -250,8 +250,8 @@ def _write(directory: Path, name: str, render) -> str:
 
 def _compile(report: ProgressReport) -> str:
     _pause()
-    snapshot = _take_snapshot(report)
-    digest = snapshots.content_hash(snapshot)
+    # What is rendered, stored and hashed is one and the same JSON (see snapshot.freeze).
+    snapshot, digest = snapshots.freeze(_take_snapshot(report))
     _set_progress(report, 50)
     _pause()
     directory, stem = report_directory(report.pk), _file_stem(report)

@@ -6,15 +6,20 @@ the XLSX are rendered from the snapshot alone, so they always agree, and the sna
 can be rendered again years later to the same report.
 
 The snapshot is plain JSON (strings, numbers, lists, objects); dates are ISO strings,
-values of indicators floats with at most two decimals.
+values of indicators floats with at most two decimals. Shares of a target are kept
+unrounded: "on track" (100 % or more) and averages are decided on them, and only the
+renderers round them for display. ``freeze`` turns a snapshot into exactly what is
+stored, and the content hash is computed over that.
 """
 
 import hashlib
 import json
+import math
 from collections import defaultdict
+from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Coalesce, RowNumber, Substr
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from actionplan.models import RAG, Activity, FocusArea, Indicator, Measurement, Objective, ProgressUpdate
@@ -22,7 +27,8 @@ from actionplan.models import RAG, Activity, FocusArea, Indicator, Measurement, 
 from ..models import ActionItem, ProgressReport
 from . import compare
 
-FORMAT = 1
+# 2: summary and totals count indicators as all / with_actual / on_track; shares unrounded.
+FORMAT = 2
 NARRATIVE_CHARS = 280
 ActivityOffice = Activity.implementing_offices.through
 # An update counts as received once submitted; the steering dashboard counts the same way.
@@ -39,6 +45,24 @@ def canonical(snapshot: dict) -> str:
 def content_hash(snapshot: dict) -> str:
     """Return the SHA-256 of the snapshot's canonical JSON."""
     return hashlib.sha256(canonical(snapshot).encode()).hexdigest()
+
+
+def _normalised(value):
+    """Copy a JSON value with its numbers as PostgreSQL's jsonb keeps them: no -0.0, no NaN or infinity."""
+    if isinstance(value, dict):
+        return {key: _normalised(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normalised(item) for item in value]
+    if isinstance(value, float):
+        # jsonb has no negative zero (adding 0.0 turns -0.0 into 0.0) and refuses NaN.
+        return value + 0.0 if math.isfinite(value) else None
+    return value
+
+
+def freeze(snapshot: dict) -> tuple[dict, str]:
+    """Return the snapshot exactly as it is to be stored, and the content hash of that."""
+    text = canonical(_normalised(snapshot))
+    return json.loads(text), hashlib.sha256(text.encode()).hexdigest()
 
 
 def _number(value):
@@ -110,19 +134,8 @@ def _activities(activities, period, sections):
     """One pass over the activities, each with its latest approved update up to the period."""
     latest = {
         row.pop("activity_id"): row
-        for row in ProgressUpdate.objects.filter(
-            activity__in=activities.values("pk"),
-            state=ProgressUpdate.State.APPROVED,
-            period__starts_on__lte=period.starts_on,
-        )
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("activity_id")],
-                order_by=[F("period__starts_on").desc(), F("reviewed_at").desc(nulls_last=True), F("office__code")],
-            )
-        )
-        .filter(rank=1)
+        for row in ProgressUpdate.objects.filter(activity__in=activities.values("pk"))
+        .latest_approved_per_activity(as_of=period.starts_on)
         .values(
             "activity_id",
             "rag",
@@ -173,23 +186,11 @@ def _indicators(area_ids, activities, period, sections):
     indicators = Indicator.objects.filter(
         Q(objective__focus_area__in=area_ids) | Q(activity__in=activities.values("pk"))
     )
-    # Among disaggregated values of the latest period, the largest stands for the
-    # indicator, as on the dashboard and the activity pages.
+    # The dashboard's rule: the latest approved period's value, the largest among disaggregated ones.
     actuals = {
         row.pop("indicator_id"): row
-        for row in Measurement.objects.filter(
-            indicator__in=indicators.values("pk"),
-            update__state=ProgressUpdate.State.APPROVED,
-            update__period__starts_on__lte=period.starts_on,
-        )
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("indicator_id")],
-                order_by=[F("update__period__starts_on").desc(), F("value").desc()],
-            )
-        )
-        .filter(rank=1)
+        for row in Measurement.objects.filter(indicator__in=indicators.values("pk"))
+        .latest_approved_per_indicator(period.starts_on)
         .values("indicator_id", "value", actual_period=F("update__period__code"))
         .iterator(chunk_size=5_000)
     }
@@ -212,11 +213,7 @@ def _indicators(area_ids, activities, period, sections):
     )
     for row in rows:
         actual = actuals.pop(row["id"], None) or {}
-        baseline, target = _number(row["baseline_value"]), _number(row["target_value"])
-        value = _number(actual.get("value"))
-        reached = None
-        if value is not None and target != baseline:
-            reached = round((value - baseline) * 100 / (target - baseline), 1)
+        reached = _share_of_target(actual.get("value"), row["baseline_value"], row["target_value"])
         sections[row["area"]]["indicators"].append(
             {
                 "code": row["code"],
@@ -225,14 +222,23 @@ def _indicators(area_ids, activities, period, sections):
                 "direction": row["direction"],
                 "measures": row["activity_code"] or row["objective_code"],
                 "level": "activity" if row["activity_code"] else "objective",
-                "baseline": baseline,
-                "target": target,
+                "baseline": _number(row["baseline_value"]),
+                "target": _number(row["target_value"]),
                 "target_date": _day(row["target_date"]),
-                "actual": value,
+                "actual": _number(actual.get("value")),
                 "actual_period": actual.get("actual_period"),
-                "percent_of_target": reached,
+                # Unrounded: "on track" and averages are decided on it; the renderers round it.
+                "percent_of_target": None if reached is None else float(reached),
+                "on_track": reached is not None and reached >= 100,
             }
         )
+
+
+def _share_of_target(value: Decimal | None, baseline: Decimal, target: Decimal) -> Decimal | None:
+    """Return how far the value went from the baseline to the target, in percent, exactly (in decimals)."""
+    if value is None or target == baseline:
+        return None
+    return (value - baseline) * 100 / (target - baseline)
 
 
 def _reporting(activities, period, sections):
@@ -316,11 +322,13 @@ def _area_summary(section: dict) -> dict:
         "activities": len(section["activities"]),
         "status": status,
         "rag": rag,
+        # all: every indicator of the area; with_actual: those with an approved actual by the
+        # period; on_track: those at 100 % of their target or more (the dashboard's "on track").
         "indicators": {
-            "count": len(section["indicators"]),
+            "all": len(section["indicators"]),
             "with_actual": sum(1 for row in section["indicators"] if row["actual"] is not None),
-            "reached": sum(1 for percent in measured if percent >= 100),
-            "average_percent": round(sum(measured) / len(measured), 1) if measured else None,
+            "on_track": sum(1 for row in section["indicators"] if row["on_track"]),
+            "average_percent": sum(measured) / len(measured) if measured else None,
         },
         "reporting": reporting,
     }
@@ -330,27 +338,33 @@ def _totals(summary: list[dict], action_items: list[dict]) -> dict:
     def add(key, inner):
         return {name: sum(row[key][name] for row in summary) for name in inner}
 
-    measured = sum(row["indicators"]["with_actual"] for row in summary)
     return {
         "activities": sum(row["activities"] for row in summary),
         "status": add("status", Activity.Status.values),
         "rag": add("rag", RAG_KEYS),
-        "indicators": add("indicators", ("count", "with_actual", "reached")),
+        "indicators": add("indicators", ("all", "with_actual", "on_track")),
         "reporting": add("reporting", ("expected", "on_time", "late", "missing")),
-        "measured_indicators": measured,
         "open_action_items": len(action_items),
         "overdue_action_items": sum(1 for item in action_items if item["overdue"]),
     }
 
 
 def _changes(report: ProgressReport, snapshot: dict) -> dict:
-    """Compare with the latest succeeded report of the same plan and scope."""
+    """Compare with the previous succeeded report of the same plan and scope.
+
+    The previous report is of the latest period not after this one's: an earlier period,
+    or this same period compiled before (then the latest such). A report of an earlier
+    period compiled afterwards never compares with a later period's.
+    """
     previous = (
         ProgressReport.objects.filter(
-            plan=report.plan_id, focus_area=report.focus_area_id, state=ProgressReport.State.SUCCEEDED
+            Q(period__starts_on__lt=report.period.starts_on) | Q(period=report.period_id),
+            plan=report.plan_id,
+            focus_area=report.focus_area_id,
+            state=ProgressReport.State.SUCCEEDED,
         )
         .exclude(pk=report.pk)
-        .order_by("-finished_at")
+        .order_by("-period__starts_on", "-finished_at")
         .values("pk", "snapshot", "content_hash", "finished_at", "period__code")
         .first()
     )

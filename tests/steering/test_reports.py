@@ -54,11 +54,28 @@ def test_indicators_against_target_with_latest_actual_up_to_the_period(reported,
     assert (indicators["CYB-1.1-I1"]["actual"], indicators["CYB-1.1-I1"]["percent_of_target"]) == (100.0, 100.0)
     assert (indicators["CYB-1.1-I2"]["actual"], indicators["CYB-1.1-I2"]["percent_of_target"]) == (50.0, 50.0)
     assert indicators["CYB-1.3-I1"]["actual"] is None
-    assert area_summary(report)["indicators"] == {"count": 3, "with_actual": 2, "reached": 1, "average_percent": 75.0}
+    assert area_summary(report)["indicators"] == {"all": 3, "with_actual": 2, "on_track": 1, "average_percent": 75.0}
     [toc] = section(report, "TOC")["indicators"]
     assert (toc["level"], toc["baseline"], toc["target"], toc["actual"], toc["percent_of_target"]) == (
         "objective", 10.0, 50.0, 30.0, 50.0,
     )  # fmt: skip
+
+
+def test_on_track_and_the_average_use_the_unrounded_share_of_the_target(reported, compiled):
+    # 999.6 of 1000 is 99.96 %: shown as 100.0, but the target is not reached (as on the dashboard).
+    almost = factories.IndicatorFactory(activity=reported.activity, code="CYB-1.1-I9", target_value=1000)
+    update = reported.activity.updates.get(period=reported.period)
+    factories.MeasurementFactory(update=update, indicator=almost, value="999.60")
+
+    report = compiled()
+
+    row = next(row for row in section(report)["indicators"] if row["code"] == "CYB-1.1-I9")
+    assert row["percent_of_target"] == pytest.approx(99.96)
+    figures = area_summary(report)["indicators"]
+    assert (figures["all"], figures["with_actual"], figures["on_track"]) == (4, 3, 1)
+    # (100 + 50 + 99.96) / 3 = 83.32, not the 83.33 of the rounded shares.
+    assert figures["average_percent"] == pytest.approx(83.32)
+    assert report.snapshot["totals"]["indicators"] == {"all": 5, "with_actual": 4, "on_track": 1}
 
 
 def test_an_earlier_report_takes_the_actual_of_its_own_period(reported, compiled):
@@ -114,7 +131,17 @@ def test_a_focus_area_report_holds_that_area_only(reported, compiled):
 
 
 def test_content_hash_is_the_sha256_of_the_stored_snapshot(reported, compiled):
+    # Target below the baseline and an actual at the baseline: 0 * 100 / -5 is -0.0 in
+    # Python, which jsonb stores as 0.0; the hash must be of what is stored.
+    falling = factories.IndicatorFactory(
+        activity=reported.activity, code="CYB-1.1-I8", baseline_value=10, target_value=5
+    )
+    factories.MeasurementFactory(
+        update=reported.activity.updates.get(period=reported.period), indicator=falling, value=10
+    )
     report = compiled()
+    row = next(row for row in section(report)["indicators"] if row["code"] == "CYB-1.1-I8")
+    assert row["percent_of_target"] == 0.0
     canonical = json.dumps(report.snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert report.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -147,6 +174,17 @@ def test_a_later_report_of_the_same_scope_is_new_and_lists_what_changed(reported
     ]
     assert [row["activity"] for row in changes["completed"]] == ["CYB-1.2"]
     assert ProgressReport.objects.get(pk=first.pk).content_hash == first.content_hash
+
+
+def test_changes_compare_with_the_latest_report_of_an_earlier_or_the_same_period(reported, compiled):
+    later = compiled()
+    earlier = compiled(period=reported.locked_period)
+    # Compiled after 2020-Q2, the 2020-Q1 report has no earlier period to compare with.
+    assert earlier.snapshot["changes"]["previous"] is None
+
+    again = compiled()
+    # A second 2020-Q2 report compares with the first 2020-Q2 one, not the newer 2020-Q1 one.
+    assert again.snapshot["changes"]["previous"]["report"] == str(later.pk)
 
 
 def test_the_database_refuses_a_succeeded_report_without_files(reported):
