@@ -19,12 +19,14 @@ logger = logging.getLogger(__name__)
 
 class CompileReportTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        # Reached when retries of a transient error ran out: fail the report for the
-        # user to see. If the database is still down, the stale-report sweep does it later.
+        # Reached when retries of a transient error ran out: fail this task's attempt for
+        # the user to see (not a newer one the user asked for meanwhile). If the database
+        # is still down, the sweeper sends the report again or fails it later.
         report_id = kwargs.get("report_id") or (args[0] if args else None)
         try:
             services.mark_failed(
                 report_id=report_id,
+                task_id=task_id,
                 message=_("The database or the queue was unavailable while the report compiled. Try again later."),
             )
         except Exception:
@@ -52,7 +54,7 @@ def enqueue_compilation(*, report_id, task_id: str):
 
 @shared_task
 def fail_stale_reports() -> int:
-    """Fail reports stuck in running past the time limit (their worker died); return how many."""
+    """Fail reports stuck running (their worker died) or queued too long; send again those waiting; return failed."""
     return services.fail_stale_reports()
 
 

@@ -5,7 +5,13 @@ A report is requested (``queued``), claimed by a worker (``running``), then froz
 twice: a succeeded report is never compiled again; a rerun of a running or failed one
 starts clean and writes the same file names, each moved into place from a temporary
 file; every claim counts an attempt, and past ``MAX_ATTEMPTS`` the report fails instead
-of being compiled again.
+of being compiled again. A transient database error puts the report back in the queue
+for the task's retry. Files are removed whenever an unfinished report is failed, and
+never once it succeeded.
+
+Sending to the queue happens after the commit. If the queue refuses the message, the
+report fails at once with a message (the user tries again); a message lost otherwise is
+sent again by the sweeper, which runs every few minutes.
 """
 
 import logging
@@ -35,8 +41,11 @@ from .render_xlsx import write_xlsx
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-# A queued report no worker took within this long is failed by the sweeper.
-QUEUED_LIMIT = timedelta(hours=24)
+# A report queued this long and not taken by a worker is sent to the queue again by the
+# sweeper: its message may have been lost. A duplicate is harmless (claim and lock).
+RESEND_AFTER = timedelta(minutes=5)
+# A report queued this long is failed by the sweeper: no worker is taking work.
+QUEUED_LIMIT = timedelta(hours=1)
 TRANSIENT = (OperationalError, InterfaceError)
 State = ProgressReport.State
 
@@ -58,9 +67,31 @@ def _check_scope(*, plan, period, focus_area):
 
 
 def _enqueue(report: ProgressReport):
+    report_id, task_id = report.pk, report.task_id
+    transaction.on_commit(lambda: _send(report_id=report_id, task_id=task_id))
+
+
+def _send(*, report_id, task_id: str) -> bool:
+    """Hand the report to the workers' queue; if the queue refuses it, fail the report for the user to retry.
+
+    Left queued, the report would wait for a message that never comes, and every identical
+    request would be answered with it.
+    """
     from ..tasks import enqueue_compilation
 
-    transaction.on_commit(lambda: enqueue_compilation(report_id=report.pk, task_id=report.task_id))
+    try:
+        enqueue_compilation(report_id=report_id, task_id=task_id)
+    except Exception:
+        logger.exception("Report %s could not be sent to the queue", report_id)
+        now = timezone.now()
+        ProgressReport.objects.filter(pk=report_id, state=State.QUEUED, task_id=task_id).update(
+            state=State.FAILED,
+            error=_("The report could not be handed to the workers: their queue is unavailable. Try again later."),
+            finished_at=now,
+            updated_at=now,
+        )
+        return False
+    return True
 
 
 def request_report(*, by, plan, period, focus_area=None) -> tuple[ProgressReport, bool]:
@@ -98,9 +129,17 @@ def queue_report(*, plan, period, focus_area=None, by=None) -> tuple[ProgressRep
 
 
 def retry_report(*, by, report: ProgressReport) -> ProgressReport:
-    """Queue a failed report again, with a fresh count of attempts."""
+    """Queue a failed report again, with a fresh count of attempts, for a user who may ask for reports."""
     if not may_request(by):
         raise NotAllowed(_("Only programme officers and the steering committee ask for reports."))
+    return requeue_report(report=report)
+
+
+def requeue_report(*, report: ProgressReport) -> ProgressReport:
+    """Queue a failed report again with a fresh count of attempts (scheduled jobs call this directly).
+
+    While an identical report is in progress, that one is returned instead.
+    """
     try:
         with transaction.atomic():
             changed = ProgressReport.objects.filter(pk=report.pk, state=State.FAILED).update(
@@ -171,16 +210,33 @@ def _exclusive(report_id):
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def _fail(report_id, message: str, *, only_if_attempt: int | None = None) -> bool:
-    rows = ProgressReport.objects.filter(pk=report_id).exclude(state=State.SUCCEEDED)
+def _fail(report_id, message: str, *, only_if_attempt: int | None = None, rows=None) -> bool:
+    """Fail the report unless it succeeded, and remove the files of its unfinished compilation.
+
+    Return whether it was failed now; when it was not (it froze meanwhile, or another
+    attempt owns it), its files are left alone.
+    """
+    rows = (rows if rows is not None else ProgressReport.objects.filter(pk=report_id)).exclude(state=State.SUCCEEDED)
     if only_if_attempt is not None:
         rows = rows.filter(attempts=only_if_attempt)
-    return bool(rows.update(state=State.FAILED, error=message, finished_at=timezone.now(), updated_at=timezone.now()))
+    now = timezone.now()
+    failed = bool(rows.update(state=State.FAILED, error=message, finished_at=now, updated_at=now))
+    if failed:
+        shutil.rmtree(report_directory(report_id), ignore_errors=True)
+    return failed
 
 
-def mark_failed(*, report_id, message: str) -> bool:
-    """Fail a report that is not succeeded, with a message for the user."""
-    return _fail(report_id, message)
+def mark_failed(*, report_id, task_id: str, message: str) -> bool:
+    """Fail the report's attempt run by the task ``task_id``, with a message for the user; return whether it did.
+
+    A report queued again meanwhile (a new task id), finished, or being compiled by
+    another delivery right now is left alone.
+    """
+    with _exclusive(report_id) as mine:
+        if not mine:
+            return False
+        rows = ProgressReport.objects.filter(pk=report_id, task_id=task_id, state__in=ProgressReport.IN_PROGRESS)
+        return _fail(report_id, message, rows=rows)
 
 
 def _claim(report_id, task_id: str) -> ProgressReport | None:
@@ -198,8 +254,9 @@ def _claim(report_id, task_id: str) -> ProgressReport | None:
                 _fail(
                     report.pk,
                     _(
-                        "Compilation was started %(n)d times and never finished: the worker stopped each time. "
-                        "Try again later; if it fails again, tell an administrator."
+                        "Compilation was attempted %(n)d times without finishing (the worker stopped, or the "
+                        "database or the queue was unavailable). Try again later; if it fails again, tell an "
+                        "administrator."
                     )
                     % {"n": report.attempts},
                 )
@@ -274,6 +331,9 @@ def _compile(report: ProgressReport) -> str:
     )
     if not frozen:
         logger.warning("Report %s changed state while it compiled; its result is dropped", report.pk)
+        # The lock is still held, so no other attempt writes here: the files belong to no report.
+        if not ProgressReport.objects.filter(pk=report.pk, state=State.SUCCEEDED).exists():
+            shutil.rmtree(directory, ignore_errors=True)
         return "dropped"
     logger.info("Report %s compiled in %.1f s", report.pk, (now - report.started_at).total_seconds())
     return State.SUCCEEDED
@@ -282,8 +342,9 @@ def _compile(report: ProgressReport) -> str:
 def compile_report(*, report_id, task_id: str = "") -> str:
     """Compile the report unless it is frozen, compiling elsewhere, or out of attempts; return what happened.
 
-    Transient database errors propagate, for the task to retry; any other error fails
-    the report with a message the user can read.
+    Transient database errors put the report back in the queue and propagate, for the
+    task to retry; any other error fails the report with a message the user can read,
+    unless the report froze before the error struck.
     """
     with _exclusive(report_id) as mine:
         if not mine:
@@ -295,29 +356,55 @@ def compile_report(*, report_id, task_id: str = "") -> str:
         try:
             return _compile(report)
         except TRANSIENT:
+            _back_to_queue(report)
             raise
         except SoftTimeLimitExceeded:
-            shutil.rmtree(report_directory(report.pk), ignore_errors=True)
-            _fail(
+            failed = _fail(
                 report.pk,
                 _("Compilation took longer than the time limit and was stopped. Try again later."),
                 only_if_attempt=report.attempts,
             )
-            return State.FAILED
+            return State.FAILED if failed else _state(report.pk)
         except Exception as error:
             logger.exception("Report %s failed", report_id)
-            shutil.rmtree(report_directory(report.pk), ignore_errors=True)
-            _fail(
+            failed = _fail(
                 report.pk,
                 _("The report could not be compiled (%(error)s). Try again; if it fails again, tell an administrator.")
                 % {"error": f"{type(error).__name__}: {error}"[:300]},
                 only_if_attempt=report.attempts,
             )
-            return State.FAILED
+            return State.FAILED if failed else _state(report.pk)
+
+
+def _state(report_id) -> str:
+    return ProgressReport.objects.filter(pk=report_id).values_list("state", flat=True).first() or "dropped"
+
+
+def _back_to_queue(report: ProgressReport):
+    """Put the report back in the queue after a transient error, for the task's retry to claim.
+
+    Left running through the retry's countdown, it could look stale to the sweeper and be
+    failed, and then compiled all the same.
+    """
+    try:
+        if not connection.in_atomic_block:
+            # A connection the error broke is replaced, so that this update has a chance.
+            connection.close_if_unusable_or_obsolete()
+        ProgressReport.objects.filter(pk=report.pk, state=State.RUNNING, attempts=report.attempts).update(
+            state=State.QUEUED, progress=0, started_at=None, updated_at=timezone.now()
+        )
+    except TRANSIENT:
+        logger.warning("Report %s could not be put back in the queue; the retry claims it all the same", report.pk)
 
 
 def fail_stale_reports(*, now=None) -> int:
-    """Fail reports left running past the task's time limit, or queued a day with no worker; return how many."""
+    """Fail reports left running past the task's time limit or queued too long; send again those waiting.
+
+    Return how many were failed. A report waiting in the queue since ``RESEND_AFTER`` is
+    sent again (its message may have been lost); one waiting since ``QUEUED_LIMIT`` fails.
+    "Since" is ``updated_at``, set when the report was queued (or queued again) and not
+    changed while it waits.
+    """
     now = now or timezone.now()
     limit = settings.CELERY_TASK_TIME_LIMIT
     running = ProgressReport.objects.filter(
@@ -330,10 +417,24 @@ def fail_stale_reports(*, now=None) -> int:
         finished_at=now,
         updated_at=now,
     )  # fmt: skip
-    queued = ProgressReport.objects.filter(state=State.QUEUED, created_at__lt=now - QUEUED_LIMIT).update(
+    queued = ProgressReport.objects.filter(state=State.QUEUED, updated_at__lt=now - QUEUED_LIMIT).update(
         state=State.FAILED,
-        error=_("No worker took this report for a day. Try again; if it stays queued, tell an administrator."),
+        error=_("No worker took this report within an hour. Try again; if it stays queued, tell an administrator."),
         finished_at=now,
         updated_at=now,
     )
+    _send_waiting_again(now)
     return running + queued
+
+
+def _send_waiting_again(now):
+    from ..tasks import enqueue_compilation
+
+    waiting = ProgressReport.objects.filter(state=State.QUEUED, updated_at__lt=now - RESEND_AFTER)
+    for report_id, task_id in waiting.order_by("updated_at").values_list("pk", "task_id"):
+        try:
+            enqueue_compilation(report_id=report_id, task_id=task_id)
+        except Exception:
+            logger.exception("Report %s could not be sent to the queue again", report_id)
+            return
+        logger.warning("Report %s waited in the queue for minutes: sent again", report_id)

@@ -8,8 +8,10 @@ import json
 import openpyxl
 import pypdf
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from actionplan.models import Activity
 from portal.errors import InvalidInput, NotAllowed
@@ -334,21 +336,61 @@ def test_a_failure_leaves_the_report_failed_with_a_message_and_no_file(reported,
     assert not (media / "reports" / str(report.pk)).exists()
 
 
-def test_a_transient_database_error_is_left_for_the_task_to_retry(reported, monkeypatch):
+def test_a_transient_database_error_puts_the_report_back_in_the_queue_for_the_retry(reported, monkeypatch):
     def unavailable(report):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr("steering.reports.services._take_snapshot", unavailable)
-    report = queued(reported)
+    report = queued(reported, task_id="task-1")
     with pytest.raises(OperationalError):
-        services.compile_report(report_id=report.pk)
-    assert ProgressReport.objects.get(pk=report.pk).state == "running"
-    assert OperationalError in compile_report.autoretry_for and compile_report.max_retries >= 1
+        services.compile_report(report_id=report.pk, task_id="task-1")
+    # Queued, not running: the sweeper does not take the wait before the retry for a dead worker.
+    again = ProgressReport.objects.get(pk=report.pk)
+    assert (again.state, again.started_at, again.attempts) == ("queued", None, 1)
 
-    # When the retries run out, Celery calls on_failure: the user sees a failed report.
-    compile_report.on_failure(OperationalError("still down"), "task-id", (str(report.pk),), {}, None)
+
+def test_the_task_retries_a_transient_error_and_the_report_compiles(reported, media, monkeypatch):
+    real = services._take_snapshot
+    calls = []
+
+    def unavailable_once(report):
+        calls.append(report.attempts)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(report)
+
+    monkeypatch.setattr("steering.reports.services._take_snapshot", unavailable_once)
+    report = queued(reported, task_id="task-1")
+
+    result = compile_report.apply(args=[str(report.pk)], task_id="task-1")
+
+    report.refresh_from_db()
+    assert (result.get(), calls) == ("succeeded", [1, 2])
+    assert (report.state, report.attempts, report.error) == ("succeeded", 2, "")
+    assert files_of(report, media) == ["progress-report-2020-q2-plan.pdf", "progress-report-2020-q2-plan.xlsx"]
+
+
+def test_when_the_retries_run_out_the_report_of_that_task_fails(reported, media):
+    report = queued(reported, task_id="task-1", attempts=3)
+    leftovers = media / "reports" / str(report.pk)
+    leftovers.mkdir(parents=True)
+    (leftovers / "progress-report-2020-q2-plan.pdf").write_bytes(b"half")
+
+    compile_report.on_failure(OperationalError("still down"), "task-1", (str(report.pk),), {}, None)
+
     report.refresh_from_db()
     assert report.state == "failed" and "unavailable" in report.error
+    assert not leftovers.exists()
+
+
+def test_a_task_that_ran_out_of_retries_leaves_a_newer_attempt_alone(reported):
+    # The user asked again meanwhile: the report runs under a new task id.
+    report = queued(reported, state="running", attempts=1, started_at=timezone.now(), task_id="task-2")
+
+    compile_report.on_failure(OperationalError("still down"), "task-1", (str(report.pk),), {}, None)
+
+    report.refresh_from_db()
+    assert (report.state, report.error) == ("running", "")
 
 
 def test_a_report_out_of_attempts_fails_instead_of_compiling_again(reported, media):
@@ -357,7 +399,8 @@ def test_a_report_out_of_attempts_fails_instead_of_compiling_again(reported, med
     assert services.compile_report(report_id=report.pk) == "skipped"
 
     report.refresh_from_db()
-    assert report.state == "failed" and f"started {services.MAX_ATTEMPTS} times" in report.error
+    assert report.state == "failed" and f"attempted {services.MAX_ATTEMPTS} times" in report.error
+    assert "the worker stopped each time" not in report.error
     assert not (media / "reports" / str(report.pk)).exists()
 
 
@@ -390,6 +433,80 @@ def test_the_sweeper_fails_reports_left_running_past_the_time_limit(reported, se
     fresh.refresh_from_db()
     assert stale.state == "failed" and "600 seconds" in stale.error
     assert fresh.state == "running"
+
+
+def test_a_time_limit_reached_after_the_report_froze_leaves_its_files(reported, media, monkeypatch):
+    class LateLogger:
+        # The soft time limit strikes on the line logged after the freezing update committed.
+        def info(self, message, *args):
+            if "compiled" in message:
+                raise SoftTimeLimitExceeded()
+
+        def warning(self, *args):
+            pass
+
+        exception = warning
+
+    monkeypatch.setattr("steering.reports.services.logger", LateLogger())
+    report = queued(reported)
+
+    services.compile_report(report_id=report.pk)
+
+    report.refresh_from_db()
+    assert report.state == "succeeded"
+    assert files_of(report, media) == ["progress-report-2020-q2-plan.pdf", "progress-report-2020-q2-plan.xlsx"]
+
+
+def test_a_result_dropped_because_the_report_changed_meanwhile_leaves_no_file(reported, media, monkeypatch):
+    real = services.write_xlsx
+
+    def swept_meanwhile(snapshot, *, content_hash, path):
+        real(snapshot, content_hash=content_hash, path=path)
+        ProgressReport.objects.filter(state="running").update(state="failed", error="swept")
+
+    monkeypatch.setattr("steering.reports.services.write_xlsx", swept_meanwhile)
+    report = queued(reported)
+
+    assert services.compile_report(report_id=report.pk) == "dropped"
+
+    assert ProgressReport.objects.get(pk=report.pk).state == "failed"
+    assert not (media / "reports" / str(report.pk)).exists()
+
+
+def test_a_report_the_queue_refuses_fails_with_a_message_instead_of_waiting(
+    reported, monkeypatch, django_capture_on_commit_callbacks
+):
+    def redis_down(*args, **kwargs):
+        raise BrokerUnavailable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("steering.tasks.compile_report.apply_async", redis_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        report, created = services.request_report(by=reported.officer, plan=reported.plan, period=reported.period)
+
+    report.refresh_from_db()
+    assert created and report.state == "failed" and "queue" in report.error
+    assert services.retry_report(by=reported.officer, report=report).state == "queued"
+
+
+def test_the_sweeper_sends_again_reports_waiting_for_minutes_and_fails_those_waiting_too_long(reported, monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        "steering.tasks.enqueue_compilation", lambda *, report_id, task_id: sent.append((report_id, task_id))
+    )
+    now = timezone.now()
+    waiting = queued(reported, task_id="task-w")
+    fresh = queued(reported, focus_area=reported.area, task_id="task-f")
+    forgotten = queued(reported, focus_area=reported.toc, task_id="task-x")
+    ProgressReport.objects.filter(pk=waiting.pk).update(updated_at=now - datetime.timedelta(minutes=10))
+    too_long = now - services.QUEUED_LIMIT - datetime.timedelta(minutes=1)
+    ProgressReport.objects.filter(pk=forgotten.pk).update(updated_at=too_long)
+
+    assert services.fail_stale_reports(now=now) == 1
+
+    assert sent == [(waiting.pk, "task-w")]
+    states = dict(ProgressReport.objects.values_list("pk", "state"))
+    assert (states[waiting.pk], states[fresh.pk], states[forgotten.pk]) == ("queued", "queued", "failed")
+    assert services.QUEUED_LIMIT <= datetime.timedelta(hours=2)
 
 
 def test_a_failed_report_can_be_queued_again_with_fresh_attempts(reported):
