@@ -3,28 +3,41 @@
 Every job may run twice, or twice at once, and still act once: before it compiles or
 sends, it inserts a ``SentNotification`` row whose unique constraint lets only one run
 through. An e-mail's row is inserted in the transaction that sends it, so a send that
-fails leaves no row and the next run tries again.
+fails leaves no row and the next run tries again; one recipient the mail server refuses
+holds up no one else. Delivery is at least once: if the commit fails after the server
+took the e-mail, the next run sends it again.
+
+A scheduled report that failed (or was deleted) is compiled again by a later run, at
+most once per ``RETRY_FAILED_AFTER``, and its record points at the report compiled.
 """
 
 import datetime
+import logging
 from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actionplan.models import Activity, ProgressUpdate, ReportingPeriod
+from portal.errors import WrongState
 from portal.models import Membership, Office, Role
+from portal.roles import sees_whole_plan
 
 from .models import Meeting, ProgressReport, SentNotification
 from .reports import services
 
+logger = logging.getLogger(__name__)
+
 Kind = SentNotification.Kind
+# A scheduled report that failed is queued again once its failure is this old: soon, but
+# not at every run of an hourly job when it keeps failing.
+RETRY_FAILED_AFTER = datetime.timedelta(hours=1)
 ActivityOffice = Activity.implementing_offices.through
 REPORTED = (ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED)
 LISTED_PER_OFFICE = 40
@@ -44,12 +57,42 @@ def _record(*, kind: str, key: str, recipient: str = "", report=None) -> SentNot
 
 
 def _send_once(*, kind: str, key: str, recipient: str, subject: str, body: str) -> bool:
-    """Send one e-mail unless it was sent before; return whether it was sent now."""
-    with transaction.atomic():
-        if _record(kind=kind, key=key, recipient=recipient) is None:
+    """Send one e-mail unless it was sent before; return whether it was sent now.
+
+    A send that fails (the server refuses the recipient, or is down) rolls its record
+    back and is logged: the next run tries again, and the other recipients are not held up.
+    """
+    try:
+        with transaction.atomic():
+            if _record(kind=kind, key=key, recipient=recipient) is None:
+                return False
+            send_mail(subject, body, None, [recipient])
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("E-mail %s %s to %s not sent; the next run tries again", kind, key, recipient)
+        return False
+    return True
+
+
+def _compile_again(record: SentNotification, *, plan, period) -> bool:
+    """Queue the record's report again if it failed, or a new one if it is gone; return whether it did."""
+    report = record.report
+    if report is not None:
+        if report.state != ProgressReport.State.FAILED:
             return False
-        # A failure here rolls the record back: the next run sends it.
-        send_mail(subject, body, None, [recipient])
+        if report.finished_at and report.finished_at > timezone.now() - RETRY_FAILED_AFTER:
+            return False
+    with transaction.atomic():
+        if report is None:
+            report, _created = services.queue_report(plan=plan, period=period)
+        else:
+            try:
+                report = services.requeue_report(report=report)
+            except WrongState:
+                return False  # a run beside this one queued it already
+        record.report = report
+        record.save(update_fields=["report"])
     return True
 
 
@@ -63,11 +106,15 @@ def compile_period_reports(*, catch_up_days: int = 30, today=None) -> int:
     for period in periods:
         with transaction.atomic():
             record = _record(kind=Kind.PERIOD_REPORT, key=period.code)
-            if record is None:
+            if record is not None:
+                record.report, _created = services.queue_report(plan=period.plan, period=period)
+                record.save(update_fields=["report"])
+                queued += 1
                 continue
-            record.report, _created = services.queue_report(plan=period.plan, period=period)
-            record.save(update_fields=["report"])
-            queued += 1
+        record = (
+            SentNotification.objects.filter(kind=Kind.PERIOD_REPORT, key=period.code).select_related("report").get()
+        )
+        queued += _compile_again(record, plan=period.plan, period=period)
     return queued
 
 
@@ -80,7 +127,9 @@ def compile_meeting_reports(*, days_before: int = 7, today=None) -> int:
     """Queue a whole-plan report for each meeting ``days_before`` away; once it succeeds, e-mail it to the members.
 
     Runs often (hourly): the first run queues the report, a later run finds it compiled
-    and sends the e-mails, each member once.
+    and sends the e-mails, each member once; a report that failed is compiled again.
+    Only members who may open the report's page (the committee's and the officers'
+    roles) are sent it.
     """
     today = today or timezone.localdate()
     done = 0
@@ -101,10 +150,19 @@ def compile_meeting_reports(*, days_before: int = 7, today=None) -> int:
                     record.save(update_fields=["report"])
                     done += 1
             continue
-        report = record.report
-        if report is None or report.state != ProgressReport.State.SUCCEEDED:
+        if record.report is None or record.report.state == ProgressReport.State.FAILED:
+            period = record.report.period if record.report else _period_for_meeting(meeting, today)
+            if period is not None:
+                done += _compile_again(record, plan=meeting.committee.plan, period=period)
             continue
-        members = meeting.committee.members.filter(is_active=True).exclude(email="").order_by("username")
+        report = record.report
+        if report.state != ProgressReport.State.SUCCEEDED:
+            continue
+        members = [
+            member
+            for member in meeting.committee.members.filter(is_active=True).exclude(email="").order_by("username")
+            if sees_whole_plan(member)
+        ]
         subject = _("Progress report for the committee meeting of %(date)s") % {"date": meeting.date.isoformat()}
         body = _(
             "The progress report on the joint action plan for the meeting of %(date)s in %(place)s is ready "
@@ -116,8 +174,10 @@ def compile_meeting_reports(*, days_before: int = 7, today=None) -> int:
             "hash": report.content_hash,
             "link": _link(reverse("report-detail", args=[report.pk])),
         }
-        for email in members.values_list("email", flat=True):
-            done += _send_once(kind=Kind.MEETING_REPORT_MAIL, key=key, recipient=email, subject=subject, body=body)
+        for member in members:
+            done += _send_once(
+                kind=Kind.MEETING_REPORT_MAIL, key=key, recipient=member.email, subject=subject, body=body
+            )
     return done
 
 

@@ -1,6 +1,7 @@
 """The scheduled jobs act once however often they run: one report per period or meeting, one e-mail per person."""
 
 import datetime
+import smtplib
 
 import pytest
 from django.contrib.auth.models import Group
@@ -10,7 +11,7 @@ from django_celery_beat.models import PeriodicTask
 from portal.models import Role
 from portal.reference import load_reference_data
 from steering import schedules
-from steering.models import Meeting, ProgressReport, SentNotification
+from steering.models import CommitteeMember, Meeting, ProgressReport, SentNotification
 from steering.reports import services
 from tests import factories
 
@@ -25,6 +26,23 @@ def test_a_period_that_ended_gets_one_whole_plan_report_however_often_the_job_ru
     report = ProgressReport.objects.get()
     assert (report.period, report.focus_area, report.requested_by) == (reported.period, None, None)
     assert SentNotification.objects.get(kind="period_report").report == report
+
+
+def test_a_period_report_that_failed_or_is_gone_is_compiled_again(reported):
+    day_after = reported.period.ends_on + datetime.timedelta(days=1)
+    schedules.compile_period_reports(today=day_after)
+    first = ProgressReport.objects.get()
+    ProgressReport.objects.filter(pk=first.pk).update(state="failed", error="The worker stopped.")
+
+    assert schedules.compile_period_reports(today=day_after) == 1
+    first.refresh_from_db()
+    assert (first.state, first.error) == ("queued", "")
+    assert schedules.compile_period_reports(today=day_after) == 0
+
+    ProgressReport.objects.all().delete()
+    assert schedules.compile_period_reports(today=day_after) == 1
+    new = ProgressReport.objects.get()
+    assert (new.state, SentNotification.objects.get(kind="period_report").report) == ("queued", new)
 
 
 def test_periods_that_ended_long_ago_are_not_compiled_on_a_first_run(reported):
@@ -53,6 +71,39 @@ def test_a_meeting_a_week_away_gets_its_report_then_each_member_one_email(report
     assert sorted(message.to[0] for message in mail.outbox) == members
     assert str(report.pk) in mail.outbox[0].body and report.content_hash in mail.outbox[0].body
     assert ProgressReport.objects.count() == 1
+
+
+def test_a_failed_meeting_report_is_compiled_again_and_then_sent(reported):
+    Meeting.objects.create(
+        committee=reported.committee_body, title="Autumn meeting", date=datetime.date(2020, 11, 10), place="Vienna"
+    )
+    today = datetime.date(2020, 11, 4)
+    schedules.compile_meeting_reports(today=today)
+    report = ProgressReport.objects.get()
+    ProgressReport.objects.filter(pk=report.pk).update(state="failed", error="The worker stopped.")
+
+    assert schedules.compile_meeting_reports(today=today) == 1
+    assert ProgressReport.objects.get().state == "queued" and mail.outbox == []
+    assert services.compile_report(report_id=report.pk) == "succeeded"
+    assert schedules.compile_meeting_reports(today=today) == len(mail.outbox) > 0
+
+
+def test_the_meeting_report_goes_only_to_members_who_may_open_it(reported):
+    meeting = Meeting.objects.create(
+        committee=reported.committee_body, title="Autumn meeting", date=datetime.date(2020, 11, 10), place="Vienna"
+    )
+    # A seat holder without the committee role (or the officer's) would be refused the report's page.
+    seat_only = factories.UserFactory(username="observer", email="observer@example.org")
+    CommitteeMember.objects.create(committee=meeting.committee, user=seat_only, role=CommitteeMember.Role.MEMBER)
+    today = datetime.date(2020, 11, 4)
+    schedules.compile_meeting_reports(today=today)
+    services.compile_report(report_id=ProgressReport.objects.get().pk)
+
+    schedules.compile_meeting_reports(today=today)
+
+    recipients = {message.to[0] for message in mail.outbox}
+    assert recipients and seat_only.email not in recipients
+    assert not SentNotification.objects.filter(recipient=seat_only.email).exists()
 
 
 def test_a_meeting_further_away_or_held_gets_no_report(reported):
@@ -95,11 +146,31 @@ def test_a_failed_send_is_not_recorded_and_goes_out_on_the_next_run(due_soon, re
         raise ConnectionRefusedError("SMTP server down")
 
     monkeypatch.setattr("steering.schedules.send_mail", down)
-    with pytest.raises(ConnectionRefusedError):
-        schedules.remind_due_updates(today=due_soon)
+    assert schedules.remind_due_updates(today=due_soon) == 0
     assert not SentNotification.objects.exists()
     monkeypatch.undo()
     assert schedules.remind_due_updates(today=due_soon) == 2
+
+
+def test_a_refused_recipient_holds_up_no_one_else_and_is_tried_again(due_soon, reported, monkeypatch):
+    real_send_mail = schedules.send_mail
+    refused = min(reported.other_reporter.email, reported.second_nbo_reporter.email)  # the first one sent to
+
+    def picky(subject, body, sender, recipients):
+        if recipients == [refused]:
+            raise smtplib.SMTPRecipientsRefused({refused: (550, b"No such user")})
+        return real_send_mail(subject, body, sender, recipients)
+
+    monkeypatch.setattr("steering.schedules.send_mail", picky)
+    assert schedules.remind_due_updates(today=due_soon) == 1
+    assert [message.to for message in mail.outbox] == [
+        [max(reported.other_reporter.email, reported.second_nbo_reporter.email)]
+    ]
+    assert not SentNotification.objects.filter(recipient=refused).exists()
+
+    monkeypatch.undo()
+    assert schedules.remind_due_updates(today=due_soon) == 1
+    assert mail.outbox[-1].to == [refused]
 
 
 def test_officers_get_the_weekly_digest_of_overdue_updates_once_a_week(reported):
