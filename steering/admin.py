@@ -104,7 +104,11 @@ class ActionItemNoteAdmin(admin.ModelAdmin):
 
 @admin.register(ProgressReport)
 class ProgressReportAdmin(admin.ModelAdmin):
-    """Reports are asked for on their page and compiled by workers: the admin only reads them."""
+    """Reports are asked for on their page and compiled by workers: the admin only reads them.
+
+    A compiled report is never deleted (its files and hash are what was sent); only a
+    failed one may be, on its own page.
+    """
 
     list_display = [
         "period",
@@ -126,6 +130,11 @@ class ProgressReportAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return (
+            obj is not None and obj.state == ProgressReport.State.FAILED and super().has_delete_permission(request, obj)
+        )
+
 
 @admin.register(SentNotification)
 class SentNotificationAdmin(admin.ModelAdmin):
@@ -138,4 +147,8 @@ class SentNotificationAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The record is what keeps a scheduled job from sending or compiling twice.
         return False

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from steering.models import ProgressReport
+from steering.models import ProgressReport, SentNotification
 from tests import factories
 
 
@@ -192,3 +192,39 @@ def test_the_api_list_takes_a_fixed_number_of_queries(api, reported, count, djan
     # token, user, groups, the count, the page with plan, period, area and requester; the throttle uses the cache.
     with django_assert_max_num_queries(7):
         assert client.get("/api/v1/reports/").status_code == 200
+
+
+# Admin -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    client.force_login(factories.UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+def admin_url(obj, page, *args):
+    return reverse(f"admin:steering_{obj._meta.model_name}_{page}", args=args)
+
+
+@pytest.mark.parametrize("which", ["report", "record"])
+def test_the_admin_deletes_no_compiled_report_and_no_record_of_what_was_sent(
+    superuser_client, compiled, reported, which
+):
+    report = compiled()
+    record = SentNotification.objects.create(kind="period_report", key="2020-Q2", report=report)
+    obj = report if which == "report" else record
+
+    assert superuser_client.get(admin_url(obj, "delete", obj.pk)).status_code == 403
+    superuser_client.post(
+        admin_url(obj, "changelist"), {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+    )
+
+    assert type(obj).objects.filter(pk=obj.pk).exists()
+    assert report.pdf.storage.exists(report.pdf.name)
+
+
+def test_the_admin_deletes_a_failed_report(superuser_client, reported):
+    report = ProgressReport.objects.create(plan=reported.plan, period=reported.period, state="failed")
+    superuser_client.post(admin_url(report, "delete", report.pk), {"post": "yes"})
+    assert not ProgressReport.objects.filter(pk=report.pk).exists()
