@@ -76,15 +76,40 @@ def test_no_download_before_a_report_succeeds(officer_client, reported):
     assert officer_client.get(reverse("report-pdf", args=[report.pk])).status_code == 404
 
 
-def test_reporters_may_not_open_report_pages(client, compiled, reported):
+# Every report page: (url name, whether it takes the report's id, method).
+REPORT_PAGES = [
+    ("report-list", False, "get"),
+    ("report-list", False, "post"),
+    ("report-compare", False, "get"),
+    ("report-detail", True, "get"),
+    ("report-state", True, "get"),
+    ("report-pdf", True, "get"),
+    ("report-xlsx", True, "get"),
+    ("report-retry", True, "post"),
+]
+
+
+def report_page(client, compiled, name, with_id, method):
     report = compiled()
+    url = reverse(name, args=[report.pk] if with_id else [])
+    if name == "report-compare":
+        url += f"?a={report.pk}&b={report.pk}"
+    data = {"period": ProgressReport.objects.get().period_id, "focus_area": ""} if name == "report-list" else {}
+    return getattr(client, method)(url, data if method == "post" else None)
+
+
+@pytest.mark.parametrize(("name", "with_id", "method"), REPORT_PAGES)
+def test_reporters_may_not_open_any_report_page(client, compiled, reported, name, with_id, method):
     client.force_login(reported.reporter)
-    for url in (
-        reverse("report-list"),
-        reverse("report-detail", args=[report.pk]),
-        reverse("report-pdf", args=[report.pk]),
-    ):
-        assert client.get(url).status_code == 403, url
+    assert report_page(client, compiled, name, with_id, method).status_code == 403
+    assert ProgressReport.objects.count() == 1 and ProgressReport.objects.get().state == "succeeded"
+
+
+@pytest.mark.parametrize(("name", "with_id", "method"), REPORT_PAGES)
+def test_anonymous_users_are_sent_to_log_in_from_any_report_page(client, compiled, name, with_id, method):
+    response = report_page(client, compiled, name, with_id, method)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert ProgressReport.objects.count() == 1
 
 
 def test_a_failed_report_says_why_and_can_be_tried_again(officer_client, reported):
@@ -183,6 +208,21 @@ def test_the_api_refuses_a_file_of_a_report_not_compiled_yet(api, reported):
     report = ProgressReport.objects.create(plan=reported.plan, period=reported.period)
     response = api(reported.officer).get(f"/api/v1/reports/{report.pk}/xlsx/")
     assert response.status_code == 409 and response.json()["code"] == "wrong_state"
+
+
+def test_the_api_shows_reporters_no_report_and_refuses_them_one(api, compiled, reported):
+    report = compiled()
+    client = api(reported.reporter)
+    assert client.get("/api/v1/reports/").json()["results"] == []
+    for url in (
+        f"/api/v1/reports/{report.pk}/",
+        f"/api/v1/reports/{report.pk}/pdf/",
+        f"/api/v1/reports/{report.pk}/xlsx/",
+    ):
+        assert client.get(url).status_code == 404, url
+    refused = client.post("/api/v1/reports/", {"period": "2020-Q2"}, format="json")
+    assert refused.status_code == 403
+    assert ProgressReport.objects.count() == 1
 
 
 @pytest.mark.parametrize("count", [2, 12])
