@@ -5,29 +5,26 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actionplan.models import ActionPlan
 from portal.errors import DomainError, NotAllowed
 
 from .models import ProgressReport
 from .report_forms import ReportRequestForm
 from .reports import compare, services
-from .reports.render_pdf import labels
+from .reports.files import download
+from .reports.labels import labels
+from .selectors import current_plan_or_404
 from .views import committee_only
 
 PAGE_SIZE = 50
 # The compare page lists at most this many rows per table; the workbooks hold the rest.
 COMPARE_ROWS = 200
 LIGHT = ("snapshot",)
-
-
-def _plan():
-    return get_object_or_404(ActionPlan.objects.order_by("-starts_on")[:1])
 
 
 def _visible(request):
@@ -37,7 +34,7 @@ def _visible(request):
 @committee_only
 def report_list(request):
     """List the reports, newest first, and ask for a new one."""
-    plan = _plan()
+    plan = current_plan_or_404()
     form = ReportRequestForm(request.POST or None, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,7 +113,7 @@ def report_download(request, pk, kind):
     stored = report.pdf if kind == "pdf" else report.xlsx
     if report.state != ProgressReport.State.SUCCEEDED or not stored:
         raise Http404(_("This report has no file yet."))
-    return FileResponse(stored.open("rb"), as_attachment=True, filename=stored.name.rsplit("/", 1)[-1])
+    return download(stored)
 
 
 @committee_only

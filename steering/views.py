@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actionplan.models import RAG, ActionPlan, Activity, FocusArea, ReportingPeriod
+from actionplan.models import RAG, Activity, FocusArea, ReportingPeriod
 from portal.errors import DomainError, NotAllowed
 from portal.models import Country, Organization
 from portal.roles import is_committee, is_officer
@@ -23,6 +23,7 @@ from . import dashboard, dashboard_cache, services
 from .forms import ActionItemForm, DecisionForm, MeetingForm, MinutesForm, NoteForm, ReviewForm
 from .models import ActionItem, CommitteeMember, Meeting
 from .pdf import meeting_record_pdf
+from .selectors import current_plan_or_404
 
 CLOSED = (ActionItem.State.DONE, ActionItem.State.DROPPED)
 CO_CHAIRS = (CommitteeMember.Role.CO_CHAIR_UNODC, CommitteeMember.Role.CO_CHAIR_INTERPOL)
@@ -85,7 +86,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
 @login_required
 def dashboard_view(request):
     """Show where each focus area stands, from live data, filtered by period, area, organisation and region."""
-    plan = get_object_or_404(ActionPlan.objects.order_by("-starts_on")[:1])
+    plan = current_plan_or_404()
     filters = dashboard.Filters.from_query(request.GET, plan)
     figures = dashboard_cache.figures(filters, request.user, dashboard.build)
     return render(
@@ -121,8 +122,7 @@ def committee_only(view):
 
 
 def _plan_committee():
-    plan = get_object_or_404(ActionPlan.objects.select_related("committee").order_by("-starts_on")[:1])
-    return plan.committee
+    return current_plan_or_404(related=("committee",)).committee
 
 
 @committee_only

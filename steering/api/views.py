@@ -1,8 +1,6 @@
 """The reports API: list, read and download reports; ask for one."""
 
 import django_filters
-from django.http import FileResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,11 +10,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from actionplan.filters import UpdatedSinceFilterSet
-from actionplan.models import ActionPlan
 from portal.api.schema import errors
 from portal.errors import WrongState
 from steering.models import ProgressReport
 from steering.reports import services
+from steering.reports.files import download
+from steering.selectors import current_plan_or_404
 
 from . import serializers as s
 
@@ -71,7 +70,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = s.ReportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        plan = data["plan"] or get_object_or_404(ActionPlan.objects.order_by("-starts_on")[:1])
+        plan = data["plan"] or current_plan_or_404()
         report, created = services.request_report(
             by=request.user, plan=plan, period=data["period"], focus_area=data["focus_area"]
         )
@@ -89,8 +88,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 _("The report is %(state)s: its files exist once it has succeeded.")
                 % {"state": report.get_state_display().lower()}
             )
-        stored = getattr(report, kind)
-        return FileResponse(stored.open("rb"), as_attachment=True, filename=stored.name.rsplit("/", 1)[-1])
+        return download(getattr(report, kind))
 
     @extend_schema(responses={(200, "application/pdf"): FILE, **errors(404, 409)})
     @action(detail=True, methods=["get"])

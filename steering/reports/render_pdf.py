@@ -11,10 +11,8 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from actionplan.models import RAG, Activity, Indicator
-
-from ..models import ActionItem
 from .charts import stacked_bars
+from .labels import labels
 
 ROWS_PER_TABLE = 40
 RAG_COLOURS = {"on_track": "#1e8e3e", "at_risk": "#f2a900", "off_track": "#c5221f", "none": "#b0b7bf"}
@@ -27,22 +25,6 @@ STATUS_COLOURS = {
 }
 REPORTING_COLOURS = {"on_time": "#1e8e3e", "late": "#f2a900", "missing": "#c5221f"}
 ATTENTION = {"off_track": 0, "at_risk": 1, None: 2, "on_track": 3}
-
-
-def labels() -> dict:
-    """Display names of the codes a snapshot holds, as plain strings."""
-
-    def plain(choices):
-        return {key: str(label) for key, label in choices}
-
-    return {
-        "rag": {**plain(RAG.choices), "none": _("Not yet approved")},
-        "status": plain(Activity.Status.choices),
-        "direction": plain(Indicator.Direction.choices),
-        "item_state": plain(ActionItem.State.choices),
-        "sensitivity": plain(Activity.Sensitivity.choices),
-        "reporting": {"on_time": _("On time"), "late": _("Late"), "missing": _("Missing")},
-    }
 
 
 def _shortened(rows: list, key) -> tuple[list, int]:

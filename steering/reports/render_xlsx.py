@@ -9,11 +9,12 @@ import datetime
 from pathlib import Path
 
 import xlsxwriter
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actionplan.exports import neutralise
 
-from .render_pdf import labels
+from .labels import labels
 
 DATE_COLUMNS = "date"
 
@@ -31,9 +32,10 @@ class _Sheet:
         self.sheet.freeze_panes(1, 0)
         self.row = 0
 
-    def write(self, values: list, *, bold=False):
+    def write(self, values: list, *, bold=False, kinds: list[str] | None = None):
+        """Write a row; ``kinds`` overrides the columns' kinds for this row (the cover's values differ)."""
         self.row += 1
-        for column, (value, kind) in enumerate(zip(values, self.kinds, strict=True)):
+        for column, (value, kind) in enumerate(zip(values, kinds or self.kinds, strict=True)):
             if value is None or value == "":
                 continue
             if kind == DATE_COLUMNS:
@@ -42,7 +44,8 @@ class _Sheet:
             elif kind in ("int", "num"):
                 self.sheet.write_number(self.row, column, value, self.formats[f"{kind}_bold" if bold else kind])
             elif kind == "datetime":
-                moment = datetime.datetime.fromisoformat(value).replace(tzinfo=None)
+                # Excel has no time zones: the portal's local time, as on its pages.
+                moment = timezone.localtime(datetime.datetime.fromisoformat(value)).replace(tzinfo=None)
                 self.sheet.write_datetime(self.row, column, moment, self.formats["datetime"])
             else:
                 self.sheet.write_string(
@@ -77,19 +80,20 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
 
     period, scope, previous = snapshot["period"], snapshot["scope"], snapshot["changes"]["previous"]
     cover = sheet(_("Cover"), [(_("Item"), 22, "str"), (_("Value"), 70, "str")])
-    for label, value in [
-        (_("Plan"), f"{snapshot['plan']['code']} — {snapshot['plan']['title']}"),
-        (_("Period"), period["code"]),
-        (_("Scope"), f"{scope['focus_area']} — {scope['name']}" if scope["focus_area"] else _("Whole plan")),
-        (_("Compiled at"), snapshot["compiled_at"]),
-        (_("Report"), snapshot["report"]),
-        (_("Content hash (SHA-256)"), content_hash),
+    for label, value, kind in [
+        (_("Plan"), f"{snapshot['plan']['code']} — {snapshot['plan']['title']}", "str"),
+        (_("Period"), period["code"], "str"),
+        (_("Scope"), f"{scope['focus_area']} — {scope['name']}" if scope["focus_area"] else _("Whole plan"), "str"),
+        (_("Compiled at"), snapshot["compiled_at"], "datetime"),
+        (_("Report"), snapshot["report"], "str"),
+        (_("Content hash (SHA-256)"), content_hash, "str"),
         (
             _("Changes compared with"),
             f"{previous['period']}, {previous['compiled_at']} ({previous['content_hash']})" if previous else "–",
+            "str",
         ),
     ]:
-        cover.write([label, value])
+        cover.write([label, value], kinds=["str", kind])
     cover.close()
 
     status_keys, rag_keys = list(names["status"]), list(names["rag"])

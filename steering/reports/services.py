@@ -105,11 +105,12 @@ def request_report(*, by, plan, period, focus_area=None) -> tuple[ProgressReport
     return queue_report(plan=plan, period=period, focus_area=focus_area, by=by)
 
 
-def queue_report(*, plan, period, focus_area=None, by=None) -> tuple[ProgressReport, bool]:
+def queue_report(*, plan, period, focus_area=None, by=None, send=True) -> tuple[ProgressReport, bool]:
     """Queue a report (scheduled jobs call this directly); an identical one in progress is returned instead.
 
     The unique constraint on in-progress reports settles concurrent requests: the loser's
-    insert fails and it returns the winner's report.
+    insert fails and it returns the winner's report. With ``send=False`` the report is not
+    handed to the workers: the caller compiles it itself (the ``compile_report`` command).
     """
     _check_scope(plan=plan, period=period, focus_area=focus_area)
     for _attempt in range(3):
@@ -121,7 +122,8 @@ def queue_report(*, plan, period, focus_area=None, by=None) -> tuple[ProgressRep
                 report = ProgressReport.objects.create(
                     plan=plan, period=period, focus_area=focus_area, requested_by=by, task_id=str(uuid.uuid4())
                 )
-                _enqueue(report)
+                if send:
+                    _enqueue(report)
                 return report, True
         except IntegrityError:
             continue  # a concurrent request won: return its report on the next pass

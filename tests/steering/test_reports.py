@@ -9,6 +9,7 @@ import openpyxl
 import pypdf
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
+from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
@@ -238,6 +239,16 @@ def test_xlsx_has_a_sheet_per_section_typed_cells_and_totals_of_the_snapshot(rep
     assert isinstance(baseline, int | float)
     items = book["Action items"]
     assert isinstance(items.cell(row=2, column=4).value, datetime.datetime)
+
+
+def test_xlsx_cover_gives_the_compilation_time_as_a_date_and_time(reported, compiled):
+    report = compiled()
+    with report.xlsx.open("rb") as handle:
+        cover = openpyxl.load_workbook(io.BytesIO(handle.read()))["Cover"]
+    compiled_at = next(row[1].value for row in cover.iter_rows(min_row=2) if row[0].value == "Compiled at")
+    expected = timezone.localtime(datetime.datetime.fromisoformat(report.snapshot["compiled_at"]))
+    assert isinstance(compiled_at, datetime.datetime)
+    assert abs(compiled_at - expected.replace(tzinfo=None)) < datetime.timedelta(seconds=1)
 
 
 def test_xlsx_neutralises_text_that_would_run_as_a_formula(reported, compiled):
@@ -507,6 +518,15 @@ def test_the_sweeper_sends_again_reports_waiting_for_minutes_and_fails_those_wai
     states = dict(ProgressReport.objects.values_list("pk", "state"))
     assert (states[waiting.pk], states[fresh.pk], states[forgotten.pk]) == ("queued", "queued", "failed")
     assert services.QUEUED_LIMIT <= datetime.timedelta(hours=2)
+
+
+def test_the_command_compiles_the_identical_report_already_queued_instead_of_a_second(reported, media):
+    waiting, _created = services.queue_report(plan=reported.plan, period=reported.period)
+
+    call_command("compile_report", "2020-Q2", stdout=io.StringIO())
+
+    [report] = ProgressReport.objects.all()
+    assert (report.pk, report.state) == (waiting.pk, "succeeded")
 
 
 def test_a_failed_report_can_be_queued_again_with_fresh_attempts(reported):

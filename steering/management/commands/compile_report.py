@@ -1,4 +1,8 @@
-"""Compile a progress report now, in this process (for operators and benchmarks; the portal queues them)."""
+"""Compile a progress report now, in this process (for operators and benchmarks; the portal queues them).
+
+The report is asked for through the service like any other: when an identical one is
+already queued, that one is compiled here (a worker's delivery of it then finds it done).
+"""
 
 import resource
 import time
@@ -26,7 +30,9 @@ class Command(BaseCommand):
             area = FocusArea.objects.filter(code=focus_area, plan=found.plan).first()
             if area is None:
                 raise CommandError(f"No focus area {focus_area} in {found.plan.code}.")
-        report = ProgressReport.objects.create(plan=found.plan, period=found, focus_area=area)
+        report, created = services.queue_report(plan=found.plan, period=found, focus_area=area, send=False)
+        if not created:
+            self.stdout.write(f"An identical report is already {report.state}: compiling report {report.pk}.")
         started = time.monotonic()
         outcome = services.compile_report(report_id=report.pk)
         report.refresh_from_db()
