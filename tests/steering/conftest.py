@@ -1,4 +1,4 @@
-"""Data for the progress-report tests: the world's plan reported on in 2020-Q2, and a second focus area."""
+"""Fixtures of the steering tests: a committee member's client, and the data of the progress-report tests."""
 
 import datetime
 
@@ -8,6 +8,12 @@ from tests import factories
 
 ON_TIME = datetime.datetime(2020, 7, 10, 9, tzinfo=datetime.UTC)
 LATE = datetime.datetime(2020, 7, 30, 9, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def committee_client(client, world):
+    client.force_login(world.committee)
+    return client
 
 
 @pytest.fixture

@@ -17,12 +17,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def committee_client(client, world):
-    client.force_login(world.committee)
-    return client
-
-
 def dashboard(client, **query):
     response = client.get(reverse("dashboard"), query)
     assert response.status_code == 200

@@ -3,7 +3,6 @@
 import threading
 import uuid
 
-import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,12 +12,6 @@ from actionplan import services
 from steering import dashboard_cache
 from steering.dashboard import Filters
 from tests.factories import ActionItemFactory, FocusAreaFactory, MeetingFactory, ProgressUpdateFactory
-
-
-@pytest.fixture
-def committee_client(client, world):
-    client.force_login(world.committee)
-    return client
 
 
 def figures(client, **query):
