@@ -12,14 +12,18 @@ that send no signal (bulk loads, ``QuerySet.update``) are bounded by ``TIMEOUT``
 
 import hashlib
 import json
+import logging
 import time
 import uuid
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from redis.exceptions import RedisError
 
 from portal.roles import sees_whole_plan
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "dashboard:generation"
 TIMEOUT = 600
@@ -34,22 +38,23 @@ def figures(filters, user, compute) -> dict:
     for its result instead of all running the same second-long aggregates at once.
     """
     key = _key(filters, user)
-    cached = cache.get(key)
+    cached = _safely(cache.get, key)
     if cached is not None:
         return cached
     computing = f"{key}:computing"
-    if not cache.add(computing, True, COMPUTE_WAIT):
+    # Without a reachable cache there is no one to wait for: compute at once.
+    if not _safely(cache.add, computing, True, COMPUTE_WAIT, unavailable=True):
         deadline = time.monotonic() + COMPUTE_WAIT
         while time.monotonic() < deadline:
             time.sleep(0.05)
-            cached = cache.get(key)
+            cached = _safely(cache.get, key)
             if cached is not None:
                 return cached
     try:
         cached = compute(filters, user)
-        cache.set(key, cached, TIMEOUT)
+        _safely(cache.set, key, cached, TIMEOUT)
     finally:
-        cache.delete(computing)
+        _safely(cache.delete, computing)
     return cached
 
 
@@ -60,7 +65,20 @@ def invalidate(**_signal_arguments) -> None:
 
 
 def _new_generation() -> None:
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    _safely(cache.set, GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def _safely(operation, *arguments, unavailable=None):
+    """Run a cache operation; with Redis unreachable, log it and go on without the cache.
+
+    The dashboard is then computed on every view, and writes never fail for the cache's
+    sake; figures cached before an outage may outlive a write made during it by ``TIMEOUT``.
+    """
+    try:
+        return operation(*arguments)
+    except RedisError:
+        logger.warning("The dashboard cache is unreachable; going on without it", exc_info=True)
+        return unavailable
 
 
 def _key(filters, user) -> str:
@@ -74,7 +92,7 @@ def _key(filters, user) -> str:
         "region": filters.region,
     }
     digest = hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
-    return f"dashboard:{cache.get(GENERATION_KEY, 'initial')}:{scope}:{digest}"
+    return f"dashboard:{_safely(cache.get, GENERATION_KEY) or 'initial'}:{scope}:{digest}"
 
 
 def watch_data_behind_the_figures() -> None:

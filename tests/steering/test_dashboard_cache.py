@@ -3,6 +3,7 @@
 import threading
 import uuid
 
+import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -122,3 +123,25 @@ def test_a_request_computes_the_figures_itself_when_the_other_never_finishes(wor
     assert dashboard_cache.figures(filters, world.committee, lambda filters, user: {"computed": "here"}) == {
         "computed": "here"
     }
+
+
+@pytest.fixture
+def unreachable_redis(settings):
+    # Nothing listens on port 1: every cache call fails at once with a connection error.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+
+
+def test_dashboard_is_computed_without_the_cache_when_redis_is_unreachable(unreachable_redis, committee_client):
+    assert cyber(figures(committee_client))["status"]["planned"] == 4
+
+
+def test_a_write_succeeds_when_redis_is_unreachable(unreachable_redis, world, django_capture_on_commit_callbacks):
+    update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="submitted")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_update(by=world.officer, update=update)
+
+    update.refresh_from_db()
+    assert update.state == "approved"
