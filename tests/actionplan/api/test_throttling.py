@@ -29,3 +29,11 @@ def test_rate_is_counted_per_token(world, api, low_rate):
         first.get("/api/v1/focus-areas/")
     assert first.get("/api/v1/focus-areas/").status_code == 429
     assert second.get("/api/v1/focus-areas/").status_code == 200
+
+
+def test_calls_go_through_unthrottled_when_redis_is_unreachable(world, api, settings):
+    # Nothing listens on port 1: every cache call fails at once with a connection error.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    assert api(world.reporter).get("/api/v1/focus-areas/").status_code == 200
