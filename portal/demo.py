@@ -33,6 +33,7 @@ from actionplan.models import (
     ReportingPeriod,
     Tag,
 )
+from steering import dashboard_cache
 from steering.models import ActionItem, ActionItemNote, CommitteeMember, Decision, Meeting, Review
 
 from .models import Country, Membership, Office, Organization, Role
@@ -696,6 +697,8 @@ def seed_demo(*, scale: str, seed: int, password: str, log=lambda message: None)
     builder = DemoBuilder(scale=SCALES[scale], seed=seed, password=password, log=log)
     with transaction.atomic():
         counts = builder.build()
+    # Bulk-loaded rows send no signal: drop the dashboards cached before the load.
+    dashboard_cache.invalidate()
     if connection.vendor == "postgresql":
         # Fresh statistics: until autovacuum comes round, the planner would take the
         # bulk-loaded tables for empty and pick plans that take minutes at scale L.

@@ -14,6 +14,7 @@ from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from actionplan.models import ActionPlan, Agreement, FocusArea
+from steering import dashboard_cache
 from steering.models import Committee, Meeting
 
 from .models import Country, Office, Organization, Role
@@ -132,6 +133,9 @@ def _load_countries(result: LoadResult):
             changed.append(country)
     Country.objects.bulk_create(new)
     Country.objects.bulk_update(changed, ["iso2", "m49", "name", "region", "continent"])
+    if new or changed:
+        # Bulk writes send no signal; the dashboard counts countries by region.
+        dashboard_cache.invalidate()
     result.created += len(new)
     result.updated += len(changed)
 

@@ -112,7 +112,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # JIT compilation cost ~150 ms on each of the dashboard's aggregates at scale L and
     # saved less: those queries are big enough to trigger it but too short to repay it.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: Celery broker, result backend and cache -------------------------------
@@ -134,7 +135,16 @@ if REDIS_URL:
         "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
         "unacked_restore_throttle": 1,
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Databases sharing a Redis database must not read each other's entries (whose
+            # keys hold row ids); a Redis that stops answering must not hang the pages.
+            "KEY_PREFIX": _read(env.str, "CACHE_KEY_PREFIX", default=DATABASES["default"]["NAME"]),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     # Embedded default: a real worker with no Redis. The filesystem transport needs
     # the in and out folders to be one folder so that the worker reads what the web

@@ -6,8 +6,10 @@ again when its transaction commits: a dashboard computed meanwhile from the data
 was before the commit is filed under a generation that no one reads any more.
 
 Invalidation is wired to model signals on purpose: services, the API, the admin and
-the shell all write, and a signal is the one place no write path can forget. Writes
-that send no signal (bulk loads, ``QuerySet.update``) are bounded by ``TIMEOUT``.
+the shell all write, and a signal follows every ``save`` and ``delete`` wherever it is
+called. Bulk loads (``load_reference``, ``seed_demo``) invalidate explicitly; any other
+write that sends no signal (``QuerySet.update``, raw SQL) is bounded by ``TIMEOUT``.
+Without Redis the cache is per process, so only that process's writes invalidate it.
 """
 
 import hashlib
@@ -34,27 +36,28 @@ COMPUTE_WAIT = 10
 def figures(filters, user, compute) -> dict:
     """Return the figures for the filters as the user may see them, computing them on a miss.
 
-    After a write, the first request computes the figures; those arriving meanwhile wait
-    for its result instead of all running the same second-long aggregates at once.
+    After a write, the first request takes a lock and computes the figures; those
+    arriving meanwhile wait for its result instead of all running the same second-long
+    aggregates at once. Should it fail, the next waiter takes the lock; should it take
+    longer than ``COMPUTE_WAIT``, the lock expires and a waiter computes too.
     """
     key = _key(filters, user)
-    cached = _safely(cache.get, key)
-    if cached is not None:
-        return cached
-    computing = f"{key}:computing"
-    # Without a reachable cache there is no one to wait for: compute at once.
-    if not _safely(cache.add, computing, True, COMPUTE_WAIT, unavailable=True):
-        deadline = time.monotonic() + COMPUTE_WAIT
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            cached = _safely(cache.get, key)
-            if cached is not None:
-                return cached
+    lock, token = f"{key}:computing", uuid.uuid4().hex
+    deadline = time.monotonic() + COMPUTE_WAIT
+    while True:
+        cached = _safely(cache.get, key)
+        if cached is not None:
+            return cached
+        # Without a reachable cache there is no one to wait for: compute at once.
+        if _safely(cache.add, lock, token, COMPUTE_WAIT, unavailable=True) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     try:
         cached = compute(filters, user)
         _safely(cache.set, key, cached, TIMEOUT)
     finally:
-        _safely(cache.delete, computing)
+        if _safely(cache.get, lock) == token:
+            _safely(cache.delete, lock)
     return cached
 
 
@@ -66,6 +69,16 @@ def invalidate(**_signal_arguments) -> None:
 
 def _new_generation() -> None:
     _safely(cache.set, GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def _generation() -> str:
+    # A generation lost (evicted, flushed) is replaced by a new one, never by a fixed
+    # value under which figures from before some write could still be filed.
+    generation = _safely(cache.get, GENERATION_KEY)
+    if generation is None:
+        _safely(cache.add, GENERATION_KEY, uuid.uuid4().hex, None)
+        generation = _safely(cache.get, GENERATION_KEY, unavailable="unavailable")
+    return generation
 
 
 def _safely(operation, *arguments, unavailable=None):
@@ -92,7 +105,14 @@ def _key(filters, user) -> str:
         "region": filters.region,
     }
     digest = hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
-    return f"dashboard:{_safely(cache.get, GENERATION_KEY) or 'initial'}:{scope}:{digest}"
+    return f"dashboard:{_generation()}:{scope}:{digest}"
+
+
+def _unless_draft(instance, **signal_arguments) -> None:
+    # Drafts count in no figure (nothing turns back into a draft): reporters saving their
+    # drafts all day long leave the committee's cached dashboards alone.
+    if instance.state != instance.State.DRAFT:
+        invalidate()
 
 
 def watch_data_behind_the_figures() -> None:
@@ -116,7 +136,8 @@ def watch_data_behind_the_figures() -> None:
         ActionItem, Organization, Office, Country, Membership,
     )  # fmt: skip
     for model in watched:
-        post_save.connect(invalidate, sender=model, dispatch_uid=f"dashboard-save-{model._meta.label}")
-        post_delete.connect(invalidate, sender=model, dispatch_uid=f"dashboard-delete-{model._meta.label}")
+        receiver = _unless_draft if model is ProgressUpdate else invalidate
+        post_save.connect(receiver, sender=model, dispatch_uid=f"dashboard-save-{model._meta.label}")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"dashboard-delete-{model._meta.label}")
     for relation in (Activity.implementing_offices, Activity.beneficiary_countries):
         m2m_changed.connect(invalidate, sender=relation.through, dispatch_uid=f"dashboard-m2m-{relation.field.name}")

@@ -145,3 +145,33 @@ def test_a_write_succeeds_when_redis_is_unreachable(unreachable_redis, world, dj
 
     update.refresh_from_db()
     assert update.state == "approved"
+
+
+def test_a_reporter_saving_a_draft_keeps_the_cached_dashboard(committee_client, world):
+    figures(committee_client)
+
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="draft")
+
+    assert figure_queries(committee_client) == []
+
+
+def test_a_submitted_update_drops_the_cached_dashboard(committee_client, world):
+    figures(committee_client)
+
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="submitted")
+
+    assert cyber(figures(committee_client))["received"] == 1
+
+
+def test_a_waiting_request_takes_over_when_the_computation_it_waits_for_fails(world, monkeypatch):
+    monkeypatch.setattr(dashboard_cache, "COMPUTE_WAIT", 30)
+    filters = Filters.from_query({}, world.plan)
+    lock = f"{dashboard_cache._key(filters, world.committee)}:computing"
+    cache.add(lock, "the failing request", 30)
+    threading.Timer(0.2, cache.delete, args=[lock]).start()
+
+    def compute_holding_the_lock(filters, user):
+        assert cache.get(lock) not in (None, "the failing request")
+        return {"computed": "by the waiter"}
+
+    assert dashboard_cache.figures(filters, world.committee, compute_holding_the_lock) == {"computed": "by the waiter"}
