@@ -143,6 +143,15 @@ class Tag(TimeStampedModel):
 SEARCH_CONFIG = "english"
 
 
+# Which approved update of an activity is its latest: the latest period's, then the one
+# reviewed last, then by office, so that every page, figure and report names the same one.
+LATEST_UPDATE_FIRST = (
+    models.F("period__starts_on").desc(),
+    models.F("reviewed_at").desc(nulls_last=True),
+    models.F("office__code").asc(),
+)
+
+
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Keep the activities the user may read.
@@ -180,7 +189,7 @@ class ActivityQuerySet(models.QuerySet):
         """Annotate the RAG, percent and period of each activity's latest approved update."""
         latest = ProgressUpdate.objects.filter(
             activity=models.OuterRef("pk"), state=ProgressUpdate.State.APPROVED
-        ).order_by("-period__starts_on", "-reviewed_at")
+        ).order_by(*LATEST_UPDATE_FIRST)
         return self.annotate(
             latest_rag=models.Subquery(latest.values("rag")[:1]),
             latest_percent=models.Subquery(latest.values("percent_complete")[:1]),
@@ -398,11 +407,7 @@ class ProgressUpdateQuerySet(models.QuerySet):
             pk__in=_first_of_each(
                 approved,
                 "activity_id",
-                [
-                    models.F("period__starts_on").desc(),
-                    models.F("reviewed_at").desc(nulls_last=True),
-                    models.F("office__code"),
-                ],
+                list(LATEST_UPDATE_FIRST),
             )
         )
 

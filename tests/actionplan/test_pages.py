@@ -230,3 +230,21 @@ def test_indicator_page_shows_its_actuals(as_user, world):
 
 def test_indicator_of_an_invisible_activity_answers_404(as_user, world):
     assert as_user(world.reporter).get(reverse("indicator", args=["CYB-1.3-I1"])).status_code == 404
+
+
+def test_register_and_dashboard_name_the_same_latest_update_when_two_offices_tie(world):
+    import datetime
+
+    reviewed = datetime.datetime(2020, 7, 20, 10, tzinfo=datetime.UTC)
+    world.activity.implementing_offices.add(world.other_office)
+    for office, rag in ((world.other_office, "off_track"), (world.office, "on_track")):
+        ProgressUpdateFactory(
+            activity=world.activity, period=world.period, office=office, state="approved", rag=rag,
+            reviewed_at=reviewed,
+        )  # fmt: skip
+    from actionplan.models import ProgressUpdate
+
+    in_register = Activity.objects.with_latest_update().get(pk=world.activity.pk).latest_rag
+    on_dashboard = ProgressUpdate.objects.filter(activity=world.activity).latest_approved_per_activity().get().rag
+
+    assert in_register == on_dashboard == "off_track"  # INTERPOL-RB-NBO sorts before UNODC-ROSEAP
