@@ -32,6 +32,7 @@ class VendorFinder(BaseFinder):
             self.packages[prefix] = (storage, files)
 
     def find(self, path, find_all=False, **kwargs):
+        find_all = find_all or kwargs.get("all", False)  # the name before Django 5.2
         found = []
         for prefix, (storage, files) in self.packages.items():
             name = path.removeprefix(f"{prefix}/")

@@ -29,15 +29,16 @@ def bench_database_url(postgres, redis_url):
     admin.close()
 
 
-def test_benchmark_at_scale_s_times_pages_and_reports_and_writes_its_results(bench_database_url, redis_url):
+def test_benchmark_at_scale_s_times_pages_and_reports_and_writes_its_results(bench_database_url, redis_url, tmp_path):
+    output = tmp_path / "results.json"
     finished = subprocess.run(
-        [sys.executable, "manage.py", "benchmark", "--scale", "S", "--rounds", "2"],
+        [sys.executable, "manage.py", "benchmark", "--scale", "S", "--rounds", "2", "--output", str(output)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "DEBUG": "true", "DATABASE_URL": bench_database_url, "REDIS_URL": redis_url},
     )  # fmt: skip
 
     assert finished.returncode == 0, finished.stdout + finished.stderr
-    results = json.loads((ROOT / "var" / "bench" / "results-S.json").read_text())
+    results = json.loads(output.read_text())
     names = {row["name"] for row in results["pages"]}
     assert {"dashboard, whole plan and each focus area", "activity register", "API updates, first page"} <= names
     assert all(row["requests"] >= 2 and row["p95_ms"] > 0 for row in results["pages"])

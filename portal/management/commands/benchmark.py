@@ -1,5 +1,7 @@
 import datetime
 import json
+from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -21,18 +23,21 @@ class Command(BaseCommand):
         parser.add_argument("--scale", default="L", choices=["S", "M", "L"], help="data size (default L)")
         parser.add_argument("--rounds", type=int, default=30, help="requests per page (default 30)")
         parser.add_argument("--password", default="bench-demo-password", help="password of the demo users")
+        parser.add_argument("--output", type=Path, help="results file (default var/bench/results-SCALE.json)")
         parser.add_argument(
             "--only", choices=["pages", "reports"], help="measure only the pages and API, or only report compilation"
         )
 
-    def handle(self, *args, scale, rounds, password, only, **options):
+    def handle(self, *args, scale, rounds, password, only, output, **options):
         if connection.vendor != "postgresql" or not settings.REDIS_URL:
             raise CommandError("The benchmark measures PostgreSQL with Redis: set DATABASE_URL and REDIS_URL.")
         if rounds < 2:
             raise CommandError("--rounds: at least 2")
         log = self.stdout.write
         database = connection.settings_dict
-        credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
+        credentials = quote(database["USER"], safe="") + (
+            f":{quote(database['PASSWORD'], safe='')}" if database["PASSWORD"] else ""
+        )
         database_url = f"postgres://{credentials}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
         self.stdout.write(f"Scale {scale}: preparing its database (the first run loads the demo data)")
         benchmark.prepare(database_url, scale, password, log)
@@ -43,7 +48,7 @@ class Command(BaseCommand):
         if only != "pages":
             log("Progress reports, compiled in a process of their own")
             results["reports"] = benchmark.run_reports(database_url, log)
-        path = settings.VAR_DIR / "bench" / f"results-{scale}.json"
+        path = output or settings.VAR_DIR / "bench" / f"results-{scale}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2))
         measured = results.get("pages", []) + results.get("reports", [])
