@@ -43,10 +43,15 @@ class ActivityFilter(UpdatedSinceFilterSet):
     office = django_filters.CharFilter(method="filter_office")
     country = django_filters.CharFilter(method="filter_country")
     period = django_filters.CharFilter(method="filter_period", label="Active in the reporting period (code)")
+    organization = django_filters.CharFilter(field_name="lead_organization__code", label="Lead organisation (code)")
+    region = django_filters.CharFilter(method="filter_region", label="UN M49 region of an implementing office")
 
     class Meta:
         model = Activity
-        fields = ["focus_area", "objective", "status", "office", "country", "period", "updated_since"]
+        fields = [
+            "focus_area", "objective", "status", "office", "country", "period", "organization", "region",
+            "updated_since",
+        ]  # fmt: skip
 
     # Each of these filters by a subquery, so that an activity with several matching rows appears once.
     def filter_office(self, queryset, name, value):
@@ -57,6 +62,13 @@ class ActivityFilter(UpdatedSinceFilterSet):
     def filter_country(self, queryset, name, value):
         return queryset.filter(
             pk__in=Activity.beneficiary_countries.through.objects.filter(country__iso3=value.upper()).values("activity")
+        )
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=Activity.implementing_offices.through.objects.filter(office__country__region=value).values(
+                "activity"
+            )
         )
 
     def filter_period(self, queryset, name, value):
@@ -104,11 +116,19 @@ class OfficeFilter(UpdatedSinceFilterSet):
         fields = ["organization", "kind", "country", "updated_since"]
 
 
+# The register's RAG choice for activities with no approved update (by the chosen period).
+NOT_YET_APPROVED = "none"
+
+
 class ActivityRegisterFilter(ActivityFilter):
     """The activity register's filters: the API's, plus text search, latest RAG and tag."""
 
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    rag = django_filters.ChoiceFilter(choices=RAG.choices, field_name="latest_rag", label=_("RAG (latest approved)"))
+    rag = django_filters.ChoiceFilter(
+        choices=[*RAG.choices, (NOT_YET_APPROVED, _("Not yet approved"))],
+        method="filter_rag",
+        label=_("RAG (latest approved)"),
+    )
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
     sort = django_filters.OrderingFilter(
         fields=(
@@ -127,3 +147,8 @@ class ActivityRegisterFilter(ActivityFilter):
 
     def search(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_rag(self, queryset, name, value):
+        if value == NOT_YET_APPROVED:
+            return queryset.filter(latest_rag__isnull=True)
+        return queryset.filter(latest_rag=value)

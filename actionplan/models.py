@@ -185,21 +185,24 @@ class ActivityQuerySet(models.QuerySet):
             document=SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         )
 
-    def with_latest_update(self):
-        """Annotate the RAG, percent and period of each activity's latest approved update."""
+    def with_latest_update(self, as_of=None):
+        """Annotate the RAG, percent and period of each activity's latest approved update,
+        in a period starting by ``as_of`` when given (the register as it stood then)."""
         latest = ProgressUpdate.objects.filter(
             activity=models.OuterRef("pk"), state=ProgressUpdate.State.APPROVED
         ).order_by(*LATEST_UPDATE_FIRST)
+        if as_of is not None:
+            latest = latest.filter(period__starts_on__lte=as_of)
         return self.annotate(
             latest_rag=models.Subquery(latest.values("rag")[:1]),
             latest_percent=models.Subquery(latest.values("percent_complete")[:1]),
             latest_period=models.Subquery(latest.values("period__code")[:1]),
         )
 
-    def for_register(self):
+    def for_register(self, as_of=None):
         """Fetch what the activity register shows, in a fixed number of queries."""
         return (
-            self.with_latest_update()
+            self.with_latest_update(as_of)
             .select_related("objective__focus_area", "lead_organization")
             .prefetch_related("implementing_offices", "beneficiary_countries", "tags")
         )

@@ -29,16 +29,23 @@ CLOSED = (ActionItem.State.DONE, ActionItem.State.DROPPED)
 CO_CHAIRS = (CommitteeMember.Role.CO_CHAIR_UNODC, CommitteeMember.Role.CO_CHAIR_INTERPOL)
 
 
-def _register_url(**query) -> str:
-    return f"{reverse('activity-list')}?{urlencode({key: value for key, value in query.items() if value})}"
-
-
 def _charts(figures: dict, filters: dashboard.Filters) -> dict:
-    """Shape the figures for Chart.js, with the register link behind every bar."""
+    """Shape the figures for Chart.js, with the register link behind every bar.
+
+    Every link carries the dashboard's organisation and region filters, and the RAG
+    links its period (``as_of``), so that the list behind a bar holds what it counts.
+    """
     areas = figures["focus_areas"]
     labels = [area["code"] for area in areas]
     period = filters.period.code if filters.period else ""
     area_filter = filters.focus_area.code if filters.focus_area else ""
+    trend_periods = figures["trend"]["periods"]
+    scope = {"organization": filters.organization.code if filters.organization else "", "region": filters.region}
+
+    def register_url(**query) -> str:
+        chosen = {key: value for key, value in {**scope, **query}.items() if value}
+        return f"{reverse('activity-list')}?{urlencode(chosen)}"
+
     missing = [max(area["expected"] - area["received"], 0) for area in areas]
     statuses = Activity.Status.choices
     rags = [*RAG.choices, ("none", _("Not yet approved"))]
@@ -48,7 +55,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
             "labels": labels,
             "datasets": [
                 {"key": value, "label": label, "data": [area["status"][value] for area in areas],
-                 "links": [_register_url(focus_area=code, status=value) for code in labels]}
+                 "links": [register_url(focus_area=code, status=value) for code in labels]}
                 for value, label in statuses
             ],
         },
@@ -57,7 +64,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
             "labels": labels,
             "datasets": [
                 {"key": value, "label": label, "data": [area["rag"][value] for area in areas],
-                 "links": [_register_url(focus_area=code, rag=value if value != "none" else "") for code in labels]}
+                 "links": [register_url(focus_area=code, rag=value, as_of=period) for code in labels]}
                 for value, label in rags
             ],
         },
@@ -66,9 +73,9 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
             "labels": labels,
             "datasets": [
                 {"key": "received", "label": _("Received"), "data": [area["received"] for area in areas],
-                 "links": [_register_url(focus_area=code, period=period) for code in labels]},
+                 "links": [register_url(focus_area=code, period=period) for code in labels]},
                 {"key": "missing", "label": _("Missing"), "data": missing,
-                 "links": [_register_url(focus_area=code, period=period) for code in labels]},
+                 "links": [register_url(focus_area=code, period=period) for code in labels]},
             ],
         },
         "trend": {
@@ -76,7 +83,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
             "labels": figures["trend"]["periods"],
             "datasets": [
                 {"key": value, "label": label, "data": figures["trend"]["series"][value],
-                 "links": [_register_url(rag=value, focus_area=area_filter)] * len(figures["trend"]["periods"])}
+                 "links": [register_url(rag=value, focus_area=area_filter, as_of=code) for code in trend_periods]}
                 for value, label in RAG.choices
             ],
         },

@@ -8,7 +8,7 @@ from django.utils import timezone
 from actionplan import charts, exports, services
 from actionplan.filters import ActivityRegisterFilter
 from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod, Tag
-from portal.models import Country, Office
+from portal.models import Country, Office, Organization
 
 PAGE_SIZE = 25
 
@@ -16,7 +16,12 @@ PAGE_SIZE = 25
 @login_required
 def activity_list(request):
     """List the activities the user may see, filtered, searched, sorted; export the same list."""
-    queryset = Activity.objects.visible_to(request.user).for_register().order_by("code")
+    # RAG and progress as they stood at a period ("as_of"), as the dashboard's drill-down asks.
+    as_of_code = request.GET.get("as_of")
+    as_of = ReportingPeriod.objects.filter(code=as_of_code).first() if as_of_code else None
+    queryset = (
+        Activity.objects.visible_to(request.user).for_register(as_of.starts_on if as_of else None).order_by("code")
+    )
     filterset = ActivityRegisterFilter(request.GET, queryset=queryset)
     activities = filterset.qs if filterset.is_valid() else queryset.none()
     export = request.GET.get("export")
@@ -32,11 +37,18 @@ def activity_list(request):
         "actionplan/activity_list.html",
         {
             "filter": filterset,
+            "as_of": as_of,
+            "unknown_as_of": as_of_code if as_of_code and as_of is None else "",
             "page": page,
             "query": query.urlencode(),
             "choices": {
                 "focus_areas": FocusArea.objects.order_by("order"),
                 "offices": Office.objects.order_by("code"),
+                "organizations": Organization.objects.filter(led_activities__isnull=False).distinct().order_by("code"),
+                "regions": Country.objects.filter(offices__isnull=False)
+                .values_list("region", flat=True)
+                .distinct()
+                .order_by("region"),
                 "countries": Country.objects.filter(activities__isnull=False).distinct().order_by("name"),
                 "periods": ReportingPeriod.objects.order_by("starts_on"),
                 "tags": Tag.objects.order_by("name"),

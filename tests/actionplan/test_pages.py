@@ -172,7 +172,7 @@ def grow(world, count):
         (reverse("plan"), 8),
         (reverse("focus-area", args=["CYB"]), 12),
         (reverse("objective", args=["CYB-1"]), 9),
-        (reverse("activity-list"), 13),
+        (reverse("activity-list"), 15),
         (reverse("activity-detail", args=["CYB-1.1"]), 17),
         (reverse("my-updates"), 5),
         (reverse("review-queue"), 5),
@@ -230,6 +230,39 @@ def test_indicator_page_shows_its_actuals(as_user, world):
 
 def test_indicator_of_an_invisible_activity_answers_404(as_user, world):
     assert as_user(world.reporter).get(reverse("indicator", args=["CYB-1.3-I1"])).status_code == 404
+
+
+def test_register_shows_rag_as_it_stood_at_a_period(as_user, world):
+    for period, rag in ((world.locked_period, "on_track"), (world.period, "off_track")):
+        ProgressUpdateFactory(activity=world.activity, period=period, office=world.office, state="approved", rag=rag)
+    client = as_user(world.officer)
+
+    assert register(client, rag="on_track", as_of=world.locked_period.code) == ["CYB-1.1"]
+    assert register(client, rag="on_track") == []
+    assert register(client, rag="none", as_of=world.locked_period.code) == ["CYB-1.2", "CYB-1.3", "CYB-1.4"]
+
+
+def test_register_with_an_unknown_as_of_period_says_so(as_user, world):
+    page = as_user(world.officer).get(reverse("activity-list"), {"as_of": "1999-Q9"}).content.decode()
+    assert "Unknown period 1999-Q9" in page
+
+
+def test_register_filters_by_lead_organisation(as_user, world):
+    Activity.objects.filter(code="CYB-1.3").update(lead_organization=world.activity.lead_organization)
+    Activity.objects.exclude(code__in=["CYB-1.1", "CYB-1.3"]).update(lead_organization=world.other_office.organization)
+
+    assert register(as_user(world.officer), organization=world.activity.lead_organization.code) == [
+        "CYB-1.1",
+        "CYB-1.3",
+    ]
+
+
+def test_register_filters_by_the_region_of_an_implementing_office(as_user, world):
+    for office, region in ((world.office, "Asia"), (world.other_office, "Africa")):
+        office.country.region = region
+        office.country.save()
+
+    assert register(as_user(world.officer), region="Africa") == ["CYB-1.3", "CYB-1.4"]
 
 
 def test_register_and_dashboard_name_the_same_latest_update_when_two_offices_tie(world):

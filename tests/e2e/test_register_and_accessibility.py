@@ -17,10 +17,11 @@ def test_register_filters_keep_the_url_and_export_what_is_shown(site, login):
     officer = login(site, site.officer)
     officer.get_by_role("link", name="Activities").first.click()
     officer.get_by_label("Search").fill("darknet")
-    officer.get_by_label("Office").select_option("INTERPOL-RB-NBO")
+    officer.get_by_label("Office", exact=True).select_option("INTERPOL-RB-NBO")
     officer.get_by_role("button", name="Filter").click()
     expect(officer).to_have_url(
-        f"{site.url}/activities/?q=darknet&focus_area=&status=&rag=&period=&office=INTERPOL-RB-NBO&country=&tag=&sort="
+        f"{site.url}/activities/?q=darknet&focus_area=&status=&rag=&period=&as_of=&organization=&region="
+        "&office=INTERPOL-RB-NBO&country=&tag=&sort="
     )
     expect(officer.get_by_role("status")).to_have_text("1 activity")
     expect(officer.get_by_role("link", name="CYB-1.3")).to_be_visible()

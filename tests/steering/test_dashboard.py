@@ -137,7 +137,23 @@ def test_every_bar_links_to_the_matching_register_list(committee_client, world):
     ongoing = next(d for d in charts["status"]["datasets"] if d["key"] == "ongoing")
     assert ongoing["links"][0] == "/activities/?focus_area=CYB&status=ongoing"
     off_track = next(d for d in charts["rag"]["datasets"] if d["key"] == "off_track")
-    assert off_track["links"][0] == "/activities/?focus_area=CYB&rag=off_track"
+    assert off_track["links"][0] == "/activities/?focus_area=CYB&rag=off_track&as_of=2020-Q2"
+
+
+def test_the_list_behind_each_status_and_rag_bar_holds_what_the_bar_counts(committee_client, client, world):
+    for period, rag in ((world.locked_period, "on_track"), (world.period, "off_track")):
+        ProgressUpdateFactory(activity=world.activity, period=period, office=world.office, state="approved", rag=rag)
+    ProgressUpdateFactory(
+        activity=world.other_activity, period=world.period, office=world.other_office, state="approved", rag="at_risk"
+    )
+    organization = world.activity.lead_organization.code
+    charts = dashboard(committee_client, period=world.locked_period.code, organization=organization).context["charts"]
+
+    for chart in ("status", "rag"):
+        for dataset in charts[chart]["datasets"]:
+            for counted, link in zip(dataset["data"], dataset["links"], strict=True):
+                listed = committee_client.get(link).context["page"].paginator.count
+                assert listed == counted, f"{chart} {dataset['key']}: {link}"
 
 
 def test_hostile_labels_stay_text_in_the_chart_data(committee_client, world):
