@@ -144,11 +144,12 @@ SEARCH_CONFIG = "english"
 
 
 # Which approved update of an activity is its latest: the latest period's, then the one
-# reviewed last, then by office, so that every page, figure and report names the same one.
+# reviewed last, then the first office's, so that every page, figure and report names the
+# same one. (The office's id, not its code: a join per activity doubled the register's time.)
 LATEST_UPDATE_FIRST = (
     models.F("period__starts_on").desc(),
     models.F("reviewed_at").desc(nulls_last=True),
-    models.F("office__code").asc(),
+    models.F("office_id").asc(),
 )
 
 

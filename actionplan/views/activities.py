@@ -2,6 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -44,7 +45,9 @@ def activity_list(request):
             "choices": {
                 "focus_areas": FocusArea.objects.order_by("order"),
                 "offices": Office.objects.order_by("code"),
-                "organizations": Organization.objects.filter(led_activities__isnull=False).distinct().order_by("code"),
+                "organizations": Organization.objects.filter(
+                    Exists(Activity.objects.filter(lead_organization=OuterRef("pk")))
+                ).order_by("code"),
                 "regions": Country.objects.filter(offices__isnull=False)
                 .values_list("region", flat=True)
                 .distinct()
