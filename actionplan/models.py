@@ -200,6 +200,12 @@ class ActivityQuerySet(models.QuerySet):
             latest_period=models.Subquery(latest.values("period__code")[:1]),
         )
 
+    def lead_organizations(self):
+        """The organisations that lead at least one of these activities, by code."""
+        return Organization.objects.filter(
+            models.Exists(self.filter(lead_organization=models.OuterRef("pk")))
+        ).order_by("code")
+
     def for_register(self, as_of=None):
         """Fetch what the activity register shows, in a fixed number of queries."""
         return (

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from actionplan.models import RAG, Activity, FocusArea, ReportingPeriod
 from portal.errors import DomainError, NotAllowed
-from portal.models import Country, Organization
+from portal.models import Country
 from portal.roles import is_committee, is_officer
 
 from . import dashboard, dashboard_cache, services
@@ -106,7 +106,7 @@ def dashboard_view(request):
             "choices": {
                 "periods": ReportingPeriod.objects.filter(plan=plan).order_by("-starts_on"),
                 "focus_areas": FocusArea.objects.filter(plan=plan).order_by("order"),
-                "organizations": Organization.objects.filter(led_activities__isnull=False).distinct().order_by("code"),
+                "organizations": Activity.objects.lead_organizations(),
                 "regions": Country.objects.filter(offices__isnull=False)
                 .values_list("region", flat=True)
                 .distinct()

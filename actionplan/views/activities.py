@@ -2,14 +2,13 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from actionplan import charts, exports, services
 from actionplan.filters import ActivityRegisterFilter
 from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod, Tag
-from portal.models import Country, Office, Organization
+from portal.models import Country, Office
 
 PAGE_SIZE = 25
 
@@ -45,9 +44,7 @@ def activity_list(request):
             "choices": {
                 "focus_areas": FocusArea.objects.order_by("order"),
                 "offices": Office.objects.order_by("code"),
-                "organizations": Organization.objects.filter(
-                    Exists(Activity.objects.filter(lead_organization=OuterRef("pk")))
-                ).order_by("code"),
+                "organizations": Activity.objects.lead_organizations(),
                 "regions": Country.objects.filter(offices__isnull=False)
                 .values_list("region", flat=True)
                 .distinct()
