@@ -45,6 +45,12 @@ class Organization(TimeStampedModel):
         return self.code
 
 
+class CountryQuerySet(models.QuerySet):
+    def office_regions(self):
+        """The UN M49 regions where an office sits, by name (the dashboard's and register's region choices)."""
+        return self.filter(offices__isnull=False).values_list("region", flat=True).distinct().order_by("region")
+
+
 class Country(TimeStampedModel):
     """Hold an ISO 3166-1 country with its UN M49 region."""
 
@@ -54,6 +60,8 @@ class Country(TimeStampedModel):
     name = models.CharField(_("name"), max_length=200)
     region = models.CharField(_("UN M49 region"), max_length=64, db_index=True)
     continent = models.CharField(_("continent"), max_length=32)
+
+    objects = CountryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -107,10 +107,7 @@ def dashboard_view(request):
                 "periods": ReportingPeriod.objects.filter(plan=plan).order_by("-starts_on"),
                 "focus_areas": FocusArea.objects.filter(plan=plan).order_by("order"),
                 "organizations": Activity.objects.lead_organizations(),
-                "regions": Country.objects.filter(offices__isnull=False)
-                .values_list("region", flat=True)
-                .distinct()
-                .order_by("region"),
+                "regions": Country.objects.office_regions(),
             },
         },
     )

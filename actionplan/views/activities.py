@@ -45,10 +45,7 @@ def activity_list(request):
                 "focus_areas": FocusArea.objects.order_by("order"),
                 "offices": Office.objects.order_by("code"),
                 "organizations": Activity.objects.lead_organizations(),
-                "regions": Country.objects.filter(offices__isnull=False)
-                .values_list("region", flat=True)
-                .distinct()
-                .order_by("region"),
+                "regions": Country.objects.office_regions(),
                 "countries": Country.objects.filter(activities__isnull=False).distinct().order_by("name"),
                 "periods": ReportingPeriod.objects.order_by("starts_on"),
                 "tags": Tag.objects.order_by("name"),
