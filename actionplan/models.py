@@ -1,6 +1,7 @@
 """The agreement, the joint action plan and its results framework, and the reporting on it."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, models
@@ -311,12 +312,36 @@ class IndicatorQuerySet(models.QuerySet):
 
 
 class Indicator(TimeStampedModel):
-    """Hold a measure of progress of an objective or of an activity."""
+    """Hold a measure of progress of an objective or of an activity, and the rule its figure follows.
+
+    How an indicator's approved values become its figure is stated here, by the officer
+    who defines it, and applied by ``actionplan.figures`` on every page, report and API.
+    """
 
     class Direction(models.TextChoices):
         INCREASE = "increase", _("Increase")
         DECREASE = "decrease", _("Decrease")
         MAINTAIN = "maintain", _("Maintain")
+
+    class Measure(models.TextChoices):
+        NUMBER = "number", _("Number")
+        PERCENTAGE = "percentage", _("Percentage")
+        YES_NO = "yes_no", _("Yes/no")
+
+    class OfficeRule(models.TextChoices):
+        """How the values of several offices in one period combine."""
+
+        SUM = "sum", _("Sum")
+        MEAN = "mean", _("Mean")
+        MAX = "max", _("Maximum")
+        LATEST = "latest", _("Latest reported")
+
+    class PeriodRule(models.TextChoices):
+        """How a period's figure relates to the periods before it."""
+
+        PER_PERIOD = "per_period", _("Per period")
+        CUMULATIVE = "cumulative", _("Cumulative")
+        LATEST = "latest", _("Latest")
 
     objective = models.ForeignKey(
         Objective, models.CASCADE, null=True, blank=True, related_name="indicators", verbose_name=_("objective")
@@ -333,6 +358,40 @@ class Indicator(TimeStampedModel):
     target_value = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
     target_date = models.DateField(_("target date"), null=True, blank=True)
     means_of_verification = models.TextField(_("means of verification"), blank=True)
+    measure = models.CharField(_("measure"), max_length=16, choices=Measure.choices, default=Measure.NUMBER)
+    allows_over_100 = models.BooleanField(
+        _("percentages may exceed 100"), default=False, help_text=_("For a percentage, such as growth over a year.")
+    )
+    office_rule = models.CharField(
+        _("across offices in a period"),
+        max_length=16,
+        choices=OfficeRule.choices,
+        default=OfficeRule.SUM,
+        help_text=_("How the values of several offices in one period combine."),
+    )
+    period_rule = models.CharField(
+        _("across periods"),
+        max_length=16,
+        choices=PeriodRule.choices,
+        default=PeriodRule.CUMULATIVE,
+        help_text=_(
+            "Per period: each period's figure is that period's own value. Cumulative: each value reported is "
+            "the running total, an office's last value counts until it reports again. Latest: the latest "
+            "reporting round stands."
+        ),
+    )
+    # The dimensions of ``actionplan.dimensions`` that values are broken down by, e.g. ["sex", "age"].
+    dimensions = models.JSONField(_("broken down by"), default=list, blank=True)
+    # Plausibility: beyond these a reporter is asked to confirm, and the officer sees a flag.
+    plausible_share_of_target = models.PositiveIntegerField(
+        _("confirm values above this % of the target"), default=150
+    )
+    plausible_growth = models.DecimalField(
+        _("confirm values above this multiple of the office's previous one"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal(3),
+    )
     version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = IndicatorQuerySet.as_manager()
@@ -348,10 +407,47 @@ class Indicator(TimeStampedModel):
                 name="indicator_measures_objective_or_activity",
             ),
             _ends_not_before_starts("baseline_date", "target_date", "indicator_target_not_before_baseline"),
+            models.CheckConstraint(
+                condition=Q(plausible_share_of_target__gte=100), name="indicator_plausible_share_at_least_100"
+            ),
+            models.CheckConstraint(condition=Q(plausible_growth__gte=1), name="indicator_plausible_growth_at_least_1"),
         ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    @property
+    def is_cumulative(self) -> bool:
+        return self.period_rule == self.PeriodRule.CUMULATIVE
+
+    def value_limits(self) -> tuple[Decimal, Decimal | None]:
+        """The smallest and largest value a measurement of this indicator may take (None: no upper limit)."""
+        if self.measure == self.Measure.YES_NO:
+            return Decimal(0), Decimal(1)
+        if self.measure == self.Measure.PERCENTAGE and not self.allows_over_100:
+            return Decimal(0), Decimal(100)
+        return Decimal(0), None
+
+
+class PeriodTarget(TimeStampedModel):
+    """Set an indicator's target for one reporting period, beside its end target."""
+
+    indicator = models.ForeignKey(
+        Indicator, models.CASCADE, related_name="period_targets", verbose_name=_("indicator")
+    )
+    period = models.ForeignKey(
+        "ReportingPeriod", models.CASCADE, related_name="indicator_targets", verbose_name=_("period")
+    )
+    value = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["indicator", "period__starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "period"], name="period_target_one_per_indicator_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.code} {self.period.code}: {self.value}"
 
 
 class ReportingPeriod(TimeStampedModel):
@@ -470,6 +566,8 @@ class ProgressUpdate(TimeStampedModel):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
+    # Plausibility warnings the reporter confirmed ({"indicator", "rule", "message"}), shown to the reviewer.
+    warnings = models.JSONField(_("plausibility warnings"), default=list, blank=True)
 
     objects = ProgressUpdateQuerySet.as_manager()
     # Who changed what and when, shown on the activity's page.
@@ -498,6 +596,10 @@ class ProgressUpdate(TimeStampedModel):
 
 
 class MeasurementQuerySet(models.QuerySet):
+    def totals(self):
+        """Keep the rows that hold an indicator's total value, not one category of a breakdown."""
+        return self.filter(country__isnull=True, sex="", age_band="")
+
     def latest_approved_per_indicator(self, as_of):
         """Keep each indicator's latest approved actual in a period starting by ``as_of``.
 
@@ -519,6 +621,7 @@ class Measurement(TimeStampedModel):
         ALL = "", _("All")
         FEMALE = "female", _("Female")
         MALE = "male", _("Male")
+        UNKNOWN = "unknown", _("Not recorded")
 
     update = models.ForeignKey(ProgressUpdate, models.CASCADE, related_name="measurements", verbose_name=_("update"))
     indicator = models.ForeignKey(Indicator, models.PROTECT, related_name="measurements", verbose_name=_("indicator"))
@@ -527,6 +630,8 @@ class Measurement(TimeStampedModel):
         Country, models.PROTECT, null=True, blank=True, related_name="measurements", verbose_name=_("country")
     )
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.ALL, blank=True)
+    # One of settings.AGE_BANDS, or "" for all ages.
+    age_band = models.CharField(_("age band"), max_length=16, default="", blank=True)
     note = models.TextField(_("note"), blank=True)
 
     objects = MeasurementQuerySet.as_manager()
@@ -536,14 +641,22 @@ class Measurement(TimeStampedModel):
         constraints = [
             # Two constraints because NULL countries never collide in a plain unique index.
             models.UniqueConstraint(
-                fields=["update", "indicator", "country", "sex"],
+                fields=["update", "indicator", "country", "sex", "age_band"],
                 condition=Q(country__isnull=False),
                 name="measurement_unique_per_country_disaggregation",
             ),
             models.UniqueConstraint(
-                fields=["update", "indicator", "sex"],
+                fields=["update", "indicator", "sex", "age_band"],
                 condition=Q(country__isnull=True),
                 name="measurement_unique_without_country",
+            ),
+            # A row is the total (no dimension) or one category of one dimension: breakdowns
+            # are one dimension at a time, each adding up to the total.
+            models.CheckConstraint(
+                condition=Q(country__isnull=True, sex="")
+                | Q(country__isnull=True, age_band="")
+                | Q(sex="", age_band=""),
+                name="measurement_at_most_one_dimension",
             ),
         ]
 

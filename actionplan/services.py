@@ -10,8 +10,6 @@ once approved, or once the period is locked.
 """
 
 import hashlib
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -23,6 +21,7 @@ from portal.errors import (
     AlreadyExists,
     FileTooLarge,
     InvalidInput,
+    NeedsConfirmation,
     NotAllowed,
     PeriodLocked,
     StaleVersion,
@@ -32,19 +31,14 @@ from portal.errors import (
 from portal.models import Office
 from portal.roles import is_officer
 
+from . import measurements as measurement_rules
 from .files import sniff_content_type
-from .models import Activity, Evidence, Indicator, Measurement, ProgressUpdate, ReportingPeriod
+from .measurements import MeasurementInput
+from .models import Activity, Evidence, ProgressUpdate, ReportingPeriod
 from .notifications import notify_author_of_review
 
 EDITABLE_STATES = (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
 EDITABLE_FIELDS = ("rag", "percent_complete", "narrative", "challenges", "next_steps")
-
-
-@dataclass(frozen=True)
-class MeasurementInput:
-    indicator: Indicator
-    value: Decimal
-    note: str = ""
 
 
 def _check_reports_for(*, user, activity: Activity, office: Office):
@@ -75,32 +69,6 @@ def _check_editable(update: ProgressUpdate):
         )
 
 
-def _check_measurements(activity: Activity, measurements: list[MeasurementInput]):
-    seen = set()
-    for index, measurement in enumerate(measurements):
-        indicator = measurement.indicator
-        if indicator.activity_id != activity.pk and indicator.objective_id != activity.objective_id:
-            raise InvalidInput(
-                _("measurements[%(index)d]: indicator %(indicator)s does not measure activity %(activity)s.")
-                % {"index": index, "indicator": indicator.code, "activity": activity.code},
-                field="measurements",
-            )
-        if indicator.pk in seen:
-            raise InvalidInput(
-                _("measurements[%(index)d]: indicator %(indicator)s is measured twice.")
-                % {"index": index, "indicator": indicator.code},
-                field="measurements",
-            )
-        seen.add(indicator.pk)
-
-
-def _replace_measurements(update: ProgressUpdate, measurements: list[MeasurementInput]):
-    update.measurements.all().delete()
-    Measurement.objects.bulk_create(
-        Measurement(update=update, indicator=m.indicator, value=m.value, note=m.note) for m in measurements
-    )
-
-
 def may_report_on(user, activity: Activity) -> bool:
     """Tell whether the user may write updates on the activity (its offices' members and officers may)."""
     return is_officer(user) or activity.implementing_offices.filter(memberships__user=user).exists()
@@ -126,15 +94,29 @@ def create_update(
     measurements: list[MeasurementInput] = (),
     submit: bool = False,
     source: str = ProgressUpdate.Source.WEB,
+    ask_to_confirm: bool = False,
 ) -> ProgressUpdate:
-    """Create an office's update on an activity for a period, as a draft or submitted."""
+    """Create an office's update on an activity for a period, as a draft or submitted.
+
+    Plausibility warnings are kept on the update; with ``ask_to_confirm`` they refuse it
+    instead (``NeedsConfirmation``), so that the reporter can confirm them first.
+    """
     if period.plan_id != activity.objective.focus_area.plan_id:
         raise InvalidInput(
             _("Period %(period)s belongs to another action plan.") % {"period": period.code}, field="period"
         )
     _check_reports_for(user=by, activity=activity, office=office)
     _check_period_open(period)
-    _check_measurements(activity, list(measurements))
+    measurements = list(measurements)
+    countries = measurement_rules.check(activity, measurements)
+    warnings = _plausibility(
+        activity=activity,
+        period=period,
+        office=office,
+        percent_complete=percent_complete,
+        measurements=measurements,
+        ask_to_confirm=ask_to_confirm,
+    )
     existing = ProgressUpdate.objects.filter(activity=activity, period=period, office=office).first()
     if existing is None:
         try:
@@ -150,6 +132,7 @@ def create_update(
                     challenges=challenges,
                     next_steps=next_steps,
                     source=source,
+                    warnings=warnings,
                 )
         except IntegrityError:
             # Another request created it between the check and the insert.
@@ -160,15 +143,39 @@ def create_update(
             % {"office": office.code, "activity": activity.code, "period": period.code},
             existing_id=str(existing.pk),
         )
-    _replace_measurements(update, list(measurements))
+    measurement_rules.replace(update, measurements, countries)
     if submit:
         _mark_submitted(update)
     return update
 
 
+def _plausibility(*, ask_to_confirm: bool, confirmed=(), **update) -> list[dict]:
+    """The update's plausibility warnings; those not ``confirmed`` before refuse it when asked to confirm."""
+    warnings = measurement_rules.plausibility_warnings(**update)
+    if ask_to_confirm and any(warning not in confirmed for warning in warnings):
+        raise NeedsConfirmation(
+            _("Some figures look unusual: confirm them, or correct them."), field="confirm_warnings", warnings=warnings
+        )
+    return warnings
+
+
+def _stored_inputs(update: ProgressUpdate) -> list[MeasurementInput]:
+    """The update's stored totals, as inputs to the plausibility checks."""
+    return [
+        MeasurementInput(indicator=row.indicator, value=row.value)
+        for row in update.measurements.totals().select_related("indicator")
+    ]
+
+
 @transaction.atomic
 def edit_update(
-    *, by, update: ProgressUpdate, expected_version: int, changes: dict, measurements: list[MeasurementInput] | None
+    *,
+    by,
+    update: ProgressUpdate,
+    expected_version: int,
+    changes: dict,
+    measurements: list[MeasurementInput] | None,
+    ask_to_confirm: bool = False,
 ) -> ProgressUpdate:
     """Change a draft or returned update, provided nobody changed it since ``expected_version``."""
     if not may_edit(by, update):
@@ -178,8 +185,19 @@ def edit_update(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    countries = {}
     if measurements is not None:
-        _check_measurements(update.activity, measurements)
+        measurements = list(measurements)
+        countries = measurement_rules.check(update.activity, measurements)
+    warnings = _plausibility(
+        activity=update.activity,
+        period=update.period,
+        office=update.office,
+        percent_complete=changes.get("percent_complete", update.percent_complete),
+        measurements=_stored_inputs(update) if measurements is None else measurements,
+        ask_to_confirm=ask_to_confirm,
+        confirmed=update.warnings,
+    )
     # Locked until commit: a concurrent edit waits here, then finds the version moved on.
     current = ProgressUpdate.objects.select_for_update().get(pk=update.pk)
     if current.version != expected_version:
@@ -191,10 +209,11 @@ def edit_update(
     _check_editable(current)
     for name, value in changes.items():
         setattr(current, name, value)
+    current.warnings = warnings
     current.version += 1
-    current.save(update_fields=[*changes, "version", "updated_at"])
+    current.save(update_fields=[*changes, "warnings", "version", "updated_at"])
     if measurements is not None:
-        _replace_measurements(current, measurements)
+        measurement_rules.replace(current, measurements, countries)
     return current
 
 

@@ -20,6 +20,12 @@ class InvalidInput(DomainError):
     status, code = 400, "invalid"
 
 
+class NeedsConfirmation(DomainError):
+    """Refuse a change until the user confirms the warnings it raised (``extra["warnings"]``)."""
+
+    status, code = 400, "needs_confirmation"
+
+
 class NotAllowed(DomainError):
     status, code = 403, "not_allowed"
 

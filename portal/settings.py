@@ -259,6 +259,10 @@ API_MAX_BODY_BYTES = _read(env.int, "API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
 # Largest evidence file; a bigger one is refused with 413.
 EVIDENCE_MAX_BYTES = _read(env.int, "EVIDENCE_MAX_MB", default=20) * 1024 * 1024
+# The age bands indicator values can be broken down by (codes, youngest first).
+AGE_BANDS = _read(env.list, "AGE_BANDS", default=["0-17", "18-24", "25-59", "60+"])
+if len(set(AGE_BANDS)) != len(AGE_BANDS) or not all(0 < len(band) <= 16 for band in AGE_BANDS):
+    _fail("AGE_BANDS", "must list distinct age bands of 1 to 16 characters, separated by commas")
 # Idempotency keys are kept at least this long, then purged.
 IDEMPOTENCY_KEY_HOURS = 48
 

@@ -17,6 +17,7 @@ from actionplan.models import (
     Indicator,
     Measurement,
     Objective,
+    PeriodTarget,
     ProgressUpdate,
     ReportingPeriod,
 )
@@ -238,3 +239,12 @@ class ProgressReportFactory(factory.django.DjangoModelFactory):
 
     plan = factory.SubFactory(ActionPlanFactory)
     period = factory.SubFactory(ReportingPeriodFactory, plan=factory.SelfAttribute("..plan"))
+
+
+class PeriodTargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PeriodTarget
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    period = factory.SubFactory(ReportingPeriodFactory)
+    value = Decimal(50)

@@ -1,0 +1,370 @@
+"""Indicator figures: the one rule that turns approved measurements into the number every page shows.
+
+An indicator's figure for a reporting period is computed from approved values only, in
+SQL, by the indicator's own rule (``Indicator.office_rule``, ``Indicator.period_rule``):
+
+1. Which values stand for the period. Each update stream (an office reporting on an
+   activity) counts once:
+   - per period: the values reported for that very period (none reported: no figure);
+   - cumulative: each stream's latest value reported up to the period, since each value
+     is a running total (a stream that skipped the period counts with its last value);
+   - latest: the values of the latest period, up to this one, in which any was reported.
+2. How they combine: their sum, mean, maximum, or the one reported last (the latest
+   period's, then the last submitted, then the first office's).
+3. What it is measured against: the period's own target when the indicator has one, else
+   its end target. "% of target" is the share of the way from the baseline to the
+   target; "reached" follows the direction (at or below the target for a decrease).
+
+The figure is rounded to two decimals, and everything else is derived from the rounded
+figure, so that what a page shows is what it was compared with. Every page, the
+dashboard, the progress reports and the API take their figures from here, and the
+dashboard and reports summarise them with ``summary_by_area``.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from portal.models import Country
+
+from . import dimensions
+from .models import (
+    Activity,
+    FocusArea,
+    Indicator,
+    Measurement,
+    Objective,
+    PeriodTarget,
+    ProgressUpdate,
+    ReportingPeriod,
+)
+
+TOTAL = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An indicator's figure for a period (for one category of a breakdown, or the total)."""
+
+    indicator_id: int
+    period_id: int
+    category: str
+    value: Decimal | None
+    # How many approved values were combined, from how many offices.
+    values: int
+    offices: int
+    # Of those values, how many were reported for this very period (the rest carried forward).
+    reported: int
+    latest_reported_on: date | None
+    target: Decimal | None
+    target_kind: str  # "period" or "end"
+    share: float | None
+    reached: bool | None
+
+    @property
+    def is_gap(self) -> bool:
+        """Tell whether nothing was reported for this very period (a chart leaves it out)."""
+        return self.reported == 0
+
+
+def _tables() -> dict:
+    return {
+        "measurement": Measurement._meta.db_table,
+        "update": ProgressUpdate._meta.db_table,
+        "period": ReportingPeriod._meta.db_table,
+        "indicator": Indicator._meta.db_table,
+        "target": PeriodTarget._meta.db_table,
+        "country": Country._meta.db_table,
+        "objective": Objective._meta.db_table,
+        "activity": Activity._meta.db_table,
+        "area": FocusArea._meta.db_table,
+    }
+
+
+def _category(dimension: str | None) -> tuple[str, str]:
+    """The SQL that keeps the rows of one dimension (or the totals), and names their category."""
+    if dimension is None:
+        return "m.country_id IS NULL AND m.sex = '' AND m.age_band = ''", "''"
+    if dimension == "sex":
+        return "m.sex <> ''", "m.sex"
+    if dimension == "age":
+        return "m.age_band <> ''", "m.age_band"
+    if dimension == "country":
+        return "m.country_id IS NOT NULL", "c.iso3"
+    raise ValueError(f"unknown dimension {dimension!r}")
+
+
+def _assessed_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
+    """The SQL of one assessed figure per indicator, period and category, with its parameters."""
+    indicator_sql, indicator_params = indicators.order_by().values("pk").query.sql_with_params()
+    period_ids = [period.pk for period in periods]
+    keep, category = _category(dimension)
+    params = [*period_ids, *indicator_params]
+    office_filter = ""
+    if offices is not None:
+        office_ids = [office.pk for office in offices] or [None]
+        office_filter = f"AND u.office_id IN ({', '.join(['%s'] * len(office_ids))})"
+        params.extend(office_ids)
+    t = _tables()
+    # Window functions over the approved values up to each period; SQLite and PostgreSQL alike.
+    sql = f"""
+    WITH points AS (
+        SELECT id AS point_id, starts_on AS point_start FROM {t["period"]}
+        WHERE id IN ({", ".join(["%s"] * len(period_ids))})
+    ),
+    base AS (
+        SELECT m.indicator_id, u.office_id, u.activity_id, p.starts_on AS reported_on, m.value,
+               u.submitted_at, {category} AS category
+        FROM {t["measurement"]} m
+        JOIN {t["update"]} u ON u.id = m.update_id
+        JOIN {t["period"]} p ON p.id = u.period_id
+        LEFT JOIN {t["country"]} c ON c.id = m.country_id
+        WHERE u.state = 'approved' AND {keep}
+          AND m.indicator_id IN ({indicator_sql})
+          AND p.starts_on <= (SELECT MAX(point_start) FROM points)
+          {office_filter}
+    ),
+    at_point AS (
+        SELECT pt.point_id, pt.point_start, b.*,
+               ROW_NUMBER() OVER (PARTITION BY pt.point_id, b.indicator_id, b.category, b.office_id, b.activity_id
+                                  ORDER BY b.reported_on DESC) AS stream_rank,
+               MAX(b.reported_on) OVER (PARTITION BY pt.point_id, b.indicator_id, b.category) AS round_on
+        FROM points pt JOIN base b ON b.reported_on <= pt.point_start
+    ),
+    chosen AS (
+        SELECT a.*, i.office_rule,
+               ROW_NUMBER() OVER (PARTITION BY a.point_id, a.indicator_id, a.category
+                                  ORDER BY a.reported_on DESC, a.submitted_at DESC NULLS LAST, a.office_id,
+                                           a.activity_id) AS recency
+        FROM at_point a JOIN {t["indicator"]} i ON i.id = a.indicator_id
+        WHERE (i.period_rule = 'cumulative' AND a.stream_rank = 1)
+           OR (i.period_rule = 'per_period' AND a.reported_on = a.point_start)
+           OR (i.period_rule = 'latest' AND a.reported_on = a.round_on)
+    ),
+    combined AS (
+        SELECT point_id, indicator_id, category,
+               ROUND(CASE office_rule WHEN 'sum' THEN SUM(value) WHEN 'mean' THEN AVG(value)
+                     WHEN 'max' THEN MAX(value) ELSE MAX(CASE WHEN recency = 1 THEN value END) END, 2) AS value,
+               COUNT(*) AS n_values, COUNT(DISTINCT office_id) AS n_offices,
+               SUM(CASE WHEN reported_on = point_start THEN 1 ELSE 0 END) AS n_reported,
+               MAX(reported_on) AS latest_reported_on
+        FROM chosen GROUP BY point_id, indicator_id, category, office_rule
+    ),
+    targeted AS (
+        SELECT f.*, i.direction, i.baseline_value AS baseline, tg.value AS period_target,
+               COALESCE(tg.value, i.target_value) AS target
+        FROM combined f
+        JOIN {t["indicator"]} i ON i.id = f.indicator_id
+        LEFT JOIN {t["target"]} tg ON tg.indicator_id = f.indicator_id AND tg.period_id = f.point_id
+    )
+    SELECT point_id, indicator_id, category, value, n_values, n_offices, n_reported, latest_reported_on, target,
+           CASE WHEN period_target IS NULL THEN 'end' ELSE 'period' END AS target_kind,
+           CASE WHEN direction = 'maintain' THEN
+                     CASE WHEN target <> 0 THEN value * 100.0 / target END
+                WHEN target <> baseline THEN (value - baseline) * 100.0 / (target - baseline) END AS share,
+           CASE WHEN direction = 'decrease' THEN value <= target ELSE value >= target END AS reached
+    FROM targeted
+    """  # noqa: S608 -- only table names and fixed fragments are formatted in; values are parameters
+    return sql, params
+
+
+def _date(value) -> date | None:
+    # SQLite answers dates as ISO strings.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def figures(indicators, periods, *, offices=None, dimension: str | None = None) -> dict[tuple, Figure]:
+    """Compute the figures of the indicators for each period, in one query.
+
+    ``indicators`` is a queryset; ``periods`` the reporting periods to compute a figure
+    for (each as it stood at that period); ``offices`` limits the values to those
+    offices; ``dimension`` gives one figure per category of that breakdown instead of
+    the total. Keys are (indicator id, period id, category); no key, no figure.
+    """
+    periods = list(periods)
+    if not periods:
+        return {}
+    sql, params = _assessed_sql(indicators, periods, offices, dimension)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = {}
+    for (
+        point,
+        indicator,
+        category,
+        value,
+        n_values,
+        n_offices,
+        n_reported,
+        latest,
+        target,
+        kind,
+        share,
+        reached,
+    ) in rows:
+        found[(indicator, point, category)] = Figure(
+            indicator_id=indicator,
+            period_id=point,
+            category=category,
+            value=_decimal(value),
+            values=n_values,
+            offices=n_offices,
+            reported=int(n_reported),
+            latest_reported_on=_date(latest),
+            target=_decimal(target),
+            target_kind=kind,
+            share=None if share is None else float(share),
+            reached=None if reached is None else bool(reached),
+        )
+    return found
+
+
+def summary_by_area(indicators, period) -> dict[str, dict]:
+    """Per focus area: how many indicators have a figure for the period, how many reached their
+    target, and the average share of the target reached, aggregated in SQL.
+
+    The dashboard and the progress reports both count with this, so they always agree.
+    """
+    if period is None:
+        return {}
+    sql, params = _assessed_sql(indicators, [period])
+    t = _tables()
+    summary = f"""
+    WITH assessed AS ({sql})
+    SELECT area.code, COUNT(*), SUM(CASE WHEN assessed.reached THEN 1 ELSE 0 END), AVG(assessed.share)
+    FROM assessed
+    JOIN {t["indicator"]} i ON i.id = assessed.indicator_id
+    LEFT JOIN {t["activity"]} act ON act.id = i.activity_id
+    JOIN {t["objective"]} o ON o.id = COALESCE(i.objective_id, act.objective_id)
+    JOIN {t["area"]} area ON area.id = o.focus_area_id
+    GROUP BY area.code
+    """  # noqa: S608 -- only table names and fixed fragments are formatted in; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(summary, params)
+        return {
+            code: {
+                "count": count,
+                "reached": int(reached or 0),
+                "average_share": None if average is None else float(average),
+            }
+            for code, count, reached, average in cursor.fetchall()
+        }
+
+
+def current_period(plan) -> ReportingPeriod | None:
+    """The period figures stand at unless another is asked for: the latest open one, else the last."""
+    periods = ReportingPeriod.objects.filter(plan=plan)
+    return periods.filter(state=ReportingPeriod.State.OPEN).order_by("-starts_on").first() or periods.last()
+
+
+def describe(indicator: Indicator, figure: Figure | None) -> str:
+    """Say in words how the figure is combined, e.g. "sum of 3 offices' approved values; cumulative"."""
+    rule = {
+        Indicator.OfficeRule.SUM: _("sum"),
+        Indicator.OfficeRule.MEAN: _("mean"),
+        Indicator.OfficeRule.MAX: _("largest"),
+        Indicator.OfficeRule.LATEST: _("latest reported"),
+    }[indicator.office_rule]
+    over = {
+        Indicator.PeriodRule.PER_PERIOD: _("per period"),
+        Indicator.PeriodRule.CUMULATIVE: _("cumulative, an office's last value counting until it reports again"),
+        Indicator.PeriodRule.LATEST: _("the latest reporting round"),
+    }[indicator.period_rule]
+    if figure is None:
+        return _("%(rule)s of the offices' approved values; %(over)s") % {"rule": rule, "over": over}
+    return _("%(rule)s of %(offices)d offices' approved values (%(values)d values); %(over)s") % {
+        "rule": rule,
+        "offices": figure.offices,
+        "values": figure.values,
+        "over": over,
+    }
+
+
+@dataclass
+class Series:
+    """An indicator's figures over periods, shaped for a chart and its table."""
+
+    indicator: Indicator
+    points: list[dict]
+    current: Figure | None
+
+    def chart(self) -> dict:
+        gap = [point["figure"] is None or point["figure"].is_gap for point in self.points]
+        return {
+            "periods": [point["period"].code for point in self.points],
+            # Nothing reported for a period: a gap in the line, never a drop.
+            "actuals": [
+                None if is_gap else float(point["figure"].value) for point, is_gap in zip(self.points, gap, strict=True)
+            ],
+            "carried": [
+                0 if point["figure"] is None else point["figure"].values - point["figure"].reported
+                for point in self.points
+            ],
+            "targets": [None if point["target"] is None else float(point["target"]) for point in self.points],
+            "baseline": float(self.indicator.baseline_value),
+            "target": float(self.indicator.target_value),
+            "unit": self.indicator.unit,
+            "measure": self.indicator.measure,
+            "breakdown": {},
+        }
+
+
+def series(indicators: list[Indicator], periods: list[ReportingPeriod], current: ReportingPeriod | None) -> dict:
+    """Per indicator code, its figures over the periods (up to ``current``) and its figure at ``current``.
+
+    Two queries: the figures, and the period targets.
+    """
+    if not indicators:
+        return {}
+    shown = [period for period in periods if current is None or period.starts_on <= current.starts_on]
+    queryset = Indicator.objects.filter(pk__in=[indicator.pk for indicator in indicators])
+    found = figures(queryset, shown)
+    targets = {
+        (row.indicator_id, row.period_id): row.value
+        for row in PeriodTarget.objects.filter(indicator__in=queryset, period__in=shown)
+    }
+    result = {}
+    for indicator in indicators:
+        points = [
+            {
+                "period": period,
+                "figure": found.get((indicator.pk, period.pk, TOTAL)),
+                "target": targets.get((indicator.pk, period.pk)),
+            }
+            for period in shown
+        ]
+        # Start the chart at the first period anything was reported for.
+        while points and points[0]["figure"] is None:
+            points.pop(0)
+        result[indicator.code] = Series(
+            indicator=indicator,
+            points=points,
+            current=found.get((indicator.pk, current.pk, TOTAL)) if current else None,
+        )
+    return result
+
+
+def breakdowns(indicators: list[Indicator], period: ReportingPeriod | None) -> dict[str, dict]:
+    """Per indicator code and dimension: the figure of each category at the period (one query per dimension used)."""
+    used = {key for indicator in indicators for key in indicator.dimensions or []}
+    result = defaultdict(dict)
+    if period is None:
+        return result
+    queryset = Indicator.objects.filter(pk__in=[indicator.pk for indicator in indicators])
+    by_pk = {indicator.pk: indicator for indicator in indicators}
+    for key in sorted(used):
+        for (indicator_id, _point, category), figure in sorted(figures(queryset, [period], dimension=key).items()):
+            indicator = by_pk[indicator_id]
+            if key in (indicator.dimensions or []):
+                result[indicator.code].setdefault(key, {"label": dimensions.DIMENSIONS[key].label, "values": []})
+                result[indicator.code][key]["values"].append((category, figure.value))
+    return result

@@ -1,0 +1,186 @@
+"""The rules a measurement obeys before it is stored, and the checks that ask a reporter to confirm.
+
+Refusals (``check``) name the indicator and the rule, and nothing is stored; the browser
+and the API show the same messages. Plausibility warnings (``plausibility_warnings``)
+refuse nothing: a reporter confirms them, they are kept on the update, and the reviewing
+officer sees them flagged.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from portal.errors import InvalidInput
+from portal.models import Country
+
+from . import dimensions
+from .models import Activity, Indicator, Measurement, ProgressUpdate, ReportingPeriod
+
+
+@dataclass(frozen=True)
+class MeasurementInput:
+    """A value reported for an indicator, with its breakdown {dimension: {category: value}}."""
+
+    indicator: Indicator
+    value: Decimal
+    note: str = ""
+    breakdown: dict = field(default_factory=dict)
+
+
+def _refuse(indicator: Indicator, rule: str, message: str, **values):
+    raise InvalidInput(message % {"indicator": indicator.code, **values}, field="measurements",
+                       indicator=indicator.code, rule=rule)  # fmt: skip
+
+
+def _check_value(indicator: Indicator, value: Decimal, where: str):
+    low, high = indicator.value_limits()
+    names = {"where": where, "value": value}
+    if indicator.measure == Indicator.Measure.YES_NO and value not in (0, 1):
+        _refuse(indicator, "yes_no", _("%(where)s: indicator %(indicator)s takes yes or no, not a number."), **names)
+    if value < low:
+        message = _("%(where)s: indicator %(indicator)s counts, so it cannot be negative (%(value)s).")
+        _refuse(indicator, "not_negative", message, **names)
+    if high is not None and value > high:
+        message = _("%(where)s: indicator %(indicator)s is a percentage from 0 to 100; %(value)s is over its limit.")
+        _refuse(indicator, "percentage_limit", message, **names)
+
+
+def _check_breakdown(indicator: Indicator, total: Decimal, breakdown: dict, countries: dict, where: str):
+    named = {dimension.key: dimension for dimension in dimensions.of(indicator)}
+    for key, values in breakdown.items():
+        dimension = named.get(key)
+        names = {"where": where}
+        if dimension is None:
+            label = dimensions.DIMENSIONS[key].label if key in dimensions.DIMENSIONS else key
+            message = _("%(where)s: indicator %(indicator)s is not broken down by %(dimension)s.")
+            _refuse(indicator, "unknown_dimension", message, **names, dimension=label)
+        names["dimension"] = dimension.label
+        known = countries if key == "country" else dict(dimension.categories())
+        for category, value in values.items():
+            if category not in known:
+                message = _("%(where)s: %(category)s is not a category of %(dimension)s for indicator %(indicator)s.")
+                _refuse(indicator, "unknown_category", message, **names, category=category)
+            _check_value(indicator, value, f"{where} ({dimension.label} {category})")
+        # Shares and yes/no answers of parts do not add up to the whole; counts do.
+        if indicator.measure != Indicator.Measure.NUMBER or not values:
+            continue
+        added = sum(values.values(), Decimal(0))
+        names.update(added=added, total=total, gap=abs(total - added))
+        if dimension.exhaustive and added < total:
+            message = _("%(where)s: the breakdown of %(indicator)s by %(dimension)s adds up to %(added)s, "
+                        "%(gap)s short of the total %(total)s.")  # fmt: skip
+            _refuse(indicator, "breakdown_adds_up", message, **names)
+        if added > total:
+            message = _("%(where)s: the breakdown of %(indicator)s by %(dimension)s adds up to %(added)s, "
+                        "%(gap)s over the total %(total)s.")  # fmt: skip
+            _refuse(indicator, "breakdown_adds_up", message, **names)
+
+
+def check(activity: Activity, measurements: list[MeasurementInput]) -> dict[str, Country]:
+    """Refuse measurements that break a rule; return the countries their breakdowns name, by code."""
+    codes = {code for m in measurements for code in m.breakdown.get("country", {})}
+    countries = {country.iso3: country for country in Country.objects.filter(iso3__in=codes)} if codes else {}
+    seen = set()
+    for index, measurement in enumerate(measurements):
+        indicator = measurement.indicator
+        names = {"where": _("measurements[%(index)d]") % {"index": index}}
+        if indicator.activity_id != activity.pk and indicator.objective_id != activity.objective_id:
+            message = _("%(where)s: indicator %(indicator)s does not measure activity %(activity)s.")
+            _refuse(indicator, "other_activity", message, **names, activity=activity.code)
+        if indicator.pk in seen:
+            _refuse(indicator, "measured_twice", _("%(where)s: indicator %(indicator)s is measured twice."), **names)
+        seen.add(indicator.pk)
+        _check_value(indicator, measurement.value, names["where"])
+        _check_breakdown(indicator, measurement.value, measurement.breakdown, countries, names["where"])
+    return countries
+
+
+def replace(update: ProgressUpdate, measurements: list[MeasurementInput], countries: dict[str, Country]):
+    """Store the update's measurements: a total row per indicator and a row per category of its breakdown."""
+    update.measurements.all().delete()
+    rows = []
+    for m in measurements:
+        rows.append(Measurement(update=update, indicator=m.indicator, value=m.value, note=m.note))
+        for key, values in m.breakdown.items():
+            dimension = dimensions.DIMENSIONS[key]
+            rows.extend(
+                Measurement(
+                    update=update,
+                    indicator=m.indicator,
+                    value=value,
+                    **dimensions.row_fields(dimension, category, countries),
+                )
+                for category, value in values.items()
+            )
+    Measurement.objects.bulk_create(rows)
+
+
+def _warning(indicator: Indicator | None, rule: str, message: str, **values) -> dict:
+    code = indicator.code if indicator else None
+    return {"indicator": code, "rule": rule, "message": message % {"indicator": code, **values}}
+
+
+def plausibility_warnings(
+    *, activity: Activity, period: ReportingPeriod, office, percent_complete: int, measurements: list[MeasurementInput]
+) -> list[dict]:
+    """List what looks implausible in an update, against the office's last approved figures and the targets.
+
+    Three queries: the office's previous approved values of these indicators, its last
+    approved percent complete on the activity, and the period's targets.
+    """
+    measured = [m.indicator.pk for m in measurements]
+    previous = {}
+    for indicator_id, value in (
+        Measurement.objects.totals()
+        .filter(
+            indicator__in=measured,
+            update__office=office,
+            update__state=ProgressUpdate.State.APPROVED,
+            update__period__starts_on__lt=period.starts_on,
+        )
+        .order_by("indicator_id", "-update__period__starts_on")
+        .values_list("indicator_id", "value")
+    ):
+        previous.setdefault(indicator_id, value)
+    targets = dict(period.indicator_targets.filter(indicator__in=measured).values_list("indicator_id", "value"))
+    last_percent = (
+        ProgressUpdate.objects.filter(
+            activity=activity,
+            office=office,
+            state=ProgressUpdate.State.APPROVED,
+            period__starts_on__lt=period.starts_on,
+        )
+        .order_by("-period__starts_on")
+        .values_list("percent_complete", flat=True)
+        .first()
+    )
+    warnings = []
+    if last_percent is not None and percent_complete < last_percent:
+        message = _("Percent complete is %(now)d %%, lower than the %(before)d %% last approved for this office.")
+        warnings.append(_warning(None, "percent_complete_fell", message, now=percent_complete, before=last_percent))
+    for m in measurements:
+        indicator, value = m.indicator, m.value
+        target = targets.get(indicator.pk, indicator.target_value)
+        names = {"value": value}
+        if indicator.direction != Indicator.Direction.DECREASE and target > 0:
+            share = indicator.plausible_share_of_target
+            if value > target * share / 100:
+                message = _("%(indicator)s: %(value)s is more than %(share)d %% of the target %(target)s.")
+                warnings.append(_warning(indicator, "above_target", message, **names, share=share, target=target))
+        if indicator.measure == Indicator.Measure.PERCENTAGE and value > 100:
+            message = _("%(indicator)s: %(value)s %% is over 100 %%.")
+            warnings.append(_warning(indicator, "percentage_over_100", message, **names))
+        before = previous.get(indicator.pk)
+        if before is None:
+            continue
+        if indicator.is_cumulative and value < before:
+            message = _("%(indicator)s is a running total: %(value)s is lower than the %(before)s last approved "
+                        "for this office.")  # fmt: skip
+            warnings.append(_warning(indicator, "cumulative_fell", message, **names, before=before))
+        if before > 0 and value > before * indicator.plausible_growth:
+            message = _("%(indicator)s: %(value)s is more than %(times)s times the %(before)s this office "
+                        "reported before.")  # fmt: skip
+            times = indicator.plausible_growth.normalize()
+            warnings.append(_warning(indicator, "jump", message, **names, times=times, before=before))
+    return warnings
