@@ -21,12 +21,14 @@ dashboard, the progress reports and the API take their figures from here, and th
 dashboard and reports summarise them with ``summary_by_area``.
 """
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from portal.models import Country
@@ -98,8 +100,9 @@ def _category(dimension: str | None) -> tuple[str, str]:
     raise ValueError(f"unknown dimension {dimension!r}")
 
 
-def _assessed_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
-    """The SQL of one assessed figure per indicator, period and category, with its parameters."""
+def _chosen_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
+    """The SQL (common table expressions up to ``chosen``) of the approved values that stand for each
+    indicator, period and category under the indicator's period rule, with its parameters."""
     indicator_sql, indicator_params = indicators.order_by().values("pk").query.sql_with_params()
     period_ids = [period.pk for period in periods]
     keep, category = _category(dimension)
@@ -117,7 +120,7 @@ def _assessed_sql(indicators, periods, offices=None, dimension: str | None = Non
         WHERE id IN ({", ".join(["%s"] * len(period_ids))})
     ),
     base AS (
-        SELECT m.indicator_id, u.office_id, u.activity_id, p.starts_on AS reported_on, m.value,
+        SELECT m.indicator_id, u.id AS update_id, u.office_id, u.activity_id, p.starts_on AS reported_on, m.value,
                u.submitted_at, {category} AS category
         FROM {t["measurement"]} m
         JOIN {t["update"]} u ON u.id = m.update_id
@@ -144,7 +147,16 @@ def _assessed_sql(indicators, periods, offices=None, dimension: str | None = Non
         WHERE (i.period_rule = 'cumulative' AND a.stream_rank = 1)
            OR (i.period_rule = 'per_period' AND a.reported_on = a.point_start)
            OR (i.period_rule = 'latest' AND a.reported_on = a.round_on)
-    ),
+    )
+    """  # noqa: S608 -- only table names and fixed fragments are formatted in; values are parameters
+    return sql, params
+
+
+def _assessed_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
+    """The SQL of one assessed figure per indicator, period and category, with its parameters."""
+    chosen, params = _chosen_sql(indicators, periods, offices, dimension)
+    t = _tables()
+    sql = f"""{chosen},
     combined AS (
         SELECT point_id, indicator_id, category,
                ROUND(CASE office_rule WHEN 'sum' THEN SUM(value) WHEN 'mean' THEN AVG(value)
@@ -260,10 +272,42 @@ def summary_by_area(indicators, period) -> dict[str, dict]:
         }
 
 
-def current_period(plan) -> ReportingPeriod | None:
-    """The period figures stand at unless another is asked for: the latest open one, else the last."""
-    periods = ReportingPeriod.objects.filter(plan=plan)
-    return periods.filter(state=ReportingPeriod.State.OPEN).order_by("-starts_on").first() or periods.last()
+def contributions(indicators, period, user) -> dict[int, list[dict]]:
+    """Per indicator id: the approved values its figure at the period combines, those the user may
+    see (a field reporter, its own offices'), with their office and the period each was reported for."""
+    if period is None:
+        return {}
+    chosen, params = _chosen_sql(indicators, [period])
+    with connection.cursor() as cursor:
+        cursor.execute(f"{chosen} SELECT indicator_id, update_id, value FROM chosen", params)  # noqa: S608
+        rows = cursor.fetchall()
+    visible = {
+        row["pk"]: row
+        for row in ProgressUpdate.objects.visible_to(user)
+        .filter(pk__in=[update_id for _indicator, update_id, _value in rows])
+        .values("pk", office_code=F("office__code"), office_name=F("office__name"), period_code=F("period__code"))
+    }
+    found = defaultdict(list)
+    for indicator_id, update_id, value in rows:
+        # The database driver may answer a UUID as text.
+        update = visible.get(update_id if not isinstance(update_id, str) else uuid.UUID(update_id))
+        if update is not None:
+            found[indicator_id].append(
+                {**update, "value": _decimal(value), "carried": update["period_code"] != period.code}
+            )
+    for values in found.values():
+        values.sort(key=lambda row: row["office_code"])
+    return found
+
+
+def current_period(periods) -> ReportingPeriod | None:
+    """The period figures stand at unless another is asked for: the latest open one, else the last.
+
+    ``periods`` are a plan's periods in order of their start.
+    """
+    periods = list(periods)
+    open_periods = [period for period in periods if period.state == ReportingPeriod.State.OPEN]
+    return (open_periods or periods or [None])[-1]
 
 
 def describe(indicator: Indicator, figure: Figure | None) -> str:
@@ -296,6 +340,7 @@ class Series:
     indicator: Indicator
     points: list[dict]
     current: Figure | None
+    has_period_targets: bool
 
     def chart(self) -> dict:
         gap = [point["figure"] is None or point["figure"].is_gap for point in self.points]
@@ -349,22 +394,45 @@ def series(indicators: list[Indicator], periods: list[ReportingPeriod], current:
             indicator=indicator,
             points=points,
             current=found.get((indicator.pk, current.pk, TOTAL)) if current else None,
+            has_period_targets=any(pk == indicator.pk for pk, _period in targets),
         )
     return result
 
 
-def breakdowns(indicators: list[Indicator], period: ReportingPeriod | None) -> dict[str, dict]:
-    """Per indicator code and dimension: the figure of each category at the period (one query per dimension used)."""
-    used = {key for indicator in indicators for key in indicator.dimensions or []}
+def _category_labels(dimension: str, categories: set[str]) -> dict[str, str]:
+    if dimension == "sex":
+        return {code: str(label) for code, label in Measurement.Sex.choices}
+    if dimension == "country" and categories:
+        return dict(Country.objects.filter(iso3__in=categories).values_list("iso3", "name"))
+    return {}
+
+
+def breakdowns(indicators: list[Indicator], periods: list[ReportingPeriod], current: ReportingPeriod | None) -> dict:
+    """Per indicator code and dimension it is broken down by: each category's figure per period (up to
+    ``current``) and at ``current``. One query per dimension in use."""
     result = defaultdict(dict)
-    if period is None:
+    if current is None:
         return result
+    shown = [period for period in periods if period.starts_on <= current.starts_on]
     queryset = Indicator.objects.filter(pk__in=[indicator.pk for indicator in indicators])
-    by_pk = {indicator.pk: indicator for indicator in indicators}
-    for key in sorted(used):
-        for (indicator_id, _point, category), figure in sorted(figures(queryset, [period], dimension=key).items()):
-            indicator = by_pk[indicator_id]
-            if key in (indicator.dimensions or []):
-                result[indicator.code].setdefault(key, {"label": dimensions.DIMENSIONS[key].label, "values": []})
-                result[indicator.code][key]["values"].append((category, figure.value))
+    for key in sorted({key for indicator in indicators for key in indicator.dimensions or []}):
+        found = figures(queryset, shown, dimension=key)
+        labels = _category_labels(key, {category for (_i, _p, category) in found})
+        for indicator in indicators:
+            if key not in (indicator.dimensions or []):
+                continue
+            categories = sorted({category for (pk, _p, category) in found if pk == indicator.pk})
+            by_period = {
+                labels.get(category, category): [
+                    None if (figure := found.get((indicator.pk, period.pk, category))) is None else figure.value
+                    for period in shown
+                ]
+                for category in categories
+            }
+            result[indicator.code][key] = {
+                "label": dimensions.DIMENSIONS[key].label,
+                "periods": [period.code for period in shown],
+                "by_period": by_period,
+                "current": [(category, values[-1]) for category, values in by_period.items() if values[-1] is not None],
+            }
     return result

@@ -1,21 +1,91 @@
 """Forms of the browser portal; the rules themselves are in services.py."""
 
+from decimal import Decimal
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
+from portal import numbers
+
+from . import dimensions
+from .measurements import MeasurementInput
 from .models import RAG, ProgressUpdate
-from .services import MeasurementInput
 
 TEXT_MAX_LENGTH = 20_000
+MAX_DIGITS, DECIMAL_PLACES = 14, 2
 
 
-def plain(number) -> str:
-    """Write a decimal without trailing zeros or an exponent: 100.00 → 100, 12.50 → 12.5."""
-    return format(number.normalize(), "f")
+def _language_name() -> str:
+    return get_language_info(get_language() or "en")["name_translated"]
+
+
+class LocalizedDecimalField(forms.CharField):
+    """A number typed the way the active language writes it, or refused with the form expected.
+
+    Never guessed at: "12,5" is 12.5 in French and refused in English, where the comma
+    groups thousands, instead of silently becoming 125.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        names = {"field": self.label, "text": text, "language": _language_name()}
+        try:
+            number = numbers.parse(text)
+        except numbers.NotANumber as error:
+            raise ValidationError(
+                _("%(field)s: “%(text)s” is not a number as written in %(language)s; write it like %(example)s."),
+                code="invalid",
+                params={**names, "example": error.example},
+            ) from None
+        sign, digits, exponent = number.as_tuple()
+        if exponent < -DECIMAL_PLACES:
+            raise ValidationError(
+                _("%(field)s: “%(text)s” has more than %(places)d decimals."),
+                code="max_decimal_places",
+                params={**names, "places": DECIMAL_PLACES},
+            )
+        if len(digits) + min(exponent, 0) > MAX_DIGITS - DECIMAL_PLACES:
+            raise ValidationError(_("%(field)s: “%(text)s” is too large."), code="max_digits", params=names)
+        return number
+
+    def prepare_value(self, value):
+        # Shown back the language's way; what the user typed is shown back as typed.
+        return numbers.show(value) if isinstance(value, Decimal) else value
+
+
+class YesNoField(forms.TypedChoiceField):
+    """A yes/no answer, stored as 1 or 0; a number is refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=[("1", _("Yes")), ("0", _("No"))],
+            coerce=Decimal,
+            empty_value=None,
+            widget=forms.RadioSelect,
+            error_messages={"invalid_choice": _("Answer yes or no.")},
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        return str(int(value)) if isinstance(value, Decimal) else value
+
+
+def _value_field(indicator, **kwargs) -> forms.Field:
+    if indicator.measure == indicator.Measure.YES_NO:
+        return YesNoField(required=False, **kwargs)
+    return LocalizedDecimalField(required=False, **kwargs)
 
 
 class UpdateForm(forms.Form):
-    """An office's progress update, with one measurement field per indicator of the activity."""
+    """An office's progress update: a value per indicator, with its breakdown where the indicator has one."""
 
     rag = forms.ChoiceField(label=_("RAG rating"), choices=RAG.choices, widget=forms.RadioSelect)
     percent_complete = forms.IntegerField(label=_("Percent complete"), min_value=0, max_value=100)
@@ -33,34 +103,91 @@ class UpdateForm(forms.Form):
         required=False,
         help_text=_("PDF, DOCX, XLSX, CSV, PNG or JPEG. More files can be added on the update's page."),
     )
+    confirm_warnings = forms.BooleanField(label=_("I have checked these figures: they are right."), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, indicators, **kwargs):
+    def __init__(self, *args, indicators, countries=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.indicators = list(indicators)
+        self.countries = list(countries)
+        self.warnings = []
         for indicator in self.indicators:
-            self.fields[self.measurement_field(indicator)] = forms.DecimalField(
+            self.fields[self.measurement_field(indicator)] = _value_field(
+                indicator,
                 label=f"{indicator.code} {indicator.name} ({indicator.unit})",
-                required=False,
-                max_digits=14,
-                decimal_places=2,
                 help_text=_("Baseline %(baseline)s, target %(target)s")
-                % {"baseline": plain(indicator.baseline_value), "target": plain(indicator.target_value)},
+                % {"baseline": numbers.show(indicator.baseline_value), "target": numbers.show(indicator.target_value)},
             )
+            for dimension in dimensions.of(indicator):
+                for category, label in dimension.categories(self.countries):
+                    self.fields[self.breakdown_field(indicator, dimension.key, category)] = _value_field(
+                        indicator, label=f"{indicator.code} {dimension.label}: {label}"
+                    )
 
     @staticmethod
     def measurement_field(indicator) -> str:
         return f"measurement_{indicator.pk}"
 
-    def measurement_fields(self):
-        return [self[self.measurement_field(indicator)] for indicator in self.indicators]
+    @staticmethod
+    def breakdown_field(indicator, dimension: str, category: str) -> str:
+        return f"breakdown_{indicator.pk}_{dimension}_{category}"
+
+    def field_of(self, indicator_code: str) -> str | None:
+        """The name of the field that holds an indicator's value, to show a rule's refusal beside it."""
+        return next((self.measurement_field(i) for i in self.indicators if i.code == indicator_code), None)
+
+    def measurement_rows(self):
+        """Per indicator: its value field and, per dimension, the fields of its breakdown (for the template)."""
+        return [
+            {
+                "indicator": indicator,
+                "field": self[self.measurement_field(indicator)],
+                "breakdown": [
+                    {
+                        "dimension": dimension,
+                        "fields": [
+                            self[self.breakdown_field(indicator, dimension.key, category)]
+                            for category, _label in dimension.categories(self.countries)
+                        ],
+                    }
+                    for dimension in dimensions.of(indicator)
+                ],
+            }
+            for indicator in self.indicators
+        ]
 
     def text_fields(self):
         return [self[name] for name in ("narrative", "challenges", "next_steps")]
 
+    def _breakdown(self, indicator) -> dict:
+        parts = {}
+        for dimension in dimensions.of(indicator):
+            values = {
+                category: self.cleaned_data.get(self.breakdown_field(indicator, dimension.key, category))
+                for category, _label in dimension.categories(self.countries)
+            }
+            values = {category: value for category, value in values.items() if value is not None}
+            if values:
+                parts[dimension.key] = values
+        return parts
+
+    def clean(self):
+        data = super().clean()
+        for indicator in self.indicators:
+            if self._breakdown(indicator) and data.get(self.measurement_field(indicator)) is None:
+                self.add_error(
+                    self.measurement_field(indicator),
+                    _("%(indicator)s: give the total beside its breakdown.") % {"indicator": indicator.code},
+                )
+        return data
+
     def measurements(self) -> list[MeasurementInput]:
         return [
-            MeasurementInput(indicator=indicator, value=self.cleaned_data[self.measurement_field(indicator)])
+            MeasurementInput(
+                indicator=indicator,
+                value=self.cleaned_data[self.measurement_field(indicator)],
+                breakdown=self._breakdown(indicator),
+            )
             for indicator in self.indicators
             if self.cleaned_data.get(self.measurement_field(indicator)) is not None
         ]
@@ -77,8 +204,13 @@ class UpdateForm(forms.Form):
             name: getattr(update, name) for name in ("rag", "percent_complete", "narrative", "challenges", "next_steps")
         }
         initial["version"] = update.version
-        for measurement in update.measurements.all():
-            initial[f"measurement_{measurement.indicator_id}"] = measurement.value
+        totals, breakdowns = dimensions.breakdown_of(update.measurements.all())
+        for indicator_id, row in totals.items():
+            initial[f"measurement_{indicator_id}"] = row.value
+        for indicator_id, parts in breakdowns.items():
+            for key, values in parts.items():
+                for category, value in values.items():
+                    initial[f"breakdown_{indicator_id}_{key}_{category}"] = value
         return initial
 
 

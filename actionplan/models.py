@@ -383,9 +383,7 @@ class Indicator(TimeStampedModel):
     # The dimensions of ``actionplan.dimensions`` that values are broken down by, e.g. ["sex", "age"].
     dimensions = models.JSONField(_("broken down by"), default=list, blank=True)
     # Plausibility: beyond these a reporter is asked to confirm, and the officer sees a flag.
-    plausible_share_of_target = models.PositiveIntegerField(
-        _("confirm values above this % of the target"), default=150
-    )
+    plausible_share_of_target = models.PositiveIntegerField(_("confirm values above this % of the target"), default=150)
     plausible_growth = models.DecimalField(
         _("confirm values above this multiple of the office's previous one"),
         max_digits=6,
@@ -432,9 +430,7 @@ class Indicator(TimeStampedModel):
 class PeriodTarget(TimeStampedModel):
     """Set an indicator's target for one reporting period, beside its end target."""
 
-    indicator = models.ForeignKey(
-        Indicator, models.CASCADE, related_name="period_targets", verbose_name=_("indicator")
-    )
+    indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="period_targets", verbose_name=_("indicator"))
     period = models.ForeignKey(
         "ReportingPeriod", models.CASCADE, related_name="indicator_targets", verbose_name=_("period")
     )

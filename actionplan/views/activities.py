@@ -59,7 +59,7 @@ def activity_list(request):
 def activity_detail(request, code):
     activity = get_object_or_404(
         Activity.objects.visible_to(request.user)
-        .select_related("objective__focus_area", "lead_organization", "responsible_officer")
+        .select_related("objective__focus_area__plan", "lead_organization", "responsible_officer")
         .prefetch_related(
             "implementing_offices", "beneficiary_countries", "tags", "partner_organizations", "provisions"
         ),
@@ -72,8 +72,9 @@ def activity_detail(request, code):
         .with_details()
         .order_by("-period__starts_on", "office__code")
     )
-    chart_data = charts.indicator_series(indicators, charts.approved_measurements(update__activity=activity))
-    charts.attach_latest_actuals(indicators, chart_data)
+    plan = activity.objective.focus_area.plan
+    period, periods, notice = charts.period_from_query(request.GET, plan)
+    chart_data = charts.attach_figures(indicators, periods=periods, period=period, user=request.user)
     history = activity.history.select_related("history_user").order_by("-history_date")[:20]
     return render(
         request,
@@ -84,10 +85,11 @@ def activity_detail(request, code):
             "updates": updates,
             "chart_data": chart_data,
             "chart_labels": charts.chart_labels(),
+            "figure_period": period,
+            "periods": periods,
+            "period_notice": notice,
             "history": history,
             "can_report": services.may_report_on(request.user, activity)
-            and ReportingPeriod.objects.filter(
-                plan=activity.objective.focus_area.plan, state=ReportingPeriod.State.OPEN
-            ).exists(),
+            and any(period.state == ReportingPeriod.State.OPEN for period in periods),
         },
     )

@@ -38,6 +38,19 @@ def plan(request):
     )
 
 
+def _figures_context(request, indicators, plan) -> dict:
+    """The period picker and the indicators' figures at the chosen period, for a page's template."""
+    period, periods, notice = charts.period_from_query(request.GET, plan)
+    chart_data = charts.attach_figures(indicators, periods=periods, period=period, user=request.user)
+    return {
+        "figure_period": period,
+        "periods": periods,
+        "period_notice": notice,
+        "chart_data": chart_data,
+        "chart_labels": charts.chart_labels(),
+    }
+
+
 @login_required
 def focus_area(request, code):
     area = get_object_or_404(FocusArea.objects.select_related("plan"), code=code)
@@ -52,8 +65,6 @@ def focus_area(request, code):
     ).get_page(request.GET.get("page"))
     reviews = area.reviews.select_related("meeting").order_by("-meeting__date")
     indicators = [indicator for objective in objectives for indicator in objective.indicators.all()]
-    chart_data = charts.indicator_series(indicators, charts.approved_measurements(indicator__in=indicators))
-    charts.attach_latest_actuals(indicators, chart_data)
     return render(
         request,
         "actionplan/focus_area.html",
@@ -62,8 +73,7 @@ def focus_area(request, code):
             "objectives": objectives,
             "activities": activities,
             "reviews": reviews,
-            "chart_data": chart_data,
-            "chart_labels": charts.chart_labels(),
+            **_figures_context(request, indicators, area.plan),
         },
     )
 
@@ -72,10 +82,16 @@ def focus_area(request, code):
 def objective(request, code):
     current = get_object_or_404(Objective.objects.select_related("focus_area__plan"), code=code)
     activities = Activity.objects.visible_to(request.user).filter(objective=current).for_register().order_by("code")
+    indicators = list(current.indicators.order_by("code"))
     return render(
         request,
         "actionplan/objective.html",
-        {"objective": current, "indicators": current.indicators.all(), "activities": activities},
+        {
+            "objective": current,
+            "indicators": indicators,
+            "activities": activities,
+            **_figures_context(request, indicators, current.focus_area.plan),
+        },
     )
 
 
@@ -97,15 +113,20 @@ def agreement(request):
 
 @login_required
 def indicator(request, code):
-    """Show an indicator of an objective or of a visible activity, with its actuals over periods."""
+    """Show an indicator of an objective or of a visible activity, with its figures over periods."""
     current = get_object_or_404(
-        Indicator.objects.visible_to(request.user).select_related("objective__focus_area", "activity__objective"),
+        Indicator.objects.visible_to(request.user).select_related(
+            "objective__focus_area__plan", "activity__objective__focus_area__plan"
+        ),
         code=code,
     )
-    chart_data = charts.indicator_series([current], charts.approved_measurements(indicator=current))
-    charts.attach_latest_actuals([current], chart_data)
+    measured = current.activity.objective if current.activity else current.objective
     return render(
         request,
         "actionplan/indicator.html",
-        {"indicator": current, "chart_data": chart_data, "chart_labels": charts.chart_labels()},
+        {
+            "indicator": current,
+            "targets": current.period_targets.select_related("period").order_by("period__starts_on"),
+            **_figures_context(request, [current], measured.focus_area.plan),
+        },
     )

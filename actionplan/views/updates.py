@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from actionplan import services
 from actionplan.forms import EvidenceForm, ReturnForm, UpdateForm
-from actionplan.models import Activity, Evidence, ProgressUpdate, ReportingPeriod
-from portal.errors import DomainError
+from actionplan.models import Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
+from portal.errors import DomainError, NeedsConfirmation
 from portal.models import Office
 from portal.roles import is_officer
 
@@ -48,8 +49,32 @@ class ReportingContextForm(forms.Form):
 
 
 def _show_error(form, error: DomainError):
+    """Show a refusal beside the field at fault: the indicator's own field for a measurement rule."""
+    if isinstance(error, NeedsConfirmation):
+        form.warnings = error.extra["warnings"]
+        return
     field = error.field if error.field in form.fields else None
+    if error.extra.get("indicator") and hasattr(form, "field_of"):
+        field = form.field_of(error.extra["indicator"]) or field
     form.add_error(field, error.message)
+
+
+def _update_form(request, activity, **kwargs) -> UpdateForm:
+    """The update form of an activity: its own indicators, then its objective's, with its countries for breakdowns."""
+    indicators = Indicator.objects.filter(Q(activity=activity) | Q(objective=activity.objective_id)).order_by(
+        F("activity").asc(nulls_last=True), "code"
+    )
+    return UpdateForm(
+        request.POST or None,
+        request.FILES or None,
+        indicators=indicators,
+        countries=activity.beneficiary_countries.order_by("name"),
+        **kwargs,
+    )
+
+
+def _asks_to_confirm(form) -> bool:
+    return not form.cleaned_data.get("confirm_warnings")
 
 
 def _visible_update(request, pk):
@@ -68,14 +93,13 @@ def update_create(request, code):
     )
     if not services.may_report_on(request.user, activity):
         raise PermissionDenied
-    indicators = activity.indicators.order_by("code")
     context_form = ReportingContextForm(
         request.POST or None,
         activity=activity,
         user=request.user,
         initial={"period": request.GET.get("period"), "office": request.GET.get("office")},
     )
-    form = UpdateForm(request.POST or None, request.FILES or None, indicators=indicators)
+    form = _update_form(request, activity)
     if request.method == "POST" and context_form.is_valid() and form.is_valid():
         existing = ProgressUpdate.objects.filter(
             activity=activity, period=context_form.cleaned_data["period"], office=context_form.cleaned_data["office"]
@@ -92,6 +116,7 @@ def update_create(request, code):
                     office=context_form.cleaned_data["office"],
                     measurements=form.measurements(),
                     source=ProgressUpdate.Source.WEB,
+                    ask_to_confirm=_asks_to_confirm(form),
                     **form.changes(),
                 )
                 # Evidence goes with the draft; only then is the whole submitted.
@@ -121,10 +146,7 @@ def update_edit(request, pk):
     update = _visible_update(request, pk)
     if not services.may_edit(request.user, update):
         raise PermissionDenied
-    indicators = update.activity.indicators.order_by("code")
-    form = UpdateForm(
-        request.POST or None, request.FILES or None, indicators=indicators, initial=UpdateForm.initial_for(update)
-    )
+    form = _update_form(request, update.activity, initial=UpdateForm.initial_for(update))
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -134,6 +156,7 @@ def update_edit(request, pk):
                     expected_version=form.cleaned_data["version"] or 0,
                     changes=form.changes(),
                     measurements=form.measurements(),
+                    ask_to_confirm=_asks_to_confirm(form),
                 )
                 if form.cleaned_data["evidence"]:
                     services.add_evidence(by=request.user, update=update, upload=form.cleaned_data["evidence"])

@@ -137,9 +137,13 @@ def test_activity_page_shows_indicators_updates_and_history(as_user, world):
     assert response.context["chart_data"]["CYB-1.1-I1"] == {
         "periods": ["2020-Q2"],
         "actuals": [42.0],
+        "carried": [0],
+        "targets": [None],
         "baseline": 0.0,
         "target": 100.0,
         "unit": "number",
+        "measure": "number",
+        "breakdown": {},
     }
     assert 'id="indicator-chart-data"' in page
 
@@ -167,22 +171,31 @@ def grow(world, count):
 @pytest.mark.parametrize(
     "url, budget",
     [
-        # session, user, the user's groups, then the page's own reads (measured, equal at both sizes)
+        # session, user, the user's groups, then the page's own reads (measured, equal at both sizes).
+        # Indicator figures add six: the plan's periods, the figures, the period targets, the values
+        # behind them and their updates, and one breakdown dimension.
         (reverse("home"), 9),
         (reverse("plan"), 8),
-        (reverse("focus-area", args=["CYB"]), 12),
-        (reverse("objective", args=["CYB-1"]), 9),
+        (reverse("focus-area", args=["CYB"]), 18),
+        (reverse("objective", args=["CYB-1"]), 15),
         (reverse("activity-list"), 15),
-        (reverse("activity-detail", args=["CYB-1.1"]), 17),
+        (reverse("activity-detail", args=["CYB-1.1"]), 18),
         (reverse("my-updates"), 5),
         (reverse("review-queue"), 5),
         ("update-detail", 7),
-        ("update-edit", 7),
+        # the form's indicators, then the activity's countries for breakdowns
+        ("update-edit", 8),
     ],
 )
 @pytest.mark.parametrize("size", [2, 20])
 def test_page_query_count_does_not_grow_with_the_rows(as_user, world, django_assert_max_num_queries, url, budget, size):
     grow(world, size)
+    # An objective's indicator too, with an approved value, so that every figure query runs.
+    objective_indicator = IndicatorFactory(activity=None, objective=world.objective, dimensions=["sex"])
+    approved = ProgressUpdateFactory(activity=world.activity, period=world.locked_period, office=world.other_office,
+                                     state="approved")  # fmt: skip
+    MeasurementFactory(update=approved, indicator=objective_indicator, value=4)
+    MeasurementFactory(update=approved, indicator=objective_indicator, value=4, sex="female")
     for period in (world.period, world.locked_period):
         update = ProgressUpdateFactory(activity=world.activity, period=period, office=world.office, state="draft")
     for indicator in (world.indicator, world.second_indicator):
@@ -225,7 +238,8 @@ def test_indicator_page_shows_its_actuals(as_user, world):
     update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
     MeasurementFactory(update=update, indicator=world.indicator, value=33)
     response = as_user(world.reporter).get(reverse("indicator", args=["CYB-1.1-I1"]))
-    assert response.context["indicator"].latest_actual == 33.0
+    assert response.context["indicator"].figure.value == 33
+    assert 'data-value="33.00"' in response.content.decode()
 
 
 def test_indicator_of_an_invisible_activity_answers_404(as_user, world):

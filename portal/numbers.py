@@ -1,0 +1,65 @@
+"""Numbers as people write them in each language: parsed strictly, shown the same way everywhere.
+
+Babel's CLDR data gives each language its decimal and grouping signs. Typed numbers are
+parsed only when they mean one thing in the active language ("12,5" is 12.5 in French
+and refused in English, where a comma groups thousands); anything else is refused with
+the form expected, never guessed at.
+"""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberFormatError, format_decimal, get_decimal_symbol, get_group_symbol, parse_decimal
+from django.utils.translation import get_language
+
+# Spaces people type between thousands: space, no-break space, narrow no-break space, thin space.
+SPACES = " \u00a0\u202f\u2009"
+SPACE_GROUPED = re.compile(rf"^[+-]?\d{{1,3}}(?:[{SPACES}]\d{{3}})+(?:[.,]\d+)?$")
+
+
+class NotANumber(ValueError):
+    """Raised for text that is not a number in the language, with the form expected (``example``)."""
+
+    def __init__(self, text: str, example: str):
+        super().__init__(text)
+        self.example = example
+
+
+def locale_of(language: str | None = None) -> Locale:
+    """The Babel locale of a Django language code (the active one by default), English when unknown."""
+    try:
+        return Locale.parse((language or get_language() or "en").replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse("en")
+
+
+def example(language: str | None = None) -> str:
+    """A number written the language's way, to show the form expected: 1,234.5 or 1 234,5."""
+    return format_decimal(Decimal("1234.5"), format="#,##0.0", locale=locale_of(language))
+
+
+def parse(text: str, language: str | None = None) -> Decimal:
+    """Read a number typed in the language: its decimal sign, its thousands grouping (or spaces between
+    thousands, understood in every language); refuse what could be read two ways."""
+    locale = locale_of(language)
+    text = text.strip()
+    if SPACE_GROUPED.match(text):
+        text = re.sub(f"[{SPACES}]", "", text)
+    # Only the language's own signs: a point in French, where it is neither the decimal sign nor the
+    # grouping one, could mean 1.234 or 1234; exponents, NaN and infinity are not what people type.
+    signs = re.escape(get_decimal_symbol(locale) + get_group_symbol(locale))
+    if not re.fullmatch(rf"[+-]?\d[\d{signs}]*", text):
+        raise NotANumber(text, example(language))
+    try:
+        return parse_decimal(text, locale=locale, strict=True)
+    except (NumberFormatError, InvalidOperation, ValueError):
+        raise NotANumber(text, example(language)) from None
+
+
+def show(value, language: str | None = None, digits: int = 2) -> str:
+    """Write a number the language's way, with at most ``digits`` decimals and none trailing."""
+    if value is None or value == "":
+        return "–"
+    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    return format_decimal(Decimal(str(value)), format=pattern, locale=locale_of(language))
