@@ -241,34 +241,40 @@ def figures(indicators, periods, *, offices=None, dimension: str | None = None) 
 
 
 def summary_by_area(indicators, period) -> dict[str, dict]:
-    """Per focus area: how many indicators have a figure for the period, how many reached their
-    target, and the average share of the target reached, aggregated in SQL.
+    """Per focus area code: how many of the indicators there are (``all``), how many have a figure
+    for the period (``with_actual``), how many reached their target (``on_track``), and the average
+    share of the target reached (``average_percent``), aggregated in SQL.
 
     The dashboard and the progress reports both count with this, so they always agree.
     """
+    indicator_sql, indicator_params = indicators.order_by().values("pk").query.sql_with_params()
     if period is None:
-        return {}
-    sql, params = _assessed_sql(indicators, [period])
+        assessed, params = "SELECT NULL AS indicator_id, NULL AS reached, NULL AS share WHERE 1 = 0", []
+    else:
+        assessed, params = _assessed_sql(indicators, [period])
     t = _tables()
     summary = f"""
-    WITH assessed AS ({sql})
-    SELECT area.code, COUNT(*), SUM(CASE WHEN assessed.reached THEN 1 ELSE 0 END), AVG(assessed.share)
-    FROM assessed
-    JOIN {t["indicator"]} i ON i.id = assessed.indicator_id
+    WITH assessed AS ({assessed})
+    SELECT area.code, COUNT(*), COUNT(assessed.indicator_id),
+           SUM(CASE WHEN assessed.reached THEN 1 ELSE 0 END), AVG(assessed.share)
+    FROM {t["indicator"]} i
+    LEFT JOIN assessed ON assessed.indicator_id = i.id
     LEFT JOIN {t["activity"]} act ON act.id = i.activity_id
     JOIN {t["objective"]} o ON o.id = COALESCE(i.objective_id, act.objective_id)
     JOIN {t["area"]} area ON area.id = o.focus_area_id
+    WHERE i.id IN ({indicator_sql})
     GROUP BY area.code
     """  # noqa: S608 -- only table names and fixed fragments are formatted in; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(summary, params)
+        cursor.execute(summary, [*params, *indicator_params])
         return {
             code: {
-                "count": count,
-                "reached": int(reached or 0),
-                "average_share": None if average is None else float(average),
+                "all": count,
+                "with_actual": with_actual,
+                "on_track": int(reached or 0),
+                "average_percent": None if average is None else float(average),
             }
-            for code, count, reached, average in cursor.fetchall()
+            for code, count, with_actual, reached, average in cursor.fetchall()
         }
 
 

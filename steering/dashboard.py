@@ -7,26 +7,22 @@ the few aggregated rows (one per focus area, status, office...) for the page.
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    Avg,
-    Case,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
-    FloatField,
     OuterRef,
     Q,
-    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actionplan import figures
 from actionplan.models import (
     RAG,
     ActionPlan,
     Activity,
     FocusArea,
-    Measurement,
+    Indicator,
     ProgressUpdate,
     ReportingPeriod,
 )
@@ -60,7 +56,7 @@ class Filters:
             if period is None:
                 notices.append(_("Unknown period %(code)s: showing the current period.") % {"code": query["period"]})
         if period is None:
-            period = periods.filter(state=ReportingPeriod.State.OPEN).order_by("-starts_on").first() or periods.last()
+            period = figures.current_period(periods.order_by("starts_on"))
         filters = cls(plan=plan, period=period, notices=notices)
         lookups = (
             ("focus_area", FocusArea.objects.filter(plan=plan), "code", _("focus area")),
@@ -136,10 +132,11 @@ def build(filters: Filters, user) -> dict:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    indicators = _indicator_progress(activities, filters)
+    indicators = _indicator_progress(activities, filters, user)
 
     return {
         "totals": {"expected": sum(expected.values()), "received": sum(received.values())},
+        "objective_indicators_counted": not (filters.organization or filters.region),
         "focus_areas": [
             {
                 "code": code,
@@ -148,7 +145,9 @@ def build(filters: Filters, user) -> dict:
                 "rag": _rag_counts(code, by_status, by_rag),
                 "expected": expected.get(code, 0),
                 "received": received.get(code, 0),
-                "indicators": indicators.get(code, {"count": 0, "on_track": 0, "average_reached": None}),
+                "indicators": indicators.get(
+                    code, {"all": 0, "with_actual": 0, "on_track": 0, "average_percent": None}
+                ),
             }
             for code, area in zip(codes, areas, strict=True)
         ],
@@ -178,37 +177,20 @@ def _as_of(filters: Filters):
     return filters.period.starts_on if filters.period else timezone.localdate()
 
 
-def _indicator_progress(activities, filters: Filters) -> dict:
-    """Per focus area: indicators with an approved actual, how many reached their target, average % reached."""
-    as_of = _as_of(filters)
-    baseline, target = F("indicator__baseline_value"), F("indicator__target_value")
-    rows = (
-        Measurement.objects.filter(indicator__activity__in=activities)
-        .latest_approved_per_indicator(as_of)
-        .annotate(
-            reached=Case(
-                When(
-                    ~Q(indicator__target_value=baseline),
-                    then=ExpressionWrapper(
-                        (F("value") - baseline) * 100.0 / (target - baseline), output_field=FloatField()
-                    ),
-                ),
-                default=None,
-                output_field=FloatField(),
-            )
-        )
-        .values(area=F("indicator__activity__objective__focus_area__code"))
-        .annotate(count=Count("pk"), on_track=Count("pk", filter=Q(reached__gte=100)), average_reached=Avg("reached"))
-        .order_by()
-    )
-    return {
-        row["area"]: {
-            "count": row["count"],
-            "on_track": row["on_track"],
-            "average_reached": round(row["average_reached"], 1) if row["average_reached"] is not None else None,
-        }
-        for row in rows
-    }
+def indicators_counted(activities, filters: Filters, user):
+    """The indicators the dashboard counts: those of the activities shown and, unless an organisation
+    or region is chosen (objectives belong to no one organisation or region), the objectives' own."""
+    counted = Q(activity__in=activities)
+    if not (filters.organization or filters.region):
+        areas = [filters.focus_area] if filters.focus_area else FocusArea.objects.filter(plan=filters.plan)
+        counted |= Q(objective__focus_area__in=areas)
+    return Indicator.objects.visible_to(user).filter(counted)
+
+
+def _indicator_progress(activities, filters: Filters, user) -> dict:
+    """Per focus area: indicators, those with a figure for the period, those that reached their target,
+    and the average share of the target reached, by the indicator figure rule (as the reports count)."""
+    return figures.summary_by_area(indicators_counted(activities, filters, user), filters.period)
 
 
 def _rag_trend(activities, filters: Filters) -> dict:

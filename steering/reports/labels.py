@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from actionplan.models import RAG, Activity, Indicator
+from actionplan.models import RAG, Activity, Indicator, Measurement
 
 from ..models import ActionItem
 
@@ -17,6 +17,13 @@ def labels() -> dict:
         "rag": {**plain(RAG.choices), "none": _("Not yet approved")},
         "status": plain(Activity.Status.choices),
         "direction": plain(Indicator.Direction.choices),
+        "measure": plain(Indicator.Measure.choices),
+        "office_rule": plain(Indicator.OfficeRule.choices),
+        "period_rule": plain(Indicator.PeriodRule.choices),
+        "target_kind": {"period": _("the period's target"), "end": _("the end target")},
+        "dimension": {"sex": _("Sex"), "age": _("Age band"), "country": _("Country")},
+        # Categories of breakdowns that have a display name (sex); age bands and country codes show as they are.
+        "category": plain(choice for choice in Measurement.Sex.choices if choice[0]),
         "item_state": plain(ActionItem.State.choices),
         "sensitivity": plain(Activity.Sensitivity.choices),
         "reporting": {"on_time": _("On time"), "late": _("Late"), "missing": _("Missing")},

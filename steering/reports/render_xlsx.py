@@ -104,8 +104,8 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
         + [(names["rag"][key], 11, "int") for key in rag_keys]
         + [
             (_("Indicators (all)"), 10, "int"),
-            (_("With an approved actual"), 12, "int"),
-            (_("On track (100 % of target or more)"), 12, "int"),
+            (_("With a figure for the period"), 12, "int"),
+            (_("Target reached"), 12, "int"),
             (_("Average % of target"), 12, "num"),
             (_("Updates expected"), 10, "int"),
             (_("On time"), 10, "int"),
@@ -137,9 +137,12 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
         _("Indicators"),
         [
             (_("Focus area"), 10, "str"), (_("Indicator"), 16, "str"), (_("Name"), 40, "str"), (_("Unit"), 10, "str"),
-            (_("Measures"), 12, "str"), (_("Direction"), 10, "str"), (_("Baseline"), 11, "num"),
-            (_("Target"), 11, "num"), (_("Target date"), 11, "date"), (_("Latest actual"), 11, "num"),
-            (_("Actual's period"), 10, "str"), (_("% of target"), 10, "num"),
+            (_("Measures"), 12, "str"), (_("Measure"), 11, "str"), (_("Direction"), 10, "str"),
+            (_("Across offices"), 12, "str"), (_("Across periods"), 12, "str"), (_("Baseline"), 11, "num"),
+            (_("End target"), 11, "num"), (_("Target date"), 11, "date"), (_("Figure"), 11, "num"),
+            (_("Latest values of"), 10, "str"), (_("Values combined"), 10, "int"),
+            (_("Carried forward"), 10, "int"), (_("Compared with"), 11, "num"), (_("Target compared with"), 16, "str"),
+            (_("% of target"), 10, "num"), (_("Target reached"), 9, "str"),
         ],
     )  # fmt: skip
     activities = sheet(
@@ -169,9 +172,12 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             objectives.write([area, row["code"], row["statement"]])
         for row in section["indicators"]:
             indicators.write(
-                [area, row["code"], row["name"], row["unit"], row["measures"], names["direction"].get(row["direction"]),
-                 row["baseline"], row["target"], row["target_date"], row["actual"], row["actual_period"],
-                 row["percent_of_target"]]
+                [area, row["code"], row["name"], row["unit"], row["measures"], names["measure"].get(row["measure"]),
+                 names["direction"].get(row["direction"]), names["office_rule"].get(row["office_rule"]),
+                 names["period_rule"].get(row["period_rule"]), row["baseline"], row["target"], row["target_date"],
+                 row["actual"], row["actual_period"], row["values"] or None, row["carried"] or None,
+                 row["compared_with"], names["target_kind"].get(row["target_kind"]), row["percent_of_target"],
+                 (_("yes") if row["on_track"] else _("no")) if row["actual"] is not None else None]
             )  # fmt: skip
         for row in section["activities"]:
             activities.write(
@@ -190,6 +196,18 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             gaps.write([area, row["activity"], row["office"], names["reporting"]["late"], row["submitted_on"]])
     for written in (objectives, indicators, activities, offices, gaps):
         written.close()
+
+    breakdowns = sheet(
+        _("Breakdowns"),
+        [(_("Indicator"), 16, "str"), (_("Broken down by"), 14, "str"), (_("Category"), 16, "str"),
+         (_("Figure"), 11, "num")],
+    )  # fmt: skip
+    for row in snapshot.get("breakdowns", []):
+        breakdowns.write(
+            [row["indicator"], names["dimension"].get(row["dimension"]), names["category"].get(row["category"],
+             row["category"]), row["value"]]
+        )  # fmt: skip
+    breakdowns.close()
 
     items = sheet(
         _("Action items"),

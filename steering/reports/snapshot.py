@@ -16,19 +16,20 @@ import hashlib
 import json
 import math
 from collections import defaultdict
-from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
-from actionplan.models import RAG, Activity, FocusArea, Indicator, Measurement, Objective, ProgressUpdate
+from actionplan import dimensions, figures
+from actionplan.models import RAG, Activity, FocusArea, Indicator, Objective, ProgressUpdate, ReportingPeriod
 
 from ..models import ActionItem, ProgressReport
 from . import compare
 
 # 2: summary and totals count indicators as all / with_actual / on_track; shares unrounded.
-FORMAT = 2
+# 3: indicator figures by each indicator's own rule (actionplan.figures), period targets, breakdowns.
+FORMAT = 3
 NARRATIVE_CHARS = 280
 ActivityOffice = Activity.implementing_offices.through
 # An update counts as received once submitted; the steering dashboard counts the same way.
@@ -104,7 +105,8 @@ def take(report: ProgressReport) -> dict:
     ):
         sections[row.pop("area")]["objectives"].append(row)
     _activities(activities, period, sections)
-    _indicators(area_ids, activities, period, sections)
+    indicators = report_indicators(area_ids, activities)
+    _indicators(indicators, period, sections)
     _reporting(activities, period, sections)
     action_items = _action_items(plan, scope)
 
@@ -124,7 +126,9 @@ def take(report: ProgressReport) -> dict:
         "focus_areas": list(sections.values()),
         "action_items": action_items,
     }
-    snapshot["summary"] = [_area_summary(section) for section in snapshot["focus_areas"]]
+    counted = figures.summary_by_area(indicators, period)
+    snapshot["summary"] = [_area_summary(section, counted) for section in snapshot["focus_areas"]]
+    snapshot["breakdowns"] = _breakdowns(indicators, period)
     snapshot["totals"] = _totals(snapshot["summary"], action_items)
     snapshot["changes"] = _changes(report, snapshot)
     return snapshot
@@ -181,19 +185,15 @@ def _activities(activities, period, sections):
         )
 
 
-def _indicators(area_ids, activities, period, sections):
-    """Each indicator with its latest approved actual up to the period and the share of its target reached."""
-    indicators = Indicator.objects.filter(
-        Q(objective__focus_area__in=area_ids) | Q(activity__in=activities.values("pk"))
-    )
-    # The dashboard's rule: the latest approved period's value, the largest among disaggregated ones.
-    actuals = {
-        row.pop("indicator_id"): row
-        for row in Measurement.objects.filter(indicator__in=indicators.values("pk"))
-        .latest_approved_per_indicator(period.starts_on)
-        .values("indicator_id", "value", actual_period=F("update__period__code"))
-        .iterator(chunk_size=5_000)
-    }
+def report_indicators(area_ids, activities):
+    """The indicators a report counts: the objectives' own and the activities' (the dashboard counts the same)."""
+    return Indicator.objects.filter(Q(objective__focus_area__in=area_ids) | Q(activity__in=activities.values("pk")))
+
+
+def _indicators(indicators, period, sections):
+    """Each indicator with its figure for the period by its own rule, against its target for the period."""
+    found = figures.figures(indicators, [period])
+    period_codes = dict(ReportingPeriod.objects.filter(plan=period.plan_id).values_list("starts_on", "code"))
     rows = (
         indicators.order_by("code")
         .values(
@@ -202,6 +202,10 @@ def _indicators(area_ids, activities, period, sections):
             "name",
             "unit",
             "direction",
+            "measure",
+            "office_rule",
+            "period_rule",
+            "dimensions",
             "baseline_value",
             "target_value",
             "target_date",
@@ -212,33 +216,49 @@ def _indicators(area_ids, activities, period, sections):
         .iterator(chunk_size=5_000)
     )
     for row in rows:
-        actual = actuals.pop(row["id"], None) or {}
-        reached = _share_of_target(actual.get("value"), row["baseline_value"], row["target_value"])
+        figure = found.pop((row["id"], period.pk, figures.TOTAL), None)
         sections[row["area"]]["indicators"].append(
             {
                 "code": row["code"],
                 "name": row["name"],
                 "unit": row["unit"],
                 "direction": row["direction"],
+                "measure": row["measure"],
+                "office_rule": row["office_rule"],
+                "period_rule": row["period_rule"],
+                "dimensions": row["dimensions"] or [],
                 "measures": row["activity_code"] or row["objective_code"],
                 "level": "activity" if row["activity_code"] else "objective",
                 "baseline": _number(row["baseline_value"]),
                 "target": _number(row["target_value"]),
                 "target_date": _day(row["target_date"]),
-                "actual": _number(actual.get("value")),
-                "actual_period": actual.get("actual_period"),
+                "actual": _number(figure.value) if figure else None,
+                "actual_period": period_codes.get(figure.latest_reported_on) if figure else None,
+                "values": figure.values if figure else 0,
+                "offices": figure.offices if figure else 0,
+                "carried": figure.values - figure.reported if figure else 0,
+                # The target the figure was compared with: the period's own, else the end target.
+                "compared_with": _number(figure.target) if figure else None,
+                "target_kind": figure.target_kind if figure else None,
                 # Unrounded: "on track" and averages are decided on it; the renderers round it.
-                "percent_of_target": None if reached is None else float(reached),
-                "on_track": reached is not None and reached >= 100,
+                "percent_of_target": figure.share if figure else None,
+                "on_track": bool(figure and figure.reached),
             }
         )
 
 
-def _share_of_target(value: Decimal | None, baseline: Decimal, target: Decimal) -> Decimal | None:
-    """Return how far the value went from the baseline to the target, in percent, exactly (in decimals)."""
-    if value is None or target == baseline:
-        return None
-    return (value - baseline) * 100 / (target - baseline)
+def _breakdowns(indicators, period) -> list[dict]:
+    """The breakdown of each indicator broken down by a dimension, at the period, by the same rule."""
+    rows = []
+    broken_down = indicators.exclude(dimensions=[])
+    codes = dict(broken_down.values_list("pk", "code"))
+    for key in dimensions.DIMENSIONS:
+        found = figures.figures(broken_down, [period], dimension=key)
+        rows.extend(
+            {"indicator": codes[indicator_id], "dimension": key, "category": category, "value": _number(figure.value)}
+            for (indicator_id, _period, category), figure in found.items()
+        )
+    return sorted(rows, key=lambda row: (row["indicator"], row["dimension"], row["category"]))
 
 
 def _reporting(activities, period, sections):
@@ -281,8 +301,8 @@ def _reporting(activities, period, sections):
                     "submitted_on": _day(timezone.localtime(submitted).date()) if submitted else None,
                 }
             )
-    for (area, code, name), figures in counts.items():
-        sections[area]["reporting"].append({"office": code, "name": name, **figures})
+    for (area, code, name), office_counts in counts.items():
+        sections[area]["reporting"].append({"office": code, "name": name, **office_counts})
 
 
 def _action_items(plan, scope) -> list[dict]:
@@ -306,13 +326,12 @@ def _action_items(plan, scope) -> list[dict]:
     ]
 
 
-def _area_summary(section: dict) -> dict:
+def _area_summary(section: dict, counted: dict) -> dict:
     status = dict.fromkeys(Activity.Status.values, 0)
     rag = dict.fromkeys(RAG_KEYS, 0)
     for activity in section["activities"]:
         status[activity["status"]] += 1
         rag[activity["rag"] or "none"] += 1
-    measured = [row["percent_of_target"] for row in section["indicators"] if row["percent_of_target"] is not None]
     reporting = {
         key: sum(row[key] for row in section["reporting"]) for key in ("expected", "on_time", "late", "missing")
     }
@@ -322,14 +341,12 @@ def _area_summary(section: dict) -> dict:
         "activities": len(section["activities"]),
         "status": status,
         "rag": rag,
-        # all: every indicator of the area; with_actual: those with an approved actual by the
-        # period; on_track: those at 100 % of their target or more (the dashboard's "on track").
-        "indicators": {
-            "all": len(section["indicators"]),
-            "with_actual": sum(1 for row in section["indicators"] if row["actual"] is not None),
-            "on_track": sum(1 for row in section["indicators"] if row["on_track"]),
-            "average_percent": sum(measured) / len(measured) if measured else None,
-        },
+        # all: every indicator of the area (objectives' and activities'); with_actual: those with a
+        # figure for the period; on_track: those that reached their target; average_percent: the
+        # mean share of the target reached. Aggregated in SQL by the rule the dashboard counts with.
+        "indicators": counted.get(
+            section["code"], {"all": 0, "with_actual": 0, "on_track": 0, "average_percent": None}
+        ),
         "reporting": reporting,
     }
 

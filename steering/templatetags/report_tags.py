@@ -2,6 +2,9 @@
 
 from django import template
 
+from actionplan.templatetags.figure_tags import show_figure
+from portal import numbers
+
 register = template.Library()
 
 
@@ -15,11 +18,15 @@ def get(mapping, key):
 
 @register.filter
 def number(value, digits=2):
-    """Show a snapshot number without trailing zeros, or a dash when there is none."""
+    """Show a snapshot number as the pages do (the language's signs, no trailing zeros), or a dash."""
     if value is None or value == "":
         return "–"
-    if isinstance(value, float) and value.is_integer():
-        return f"{int(value):,}"
-    if isinstance(value, float):
-        return f"{value:,.{int(digits)}f}".rstrip("0").rstrip(".")
-    return f"{value:,}" if isinstance(value, int) else value
+    if isinstance(value, str):
+        return value
+    return numbers.show(value, digits=int(digits))
+
+
+@register.filter
+def row_figure(value, row):
+    """Show an indicator's figure (or baseline, target) of a snapshot row as its pages show it."""
+    return show_figure(value, row.get("measure", "number"), row.get("office_rule", "sum"))

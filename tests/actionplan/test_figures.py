@@ -183,9 +183,14 @@ def test_summary_by_area_counts_figures_reached_targets_and_average_share(plan):
     summary = figures.summary_by_area(Indicator.objects.all(), plan.periods["Q3"])
     # Q3 figures: SUM-CUM 75 %, MEAN-PER 35 %, MAX-LATEST 40 %, LAST-PER 30 %, DECREASE 108.33 % (reached),
     # and the objective's own indicator 120 % (reached).
-    assert summary["FIG"]["count"] == 6
-    assert summary["FIG"]["reached"] == 2
-    assert summary["FIG"]["average_share"] == pytest.approx((75 + 35 + 40 + 30 + 108.3333 + 120) / 6, abs=1e-3)
+    assert (summary["FIG"]["all"], summary["FIG"]["with_actual"], summary["FIG"]["on_track"]) == (6, 6, 2)
+    assert summary["FIG"]["average_percent"] == pytest.approx((75 + 35 + 40 + 30 + 108.3333 + 120) / 6, abs=1e-3)
+
+
+def test_summary_by_area_counts_indicators_without_a_figure_in_all_only(plan):
+    summary = figures.summary_by_area(Indicator.objects.all(), plan.periods["Q4"])
+    # Q4: the per-period indicators (MEAN-PER, LAST-PER, DECREASE) have no value of their own.
+    assert (summary["FIG"]["all"], summary["FIG"]["with_actual"]) == (5, 2)
 
 
 @pytest.mark.parametrize("extra_offices", [0, 6])

@@ -69,7 +69,24 @@ def test_indicator_progress_against_target(committee_client, world):
     update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
     MeasurementFactory(update=update, indicator=world.indicator, value=100)  # baseline 0, target 100: reached
     MeasurementFactory(update=update, indicator=world.second_indicator, value=50)  # half way
-    assert area(dashboard(committee_client))["indicators"] == {"count": 2, "on_track": 1, "average_reached": 75.0}
+    # The world's three indicators of the area; two with a figure for the current period.
+    assert area(dashboard(committee_client))["indicators"] == {
+        "all": 3,
+        "with_actual": 2,
+        "on_track": 1,
+        "average_percent": 75.0,
+    }
+
+
+def test_indicators_of_objectives_count_unless_an_organisation_is_chosen(committee_client, world):
+    from tests.factories import IndicatorFactory
+
+    objective_indicator = IndicatorFactory(activity=None, objective=world.objective, target_value=10)
+    update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
+    MeasurementFactory(update=update, indicator=objective_indicator, value=10)
+    assert area(dashboard(committee_client))["indicators"]["on_track"] == 1
+    organization = world.activity.lead_organization.code
+    assert area(dashboard(committee_client, organization=organization))["indicators"]["on_track"] == 0
 
 
 def test_compliance_by_office_counts_on_time_late_and_missing(committee_client, world):
