@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from portal import numbers
 from portal.errors import InvalidInput
 from portal.models import Country
 
@@ -35,7 +36,7 @@ def _refuse(indicator: Indicator, rule: str, message: str, **values):
 
 def _check_value(indicator: Indicator, value: Decimal, where: str):
     low, high = indicator.value_limits()
-    names = {"where": where, "value": value}
+    names = {"where": where, "value": numbers.show(value)}
     if indicator.measure == Indicator.Measure.YES_NO and value not in (0, 1):
         _refuse(indicator, "yes_no", _("%(where)s: indicator %(indicator)s takes yes or no, not a number."), **names)
     if value < low:
@@ -66,7 +67,7 @@ def _check_breakdown(indicator: Indicator, total: Decimal, breakdown: dict, coun
         if indicator.measure != Indicator.Measure.NUMBER or not values:
             continue
         added = sum(values.values(), Decimal(0))
-        names.update(added=added, total=total, gap=abs(total - added))
+        names.update(added=numbers.show(added), total=numbers.show(total), gap=numbers.show(abs(total - added)))
         if dimension.exhaustive and added < total:
             message = _("%(where)s: the breakdown of %(indicator)s by %(dimension)s adds up to %(added)s, "
                         "%(gap)s short of the total %(total)s.")  # fmt: skip
@@ -162,12 +163,14 @@ def plausibility_warnings(
     for m in measurements:
         indicator, value = m.indicator, m.value
         target = targets.get(indicator.pk, indicator.target_value)
-        names = {"value": value}
+        names = {"value": numbers.show(value)}
         if indicator.direction != Indicator.Direction.DECREASE and target > 0:
             share = indicator.plausible_share_of_target
             if value > target * share / 100:
                 message = _("%(indicator)s: %(value)s is more than %(share)d %% of the target %(target)s.")
-                warnings.append(_warning(indicator, "above_target", message, **names, share=share, target=target))
+                warnings.append(
+                    _warning(indicator, "above_target", message, **names, share=share, target=numbers.show(target))
+                )
         if indicator.measure == Indicator.Measure.PERCENTAGE and value > 100:
             message = _("%(indicator)s: %(value)s %% is over 100 %%.")
             warnings.append(_warning(indicator, "percentage_over_100", message, **names))
@@ -177,10 +180,10 @@ def plausibility_warnings(
         if indicator.is_cumulative and value < before:
             message = _("%(indicator)s is a running total: %(value)s is lower than the %(before)s last approved "
                         "for this office.")  # fmt: skip
-            warnings.append(_warning(indicator, "cumulative_fell", message, **names, before=before))
+            warnings.append(_warning(indicator, "cumulative_fell", message, **names, before=numbers.show(before)))
         if before > 0 and value > before * indicator.plausible_growth:
             message = _("%(indicator)s: %(value)s is more than %(times)s times the %(before)s this office "
                         "reported before.")  # fmt: skip
             times = indicator.plausible_growth.normalize()
-            warnings.append(_warning(indicator, "jump", message, **names, times=times, before=before))
+            warnings.append(_warning(indicator, "jump", message, **names, times=times, before=numbers.show(before)))
     return warnings

@@ -1,10 +1,15 @@
 """What the API shows and accepts: codes, never database ids."""
 
+from decimal import Decimal
+
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from actionplan.dimensions import choices as dimension_choices
+from actionplan.measurements import MeasurementInput
 from actionplan.models import (
     RAG,
     Activity,
@@ -12,10 +17,10 @@ from actionplan.models import (
     FocusArea,
     Indicator,
     Measurement,
+    PeriodTarget,
     ProgressUpdate,
     ReportingPeriod,
 )
-from actionplan.services import MeasurementInput
 from portal.models import Office
 
 # Longest narrative, challenges or next steps the API takes (characters).
@@ -42,9 +47,23 @@ class PeriodSerializer(serializers.ModelSerializer):
         fields = ["code", "plan", "start_date", "end_date", "due_date", "state", "updated_at"]
 
 
+class PeriodTargetSerializer(serializers.ModelSerializer):
+    period = serializers.CharField(source="period.code", read_only=True)
+
+    class Meta:
+        model = PeriodTarget
+        fields = ["period", "value"]
+
+
 class IndicatorSerializer(serializers.ModelSerializer):
     activity = serializers.CharField(source="activity.code", read_only=True, allow_null=True, default=None)
     objective = serializers.CharField(source="objective.code", read_only=True, allow_null=True, default=None)
+    dimensions = serializers.ListField(
+        child=serializers.ChoiceField(choices=dimension_choices()),
+        read_only=True,
+        help_text=_("What values are broken down by: sex, age (settings.AGE_BANDS), country (ISO 3166 alpha-3)"),
+    )
+    period_targets = PeriodTargetSerializer(many=True, read_only=True)
 
     class Meta:
         model = Indicator
@@ -53,15 +72,61 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "name",
             "unit",
             "direction",
+            "measure",
+            "allows_over_100",
+            "office_rule",
+            "period_rule",
+            "dimensions",
             "baseline_value",
             "baseline_date",
             "target_value",
             "target_date",
+            "period_targets",
+            "plausible_share_of_target",
+            "plausible_growth",
             "means_of_verification",
             "activity",
             "objective",
             "updated_at",
         ]
+
+
+class FigureSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text=_("The period the figure stands at"))
+    value = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    target = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text=_("The target the figure is compared with")
+    )
+    target_kind = serializers.ChoiceField(
+        choices=["period", "end"], allow_null=True, help_text=_("period: the period's own target; end: the end target")
+    )
+    percent_of_target = serializers.FloatField(
+        allow_null=True, help_text=_("Share of the way from the baseline to the target, in percent, unrounded")
+    )
+    target_reached = serializers.BooleanField(allow_null=True)
+    values = serializers.IntegerField(help_text=_("Approved values combined"))
+    offices = serializers.IntegerField(help_text=_("Offices they come from"))
+    reported_in_period = serializers.IntegerField(
+        help_text=_("Of those values, how many were reported for this very period (the rest carried forward)")
+    )
+    latest_values_of = serializers.CharField(allow_null=True, help_text=_("The period of the latest value combined"))
+
+
+class BreakdownValueSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text=_("female, male, unknown; an age band; or a country's ISO alpha-3"))
+    value = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class IndicatorFiguresSerializer(serializers.Serializer):
+    """An indicator's figures by its own rule: at a period, over the periods, and broken down."""
+
+    indicator = serializers.CharField()
+    rule = serializers.CharField(help_text=_("How the figure is combined, in words"))
+    figure = FigureSerializer(help_text=_("At the period asked for (the current one by default)"))
+    series = FigureSerializer(many=True, help_text=_("At each period up to that one"))
+    breakdown = serializers.DictField(
+        child=BreakdownValueSerializer(many=True), help_text=_("Per dimension, each category's figure at the period")
+    )
 
 
 class ActivitySerializer(serializers.ModelSerializer):
@@ -113,7 +178,8 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Measurement
-        fields = ["indicator", "value", "note", "country", "sex"]
+        # A row is the total (no country, sex or age band) or one category of one breakdown; yes is 1, no 0.
+        fields = ["indicator", "value", "note", "country", "sex", "age_band"]
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -154,6 +220,7 @@ class UpdateSerializer(serializers.ModelSerializer):
             "reviewed_by",
             "reviewed_at",
             "review_comment",
+            "warnings",
             "measurements",
             "evidence",
             "created_at",
@@ -181,13 +248,64 @@ class VisibleCodeField(serializers.SlugRelatedField):
         return manager.visible_to(user) if hasattr(manager, "visible_to") else manager.all()
 
 
-class MeasurementInputSerializer(serializers.Serializer):
-    indicator = VisibleCodeField(Indicator, help_text=_("Indicator code, e.g. CYB-2.3-I1"))
-    value = serializers.DecimalField(max_digits=14, decimal_places=2)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2_000, default="")
+YES, NO = ("yes", True), ("no", False)
+
+
+@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}]})
+class MeasurementValueField(serializers.Field):
+    """A number, or for a yes/no indicator true/false ("yes"/"no"); which one the indicator takes is
+    checked beside it."""
 
     def to_internal_value(self, data):
-        return MeasurementInput(**super().to_internal_value(data))
+        if isinstance(data, bool) or (isinstance(data, str) and data.strip().lower() in (*YES, *NO)):
+            answer = data if isinstance(data, bool) else data.strip().lower() == "yes"
+            return ("yes_no", Decimal(int(answer)))
+        return ("number", self._number.to_internal_value(data))
+
+    @cached_property
+    def _number(self):
+        return serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class MeasurementInputSerializer(serializers.Serializer):
+    indicator = VisibleCodeField(Indicator, help_text=_("Indicator code, e.g. CYB-2.3-I1"))
+    value = MeasurementValueField(help_text=_("A number; for a yes/no indicator, true or false"))
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2_000, default="")
+    breakdown = serializers.DictField(
+        child=serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2), allow_empty=False),
+        required=False,
+        default=dict,
+        help_text=_(
+            'Per dimension the indicator is broken down by, each category\'s value: {"sex": {"female": 12, '
+            '"male": 18}, "age": {"18-24": 30}, "country": {"KEN": 20}}. An exhaustive breakdown (sex, age) adds up '
+            "to the value; a breakdown by country is at most the value."
+        ),
+    )
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            # Name the indicator in a refused value's message: the index alone says little.
+            code = data.get("indicator") if isinstance(data, dict) else None
+            if isinstance(code, str) and isinstance(error.detail, dict) and "value" in error.detail:
+                error.detail["value"] = [
+                    _("Indicator %(indicator)s: %(message)s") % {"indicator": code, "message": message}
+                    for message in error.detail["value"]
+                ]
+            raise
+
+    def validate(self, data):
+        indicator, (kind, value) = data["indicator"], data["value"]
+        yes_no = indicator.measure == Indicator.Measure.YES_NO
+        if yes_no != (kind == "yes_no"):
+            message = (
+                _("Indicator %(indicator)s takes yes or no (true or false), not a number.")
+                if yes_no
+                else _("Indicator %(indicator)s takes a number, not yes or no.")
+            )
+            raise serializers.ValidationError({"value": [message % {"indicator": indicator.code}]})
+        return MeasurementInput(**{**data, "value": value})
 
 
 class UpdateCreateSerializer(serializers.Serializer):

@@ -1,23 +1,28 @@
 """The field-office API: reads scoped to the user, writes through the update services."""
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from actionplan import services
+from actionplan.figures import current_period
 from actionplan.filters import ActivityFilter, IndicatorFilter, PeriodFilter, UpdateFilter
-from actionplan.models import Activity, FocusArea, Indicator, ProgressUpdate, ReportingPeriod
+from actionplan.models import Activity, FocusArea, Indicator, PeriodTarget, ProgressUpdate, ReportingPeriod
 from portal.api.conditional import etag, expected_version, idempotent
 from portal.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
-from portal.errors import DomainError, FileTooLarge, InvalidInput
+from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed
 from portal.idempotency import canonical_json, fingerprint, replay_or_run
+from portal.models import Office
+from portal.roles import sees_whole_plan
 
 from . import serializers as s
+from .figures import indicator_figures
 
 CODE_LOOKUP = r"[^/]+"
 
@@ -64,7 +69,11 @@ class ActivityViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
             .order_by("code")
         )
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("indicators__activity", "indicators__objective")
+            queryset = queryset.prefetch_related(
+                "indicators__activity",
+                "indicators__objective",
+                Prefetch("indicators__period_targets", PeriodTarget.objects.select_related("period")),
+            )
         return queryset
 
     def get_serializer_class(self):
@@ -82,7 +91,55 @@ class IndicatorViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Indicator.objects.none()
-        return Indicator.objects.visible_to(self.request.user).select_related("activity", "objective").order_by("code")
+        return (
+            Indicator.objects.visible_to(self.request.user)
+            .select_related("activity__objective__focus_area__plan", "objective__focus_area__plan")
+            .prefetch_related(Prefetch("period_targets", PeriodTarget.objects.select_related("period")))
+            .order_by("code")
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "period", str, description=_("Period code: the figure as it stood then (default: current)")
+            ),
+            OpenApiParameter(
+                "office",
+                str,
+                many=True,
+                description=_("Office code(s): combine only these offices' values (a field reporter: its own)"),
+            ),
+        ],
+        responses={200: s.IndicatorFiguresSerializer, **errors(400, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def figures(self, request, code=None):
+        """The indicator's figure by its own rule at a period, its figures over the periods, and its breakdown."""
+        indicator = self.get_object()
+        plan = (indicator.activity.objective if indicator.activity else indicator.objective).focus_area.plan
+        periods = list(ReportingPeriod.objects.filter(plan=plan).order_by("starts_on"))
+        period = current_period(periods)
+        if request.query_params.get("period"):
+            period = next((p for p in periods if p.code == request.query_params["period"]), None)
+            if period is None:
+                raise InvalidInput(
+                    _("Unknown period %(code)s.") % {"code": request.query_params["period"]}, field="period"
+                )
+        offices = self._offices(request.query_params.getlist("office"))
+        data = indicator_figures(indicator, periods=periods, period=period, offices=offices)
+        return Response(s.IndicatorFiguresSerializer(data).data)
+
+    def _offices(self, codes):
+        if not codes:
+            return None
+        found = {office.code: office for office in Office.objects.filter(code__in=codes)}
+        unknown = sorted(set(codes) - set(found))
+        if unknown:
+            raise InvalidInput(_("Unknown office %(codes)s.") % {"codes": ", ".join(unknown)}, field="office")
+        own = set(Office.objects.filter(memberships__user=self.request.user).values_list("code", flat=True))
+        if not sees_whole_plan(self.request.user) and not set(found) <= own:
+            raise NotAllowed(_("You may ask for the figures of your own offices only."), field="office")
+        return list(found.values())
 
 
 CREATE_EXAMPLE = OpenApiExample(

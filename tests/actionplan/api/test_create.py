@@ -47,7 +47,14 @@ def test_reporter_creates_a_draft_with_its_measurements(reporter_api, body, worl
     assert response["ETag"] == '"1"'
     assert response["Location"] == f"{URL}{data['id']}/"
     assert data["measurements"] == [
-        {"indicator": "CYB-1.1-I1", "value": "12.00", "note": "participants", "country": None, "sex": ""}
+        {
+            "indicator": "CYB-1.1-I1",
+            "value": "12.00",
+            "note": "participants",
+            "country": None,
+            "sex": "",
+            "age_band": "",
+        }
     ]
 
 

@@ -159,8 +159,9 @@ def grow(world, activities):
     "url, budget",
     [
         ("/api/v1/activities/", 9),  # + offices, partners, countries, tags
-        ("/api/v1/activities/CYB-1.1/", 9),  # activity, offices, partners, countries, tags, indicators
-        ("/api/v1/indicators/", 5),
+        # activity, offices, partners, countries, tags, indicators (their activity, objective, period targets)
+        ("/api/v1/activities/CYB-1.1/", 10),
+        ("/api/v1/indicators/", 6),  # + period targets
         ("/api/v1/updates/", 7),  # + measurements, evidence
         ("/api/v1/periods/", 4),
         ("/api/v1/offices/", 4),
