@@ -516,7 +516,13 @@ class ProgressUpdateQuerySet(models.QuerySet):
     def with_details(self):
         """Fetch what an update's page or API answer shows, in a fixed number of queries."""
         return self.select_related("activity", "period", "office", "author", "reviewed_by").prefetch_related(
-            models.Prefetch("measurements", Measurement.objects.select_related("indicator", "country")),
+            models.Prefetch(
+                "measurements",
+                # Each indicator's total first, then its breakdown.
+                Measurement.objects.select_related("indicator", "country").order_by(
+                    "indicator__code", models.F("country").asc(nulls_first=True), "sex", "age_band"
+                ),
+            ),
             models.Prefetch("evidence", Evidence.objects.select_related("uploaded_by")),
         )
 
