@@ -10,6 +10,7 @@ from .models import (
     Indicator,
     Measurement,
     Objective,
+    PeriodTarget,
     ProgressUpdate,
     Provision,
     ReportingPeriod,
@@ -116,12 +117,21 @@ class ActivityAdmin(SimpleHistoryAdmin):
     inlines = [ActivityIndicatorInline]
 
 
+class PeriodTargetInline(admin.TabularInline):
+    model = PeriodTarget
+    extra = 0
+    autocomplete_fields = ["period"]
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "unit", "direction", "baseline_value", "target_value"]
-    list_filter = ["direction", "objective__focus_area"]
+    list_display = [
+        "code", "name", "unit", "measure", "direction", "office_rule", "period_rule", "baseline_value", "target_value",
+    ]  # fmt: skip
+    list_filter = ["measure", "direction", "office_rule", "period_rule", "objective__focus_area"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["objective", "activity"]
+    inlines = [PeriodTargetInline]
 
 
 @admin.register(ReportingPeriod)
@@ -151,14 +161,14 @@ class ProgressUpdateAdmin(SimpleHistoryAdmin):
     list_select_related = ["activity", "period", "office", "author"]
     search_fields = ["activity__code", "office__code", "narrative"]
     autocomplete_fields = ["activity", "office", "author", "reviewed_by"]
-    readonly_fields = ["version", "client_key", "submitted_at", "reviewed_at"]
+    readonly_fields = ["version", "client_key", "submitted_at", "reviewed_at", "warnings"]
     inlines = [MeasurementInline, EvidenceInline]
 
 
 @admin.register(Measurement)
 class MeasurementAdmin(admin.ModelAdmin):
-    list_display = ["indicator", "update", "value", "country", "sex"]
-    list_filter = ["sex", "update__period"]
+    list_display = ["indicator", "update", "value", "country", "sex", "age_band"]
+    list_filter = ["sex", "age_band", "update__period"]
     list_select_related = ["indicator", "update__activity", "update__period", "update__office", "country"]
     search_fields = ["indicator__code", "note"]
     autocomplete_fields = ["update", "indicator", "country"]
@@ -172,3 +182,12 @@ class EvidenceAdmin(admin.ModelAdmin):
     search_fields = ["original_name", "sha256"]
     readonly_fields = ["content_type", "size", "sha256"]
     autocomplete_fields = ["update", "uploaded_by"]
+
+
+@admin.register(PeriodTarget)
+class PeriodTargetAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "period", "value"]
+    list_filter = ["period"]
+    list_select_related = ["indicator", "period"]
+    search_fields = ["indicator__code"]
+    autocomplete_fields = ["indicator", "period"]

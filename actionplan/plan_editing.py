@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 from portal.errors import NotAllowed, StaleVersion
 from portal.roles import is_officer
 
+from .models import PeriodTarget
+
 
 @transaction.atomic
 def save_plan_item(*, by, form, expected_version: int | None):
@@ -30,4 +32,14 @@ def save_plan_item(*, by, form, expected_version: int | None):
                 current_version=current,
             )
         item.version = current + 1
-    return form.save()
+    saved = form.save()
+    if hasattr(form, "period_targets"):
+        set_period_targets(indicator=saved, targets=form.period_targets())
+    return saved
+
+
+def set_period_targets(*, indicator, targets: dict):
+    """Make the indicator's period targets exactly ``targets`` ({period: value})."""
+    indicator.period_targets.exclude(period__in=list(targets)).delete()
+    for period, value in targets.items():
+        PeriodTarget.objects.update_or_create(indicator=indicator, period=period, defaults={"value": value})

@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import Country, Office, Organization
 
-from .models import Activity, Indicator, Objective, ReportingPeriod, Tag
+from .dimensions import choices as dimension_choices
+from .forms import LocalizedDecimalField
+from .models import ActionPlan, Activity, Indicator, Objective, ReportingPeriod, Tag
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -61,19 +63,77 @@ class ObjectiveForm(VersionedForm):
 
 
 class IndicatorForm(VersionedForm):
+    """An indicator with the rule its figure follows and its targets, the end one and one per period."""
+
+    dimensions = forms.MultipleChoiceField(
+        label=_("Broken down by"),
+        choices=dimension_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Reporters give the breakdown beside the total; sex and age bands add up to it."),
+    )
+
     class Meta:
         model = Indicator
         fields = [
-            "objective", "activity", "code", "name", "unit", "direction", "baseline_value", "baseline_date",
-            "target_value", "target_date", "means_of_verification",
+            "objective", "activity", "code", "name", "unit", "measure", "allows_over_100", "direction",
+            "office_rule", "period_rule", "dimensions", "baseline_value", "baseline_date", "target_value",
+            "target_date", "plausible_share_of_target", "plausible_growth", "means_of_verification",
         ]  # fmt: skip
         widgets = {"baseline_date": DATE, "target_date": DATE}
+        labels = {"target_value": _("End target")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.periods = list(ReportingPeriod.objects.filter(plan=self._plan()).order_by("starts_on"))
+        targets = {}
+        if self.instance.pk:
+            targets = dict(self.instance.period_targets.values_list("period_id", "value"))
+        for period in self.periods:
+            self.fields[self.target_field(period)] = LocalizedDecimalField(
+                label=_("Target for %(period)s") % {"period": period.code}, required=False
+            )
+            if not self.is_bound and period.pk in targets:
+                self.initial[self.target_field(period)] = targets[period.pk]
+
+    def _plan(self):
+        measured = self.instance.activity.objective if self.instance.activity_id else self.instance.objective
+        if measured is not None:
+            return measured.focus_area.plan_id
+        return ActionPlan.objects.order_by("-starts_on").values_list("pk", flat=True).first()
+
+    @staticmethod
+    def target_field(period) -> str:
+        return f"target_{period.code}"
+
+    def target_fields(self):
+        return [self[self.target_field(period)] for period in self.periods]
 
     def clean(self):
         data = super().clean()
         if bool(data.get("objective")) == bool(data.get("activity")):
             raise forms.ValidationError(_("An indicator measures either an objective or an activity: choose one."))
+        limits = Indicator(measure=data.get("measure"), allows_over_100=data.get("allows_over_100", False))
+        low, high = limits.value_limits()
+        for name in ("baseline_value", "target_value", *(self.target_field(period) for period in self.periods)):
+            value = data.get(name)
+            if value is not None and (value < low or (high is not None and value > high)):
+                self.add_error(
+                    name,
+                    _("A %(measure)s takes values from %(low)s to %(high)s.")
+                    % {"measure": limits.get_measure_display().lower(), "low": low, "high": high}
+                    if high is not None
+                    else _("This cannot be negative."),
+                )
         return data
+
+    def period_targets(self) -> dict:
+        """The targets set per period: {period: value}."""
+        return {
+            period: self.cleaned_data[self.target_field(period)]
+            for period in self.periods
+            if self.cleaned_data.get(self.target_field(period)) is not None
+        }
 
 
 class PeriodForm(VersionedForm):

@@ -124,6 +124,7 @@ def watch_data_behind_the_figures() -> None:
         Indicator,
         Measurement,
         Objective,
+        PeriodTarget,
         ProgressUpdate,
         ReportingPeriod,
     )
@@ -132,8 +133,8 @@ def watch_data_behind_the_figures() -> None:
     from .models import ActionItem
 
     watched = (
-        ActionPlan, FocusArea, Objective, Activity, Indicator, ReportingPeriod, ProgressUpdate, Measurement,
-        ActionItem, Organization, Office, Country, Membership,
+        ActionPlan, FocusArea, Objective, Activity, Indicator, PeriodTarget, ReportingPeriod, ProgressUpdate,
+        Measurement, ActionItem, Organization, Office, Country, Membership,
     )  # fmt: skip
     for model in watched:
         receiver = _unless_draft if model is ProgressUpdate else invalidate

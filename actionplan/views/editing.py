@@ -17,7 +17,7 @@ from portal.roles import is_officer
 EDITABLE = {
     "activity": (Activity, ActivityForm, lambda item: reverse("activity-detail", args=[item.code])),
     "objective": (Objective, ObjectiveForm, lambda item: reverse("objective", args=[item.code])),
-    "indicator": (Indicator, IndicatorForm, lambda item: reverse("plan")),
+    "indicator": (Indicator, IndicatorForm, lambda item: reverse("indicator", args=[item.code])),
     "period": (ReportingPeriod, PeriodForm, lambda item: reverse("plan")),
 }
 

@@ -114,3 +114,50 @@ def test_only_officers_change_the_plan(client, world, persona):
 
 def test_unknown_kind_answers_404(officer):
     assert officer.get(reverse("plan-item-new", args=["focus-area"])).status_code == 404
+
+
+def indicator_data(world, **extra):
+    data = {
+        "activity": world.activity.pk,
+        "code": "CYB-1.1-I9",
+        "name": "Share of participants rating the course useful",
+        "unit": "%",
+        "measure": "percentage",
+        "direction": "increase",
+        "office_rule": "mean",
+        "period_rule": "per_period",
+        "dimensions": ["sex", "age"],
+        "baseline_value": "40",
+        "target_value": "80",
+        "plausible_share_of_target": "150",
+        "plausible_growth": "3",
+    }
+    return {**data, **extra}
+
+
+def test_officer_defines_how_an_indicators_values_combine_and_its_period_targets(officer, world):
+    response = officer.post(
+        reverse("plan-item-new", args=["indicator"]), indicator_data(world, **{"target_2020-Q2": "60"})
+    )
+    assert response.status_code == 302 and response.url == reverse("indicator", args=["CYB-1.1-I9"])
+    indicator = world.activity.indicators.get(code="CYB-1.1-I9")
+    assert (indicator.measure, indicator.office_rule, indicator.period_rule) == ("percentage", "mean", "per_period")
+    assert indicator.dimensions == ["sex", "age"]
+    assert [(t.period.code, t.value) for t in indicator.period_targets.all()] == [("2020-Q2", 60)]
+
+
+def test_clearing_a_period_target_removes_it(officer, world):
+    officer.post(reverse("plan-item-new", args=["indicator"]), indicator_data(world, **{"target_2020-Q2": "60"}))
+    officer.post(
+        reverse("plan-item-edit", args=["indicator", "CYB-1.1-I9"]),
+        indicator_data(world, expected_version=1, **{"target_2020-Q2": ""}),
+    )
+    assert not world.activity.indicators.get(code="CYB-1.1-I9").period_targets.exists()
+
+
+def test_a_percentage_target_over_100_is_refused_naming_the_field(officer, world):
+    response = officer.post(
+        reverse("plan-item-new", args=["indicator"]), indicator_data(world, **{"target_2020-Q2": "120"})
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["target_2020-Q2"] == ["A percentage takes values from 0 to 100."]
