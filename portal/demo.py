@@ -20,6 +20,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from actionplan.measurements import MeasurementInput, plausibility_warnings
 from actionplan.models import (
     RAG,
     ActionPlan,
@@ -29,6 +30,7 @@ from actionplan.models import (
     Indicator,
     Measurement,
     Objective,
+    PeriodTarget,
     ProgressUpdate,
     ReportingPeriod,
     Tag,
@@ -36,6 +38,7 @@ from actionplan.models import (
 from steering import dashboard_cache
 from steering.models import ActionItem, ActionItemNote, CommitteeMember, Decision, Meeting, Review
 
+from . import demo_indicators
 from .models import Country, Membership, Office, Organization, Role
 from .reference import PLAN_CODE
 
@@ -179,15 +182,6 @@ KIND_TITLES = {
     "data_sharing": "Data exchange on {topic}",
     "other": "Support to national authorities on {topic}",
 }
-
-INDICATORS = [
-    ("Officers trained", "officers"),
-    ("Seizures reported", "cases"),
-    ("Database queries at the frontline", "queries"),
-    ("Cases referred for prosecution", "cases"),
-    ("Countries with procedures adopted", "countries"),
-    ("Share of participants rating training useful", "%"),
-]
 
 NARRATIVES = [
     "Activities proceeded as planned with national counterparts engaged throughout the period.",
@@ -387,18 +381,15 @@ class DemoBuilder:
                 objectives.append(objective)
         self.objectives = Objective.objects.bulk_create(objectives)
         for objective in self.objectives:
-            name, unit = self.rng.choice(INDICATORS)
+            kind = self.rng.choice(demo_indicators.OBJECTIVE_KINDS)
             indicators.append(
                 Indicator(
                     objective=objective,
                     code=f"{objective.code}-I1",
-                    name=name,
-                    unit=unit,
-                    baseline_value=Decimal(self.rng.randrange(0, 50)),
                     baseline_date=self.plan.starts_on,
-                    target_value=Decimal(self.rng.randrange(100, 500)),
                     target_date=self.plan.ends_on,
                     means_of_verification="Annual survey of national focal points",
+                    **kind.fields(self.rng),
                 )
             )
         Indicator.objects.bulk_create(indicators)
@@ -476,34 +467,40 @@ class DemoBuilder:
         )
         indicators_of = []
         for activity in activities:
-            count = rng.choice([2, 3])
-            own = []
-            for number in range(1, count + 1):
-                name, unit = rng.choice(INDICATORS)
-                baseline = Decimal(rng.randrange(0, 20))
-                own.append(
+            kinds = rng.sample(demo_indicators.ACTIVITY_KINDS, rng.choice([2, 3]))
+            indicators_of.append(
+                [
                     Indicator(
                         activity=activity,
                         code=f"{activity.code}-I{number}",
-                        name=name,
-                        unit=unit,
-                        baseline_value=baseline,
                         baseline_date=activity.planned_start,
-                        target_value=baseline + rng.randrange(20, 200),
                         target_date=activity.planned_end,
+                        **kind.fields(rng),
                     )
-                )
-            indicators_of.append(own)
+                    for number, kind in enumerate(kinds, start=1)
+                ]
+            )
         Indicator.objects.bulk_create(indicator for own in indicators_of for indicator in own)
+        targets = [
+            target
+            for own in indicators_of
+            for indicator in own
+            for target in demo_indicators.period_targets(indicator, self.periods)
+        ]
+        PeriodTarget.objects.bulk_create(targets, batch_size=5_000)
         self._count("activities", len(activities))
         self._count("indicators", sum(map(len, indicators_of)))
-        self._reporting(activities, offices_of, indicators_of, traits)
+        self._count("period targets", len(targets))
+        self._reporting(activities, offices_of, indicators_of, traits, countries_of)
 
-    def _reporting(self, activities, offices_of, indicators_of, traits):
+    def _reporting(self, activities, offices_of, indicators_of, traits, countries_of):
         rng, periods = self.rng, self.periods
         current = periods[-1]
-        updates, measurements, evidence = [], [], []
-        for activity, offices, indicators, trait in zip(activities, offices_of, indicators_of, traits, strict=True):
+        updates, measurements, evidence, flagged = [], [], [], []
+        for activity, offices, indicators, trait, countries in zip(
+            activities, offices_of, indicators_of, traits, countries_of, strict=True
+        ):
+            countries = sorted(countries, key=lambda country: country.iso3)
             for office in offices:
                 for index, period in enumerate(periods):
                     is_current = period is current
@@ -542,34 +539,52 @@ class DemoBuilder:
                     )
                     updates.append(update)
                     own_measurements = []
-                    for indicator in indicators:
-                        span = indicator.target_value - indicator.baseline_value
-                        reached = Decimal(progress) / 100 * span * Decimal(0.7 + trait * 0.5)
-                        own_measurements.append(
-                            Measurement(
-                                update=update,
-                                indicator=indicator,
-                                value=(indicator.baseline_value + reached).quantize(Decimal("0.01")),
-                            )
+                    # A few submitted updates of the current period hold a figure to check.
+                    spike = is_current and state == ProgressUpdate.State.SUBMITTED and rng.random() < 0.06
+                    for number, indicator in enumerate(indicators):
+                        value = demo_indicators.value(
+                            indicator,
+                            progress=Decimal(progress) / 100 * Decimal(0.7 + trait * 0.5),
+                            offices=len(offices),
+                            rng=rng,
                         )
+                        if spike and number == 0 and indicator.measure == Indicator.Measure.NUMBER:
+                            value = value * 4 + 10
+                        own_measurements.append(Measurement(update=update, indicator=indicator, value=value))
+                        if index >= len(periods) - demo_indicators.PERIODS_WITH_BREAKDOWNS:
+                            measurements.extend(demo_indicators.breakdown(indicator, update, value, rng, countries))
                     measurements.extend(own_measurements)
+                    if spike:
+                        flagged.append((update, own_measurements))
                     # The objective's own indicator: reported once a period, by its first approved update.
                     key = (activity.objective_id, period.pk)
                     if state == ProgressUpdate.State.APPROVED and key not in self.objective_reported:
                         self.objective_reported.add(key)
                         indicator = self.objective_indicators[activity.objective_id]
                         share = Decimal(index + 1) / len(periods) * Decimal(0.8 + trait * 0.3)
-                        value = indicator.baseline_value + (indicator.target_value - indicator.baseline_value) * share
-                        measurements.append(
-                            Measurement(update=update, indicator=indicator, value=value.quantize(Decimal("0.01")))
-                        )
+                        value = demo_indicators.value(indicator, progress=share, offices=1, rng=rng)
+                        measurements.append(Measurement(update=update, indicator=indicator, value=value))
                     if submitted and rng.random() < 0.05:
                         evidence.append((update, own_measurements))
         ProgressUpdate.objects.bulk_create(updates, batch_size=2_000)
         Measurement.objects.bulk_create(measurements, batch_size=5_000)
+        self._warnings(flagged)
         self._evidence(evidence)
         self._count("updates", len(updates))
         self._count("measurements", len(measurements))
+
+    def _warnings(self, flagged):
+        """Keep on each flagged update the plausibility warnings its reporter confirmed, as the portal would."""
+        for update, own in flagged:
+            update.warnings = plausibility_warnings(
+                activity=update.activity,
+                period=update.period,
+                office=update.office,
+                percent_complete=update.percent_complete,
+                measurements=[MeasurementInput(indicator=m.indicator, value=m.value) for m in own],
+            )
+        ProgressUpdate.objects.bulk_update([update for update, _own in flagged], ["warnings"], batch_size=1_000)
+        self._count("updates with figures to check", sum(1 for update, _own in flagged if update.warnings))
 
     def _evidence(self, updates_with_measurements):
         rows = []
