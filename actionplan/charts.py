@@ -55,7 +55,7 @@ def attach_figures(indicators: list[Indicator], *, periods, period, user) -> dic
         chart[indicator.code] = series.chart()
         chart[indicator.code]["breakdown"] = {
             key: {
-                "label": str(part["label"]),
+                "label": str(part["label"]).capitalize(),
                 "periods": part["periods"],
                 "series": {
                     category: [None if value is None else float(value) for value in values]

@@ -30,6 +30,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal.models import Country
 
@@ -331,10 +332,14 @@ def describe(indicator: Indicator, figure: Figure | None) -> str:
     }[indicator.period_rule]
     if figure is None:
         return _("%(rule)s of the offices' approved values; %(over)s") % {"rule": rule, "over": over}
-    return _("%(rule)s of %(offices)d offices' approved values (%(values)d values); %(over)s") % {
+    values = ngettext("%(values)d approved value", "%(values)d approved values", figure.values) % {
+        "values": figure.values
+    }
+    offices = ngettext("%(offices)d office", "%(offices)d offices", figure.offices) % {"offices": figure.offices}
+    return _("%(rule)s of %(values)s from %(offices)s; %(over)s") % {
         "rule": rule,
-        "offices": figure.offices,
-        "values": figure.values,
+        "values": values,
+        "offices": offices,
         "over": over,
     }
 

@@ -296,3 +296,26 @@ def test_register_and_dashboard_name_the_same_latest_update_when_two_offices_tie
 
     first_office = "on_track"  # UNODC-ROSEAP, the world's first office
     assert in_register == on_dashboard == first_office
+
+
+def test_a_reporter_sees_the_combined_figure_with_only_its_own_offices_values(as_user, world):
+    world.activity.implementing_offices.add(world.other_office)
+    for office, value in ((world.office, 30), (world.other_office, 20)):
+        update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=office, state="approved")
+        MeasurementFactory(update=update, indicator=world.indicator, value=value)
+    response = as_user(world.reporter).get(reverse("activity-detail", args=["CYB-1.1"]))
+    [indicator] = [i for i in response.context["indicators"] if i.code == "CYB-1.1-I1"]
+    assert indicator.figure.value == 50
+    assert [row["office_code"] for row in indicator.behind] == ["UNODC-ROSEAP"]
+    page = response.content.decode()
+    assert "and 1 value of other offices" in page
+    assert (
+        world.other_office.name not in page.split('class="table table-sm mb-0 figure-behind"')[1].split("</table>")[0]
+    )
+
+
+def test_the_page_says_how_the_figure_is_combined(as_user, world):
+    update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
+    MeasurementFactory(update=update, indicator=world.indicator, value=30)
+    page = as_user(world.officer).get(reverse("indicator", args=["CYB-1.1-I1"])).content.decode()
+    assert "sum of 1 approved value from 1 office; cumulative" in page

@@ -30,7 +30,11 @@ def fingerprint(seed):
             counts,
             list(Activity.objects.order_by("code").values_list("code", "title", "status")),
             list(ProgressUpdate.objects.order_by("id").values_list("id", "state", "rag", "percent_complete")),
-            list(Measurement.objects.order_by("update_id", "indicator__code").values_list("value", flat=True)),
+            list(
+                Measurement.objects.order_by(
+                    "update_id", "indicator__code", "sex", "age_band", "country__iso3"
+                ).values_list("value", flat=True)
+            ),
         )
         transaction.set_rollback(True)
     return described

@@ -40,7 +40,7 @@ def test_cumulative_sum_at_the_current_period_carries_the_office_that_did_not_re
         ("2020-Q1", "50.00"),
         ("2020-Q2", "55.00"),
     ]
-    assert data["rule"].startswith("sum of 2 offices' approved values")
+    assert data["rule"].startswith("sum of 2 approved values from 2 offices; cumulative")
 
 
 def test_a_period_target_is_what_the_figure_is_compared_with(api, reported):
