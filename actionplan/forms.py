@@ -120,9 +120,9 @@ class UpdateForm(forms.Form):
             )
             for dimension in dimensions.of(indicator):
                 for category, label in dimension.categories(self.countries):
-                    self.fields[self.breakdown_field(indicator, dimension.key, category)] = _value_field(
-                        indicator, label=f"{indicator.code} {dimension.label}: {label}"
-                    )
+                    cell = _value_field(indicator, label=f"{indicator.code}, {dimension.label}: {label}")
+                    cell.widget.attrs["class"] = "form-control form-control-sm breakdown-cell"
+                    self.fields[self.breakdown_field(indicator, dimension.key, category)] = cell
 
     @staticmethod
     def measurement_field(indicator) -> str:
@@ -146,8 +146,8 @@ class UpdateForm(forms.Form):
                     {
                         "dimension": dimension,
                         "fields": [
-                            self[self.breakdown_field(indicator, dimension.key, category)]
-                            for category, _label in dimension.categories(self.countries)
+                            (label, self[self.breakdown_field(indicator, dimension.key, category)])
+                            for category, label in dimension.categories(self.countries)
                         ],
                     }
                     for dimension in dimensions.of(indicator)

@@ -30,50 +30,51 @@ class MeasurementInput:
 
 
 def _refuse(indicator: Indicator, rule: str, message: str, **values):
+    """Refuse a measurement, naming its indicator and the rule (the API's ``indicator`` and ``rule``)."""
     raise InvalidInput(message % {"indicator": indicator.code, **values}, field="measurements",
                        indicator=indicator.code, rule=rule)  # fmt: skip
 
 
-def _check_value(indicator: Indicator, value: Decimal, where: str):
+def _check_value(indicator: Indicator, value: Decimal, part: str = ""):
+    """Refuse a value beyond the indicator's measure; ``part`` names a breakdown's category, e.g. " (sex: male)"."""
     low, high = indicator.value_limits()
-    names = {"where": where, "value": numbers.show(value)}
+    names = {"part": part, "value": numbers.show(value)}
     if indicator.measure == Indicator.Measure.YES_NO and value not in (0, 1):
-        _refuse(indicator, "yes_no", _("%(where)s: indicator %(indicator)s takes yes or no, not a number."), **names)
+        _refuse(indicator, "yes_no", _("Indicator %(indicator)s%(part)s takes yes or no, not a number."), **names)
     if value < low:
-        message = _("%(where)s: indicator %(indicator)s counts, so it cannot be negative (%(value)s).")
+        message = _("Indicator %(indicator)s%(part)s counts, so it cannot be negative (%(value)s).")
         _refuse(indicator, "not_negative", message, **names)
     if high is not None and value > high:
-        message = _("%(where)s: indicator %(indicator)s is a percentage from 0 to 100; %(value)s is over its limit.")
+        message = _("Indicator %(indicator)s%(part)s is a percentage from 0 to 100; %(value)s is over its limit.")
         _refuse(indicator, "percentage_limit", message, **names)
 
 
-def _check_breakdown(indicator: Indicator, total: Decimal, breakdown: dict, countries: dict, where: str):
+def _check_breakdown(indicator: Indicator, total: Decimal, breakdown: dict, countries: dict):
     named = {dimension.key: dimension for dimension in dimensions.of(indicator)}
     for key, values in breakdown.items():
         dimension = named.get(key)
-        names = {"where": where}
         if dimension is None:
             label = dimensions.DIMENSIONS[key].label if key in dimensions.DIMENSIONS else key
-            message = _("%(where)s: indicator %(indicator)s is not broken down by %(dimension)s.")
-            _refuse(indicator, "unknown_dimension", message, **names, dimension=label)
-        names["dimension"] = dimension.label
+            message = _("Indicator %(indicator)s is not broken down by %(dimension)s.")
+            _refuse(indicator, "unknown_dimension", message, dimension=label)
+        names = {"dimension": dimension.label}
         known = countries if key == "country" else dict(dimension.categories())
         for category, value in values.items():
             if category not in known:
-                message = _("%(where)s: %(category)s is not a category of %(dimension)s for indicator %(indicator)s.")
+                message = _("%(category)s is not a category of %(dimension)s for indicator %(indicator)s.")
                 _refuse(indicator, "unknown_category", message, **names, category=category)
-            _check_value(indicator, value, f"{where} ({dimension.label} {category})")
+            _check_value(indicator, value, f" ({dimension.label}: {category})")
         # Shares and yes/no answers of parts do not add up to the whole; counts do.
         if indicator.measure != Indicator.Measure.NUMBER or not values:
             continue
         added = sum(values.values(), Decimal(0))
         names.update(added=numbers.show(added), total=numbers.show(total), gap=numbers.show(abs(total - added)))
         if dimension.exhaustive and added < total:
-            message = _("%(where)s: the breakdown of %(indicator)s by %(dimension)s adds up to %(added)s, "
+            message = _("The breakdown of %(indicator)s by %(dimension)s adds up to %(added)s, "
                         "%(gap)s short of the total %(total)s.")  # fmt: skip
             _refuse(indicator, "breakdown_adds_up", message, **names)
         if added > total:
-            message = _("%(where)s: the breakdown of %(indicator)s by %(dimension)s adds up to %(added)s, "
+            message = _("The breakdown of %(indicator)s by %(dimension)s adds up to %(added)s, "
                         "%(gap)s over the total %(total)s.")  # fmt: skip
             _refuse(indicator, "breakdown_adds_up", message, **names)
 
@@ -83,17 +84,16 @@ def check(activity: Activity, measurements: list[MeasurementInput]) -> dict[str,
     codes = {code for m in measurements for code in m.breakdown.get("country", {})}
     countries = {country.iso3: country for country in Country.objects.filter(iso3__in=codes)} if codes else {}
     seen = set()
-    for index, measurement in enumerate(measurements):
+    for measurement in measurements:
         indicator = measurement.indicator
-        names = {"where": _("measurements[%(index)d]") % {"index": index}}
         if indicator.activity_id != activity.pk and indicator.objective_id != activity.objective_id:
-            message = _("%(where)s: indicator %(indicator)s does not measure activity %(activity)s.")
-            _refuse(indicator, "other_activity", message, **names, activity=activity.code)
+            message = _("Indicator %(indicator)s does not measure activity %(activity)s.")
+            _refuse(indicator, "other_activity", message, activity=activity.code)
         if indicator.pk in seen:
-            _refuse(indicator, "measured_twice", _("%(where)s: indicator %(indicator)s is measured twice."), **names)
+            _refuse(indicator, "measured_twice", _("Indicator %(indicator)s is measured twice."))
         seen.add(indicator.pk)
-        _check_value(indicator, measurement.value, names["where"])
-        _check_breakdown(indicator, measurement.value, measurement.breakdown, countries, names["where"])
+        _check_value(indicator, measurement.value)
+        _check_breakdown(indicator, measurement.value, measurement.breakdown, countries)
     return countries
 
 

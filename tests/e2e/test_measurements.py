@@ -1,0 +1,84 @@
+"""Measurements typed in real Chromium: numbers by the language, breakdowns, warnings to confirm."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from actionplan.models import Indicator, Measurement, ProgressUpdate
+from tests.e2e.conftest import PASSWORD, screenshot, serious_accessibility_violations
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def french_login(browser):
+    """A reporter whose browser asks for French."""
+    contexts = []
+
+    def as_user(site, user):
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{site.url}/accounts/login/")
+        page.locator("input[name=username]").fill(user.username)
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("form button[type=submit]").click()
+        page.wait_for_url(f"{site.url}/")
+        return page
+
+    yield as_user
+    for context in contexts:
+        context.close()
+
+
+def open_form(page, site):
+    page.goto(f"{site.url}/activities/{site.activity.code}/report/")
+    page.get_by_label("On track").check()
+    page.get_by_label("Percent complete").fill("40")
+
+
+def test_a_breakdown_that_does_not_add_up_and_an_ambiguous_number_are_refused_then_fixed(site, login):
+    Indicator.objects.filter(pk=site.indicator.pk).update(dimensions=["sex"])
+    reporter = login(site, site.reporter)
+    open_form(reporter, site)
+    reporter.get_by_label(re.compile("CYB-1.1-I1 Officers trained")).fill("30")
+    reporter.get_by_label("CYB-1.1-I1, sex: Female").fill("12")
+    reporter.get_by_label("CYB-1.1-I1, sex: Male").fill("16")
+    reporter.get_by_label(re.compile("CYB-1.1-I2")).fill("12,5")
+    reporter.get_by_role("button", name="Save draft").click()
+
+    expect(
+        reporter.get_by_text(re.compile("“12,5” is not a number as written in English; write it like 1,234.5"))
+    ).to_be_visible()
+    expect(reporter.get_by_label(re.compile("CYB-1.1-I2"))).to_have_value("12,5")
+    reporter.get_by_label(re.compile("CYB-1.1-I2")).fill("12.5")
+    reporter.get_by_role("button", name="Save draft").click()
+    expect(reporter.get_by_text(re.compile("by sex adds up to 28, 2 short of the total 30"))).to_be_visible()
+    expect(reporter.get_by_label("CYB-1.1-I1, sex: Male")).to_have_value("16")
+    screenshot(reporter, "update-form-breakdown-refused")
+    assert serious_accessibility_violations(reporter) == []
+    assert not ProgressUpdate.objects.exists()
+
+    reporter.get_by_label("CYB-1.1-I1, sex: Male").fill("18")
+    reporter.get_by_role("button", name="Save draft").click()
+    expect(reporter.get_by_text("Draft saved.")).to_be_visible()
+    values = Measurement.objects.filter(indicator=site.indicator).values_list("sex", "value")
+    assert sorted(values) == [("", 30), ("female", 12), ("male", 18)]
+
+
+def test_a_french_reporter_writes_numbers_the_french_way_and_confirms_an_unusual_figure(site, french_login):
+    reporter = french_login(site, site.reporter)
+    open_form(reporter, site)
+    reporter.get_by_label(re.compile("CYB-1.1-I1")).fill("1 234,5")
+    reporter.get_by_role("button", name="Save draft").click()
+
+    expect(reporter.get_by_text("CYB-1.1-I1: 1 234,5 is more than 150 % of the target 100.")).to_be_visible()
+    screenshot(reporter, "update-form-warning")
+    assert not ProgressUpdate.objects.exists()
+    reporter.get_by_label("I have checked these figures: they are right.").check()
+    reporter.get_by_role("button", name="Save draft").click()
+    expect(reporter.get_by_role("heading", name="Progress update")).to_be_visible()
+    update = ProgressUpdate.objects.get()
+    assert Measurement.objects.get(update=update).value == 1234.5
+    assert [warning["rule"] for warning in update.warnings] == ["above_target"]
