@@ -52,7 +52,8 @@ def test_the_integration_guide_runs_as_written(live_server, transactional_db, tm
         require_service("curl is not installed (apt-get install curl): the guide's examples use it")
     from django.contrib.auth import get_user_model
 
-    from actionplan.models import Activity, ProgressUpdate
+    from actionplan import figures
+    from actionplan.models import Activity, Indicator, ProgressUpdate, ReportingPeriod
     from portal.demo import seed_demo
     from portal.reference import load_reference_data
 
@@ -64,8 +65,8 @@ def test_the_integration_guide_runs_as_written(live_server, transactional_db, tm
     setup, *steps = guide_blocks()
     assert re.search(r"^PORTAL=\S+$", setup, flags=re.MULTILINE), setup
     token = issue_token_as_written(setup)
-    assert len(steps) == 6, steps
-    listed, created, retried, changed, stale, submitted = run_steps(
+    assert len(steps) == 7, steps
+    listed, created, retried, changed, stale, submitted, figured = run_steps(
         steps, portal=live_server.url, token=token, cwd=tmp_path
     )
 
@@ -100,6 +101,13 @@ def test_the_integration_guide_runs_as_written(live_server, transactional_db, tm
     assert submitted == "200"
     update.refresh_from_db()
     assert (update.state, update.percent_complete, update.version) == (ProgressUpdate.State.SUBMITTED, 60, 3)
+
+    # 8. The indicator's figure at 2020-Q1, as the one rule computes it.
+    answer = json.loads(figured)
+    assert (answer["indicator"], answer["figure"]["period"]) == ("INS-1.2-I3", "2020-Q1")
+    indicator, period = Indicator.objects.get(code="INS-1.2-I3"), ReportingPeriod.objects.get(code="2020-Q1")
+    expected = figures.figures(Indicator.objects.filter(pk=indicator.pk), [period])[(indicator.pk, period.pk, "")]
+    assert answer["figure"]["value"] == f"{expected.value:.2f}"
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429])
