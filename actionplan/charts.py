@@ -50,6 +50,10 @@ def attach_figures(indicators: list[Indicator], *, periods, period, user) -> dic
         indicator.how = figures.describe(indicator, series.current)
         indicator.has_period_targets = series.has_period_targets
         indicator.behind = behind.get(indicator.pk, [])
+        indicator.reported_by = [row["office_code"] for row in indicator.behind if not row["carried"]]
+        indicator.carried_from = [
+            f"{row['office_code']} ({row['period_code']})" for row in indicator.behind if row["carried"]
+        ]
         indicator.hidden_offices = (series.current.values if series.current else 0) - len(indicator.behind)
         indicator.breakdown = split.get(indicator.code, {})
         chart[indicator.code] = series.chart()

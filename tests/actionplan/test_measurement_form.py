@@ -188,3 +188,17 @@ def test_the_officer_sees_the_confirmed_warnings_on_the_review_page_and_in_the_q
         "more than 150 % of the target 100" in client.get(reverse("update-detail", args=[update.pk])).content.decode()
     )
     assert "data-flagged" in client.get(reverse("review-queue")).content.decode()
+
+
+def test_editing_shows_the_stored_breakdown_and_keeps_it(as_user, world):
+    Indicator.objects.filter(pk=world.indicator.pk).update(dimensions=["sex"])
+    pk = world.indicator.pk
+    client = as_user(world.reporter)
+    post(client, world, **{field(world): "30", f"breakdown_{pk}_sex_female": "12", f"breakdown_{pk}_sex_male": "18"})
+    update = ProgressUpdate.objects.get()
+    form = client.get(reverse("update-edit", args=[update.pk])).context["form"]
+    # Shown back the language's way, ready to be sent again as it stands.
+    assert form[f"breakdown_{pk}_sex_female"].value() == "12"
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, "")}
+    assert client.post(reverse("update-edit", args=[update.pk]), {**data, "save": ""}).status_code == 302
+    assert sorted(Measurement.objects.values_list("sex", "value")) == [("", 30), ("female", 12), ("male", 18)]

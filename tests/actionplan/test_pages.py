@@ -319,3 +319,12 @@ def test_the_page_says_how_the_figure_is_combined(as_user, world):
     MeasurementFactory(update=update, indicator=world.indicator, value=30)
     page = as_user(world.officer).get(reverse("indicator", args=["CYB-1.1-I1"])).content.decode()
     assert "sum of 1 approved value from 1 office; cumulative" in page
+
+
+def test_the_page_says_which_offices_reported_and_whose_values_were_carried(as_user, world):
+    world.activity.implementing_offices.add(world.other_office)
+    for office, period in ((world.office, world.period), (world.other_office, world.locked_period)):
+        update = ProgressUpdateFactory(activity=world.activity, period=period, office=office, state="approved")
+        MeasurementFactory(update=update, indicator=world.indicator, value=10)
+    page = as_user(world.officer).get(reverse("indicator", args=["CYB-1.1-I1"])).content.decode()
+    assert "Reported for this period by: UNODC-ROSEAP · carried forward: INTERPOL-RB-NBO (2020-Q1)" in page
