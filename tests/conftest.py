@@ -177,6 +177,17 @@ def world(db):
 
 
 @pytest.fixture
+def as_user(client):
+    """Return the test client logged in as the given user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
 def api():
     """Return an API client authenticated with a real token of the given user (or anonymous)."""
     from rest_framework.test import APIClient

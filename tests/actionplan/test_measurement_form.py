@@ -10,15 +10,6 @@ from actionplan.models import Indicator, Measurement, ProgressUpdate
 from tests.factories import MeasurementFactory, ProgressUpdateFactory
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 def post(client, world, language="en", **values):
     data = {
         "period": world.period.code,

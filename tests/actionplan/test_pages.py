@@ -11,15 +11,6 @@ from actionplan.models import Activity
 from tests.factories import ActivityFactory, IndicatorFactory, MeasurementFactory, ProgressUpdateFactory
 
 
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 def test_every_page_needs_a_login(client, world):
     for url in [reverse("plan"), reverse("activity-list"), reverse("activity-detail", args=["CYB-1.1"])]:
         response = client.get(url)

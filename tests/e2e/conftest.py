@@ -70,14 +70,17 @@ def login(browser):
     """Open a fresh browser context logged in as the user; return its page."""
     contexts = []
 
-    def as_user(site, user, viewport=None):
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, accept_downloads=True)
+    def as_user(site, user, viewport=None, locale=None):
+        context = browser.new_context(
+            viewport=viewport or {"width": 1280, "height": 900}, accept_downloads=True, locale=locale
+        )
         contexts.append(context)
         page = context.new_page()
         page.goto(f"{site.url}/accounts/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        # By name, not label: the labels follow the browser's language.
+        page.locator("input[name=username]").fill(user.username)
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("form button[type=submit]").click()
         page.wait_for_url(f"{site.url}/")
         return page
 

@@ -6,30 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from actionplan.models import Indicator, Measurement, ProgressUpdate
-from tests.e2e.conftest import PASSWORD, screenshot, serious_accessibility_violations
+from tests.e2e.conftest import screenshot, serious_accessibility_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def french_login(browser):
-    """A reporter whose browser asks for French."""
-    contexts = []
-
-    def as_user(site, user):
-        context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{site.url}/accounts/login/")
-        page.locator("input[name=username]").fill(user.username)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form button[type=submit]").click()
-        page.wait_for_url(f"{site.url}/")
-        return page
-
-    yield as_user
-    for context in contexts:
-        context.close()
 
 
 def open_form(page, site):
@@ -67,8 +46,8 @@ def test_a_breakdown_that_does_not_add_up_and_an_ambiguous_number_are_refused_th
     assert sorted(values) == [("", 30), ("female", 12), ("male", 18)]
 
 
-def test_a_french_reporter_writes_numbers_the_french_way_and_confirms_an_unusual_figure(site, french_login):
-    reporter = french_login(site, site.reporter)
+def test_a_french_reporter_writes_numbers_the_french_way_and_confirms_an_unusual_figure(site, login):
+    reporter = login(site, site.reporter, locale="fr-FR")
     open_form(reporter, site)
     reporter.get_by_label(re.compile("CYB-1.1-I1")).fill("1 234,5")
     reporter.get_by_role("button", name="Save draft").click()

@@ -8,16 +8,6 @@ from django.urls import reverse
 
 from steering.models import ActionItem, ActionItemNote, Decision, Review
 
-
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 PREFIXES = {
     "meeting-review": "review",
     "meeting-decision": "decision",
