@@ -51,8 +51,9 @@ def choices() -> list[tuple[str, str]]:
 
 
 def of(indicator) -> list[Dimension]:
-    """The dimensions an indicator is broken down by, in a fixed order."""
-    return [dimension for key, dimension in DIMENSIONS.items() if key in (indicator.dimensions or [])]
+    """The dimensions an indicator is broken down by, in a fixed order (keys it does not know, left out)."""
+    named = indicator.dimensions if isinstance(indicator.dimensions, list) else []
+    return [dimension for key, dimension in DIMENSIONS.items() if key in named]
 
 
 def row_fields(dimension: Dimension, category: str, countries: dict[str, Country]) -> dict:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -88,6 +89,14 @@ def _tables() -> dict:
     }
 
 
+def _indicator_sql(indicators) -> tuple[str, list]:
+    """The SQL selecting the indicators' ids, with its parameters (none selected for an empty ``pk__in``)."""
+    try:
+        return indicators.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return f"SELECT id FROM {Indicator._meta.db_table} WHERE 1 = 0", []  # noqa: S608 -- a table name
+
+
 def _category(dimension: str | None) -> tuple[str, str]:
     """The SQL that keeps the rows of one dimension (or the totals), and names their category."""
     if dimension is None:
@@ -103,52 +112,73 @@ def _category(dimension: str | None) -> tuple[str, str]:
 
 def _chosen_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
     """The SQL (common table expressions up to ``chosen``) of the approved values that stand for each
-    indicator, period and category under the indicator's period rule, with its parameters."""
-    indicator_sql, indicator_params = indicators.order_by().values("pk").query.sql_with_params()
+    indicator and period under the indicator's period rule, with its parameters.
+
+    Which updates stand is decided on the totals alone; a breakdown (``dimension``) then takes
+    those same updates' rows of that dimension, so that the parts always belong to the total
+    shown beside them.
+    """
+    indicator_sql, indicator_params = _indicator_sql(indicators)
     period_ids = [period.pk for period in periods]
-    keep, category = _category(dimension)
-    params = [*period_ids, *indicator_params]
+    # The latest point as a value, not a subquery: the planner then sees how many values it keeps.
+    params = [*period_ids, *indicator_params, max(period.starts_on for period in periods)]
     office_filter = ""
     if offices is not None:
         office_ids = [office.pk for office in offices] or [None]
         office_filter = f"AND u.office_id IN ({', '.join(['%s'] * len(office_ids))})"
         params.extend(office_ids)
     t = _tables()
-    # Window functions over the approved values up to each period; SQLite and PostgreSQL alike.
+    totals, _total = _category(None)
+    if dimension is None:
+        rows = "SELECT ct.*, '' AS category FROM chosen_totals ct"
+    else:
+        keep, category = _category(dimension)
+        rows = f"""
+        SELECT ct.point_id, ct.point_start, ct.indicator_id, ct.update_id, ct.office_id, ct.activity_id,
+               ct.reported_on, ct.reported_period, ct.submitted_at, ct.office_rule, ct.recency, m.value,
+               {category} AS category
+        FROM chosen_totals ct
+        JOIN {t["measurement"]} m ON m.update_id = ct.update_id AND m.indicator_id = ct.indicator_id
+        LEFT JOIN {t["country"]} c ON c.id = m.country_id
+        WHERE {keep}
+        """  # noqa: S608
+    # Window functions over the approved totals up to each period; SQLite and PostgreSQL alike.
+    # Periods are told apart by their id, their start dates order them.
     sql = f"""
     WITH points AS (
         SELECT id AS point_id, starts_on AS point_start FROM {t["period"]}
         WHERE id IN ({", ".join(["%s"] * len(period_ids))})
     ),
     base AS (
-        SELECT m.indicator_id, u.id AS update_id, u.office_id, u.activity_id, p.starts_on AS reported_on, m.value,
-               u.submitted_at, {category} AS category
+        SELECT m.indicator_id, u.id AS update_id, u.office_id, u.activity_id, p.starts_on AS reported_on,
+               p.id AS reported_period, m.value, u.submitted_at
         FROM {t["measurement"]} m
         JOIN {t["update"]} u ON u.id = m.update_id
         JOIN {t["period"]} p ON p.id = u.period_id
-        LEFT JOIN {t["country"]} c ON c.id = m.country_id
-        WHERE u.state = 'approved' AND {keep}
+        WHERE u.state = 'approved' AND {totals}
           AND m.indicator_id IN ({indicator_sql})
-          AND p.starts_on <= (SELECT MAX(point_start) FROM points)
+          AND p.starts_on <= %s
           {office_filter}
     ),
     at_point AS (
         SELECT pt.point_id, pt.point_start, b.*,
-               ROW_NUMBER() OVER (PARTITION BY pt.point_id, b.indicator_id, b.category, b.office_id, b.activity_id
-                                  ORDER BY b.reported_on DESC) AS stream_rank,
-               MAX(b.reported_on) OVER (PARTITION BY pt.point_id, b.indicator_id, b.category) AS round_on
+               ROW_NUMBER() OVER (PARTITION BY pt.point_id, b.indicator_id, b.office_id, b.activity_id
+                                  ORDER BY b.reported_on DESC, b.reported_period DESC) AS stream_rank,
+               FIRST_VALUE(b.reported_period) OVER (PARTITION BY pt.point_id, b.indicator_id
+                                                    ORDER BY b.reported_on DESC, b.reported_period DESC) AS round_period
         FROM points pt JOIN base b ON b.reported_on <= pt.point_start
     ),
-    chosen AS (
+    chosen_totals AS (
         SELECT a.*, i.office_rule,
-               ROW_NUMBER() OVER (PARTITION BY a.point_id, a.indicator_id, a.category
+               ROW_NUMBER() OVER (PARTITION BY a.point_id, a.indicator_id
                                   ORDER BY a.reported_on DESC, a.submitted_at DESC NULLS LAST, a.office_id,
                                            a.activity_id) AS recency
         FROM at_point a JOIN {t["indicator"]} i ON i.id = a.indicator_id
         WHERE (i.period_rule = 'cumulative' AND a.stream_rank = 1)
-           OR (i.period_rule = 'per_period' AND a.reported_on = a.point_start)
-           OR (i.period_rule = 'latest' AND a.reported_on = a.round_on)
-    )
+           OR (i.period_rule = 'per_period' AND a.reported_period = a.point_id)
+           OR (i.period_rule = 'latest' AND a.reported_period = a.round_period)
+    ),
+    chosen AS ({rows})
     """  # noqa: S608 -- only table names and fixed fragments are formatted in; values are parameters
     return sql, params
 
@@ -163,7 +193,7 @@ def _assessed_sql(indicators, periods, offices=None, dimension: str | None = Non
                ROUND(CASE office_rule WHEN 'sum' THEN SUM(value) WHEN 'mean' THEN AVG(value)
                      WHEN 'max' THEN MAX(value) ELSE MAX(CASE WHEN recency = 1 THEN value END) END, 2) AS value,
                COUNT(*) AS n_values, COUNT(DISTINCT office_id) AS n_offices,
-               SUM(CASE WHEN reported_on = point_start THEN 1 ELSE 0 END) AS n_reported,
+               SUM(CASE WHEN reported_period = point_id THEN 1 ELSE 0 END) AS n_reported,
                MAX(reported_on) AS latest_reported_on
         FROM chosen GROUP BY point_id, indicator_id, category, office_rule
     ),
@@ -248,9 +278,14 @@ def summary_by_area(indicators, period) -> dict[str, dict]:
 
     The dashboard and the progress reports both count with this, so they always agree.
     """
-    indicator_sql, indicator_params = indicators.order_by().values("pk").query.sql_with_params()
+    indicator_sql, indicator_params = _indicator_sql(indicators)
     if period is None:
-        assessed, params = "SELECT NULL AS indicator_id, NULL AS reached, NULL AS share WHERE 1 = 0", []
+        # Typed: PostgreSQL takes a bare NULL for text, which joins with no id.
+        assessed = (
+            "SELECT CAST(NULL AS BIGINT) AS indicator_id, CAST(NULL AS BOOLEAN) AS reached, "
+            "CAST(NULL AS NUMERIC) AS share WHERE 1 = 0"
+        )
+        params = []
     else:
         assessed, params = _assessed_sql(indicators, [period])
     t = _tables()
@@ -426,11 +461,11 @@ def breakdowns(indicators: list[Indicator], periods: list[ReportingPeriod], curr
         return result
     shown = [period for period in periods if period.starts_on <= current.starts_on]
     queryset = Indicator.objects.filter(pk__in=[indicator.pk for indicator in indicators])
-    for key in sorted({key for indicator in indicators for key in indicator.dimensions or []}):
+    for key in sorted({dimension.key for indicator in indicators for dimension in dimensions.of(indicator)}):
         found = figures(queryset, shown, dimension=key)
         labels = _category_labels(key, {category for (_i, _p, category) in found})
         for indicator in indicators:
-            if key not in (indicator.dimensions or []):
+            if key not in {dimension.key for dimension in dimensions.of(indicator)}:
                 continue
             categories = sorted({category for (pk, _p, category) in found if pk == indicator.pk})
             by_period = {

@@ -61,7 +61,7 @@ def _check_breakdown(indicator: Indicator, total: Decimal, breakdown: dict, coun
         known = countries if key == "country" else dict(dimension.categories())
         for category, value in values.items():
             if category not in known:
-                message = _("%(category)s is not a category of %(dimension)s for indicator %(indicator)s.")
+                message = _("%(category)s is not a category of %(dimension)s for indicator %(indicator)s here.")
                 _refuse(indicator, "unknown_category", message, **names, category=category)
             _check_value(indicator, value, f" ({dimension.label}: {category})")
         # Shares and yes/no answers of parts do not add up to the whole; counts do.
@@ -82,7 +82,8 @@ def _check_breakdown(indicator: Indicator, total: Decimal, breakdown: dict, coun
 def check(activity: Activity, measurements: list[MeasurementInput]) -> dict[str, Country]:
     """Refuse measurements that break a rule; return the countries their breakdowns name, by code."""
     codes = {code for m in measurements for code in m.breakdown.get("country", {})}
-    countries = {country.iso3: country for country in Country.objects.filter(iso3__in=codes)} if codes else {}
+    # The activity's own beneficiary countries: those the form offers, and those a breakdown may name.
+    countries = {c.iso3: c for c in activity.beneficiary_countries.filter(iso3__in=codes)} if codes else {}
     seen = set()
     for measurement in measurements:
         indicator = measurement.indicator
@@ -137,6 +138,7 @@ def plausibility_warnings(
         .filter(
             indicator__in=measured,
             update__office=office,
+            update__activity=activity,
             update__state=ProgressUpdate.State.APPROVED,
             update__period__starts_on__lt=period.starts_on,
         )

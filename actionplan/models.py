@@ -4,6 +4,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import RowNumber
@@ -311,6 +312,20 @@ class IndicatorQuerySet(models.QuerySet):
         return self.filter(Q(activity__isnull=True) | Q(activity__in=Activity.objects.visible_to(user)))
 
 
+# What indicator values can be broken down by (``actionplan.dimensions`` describes each).
+DIMENSION_KEYS = ("sex", "age", "country")
+
+
+def validate_dimensions(value):
+    """Accept a list of distinct dimension keys, e.g. ["sex", "age"]."""
+    keys = value if isinstance(value, list) and all(isinstance(key, str) for key in value) else None
+    if keys is None or len(set(keys)) != len(keys) or not set(keys) <= set(DIMENSION_KEYS):
+        raise ValidationError(
+            _('List distinct dimensions among %(keys)s, e.g. ["sex", "age"].') % {"keys": ", ".join(DIMENSION_KEYS)},
+            code="invalid_dimensions",
+        )
+
+
 class Indicator(TimeStampedModel):
     """Hold a measure of progress of an objective or of an activity, and the rule its figure follows.
 
@@ -381,7 +396,7 @@ class Indicator(TimeStampedModel):
         ),
     )
     # The dimensions of ``actionplan.dimensions`` that values are broken down by, e.g. ["sex", "age"].
-    dimensions = models.JSONField(_("broken down by"), default=list, blank=True)
+    dimensions = models.JSONField(_("broken down by"), default=list, blank=True, validators=[validate_dimensions])
     # Plausibility: beyond these a reporter is asked to confirm, and the officer sees a flag.
     plausible_share_of_target = models.PositiveIntegerField(_("confirm values above this % of the target"), default=150)
     plausible_growth = models.DecimalField(

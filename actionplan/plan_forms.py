@@ -97,10 +97,17 @@ class IndicatorForm(VersionedForm):
                 self.initial[self.target_field(period)] = targets[period.pk]
 
     def _plan(self):
-        measured = self.instance.activity.objective if self.instance.activity_id else self.instance.objective
-        if measured is not None:
+        """The plan whose periods may have targets: that of the objective or activity chosen, else the current."""
+        objective, activity = self.data.get("objective"), self.data.get("activity")
+        plans = ActionPlan.objects.order_by("-starts_on")
+        if (objective or "").isdigit():
+            plans = plans.filter(focus_areas__objectives=objective)
+        elif (activity or "").isdigit():
+            plans = plans.filter(focus_areas__objectives__activities=activity)
+        elif self.instance.activity_id or self.instance.objective_id:
+            measured = self.instance.activity.objective if self.instance.activity_id else self.instance.objective
             return measured.focus_area.plan_id
-        return ActionPlan.objects.order_by("-starts_on").values_list("pk", flat=True).first()
+        return plans.values_list("pk", flat=True).first()
 
     @staticmethod
     def target_field(period) -> str:
@@ -148,4 +155,19 @@ class PeriodForm(VersionedForm):
             self.add_error("ends_on", _("The end cannot be before the start."))
         if data.get("ends_on") and data.get("due_on") and data["due_on"] < data["ends_on"]:
             self.add_error("due_on", _("Updates cannot be due before the period ends."))
+        if data.get("plan") and data.get("starts_on") and data.get("ends_on") and not self.errors:
+            # A value belongs to one period: figures tell periods apart and order them by their dates.
+            overlapping = (
+                ReportingPeriod.objects.filter(
+                    plan=data["plan"], starts_on__lte=data["ends_on"], ends_on__gte=data["starts_on"]
+                )
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if overlapping is not None:
+                self.add_error(
+                    "starts_on",
+                    _("This period overlaps %(code)s (%(start)s to %(end)s) of the same plan.")
+                    % {"code": overlapping.code, "start": overlapping.starts_on, "end": overlapping.ends_on},
+                )
         return data

@@ -6,3 +6,68 @@ from django.core.management import call_command
 def test_models_and_migrations_agree():
     # makemigrations --check exits non-zero when a model changed without a migration.
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_indicators_get_rules_and_breakdowns_without_a_total_get_one():
+    import datetime
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("actionplan", "0004_activity_search_index")], [("actionplan", "0005_indicator_figure_rules")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    get = old.get_model
+    org = get("portal", "Organization").objects.create(code="ORG", name="Org")
+    country = get("portal", "Country").objects.create(iso3="XKE", iso2="XK", name="K", region="R", continent="C")
+    office = get("portal", "Office").objects.create(code="OFF", name="Office", organization=org, country=country)
+    user = get("auth", "User").objects.create(username="old")
+    agreement = get("actionplan", "Agreement").objects.create(code="A", title="A")
+    day = datetime.date(2020, 1, 1)
+    plan = get("actionplan", "ActionPlan").objects.create(
+        agreement=agreement, code="P", title="P", starts_on=day, ends_on=day
+    )
+    area = get("actionplan", "FocusArea").objects.create(plan=plan, code="F", name="F")
+    objective = get("actionplan", "Objective").objects.create(focus_area=area, code="F-1", statement="S")
+    activity = get("actionplan", "Activity").objects.create(
+        objective=objective, code="F-1.1", title="T", lead_organization=org
+    )
+    indicator = lambda code, unit: get("actionplan", "Indicator").objects.create(  # noqa: E731
+        activity=activity, code=code, name=code, unit=unit, target_value=100
+    )
+    trained, share = indicator("F-1.1-I1", "officers"), indicator("F-1.1-I2", "%")
+    period = get("actionplan", "ReportingPeriod").objects.create(
+        plan=plan, code="Q", starts_on=day, ends_on=day, due_on=day
+    )
+    update = get("actionplan", "ProgressUpdate").objects.create(
+        activity=activity, period=period, office=office, author=user, rag="on_track", state="approved"
+    )
+    measurement = get("actionplan", "Measurement").objects
+    measurement.create(update=update, indicator=trained, value=12, sex="female")
+    measurement.create(update=update, indicator=trained, value=18, sex="male")
+    measurement.create(update=update, indicator=share, value=80)
+
+    executor.loader.build_graph()
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    indicators = new.get_model("actionplan", "Indicator").objects
+    assert indicators.filter(code="F-1.1-I1").values_list(
+        "measure", "office_rule", "period_rule", "dimensions"
+    ).get() == (
+        "number",
+        "sum",
+        "cumulative",
+        ["sex"],
+    )
+    assert indicators.filter(code="F-1.1-I2").values_list("measure", "office_rule", "period_rule").get() == (
+        "percentage",
+        "mean",
+        "latest",
+    )
+    total = new.get_model("actionplan", "Measurement").objects.get(indicator__code="F-1.1-I1", sex="")
+    assert total.value == Decimal(30)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -1,6 +1,6 @@
 """Shape an indicator's figures for the API: the one rule of ``actionplan.figures``, as JSON."""
 
-from actionplan import figures
+from actionplan import dimensions, figures
 
 
 def _figure(figure, period_code: str, period_codes: dict) -> dict:
@@ -37,7 +37,7 @@ def indicator_figures(indicator, *, periods, period, offices=None) -> dict:
         return _figure(found.get((indicator.pk, point.pk, figures.TOTAL)), point.code, period_codes)
 
     breakdown = {}
-    for key in indicator.dimensions or []:
+    for key in (dimension.key for dimension in dimensions.of(indicator)):
         split = figures.figures(queryset, [period], offices=offices, dimension=key) if period else {}
         breakdown[key] = [
             {"category": category, "value": figure.value} for (_i, _p, category), figure in sorted(split.items())

@@ -251,9 +251,10 @@ def _breakdowns(indicators, period) -> list[dict]:
     """The breakdown of each indicator broken down by a dimension, at the period, by the same rule."""
     rows = []
     broken_down = indicators.exclude(dimensions=[])
-    codes = dict(broken_down.values_list("pk", "code"))
     for key in dimensions.DIMENSIONS:
-        found = figures.figures(broken_down, [period], dimension=key)
+        # The indicators broken down by this dimension now (a dimension since dropped shows no more).
+        codes = {pk: code for pk, code, keys in broken_down.values_list("pk", "code", "dimensions") if key in keys}
+        found = figures.figures(Indicator.objects.filter(pk__in=list(codes)), [period], dimension=key)
         rows.extend(
             {"indicator": codes[indicator_id], "dimension": key, "category": category, "value": _number(figure.value)}
             for (indicator_id, _period, category), figure in found.items()

@@ -138,3 +138,20 @@ def test_measurements_disaggregated_by_sex_are_distinct():
 
 def test_evidence_checksum_is_a_sha256_hex_digest():
     assert_refused(lambda: factories.EvidenceFactory(sha256="not-a-digest"))
+
+
+def test_the_dimensions_an_indicator_may_name_are_those_described():
+    from actionplan import dimensions
+    from actionplan.models import DIMENSION_KEYS
+
+    assert tuple(dimensions.DIMENSIONS) == DIMENSION_KEYS
+
+
+@pytest.mark.parametrize("value", [["gender"], "sex", ["sex", "sex"], [1], [["sex"]], {"sex": 1}])
+def test_unknown_or_repeated_dimensions_are_refused(value):
+    from django.core.exceptions import ValidationError
+
+    from actionplan.models import validate_dimensions
+
+    with pytest.raises(ValidationError):
+        validate_dimensions(value)

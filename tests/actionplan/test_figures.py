@@ -202,3 +202,19 @@ def test_figures_take_one_query_however_many_values(plan, extra_offices, django_
     indicators = Indicator.objects.filter(activity=plan.activity)
     with django_assert_num_queries(1):
         figures.figures(indicators, list(plan.periods.values()))
+
+
+def test_breakdowns_belong_to_the_updates_whose_totals_stand(plan):
+    # Office B's Q3 total (40) carries forward in Q4; its breakdown goes with it, not an older one.
+    indicator = plan.indicators["SUM-CUM"]
+    older = ProgressUpdate.objects.get(period=plan.periods["Q2"], office=plan.offices["B"])
+    Measurement.objects.create(update=older, indicator=indicator, value=25, sex="male")
+    newer = ProgressUpdate.objects.get(period=plan.periods["Q3"], office=plan.offices["B"])
+    Measurement.objects.create(update=newer, indicator=indicator, value=40, sex="female")
+    found = figures.figures(Indicator.objects.filter(pk=indicator.pk), [plan.periods["Q4"]], dimension="sex")
+    assert {key[2]: figure.value for key, figure in found.items()} == {"female": 40}
+
+
+def test_summary_without_a_period_counts_the_indicators_and_no_figure(plan):
+    summary = figures.summary_by_area(Indicator.objects.all(), None)
+    assert summary["FIG"] == {"all": 5, "with_actual": 0, "on_track": 0, "average_percent": None}

@@ -161,3 +161,11 @@ def test_a_percentage_target_over_100_is_refused_naming_the_field(officer, world
     )
     assert response.status_code == 200
     assert response.context["form"].errors["target_2020-Q2"] == ["A percentage takes values from 0 to 100."]
+
+
+def test_a_period_overlapping_another_of_the_plan_is_refused(officer, world):
+    data = {"plan": world.plan.pk, "code": "2020-H1", "starts_on": "2020-01-01", "ends_on": "2020-06-30",
+            "due_on": "2020-07-15", "state": "open"}  # fmt: skip
+    response = officer.post(reverse("plan-item-new", args=["period"]), data)
+    assert response.status_code == 200
+    assert "overlaps 2020-Q1" in response.context["form"].errors["starts_on"][0]

@@ -51,6 +51,7 @@ def test_a_breakdown_by_sex_is_stored_beside_the_total(reporter_api, world):
 def test_a_breakdown_by_country_may_leave_people_out(reporter_api, world):
     broken_down(world, "country")
     kenya = CountryFactory(iso3="XKE")
+    world.activity.beneficiary_countries.add(kenya)
     response = post(
         reporter_api, world, {"indicator": "CYB-1.1-I1", "value": 30, "breakdown": {"country": {kenya.iso3: 20}}}
     )
@@ -70,6 +71,7 @@ def test_a_breakdown_that_does_not_add_up_is_refused_saying_by_how_much(reporter
 def test_a_breakdown_over_the_total_is_refused(reporter_api, world):
     broken_down(world, "country")
     kenya = CountryFactory(iso3="XKE")
+    world.activity.beneficiary_countries.add(kenya)
     response = post(
         reporter_api, world, {"indicator": "CYB-1.1-I1", "value": 10, "breakdown": {"country": {kenya.iso3: 20}}}
     )
@@ -84,6 +86,13 @@ def test_a_breakdown_by_a_dimension_the_indicator_does_not_have_is_refused(repor
 def test_a_breakdown_category_that_does_not_exist_is_refused(reporter_api, world):
     broken_down(world, "age")
     response = post(reporter_api, world, {"indicator": "CYB-1.1-I1", "value": 30, "breakdown": {"age": {"99-120": 30}}})
+    refused(response, "CYB-1.1-I1", "unknown_category")
+
+
+def test_a_breakdown_by_a_country_the_activity_does_not_reach_is_refused(reporter_api, world):
+    broken_down(world, "country")
+    CountryFactory(iso3="XKE")
+    response = post(reporter_api, world, {"indicator": "CYB-1.1-I1", "value": 30, "breakdown": {"country": {"XKE": 5}}})
     refused(response, "CYB-1.1-I1", "unknown_category")
 
 
