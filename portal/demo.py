@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import random
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -206,6 +207,19 @@ NEXT_STEPS = [
 TAGS = ["SARTO", "FTF", "data sharing", "gender", "Afghanistan", "Sahel", "maritime", "darknet"]
 
 CHUNK = 500  # activities written per bulk round
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+class Stage:
+    """Where a period stands on the demo's today: the current quarter reports, the one before is
+    under review, older ones are locked with (nearly) everything approved."""
+
+    CURRENT, UNDER_REVIEW, LOCKED = "current", "under review", "locked"
+
+
+# Share of update slots that hold an update, and the weights of draft, submitted, returned, approved.
+STAGE_REPORTING = {Stage.CURRENT: 0.45, Stage.UNDER_REVIEW: 0.9}
+STAGE_STATES = {Stage.CURRENT: [55, 30, 5, 10], Stage.UNDER_REVIEW: [5, 40, 10, 45], Stage.LOCKED: [0, 2, 1, 97]}
 
 
 class DemoDataExists(Exception):
@@ -216,13 +230,30 @@ def _deterministic_uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def _quarters(start: datetime.date, count: int):
-    year, quarter = start.year, (start.month - 1) // 3 + 1
+def _quarters_up_to(today: datetime.date, count: int):
+    """The ``count`` calendar quarters that end with the one holding ``today``: (code, first day, last day)."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    for _ in range(count - 1):
+        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
     for _ in range(count):
         first = datetime.date(year, 3 * quarter - 2, 1)
         following = datetime.date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
         yield f"{year}-Q{quarter}", first, following - datetime.timedelta(days=1)
         year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+
+
+@contextmanager
+def _timestamps_as_given(*models):
+    """Let bulk-created rows keep the creation and change times given, instead of "now"."""
+    fields = [field for model in models for field in model._meta.concrete_fields if field.name in TIMESTAMPS]
+    saved = [(field.auto_now, field.auto_now_add) for field in fields]
+    for field in fields:
+        field.auto_now = field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for field, (auto_now, auto_now_add) in zip(fields, saved, strict=True):
+            field.auto_now, field.auto_now_add = auto_now, auto_now_add
 
 
 def _aware(day: datetime.date, hour: int = 10) -> datetime.datetime:
@@ -232,8 +263,9 @@ def _aware(day: datetime.date, hour: int = 10) -> datetime.datetime:
 class DemoBuilder:
     """Write one scale of demo data with one random generator, in a fixed order."""
 
-    def __init__(self, *, scale: Scale, seed: int, password: str, log=lambda message: None):
+    def __init__(self, *, scale: Scale, seed: int, password: str, today: datetime.date, log=lambda message: None):
         self.scale = scale
+        self.today = today
         self.rng = random.Random(seed)
         self.password_hash = make_password(password)
         self.log = log
@@ -354,7 +386,9 @@ class DemoBuilder:
         self._count("users", 7 + len(reporters))
 
     def _periods(self):
-        quarters = list(_quarters(self.plan.starts_on, self.scale.periods))
+        """The plan's reporting up to today: the current quarter open and due soon, the one before open
+        and under review, the older ones locked."""
+        quarters = list(_quarters_up_to(self.today, self.scale.periods))
         self.periods = ReportingPeriod.objects.bulk_create(
             ReportingPeriod(
                 plan=self.plan,
@@ -362,11 +396,15 @@ class DemoBuilder:
                 starts_on=first,
                 ends_on=last,
                 due_on=last + datetime.timedelta(days=15),
-                # Earlier periods are closed for reporting; the latest one is current.
-                state=ReportingPeriod.State.OPEN if index == len(quarters) - 1 else ReportingPeriod.State.LOCKED,
+                state=ReportingPeriod.State.OPEN if index >= len(quarters) - 2 else ReportingPeriod.State.LOCKED,
             )
             for index, (code, first, last) in enumerate(quarters)
         )
+        self.stages = {
+            period.pk: Stage.CURRENT if index == len(quarters) - 1 else Stage.UNDER_REVIEW
+            if index == len(quarters) - 2 else Stage.LOCKED
+            for index, period in enumerate(self.periods)
+        }  # fmt: skip
         if self.plan.ends_on < self.periods[-1].ends_on:
             self.plan.ends_on = self.periods[-1].ends_on
             self.plan.save(update_fields=["ends_on", "updated_at"])
@@ -420,7 +458,8 @@ class DemoBuilder:
             numbers[objective.pk] += 1
             area = self.areas_by_pk[objective.focus_area_id]
             kind = rng.choice(list(Activity.Kind))
-            start = self.plan.starts_on + datetime.timedelta(days=rng.randrange(0, 360))
+            # Activities started in the year before the demo's first period, and run one to four years.
+            start = self.periods[0].starts_on - datetime.timedelta(days=rng.randrange(0, 360))
             status = rng.choices(statuses, weights=[10, 55, 20, 12, 3])[0]
             activities.append(
                 Activity(
@@ -432,7 +471,7 @@ class DemoBuilder:
                     lead_organization=self.organizations[rng.choice(["UNODC", "INTERPOL"])],
                     responsible_officer=rng.choice([self.officer, self.officer_lyon]),
                     planned_start=start,
-                    planned_end=start + datetime.timedelta(days=rng.randrange(180, 900)),
+                    planned_end=start + datetime.timedelta(days=rng.randrange(360, 1440)),
                     actual_start=start + datetime.timedelta(days=rng.randrange(0, 60)) if status != "planned" else None,
                     budget_amount=Decimal(rng.randrange(20, 2_000) * 1_000),
                     funding_source=rng.choice(["EU", "Canada", "Germany", "Japan", "United States", "Regular budget"]),
@@ -495,7 +534,6 @@ class DemoBuilder:
 
     def _reporting(self, activities, offices_of, indicators_of, traits, countries_of):
         rng, periods = self.rng, self.periods
-        current = periods[-1]
         updates, measurements, evidence, flagged = [], [], [], []
         for activity, offices, indicators, trait, countries in zip(
             activities, offices_of, indicators_of, traits, countries_of, strict=True
@@ -503,20 +541,16 @@ class DemoBuilder:
             countries = sorted(countries, key=lambda country: country.iso3)
             for office in offices:
                 for index, period in enumerate(periods):
-                    is_current = period is current
-                    if rng.random() > (0.55 if is_current else self.scale.reported_share):
+                    stage = self.stages[period.pk]
+                    if rng.random() > STAGE_REPORTING.get(stage, self.scale.reported_share):
                         continue  # a missing update
-                    if is_current:
-                        state = rng.choices(list(ProgressUpdate.State), weights=[30, 40, 10, 20])[0]
-                    else:
-                        state = rng.choices(list(ProgressUpdate.State), weights=[0, 3, 1, 96])[0]
+                    state = rng.choices(list(ProgressUpdate.State), weights=STAGE_STATES[stage])[0]
+                    created, submitted_at, reviewed_at, state = self._times(period, stage, state)
                     rag = RAG.ON_TRACK if trait > 0.45 else RAG.AT_RISK if trait > 0.15 else RAG.OFF_TRACK
                     if rng.random() < 0.15:
                         rag = rng.choice(list(RAG))
                     progress = min(100, round(100 * (index + 1) / len(periods) * (0.6 + trait * 0.5)))
-                    submitted = state != ProgressUpdate.State.DRAFT
-                    reviewed = state in (ProgressUpdate.State.APPROVED, ProgressUpdate.State.RETURNED)
-                    submitted_on = period.ends_on + datetime.timedelta(days=rng.randrange(1, 25))
+                    reviewer = rng.choice([self.officer, self.officer_lyon])
                     update = ProgressUpdate(
                         id=_deterministic_uuid(rng),
                         activity=activity,
@@ -530,17 +564,22 @@ class DemoBuilder:
                         challenges=rng.choice(CHALLENGES),
                         next_steps=rng.choice(NEXT_STEPS),
                         source=rng.choice([ProgressUpdate.Source.WEB, ProgressUpdate.Source.API]),
-                        submitted_at=_aware(submitted_on) if submitted else None,
-                        reviewed_by=self.officer if reviewed else None,
-                        reviewed_at=_aware(submitted_on + datetime.timedelta(days=3)) if reviewed else None,
+                        submitted_at=submitted_at,
+                        reviewed_by=reviewer if reviewed_at else None,
+                        reviewed_at=reviewed_at,
+                        created_at=created,
+                        updated_at=reviewed_at or submitted_at or created,
                         review_comment="Please add the number of participants by sex."
                         if state == ProgressUpdate.State.RETURNED
                         else "",
                     )
                     updates.append(update)
                     own_measurements = []
-                    # A few submitted updates of the current period hold a figure to check.
-                    spike = is_current and state == ProgressUpdate.State.SUBMITTED and rng.random() < 0.06
+                    # Every draw is made whatever the state (which the date decides), so that a seed
+                    # gives the same rows any day. A few submitted updates of the open periods hold a
+                    # figure to check; some updates carry evidence.
+                    spike_draw, evidence_draw = rng.random(), rng.random()
+                    spike = stage != Stage.LOCKED and state == ProgressUpdate.State.SUBMITTED and spike_draw < 0.08
                     for number, indicator in enumerate(indicators):
                         value = demo_indicators.value(
                             indicator,
@@ -558,20 +597,49 @@ class DemoBuilder:
                         flagged.append((update, own_measurements))
                     # The objective's own indicator: reported once a period, by its first approved update.
                     key = (activity.objective_id, period.pk)
+                    indicator = self.objective_indicators[activity.objective_id]
+                    share = Decimal(index + 1) / len(periods) * Decimal(0.8 + trait * 0.3)
+                    value = demo_indicators.value(indicator, progress=share, offices=1, rng=rng)
                     if state == ProgressUpdate.State.APPROVED and key not in self.objective_reported:
                         self.objective_reported.add(key)
-                        indicator = self.objective_indicators[activity.objective_id]
-                        share = Decimal(index + 1) / len(periods) * Decimal(0.8 + trait * 0.3)
-                        value = demo_indicators.value(indicator, progress=share, offices=1, rng=rng)
                         measurements.append(Measurement(update=update, indicator=indicator, value=value))
-                    if submitted and rng.random() < 0.05:
+                    if submitted_at and evidence_draw < 0.05:
                         evidence.append((update, own_measurements))
-        ProgressUpdate.objects.bulk_create(updates, batch_size=2_000)
-        Measurement.objects.bulk_create(measurements, batch_size=5_000)
+        with _timestamps_as_given(ProgressUpdate):
+            ProgressUpdate.objects.bulk_create(updates, batch_size=2_000)
+        for measurement in measurements:
+            measurement.created_at = measurement.updated_at = measurement.update.updated_at
+        with _timestamps_as_given(Measurement):
+            Measurement.objects.bulk_create(measurements, batch_size=5_000)
         self._warnings(flagged)
         self._evidence(evidence)
         self._count("updates", len(updates))
         self._count("measurements", len(measurements))
+
+    def _times(self, period, stage, state):
+        """When an update was begun, submitted and reviewed, spread over the past as reporting goes;
+        a submission or review that would fall after today has not happened yet (its state says so).
+
+        The same random draws whatever the date, so that a seed gives the same updates any day.
+        """
+        rng, today = self.rng, self.today
+        submit_lag, review_lag, lead = rng.randrange(1, 25), rng.randrange(1, 12), rng.randrange(0, 6)
+        # The current quarter's reports are early ones, of the last days. Nothing happened today yet:
+        # the times stay in the past whatever the hour.
+        submitted_on = today - datetime.timedelta(days=1 + submit_lag % 10) if stage == Stage.CURRENT else (
+            period.ends_on + datetime.timedelta(days=submit_lag)
+        )  # fmt: skip
+        reviewed_on = submitted_on + datetime.timedelta(days=review_lag)
+        if submitted_on >= today:
+            state = ProgressUpdate.State.DRAFT
+        elif state in (ProgressUpdate.State.APPROVED, ProgressUpdate.State.RETURNED) and reviewed_on >= today:
+            state = ProgressUpdate.State.SUBMITTED
+        begun = min(submitted_on, today - datetime.timedelta(days=1)) - datetime.timedelta(days=lead)
+        submitted = _aware(submitted_on, 9 + submit_lag % 8) if state != ProgressUpdate.State.DRAFT else None
+        reviewed = None
+        if state in (ProgressUpdate.State.APPROVED, ProgressUpdate.State.RETURNED):
+            reviewed = _aware(reviewed_on, 10 + review_lag % 7)
+        return _aware(begun, 8 + lead), submitted, reviewed, state
 
     def _warnings(self, flagged):
         """Keep on each flagged update the plausibility warnings its reporter confirmed, as the portal would."""
@@ -607,9 +675,12 @@ class DemoBuilder:
                     size=len(content),
                     sha256=hashlib.sha256(content).hexdigest(),
                     uploaded_by=update.author,
+                    created_at=update.submitted_at or update.created_at,
+                    updated_at=update.submitted_at or update.created_at,
                 )
             )
-        Evidence.objects.bulk_create(rows)
+        with _timestamps_as_given(Evidence):
+            Evidence.objects.bulk_create(rows)
         self._count("evidence", len(rows))
 
     def _meetings(self):
@@ -618,7 +689,7 @@ class DemoBuilder:
         first = committee.meetings.get(date=datetime.date(2018, 6, 6))
         members = [self.cochair_unodc, self.cochair_interpol, self.committee_user, self.secretary]
         middle_period = self.periods[len(self.periods) // 2 - 1]
-        last_locked = self.periods[-2]
+        last_locked = self.periods[-3]
         held = [
             (first, None),
             (
@@ -647,7 +718,8 @@ class DemoBuilder:
         upcoming = Meeting.objects.create(
             committee=committee,
             title="Steering committee meeting, Vienna",
-            date=self.periods[-1].due_on + datetime.timedelta(days=30),
+            # The next meeting: soon after the period under review is done with.
+            date=max(self.periods[-2].due_on + datetime.timedelta(days=40), self.today + datetime.timedelta(days=14)),
             place="Vienna International Centre",
             agenda="1. Opening\n2. Review of the focus areas\n3. Follow-up of action items\n4. Any other business",
         )
@@ -687,14 +759,14 @@ class DemoBuilder:
                     state=rng.choice(list(ActionItem.State)),
                 )
                 if item.is_closed():
-                    item.closed_at = _aware(item.due_on)
+                    item.closed_at = _aware(min(item.due_on, self.today))
                     item.save(update_fields=["closed_at", "updated_at"])
                 ActionItemNote.objects.create(
                     item=item, author=self.secretary, text="Discussed with the owner; on schedule."
                 )
                 items += 1
             meeting.minutes = "The committee reviewed progress and adopted the decisions recorded below."
-            meeting.minutes_approved_at = timezone.now()
+            meeting.minutes_approved_at = _aware(min(meeting.date + datetime.timedelta(days=14), self.today))
             meeting.minutes_approved_by = self.cochair_interpol
             meeting.save(update_fields=["minutes", "minutes_approved_at", "minutes_approved_by", "updated_at"])
         self._count("meetings", len(held) + 1)
@@ -703,13 +775,18 @@ class DemoBuilder:
         self._count("action items", items)
 
 
-def seed_demo(*, scale: str, seed: int, password: str, log=lambda message: None) -> dict[str, int]:
-    """Load demo data of the given scale; return how many rows of each kind were written."""
+def seed_demo(
+    *, scale: str, seed: int, password: str, today: datetime.date | None = None, log=lambda message: None
+) -> dict[str, int]:
+    """Load demo data of the given scale, its reporting up to ``today`` (the real today by default);
+    return how many rows of each kind were written."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     if User.objects.filter(username="officer").exists() or Activity.objects.exists():
         raise DemoDataExists("demo data is already loaded")
-    builder = DemoBuilder(scale=SCALES[scale], seed=seed, password=password, log=log)
+    builder = DemoBuilder(
+        scale=SCALES[scale], seed=seed, password=password, today=today or timezone.localdate(), log=log
+    )
     with transaction.atomic():
         counts = builder.build()
     # Bulk-loaded rows send no signal: drop the dashboards cached before the load.

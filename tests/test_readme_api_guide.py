@@ -83,9 +83,11 @@ def test_the_integration_guide_runs_as_written(live_server, transactional_db, tm
     first = json.loads((tmp_path / "created.json").read_text())
     again = json.loads((tmp_path / "retried.json").read_text())
     assert again["id"] == first["id"]
-    update = ProgressUpdate.objects.get(activity__code="INS-1.2", period__code="2020-Q2", office__code="UNODC-ROSEAP")
+    current = ReportingPeriod.objects.filter(state="open").order_by("-starts_on").first()
+    update = ProgressUpdate.objects.get(activity__code="FCJ-3.3", period=current, office__code="UNODC-ROSEAP")
     assert str(update.pk) == first["id"]
-    assert [m.indicator.code for m in update.measurements.all()] == ["INS-1.2-I3"]
+    rows = sorted(update.measurements.values_list("indicator__code", "sex", "value"))
+    assert rows == [("FCJ-3.3-I3", "", 30), ("FCJ-3.3-I3", "female", 12), ("FCJ-3.3-I3", "male", 18)]
 
     # 5. The conditional change went through and moved the version on.
     assert changed == '200 etag="2"'
@@ -102,11 +104,11 @@ def test_the_integration_guide_runs_as_written(live_server, transactional_db, tm
     update.refresh_from_db()
     assert (update.state, update.percent_complete, update.version) == (ProgressUpdate.State.SUBMITTED, 60, 3)
 
-    # 8. The indicator's figure at 2020-Q1, as the one rule computes it.
+    # 8. The indicator's figure at the current period, as the one rule computes it.
     answer = json.loads(figured)
-    assert (answer["indicator"], answer["figure"]["period"]) == ("INS-1.2-I3", "2020-Q1")
-    indicator, period = Indicator.objects.get(code="INS-1.2-I3"), ReportingPeriod.objects.get(code="2020-Q1")
-    expected = figures.figures(Indicator.objects.filter(pk=indicator.pk), [period])[(indicator.pk, period.pk, "")]
+    assert (answer["indicator"], answer["figure"]["period"]) == ("FCJ-3.3-I3", current.code)
+    indicator = Indicator.objects.get(code="FCJ-3.3-I3")
+    expected = figures.figures(Indicator.objects.filter(pk=indicator.pk), [current])[(indicator.pk, current.pk, "")]
     assert answer["figure"]["value"] == f"{expected.value:.2f}"
 
 

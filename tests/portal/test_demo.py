@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from actionplan.models import Activity, Measurement, ProgressUpdate
+from actionplan.models import Activity, Measurement, ProgressUpdate, ReportingPeriod
 from portal.demo import DemoDataExists, seed_demo
 from portal.reference import load_reference_data
 
@@ -110,3 +110,43 @@ def test_bad_argument_exits_non_zero_with_one_line():
     )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == ["CommandError: --scale: unknown scale 'XL'; choose one of S, M, L"]
+
+
+def test_the_demo_lives_in_the_present_of_the_day_given():
+    import datetime
+
+    from django.db.models import Max
+
+    from steering.models import Meeting
+
+    today = datetime.date(2026, 11, 30)
+    seed_demo(scale="S", seed=1, password="pw", today=today)
+    periods = list(ReportingPeriod.objects.order_by("starts_on"))
+    current, under_review, *_ = reversed(periods)
+    assert (current.code, current.state, current.due_on) == ("2026-Q4", "open", datetime.date(2027, 1, 15))
+    assert (under_review.code, under_review.state) == ("2026-Q3", "open")
+    assert {period.state for period in periods[:-2]} == {"locked"}
+    states = set(under_review.updates.values_list("state", flat=True))
+    assert {"submitted", "approved", "returned"} <= states
+    latest = ProgressUpdate.objects.aggregate(Max("created_at"), Max("submitted_at"), Max("reviewed_at"))
+    assert all(moment.date() < today for moment in latest.values())
+    assert ProgressUpdate.objects.filter(created_at__date__lt=periods[0].ends_on).exists()
+    assert Meeting.objects.filter(state="scheduled", date__gt=today).exists()
+
+
+def test_a_seed_gives_the_same_activities_and_updates_whatever_the_day():
+    import datetime
+
+    def rows(today):
+        with transaction.atomic():
+            seed_demo(scale="S", seed=3, password="pw", today=today)
+            found = list(ProgressUpdate.objects.order_by("id").values_list("id", "activity__code", "office__code"))
+            transaction.set_rollback(True)
+        return found
+
+    assert rows(datetime.date(2026, 11, 30)) == rows(datetime.date(2031, 5, 2))
+
+
+def test_seed_demo_refuses_a_today_that_is_not_a_date():
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("seed_demo", "--today", "30/11/2026")

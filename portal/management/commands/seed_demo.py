@@ -1,8 +1,17 @@
+import argparse
+import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.demo import DEFAULT_PASSWORD, SCALES, DemoDataExists, seed_demo
+
+
+def _day(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 class Command(BaseCommand):
@@ -15,8 +24,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing, successfully, when demo data is already loaded"
         )
+        parser.add_argument(
+            "--today",
+            type=_day,
+            default=None,
+            help="the date the demo's reporting runs up to, YYYY-MM-DD (default: today)",
+        )
 
-    def handle(self, *args, scale, seed, password, if_empty, verbosity, **options):
+    def handle(self, *args, scale, seed, password, if_empty, today, verbosity, **options):
         scale = scale.upper()
         if scale not in SCALES:
             raise CommandError(f"--scale: unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
@@ -27,7 +42,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         log = self.stdout.write if verbosity > 1 else (lambda message: None)
         try:
-            counts = seed_demo(scale=scale, seed=int(seed), password=password, log=log)
+            counts = seed_demo(scale=scale, seed=int(seed), password=password, today=today, log=log)
         except DemoDataExists as error:
             if if_empty:
                 self.stdout.write("Demo data: already loaded, nothing added.")
