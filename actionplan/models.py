@@ -585,6 +585,27 @@ class ProgressUpdate(TimeStampedModel):
     review_comment = models.TextField(_("review comment"), blank=True)
     # Plausibility warnings the reporter confirmed ({"indicator", "rule", "message"}), shown to the reviewer.
     warnings = models.JSONField(_("plausibility warnings"), default=list, blank=True)
+    # A submitted update left in a period that was locked before its review: an officer may open it
+    # for review alone, or close it out with a reason. Either is recorded here and in the history.
+    reopened_for_review_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opened for review in a locked period by"),
+    )
+    reopened_for_review_at = models.DateTimeField(_("opened for review in a locked period at"), null=True, blank=True)
+    closed_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed out by"),
+    )
+    closed_out_at = models.DateTimeField(_("closed out at"), null=True, blank=True)
+    closed_out_reason = models.TextField(_("why it was closed out"), blank=True)
 
     objects = ProgressUpdateQuerySet.as_manager()
     # Who changed what and when, shown on the activity's page.
@@ -605,11 +626,52 @@ class ProgressUpdate(TimeStampedModel):
                 condition=Q(percent_complete__gte=0, percent_complete__lte=100), name="update_percent_complete_0_100"
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="update_version_positive"),
+            models.CheckConstraint(
+                condition=Q(closed_out_at__isnull=True) | ~Q(closed_out_reason=""),
+                name="update_closed_out_with_a_reason",
+            ),
         ]
         indexes = [models.Index(fields=["period", "state"], name="update_period_state_idx")]
 
     def __str__(self):
         return f"{self.activity.code} / {self.period.code} / {self.office.code} ({self.get_state_display()})"
+
+    def may_be_reviewed_in(self) -> bool:
+        """Tell whether its period lets it be reviewed: open, or opened for this update alone."""
+        return self.period.is_open() or self.reopened_for_review_at is not None
+
+
+class UpdateComment(TimeStampedModel):
+    """Keep one message of the conversation on an update: a return, a reply, a resubmission note, an approval."""
+
+    class Kind(models.TextChoices):
+        RETURN = "return", _("Returned")
+        REPLY = "reply", _("Reply")
+        SUBMISSION = "submission", _("Submitted")
+        RESUBMISSION = "resubmission", _("Resubmitted")
+        WITHDRAWAL = "withdrawal", _("Withdrawn")
+        APPROVAL = "approval", _("Approved")
+        REOPENED = "reopened", _("Opened for review in a locked period")
+        CLOSED_OUT = "closed_out", _("Closed out")
+
+    update = models.ForeignKey(ProgressUpdate, models.CASCADE, related_name="comments", verbose_name=_("update"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="update_comments", verbose_name=_("author")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.REPLY)
+    text = models.TextField(_("text"), blank=True)
+    # The update's version the message was written on.
+    version = models.PositiveIntegerField(_("update version"))
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["update", "created_at"], name="comment_update_created_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind="reply") | ~Q(text=""), name="comment_reply_has_text"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.author} on {self.update_id}"
 
 
 class MeasurementQuerySet(models.QuerySet):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from portal.errors import (
     AlreadyExists,
+    DomainError,
     FileTooLarge,
     InvalidInput,
     NeedsConfirmation,
@@ -34,7 +35,7 @@ from portal.roles import is_officer
 from . import measurements as measurement_rules
 from .files import sniff_content_type
 from .measurements import MeasurementInput
-from .models import Activity, Evidence, ProgressUpdate, ReportingPeriod
+from .models import Activity, Evidence, ProgressUpdate, ReportingPeriod, UpdateComment
 from .notifications import notify_author_of_review
 
 EDITABLE_STATES = (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
@@ -225,46 +226,184 @@ def _mark_submitted(update: ProgressUpdate):
 
 
 @transaction.atomic
-def submit_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
-    """Send a draft or returned update to the programme officers for review."""
+def submit_update(*, by, update: ProgressUpdate, note: str = "") -> ProgressUpdate:
+    """Send a draft or returned update to the programme officers for review, with a note for them.
+
+    A returned update's resubmission is kept in its conversation, with the note if any.
+    """
     update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("period", "office").get(pk=update.pk)
     if not may_edit(by, update):
         raise NotAllowed(_("Only office %(office)s may submit this update.") % {"office": update.office.code})
     _check_period_open(update.period)
     _check_editable(update)
+    was_returned = update.state == ProgressUpdate.State.RETURNED
     _mark_submitted(update)
+    if was_returned or note.strip():
+        kind = UpdateComment.Kind.RESUBMISSION if was_returned else UpdateComment.Kind.SUBMISSION
+        _say(update, by, kind, note)
     return update
 
 
-def _review(*, by, update: ProgressUpdate, state: str, comment: str) -> ProgressUpdate:
+@transaction.atomic
+def withdraw_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
+    """Take a submitted update back to draft, as long as no officer has reviewed it."""
+    update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("period", "office").get(pk=update.pk)
+    if not may_edit(by, update):
+        raise NotAllowed(_("Only office %(office)s may withdraw this update.") % {"office": update.office.code})
+    _check_period_open(update.period)
+    if update.state != ProgressUpdate.State.SUBMITTED or update.closed_out_at is not None:
+        raise WrongState(
+            _("This update is %(state)s; only a submitted update not yet reviewed can be withdrawn.")
+            % {"state": update.get_state_display().lower()},
+            state=update.state,
+        )
+    update.state = ProgressUpdate.State.DRAFT
+    update.version += 1
+    update.save(update_fields=["state", "version", "updated_at"])
+    _say(update, by, UpdateComment.Kind.WITHDRAWAL, "")
+    return update
+
+
+@transaction.atomic
+def add_comment(*, by, update: ProgressUpdate, text: str) -> UpdateComment:
+    """Add a message to the conversation on an update, while it can still change."""
+    update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("office").get(pk=update.pk)
+    if not (is_officer(by) or update.office.memberships.filter(user=by).exists()):
+        raise NotAllowed(
+            _("Only office %(office)s and the officers write on this update.") % {"office": update.office.code}
+        )
+    if not text.strip():
+        raise InvalidInput(_("Write the message."), field="text")
+    if update.state == ProgressUpdate.State.APPROVED or update.closed_out_at is not None:
+        raise WrongState(
+            _("This update is %(state)s: its conversation is closed.")
+            % {"state": _("closed out") if update.closed_out_at else update.get_state_display().lower()},
+            state=update.state,
+        )
+    return _say(update, by, UpdateComment.Kind.REPLY, text)
+
+
+def _say(update: ProgressUpdate, by, kind: str, text: str) -> UpdateComment:
+    return UpdateComment.objects.create(update=update, author=by, kind=kind, text=text.strip(), version=update.version)
+
+
+def _check_reviewable(update: ProgressUpdate):
+    if not update.may_be_reviewed_in():
+        raise PeriodLocked(
+            _(
+                "Reporting period %(period)s is locked: open this update for review, or close it out, "
+                "from the review queue's list of updates in locked periods."
+            )
+            % {"period": update.period.code},
+            field="period",
+        )
+    if update.state != ProgressUpdate.State.SUBMITTED or update.closed_out_at is not None:
+        raise WrongState(
+            _("This update is %(state)s; only a submitted update can be reviewed.")
+            % {"state": _("closed out") if update.closed_out_at else update.get_state_display().lower()},
+            state=update.state,
+        )
+
+
+def _locked_for_review(*, by, update: ProgressUpdate, expected_version: int | None = None) -> ProgressUpdate:
+    """The update, locked until commit, once the reviewer and its version are checked."""
     if not is_officer(by):
         raise NotAllowed(_("Only a programme officer reviews updates."))
-    update = (
+    current = (
         ProgressUpdate.objects.select_for_update(of=("self",))
         .select_related("period", "activity", "office", "author")
         .get(pk=update.pk)
     )
-    _check_period_open(update.period)
-    if update.state != ProgressUpdate.State.SUBMITTED:
-        raise WrongState(
-            _("This update is %(state)s; only a submitted update can be reviewed.")
-            % {"state": update.get_state_display().lower()},
-            state=update.state,
+    if expected_version is not None and current.version != expected_version:
+        raise StaleVersion(
+            _("This update changed since your page was loaded (version %(current)d, you had %(expected)d).")
+            % {"current": current.version, "expected": expected_version},
+            current_version=current.version,
         )
+    return current
+
+
+def _review(
+    *, by, update: ProgressUpdate, state: str, comment: str, expected_version: int | None = None
+) -> ProgressUpdate:
+    update = _locked_for_review(by=by, update=update, expected_version=expected_version)
+    _check_reviewable(update)
     update.state = state
     update.reviewed_by = by
     update.reviewed_at = timezone.now()
-    update.review_comment = comment
+    # The latest reviewer's comment; the conversation keeps every one, and approval never erases one.
+    if comment.strip():
+        update.review_comment = comment.strip()
     update.version += 1
     update.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment", "version", "updated_at"])
+    kind = UpdateComment.Kind.APPROVAL if state == ProgressUpdate.State.APPROVED else UpdateComment.Kind.RETURN
+    _say(update, by, kind, comment)
     transaction.on_commit(lambda: notify_author_of_review(update))
     return update
 
 
 @transaction.atomic
-def approve_update(*, by, update: ProgressUpdate, comment: str = "") -> ProgressUpdate:
-    """Approve a submitted update; it can no longer change."""
-    return _review(by=by, update=update, state=ProgressUpdate.State.APPROVED, comment=comment)
+def approve_update(
+    *, by, update: ProgressUpdate, comment: str = "", expected_version: int | None = None
+) -> ProgressUpdate:
+    """Approve a submitted update; it can no longer change. With ``expected_version``, only as it was then."""
+    return _review(
+        by=by, update=update, state=ProgressUpdate.State.APPROVED, comment=comment, expected_version=expected_version
+    )
+
+
+def approve_updates(*, by, selection: list[tuple[str, int]]) -> list[tuple[str, ProgressUpdate | None, str]]:
+    """Approve each selected (id, version) update as it stood when selected; say for each what came of it.
+
+    Each stands alone: one refused leaves the others approved. Returns (id, update, outcome).
+    """
+    results = []
+    for pk, version in selection:
+        update = ProgressUpdate.objects.filter(pk=pk).first()
+        if update is None:
+            results.append((pk, None, _("no such update")))
+            continue
+        try:
+            approved = approve_update(by=by, update=update, expected_version=version)
+        except DomainError as error:
+            results.append((pk, update, error.message))
+        else:
+            results.append((pk, approved, _("approved")))
+    return results
+
+
+@transaction.atomic
+def reopen_for_review(*, by, update: ProgressUpdate, reason: str = "") -> ProgressUpdate:
+    """Open a submitted update left in a locked period for review, that update alone; record who and when."""
+    update = _locked_for_review(by=by, update=update)
+    _check_stuck(update)
+    update.reopened_for_review_by, update.reopened_for_review_at = by, timezone.now()
+    update.version += 1
+    update.save(update_fields=["reopened_for_review_by", "reopened_for_review_at", "version", "updated_at"])
+    _say(update, by, UpdateComment.Kind.REOPENED, reason)
+    return update
+
+
+@transaction.atomic
+def close_out(*, by, update: ProgressUpdate, reason: str) -> ProgressUpdate:
+    """Take a submitted update left in a locked period out of the queue for good, saying why."""
+    if not reason.strip():
+        raise InvalidInput(_("Say why this update is closed out without a review."), field="reason")
+    update = _locked_for_review(by=by, update=update)
+    _check_stuck(update)
+    update.closed_out_by, update.closed_out_at, update.closed_out_reason = by, timezone.now(), reason.strip()
+    update.version += 1
+    update.save(update_fields=["closed_out_by", "closed_out_at", "closed_out_reason", "version", "updated_at"])
+    _say(update, by, UpdateComment.Kind.CLOSED_OUT, reason)
+    return update
+
+
+def _check_stuck(update: ProgressUpdate):
+    if update.state != ProgressUpdate.State.SUBMITTED or update.closed_out_at or update.may_be_reviewed_in():
+        raise WrongState(
+            _("Only a submitted update left in a locked period is opened for review or closed out."),
+            state=update.state,
+        )
 
 
 @transaction.atomic

@@ -1,0 +1,144 @@
+"""The officers' review queue: what waits for review, filtered from the URL, in the order it is worked.
+
+What an officer can act on now (submitted updates of open periods, or opened for review
+alone) is the queue; submitted updates left in locked periods are listed apart, for an
+officer to open for review or close out. Filters and order are the same for the page, the
+officer's home card and the "next update" after a review.
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.models import Office, Organization
+
+from .models import FocusArea, ProgressUpdate, ReportingPeriod
+
+# The current period's updates first, and within a period the longest waiting first.
+QUEUE_ORDER = ("-period__starts_on", "submitted_at", "pk")
+
+
+def waiting(user):
+    """Every submitted update the user may see that still waits for a review (none closed out)."""
+    return ProgressUpdate.objects.visible_to(user).filter(
+        state=ProgressUpdate.State.SUBMITTED, closed_out_at__isnull=True
+    )
+
+
+def actionable(queryset):
+    """Keep those an officer can review now: in an open period, or opened for review alone."""
+    return queryset.filter(Q(period__state=ReportingPeriod.State.OPEN) | Q(reopened_for_review_at__isnull=False))
+
+
+def stuck_in_locked_periods(queryset):
+    """Keep those no one can review until an officer opens them for review or closes them out."""
+    return queryset.filter(period__state=ReportingPeriod.State.LOCKED, reopened_for_review_at__isnull=True)
+
+
+def mine(user) -> Q:
+    """Updates on activities the officer is responsible for, or of the focus areas it leads."""
+    return Q(activity__responsible_officer=user) | Q(activity__objective__focus_area__lead_officers=user)
+
+
+@dataclass
+class QueueFilters:
+    """The queue's filters, read from the URL; unknown codes are dropped with a notice."""
+
+    period: ReportingPeriod | None = None
+    focus_area: FocusArea | None = None
+    office: Office | None = None
+    organization: Organization | None = None
+    mine: bool = False
+    flagged: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    LOOKUPS = (
+        ("period", ReportingPeriod, gettext_lazy("period")),
+        ("focus_area", FocusArea, gettext_lazy("focus area")),
+        ("office", Office, gettext_lazy("office")),
+        ("organization", Organization, gettext_lazy("organisation")),
+    )
+
+    @classmethod
+    def from_query(cls, query, user) -> "QueueFilters":
+        """Read the filters; "mine" is on by default when the officer has updates of its own waiting."""
+        filters = cls(flagged=query.get("flagged") == "1")
+        for name, model, label in cls.LOOKUPS:
+            code = query.get(name, "")
+            if code:
+                found = model.objects.filter(code=code).first()
+                if found is None:
+                    filters.notices.append(
+                        _("Unknown %(what)s %(code)s: that filter is ignored.") % {"what": label, "code": code}
+                    )
+                setattr(filters, name, found)
+        if query.get("mine") in ("0", "1"):
+            filters.mine = query["mine"] == "1"
+        else:
+            filters.mine = actionable(waiting(user)).filter(mine(user)).exists()
+        return filters
+
+    def apply(self, queryset, user):
+        if self.period:
+            queryset = queryset.filter(period=self.period)
+        if self.focus_area:
+            queryset = queryset.filter(activity__objective__focus_area=self.focus_area)
+        if self.office:
+            queryset = queryset.filter(office=self.office)
+        if self.organization:
+            queryset = queryset.filter(office__organization=self.organization)
+        if self.mine:
+            queryset = queryset.filter(mine(user)).distinct()
+        if self.flagged:
+            queryset = queryset.exclude(warnings=[])
+        return queryset
+
+    def as_query(self, **changes) -> str:
+        """The filters as a URL query, with ``changes`` applied (None drops a filter)."""
+        values = {
+            "period": self.period.code if self.period else None,
+            "focus_area": self.focus_area.code if self.focus_area else None,
+            "office": self.office.code if self.office else None,
+            "organization": self.organization.code if self.organization else None,
+            "mine": "1" if self.mine else "0",
+            "flagged": "1" if self.flagged else None,
+        }
+        values.update(changes)
+        return urlencode({key: value for key, value in values.items() if value is not None})
+
+
+def queue(user, filters: QueueFilters):
+    """The filtered queue, in the order it is worked, with what its rows show."""
+    return (
+        filters.apply(actionable(waiting(user)), user)
+        .select_related("activity", "period", "office__organization", "author")
+        .order_by(*QUEUE_ORDER)
+    )
+
+
+def next_after(user, filters: QueueFilters, done: ProgressUpdate) -> ProgressUpdate | None:
+    """The update to open after reviewing ``done``: the first one still waiting in the same filtered queue."""
+    return queue(user, filters).exclude(pk=done.pk).first()
+
+
+def facets(user, filters: QueueFilters) -> dict[str, list[dict]]:
+    """For each filter, its choices (code and name) with how many updates each would show, the other
+    filters applied. One query per filter."""
+    counted = {}
+    for name, code, label in (
+        ("period", F("period__code"), F("period__code")),
+        ("focus_area", F("activity__objective__focus_area__code"), F("activity__objective__focus_area__name")),
+        ("office", F("office__code"), F("office__name")),
+        ("organization", F("office__organization__code"), F("office__organization__name")),
+    ):
+        others = QueueFilters(**{**filters.__dict__, name: None, "notices": []})
+        counted[name] = list(
+            others.apply(actionable(waiting(user)), user)
+            .values(code=code, name=label)
+            .annotate(n=Count("pk", distinct=True))
+            .order_by("code")
+        )
+    return counted
