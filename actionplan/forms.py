@@ -220,5 +220,11 @@ class ReturnForm(forms.Form):
     )
 
 
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your message"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
 class EvidenceForm(forms.Form):
     file = forms.FileField(label=_("Add an evidence file"), help_text=_("PDF, DOCX, XLSX, CSV, PNG or JPEG"))

@@ -10,6 +10,8 @@ once approved, or once the period is locked.
 """
 
 import hashlib
+import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -352,24 +354,43 @@ def approve_update(
     )
 
 
-def approve_updates(*, by, selection: list[tuple[str, int]]) -> list[tuple[str, ProgressUpdate | None, str]]:
-    """Approve each selected (id, version) update as it stood when selected; say for each what came of it.
+@dataclass(frozen=True)
+class Outcome:
+    """What came of one update of a bulk review."""
 
-    Each stands alone: one refused leaves the others approved. Returns (id, update, outcome).
-    """
-    results = []
+    key: str
+    update: ProgressUpdate | None
+    done: bool
+    message: str
+
+
+def approve_updates(*, by, updates, selection: list[tuple[str, int]]) -> list[Outcome]:
+    """Approve each selected (id, version) update, among ``updates`` (those the officer may see), as it
+    stood when selected; say for each what came of it. Each stands alone: one refused leaves the others."""
+    found = {str(update.pk): update for update in updates.filter(pk__in=_uuids(pk for pk, _version in selection))}
+    outcomes = []
     for pk, version in selection:
-        update = ProgressUpdate.objects.filter(pk=pk).first()
+        update = found.get(pk)
         if update is None:
-            results.append((pk, None, _("no such update")))
+            outcomes.append(Outcome(pk, None, False, _("no such update")))
             continue
         try:
             approved = approve_update(by=by, update=update, expected_version=version)
         except DomainError as error:
-            results.append((pk, update, error.message))
+            outcomes.append(Outcome(pk, update, False, error.message))
         else:
-            results.append((pk, approved, _("approved")))
-    return results
+            outcomes.append(Outcome(pk, approved, True, _("approved")))
+    return outcomes
+
+
+def _uuids(values) -> list[uuid.UUID]:
+    found = []
+    for value in values:
+        try:
+            found.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return found
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activities, editing, plan, updates
+from .views import activities, editing, plan, review, updates
 
 urlpatterns = [
     path("plan/", plan.plan, name="plan"),
@@ -14,12 +14,17 @@ urlpatterns = [
     path("activities/<str:code>/", activities.activity_detail, name="activity-detail"),
     path("activities/<str:code>/report/", updates.update_create, name="update-create"),
     path("updates/", updates.my_updates, name="my-updates"),
-    path("updates/review/", updates.review_queue, name="review-queue"),
+    path("updates/review/", review.queue, name="review-queue"),
+    path("updates/review/approve/", review.approve_selected, name="review-approve-selected"),
     path("updates/<uuid:pk>/", updates.update_detail, name="update-detail"),
     path("updates/<uuid:pk>/edit/", updates.update_edit, name="update-edit"),
     path("updates/<uuid:pk>/submit/", updates.update_submit, name="update-submit"),
-    path("updates/<uuid:pk>/approve/", updates.update_approve, name="update-approve"),
-    path("updates/<uuid:pk>/return/", updates.update_return, name="update-return"),
+    path("updates/<uuid:pk>/withdraw/", updates.update_withdraw, name="update-withdraw"),
+    path("updates/<uuid:pk>/comments/", updates.update_comment, name="update-comment"),
+    path("updates/<uuid:pk>/approve/", review.approve, name="update-approve"),
+    path("updates/<uuid:pk>/return/", review.return_, name="update-return"),
+    path("updates/<uuid:pk>/reopen/", review.reopen, name="update-reopen"),
+    path("updates/<uuid:pk>/close-out/", review.close_out, name="update-close-out"),
     path("updates/<uuid:pk>/evidence/", updates.evidence_upload, name="evidence-upload"),
     path("evidence/<int:pk>/", updates.evidence_download, name="evidence-download"),
 ]

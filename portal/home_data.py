@@ -2,6 +2,7 @@
 
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 
+from actionplan import review_queue
 from actionplan.models import RAG, Activity, ProgressUpdate
 from steering.models import Meeting
 
@@ -17,8 +18,11 @@ def _missing_in(period):
     )
 
 
-def for_officer(period) -> dict:
-    queue = ProgressUpdate.objects.filter(state=ProgressUpdate.State.SUBMITTED)
+def for_officer(user, period) -> dict:
+    """The officer's queue as the queue page opens (what it can act on now, its own first), what is off
+    track or missing, and what changed lately."""
+    filters = review_queue.QueueFilters.from_query({}, user)
+    queue = review_queue.queue(user, filters)
     missing = (
         Exists(ActivityOffice.objects.filter(activity=OuterRef("pk")).filter(_missing_in(period)))
         if period is not None
@@ -31,7 +35,10 @@ def for_officer(period) -> dict:
     )
     return {
         "queue_count": queue.count(),
-        "queue": queue.select_related("activity", "period", "office").order_by("submitted_at")[:HOME_ROWS],
+        "queue": queue[:HOME_ROWS],
+        "queue_query": filters.as_query(),
+        "queue_mine": filters.mine,
+        "stuck_count": review_queue.stuck_in_locked_periods(review_queue.waiting(user)).count(),
         "attention": attention.select_related("objective__focus_area").order_by("code")[:HOME_ROWS],
         "recent": ProgressUpdate.objects.exclude(state=ProgressUpdate.State.DRAFT)
         .select_related("activity", "period", "office")

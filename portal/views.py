@@ -20,7 +20,7 @@ def home(request):
     period = ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).order_by("-starts_on").first()
     context = {"plan": plan, "period": period}
     if is_officer(request.user):
-        context.update(home_data.for_officer(period))
+        context.update(home_data.for_officer(request.user, period))
     elif is_committee(request.user):
         context.update(home_data.for_committee(plan))
     else:

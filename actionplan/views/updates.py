@@ -9,12 +9,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from actionplan import services
-from actionplan.forms import EvidenceForm, ReturnForm, UpdateForm
+from actionplan.forms import TEXT_MAX_LENGTH, CommentForm, EvidenceForm, ReturnForm, UpdateForm
 from actionplan.models import Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
 from portal.errors import DomainError, NeedsConfirmation
 from portal.models import Office
@@ -77,7 +78,8 @@ def _asks_to_confirm(form) -> bool:
     return not form.cleaned_data.get("confirm_warnings")
 
 
-def _visible_update(request, pk):
+def visible_update(request, pk):
+    """The update, if the user may see it; else 404."""
     queryset = ProgressUpdate.objects.visible_to(request.user).with_details()
     try:
         return queryset.get(pk=pk)
@@ -143,7 +145,7 @@ def update_create(request, code):
 
 @login_required
 def update_edit(request, pk):
-    update = _visible_update(request, pk)
+    update = visible_update(request, pk)
     if not services.may_edit(request.user, update):
         raise PermissionDenied
     form = _update_form(request, update.activity, initial=UpdateForm.initial_for(update))
@@ -189,9 +191,9 @@ def _why_not_editable(update):
     return None
 
 
-@login_required
-def update_detail(request, pk):
-    update = _visible_update(request, pk)
+def render_update(request, update, *, return_form=None, comment_form=None, status=200):
+    """The update's page: its figures, its conversation, and what the user may do with it."""
+    queue = request.GET.urlencode() if request.method == "GET" else request.POST.get("queue", "")
     return render(
         request,
         "actionplan/update_detail.html",
@@ -199,16 +201,28 @@ def update_detail(request, pk):
             "update": update,
             "may_edit": services.may_edit(request.user, update),
             "may_review": is_officer(request.user),
+            "may_comment": services.may_edit(request.user, update)
+            and update.state != ProgressUpdate.State.APPROVED
+            and update.closed_out_at is None,
             "blocked": _why_not_editable(update),
             "evidence_form": EvidenceForm(),
-            "return_form": ReturnForm(),
+            "return_form": return_form or ReturnForm(),
+            "comment_form": comment_form or CommentForm(),
+            "conversation": update.comments.select_related("author"),
+            "queue": queue,
             "history": update.history.select_related("history_user").order_by("-history_date")[:20],
         },
+        status=status,
     )
 
 
+@login_required
+def update_detail(request, pk):
+    return render_update(request, visible_update(request, pk))
+
+
 def _act(request, pk, act, success):
-    update = _visible_update(request, pk)
+    update = visible_update(request, pk)
     try:
         act(update)
     except DomainError as error:
@@ -221,54 +235,47 @@ def _act(request, pk, act, success):
 @login_required
 @require_POST
 def update_submit(request, pk):
+    note = request.POST.get("note", "")[:TEXT_MAX_LENGTH]
     return _act(
         request,
         pk,
-        lambda update: services.submit_update(by=request.user, update=update),
+        lambda update: services.submit_update(by=request.user, update=update, note=note),
         _("Update submitted for review."),
     )
 
 
 @login_required
 @require_POST
-def update_approve(request, pk):
+def update_withdraw(request, pk):
     return _act(
-        request, pk, lambda update: services.approve_update(by=request.user, update=update), _("Update approved.")
+        request,
+        pk,
+        lambda update: services.withdraw_update(by=request.user, update=update),
+        _("Update withdrawn: it is a draft again, and yours to change."),
     )
 
 
 @login_required
 @require_POST
-def update_return(request, pk):
-    update = _visible_update(request, pk)
-    form = ReturnForm(request.POST)
+def update_comment(request, pk):
+    """Add a message to the update's conversation; the text is kept when it is refused."""
+    update = visible_update(request, pk)
+    form = CommentForm(request.POST)
     if form.is_valid():
-        return _act(
-            request,
-            pk,
-            lambda update: services.return_update(by=request.user, update=update, comment=form.cleaned_data["comment"]),
-            _("Update returned to the office with your comment."),
-        )
-    return render(
-        request,
-        "actionplan/update_detail.html",
-        {
-            "update": update,
-            "may_edit": services.may_edit(request.user, update),
-            "may_review": is_officer(request.user),
-            "blocked": _why_not_editable(update),
-            "evidence_form": EvidenceForm(),
-            "return_form": form,
-            "history": update.history.select_related("history_user").order_by("-history_date")[:20],
-        },
-        status=400,
-    )
+        try:
+            services.add_comment(by=request.user, update=update, text=form.cleaned_data["text"])
+        except DomainError as error:
+            form.add_error("text", error.message)
+        else:
+            messages.success(request, _("Message added to the conversation."))
+            return redirect(f"{reverse('update-detail', args=[update.pk])}#conversation")
+    return render_update(request, update, comment_form=form, status=400)
 
 
 @login_required
 @require_POST
 def evidence_upload(request, pk):
-    update = _visible_update(request, pk)
+    update = visible_update(request, pk)
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose a file to upload."))
@@ -293,21 +300,6 @@ def evidence_download(request, pk):
         filename=evidence.original_name,
         content_type=evidence.content_type,
     )
-
-
-@login_required
-def review_queue(request):
-    """List the submitted updates waiting for a programme officer, oldest first."""
-    if not is_officer(request.user):
-        raise PermissionDenied
-    waiting = (
-        ProgressUpdate.objects.visible_to(request.user)
-        .filter(state=ProgressUpdate.State.SUBMITTED)
-        .select_related("activity", "period", "office", "author")
-        .order_by("submitted_at", "pk")
-    )
-    page = Paginator(waiting, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "actionplan/review_queue.html", {"page": page})
 
 
 @login_required

@@ -187,6 +187,6 @@ def test_review_queue_lists_fifty_updates_a_page_oldest_first(as_user, world):
     last_page = client.get(reverse("review-queue"), {"page": 2})
 
     assert len(first_page.context["page"].object_list) == 50
-    assert "51 updates wait for review" in first_page.content.decode()
+    assert "51 updates wait for your review" in first_page.content.decode()
     [newest] = last_page.context["page"].object_list
     assert newest.submitted_at == first_submitted + datetime.timedelta(days=50)

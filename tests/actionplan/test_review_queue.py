@@ -1,0 +1,200 @@
+"""The review queue: what an officer can act on, filtered, in order; the next update after a review;
+bulk approval; updates left in locked periods; the conversation on an update."""
+
+import datetime
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from actionplan import services
+from actionplan.models import ProgressUpdate, UpdateComment
+from tests.factories import ActivityFactory, ProgressUpdateFactory
+
+DAY = datetime.datetime(2020, 7, 1, 9, tzinfo=datetime.UTC)
+
+
+def submitted(world, *, period=None, office=None, days=0, activity=None, **extra):
+    activity = activity or ActivityFactory(objective=world.objective)
+    activity.implementing_offices.add(office or world.office)
+    return ProgressUpdateFactory(
+        activity=activity, period=period or world.period, office=office or world.office, author=world.reporter,
+        state="submitted", submitted_at=DAY + datetime.timedelta(days=days), **extra,
+    )  # fmt: skip
+
+
+def listed(response):
+    return [update.pk for update in response.context["page"].object_list]
+
+
+def said(response):
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def officer(as_user, world):
+    return as_user(world.officer)
+
+
+def test_the_queue_lists_what_can_be_reviewed_now_and_the_locked_ones_apart(officer, world):
+    now = submitted(world)
+    stuck = submitted(world, period=world.locked_period)
+    response = officer.get(reverse("review-queue"))
+    assert listed(response) == [now.pk]
+    assert [update.pk for update in response.context["stuck"]] == [stuck.pk]
+    assert response.context["stuck_count"] == 1
+
+
+def test_the_current_period_comes_first_then_the_longest_waiting(officer, world):
+    later, earlier = submitted(world, days=5), submitted(world, days=1)
+    reopened = submitted(world, period=world.locked_period, days=0)
+    services.reopen_for_review(by=world.officer, update=reopened)
+    assert listed(officer.get(reverse("review-queue"))) == [earlier.pk, later.pk, reopened.pk]
+
+
+def test_mine_is_the_default_when_the_officer_has_updates_of_its_own(officer, world):
+    mine = submitted(world, activity=ActivityFactory(objective=world.objective, responsible_officer=world.officer))
+    others = submitted(world)
+    assert listed(officer.get(reverse("review-queue"))) == [mine.pk]
+    assert set(listed(officer.get(reverse("review-queue"), {"mine": "0"}))) == {mine.pk, others.pk}
+
+
+def test_focus_area_leads_see_their_areas_updates_as_theirs(officer, world):
+    world.area.lead_officers.add(world.officer)
+    update = submitted(world)
+    response = officer.get(reverse("review-queue"))
+    assert (response.context["filters"].mine, listed(response)) == (True, [update.pk])
+
+
+def test_filters_narrow_the_queue_and_each_choice_says_how_many(officer, world):
+    ours = submitted(world)
+    theirs = submitted(world, office=world.other_office, warnings=[{"indicator": None, "rule": "x", "message": "m"}])
+    response = officer.get(reverse("review-queue"), {"office": world.other_office.code, "mine": "0"})
+    assert listed(response) == [theirs.pk]
+    offices = {row["code"]: row["n"] for row in response.context["facets"]["office"]}
+    assert offices == {world.office.code: 1, world.other_office.code: 1}
+    assert listed(officer.get(reverse("review-queue"), {"flagged": "1", "mine": "0"})) == [theirs.pk]
+    organization = world.office.organization.code
+    assert listed(officer.get(reverse("review-queue"), {"organization": organization, "mine": "0"})) == [ours.pk]
+
+
+def test_an_unknown_filter_code_is_dropped_with_a_notice(officer, world):
+    response = officer.get(reverse("review-queue"), {"period": "1999-Q9"})
+    assert "Unknown period 1999-Q9" in response.content.decode()
+
+
+def test_after_approving_the_next_update_of_the_same_filtered_queue_opens(officer, world):
+    first, second = submitted(world, days=1), submitted(world, days=2)
+    submitted(world, office=world.other_office, days=0)
+    queue = f"office={world.office.code}&mine=0"
+    response = officer.post(reverse("update-approve", args=[first.pk]), {"queue": queue})
+    assert response.status_code == 302
+    assert response.url == f"{reverse('update-detail', args=[second.pk])}?office={world.office.code}&mine=0"
+
+
+def test_after_returning_the_last_one_the_queue_opens(officer, world):
+    only = submitted(world)
+    response = officer.post(reverse("update-return", args=[only.pk]), {"comment": "Add numbers.", "queue": "mine=0"})
+    assert response.url == f"{reverse('review-queue')}?mine=0"
+    assert "Nothing else waits in this queue." in said(response)
+
+
+def test_bulk_approval_answers_for_each_update_and_leaves_a_changed_one_alone(officer, world):
+    fine, changed = submitted(world), submitted(world)
+    stuck = submitted(world, period=world.locked_period)
+    ProgressUpdate.objects.filter(pk=changed.pk).update(version=changed.version + 1)
+    response = officer.post(
+        reverse("review-approve-selected"),
+        {"selected": [f"{u.pk}:{u.version}" for u in (fine, changed, stuck)], "queue": "mine=0"},
+    )
+    messages = said(response)
+    assert "1 of 3 updates approved." in messages
+    assert any(m.startswith(f"{fine.activity.code}") and m.endswith(": approved") for m in messages)
+    assert any(changed.activity.code in m and "changed since your page was loaded" in m for m in messages)
+    assert any(stuck.activity.code in m and "is locked" in m for m in messages)
+    states = dict(ProgressUpdate.objects.values_list("pk", "state"))
+    assert (states[fine.pk], states[changed.pk], states[stuck.pk]) == ("approved", "submitted", "submitted")
+
+
+def test_approving_in_a_locked_period_is_refused_saying_what_to_do(officer, world):
+    stuck = submitted(world, period=world.locked_period)
+    response = officer.post(reverse("update-approve", args=[stuck.pk]))
+    assert any("open this update for review, or close it out" in m for m in said(response))
+    assert ProgressUpdate.objects.get(pk=stuck.pk).state == "submitted"
+
+
+def test_an_update_of_a_locked_period_opened_for_review_can_be_approved_and_it_is_recorded(officer, world):
+    stuck = submitted(world, period=world.locked_period)
+    officer.post(reverse("update-reopen", args=[stuck.pk]), {"reason": "Submitted in time, reviewed late."})
+    officer.post(reverse("update-approve", args=[stuck.pk]))
+    stuck.refresh_from_db()
+    assert (stuck.state, stuck.reopened_for_review_by) == ("approved", world.officer)
+    kinds = list(stuck.comments.values_list("kind", "text"))
+    assert kinds == [("reopened", "Submitted in time, reviewed late."), ("approval", "")]
+
+
+def test_closing_out_needs_a_reason_and_takes_the_update_out_of_every_list(officer, world):
+    stuck = submitted(world, period=world.locked_period)
+    response = officer.post(reverse("update-close-out", args=[stuck.pk]), {"reason": " "})
+    assert any("Say why" in m for m in said(response))
+    officer.post(reverse("update-close-out", args=[stuck.pk]), {"reason": "Superseded by the next quarter's report."})
+    stuck.refresh_from_db()
+    assert (stuck.closed_out_by, stuck.closed_out_reason) == (world.officer, "Superseded by the next quarter's report.")
+    response = officer.get(reverse("review-queue"))
+    assert response.context["stuck_count"] == 0 and listed(response) == []
+
+
+def test_the_return_comment_stays_in_the_conversation_after_approval(as_user, world):
+    update = submitted(world)
+    services.return_update(by=world.officer, update=update, comment="Add the number of women trained.")
+    services.add_comment(by=world.reporter, update=update, text="Added: 14 of 38.")
+    services.submit_update(by=world.reporter, update=update, note="Numbers by sex added.")
+    services.approve_update(by=world.officer, update=update, comment="Thank you.")
+    conversation = list(update.comments.values_list("kind", "author__username", "text", "version"))
+    assert conversation == [
+        ("return", "officer", "Add the number of women trained.", 2),
+        ("reply", "reporter.roseap", "Added: 14 of 38.", 2),
+        ("resubmission", "reporter.roseap", "Numbers by sex added.", 3),
+        ("approval", "officer", "Thank you.", 4),
+    ]
+    page = as_user(world.reporter).get(reverse("update-detail", args=[update.pk])).content.decode()
+    assert page.index("Add the number of women trained.") < page.index("Thank you.")
+
+
+def test_the_reporter_answers_on_the_page(as_user, world):
+    update = submitted(world)
+    services.return_update(by=world.officer, update=update, comment="Add numbers.")
+    client = as_user(world.reporter)
+    response = client.post(reverse("update-comment", args=[update.pk]), {"text": "Which numbers?"})
+    assert response.status_code == 302
+    assert update.comments.last().text == "Which numbers?"
+
+
+def test_a_reply_to_an_approved_update_is_refused_and_the_text_kept(as_user, world):
+    update = submitted(world)
+    services.approve_update(by=world.officer, update=update)
+    response = as_user(world.reporter).post(reverse("update-comment", args=[update.pk]), {"text": "One more thing"})
+    assert response.status_code == 400
+    assert "its conversation is closed" in response.content.decode()
+    assert "One more thing" in response.content.decode()
+    assert not update.comments.filter(kind=UpdateComment.Kind.REPLY).exists()
+
+
+def test_a_reporter_withdraws_a_submission_not_yet_reviewed(as_user, world):
+    update = submitted(world)
+    as_user(world.reporter).post(reverse("update-withdraw", args=[update.pk]))
+    update.refresh_from_db()
+    assert update.state == "draft"
+    assert update.comments.get().kind == "withdrawal"
+
+
+def test_withdrawing_a_reviewed_update_is_refused(as_user, world):
+    update = submitted(world)
+    services.approve_update(by=world.officer, update=update)
+    response = as_user(world.reporter).post(reverse("update-withdraw", args=[update.pk]))
+    assert any("only a submitted update not yet reviewed can be withdrawn" in m for m in said(response))
+    assert ProgressUpdate.objects.get(pk=update.pk).state == "approved"
+
+
+def test_only_officers_open_the_queue(as_user, world):
+    assert as_user(world.reporter).get(reverse("review-queue")).status_code == 403
