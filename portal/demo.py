@@ -35,6 +35,7 @@ from actionplan.models import (
     ProgressUpdate,
     ReportingPeriod,
     Tag,
+    UpdateComment,
 )
 from steering import dashboard_cache
 from steering.models import ActionItem, ActionItemNote, CommitteeMember, Decision, Meeting, Review
@@ -208,6 +209,9 @@ TAGS = ["SARTO", "FTF", "data sharing", "gender", "Afghanistan", "Sahel", "marit
 
 CHUNK = 500  # activities written per bulk round
 TIMESTAMPS = ("created_at", "updated_at")
+RETURN_COMMENT = "Please add the number of participants by sex."
+REPORTER_ANSWER = "The attendance sheets are being compiled; the numbers by sex follow this week."
+APPROVAL_NOTE = "Thank you: well documented."
 
 
 class Stage:
@@ -534,7 +538,7 @@ class DemoBuilder:
 
     def _reporting(self, activities, offices_of, indicators_of, traits, countries_of):
         rng, periods = self.rng, self.periods
-        updates, measurements, evidence, flagged = [], [], [], []
+        updates, measurements, evidence, flagged, comments = [], [], [], [], []
         for activity, offices, indicators, trait, countries in zip(
             activities, offices_of, indicators_of, traits, countries_of, strict=True
         ):
@@ -569,11 +573,10 @@ class DemoBuilder:
                         reviewed_at=reviewed_at,
                         created_at=created,
                         updated_at=reviewed_at or submitted_at or created,
-                        review_comment="Please add the number of participants by sex."
-                        if state == ProgressUpdate.State.RETURNED
-                        else "",
+                        review_comment=RETURN_COMMENT if state == ProgressUpdate.State.RETURNED else "",
                     )
                     updates.append(update)
+                    comments.extend(self._conversation(update))
                     own_measurements = []
                     # Every draw is made whatever the state (which the date decides), so that a seed
                     # gives the same rows any day. A few submitted updates of the open periods hold a
@@ -611,10 +614,34 @@ class DemoBuilder:
             measurement.created_at = measurement.updated_at = measurement.update.updated_at
         with _timestamps_as_given(Measurement):
             Measurement.objects.bulk_create(measurements, batch_size=5_000)
+        with _timestamps_as_given(UpdateComment):
+            UpdateComment.objects.bulk_create(comments, batch_size=5_000)
+        self._count("messages", len(comments))
         self._warnings(flagged)
         self._evidence(evidence)
         self._count("updates", len(updates))
         self._count("measurements", len(measurements))
+
+    def _conversation(self, update) -> list[UpdateComment]:
+        """What was said on a reviewed update: a return and, often, the office's answer; now and then a
+        note with an approval. The same draws whatever the date."""
+        answer_draw, note_draw = self.rng.random(), self.rng.random()
+        if update.reviewed_at is None:
+            return []
+
+        def said(author, kind, text, at):
+            return UpdateComment(update=update, author=author, kind=kind, text=text, version=update.version,
+                                 created_at=at, updated_at=at)  # fmt: skip
+
+        if update.state == ProgressUpdate.State.RETURNED:
+            messages = [said(update.reviewed_by, UpdateComment.Kind.RETURN, RETURN_COMMENT, update.reviewed_at)]
+            answered = update.reviewed_at + datetime.timedelta(days=1)
+            if answer_draw < 0.4 and answered.date() < self.today:
+                messages.append(said(update.author, UpdateComment.Kind.REPLY, REPORTER_ANSWER, answered))
+            return messages
+        if note_draw < 0.1:
+            return [said(update.reviewed_by, UpdateComment.Kind.APPROVAL, APPROVAL_NOTE, update.reviewed_at)]
+        return []
 
     def _times(self, period, stage, state):
         """When an update was begun, submitted and reviewed, spread over the past as reporting goes;

@@ -20,6 +20,7 @@ from actionplan.models import (
     PeriodTarget,
     ProgressUpdate,
     ReportingPeriod,
+    UpdateComment,
 )
 from portal.models import Office
 
@@ -352,6 +353,26 @@ class UpdatePatchSerializer(serializers.Serializer):
         if not data:
             raise serializers.ValidationError(_("Send at least one field to change."))
         return data
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+    author_name = serializers.SerializerMethodField()
+    text = serializers.CharField(max_length=TEXT_MAX_LENGTH, allow_blank=False)
+
+    class Meta:
+        model = UpdateComment
+        fields = ["id", "kind", "author", "author_name", "text", "version", "created_at"]
+        read_only_fields = ["id", "kind", "author", "author_name", "version", "created_at"]
+
+    def get_author_name(self, comment) -> str:
+        return comment.author.get_full_name() or comment.author.username
+
+
+class SubmitSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH, default="", help_text=_("A note for the officer")
+    )
 
 
 class ReviewSerializer(serializers.Serializer):

@@ -220,15 +220,54 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return self._answer(update)
 
     @extend_schema(
-        request=None,
+        request=s.SubmitSerializer,
         responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def submit(self, request, pk=None):
-        """Submit a draft or returned update for review."""
-        return self._answer(services.submit_update(by=request.user, update=self.get_object()))
+        """Submit a draft or returned update for review, with an optional note for the officer."""
+        update = self.get_object()
+        serializer = s.SubmitSerializer(data=request.data if isinstance(request.data, dict) else {})
+        serializer.is_valid(raise_exception=True)
+        return self._answer(services.submit_update(by=request.user, update=update, **serializer.validated_data))
+
+    @extend_schema(
+        request=None,
+        responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def withdraw(self, request, pk=None):
+        """Take a submitted update not yet reviewed back to draft."""
+        return self._answer(services.withdraw_update(by=request.user, update=self.get_object()))
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: s.CommentSerializer(many=True), **errors(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=s.CommentSerializer,
+        responses={201: s.CommentSerializer, **errors(400, 403, 404, 409, 413, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def comments(self, request, pk=None):
+        """The conversation on the update, in order; POST adds a message (not once it is approved)."""
+        update = self.get_object()
+        if request.method == "GET":
+            return Response(s.CommentSerializer(update.comments.select_related("author"), many=True).data)
+        return self._comment(request, update)
+
+    @idempotent
+    def _comment(self, request, update):
+        serializer = s.CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = services.add_comment(by=request.user, update=update, text=serializer.validated_data["text"])
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.ReviewSerializer,

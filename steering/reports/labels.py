@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from actionplan.models import RAG, Activity, Indicator, Measurement
+from actionplan.models import RAG, Activity, Indicator, Measurement, UpdateComment
 
 from ..models import ActionItem
 
@@ -22,6 +22,7 @@ def labels() -> dict:
         "period_rule": plain(Indicator.PeriodRule.choices),
         "target_kind": {"period": _("the period's target"), "end": _("the end target")},
         "dimension": {"sex": _("Sex"), "age": _("Age band"), "country": _("Country")},
+        "comment_kind": plain(UpdateComment.Kind.choices),
         # Categories of breakdowns that have a display name (sex); age bands and country codes show as they are.
         "category": plain(choice for choice in Measurement.Sex.choices if choice[0]),
         "item_state": plain(ActionItem.State.choices),

@@ -209,6 +209,18 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
         )  # fmt: skip
     breakdowns.close()
 
+    conversations = sheet(
+        _("Conversations"),
+        [(_("Activity"), 14, "str"), (_("Office"), 18, "str"), (_("When"), 16, "datetime"), (_("Who"), 22, "str"),
+         (_("What"), 14, "str"), (_("Version"), 8, "int"), (_("Message"), 80, "str")],
+    )  # fmt: skip
+    for row in snapshot.get("conversations", []):
+        conversations.write(
+            [row["activity"], row["office"], row["at"], row["author"], names["comment_kind"].get(row["kind"]),
+             row["version"], row["text"]]
+        )  # fmt: skip
+    conversations.close()
+
     items = sheet(
         _("Action items"),
         [(_("Action"), 60, "str"), (_("Owner"), 18, "str"), (_("Meeting"), 11, "date"), (_("Due on"), 11, "date"),

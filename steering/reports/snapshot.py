@@ -22,7 +22,16 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from actionplan import dimensions, figures
-from actionplan.models import RAG, Activity, FocusArea, Indicator, Objective, ProgressUpdate, ReportingPeriod
+from actionplan.models import (
+    RAG,
+    Activity,
+    FocusArea,
+    Indicator,
+    Objective,
+    ProgressUpdate,
+    ReportingPeriod,
+    UpdateComment,
+)
 
 from ..models import ActionItem, ProgressReport
 from . import compare
@@ -130,6 +139,7 @@ def take(report: ProgressReport) -> dict:
     snapshot["summary"] = [_area_summary(section, counted) for section in snapshot["focus_areas"]]
     snapshot["breakdowns"] = _breakdowns(indicators, period)
     snapshot["totals"] = _totals(snapshot["summary"], action_items)
+    snapshot["conversations"] = _conversations(activities, period)
     snapshot["changes"] = _changes(report, snapshot)
     return snapshot
 
@@ -304,6 +314,36 @@ def _reporting(activities, period, sections):
             )
     for (area, code, name), office_counts in counts.items():
         sections[area]["reporting"].append({"office": code, "name": name, **office_counts})
+
+
+def _conversations(activities, period) -> list[dict]:
+    """Every message on the period's updates of these activities, in order: returns, replies, approvals."""
+    return [
+        {
+            "activity": row["update__activity__code"],
+            "office": row["update__office__code"],
+            "at": row["created_at"].isoformat(),
+            "author": " ".join(filter(None, (row["author__first_name"], row["author__last_name"])))
+            or row["author__username"],
+            "kind": row["kind"],
+            "version": row["version"],
+            "text": row["text"],
+        }
+        for row in UpdateComment.objects.filter(update__activity__in=activities.values("pk"), update__period=period)
+        .order_by("update__activity__code", "update__office__code", "created_at", "pk")
+        .values(
+            "update__activity__code",
+            "update__office__code",
+            "created_at",
+            "author__first_name",
+            "author__last_name",
+            "author__username",
+            "kind",
+            "version",
+            "text",
+        )  # fmt: skip
+        .iterator(chunk_size=2_000)
+    ]
 
 
 def _action_items(plan, scope) -> list[dict]:

@@ -221,7 +221,7 @@ def test_xlsx_has_a_sheet_per_section_typed_cells_and_totals_of_the_snapshot(rep
         book = openpyxl.load_workbook(io.BytesIO(handle.read()))
     assert book.sheetnames == [
         "Cover", "Summary", "Objectives", "Indicators", "Activities", "Reporting by office", "Missing and late",
-        "Breakdowns", "Action items", "Changes",
+        "Breakdowns", "Conversations", "Action items", "Changes",
     ]  # fmt: skip
     summary = book["Summary"]
     header = [cell.value for cell in summary[1]]
@@ -533,3 +533,17 @@ def test_a_failed_report_can_be_queued_again_with_fresh_attempts(reported):
     report = queued(reported, state="failed", attempts=3, error="worker died")
     again = services.retry_report(by=reported.officer, report=report)
     assert (again.pk, again.state, again.attempts, again.error) == (report.pk, "queued", 0, "")
+
+
+def test_the_workbook_keeps_the_conversations_of_the_periods_updates(reported, compiled):
+    from actionplan import services
+
+    update = reported.restricted.updates.get(period=reported.period)
+    services.add_comment(by=reported.officer, update=update, text="Well documented.")
+    report = compiled()
+    assert [(row["activity"], row["kind"], row["text"]) for row in report.snapshot["conversations"]] == [
+        ("CYB-1.2", "reply", "Well documented.")
+    ]
+    with report.xlsx.open("rb") as handle:
+        sheet = openpyxl.load_workbook(io.BytesIO(handle.read()))["Conversations"]
+    assert [cell.value for cell in sheet[2]][-1] == "Well documented."

@@ -58,6 +58,9 @@ MATRIX = [
     ("create",     "update-list",        "POST",  401,       201,      400,            201,     403),
     ("patch",      "update-detail",      "PATCH", 401,       200,      404,            200,     403),
     ("submit",     "update-submit",      "POST",  401,       200,      404,            200,     403),
+    ("withdraw",   "update-withdraw",    "POST",  401,       200,      404,            200,     403),
+    ("comments",   "update-comments",    "GET",   401,       200,      404,            200,     200),
+    ("comment",    "update-comments",    "POST",  401,       201,      404,            201,     403),
     ("approve",    "update-approve",     "POST",  401,       403,      404,            200,     403),
     ("return",     "update-return",      "POST",  401,       403,      404,            200,     403),
     ("evidence",   "update-evidence",    "POST",  401,       201,      404,            201,     403),
@@ -165,6 +168,11 @@ CALLS = {
         "/api/v1/updates/{update.pk}/", arrange=draft, body=lambda world: {"percent_complete": 70}, if_match=True
     ),
     "submit": Call("/api/v1/updates/{update.pk}/submit/", arrange=draft),
+    "withdraw": Call("/api/v1/updates/{update.pk}/withdraw/", arrange=submitted),
+    "comments": Call("/api/v1/updates/{update.pk}/comments/", arrange=draft),
+    "comment": Call(
+        "/api/v1/updates/{update.pk}/comments/", arrange=draft, body=lambda world: {"text": "Which figures?"}
+    ),
     "approve": Call("/api/v1/updates/{update.pk}/approve/", arrange=submitted, body=lambda world: {"comment": "Good."}),
     "return": Call(
         "/api/v1/updates/{update.pk}/return/", arrange=submitted, body=lambda world: {"comment": "Add numbers by sex."}

@@ -91,3 +91,44 @@ def test_retried_submit_with_the_same_key_answers_as_the_first(world, api, draft
     retry = client.post(action(draft, "submit"), HTTP_IDEMPOTENCY_KEY="submit-1")
     assert (first.status_code, retry.status_code) == (200, 200)
     assert retry.json() == first.json()
+
+
+def test_the_conversation_is_read_and_added_to_through_the_api(world, api):
+    from actionplan import services
+
+    update = services.create_update(
+        by=world.reporter, activity=world.activity, period=world.period, office=world.office, rag="on_track",
+        percent_complete=10, submit=True,
+    )  # fmt: skip
+    services.return_update(by=world.officer, update=update, comment="Add the numbers by sex.")
+    reporter = api(world.reporter)
+    answer = reporter.post(f"/api/v1/updates/{update.pk}/comments/", {"text": "Added."}, format="json")
+    assert answer.status_code == 201 and answer.json()["kind"] == "reply"
+    conversation = reporter.get(f"/api/v1/updates/{update.pk}/comments/").json()
+    assert [(c["kind"], c["author"], c["text"]) for c in conversation] == [
+        ("return", "officer", "Add the numbers by sex."), ("reply", "reporter.roseap", "Added."),
+    ]  # fmt: skip
+
+
+def test_an_empty_message_is_refused_naming_the_field(world, api):
+    from actionplan import services
+
+    update = services.create_update(
+        by=world.reporter, activity=world.activity, period=world.period, office=world.office, rag="on_track",
+        percent_complete=10,
+    )  # fmt: skip
+    answer = api(world.reporter).post(f"/api/v1/updates/{update.pk}/comments/", {"text": ""}, format="json")
+    assert answer.status_code == 400 and "text" in answer.json()
+
+
+def test_submitting_with_a_note_keeps_it_and_withdrawing_makes_a_draft_again(world, api):
+    from actionplan import services
+
+    update = services.create_update(
+        by=world.reporter, activity=world.activity, period=world.period, office=world.office, rag="on_track",
+        percent_complete=10,
+    )  # fmt: skip
+    reporter = api(world.reporter)
+    reporter.post(f"/api/v1/updates/{update.pk}/submit/", {"note": "Early figures."}, format="json")
+    assert reporter.post(f"/api/v1/updates/{update.pk}/withdraw/").json()["state"] == "draft"
+    assert list(update.comments.values_list("kind", "text")) == [("submission", "Early figures."), ("withdrawal", "")]
