@@ -653,6 +653,7 @@ class UpdateComment(TimeStampedModel):
         APPROVAL = "approval", _("Approved")
         REOPENED = "reopened", _("Opened for review in a locked period")
         CLOSED_OUT = "closed_out", _("Closed out")
+        EVIDENCE_REMOVED = "evidence_removed", _("Evidence file removed")
 
     update = models.ForeignKey(ProgressUpdate, models.CASCADE, related_name="comments", verbose_name=_("update"))
     author = models.ForeignKey(
@@ -747,7 +748,7 @@ class Evidence(TimeStampedModel):
     """Keep a file that supports an update, with its sniffed type and checksum."""
 
     update = models.ForeignKey(ProgressUpdate, models.CASCADE, related_name="evidence", verbose_name=_("update"))
-    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/", max_length=255)
     original_name = models.CharField(_("original name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size in bytes"))

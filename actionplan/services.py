@@ -9,12 +9,9 @@ returned update; only a programme officer approves or returns one; nothing chang
 once approved, or once the period is locked.
 """
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,22 +19,19 @@ from django.utils.translation import gettext as _
 from portal.errors import (
     AlreadyExists,
     DomainError,
-    FileTooLarge,
     InvalidInput,
     NeedsConfirmation,
     NotAllowed,
     PeriodLocked,
     StaleVersion,
-    UnsupportedFileType,
     WrongState,
 )
 from portal.models import Office
 from portal.roles import is_officer
 
 from . import measurements as measurement_rules
-from .files import sniff_content_type
 from .measurements import MeasurementInput
-from .models import Activity, Evidence, ProgressUpdate, ReportingPeriod, UpdateComment
+from .models import Activity, ProgressUpdate, ReportingPeriod, UpdateComment
 from .notifications import notify_author_of_review
 
 EDITABLE_STATES = (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
@@ -55,7 +49,7 @@ def _check_reports_for(*, user, activity: Activity, office: Office):
         raise NotAllowed(_("You do not belong to office %(office)s.") % {"office": office.code}, field="office")
 
 
-def _check_period_open(period: ReportingPeriod):
+def check_period_open(period: ReportingPeriod):
     if not period.is_open():
         raise PeriodLocked(
             _("Reporting period %(period)s is locked: it takes no new or changed updates.") % {"period": period.code},
@@ -63,7 +57,7 @@ def _check_period_open(period: ReportingPeriod):
         )
 
 
-def _check_editable(update: ProgressUpdate):
+def check_editable(update: ProgressUpdate):
     if update.state not in EDITABLE_STATES:
         raise WrongState(
             _("This update is %(state)s; only a draft or a returned update can be changed.")
@@ -109,7 +103,7 @@ def create_update(
             _("Period %(period)s belongs to another action plan.") % {"period": period.code}, field="period"
         )
     _check_reports_for(user=by, activity=activity, office=office)
-    _check_period_open(period)
+    check_period_open(period)
     measurements = list(measurements)
     countries = measurement_rules.check(activity, measurements)
     warnings = _plausibility(
@@ -183,8 +177,8 @@ def edit_update(
     """Change a draft or returned update, provided nobody changed it since ``expected_version``."""
     if not may_edit(by, update):
         raise NotAllowed(_("Only office %(office)s may change this update.") % {"office": update.office.code})
-    _check_period_open(update.period)
-    _check_editable(update)
+    check_period_open(update.period)
+    check_editable(update)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -209,7 +203,7 @@ def edit_update(
             % {"current": current.version, "expected": expected_version},
             current_version=current.version,
         )
-    _check_editable(current)
+    check_editable(current)
     for name, value in changes.items():
         setattr(current, name, value)
     current.warnings = warnings
@@ -236,13 +230,13 @@ def submit_update(*, by, update: ProgressUpdate, note: str = "") -> ProgressUpda
     update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("period", "office").get(pk=update.pk)
     if not may_edit(by, update):
         raise NotAllowed(_("Only office %(office)s may submit this update.") % {"office": update.office.code})
-    _check_period_open(update.period)
-    _check_editable(update)
+    check_period_open(update.period)
+    check_editable(update)
     was_returned = update.state == ProgressUpdate.State.RETURNED
     _mark_submitted(update)
     if was_returned or note.strip():
         kind = UpdateComment.Kind.RESUBMISSION if was_returned else UpdateComment.Kind.SUBMISSION
-        _say(update, by, kind, note)
+        record_comment(update, by, kind, note)
     return update
 
 
@@ -252,7 +246,7 @@ def withdraw_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
     update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("period", "office").get(pk=update.pk)
     if not may_edit(by, update):
         raise NotAllowed(_("Only office %(office)s may withdraw this update.") % {"office": update.office.code})
-    _check_period_open(update.period)
+    check_period_open(update.period)
     if update.state != ProgressUpdate.State.SUBMITTED or update.closed_out_at is not None:
         raise WrongState(
             _("This update is %(state)s; only a submitted update not yet reviewed can be withdrawn.")
@@ -262,7 +256,7 @@ def withdraw_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
     update.state = ProgressUpdate.State.DRAFT
     update.version += 1
     update.save(update_fields=["state", "version", "updated_at"])
-    _say(update, by, UpdateComment.Kind.WITHDRAWAL, "")
+    record_comment(update, by, UpdateComment.Kind.WITHDRAWAL, "")
     return update
 
 
@@ -282,10 +276,10 @@ def add_comment(*, by, update: ProgressUpdate, text: str) -> UpdateComment:
             % {"state": _("closed out") if update.closed_out_at else update.get_state_display().lower()},
             state=update.state,
         )
-    return _say(update, by, UpdateComment.Kind.REPLY, text)
+    return record_comment(update, by, UpdateComment.Kind.REPLY, text)
 
 
-def _say(update: ProgressUpdate, by, kind: str, text: str) -> UpdateComment:
+def record_comment(update: ProgressUpdate, by, kind: str, text: str) -> UpdateComment:
     return UpdateComment.objects.create(update=update, author=by, kind=kind, text=text.strip(), version=update.version)
 
 
@@ -339,7 +333,7 @@ def _review(
     update.version += 1
     update.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment", "version", "updated_at"])
     kind = UpdateComment.Kind.APPROVAL if state == ProgressUpdate.State.APPROVED else UpdateComment.Kind.RETURN
-    _say(update, by, kind, comment)
+    record_comment(update, by, kind, comment)
     transaction.on_commit(lambda: notify_author_of_review(update))
     return update
 
@@ -401,7 +395,7 @@ def reopen_for_review(*, by, update: ProgressUpdate, reason: str = "") -> Progre
     update.reopened_for_review_by, update.reopened_for_review_at = by, timezone.now()
     update.version += 1
     update.save(update_fields=["reopened_for_review_by", "reopened_for_review_at", "version", "updated_at"])
-    _say(update, by, UpdateComment.Kind.REOPENED, reason)
+    record_comment(update, by, UpdateComment.Kind.REOPENED, reason)
     return update
 
 
@@ -415,7 +409,7 @@ def close_out(*, by, update: ProgressUpdate, reason: str) -> ProgressUpdate:
     update.closed_out_by, update.closed_out_at, update.closed_out_reason = by, timezone.now(), reason.strip()
     update.version += 1
     update.save(update_fields=["closed_out_by", "closed_out_at", "closed_out_reason", "version", "updated_at"])
-    _say(update, by, UpdateComment.Kind.CLOSED_OUT, reason)
+    record_comment(update, by, UpdateComment.Kind.CLOSED_OUT, reason)
     return update
 
 
@@ -433,41 +427,3 @@ def return_update(*, by, update: ProgressUpdate, comment: str) -> ProgressUpdate
     if not comment.strip():
         raise InvalidInput(_("Say what the office should fix."), field="comment")
     return _review(by=by, update=update, state=ProgressUpdate.State.RETURNED, comment=comment)
-
-
-def add_evidence(*, by, update: ProgressUpdate, upload) -> Evidence:
-    """Attach a file to a draft or returned update, after checking its size and its content's type."""
-    if not may_edit(by, update):
-        raise NotAllowed(_("Only office %(office)s may add evidence to this update.") % {"office": update.office.code})
-    _check_period_open(update.period)
-    _check_editable(update)
-    limit = settings.EVIDENCE_MAX_BYTES
-    if upload.size > limit:
-        raise FileTooLarge(
-            _("The file is %(size)d bytes; the limit is %(limit)d bytes.") % {"size": upload.size, "limit": limit},
-            field="file",
-        )
-    content_type = sniff_content_type(upload)
-    if content_type is None:
-        raise UnsupportedFileType(
-            _("The file's content is not a PDF, DOCX, XLSX, CSV, PNG or JPEG file, whatever its name."), field="file"
-        )
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    path = default_storage.save(f"evidence/{update.pk}/{digest.hexdigest()[:16]}-{upload.name[-80:]}", upload)
-    try:
-        with transaction.atomic():
-            return Evidence.objects.create(
-                update=update,
-                file=path,
-                original_name=upload.name[:255],
-                content_type=content_type,
-                size=upload.size,
-                sha256=digest.hexdigest(),
-                uploaded_by=by,
-            )
-    except Exception:
-        # No row, no file.
-        default_storage.delete(path)
-        raise

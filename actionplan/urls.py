@@ -27,4 +27,5 @@ urlpatterns = [
     path("updates/<uuid:pk>/close-out/", review.close_out, name="update-close-out"),
     path("updates/<uuid:pk>/evidence/", updates.evidence_upload, name="evidence-upload"),
     path("evidence/<int:pk>/", updates.evidence_download, name="evidence-download"),
+    path("evidence/<int:pk>/remove/", updates.evidence_remove, name="evidence-remove"),
 ]

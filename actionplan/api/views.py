@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
@@ -10,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from actionplan import evidence as evidence_files
 from actionplan import services
 from actionplan.figures import current_period
 from actionplan.filters import ActivityFilter, IndicatorFilter, PeriodFilter, UpdateFilter
@@ -169,7 +171,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = s.UpdateSerializer
     filterset_class = UpdateFilter
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -314,11 +316,20 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             )
         return self._upload_evidence(request, update)
 
+    @extend_schema(request=None, responses={204: None, **errors(403, 404, 409)})
+    @action(detail=True, methods=["delete"], url_path=r"evidence/(?P<evidence_id>[0-9]+)", url_name="evidence-remove")
+    def remove_evidence(self, request, pk=None, evidence_id=None):
+        """Remove a file from a draft or returned update."""
+        update = self.get_object()
+        file = get_object_or_404(update.evidence.all(), pk=evidence_id)
+        evidence_files.remove_evidence(by=request.user, evidence=file)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @idempotent
     def _upload_evidence(self, request, update):
         serializer = s.EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        evidence = services.add_evidence(by=request.user, update=update, upload=serializer.validated_data["file"])
+        evidence = evidence_files.add_evidence(by=request.user, update=update, upload=serializer.validated_data["file"])
         return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

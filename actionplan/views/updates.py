@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from actionplan import evidence as evidence_files
 from actionplan import services
 from actionplan.forms import TEXT_MAX_LENGTH, CommentForm, EvidenceForm, ReturnForm, UpdateForm
 from actionplan.models import Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
@@ -123,7 +124,7 @@ def update_create(request, code):
                 )
                 # Evidence goes with the draft; only then is the whole submitted.
                 if form.cleaned_data["evidence"]:
-                    services.add_evidence(by=request.user, update=update, upload=form.cleaned_data["evidence"])
+                    evidence_files.add_evidence(by=request.user, update=update, upload=form.cleaned_data["evidence"])
                 if "submit" in request.POST:
                     update = services.submit_update(by=request.user, update=update)
         except DomainError as error:
@@ -139,7 +140,13 @@ def update_create(request, code):
     return render(
         request,
         "actionplan/update_form.html",
-        {"activity": activity, "context_form": context_form, "form": form, "update": None},
+        {
+            "activity": activity,
+            "context_form": context_form,
+            "form": form,
+            "update": None,
+            "file_to_choose_again": _file_not_kept(request),
+        },
     )
 
 
@@ -161,7 +168,7 @@ def update_edit(request, pk):
                     ask_to_confirm=_asks_to_confirm(form),
                 )
                 if form.cleaned_data["evidence"]:
-                    services.add_evidence(by=request.user, update=update, upload=form.cleaned_data["evidence"])
+                    evidence_files.add_evidence(by=request.user, update=update, upload=form.cleaned_data["evidence"])
                 if "submit" in request.POST:
                     update = services.submit_update(by=request.user, update=update)
         except DomainError as error:
@@ -177,8 +184,21 @@ def update_edit(request, pk):
     return render(
         request,
         "actionplan/update_form.html",
-        {"activity": update.activity, "form": form, "update": update, "blocked": _why_not_editable(update)},
+        {
+            "activity": update.activity,
+            "form": form,
+            "update": update,
+            "blocked": _why_not_editable(update),
+            "attached": update.evidence.all(),
+            "file_to_choose_again": _file_not_kept(request),
+        },
     )
+
+
+def _file_not_kept(request) -> str:
+    """The name of a file chosen in a form shown again: browsers never keep a chosen file, so say so."""
+    chosen = request.FILES.get("evidence") if request.method == "POST" else None
+    return chosen.name if chosen else ""
 
 
 def _why_not_editable(update):
@@ -283,9 +303,28 @@ def evidence_upload(request, pk):
     return _act(
         request,
         pk,
-        lambda update: services.add_evidence(by=request.user, update=update, upload=form.cleaned_data["file"]),
+        lambda update: evidence_files.add_evidence(by=request.user, update=update, upload=form.cleaned_data["file"]),
         _("File added."),
     )
+
+
+@login_required
+@require_POST
+def evidence_remove(request, pk):
+    """Remove an evidence file from a draft or returned update; back to where the officer or reporter was."""
+    evidence = get_object_or_404(
+        Evidence.objects.filter(update__in=ProgressUpdate.objects.visible_to(request.user)).select_related("update"),
+        pk=pk,
+    )
+    name, update = evidence.original_name, evidence.update
+    try:
+        evidence_files.remove_evidence(by=request.user, evidence=evidence)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(name)s removed.") % {"name": name})
+    back = "update-edit" if request.POST.get("back") == "edit" else "update-detail"
+    return redirect(back, pk=update.pk)
 
 
 @login_required

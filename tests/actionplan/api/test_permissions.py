@@ -64,6 +64,7 @@ MATRIX = [
     ("approve",    "update-approve",     "POST",  401,       403,      404,            200,     403),
     ("return",     "update-return",      "POST",  401,       403,      404,            200,     403),
     ("evidence",   "update-evidence",    "POST",  401,       201,      404,            201,     403),
+    ("unattach",   "update-evidence-remove", "DELETE", 401,     204,      404,            204,     403),
     ("bulk",       "update-bulk",        "POST",  401,       201,      400,            201,     403),
     # Reports cover the whole plan, restricted activities included: officers and the committee only.
     ("reports",    "report-list",        "GET",   401,       200,      200,            200,     200),
@@ -92,6 +93,21 @@ def draft(world):
 
 def submitted(world):
     return services.submit_update(by=world.reporter, update=draft(world))
+
+
+def with_evidence(world):
+    """A draft with a file; ``evidence_id`` names the file."""
+    from django.core.files.base import ContentFile
+
+    from actionplan.models import Evidence
+
+    update = draft(world)
+    file = Evidence(update=update, original_name="list.pdf", content_type="application/pdf", size=len(PDF),
+                    sha256="0" * 64, uploaded_by=world.reporter)  # fmt: skip
+    file.file.save("list.pdf", ContentFile(PDF), save=False)
+    file.save()
+    update.evidence_id = file.pk
+    return update
 
 
 def compiled_report(world):
@@ -182,6 +198,9 @@ CALLS = {
         arrange=draft,
         body=lambda world: {"file": SimpleUploadedFile("report.pdf", PDF, content_type="application/pdf")},
         format="multipart",
+    ),
+    "unattach": Call(
+        "/api/v1/updates/{update.pk}/evidence/{update.evidence_id}/", arrange=lambda world: with_evidence(world)
     ),
     "bulk": Call(
         "/api/v1/updates/bulk/",

@@ -1,0 +1,95 @@
+"""Evidence files of an update: attached after checking size, content and duplicates; removed while
+the update can still change. Files are stored under a name of their own; the original name is kept."""
+
+import hashlib
+import os
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from portal.errors import AlreadyExists, FileTooLarge, NotAllowed, UnsupportedFileType
+
+from .files import sniff_content_type
+from .models import Evidence, ProgressUpdate, UpdateComment
+from .services import check_editable, check_period_open, may_edit, record_comment
+
+ORIGINAL_NAME_MAX = 255
+
+
+def _check_may_change_files(by, update: ProgressUpdate, action: str):
+    if not may_edit(by, update):
+        raise NotAllowed(
+            _("Only office %(office)s may %(action)s this update's evidence.")
+            % {"office": update.office.code, "action": action}
+        )
+    check_period_open(update.period)
+    check_editable(update)
+
+
+def storage_name(update: ProgressUpdate, digest: str, original_name: str) -> str:
+    """Where a file is stored: the update's folder, the content's digest and the original extension
+    (whatever the original name's length, the stored name stays short)."""
+    extension = os.path.splitext(original_name)[1].lower()[:10]
+    return f"evidence/{update.pk}/{digest[:32]}{extension if extension[1:].isalnum() else ''}"
+
+
+def add_evidence(*, by, update: ProgressUpdate, upload) -> Evidence:
+    """Attach a file to a draft or returned update, after checking its size, its content's type, and
+    that the same file is not attached already."""
+    _check_may_change_files(by, update, _("add"))
+    limit = settings.EVIDENCE_MAX_BYTES
+    if upload.size > limit:
+        raise FileTooLarge(
+            _("The file is %(size)d bytes; the limit is %(limit)d bytes.") % {"size": upload.size, "limit": limit},
+            field="file",
+        )
+    content_type = sniff_content_type(upload)
+    if content_type is None:
+        raise UnsupportedFileType(
+            _("The file's content is not a PDF, DOCX, XLSX, CSV, PNG or JPEG file, whatever its name."), field="file"
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    sha256 = digest.hexdigest()
+    same = update.evidence.filter(sha256=sha256).first()
+    if same is not None:
+        raise AlreadyExists(
+            _("This file is already attached to the update, as %(name)s.") % {"name": same.original_name},
+            field="file",
+            existing_id=same.pk,
+        )
+    path = default_storage.save(storage_name(update, sha256, upload.name), upload)
+    try:
+        with transaction.atomic():
+            return Evidence.objects.create(
+                update=update,
+                file=path,
+                original_name=upload.name[-ORIGINAL_NAME_MAX:],
+                content_type=content_type,
+                size=upload.size,
+                sha256=sha256,
+                uploaded_by=by,
+            )
+    except Exception:
+        # No row, no file.
+        default_storage.delete(path)
+        raise
+
+
+@transaction.atomic
+def remove_evidence(*, by, evidence: Evidence) -> None:
+    """Remove a file from a draft or returned update; the conversation records who removed which file."""
+    update = (
+        ProgressUpdate.objects.select_for_update(of=("self",))
+        .select_related("period", "office")
+        .get(pk=evidence.update_id)
+    )
+    _check_may_change_files(by, update, _("remove"))
+    name, path = evidence.original_name, evidence.file.name
+    evidence.delete()
+    record_comment(update, by, UpdateComment.Kind.EVIDENCE_REMOVED, name)
+    # The file goes once the removal is committed; a rollback leaves row and file together.
+    transaction.on_commit(lambda: default_storage.delete(path))
