@@ -1,10 +1,11 @@
 """What the home page shows each role, read in a fixed number of queries."""
 
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.utils import timezone
 
 from actionplan import review_queue
 from actionplan.models import RAG, Activity, ProgressUpdate
-from steering.models import Meeting
+from steering.models import ActionItem, Meeting
 
 HOME_ROWS = 10
 
@@ -69,6 +70,12 @@ def for_reporter(user, period) -> dict:
         "drafts": mine.filter(state=ProgressUpdate.State.DRAFT).select_related("activity", "period", "office")[
             :HOME_ROWS
         ],
+        # The committee's follow-ups its offices (or the reporter) own, still to be done.
+        "office_items": ActionItem.objects.visible_to(user)
+        .exclude(state__in=(ActionItem.State.DONE, ActionItem.State.DROPPED))
+        .select_related("owner_office", "owner_user", "meeting")
+        .order_by("due_on", "pk")[:HOME_ROWS],
+        "today": timezone.localdate(),
     }
 
 

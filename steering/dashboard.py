@@ -239,9 +239,11 @@ def _compliance(pairs, filters: Filters) -> list[dict]:
 
 
 def _countries(activities) -> dict:
+    """The countries the activities reach: each by name (the tile's list), and how many per region."""
     reached = Country.objects.filter(activities__in=activities).distinct()
     by_region = list(reached.values("region").annotate(n=Count("pk", distinct=True)).order_by("-n", "region"))
-    return {"count": reached.count(), "by_region": by_region}
+    countries = list(reached.order_by("name").values("iso3", "name"))
+    return {"count": len(countries), "by_region": by_region, "reached": countries}
 
 
 def _action_items(filters: Filters) -> dict:

@@ -77,6 +77,14 @@ class NoteForm(forms.Form):
     text = forms.CharField(label=_("Follow-up note"), max_length=TEXT, widget=forms.Textarea(attrs={"rows": 2}))
     state = forms.ChoiceField(label=_("State"), choices=ActionItem.State.choices)
 
+    def __init__(self, *args, may_drop=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_drop:
+            # Owners report progress; the committee's secretary or an officer drops an item.
+            self.fields["state"].choices = [
+                choice for choice in ActionItem.State.choices if choice[0] != ActionItem.State.DROPPED
+            ]
+
 
 class MinutesForm(forms.Form):
     # The meeting page holds several forms: prefixes keep their field ids apart.

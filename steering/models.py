@@ -143,6 +143,17 @@ class Decision(TimeStampedModel):
         return f"Decision {self.number} of {self.meeting.date:%Y-%m-%d}"
 
 
+class ActionItemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the action items the user may read: every one for officers and the committee; for
+        anyone else, those it owns, itself or through one of its offices."""
+        if sees_whole_plan(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(owner_user=user) | Q(owner_office__memberships__user=user)).distinct()
+
+
 class ActionItem(TimeStampedModel):
     """Track a follow-up the committee asked for, from meeting to meeting until it is closed."""
 
@@ -171,6 +182,8 @@ class ActionItem(TimeStampedModel):
     due_on = models.DateField(_("due on"))
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN, db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on", "pk"]

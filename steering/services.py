@@ -136,6 +136,11 @@ def add_note(*, by, item: ActionItem, text: str, state: str | None = None) -> Ac
         raise NotAllowed(_("Only the item's owner, the secretary or a programme officer comments on it."))
     if not text.strip():
         raise InvalidInput(_("Write the note."), field="text")
+    if state == ActionItem.State.DROPPED and state != item.state and not may_record(by):
+        raise NotAllowed(
+            _("Only the committee's secretary or a programme officer drops an action item; say why in a note."),
+            field="state",
+        )
     if state and state != item.state:
         item.state = state
         item.closed_at = timezone.now() if item.is_closed() else None

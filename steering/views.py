@@ -261,27 +261,43 @@ def approve_minutes(request, pk):
 
 @committee_only
 def action_items(request):
-    """Follow every action item: overdue first, then open by due date, closed last."""
+    """Follow every action item: overdue first, then open by due date, closed last; or only the open
+    (``?state=open``) or overdue (``?overdue=1``) ones, as the dashboard's tiles count them."""
     today = timezone.localdate()
+    items = ActionItem.objects.visible_to(request.user).filter(meeting__committee=_plan_committee())
+    shown = request.GET.get("state") == "open" or request.GET.get("overdue") == "1"
+    if shown:
+        items = items.exclude(state__in=CLOSED)
+    if request.GET.get("overdue") == "1":
+        items = items.filter(due_on__lt=today)
     items = (
-        ActionItem.objects.filter(meeting__committee=_plan_committee())
-        .annotate(
+        items.annotate(
             closed=Case(When(state__in=CLOSED, then=Value(True)), default=Value(False)),
             overdue=Case(When(Q(due_on__lt=today) & ~Q(state__in=CLOSED), then=Value(True)), default=Value(False)),
         )
         .select_related("meeting", "owner_user", "owner_office")
         .order_by("closed", "-overdue", "due_on", "pk")
     )
-    return render(request, "steering/action_items.html", {"items": items, "today": today})
+    return render(
+        request,
+        "steering/action_items.html",
+        {
+            "items": items,
+            "today": today,
+            "only": "overdue" if request.GET.get("overdue") == "1" else "open" if shown else "",
+        },
+    )
 
 
-@committee_only
+@login_required
 def action_item_detail(request, pk):
+    """An action item and its follow-up: open to the committee and officers, and to the item's owners."""
     item = get_object_or_404(
-        ActionItem.objects.select_related("meeting", "owner_user", "owner_office", "decision"), pk=pk
+        ActionItem.objects.visible_to(request.user).select_related("meeting", "owner_user", "owner_office", "decision"),
+        pk=pk,
     )
     may_comment = services.may_comment(request.user, item)
-    form = NoteForm(request.POST or None, initial={"state": item.state})
+    form = NoteForm(request.POST or None, initial={"state": item.state}, may_drop=services.may_record(request.user))
     if request.method == "POST":
         if not may_comment:
             raise PermissionDenied
@@ -301,6 +317,7 @@ def action_item_detail(request, pk):
             "notes": item.notes.select_related("author"),
             "form": form if may_comment else None,
             "today": timezone.localdate(),
+            "sees_committee_records": is_officer(request.user) or is_committee(request.user),
         },
     )
 

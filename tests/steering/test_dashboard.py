@@ -127,7 +127,11 @@ def test_countries_reached_by_region(committee_client, world):
     world.activity.beneficiary_countries.add(kenya)
     world.other_activity.beneficiary_countries.add(kenya)
     countries = dashboard(committee_client).context["figures"]["countries"]
-    assert countries == {"count": 1, "by_region": [{"region": "Eastern Africa", "n": 1}]}
+    assert countries == {
+        "count": 1,
+        "by_region": [{"region": "Eastern Africa", "n": 1}],
+        "reached": [{"iso3": "KEN", "name": "Kenya"}],
+    }
 
 
 def test_focus_area_filter_narrows_the_figures(committee_client, world):

@@ -202,3 +202,64 @@ def test_meeting_record_exports_as_pdf(as_user, committee_world):
 @pytest.mark.parametrize("page", ["meeting-list", "action-items"])
 def test_field_reporters_do_not_read_the_committee_record(as_user, committee_world, page):
     assert as_user(committee_world.reporter).get(reverse(page)).status_code == 403
+
+
+def _office_item(world, **extra):
+    from tests.factories import ActionItemFactory
+
+    return ActionItemFactory(
+        meeting=world.meeting, owner_user=None, owner_office=world.office, description="Send the seizure data",
+        **extra,
+    )  # fmt: skip
+
+
+def test_a_reporter_finds_its_offices_action_items_on_its_home_page(as_user, committee_world):
+    _office_item(committee_world)
+    page = as_user(committee_world.reporter).get(reverse("home")).content.decode()
+    assert "Send the seizure data" in page
+
+
+def test_a_reporter_follows_its_offices_item_without_opening_the_committees_records(as_user, committee_world):
+    item = _office_item(committee_world)
+    client = as_user(committee_world.reporter)
+    page = client.get(reverse("action-item-detail", args=[item.pk]))
+    assert page.status_code == 200
+    assert reverse("meeting-detail", args=[committee_world.meeting.pk]) not in page.content.decode()
+    response = client.post(
+        reverse("action-item-detail", args=[item.pk]), {"text": "Data sent on 3 May.", "state": "done"}
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.state == "done" and item.notes.get().author == committee_world.reporter
+    assert client.get(reverse("meeting-detail", args=[committee_world.meeting.pk])).status_code == 403
+    assert client.get(reverse("action-items")).status_code == 403
+
+
+def test_an_owner_may_not_drop_an_item(as_user, committee_world):
+    item = _office_item(committee_world)
+    response = as_user(committee_world.reporter).post(
+        reverse("action-item-detail", args=[item.pk]), {"text": "Not ours.", "state": "dropped"}
+    )
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.state == "open" and not item.notes.exists()
+
+
+def test_another_offices_item_is_not_found(as_user, committee_world):
+    item = _office_item(committee_world)
+    assert as_user(committee_world.other_reporter).get(reverse("action-item-detail", args=[item.pk])).status_code == 404
+
+
+def test_the_dashboard_tiles_open_the_lists_they_count(as_user, committee_world):
+    import datetime
+
+    overdue = _office_item(committee_world, due_on=datetime.date(2000, 1, 1))
+    later = _office_item(committee_world, due_on=datetime.date(2999, 1, 1))
+    client = as_user(committee_world.committee)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert f'href="{reverse("action-items")}?overdue=1"' in page
+    listed = client.get(reverse("action-items"), {"overdue": "1"}).context["items"]
+    assert [item.pk for item in listed] == [overdue.pk]
+    assert {item.pk for item in client.get(reverse("action-items"), {"state": "open"}).context["items"]} >= {
+        overdue.pk, later.pk,
+    }  # fmt: skip
