@@ -15,6 +15,7 @@ from .models import (
     Provision,
     ReportingPeriod,
     Tag,
+    UpdateComment,
 )
 
 
@@ -147,6 +148,17 @@ class MeasurementInline(admin.TabularInline):
     autocomplete_fields = ["indicator", "country"]
 
 
+class UpdateCommentInline(admin.TabularInline):
+    model = UpdateComment
+    extra = 0
+    fields = ["created_at", "author", "kind", "version", "text"]
+    readonly_fields = ["created_at", "author", "kind", "version", "text"]
+
+    def has_add_permission(self, request, obj=None):
+        # The conversation is written on the update's page, where its rules are kept.
+        return False
+
+
 class EvidenceInline(admin.TabularInline):
     model = Evidence
     extra = 0
@@ -162,7 +174,7 @@ class ProgressUpdateAdmin(SimpleHistoryAdmin):
     search_fields = ["activity__code", "office__code", "narrative"]
     autocomplete_fields = ["activity", "office", "author", "reviewed_by"]
     readonly_fields = ["version", "client_key", "submitted_at", "reviewed_at", "warnings"]
-    inlines = [MeasurementInline, EvidenceInline]
+    inlines = [MeasurementInline, EvidenceInline, UpdateCommentInline]
 
 
 @admin.register(Measurement)
@@ -191,3 +203,12 @@ class PeriodTargetAdmin(admin.ModelAdmin):
     list_select_related = ["indicator", "period"]
     search_fields = ["indicator__code"]
     autocomplete_fields = ["indicator", "period"]
+
+
+@admin.register(UpdateComment)
+class UpdateCommentAdmin(admin.ModelAdmin):
+    list_display = ["update", "kind", "author", "version", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["update__activity", "update__period", "update__office", "author"]
+    search_fields = ["text", "update__activity__code"]
+    autocomplete_fields = ["update", "author"]
