@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from actionplan.models import RAG
@@ -20,24 +21,52 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, committee, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.committee = committee
-        self.fields["attendees"].queryset = committee.members.order_by("username")
-        self.fields["attendees"].required = False
+        attendees = self.fields["attendees"]
+        attendees.queryset = committee.members.order_by("last_name", "first_name", "username")
+        attendees.required = False
+        attendees.widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+        attendees.widget.choices = attendees.choices
+        attendees.label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        attendees.help_text = _("Type part of a name to narrow the list.")
 
 
-class ReviewForm(forms.Form):
-    # The meeting page holds several forms: prefixes keep their field ids apart.
+# No rating is chosen for the committee: the recorder picks one.
+RATING_CHOICES = [("", _("Choose a rating")), *RAG.choices]
+
+
+class ReviewEditForm(forms.Form):
     prefix = "review"
 
-    focus_area = forms.ModelChoiceField(label=_("Focus area"), queryset=None)
-    rating = forms.ChoiceField(label=_("Rating"), choices=RAG.choices)
+    rating = forms.ChoiceField(label=_("Rating"), choices=RATING_CHOICES)
     assessment = forms.CharField(label=_("Assessment"), max_length=TEXT, widget=forms.Textarea(attrs={"rows": 4}))
     recommendations = forms.CharField(
         label=_("Recommendations"), max_length=TEXT, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    def __init__(self, *args, meeting=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class ReviewForm(ReviewEditForm):
+    # The meeting page holds several forms: prefixes keep their field ids apart.
+    focus_area = forms.ModelChoiceField(label=_("Focus area"), queryset=None)
+    # The signed figures shown beside the form for its focus area: those are frozen into the review.
+    shown_figures = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    field_order = ["focus_area", "rating", "assessment", "recommendations"]
+
     def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["focus_area"].queryset = meeting.committee.plan.focus_areas.order_by("order")
+        area = self.fields["focus_area"]
+        area.queryset = meeting.committee.plan.focus_areas.order_by("order")
+        area.label_from_instance = lambda choice: f"{choice.name} ({choice.code})"
+        # Choosing another area brings its figures beside the form (htmx), those that will be frozen.
+        area.widget.attrs.update({
+            "hx-get": reverse("meeting-review-figures", args=[meeting.pk]),
+            "hx-target": "#review-figures",
+            "hx-swap": "outerHTML",
+            "hx-trigger": "change",
+        })  # fmt: skip
 
 
 class DecisionForm(forms.Form):

@@ -4,6 +4,7 @@ The secretary and programme officers record; co-chairs approve the minutes, afte
 which the meeting's record is read-only; owners of an action item comment on it.
 """
 
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -45,9 +46,33 @@ def area_figures(*, meeting: Meeting, focus_area, user) -> dict:
     return {**area, "period": filters.period.code if filters.period else None, "as_of": timezone.now().isoformat()}
 
 
+FIGURES_SALT = "steering.review-figures"
+# How long the figures shown beside a review form may be frozen as shown.
+SHOWN_FIGURES_MAX_AGE = 12 * 60 * 60
+
+
+def shown_figures_token(*, meeting: Meeting, focus_area, figures: dict) -> str:
+    """Sign the figures shown beside the review form, so that exactly those are frozen into the review."""
+    return signing.dumps({"meeting": meeting.pk, "area": focus_area.pk, "figures": figures}, salt=FIGURES_SALT)
+
+
+def _figures_to_freeze(*, meeting: Meeting, focus_area, user, shown: str) -> dict:
+    """The figures the recorder saw for this area, if the page vouches for them; else as they stand now."""
+    try:
+        seen = signing.loads(shown, salt=FIGURES_SALT, max_age=SHOWN_FIGURES_MAX_AGE) if shown else None
+    except signing.BadSignature:
+        seen = None
+    if seen and seen.get("meeting") == meeting.pk and seen.get("area") == focus_area.pk:
+        return seen["figures"]
+    return area_figures(meeting=meeting, focus_area=focus_area, user=user)
+
+
 @transaction.atomic
-def record_review(*, by, meeting: Meeting, focus_area, rating: str, assessment: str, recommendations: str) -> Review:
-    """Record the committee's review of a focus area, freezing the dashboard figures beside it."""
+def record_review(
+    *, by, meeting: Meeting, focus_area, rating: str, assessment: str, recommendations: str, shown_figures: str = ""
+) -> Review:
+    """Record the committee's review of a focus area, freezing beside it the figures shown to the recorder
+    for that area (as they stand now, when none were shown)."""
     _check_records(by)
     _check_open_record(meeting)
     if focus_area.plan_id != meeting.committee.plan_id:
@@ -60,7 +85,7 @@ def record_review(*, by, meeting: Meeting, focus_area, rating: str, assessment: 
                 rating=rating,
                 assessment=assessment,
                 recommendations=recommendations,
-                figures=area_figures(meeting=meeting, focus_area=focus_area, user=by),
+                figures=_figures_to_freeze(meeting=meeting, focus_area=focus_area, user=by, shown=shown_figures),
                 recorded_by=by,
             )
     except IntegrityError:
@@ -68,6 +93,47 @@ def record_review(*, by, meeting: Meeting, focus_area, rating: str, assessment: 
             _("%(area)s was already reviewed at this meeting; change that review instead.") % {"area": focus_area.name},
             field="focus_area",
         ) from None
+
+
+@transaction.atomic
+def edit_review(*, by, review: Review, rating: str, assessment: str, recommendations: str) -> Review:
+    """Change a review until the minutes are approved; its frozen figures stay as they were."""
+    _check_records(by)
+    _check_open_record(review.meeting)
+    review.rating, review.assessment, review.recommendations = rating, assessment, recommendations
+    review.save(update_fields=["rating", "assessment", "recommendations", "updated_at"])
+    return review
+
+
+@transaction.atomic
+def delete_review(*, by, review: Review) -> None:
+    """Take a review off the record until the minutes are approved."""
+    _check_records(by)
+    _check_open_record(review.meeting)
+    review.delete()
+
+
+@transaction.atomic
+def edit_decision(*, by, decision: Decision, text: str, focus_area=None) -> Decision:
+    """Change a decision's text or area until the minutes are approved."""
+    _check_records(by)
+    _check_open_record(decision.meeting)
+    decision.text, decision.focus_area = text, focus_area
+    decision.save(update_fields=["text", "focus_area", "updated_at"])
+    return decision
+
+
+@transaction.atomic
+def delete_decision(*, by, decision: Decision) -> None:
+    """Take a decision off the record until the minutes are approved; those after it move up a number."""
+    _check_records(by)
+    meeting = Meeting.objects.select_for_update().get(pk=decision.meeting_id)
+    _check_open_record(meeting)
+    number = decision.number
+    decision.delete()
+    for later in meeting.decisions.filter(number__gt=number).order_by("number"):
+        later.number -= 1
+        later.save(update_fields=["number", "updated_at"])
 
 
 @transaction.atomic

@@ -8,6 +8,17 @@ urlpatterns = [
     path("steering/meetings/<int:pk>/", views.meeting_detail, name="meeting-detail"),
     path("steering/meetings/<int:pk>/record.pdf", views.meeting_pdf, name="meeting-pdf"),
     path("steering/meetings/<int:pk>/reviews/", views.record_review, name="meeting-review"),
+    path("steering/meetings/<int:pk>/reviews/figures/", views.review_figures, name="meeting-review-figures"),
+    path("steering/meetings/<int:pk>/reviews/<int:review_pk>/", views.review_edit, name="meeting-review-edit"),
+    path(
+        "steering/meetings/<int:pk>/reviews/<int:review_pk>/delete/", views.review_delete, name="meeting-review-delete"
+    ),
+    path("steering/meetings/<int:pk>/decisions/<int:decision_pk>/", views.decision_edit, name="meeting-decision-edit"),
+    path(
+        "steering/meetings/<int:pk>/decisions/<int:decision_pk>/delete/",
+        views.decision_delete,
+        name="meeting-decision-delete",
+    ),
     path("steering/meetings/<int:pk>/decisions/", views.add_decision, name="meeting-decision"),
     path("steering/meetings/<int:pk>/action-items/", views.add_action_item, name="meeting-action-item"),
     path("steering/meetings/<int:pk>/approve/", views.approve_minutes, name="meeting-approve"),

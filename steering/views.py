@@ -20,8 +20,8 @@ from portal.models import Country
 from portal.roles import is_committee, is_officer
 
 from . import dashboard, dashboard_cache, services
-from .forms import ActionItemForm, DecisionForm, MeetingForm, MinutesForm, NoteForm, ReviewForm
-from .models import ActionItem, CommitteeMember, Meeting
+from .forms import ActionItemForm, DecisionForm, MeetingForm, MinutesForm, NoteForm, ReviewEditForm, ReviewForm
+from .models import ActionItem, CommitteeMember, Decision, Meeting, Review
 from .pdf import meeting_record_pdf
 from .selectors import current_plan_or_404
 
@@ -190,9 +190,104 @@ def _meeting_page(request, meeting, status=200, **forms):
             (a for a in areas if str(a.pk) == str(area)), context["unreviewed"][0] if context["unreviewed"] else None
         )
         if chosen is not None:
-            context["review_area"] = chosen
-            context["review_figures"] = services.area_figures(meeting=meeting, focus_area=chosen, user=request.user)
+            context.update(_review_panel(request, meeting, chosen))
     return render(request, "steering/meeting_detail.html", context, status=status)
+
+
+def _review_panel(request, meeting, area) -> dict:
+    """The figures of the focus area chosen in the review form, and the signed copy that will be frozen."""
+    figures = services.area_figures(meeting=meeting, focus_area=area, user=request.user)
+    return {
+        "review_area": area,
+        "review_figures": figures,
+        "review_figures_token": services.shown_figures_token(meeting=meeting, focus_area=area, figures=figures),
+    }
+
+
+@committee_only
+def review_figures(request, pk):
+    """The figures panel of the review form, for the focus area now chosen in it (htmx swaps it in)."""
+    meeting = get_object_or_404(Meeting.objects.select_related("committee__plan"), pk=pk)
+    if not services.may_record(request.user):
+        raise PermissionDenied
+    area = get_object_or_404(meeting.committee.plan.focus_areas, pk=request.GET.get("review-focus_area") or 0)
+    return render(request, "steering/includes/review_figures.html", _review_panel(request, meeting, area))
+
+
+def _edit_record(request, meeting, form, save, success, template_context):
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from error
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, success)
+            return redirect("meeting-detail", pk=meeting.pk)
+    return render(request, "steering/record_edit.html", {"meeting": meeting, "form": form, **template_context})
+
+
+@committee_only
+def review_edit(request, pk, review_pk):
+    review = get_object_or_404(Review.objects.select_related("meeting", "focus_area"), pk=review_pk, meeting=pk)
+    initial = {"rating": review.rating, "assessment": review.assessment, "recommendations": review.recommendations}
+    form = ReviewEditForm(request.POST or None, initial=initial)
+    return _edit_record(
+        request, review.meeting, form,
+        lambda data: services.edit_review(by=request.user, review=review, **data),
+        _("Review changed."),
+        {"title": _("Change the review of %(area)s") % {"area": review.focus_area.name}, "item": review},
+    )  # fmt: skip
+
+
+@committee_only
+def decision_edit(request, pk, decision_pk):
+    decision = get_object_or_404(
+        Decision.objects.select_related("meeting__committee__plan"), pk=decision_pk, meeting=pk
+    )
+    initial = {"text": decision.text, "focus_area": decision.focus_area_id}
+    form = DecisionForm(request.POST or None, meeting=decision.meeting, initial=initial)
+    return _edit_record(
+        request, decision.meeting, form,
+        lambda data: services.edit_decision(by=request.user, decision=decision, **data),
+        _("Decision changed."),
+        {"title": _("Change decision %(number)d") % {"number": decision.number}, "item": decision},
+    )  # fmt: skip
+
+
+def _delete_record(request, meeting_pk, remove, success):
+    meeting = get_object_or_404(Meeting, pk=meeting_pk)
+    try:
+        remove()
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("meeting-detail", pk=meeting.pk)
+
+
+@committee_only
+@require_POST
+def review_delete(request, pk, review_pk):
+    review = get_object_or_404(Review.objects.select_related("meeting"), pk=review_pk, meeting=pk)
+    return _delete_record(
+        request, pk, lambda: services.delete_review(by=request.user, review=review), _("Review taken off the record.")
+    )
+
+
+@committee_only
+@require_POST
+def decision_delete(request, pk, decision_pk):
+    decision = get_object_or_404(Decision.objects.select_related("meeting"), pk=decision_pk, meeting=pk)
+    return _delete_record(
+        request,
+        pk,
+        lambda: services.delete_decision(by=request.user, decision=decision),
+        _("Decision taken off the record; those after it moved up a number."),
+    )
 
 
 @committee_only

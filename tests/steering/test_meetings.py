@@ -263,3 +263,96 @@ def test_the_dashboard_tiles_open_the_lists_they_count(as_user, committee_world)
     assert {item.pk for item in client.get(reverse("action-items"), {"state": "open"}).context["items"]} >= {
         overdue.pk, later.pk,
     }  # fmt: skip
+
+
+def _second_area(world):
+    from tests.factories import FocusAreaFactory, ObjectiveFactory
+
+    area = FocusAreaFactory(plan=world.plan, code="TER", name="Terrorism", order=2)
+    ObjectiveFactory(focus_area=area, code="TER-1")
+    return area
+
+
+def test_the_figures_panel_follows_the_area_chosen(as_user, committee_world):
+    world = committee_world
+    terrorism = _second_area(world)
+    response = as_user(world.secretary).get(
+        reverse("meeting-review-figures", args=[world.meeting.pk]), {"review-focus_area": terrorism.pk}
+    )
+    assert response.status_code == 200
+    assert response.context["review_area"] == terrorism
+    assert response.context["review_figures"]["code"] == "TER"
+    assert 'name="review-shown_figures"' in response.content.decode()
+
+
+def test_exactly_the_figures_shown_are_frozen_into_the_review(as_user, committee_world):
+    world = committee_world
+    client = as_user(world.secretary)
+    panel = client.get(reverse("meeting-review-figures", args=[world.meeting.pk]), {"review-focus_area": world.area.pk})
+    shown = panel.context["review_figures_token"]
+    # Something changes after the panel was shown: the review keeps what the recorder saw.
+    world.activity.status = "completed"
+    world.activity.save()
+    data = {"focus_area": world.area.pk, "rating": "on_track", "assessment": "Fine.", "shown_figures": shown}
+    post(client, "meeting-review", world.meeting, data)
+    assert Review.objects.get().figures == panel.context["review_figures"]
+
+
+def test_figures_shown_for_another_area_are_not_frozen_into_this_one(as_user, committee_world):
+    world = committee_world
+    terrorism = _second_area(world)
+    client = as_user(world.secretary)
+    panel = client.get(reverse("meeting-review-figures", args=[world.meeting.pk]), {"review-focus_area": world.area.pk})
+    post(client, "meeting-review", world.meeting, {
+        "focus_area": terrorism.pk, "rating": "on_track", "assessment": "Fine.",
+        "shown_figures": panel.context["review_figures_token"],
+    })  # fmt: skip
+    assert Review.objects.get().figures["code"] == "TER"
+
+
+def test_the_rating_has_no_default(as_user, committee_world):
+    world = committee_world
+    response = post(
+        as_user(world.secretary), "meeting-review", world.meeting,
+        {"focus_area": world.area.pk, "assessment": "No rating given."},
+    )  # fmt: skip
+    assert response.status_code == 400 and not Review.objects.exists()
+    assert "This field is required." in str(response.context["review_form"].errors["rating"])
+
+
+def test_reviews_and_decisions_change_until_the_minutes_are_approved(as_user, committee_world):
+    world = committee_world
+    client = as_user(world.secretary)
+    post(client, "meeting-review", world.meeting, {"focus_area": world.area.pk, "rating": "at_risk", "assessment": "A"})
+    for text in ("First.", "Second.", "Third."):
+        post(client, "meeting-decision", world.meeting, {"text": text})
+    review = Review.objects.get()
+    client.post(reverse("meeting-review-edit", args=[world.meeting.pk, review.pk]),
+                {"review-rating": "on_track", "review-assessment": "Better than feared."})  # fmt: skip
+    review.refresh_from_db()
+    assert (review.rating, review.assessment) == ("on_track", "Better than feared.")
+    first = Decision.objects.get(number=1)
+    client.post(reverse("meeting-decision-delete", args=[world.meeting.pk, first.pk]))
+    assert list(Decision.objects.values_list("number", "text")) == [(1, "Second."), (2, "Third.")]
+    client.post(reverse("meeting-review-delete", args=[world.meeting.pk, review.pk]))
+    assert not Review.objects.exists()
+
+
+def test_nothing_changes_once_the_minutes_are_approved(as_user, committee_world):
+    world = committee_world
+    secretary = as_user(world.secretary)
+    post(secretary, "meeting-decision", world.meeting, {"text": "Kept."})
+    decision = Decision.objects.get()
+    world.meeting.minutes_approved_at = datetime.datetime(2020, 9, 2, tzinfo=datetime.UTC)
+    world.meeting.save()
+    response = secretary.post(reverse("meeting-decision-delete", args=[world.meeting.pk, decision.pk]))
+    assert response.status_code == 302
+    assert Decision.objects.filter(pk=decision.pk).exists()
+
+
+def test_attendees_are_chosen_by_name(as_user, committee_world):
+    world = committee_world
+    world.cochair.first_name, world.cochair.last_name = "Ivan", "Chair"
+    world.cochair.save()
+    page = as_user(world.secretary).get(reverse("meeting-list")).content.decode()
+    assert "data-filterable" in page and "Ivan Chair" in page
