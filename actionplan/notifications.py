@@ -1,33 +1,80 @@
-"""E-mail the people an update's workflow concerns."""
+"""Tell the people an update's workflow concerns: officers of a submission, the author of a review,
+the other side of a message. Listed in the portal and e-mailed as each chose (``portal.notifications``)."""
 
-from django.conf import settings
-from django.core.mail import send_mail
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from portal.models import Role
+from portal.notifications import notify
 
 from .models import ProgressUpdate
 
 
-def notify_author_of_review(update: ProgressUpdate):
+def officers_of(update: ProgressUpdate) -> list:
+    """Who reviews an update: its activity's responsible officer and its focus area's leads, else every officer."""
+    activity = update.activity
+    named = [activity.responsible_officer, *activity.objective.focus_area.lead_officers.all()]
+    named = [user for user in named if user is not None]
+    if named:
+        return named
+    return list(get_user_model().objects.filter(groups__name=Role.PROGRAMME_OFFICER, is_active=True))
+
+
+def _names(update: ProgressUpdate) -> dict:
+    return {"activity": update.activity.code, "period": update.period.code, "office": update.office.name}
+
+
+def submitted(update: ProgressUpdate, *, again: bool):
+    """Tell the update's officers that it waits for their review."""
+    subject = (
+        _("Resubmitted for review: %(activity)s, %(period)s, %(office)s")
+        if again
+        else _("Submitted for review: %(activity)s, %(period)s, %(office)s")
+    ) % _names(update)
+    notify(
+        recipients=officers_of(update),
+        kind="update_submitted",
+        subject=subject,
+        body=update.activity.title,
+        url=reverse("update-detail", args=[update.pk]),
+    )
+
+
+def reviewed(update: ProgressUpdate):
     """Tell the update's author that it was approved or returned, with the officer's comment."""
-    if not update.author.email:
-        return
     returned = update.state == ProgressUpdate.State.RETURNED
-    values = {"activity": update.activity.code, "period": update.period.code, "office": update.office.code}
     subject = (
         _("Returned: your update on %(activity)s for %(period)s")
         if returned
         else _("Approved: your update on %(activity)s for %(period)s")
-    ) % values
+    ) % _names(update)
     lines = [
         (_("Your update on %(activity)s for %(period)s (%(office)s) was returned for changes.") if returned
-         else _("Your update on %(activity)s for %(period)s (%(office)s) was approved.")) % values,
+         else _("Your update on %(activity)s for %(period)s (%(office)s) was approved.")) % _names(update),
     ]  # fmt: skip
-    if update.review_comment:
-        lines += [
-            "",
-            _("Comment from %(officer)s:") % {"officer": update.reviewed_by.get_username()},
-            update.review_comment,
-        ]
-    lines += ["", settings.PORTAL_URL.rstrip("/") + reverse("update-detail", args=[update.pk])]
-    send_mail(subject, "\n".join(lines), None, [update.author.email])
+    if update.review_comment and returned:
+        officer = update.reviewed_by.get_full_name() or update.reviewed_by.get_username()
+        lines += ["", _("Comment from %(officer)s:") % {"officer": officer}, update.review_comment]
+    notify(
+        recipients=[update.author],
+        kind="update_reviewed",
+        subject=subject,
+        body="\n".join(lines),
+        url=reverse("update-detail", args=[update.pk]),
+    )
+
+
+def commented(update: ProgressUpdate, comment):
+    """Tell the other side of the conversation: the officers of a reporter's message, the author of an officer's."""
+    author = comment.author
+    from_office = update.office.memberships.filter(user=author).exists()
+    recipients = officers_of(update) if from_office else [update.author]
+    notify(
+        recipients=[user for user in recipients if user.pk != author.pk],
+        kind="comment",
+        subject=_("%(who)s wrote on %(activity)s, %(period)s")
+        % {"who": author.get_full_name() or author.get_username(), **_names(update)},
+        body=comment.text,
+        url=reverse("update-detail", args=[update.pk]) + "#conversation",
+    )

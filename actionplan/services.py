@@ -30,9 +30,9 @@ from portal.models import Office
 from portal.roles import is_officer
 
 from . import measurements as measurement_rules
+from . import notifications
 from .measurements import MeasurementInput
 from .models import Activity, ProgressUpdate, ReportingPeriod, UpdateComment
-from .notifications import notify_author_of_review
 
 EDITABLE_STATES = (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
 EDITABLE_FIELDS = ("rag", "percent_complete", "narrative", "challenges", "next_steps")
@@ -214,7 +214,9 @@ def edit_update(
     return current
 
 
-def _mark_submitted(update: ProgressUpdate):
+def _mark_submitted(update: ProgressUpdate, *, again: bool = False):
+    """Submit the update; its officers are told once the submission is committed."""
+    transaction.on_commit(lambda: notifications.submitted(update, again=again))
     update.state = ProgressUpdate.State.SUBMITTED
     update.submitted_at = timezone.now()
     update.version += 1
@@ -233,7 +235,7 @@ def submit_update(*, by, update: ProgressUpdate, note: str = "") -> ProgressUpda
     check_period_open(update.period)
     check_editable(update)
     was_returned = update.state == ProgressUpdate.State.RETURNED
-    _mark_submitted(update)
+    _mark_submitted(update, again=was_returned)
     if was_returned or note.strip():
         kind = UpdateComment.Kind.RESUBMISSION if was_returned else UpdateComment.Kind.SUBMISSION
         record_comment(update, by, kind, note)
@@ -276,7 +278,9 @@ def add_comment(*, by, update: ProgressUpdate, text: str) -> UpdateComment:
             % {"state": _("closed out") if update.closed_out_at else update.get_state_display().lower()},
             state=update.state,
         )
-    return record_comment(update, by, UpdateComment.Kind.REPLY, text)
+    comment = record_comment(update, by, UpdateComment.Kind.REPLY, text)
+    transaction.on_commit(lambda: notifications.commented(update, comment))
+    return comment
 
 
 def record_comment(update: ProgressUpdate, by, kind: str, text: str) -> UpdateComment:
@@ -334,7 +338,7 @@ def _review(
     update.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment", "version", "updated_at"])
     kind = UpdateComment.Kind.APPROVAL if state == ProgressUpdate.State.APPROVED else UpdateComment.Kind.RETURN
     record_comment(update, by, kind, comment)
-    transaction.on_commit(lambda: notify_author_of_review(update))
+    transaction.on_commit(lambda: notifications.reviewed(update))
     return update
 
 

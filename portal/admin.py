@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import ApiToken, Country, HealthPing, IdempotencyKey, Membership, Office, Organization
+from .models import (
+    ApiToken,
+    Country,
+    HealthPing,
+    IdempotencyKey,
+    Membership,
+    Notification,
+    Office,
+    Organization,
+    Profile,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -72,3 +82,20 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "language"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["subject", "recipient", "kind", "delivery", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind", "delivery"]
+    list_select_related = ["recipient"]
+    search_fields = ["subject", "recipient__username"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["recipient"]

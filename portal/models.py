@@ -178,3 +178,56 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} of {self.user_id}"
+
+
+class Profile(TimeStampedModel):
+    """Keep a user's preferences: the language of the portal, and which e-mails to receive and when."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="profile")
+    language = models.CharField(_("preferred language"), max_length=8, blank=True, choices=settings.LANGUAGES)
+    # Per kind of notification (portal.notifications.KINDS): "immediate", "daily" or "none".
+    email_choices = models.JSONField(_("e-mails to receive"), default=dict, blank=True)
+
+    def __str__(self):
+        return f"Profile of {self.user}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Tell a user of an event in the portal: listed in the portal, and e-mailed as the user chose."""
+
+    class Delivery(models.TextChoices):
+        NOW = "now", _("E-mailed at once")
+        HOURLY = "hourly", _("E-mailed within the hour, with others")
+        DAILY = "daily", _("E-mailed in the daily digest")
+        NONE = "none", _("Not e-mailed")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    # A path in the portal, e.g. /updates/<id>/.
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    # How it is e-mailed, as the recipient chose when it was made.
+    delivery = models.CharField(_("delivery"), max_length=8, choices=Delivery.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread_idx"),
+            models.Index(fields=["delivery", "emailed_at"], name="notification_to_email_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} → {self.recipient}"

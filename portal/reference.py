@@ -267,6 +267,10 @@ def _load_schedules(result: LoadResult):
          {"crontab": crontab(hour="6")}, {"days_before": 7}),
         ("Weekly digest of overdue updates to officers", "steering.tasks.send_overdue_digest",
          {"crontab": crontab(hour="7", day_of_week="1")}, {}),
+        ("E-mail notifications batched by the hour", "portal.tasks.send_batched_notifications",
+         {"interval": hourly}, {}),
+        ("E-mail the daily digests of notifications", "portal.tasks.send_notification_digests",
+         {"crontab": crontab(hour="6", minute="30")}, {}),
     ]  # fmt: skip
     for name, task, schedule, kwargs in jobs:
         if not PeriodicTask.objects.filter(name=name).exists():

@@ -5,8 +5,9 @@ import time
 
 from celery import shared_task
 
+from . import notifications
 from .idempotency import purge_expired_keys
-from .models import HealthPing
+from .models import HealthPing, Notification
 
 
 @shared_task
@@ -24,3 +25,15 @@ def ping(note: str = "", hold_seconds: float = 0) -> int:
 def purge_idempotency_keys() -> int:
     """Forget idempotency keys past their retention; return how many."""
     return purge_expired_keys()
+
+
+@shared_task
+def send_batched_notifications() -> int:
+    """E-mail, one e-mail per person, the notifications waiting to go out within the hour."""
+    return notifications.send_due(Notification.Delivery.HOURLY)
+
+
+@shared_task
+def send_notification_digests() -> int:
+    """E-mail each person's daily digest of notifications."""
+    return notifications.send_due(Notification.Delivery.DAILY)

@@ -6,7 +6,9 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/profile/", views.profile, name="profile"),
     path("accounts/tokens/", views.tokens, name="tokens"),
+    path("notifications/", views.notification_list, name="notifications"),
     path("accounts/tokens/<str:digest>/revoke/", views.revoke, name="revoke-token"),
     path("", include("actionplan.urls")),
     path("", include("steering.urls")),

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -7,8 +8,10 @@ from django.views.decorators.http import require_POST
 from actionplan.models import ActionPlan, ReportingPeriod
 
 from . import home_data
-from .forms import TokenForm
-from .models import ApiToken
+from .forms import ProfileForm, TokenForm
+from .models import ApiToken, Notification, Profile
+from .notifications import mark_read
+from .profiles import save_profile
 from .roles import is_committee, is_officer
 from .tokens import issue_token, revoke_token
 
@@ -51,3 +54,31 @@ def revoke(request, digest):
     if revoke_token(user=request.user, digest=digest):
         messages.success(request, _("The token was revoked: it no longer opens the API."))
     return redirect("tokens")
+
+
+@login_required
+def profile(request):
+    """The user's name as others see it, language, and which e-mails to receive and when."""
+    current, _created = Profile.objects.get_or_create(user=request.user)
+    form = ProfileForm(request.POST or None, initial=ProfileForm.initial_for(request.user, current))
+    if request.method == "POST" and form.is_valid():
+        save_profile(
+            user=request.user,
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+            language=form.cleaned_data["language"],
+            email_choices=form.email_choices(),
+        )
+        messages.success(request, _("Your profile is saved."))
+        return redirect("profile")
+    return render(request, "portal/profile.html", {"form": form})
+
+
+@login_required
+def notification_list(request):
+    """The user's notifications, newest first; those shown are read from now on."""
+    page = Paginator(Notification.objects.filter(recipient=request.user), 30).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    response = render(request, "portal/notifications.html", {"page": page, "shown": shown})
+    mark_read(request.user, shown)
+    return response

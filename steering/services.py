@@ -5,14 +5,16 @@ which the meeting's record is read-only; owners of an action item comment on it.
 """
 
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from portal.errors import AlreadyExists, InvalidInput, NotAllowed, WrongState
 from portal.models import Role
+from portal.notifications import notify
 from portal.roles import group_names, is_officer
 
 from . import dashboard, dashboard_cache
@@ -173,19 +175,16 @@ def add_action_item(
 
 
 def _notify_owner(item: ActionItem):
-    if item.owner_user is not None:
-        recipients = [item.owner_user.email]
-    else:
-        recipients = list(item.owner_office.members.exclude(email="").values_list("email", flat=True))
-    recipients = [address for address in recipients if address]
-    if recipients:
-        send_mail(
-            _("Action item assigned to you: due %(date)s") % {"date": item.due_on.isoformat()},
-            _("The steering committee meeting of %(date)s assigned you this action item:\n\n%(text)s")
-            % {"date": item.meeting.date.isoformat(), "text": item.description},
-            None,
-            recipients,
-        )
+    """Tell the item's owner (its office's members, for an office) what the committee asks, by when."""
+    owners = [item.owner_user] if item.owner_user else list(item.owner_office.members.all())
+    notify(
+        recipients=owners,
+        kind="action_item",
+        subject=_("Action item for you, due %(date)s") % {"date": date_format(item.due_on, "DATE_FORMAT")},
+        body=_("The steering committee meeting of %(date)s assigned you this action item:\n\n%(text)s")
+        % {"date": date_format(item.meeting.date, "DATE_FORMAT"), "text": item.description},
+        url=reverse("action-item-detail", args=[item.pk]),
+    )
 
 
 def may_comment(user, item: ActionItem) -> bool:

@@ -162,22 +162,23 @@ def grow(world, count):
 @pytest.mark.parametrize(
     "url, budget",
     [
-        # session, user, the user's groups, then the page's own reads (measured, equal at both sizes).
+        # session, user, the user's groups, the user's unread notifications (the navigation's badge), then
+        # the page's own reads (measured, equal at both sizes).
         # Indicator figures add six: the plan's periods, the figures, the period targets, the values
         # behind them and their updates, and one breakdown dimension.
-        (reverse("home"), 11),  # the officer's: + whether it has updates of its own waiting, those in locked periods
-        (reverse("plan"), 8),
-        (reverse("focus-area", args=["CYB"]), 18),
-        (reverse("objective", args=["CYB-1"]), 15),
-        (reverse("activity-list"), 15),
-        (reverse("activity-detail", args=["CYB-1.1"]), 18),
+        (reverse("home"), 12),  # the officer's: + whether it has updates of its own waiting, those in locked periods
+        (reverse("plan"), 9),
+        (reverse("focus-area", args=["CYB"]), 19),
+        (reverse("objective", args=["CYB-1"]), 16),
+        (reverse("activity-list"), 16),
+        (reverse("activity-detail", args=["CYB-1.1"]), 19),
         (reverse("my-updates"), 5),
         # + whether the officer has its own updates waiting ("mine"), a count per filter (four),
         # and the updates waiting in locked periods (their count and the oldest)
-        (reverse("review-queue"), 11),
-        ("update-detail", 8),  # + the conversation
+        (reverse("review-queue"), 12),
+        ("update-detail", 9),  # + the conversation
         # the form's indicators, then the activity's countries for breakdowns
-        ("update-edit", 8),
+        ("update-edit", 9),
     ],
 )
 @pytest.mark.parametrize("size", [2, 20])

@@ -1,0 +1,123 @@
+"""Tell people what concerns them: a notification listed in the portal, and e-mailed as each chose.
+
+Each kind of event has a default; a user's profile may choose, per kind, an e-mail at once,
+a daily digest, or none. Submissions for review are never e-mailed one by one: an officer
+gets them batched, at most one e-mail an hour. Sending is at least once: the rows to send
+are claimed with a conditional update, and given back when the mail server refuses.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import Notification, Profile
+
+logger = logging.getLogger(__name__)
+
+IMMEDIATE, DAILY, NONE = "immediate", "daily", "none"
+CHOICES = [
+    (IMMEDIATE, gettext_lazy("at once")),
+    (DAILY, gettext_lazy("in a daily digest")),
+    (NONE, gettext_lazy("no e-mail (listed in the portal only)")),
+]
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    # At once means within the hour, several together, for kinds that come in numbers.
+    batched: bool = False
+
+
+KINDS = {
+    kind.key: kind
+    for kind in (
+        Kind("update_submitted", gettext_lazy("An update is submitted for your review"), batched=True),
+        Kind("update_reviewed", gettext_lazy("Your office's update is approved or returned")),
+        Kind("comment", gettext_lazy("Someone writes on an update you follow")),
+        Kind("action_item", gettext_lazy("An action item is assigned to you or your office")),
+    )
+}
+
+
+def _delivery(user, kind: Kind, choices: dict) -> str:
+    choice = choices.get(kind.key, IMMEDIATE)
+    if choice == NONE or not user.email:
+        return Notification.Delivery.NONE
+    if choice == DAILY:
+        return Notification.Delivery.DAILY
+    return Notification.Delivery.HOURLY if kind.batched else Notification.Delivery.NOW
+
+
+def notify(*, recipients, kind: str, subject: str, body: str = "", url: str = "") -> list[Notification]:
+    """List the event for each recipient (once each), and e-mail those who want it at once, after commit."""
+    event = KINDS[kind]
+    users = {user.pk: user for user in recipients if user is not None and user.is_active}
+    choices = dict(Profile.objects.filter(user__in=list(users)).values_list("user_id", "email_choices"))
+    made = Notification.objects.bulk_create(
+        Notification(
+            recipient=user, kind=kind, subject=subject[:300], body=body, url=url,
+            delivery=_delivery(user, event, choices.get(pk) or {}),
+        )
+        for pk, user in users.items()
+    )  # fmt: skip
+    now = [notification.pk for notification in made if notification.delivery == Notification.Delivery.NOW]
+    if now:
+        transaction.on_commit(lambda: send_due(Notification.Delivery.NOW, only=now))
+    return made
+
+
+def _link(path: str) -> str:
+    return settings.PORTAL_URL.rstrip("/") + path if path else ""
+
+
+def _email(user, notifications: list[Notification]):
+    if len(notifications) == 1:
+        [single] = notifications
+        subject = single.subject
+        body = "\n".join(filter(None, [single.body, "", _link(single.url)]))
+    else:
+        subject = _("%(count)d notifications from the Joint Action Plan Portal") % {"count": len(notifications)}
+        body = "\n\n".join("\n".join(filter(None, [n.subject, n.body, _link(n.url)])) for n in notifications)
+    footer = _("Choose which e-mails you receive: %(link)s") % {"link": _link("/accounts/profile/")}
+    send_mail(subject, f"{body}\n\n-- \n{footer}", None, [user.email])
+
+
+def send_due(delivery: str, *, only=None) -> int:
+    """E-mail what waits to be e-mailed this way, one e-mail per recipient; return how many e-mails went.
+
+    The rows are claimed first (a run beside this one finds them taken); a recipient the
+    mail server refuses gets its rows back for the next run, and holds up no one else.
+    """
+    waiting = Notification.objects.filter(delivery=delivery, emailed_at__isnull=True)
+    if only is not None:
+        waiting = waiting.filter(pk__in=only)
+    sent = 0
+    for recipient in waiting.values_list("recipient", flat=True).distinct():
+        claimed_at = timezone.now()
+        ids = list(waiting.filter(recipient=recipient).values_list("pk", flat=True))
+        if not Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(emailed_at=claimed_at):
+            continue
+        mine = list(Notification.objects.filter(pk__in=ids, emailed_at=claimed_at).select_related("recipient"))
+        try:
+            _email(mine[0].recipient, mine)
+        except Exception:
+            logger.exception("Notifications %s not e-mailed; the next run tries again", ids)
+            Notification.objects.filter(pk__in=ids, emailed_at=claimed_at).update(emailed_at=None)
+            continue
+        sent += 1
+    return sent
+
+
+def mark_read(user, notifications) -> int:
+    """Mark the user's notifications shown as read."""
+    return Notification.objects.filter(
+        recipient=user, pk__in=[n.pk for n in notifications], read_at__isnull=True
+    ).update(read_at=timezone.now())
