@@ -205,6 +205,40 @@ NEXT_STEPS = [
     "Extend the activity to two more countries in the region.",
     "Prepare the evaluation and lessons learned.",
 ]
+# The field offices' reporters, in the order of the offices (then again from the start).
+REPORTER_NAMES = [
+    ("Somchai", "Wongsakul"),
+    ("Grace", "Wanjiru"),
+    ("Aminata", "Diop"),
+    ("Rustam", "Karimov"),
+    ("Nadia", "Farouk"),
+    ("Priya", "Raman"),
+    ("Farid", "Ahmadi"),
+    ("Ayesha", "Qureshi"),
+    ("Chinedu", "Okafor"),
+    ("Valentina", "Gómez"),
+    ("Luis", "Batista"),
+    ("Marie", "Dubois"),
+    ("Joseph", "Mwangi"),
+    ("Koffi", "Yao"),
+    ("Lucía", "Fernández"),
+    ("Carlos", "Mejía"),
+    ("Wei Ling", "Tan"),
+    ("Ahmad Shah", "Rahimi"),
+    ("Elena", "Popescu"),
+    ("Tomás", "Silva"),
+    ("Fatima", "Benali"),
+    ("Oleksandr", "Kovalenko"),
+    ("Mei", "Chen"),
+    ("Youssef", "El Amrani"),
+    ("Ana", "Costa"),
+    ("Kwame", "Mensah"),
+    ("Leila", "Nasser"),
+    ("Dmitri", "Sokolov"),
+    ("Sofía", "Herrera"),
+    ("Hannah", "Keller"),
+]
+
 TAGS = ["SARTO", "FTF", "data sharing", "gender", "Afghanistan", "Sahel", "maritime", "darknet"]
 
 CHUNK = 500  # activities written per bulk round
@@ -339,13 +373,13 @@ class DemoBuilder:
         return user
 
     def _users(self):
-        self.admin = self._user("admin", "Ada", "Admin", superuser=True)
-        self.officer = self._user("officer", "Olga", "Officer", groups=[Role.PROGRAMME_OFFICER])
+        self.admin = self._user("admin", "Ada", "Lindqvist", superuser=True)
+        self.officer = self._user("officer", "Olga", "Petrova", groups=[Role.PROGRAMME_OFFICER])
         self.officer_lyon = self._user("officer.lyon", "Louis", "Laurent", groups=[Role.PROGRAMME_OFFICER])
-        self.committee_user = self._user("committee", "Carmen", "Committee", groups=[Role.COMMITTEE_MEMBER])
-        self.secretary = self._user("secretary", "Sami", "Secretary", groups=[Role.COMMITTEE_SECRETARY])
-        self.cochair_unodc = self._user("cochair.unodc", "Ursula", "Chair", groups=[Role.COMMITTEE_MEMBER])
-        self.cochair_interpol = self._user("cochair.interpol", "Ivan", "Chair", groups=[Role.COMMITTEE_MEMBER])
+        self.committee_user = self._user("committee", "Carmen", "Ruiz Ortega", groups=[Role.COMMITTEE_MEMBER])
+        self.secretary = self._user("secretary", "Sami", "Haddad", groups=[Role.COMMITTEE_SECRETARY])
+        self.cochair_unodc = self._user("cochair.unodc", "Ursula", "Berger", groups=[Role.COMMITTEE_MEMBER])
+        self.cochair_interpol = self._user("cochair.interpol", "Ivan", "Novak", groups=[Role.COMMITTEE_MEMBER])
         Membership.objects.bulk_create(
             [
                 Membership(
@@ -372,12 +406,12 @@ class DemoBuilder:
         reporters = User.objects.bulk_create(
             User(
                 username=f"reporter.{office.code.lower()}",
-                first_name="Reporter",
-                last_name=office.code,
+                first_name=REPORTER_NAMES[index % len(REPORTER_NAMES)][0],
+                last_name=REPORTER_NAMES[index % len(REPORTER_NAMES)][1],
                 email=f"reporter.{office.code.lower()}@example.org",
                 password=self.password_hash,
             )
-            for office in self.field_offices
+            for index, office in enumerate(self.field_offices)
         )
         reporter_group = self.groups[Role.FIELD_REPORTER]
         User.groups.through.objects.bulk_create(
