@@ -119,7 +119,9 @@ def committee_only(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not (is_officer(request.user) or is_committee(request.user)):
-            raise PermissionDenied
+            raise PermissionDenied(
+                _("The steering committee's pages are open to the committee and the programme officers.")
+            )
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)

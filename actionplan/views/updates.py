@@ -95,7 +95,9 @@ def update_create(request, code):
         Activity.objects.visible_to(request.user).select_related("objective__focus_area__plan"), code=code
     )
     if not services.may_report_on(request.user, activity):
-        raise PermissionDenied
+        raise PermissionDenied(
+            _("Only the offices that implement this activity, and the programme officers, report on it.")
+        )
     context_form = ReportingContextForm(
         request.POST or None,
         activity=activity,
@@ -154,7 +156,7 @@ def update_create(request, code):
 def update_edit(request, pk):
     update = visible_update(request, pk)
     if not services.may_edit(request.user, update):
-        raise PermissionDenied
+        raise PermissionDenied(_("Only the office that wrote this update, and the programme officers, change it."))
     form = _update_form(request, update.activity, initial=UpdateForm.initial_for(update))
     if request.method == "POST" and form.is_valid():
         try:
