@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from actionplan import review_queue
-from actionplan.models import RAG, Activity, ProgressUpdate
+from actionplan.models import RAG, Activity, ProgressUpdate, ReportingPeriod
 from steering.models import ActionItem, Meeting
 
 HOME_ROWS = 10
@@ -64,9 +64,11 @@ def for_reporter(user, period) -> dict:
         )
     return {
         "due": due,
-        "returned": mine.filter(state=ProgressUpdate.State.RETURNED).select_related("activity", "period", "office")[
-            :HOME_ROWS
-        ],
+        "overdue": _overdue_for(user, period),
+        # What it can act on: returned updates of open periods, each with the officer's comment.
+        "returned": mine.filter(state=ProgressUpdate.State.RETURNED, period__state=ReportingPeriod.State.OPEN)
+        .select_related("activity", "period", "office", "reviewed_by")
+        .order_by("-reviewed_at")[:HOME_ROWS],
         "drafts": mine.filter(state=ProgressUpdate.State.DRAFT).select_related("activity", "period", "office")[
             :HOME_ROWS
         ],
@@ -77,6 +79,29 @@ def for_reporter(user, period) -> dict:
         .order_by("due_on", "pk")[:HOME_ROWS],
         "today": timezone.localdate(),
     }
+
+
+def _overdue_for(user, current) -> list[dict]:
+    """Per open period already past its due date (before ``current``): the user's offices' updates not
+    yet submitted, each with its draft if there is one. One query per such period."""
+    found = []
+    late_periods = ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN, due_on__lt=timezone.localdate())
+    if current is not None:
+        late_periods = late_periods.exclude(pk=current.pk)
+    for period in late_periods.order_by("due_on"):
+        in_period = ProgressUpdate.objects.filter(
+            activity=OuterRef("activity"), office=OuterRef("office"), period=period
+        )
+        reported = in_period.filter(state__in=(ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED))
+        pairs = (
+            ActivityOffice.objects.filter(office__memberships__user=user)
+            .exclude(Exists(reported))
+            .select_related("activity", "office")
+            .annotate(update_id=Subquery(in_period.values("pk")[:1]))
+            .order_by("activity__code")[:50]
+        )
+        found.append({"period": period, "pairs": list(pairs)})
+    return [entry for entry in found if entry["pairs"]]
 
 
 def for_committee(plan) -> dict:

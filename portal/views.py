@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,7 +24,10 @@ def home(request):
     period = ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).order_by("-starts_on").first()
     context = {"plan": plan, "period": period}
     if is_officer(request.user):
-        context.update(home_data.for_officer(request.user, period))
+        # Missing updates are those of the latest period already due, not of the quarter still running.
+        overdue = ReportingPeriod.objects.filter(plan=plan, due_on__lt=timezone.localdate()).order_by("-due_on").first()
+        context.update(home_data.for_officer(request.user, overdue))
+        context["overdue_period"] = overdue
     elif is_committee(request.user):
         context.update(home_data.for_committee(plan))
     else:

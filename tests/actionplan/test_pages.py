@@ -166,7 +166,8 @@ def grow(world, count):
         # the page's own reads (measured, equal at both sizes).
         # Indicator figures add six: the plan's periods, the figures, the period targets, the values
         # behind them and their updates, and one breakdown dimension.
-        (reverse("home"), 12),  # the officer's: + whether it has updates of its own waiting, those in locked periods
+        # the officer's: + whether it has updates of its own waiting, those in locked periods, the period due
+        (reverse("home"), 13),
         (reverse("plan"), 9),
         (reverse("focus-area", args=["CYB"]), 19),
         (reverse("objective", args=["CYB-1"]), 16),

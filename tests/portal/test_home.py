@@ -83,3 +83,28 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, mailoutbox
         {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
     )
     assert client.login(username="amina", password="a-new-long-passphrase")
+
+
+def test_a_reporter_sees_what_is_overdue_in_an_earlier_open_period_first(client, world):
+    import datetime
+
+    from actionplan.models import ReportingPeriod
+
+    ReportingPeriod.objects.filter(pk=world.locked_period.pk).update(state="open", due_on=datetime.date(2020, 4, 15))
+    client.force_login(world.reporter)
+    page = client.get(reverse("home")).content.decode()
+    assert "Overdue for 2020-Q1" in page
+    assert page.index("Overdue for 2020-Q1") < page.index("Due for 2020-Q2")
+
+
+def test_a_returned_update_is_shown_first_with_the_officers_comment(client, world):
+    from actionplan import services
+
+    update = services.create_update(
+        by=world.reporter, activity=world.activity, period=world.period, office=world.office, rag="on_track",
+        percent_complete=20, submit=True,
+    )  # fmt: skip
+    services.return_update(by=world.officer, update=update, comment="Add the attendance list.")
+    client.force_login(world.reporter)
+    page = client.get(reverse("home")).content.decode()
+    assert "Add the attendance list." in page and page.index("Returned to you") < page.index("Due for")
