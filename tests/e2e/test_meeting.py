@@ -16,7 +16,7 @@ def test_secretary_records_review_decision_and_action_item(committee_site, login
     page.get_by_role("link", name="Meetings").first.click()
     page.get_by_role("link", name=re.compile("1 September 2020")).click()
 
-    expect(page.get_by_role("complementary")).to_contain_text("CYB now (2020-Q2)")
+    expect(page.get_by_role("complementary")).to_contain_text("Cybercrime (CYB) now, 2020-Q2")
     page.get_by_label("Rating").select_option("at_risk")
     page.get_by_label("Assessment").fill("Two regions started late; the rest is on schedule.")
     page.get_by_role("button", name="Record the review").click()
