@@ -37,6 +37,8 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
     """
     areas = figures["focus_areas"]
     labels = [area["code"] for area in areas]
+    # The axes show the short codes; tooltips and tables the names.
+    names = [f"{area['name']} ({area['code']})" for area in areas]
     period = filters.period.code if filters.period else ""
     area_filter = filters.focus_area.code if filters.focus_area else ""
     trend_periods = figures["trend"]["periods"]
@@ -53,6 +55,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
         "status": {
             "title": _("Activities by status"),
             "labels": labels,
+            "names": names,
             "datasets": [
                 {"key": value, "label": label, "data": [area["status"][value] for area in areas],
                  "links": [register_url(focus_area=code, status=value) for code in labels]}
@@ -62,6 +65,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
         "rag": {
             "title": _("Activities by RAG of the latest approved update"),
             "labels": labels,
+            "names": names,
             "datasets": [
                 {"key": value, "label": label, "data": [area["rag"][value] for area in areas],
                  "links": [register_url(focus_area=code, rag=value, as_of=period) for code in labels]}
@@ -71,6 +75,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
         "received": {
             "title": _("Updates received against expected this period"),
             "labels": labels,
+            "names": names,
             "datasets": [
                 {"key": "received", "label": _("Received"), "data": [area["received"] for area in areas],
                  "links": [register_url(focus_area=code, period=period) for code in labels]},

@@ -50,7 +50,11 @@
         maintainAspectRatio: false,
         animation: false,
         scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
-        plugins: { legend: { position: "bottom" } },
+        plugins: {
+          legend: { position: "bottom" },
+          // The axis shows a focus area's code; its tooltip says the area's name.
+          tooltip: { callbacks: { title: function (items) { return chart.names && items.length ? chart.names[items[0].dataIndex] : items[0].label; } } },
+        },
         onHover: function (event, elements) { event.native.target.style.cursor = elements.length ? "pointer" : "default"; },
         onClick: function (event, elements) {
           if (!elements.length) return;
