@@ -218,6 +218,18 @@ class ReturnForm(forms.Form):
     comment = forms.CharField(
         label=_("What should the office fix?"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # The version the officer read: a change since refuses the review instead of acting on unseen content.
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ApproveForm(forms.Form):
+    comment = forms.CharField(
+        label=_("A note with your approval (optional)"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class CommentForm(forms.Form):

@@ -67,7 +67,8 @@ class QueueFilters:
         """Read the filters; "mine" is on by default when the officer has updates of its own waiting."""
         filters = cls(flagged=query.get("flagged") == "1")
         for name, model, label in cls.LOOKUPS:
-            code = query.get(name, "")
+            # No code holds a NUL (PostgreSQL refuses one in a query): such a filter is unknown.
+            code = query.get(name, "").replace("\x00", "\ufffd")
             if code:
                 found = model.objects.filter(code=code).first()
                 if found is None:
@@ -120,8 +121,15 @@ def queue(user, filters: QueueFilters):
 
 
 def next_after(user, filters: QueueFilters, done: ProgressUpdate) -> ProgressUpdate | None:
-    """The update to open after reviewing ``done``: the first one still waiting in the same filtered queue."""
-    return queue(user, filters).exclude(pk=done.pk).first()
+    """The update to open after reviewing ``done``: the one after it in the same filtered queue (one the
+    officer skipped stays behind), else the first still waiting."""
+    waiting_now = queue(user, filters).exclude(pk=done.pk)
+    after = waiting_now.filter(
+        Q(period__starts_on__lt=done.period.starts_on)
+        | Q(period__starts_on=done.period.starts_on, submitted_at__gt=done.submitted_at)
+        | Q(period__starts_on=done.period.starts_on, submitted_at=done.submitted_at, pk__gt=done.pk)
+    )
+    return after.first() or waiting_now.first()
 
 
 def facets(user, filters: QueueFilters) -> dict[str, list[dict]]:

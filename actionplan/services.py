@@ -246,7 +246,7 @@ def submit_update(*, by, update: ProgressUpdate, note: str = "") -> ProgressUpda
 def withdraw_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
     """Take a submitted update back to draft, as long as no officer has reviewed it."""
     update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("period", "office").get(pk=update.pk)
-    if not may_edit(by, update):
+    if not update.office.memberships.filter(user=by).exists():
         raise NotAllowed(_("Only office %(office)s may withdraw this update.") % {"office": update.office.code})
     check_period_open(update.period)
     if update.state != ProgressUpdate.State.SUBMITTED or update.closed_out_at is not None:
@@ -426,8 +426,22 @@ def _check_stuck(update: ProgressUpdate):
 
 
 @transaction.atomic
-def return_update(*, by, update: ProgressUpdate, comment: str) -> ProgressUpdate:
-    """Return a submitted update to its office with a comment saying what to fix."""
+def return_update(*, by, update: ProgressUpdate, comment: str, expected_version: int | None = None) -> ProgressUpdate:
+    """Return a submitted update to its office with a comment saying what to fix.
+
+    Not one of a locked period opened for review alone: its office could not change it there.
+    """
     if not comment.strip():
         raise InvalidInput(_("Say what the office should fix."), field="comment")
-    return _review(by=by, update=update, state=ProgressUpdate.State.RETURNED, comment=comment)
+    if not update.period.is_open():
+        raise PeriodLocked(
+            _(
+                "Reporting period %(period)s is locked: its office could not change a returned update. "
+                "Approve it, or close it out saying why."
+            )
+            % {"period": update.period.code},
+            field="period",
+        )
+    return _review(
+        by=by, update=update, state=ProgressUpdate.State.RETURNED, comment=comment, expected_version=expected_version
+    )

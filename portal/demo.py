@@ -687,9 +687,8 @@ class DemoBuilder:
         submit_lag, review_lag, lead = rng.randrange(1, 25), rng.randrange(1, 12), rng.randrange(0, 6)
         # The current quarter's reports are early ones, of the last days. Nothing happened today yet:
         # the times stay in the past whatever the hour.
-        submitted_on = today - datetime.timedelta(days=1 + submit_lag % 10) if stage == Stage.CURRENT else (
-            period.ends_on + datetime.timedelta(days=submit_lag)
-        )  # fmt: skip
+        submitted_on = max(period.starts_on, today - datetime.timedelta(days=1 + submit_lag % 10)) if (
+            stage == Stage.CURRENT) else period.ends_on + datetime.timedelta(days=submit_lag)  # fmt: skip
         reviewed_on = submitted_on + datetime.timedelta(days=review_lag)
         if submitted_on >= today:
             state = ProgressUpdate.State.DRAFT

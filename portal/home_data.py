@@ -87,7 +87,7 @@ def _overdue_for(user, current) -> list[dict]:
     found = []
     late_periods = ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN, due_on__lt=timezone.localdate())
     if current is not None:
-        late_periods = late_periods.exclude(pk=current.pk)
+        late_periods = late_periods.filter(plan=current.plan_id).exclude(pk=current.pk)
     for period in late_periods.order_by("due_on"):
         in_period = ProgressUpdate.objects.filter(
             activity=OuterRef("activity"), office=OuterRef("office"), period=period

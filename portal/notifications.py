@@ -100,7 +100,7 @@ def send_due(delivery: str, *, only=None) -> int:
     if only is not None:
         waiting = waiting.filter(pk__in=only)
     sent = 0
-    for recipient in waiting.values_list("recipient", flat=True).distinct():
+    for recipient in waiting.order_by().values_list("recipient", flat=True).distinct():
         claimed_at = timezone.now()
         ids = list(waiting.filter(recipient=recipient).values_list("pk", flat=True))
         if not Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(emailed_at=claimed_at):

@@ -29,8 +29,9 @@ def purge_idempotency_keys() -> int:
 
 @shared_task
 def send_batched_notifications() -> int:
-    """E-mail, one e-mail per person, the notifications waiting to go out within the hour."""
-    return notifications.send_due(Notification.Delivery.HOURLY)
+    """E-mail, one e-mail per person, the notifications waiting to go out within the hour, and those
+    that should have gone at once but the mail server refused."""
+    return notifications.send_due(Notification.Delivery.HOURLY) + notifications.send_due(Notification.Delivery.NOW)
 
 
 @shared_task

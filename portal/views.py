@@ -83,6 +83,6 @@ def notification_list(request):
     """The user's notifications, newest first; those shown are read from now on."""
     page = Paginator(Notification.objects.filter(recipient=request.user), 30).get_page(request.GET.get("page"))
     shown = list(page.object_list)
-    response = render(request, "portal/notifications.html", {"page": page, "shown": shown})
+    # Read from now on; the page still marks them new, and the navigation counts them no more.
     mark_read(request.user, shown)
-    return response
+    return render(request, "portal/notifications.html", {"page": page, "shown": shown})

@@ -109,8 +109,10 @@ class NoteForm(forms.Form):
     def __init__(self, *args, may_drop=True, **kwargs):
         super().__init__(*args, **kwargs)
         if not may_drop:
-            # Owners report progress; the committee's secretary or an officer drops an item.
-            self.fields["state"].choices = [
+            # Owners report progress; the committee's secretary or an officer drops an item (or takes one
+            # up again). Leaving the state as it is, a note changes nothing else.
+            self.fields["state"].required = False
+            self.fields["state"].choices = [("", _("As it is"))] + [
                 choice for choice in ActionItem.State.choices if choice[0] != ActionItem.State.DROPPED
             ]
 

@@ -101,7 +101,7 @@ def record_review(
 def edit_review(*, by, review: Review, rating: str, assessment: str, recommendations: str) -> Review:
     """Change a review until the minutes are approved; its frozen figures stay as they were."""
     _check_records(by)
-    _check_open_record(review.meeting)
+    _check_open_record(Meeting.objects.select_for_update().get(pk=review.meeting_id))
     review.rating, review.assessment, review.recommendations = rating, assessment, recommendations
     review.save(update_fields=["rating", "assessment", "recommendations", "updated_at"])
     return review
@@ -119,7 +119,7 @@ def delete_review(*, by, review: Review) -> None:
 def edit_decision(*, by, decision: Decision, text: str, focus_area=None) -> Decision:
     """Change a decision's text or area until the minutes are approved."""
     _check_records(by)
-    _check_open_record(decision.meeting)
+    _check_open_record(Meeting.objects.select_for_update().get(pk=decision.meeting_id))
     decision.text, decision.focus_area = text, focus_area
     decision.save(update_fields=["text", "focus_area", "updated_at"])
     return decision
@@ -131,6 +131,10 @@ def delete_decision(*, by, decision: Decision) -> None:
     _check_records(by)
     meeting = Meeting.objects.select_for_update().get(pk=decision.meeting_id)
     _check_open_record(meeting)
+    # Read again under the meeting's lock: a delete beside this one may have renumbered it.
+    decision = meeting.decisions.filter(pk=decision.pk).first()
+    if decision is None:
+        return
     number = decision.number
     decision.delete()
     for later in meeting.decisions.filter(number__gt=number).order_by("number"):
@@ -201,9 +205,10 @@ def add_note(*, by, item: ActionItem, text: str, state: str | None = None) -> Ac
         raise NotAllowed(_("Only the item's owner, the secretary or a programme officer comments on it."))
     if not text.strip():
         raise InvalidInput(_("Write the note."), field="text")
-    if state == ActionItem.State.DROPPED and state != item.state and not may_record(by):
+    dropped = ActionItem.State.DROPPED
+    if state and state != item.state and dropped in (state, item.state) and not may_record(by):
         raise NotAllowed(
-            _("Only the committee's secretary or a programme officer drops an action item; say why in a note."),
+            _("Only the committee's secretary or a programme officer drops an action item, or takes one up again."),
             field="state",
         )
     if state and state != item.state:

@@ -217,7 +217,8 @@ def review_figures(request, pk):
     meeting = get_object_or_404(Meeting.objects.select_related("committee__plan"), pk=pk)
     if not services.may_record(request.user):
         raise PermissionDenied
-    area = get_object_or_404(meeting.committee.plan.focus_areas, pk=request.GET.get("review-focus_area") or 0)
+    chosen = request.GET.get("review-focus_area", "")
+    area = get_object_or_404(meeting.committee.plan.focus_areas, pk=int(chosen) if chosen.isdigit() else 0)
     return render(request, "steering/includes/review_figures.html", _review_panel(request, meeting, area))
 
 

@@ -11,16 +11,23 @@ def keep_review_comments_in_the_conversation(apps, schema_editor):
     ProgressUpdate = apps.get_model("actionplan", "ProgressUpdate")
     UpdateComment = apps.get_model("actionplan", "UpdateComment")
     reviewed = ProgressUpdate.objects.exclude(review_comment="").filter(reviewed_by__isnull=False)
-    UpdateComment.objects.bulk_create(
+    # A resubmitted update kept its return comment: only an approved update's comment was the approval's.
+    made = UpdateComment.objects.bulk_create(
         UpdateComment(
             update_id=update.pk,
             author_id=update.reviewed_by_id,
-            kind="return" if update.state == "returned" else "approval",
+            kind="approval" if update.state == "approved" else "return",
             text=update.review_comment,
             version=update.version,
         )
         for update in reviewed.iterator()
     )
+    # Said when the review was made, not when this migration ran.
+    reviewed_at = dict(reviewed.values_list("pk", "reviewed_at"))
+    for comment in made:
+        when = reviewed_at.get(comment.update_id)
+        if when is not None:
+            UpdateComment.objects.filter(pk=comment.pk).update(created_at=when, updated_at=when)
 
 
 class Migration(migrations.Migration):

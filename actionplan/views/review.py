@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from actionplan import review_queue, services
-from actionplan.forms import ReturnForm
+from actionplan.forms import ApproveForm, ReturnForm
 from actionplan.models import ProgressUpdate
 from portal.errors import DomainError
 from portal.roles import is_officer
@@ -79,9 +79,11 @@ def _after_review(request, update: ProgressUpdate, done: str):
     return redirect(f"{reverse('update-detail', args=[following.pk])}?{filters.as_query()}")
 
 
-def _review(request, pk, act, done: str, form=None):
+def _review(request, pk, act, done: str, form):
     update = visible_update(request, pk)
-    if form is not None and not form.is_valid():
+    if not form.is_valid():
+        if isinstance(form, ApproveForm):
+            return render_update(request, update, approve_form=form, status=400)
         return render_update(request, update, return_form=form, status=400)
     try:
         act(update)
@@ -91,22 +93,21 @@ def _review(request, pk, act, done: str, form=None):
     return _after_review(request, update, done)
 
 
-class ApproveForm(forms.Form):
-    comment = forms.CharField(required=False, max_length=20_000)
-
-
 @login_required
 @require_POST
 def approve(request, pk):
     form = ApproveForm(request.POST)
-    form.is_valid()
     return _review(
         request,
         pk,
         lambda update: services.approve_update(
-            by=request.user, update=update, comment=form.cleaned_data.get("comment", "")
+            by=request.user,
+            update=update,
+            comment=form.cleaned_data["comment"],
+            expected_version=form.cleaned_data["version"],
         ),
         _("Update approved."),
+        form=form,
     )
 
 
@@ -117,7 +118,12 @@ def return_(request, pk):
     return _review(
         request,
         pk,
-        lambda update: services.return_update(by=request.user, update=update, comment=form.cleaned_data["comment"]),
+        lambda update: services.return_update(
+            by=request.user,
+            update=update,
+            comment=form.cleaned_data["comment"],
+            expected_version=form.cleaned_data["version"],
+        ),
         _("Update returned to the office with your comment."),
         form=form,
     )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from actionplan import evidence as evidence_files
 from actionplan import services
-from actionplan.forms import TEXT_MAX_LENGTH, CommentForm, EvidenceForm, ReturnForm, UpdateForm
+from actionplan.forms import TEXT_MAX_LENGTH, ApproveForm, CommentForm, EvidenceForm, ReturnForm, UpdateForm
 from actionplan.models import Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
 from portal.errors import DomainError, NeedsConfirmation
 from portal.models import Office
@@ -213,7 +213,7 @@ def _why_not_editable(update):
     return None
 
 
-def render_update(request, update, *, return_form=None, comment_form=None, status=200):
+def render_update(request, update, *, return_form=None, approve_form=None, comment_form=None, status=200):
     """The update's page: its figures, its conversation, and what the user may do with it."""
     queue = request.GET.urlencode() if request.method == "GET" else request.POST.get("queue", "")
     return render(
@@ -228,7 +228,8 @@ def render_update(request, update, *, return_form=None, comment_form=None, statu
             and update.closed_out_at is None,
             "blocked": _why_not_editable(update),
             "evidence_form": EvidenceForm(),
-            "return_form": return_form or ReturnForm(),
+            "return_form": return_form or ReturnForm(initial={"version": update.version}),
+            "approve_form": approve_form or ApproveForm(initial={"version": update.version}),
             "comment_form": comment_form or CommentForm(),
             "conversation": update.comments.select_related("author"),
             "queue": queue,
@@ -257,7 +258,8 @@ def _act(request, pk, act, success):
 @login_required
 @require_POST
 def update_submit(request, pk):
-    note = request.POST.get("note", "")[:TEXT_MAX_LENGTH]
+    # Kept as written, without the NUL a database refuses and beyond the length a note may have.
+    note = request.POST.get("note", "").replace("\x00", "")[:TEXT_MAX_LENGTH]
     return _act(
         request,
         pk,

@@ -198,3 +198,45 @@ def test_withdrawing_a_reviewed_update_is_refused(as_user, world):
 
 def test_only_officers_open_the_queue(as_user, world):
     assert as_user(world.reporter).get(reverse("review-queue")).status_code == 403
+
+
+def test_an_update_changed_since_the_officer_read_it_is_not_approved(officer, world):
+    update = submitted(world)
+    ProgressUpdate.objects.filter(pk=update.pk).update(version=update.version + 3)
+    response = officer.post(reverse("update-approve", args=[update.pk]), {"version": update.version})
+    assert any("changed since your page was loaded" in m for m in said(response))
+    assert ProgressUpdate.objects.get(pk=update.pk).state == "submitted"
+
+
+def test_an_approval_note_too_long_is_refused_and_nothing_approved(officer, world):
+    update = submitted(world)
+    response = officer.post(reverse("update-approve", args=[update.pk]), {"comment": "x" * 20_001})
+    assert response.status_code == 400
+    assert ProgressUpdate.objects.get(pk=update.pk).state == "submitted"
+
+
+def test_the_next_update_is_the_one_after_the_reviewed_one_so_a_skipped_one_stays_behind(officer, world):
+    skipped, first, second = submitted(world, days=1), submitted(world, days=2), submitted(world, days=3)
+    response = officer.post(reverse("update-approve", args=[first.pk]), {"queue": "mine=0"})
+    assert response.url.startswith(reverse("update-detail", args=[second.pk]))
+    response = officer.post(reverse("update-approve", args=[second.pk]), {"queue": "mine=0"})
+    assert response.url.startswith(reverse("update-detail", args=[skipped.pk]))
+
+
+def test_an_update_opened_for_review_in_a_locked_period_is_not_returned(officer, world):
+    stuck = submitted(world, period=world.locked_period)
+    services.reopen_for_review(by=world.officer, update=stuck)
+    response = officer.post(reverse("update-return", args=[stuck.pk]), {"comment": "Fix it."})
+    assert any("could not change a returned update" in m for m in said(response))
+    assert ProgressUpdate.objects.get(pk=stuck.pk).state == "submitted"
+
+
+def test_an_officer_does_not_withdraw_an_offices_submission(officer, world):
+    update = submitted(world)
+    officer.post(reverse("update-withdraw", args=[update.pk]))
+    assert ProgressUpdate.objects.get(pk=update.pk).state == "submitted"
+
+
+def test_a_filter_code_with_a_nul_is_an_unknown_code(officer, world):
+    response = officer.get(reverse("review-queue"), {"period": "2020\x00Q2"})
+    assert response.status_code == 200 and "Unknown period" in response.content.decode()

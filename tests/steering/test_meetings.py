@@ -357,3 +357,19 @@ def test_attendees_are_chosen_by_name(as_user, committee_world):
     world.cochair.save()
     page = as_user(world.secretary).get(reverse("meeting-list")).content.decode()
     assert "data-filterable" in page and "Ivan Chair" in page
+
+
+def test_an_owner_does_not_take_up_a_dropped_item_again_but_may_still_write_on_it(as_user, committee_world):
+    item = _office_item(committee_world, state="dropped")
+    client = as_user(committee_world.reporter)
+    client.post(reverse("action-item-detail", args=[item.pk]), {"text": "Still relevant?", "state": "open"})
+    item.refresh_from_db()
+    assert item.state == "dropped" and not item.notes.exists()
+    client.post(reverse("action-item-detail", args=[item.pk]), {"text": "Noted.", "state": ""})
+    item.refresh_from_db()
+    assert item.state == "dropped" and item.notes.get().text == "Noted."
+
+
+def test_a_figures_panel_for_no_such_area_is_not_found(as_user, committee_world):
+    url = reverse("meeting-review-figures", args=[committee_world.meeting.pk])
+    assert as_user(committee_world.secretary).get(url, {"review-focus_area": "abc"}).status_code == 404
