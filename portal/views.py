@@ -1,10 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.defaults import page_not_found
 
 from actionplan.models import ActionPlan, ReportingPeriod
 
@@ -86,3 +88,10 @@ def notification_list(request):
     # Read from now on; the page still marks them new, and the navigation counts them no more.
     mark_read(request.user, shown)
     return render(request, "portal/notifications.html", {"page": page, "shown": shown})
+
+
+def not_found(request, exception):
+    """Answer an unknown address: JSON under the API (its clients read JSON), the portal's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+    return page_not_found(request, exception)

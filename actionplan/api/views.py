@@ -2,12 +2,12 @@
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -317,7 +317,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return self._upload_evidence(request, update)
 
     @extend_schema(request=None, responses={204: None, **errors(403, 404, 409)})
-    @action(detail=True, methods=["delete"], url_path=r"evidence/(?P<evidence_id>[0-9]+)", url_name="evidence-remove")
+    @action(detail=True, methods=["delete"], url_path=r"evidence/(?P<evidence_id>[^/]+)", url_name="evidence-remove")
     def remove_evidence(self, request, pk=None, evidence_id=None):
         """Remove a file from a draft or returned update."""
         update = self.get_object()

@@ -67,6 +67,13 @@ FOUND_BUGS = [
     ),
     # bulk answered an array where the schema promised a paginated object.
     FoundBug("bulk-200", ("POST /api/v1/updates/bulk/",), {"body": [], "media_type": "application/json"}),
+    # An id with a dot matched no route and answered Django's HTML 404.
+    FoundBug("html-404", ("GET /api/v1/updates/{id}/comments/",), {"path_parameters": {"id": "a.b"}}),
+    FoundBug(
+        "evidence-html-404",
+        ("DELETE /api/v1/updates/{id}/evidence/{evidence_id}/",),
+        {"path_parameters": {"id": "00000000-0000-4000-8000-000000000000", "evidence_id": "m.0"}},
+    ),
 ]
 
 

@@ -187,3 +187,12 @@ def test_updated_since_with_a_far_offset_is_read_as_utc(world, api):
     ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
     response = api(world.reporter).get("/api/v1/updates/", {"updated_since": "2020-01-01T00:00:00+16:00"})
     assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/updates/not.a.uuid/comments/", "/api/v1/no-such-thing/", "/api/v1/updates/x/evidence/m.0/"]
+)
+def test_an_unknown_api_address_answers_json_404(world, api, path):
+    response = api(world.reporter).get(path) if "evidence" not in path else api(world.reporter).delete(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json" and response.json()["code"] == "not_found"
