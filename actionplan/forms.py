@@ -231,6 +231,11 @@ class ApproveForm(forms.Form):
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args, **kwargs):
+        # Beside the return form on one page: ids of its own, the same field names.
+        kwargs.setdefault("auto_id", "approve-%s")
+        super().__init__(*args, **kwargs)
+
 
 class CommentForm(forms.Form):
     text = forms.CharField(

@@ -58,7 +58,8 @@ MATRIX = [
     ("create",     "update-list",        "POST",  401,       201,      400,            201,     403),
     ("patch",      "update-detail",      "PATCH", 401,       200,      404,            200,     403),
     ("submit",     "update-submit",      "POST",  401,       200,      404,            200,     403),
-    ("withdraw",   "update-withdraw",    "POST",  401,       200,      404,            200,     403),
+    # Withdrawing is the office's own: an officer reviews, or returns.
+    ("withdraw",   "update-withdraw",    "POST",  401,       200,      404,            403,     403),
     ("comments",   "update-comments",    "GET",   401,       200,      404,            200,     200),
     ("comment",    "update-comments",    "POST",  401,       201,      404,            201,     403),
     ("approve",    "update-approve",     "POST",  401,       403,      404,            200,     403),
