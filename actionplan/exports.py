@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import re
 
 import xlsxwriter
 from django.http import HttpResponse, StreamingHttpResponse
@@ -16,6 +17,19 @@ def neutralise(value):
     """Make text that a spreadsheet would run as a formula read as plain text."""
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
+    return value
+
+
+# A formula trigger right after a separator: a spreadsheet that splits on that separator (French Excel
+# splits on ";") starts a cell there, whatever the quoting says.
+_TRIGGER_AFTER_SEPARATOR = re.compile(r"([;,\t][\s\"]*)([=+\-@])")
+
+
+def neutralise_for_csv(value):
+    """Neutralise a CSV field for every separator a spreadsheet may split it on, not only the comma."""
+    value = neutralise(value)
+    if isinstance(value, str):
+        return _TRIGGER_AFTER_SEPARATOR.sub(r"\1'\2", value)
     return value
 
 
@@ -74,12 +88,13 @@ class _Echo:
 
 def csv_response(activities, filename: str) -> StreamingHttpResponse:
     """Stream the register as UTF-8 CSV with a byte-order mark, which Excel needs to read accents."""
-    writer = csv.writer(_Echo())
+    # Every field quoted, so that a reader splitting on the comma keeps a field whole.
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
     def lines():
         yield "\ufeff" + writer.writerow(register_columns())
         for row in register_rows(activities):
-            yield writer.writerow(["" if cell is None else neutralise(str(cell)) for cell in row])
+            yield writer.writerow(["" if cell is None else neutralise_for_csv(str(cell)) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

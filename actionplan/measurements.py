@@ -6,6 +6,7 @@ refuse nothing: a reporter confirms them, they are kept on the update, and the r
 officer sees them flagged.
 """
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -98,8 +99,26 @@ def check(activity: Activity, measurements: list[MeasurementInput]) -> dict[str,
     return countries
 
 
+# Measurements of a draft or returned update count in no figure: while they are written, those who
+# cache figures (the steering dashboard) may leave their copies alone.
+_writing_unapproved = ContextVar("writing_unapproved_measurements", default=False)
+
+
+def writing_unapproved_measurements() -> bool:
+    """Tell whether the measurement rows written now belong to an update no figure counts yet."""
+    return _writing_unapproved.get()
+
+
 def replace(update: ProgressUpdate, measurements: list[MeasurementInput], countries: dict[str, Country]):
     """Store the update's measurements: a total row per indicator and a row per category of its breakdown."""
+    marker = _writing_unapproved.set(update.state != ProgressUpdate.State.APPROVED)
+    try:
+        _replace(update, measurements, countries)
+    finally:
+        _writing_unapproved.reset(marker)
+
+
+def _replace(update: ProgressUpdate, measurements: list[MeasurementInput], countries: dict[str, Country]):
     update.measurements.all().delete()
     rows = []
     for m in measurements:

@@ -1,3 +1,4 @@
+from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
 
 from . import roles
@@ -26,7 +27,8 @@ def section_of(path: str) -> str:
 
 def user_roles(request):
     """Tell templates which of the portal's roles the user holds, for the navigation."""
-    user = request.user
+    # A request refused before the user is known (a Host not allowed) still gets its error page.
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         "nav_section": section_of(request.path),
         "is_officer": roles.is_officer(user),

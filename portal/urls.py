@@ -17,3 +17,4 @@ urlpatterns = [
 ]
 
 handler404 = "portal.views.not_found"
+handler500 = "portal.views.server_error"

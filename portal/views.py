@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.defaults import page_not_found
+from django.views.defaults import server_error as default_server_error
 
 from actionplan.models import ActionPlan, ReportingPeriod
 
@@ -95,3 +96,11 @@ def not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
     return page_not_found(request, exception)
+
+
+def server_error(request):
+    """Answer a failure: JSON under the API, the portal's page elsewhere."""
+    if request.path.startswith("/api/"):
+        message = _("The portal failed to answer this request; it is logged. Try again later.")
+        return JsonResponse({"detail": message, "code": "server_error"}, status=500)
+    return default_server_error(request)

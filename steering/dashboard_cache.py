@@ -115,6 +115,14 @@ def _unless_draft(instance, **signal_arguments) -> None:
         invalidate()
 
 
+def _unless_unapproved(instance, **signal_arguments) -> None:
+    # A reporter saving a draft rewrites its measurements: no figure counts them.
+    from actionplan.measurements import writing_unapproved_measurements
+
+    if not writing_unapproved_measurements():
+        invalidate()
+
+
 def watch_data_behind_the_figures() -> None:
     """Invalidate the cached figures on any write to the rows they are computed from."""
     from actionplan.models import (
@@ -137,7 +145,7 @@ def watch_data_behind_the_figures() -> None:
         Measurement, ActionItem, Organization, Office, Country, Membership,
     )  # fmt: skip
     for model in watched:
-        receiver = _unless_draft if model is ProgressUpdate else invalidate
+        receiver = {ProgressUpdate: _unless_draft, Measurement: _unless_unapproved}.get(model, invalidate)
         post_save.connect(receiver, sender=model, dispatch_uid=f"dashboard-save-{model._meta.label}")
         post_delete.connect(receiver, sender=model, dispatch_uid=f"dashboard-delete-{model._meta.label}")
     for relation in (Activity.implementing_offices, Activity.beneficiary_countries):

@@ -29,6 +29,20 @@ CLOSED = (ActionItem.State.DONE, ActionItem.State.DROPPED)
 CO_CHAIRS = (CommitteeMember.Role.CO_CHAIR_UNODC, CommitteeMember.Role.CO_CHAIR_INTERPOL)
 
 
+def committee_only(view):
+    """Open a page to the committee and the programme officers only."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (is_officer(request.user) or is_committee(request.user)):
+            raise PermissionDenied(
+                _("The steering committee's pages are open to the committee and the programme officers.")
+            )
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
 def _charts(figures: dict, filters: dashboard.Filters) -> dict:
     """Shape the figures for Chart.js, with the register link behind every bar.
 
@@ -95,7 +109,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
     }  # fmt: skip
 
 
-@login_required
+@committee_only
 def dashboard_view(request):
     """Show where each focus area stands, from live data, filtered by period, area, organisation and region."""
     plan = current_plan_or_404()
@@ -116,20 +130,6 @@ def dashboard_view(request):
             },
         },
     )
-
-
-def committee_only(view):
-    """Open a page to the committee and the programme officers only."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not (is_officer(request.user) or is_committee(request.user)):
-            raise PermissionDenied(
-                _("The steering committee's pages are open to the committee and the programme officers.")
-            )
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 def _plan_committee():

@@ -27,6 +27,9 @@ from portal.models import Office
 # Longest narrative, challenges or next steps the API takes (characters).
 TEXT_MAX_LENGTH = 20_000
 BULK_MAX_ITEMS = 200
+# Far above the indicators of an activity and its objective; refused before any is looked up, so a body
+# of thousands of measurements costs nothing.
+MEASUREMENTS_MAX = 100
 
 
 class FocusAreaSerializer(serializers.ModelSerializer):
@@ -320,7 +323,7 @@ class UpdateCreateSerializer(serializers.Serializer):
     narrative = _text(_("What was done in the period"))
     challenges = _text(_("What stood in the way"))
     next_steps = _text(_("What comes next"))
-    measurements = MeasurementInputSerializer(many=True, required=False, default=list)
+    measurements = MeasurementInputSerializer(many=True, required=False, default=list, max_length=MEASUREMENTS_MAX)
     submit = serializers.BooleanField(required=False, default=False, help_text=_("False keeps a draft"))
 
     def validate(self, data):
@@ -344,7 +347,7 @@ class UpdatePatchSerializer(serializers.Serializer):
     narrative = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     challenges = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     next_steps = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
-    measurements = MeasurementInputSerializer(many=True, required=False)
+    measurements = MeasurementInputSerializer(many=True, required=False, max_length=MEASUREMENTS_MAX)
 
     def validate(self, data):
         unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 
@@ -21,4 +21,8 @@ class LimitedJSONParser(JSONParser):
             raise BodyTooLarge(
                 _("The JSON body is %(length)d bytes; the limit is %(limit)d.") % {"length": length, "limit": limit}
             )
-        return super().parse(stream, media_type, parser_context)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            # JSON nested deeper than Python parses: refused as the malformed body it is.
+            raise ParseError(_("The JSON body is nested too deeply.")) from None

@@ -237,6 +237,6 @@ def test_an_officer_does_not_withdraw_an_offices_submission(officer, world):
     assert ProgressUpdate.objects.get(pk=update.pk).state == "submitted"
 
 
-def test_a_filter_code_with_a_nul_is_an_unknown_code(officer, world):
+def test_a_filter_code_with_a_nul_is_refused_with_a_page_that_says_why(officer, world):
     response = officer.get(reverse("review-queue"), {"period": "2020\x00Q2"})
-    assert response.status_code == 200 and "Unknown period" in response.content.decode()
+    assert response.status_code == 400 and "NUL character" in response.content.decode()

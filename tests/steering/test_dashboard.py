@@ -187,9 +187,11 @@ def test_hostile_labels_stay_text_in_the_chart_data(committee_client, world):
     assert json.loads(data)["status"]["labels"] == [hostile]
 
 
-def test_reporter_sees_figures_of_its_own_activities_only(client, world):
+def test_a_field_reporter_is_refused_the_committees_dashboard(client, world):
+    # Need to know: the dashboard shows every office's compliance and the committee's action items.
     client.force_login(world.reporter)
-    assert sum(area(dashboard(client))["status"].values()) == 2
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 403 and "open to the committee" in response.content.decode()
 
 
 def grow(world, count):

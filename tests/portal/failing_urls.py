@@ -1,0 +1,13 @@
+"""The portal's addresses and two that fail, to see how a failure is answered."""
+
+from django.urls import path
+
+from portal.urls import handler404, urlpatterns as portal_urlpatterns  # noqa: F401 (the handlers are read from here)
+
+
+def fail(request):
+    raise RuntimeError("a fault the portal did not foresee")
+
+
+urlpatterns = [path("api/v1/failing/", fail), path("failing/", fail), *portal_urlpatterns]
+handler500 = "portal.views.server_error"
