@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.urls import handler404, urlpatterns as portal_urlpatterns  # noqa: F401 (the handlers are read from here)
+from portal.urls import urlpatterns as portal_urlpatterns
 
 
 def fail(request):
@@ -10,4 +10,5 @@ def fail(request):
 
 
 urlpatterns = [path("api/v1/failing/", fail), path("failing/", fail), *portal_urlpatterns]
+handler404 = "portal.views.not_found"
 handler500 = "portal.views.server_error"
