@@ -5,11 +5,14 @@ With no environment at all the portal runs self-contained: SQLite and a filesyst
 Celery broker under ``var/``.
 """
 
+import datetime
 import warnings
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from portal.rates import Rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -40,6 +43,9 @@ if not SECRET_KEY:
     if not DEBUG:
         _fail("SECRET_KEY", "must be set when DEBUG is off")
     SECRET_KEY = "django-insecure-development-key-only-used-while-debug-is-on"  # noqa: S105 -- DEBUG only
+elif not DEBUG and len(SECRET_KEY) < 50:
+    # Sessions, password reset links and the meetings' figure tokens are signed with it.
+    _fail("SECRET_KEY", f"is {len(SECRET_KEY)} characters long; production needs at least 50 (random)")
 
 ALLOWED_HOSTS = _read(env.list, "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = _read(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
@@ -62,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_results",
     "django_celery_beat",
+    "axes",
     "portal",
     "actionplan",
     "steering",
@@ -80,6 +87,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "portal.sessions.InactivityExpiryMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -180,6 +190,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 first: memory-hard and cheap enough to keep a login fast; older hashes are upgraded at login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# django-axes checks the lockout before any password is hashed.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Failed logins of one username from one address lock it out from there for a while (an office behind
+# one address is not locked out by one of its users); administrators unlock in the admin or with
+# `manage.py axes_reset_username USERNAME`.
+AXES_FAILURE_LIMIT = _read(env.int, "LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=_read(env.int, "LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.auth_views.locked_out"
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "portal.addresses.client_address"
+# Signed in sessions end after this long without a request.
+SESSION_COOKIE_AGE = _read(env.int, "SESSION_IDLE_HOURS", default=8) * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -231,9 +260,31 @@ SECURE_SSL_REDIRECT = _read(env.bool, "SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = _read(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# How many reverse proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For: the
+# client's address (for limits, lockouts and the logs) is the one the outermost of them saw.
+TRUSTED_PROXY_COUNT = _read(env.int, "TRUSTED_PROXY_COUNT", default=0)
 if _read(env.bool, "BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+
+# Rate limits: "count/period" (s, min, hour, day; "20/10min"), counted per user across its tokens and
+# sessions, per address for the anonymous; over a limit, 429 with Retry-After (a page in the browser).
+_RATE_VARIABLES = {
+    "api": ("API_THROTTLE_RATE", "600/min"),
+    "api_anonymous": ("API_ANONYMOUS_RATE", "120/min"),
+    "export": ("EXPORT_RATE", "30/10min"),
+    "report": ("REPORT_REQUEST_RATE", "20/hour"),
+    "password_reset": ("PASSWORD_RESET_RATE", "5/hour"),
+    "token": ("TOKEN_CREATION_RATE", "10/hour"),
+    "login": ("LOGIN_RATE", "30/min"),
+}
+RATE_LIMITS = {}
+for _scope, (_variable, _default) in _RATE_VARIABLES.items():
+    RATE_LIMITS[_scope] = _read(env.str, _variable, default=_default)
+    try:
+        Rate.parse(RATE_LIMITS[_scope])
+    except ValueError as error:
+        _fail(_variable, f"is not valid ({error})")
 
 # REST API ---------------------------------------------------------------------------
 
@@ -250,8 +301,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.Pagination",
-    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api": _read(env.str, "API_THROTTLE_RATE", default="600/min")},
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.UserRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
 }
@@ -271,8 +321,12 @@ IDEMPOTENCY_KEY_HOURS = 48
 # it; left unmigrated, the replaced table is never created.
 MIGRATION_MODULES = {"knox": None}
 KNOX_TOKEN_MODEL = "portal.ApiToken"  # noqa: S105 -- a model name, not a secret
+# Every API token expires after at most this many days (the default of a new one).
+API_TOKEN_DAYS = _read(env.int, "API_TOKEN_DAYS", default=90)
+if API_TOKEN_DAYS < 1:
+    _fail("API_TOKEN_DAYS", "must be at least 1")
 REST_KNOX = {
-    # Tokens live until revoked unless created with an expiry (knox's default is 10 hours).
+    # The expiry is each token's own, chosen when it is issued (portal.tokens); knox's default is 10 hours.
     "TOKEN_TTL": None,
     "AUTH_HEADER_PREFIX": "Token",
 }

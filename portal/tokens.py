@@ -1,30 +1,42 @@
-"""Issue and revoke API tokens. Keys are shown once: only their hash is stored (django-rest-knox)."""
+"""Issue and revoke API tokens. Keys are shown once: only their hash is stored (django-rest-knox).
+
+Every token expires (``API_TOKEN_DAYS``, 90 days unless configured), and a user's tokens are revoked
+when its password changes: a password that leaked may have been used to create one.
+"""
 
 import datetime
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from portal.errors import InvalidInput
 
 from .models import ApiToken
 
-MAX_EXPIRY_DAYS = 3650
-
 
 def issue_token(*, user, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
-    """Create a token for the user; return it with its key, which cannot be read again later."""
+    """Create a token for the user; return it with its key, which cannot be read again later.
+
+    It expires after ``expires_in_days``, at most (and by default) ``API_TOKEN_DAYS``.
+    """
     name = name.strip()
     if not name:
         raise InvalidInput(_("Give the token a name, e.g. the system that will use it."), field="name")
-    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
-        raise InvalidInput(
-            _("Expiry must be between 1 and %(max)d days.") % {"max": MAX_EXPIRY_DAYS}, field="expires_in_days"
-        )
-    expiry = datetime.timedelta(days=expires_in_days) if expires_in_days else None
-    return ApiToken.objects.create(user=user, expiry=expiry, name=name)
+    longest = settings.API_TOKEN_DAYS
+    if expires_in_days is None:
+        expires_in_days = longest
+    if not 1 <= expires_in_days <= longest:
+        raise InvalidInput(_("Expiry must be between 1 and %(max)d days.") % {"max": longest}, field="expires_in_days")
+    return ApiToken.objects.create(user=user, expiry=datetime.timedelta(days=expires_in_days), name=name)
 
 
 def revoke_token(*, user, digest: str) -> bool:
     """Delete one of the user's tokens; return whether there was one."""
     deleted, _count = ApiToken.objects.filter(user=user, digest=digest).delete()
     return bool(deleted)
+
+
+def revoke_all_tokens(user) -> int:
+    """Delete every token of the user; return how many there were."""
+    deleted, _count = ApiToken.objects.filter(user=user).delete()
+    return deleted

@@ -1,10 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import auth_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Before Django's own: the same names, with the portal's limits and revocations.
+    path("accounts/login/", auth_views.login, name="login"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/tokens/", views.tokens, name="tokens"),
@@ -12,6 +19,7 @@ urlpatterns = [
     path("accounts/tokens/<str:digest>/revoke/", views.revoke, name="revoke-token"),
     path("", include("actionplan.urls")),
     path("", include("steering.urls")),
+    path("admin/login/", auth_views.admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
 ]

@@ -11,7 +11,7 @@ from django.views.defaults import server_error as default_server_error
 
 from actionplan.models import ActionPlan, ReportingPeriod
 
-from . import home_data
+from . import home_data, ratelimit
 from .forms import ProfileForm, TokenForm
 from .models import ApiToken, Notification, Profile
 from .notifications import mark_read
@@ -39,6 +39,7 @@ def home(request):
 
 
 @login_required
+@ratelimit.limit("token")
 def tokens(request):
     """List the user's API tokens and create one; a new key is shown on this answer only."""
     new_key = None

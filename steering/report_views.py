@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal import ratelimit
 from portal.errors import DomainError, NotAllowed
 
 from .models import ProgressReport
@@ -32,6 +33,7 @@ def _visible(request):
 
 
 @committee_only
+@ratelimit.limit("report")
 def report_list(request):
     """List the reports, newest first, and ask for a new one."""
     plan = current_plan_or_404()
@@ -118,6 +120,7 @@ def report_download(request, pk, kind):
 
 @committee_only
 @require_POST
+@ratelimit.limit("report")
 def report_retry(request, pk):
     """Queue a failed report again."""
     report = get_object_or_404(_visible(request).defer(*LIGHT), pk=pk)

@@ -36,6 +36,15 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
+def sign_in(client, username: str, password: str) -> bool:
+    """Sign in through the login form, as a person does (django-axes needs the request); tell whether it worked."""
+    from django.contrib.auth import SESSION_KEY
+    from django.urls import reverse
+
+    client.post(reverse("login"), {"username": username, "password": password})
+    return SESSION_KEY in client.session
+
+
 def assert_refused(build):
     """Assert that the database refuses the row ``build`` writes, leaving the transaction usable."""
     from django.db import IntegrityError, transaction

@@ -71,3 +71,28 @@ def test_existing_indicators_get_rules_and_breakdowns_without_a_total_get_one():
     assert total.value == Decimal(30)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tokens_issued_to_last_until_revoked_get_an_expiry(settings):
+    import datetime
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    settings.API_TOKEN_DAYS = 90
+    before, after = [("portal", "0003_profiles_and_notifications")], [("portal", "0004_tokens_expire")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    user = old.get_model("auth", "User").objects.create(username="old")
+    old.get_model("portal", "ApiToken").objects.create(
+        user=user, name="forever", digest="a" * 128, token_key="a" * 15, expiry=None
+    )
+    executor.loader.build_graph()
+    executor.migrate(after)
+    token = executor.loader.project_state(after).apps.get_model("portal", "ApiToken").objects.get()
+    assert token.expiry - timezone.now() > datetime.timedelta(days=89)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

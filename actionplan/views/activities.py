@@ -8,12 +8,18 @@ from django.utils import timezone
 from actionplan import charts, exports, services
 from actionplan.filters import ActivityRegisterFilter
 from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod, Tag
+from portal import ratelimit
 from portal.models import Country, Office
 
 PAGE_SIZE = 25
 
 
+def _exporting(request) -> bool:
+    return request.GET.get("export") in ("csv", "xlsx")
+
+
 @login_required
+@ratelimit.limit("export", methods=("GET",), when=_exporting)
 def activity_list(request):
     """List the activities the user may see, filtered, searched, sorted; export the same list."""
     # RAG and progress as they stood at a period ("as_of"), as the dashboard's drill-down asks.
@@ -25,7 +31,7 @@ def activity_list(request):
     filterset = ActivityRegisterFilter(request.GET, queryset=queryset)
     activities = filterset.qs if filterset.is_valid() else queryset.none()
     export = request.GET.get("export")
-    if export in ("csv", "xlsx"):
+    if _exporting(request):
         filename = f"activities-{timezone.localdate():%Y-%m-%d}"
         maker = exports.csv_response if export == "csv" else exports.xlsx_response
         return maker(activities, filename)

@@ -1,31 +1,30 @@
-import logging
+from rest_framework.throttling import BaseThrottle
 
-from redis.exceptions import RedisError
-from rest_framework.throttling import SimpleRateThrottle
-
-logger = logging.getLogger(__name__)
+from portal import ratelimit
 
 
-class TokenRateThrottle(SimpleRateThrottle):
-    """Limit requests per API token; per user for a browser session, per address for anonymous calls."""
+class UserRateThrottle(BaseThrottle):
+    """Limit API calls per user, whichever of its tokens it uses, and per address for anonymous calls.
 
-    scope = "api"
+    The count is Redis's (``portal.ratelimit``): atomic, so parallel clients do not slip past it.
+    """
 
-    def get_cache_key(self, request, view):
-        token = getattr(request, "auth", None)
-        if token is not None and hasattr(token, "digest"):
-            ident = f"token:{token.digest[:32]}"
-        elif request.user and request.user.is_authenticated:
-            ident = f"user:{request.user.pk}"
-        else:
-            ident = f"address:{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    def scope_for(self, request, view) -> str:
+        return "api" if request.user and request.user.is_authenticated else "api_anonymous"
 
     def allow_request(self, request, view):
-        # The counters live in Redis. Without it, field offices keep reporting
-        # unthrottled rather than every call failing.
-        try:
-            return super().allow_request(request, view)
-        except RedisError:
-            logger.warning("The throttle's cache is unreachable; letting the request through", exc_info=True)
+        self.verdict = ratelimit.hit(self.scope_for(request, view), ratelimit.identity(request))
+        return self.verdict.allowed
+
+    def wait(self):
+        return self.verdict.retry_after
+
+
+class ReportRequestThrottle(UserRateThrottle):
+    """Limit how many progress reports a user asks for: each costs a worker tens of seconds."""
+
+    def allow_request(self, request, view):
+        if request.method != "POST":
             return True
+        self.verdict = ratelimit.hit("report", ratelimit.identity(request))
+        return self.verdict.allowed

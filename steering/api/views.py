@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from actionplan.filters import UpdatedSinceFilterSet
 from portal.api.schema import errors
+from portal.api.throttling import ReportRequestThrottle, UserRateThrottle
 from portal.errors import WrongState
 from steering.models import ProgressReport
 from steering.reports import services
@@ -44,6 +45,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = s.ReportSerializer
     filterset_class = ReportFilter
     http_method_names = ["get", "post", "head", "options"]
+    throttle_classes = [UserRateThrottle, ReportRequestThrottle]
     # Any path segment reaches the view, so that a malformed id is answered as JSON 404.
     lookup_value_regex = r"[^/]+"
 

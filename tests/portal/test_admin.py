@@ -1,6 +1,7 @@
 """Every admin changelist and add page answers a superuser and turns an anonymous user away."""
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.urls import reverse
 
@@ -9,8 +10,10 @@ from steering.models import ProgressReport, SentNotification
 from tests import factories
 
 # Rows only the portal itself makes (a token's key is shown once, on the user's token page;
-# reports are compiled by workers; scheduled jobs record what they sent).
-WITHOUT_ADD_PAGE = {ApiToken, IdempotencyKey, ProgressReport, SentNotification}
+# reports are compiled by workers; scheduled jobs record what they sent; django-axes records sign-ins).
+WITHOUT_ADD_PAGE = {
+    ApiToken, IdempotencyKey, ProgressReport, SentNotification, AccessAttempt, AccessFailureLog, AccessLog,
+}  # fmt: skip
 
 
 def url_name(model, page):

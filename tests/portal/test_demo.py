@@ -12,6 +12,7 @@ from django.db import transaction
 from actionplan.models import Activity, Measurement, ProgressUpdate, ReportingPeriod
 from portal.demo import DemoDataExists, seed_demo
 from portal.reference import load_reference_data
+from tests.conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,8 @@ def test_small_scale_has_every_workflow_state_and_the_committee_record():
 def test_demo_users_can_log_in_with_the_given_password(client):
     seed_demo(scale="S", seed=1, password="s3cret-demo")
     for username in ("admin", "officer", "committee", "secretary", "reporter.unodc-roseap"):
-        assert client.login(username=username, password="s3cret-demo"), username
+        assert sign_in(client, username, "s3cret-demo"), username
+        client.logout()
 
 
 def test_every_field_office_has_a_reporter():

@@ -6,6 +6,7 @@ from django.urls import reverse
 from portal.demo import seed_demo
 from portal.reference import load_reference_data
 from tests import factories
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, mailoutbox
         form_page.redirect_chain[-1][0],
         {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
     )
-    assert client.login(username="amina", password="a-new-long-passphrase")
+    assert sign_in(client, "amina", "a-new-long-passphrase")
 
 
 def test_a_reporter_sees_what_is_overdue_in_an_earlier_open_period_first(client, world):

@@ -54,3 +54,17 @@ def test_malformed_redis_url_stops_startup_naming_the_variable():
     result = manage("check", DEBUG="true", REDIS_URL="http://127.0.0.1:6379")
     assert result.returncode != 0
     assert result.stderr.strip().startswith("Configuration error: REDIS_URL")
+
+
+def test_a_short_production_secret_key_stops_startup_with_one_line():
+    result = manage("check", **{**PRODUCTION, "SECRET_KEY": "short-but-not-empty"})
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        "Configuration error: SECRET_KEY is 19 characters long; production needs at least 50 (random)"
+    )
+
+
+def test_a_rate_not_understood_stops_startup_naming_its_variable():
+    result = manage("check", DEBUG="true", EXPORT_RATE="lots")
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("Configuration error: EXPORT_RATE is not valid")

@@ -1,4 +1,4 @@
-"""API tokens: stored hashed, shown once, revocable, optionally expiring."""
+"""API tokens: stored hashed, shown once, revocable, expiring after 90 days at most."""
 
 import datetime
 import io
@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.errors import InvalidInput
 from portal.models import ApiToken
 from portal.tokens import issue_token
 from tests.factories import UserFactory
@@ -131,3 +132,31 @@ def test_nobody_revokes_another_users_token(client, user):
 
 def test_token_page_requires_login(client):
     assert client.get(reverse("tokens")).status_code == 302
+
+
+def test_a_token_expires_after_the_configured_days_by_default(user, settings):
+    settings.API_TOKEN_DAYS = 90
+    token, _key = issue_token(user=user, name="default")
+    assert abs(token.expiry - token.created - datetime.timedelta(days=90)) < datetime.timedelta(seconds=5)
+
+
+def test_a_token_cannot_outlive_the_configured_days(user, settings):
+    settings.API_TOKEN_DAYS = 30
+    with pytest.raises(InvalidInput, match="between 1 and 30 days"):
+        issue_token(user=user, name="long", expires_in_days=31)
+
+
+def test_the_tokens_page_shows_each_tokens_expiry_and_offers_the_longest(client, user, settings):
+    settings.API_TOKEN_DAYS = 90
+    issue_token(user=user, name="Nairobi system", expires_in_days=10)
+    client.force_login(user)
+    page = client.get(reverse("tokens")).content.decode()
+    assert (timezone.now() + datetime.timedelta(days=10)).strftime("%-d %B %Y") in page
+    assert 'name="expires_in_days" value="90"' in page and 'max="90"' in page
+
+
+def test_the_command_issues_a_token_expiring_after_the_configured_days(user, settings):
+    settings.API_TOKEN_DAYS = 90
+    call_command("issue_token", "reporter", stdout=io.StringIO())
+    token = ApiToken.objects.get(user=user)
+    assert abs(token.expiry - token.created - datetime.timedelta(days=90)) < datetime.timedelta(seconds=5)

@@ -11,7 +11,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument(
-            "--expires-days", type=int, default=None, help="days until the token expires (default: never)"
+            "--expires-days",
+            type=int,
+            default=None,
+            help="days until the token expires (default and at most: API_TOKEN_DAYS)",
         )
         parser.add_argument("--name", default="issued from the command line", help="what the token is for")
 

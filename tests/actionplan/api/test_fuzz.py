@@ -137,9 +137,13 @@ def _register_realistic_requests(schema, seeded):
         codes = seeded["indicators"].get(activity) or ["none"]
         if not isinstance(items, list):
             return st.just(items)
+        # The slot comes from a cycle outside Hypothesis, so the activity (and its number of indicators)
+        # differs when a case is replayed: the draw must not depend on it, or Hypothesis calls it flaky.
         return st.tuples(
             *(
-                st.sampled_from(codes).map(lambda code, item=item: {**item, "indicator": code})
+                st.integers(min_value=0, max_value=7).map(
+                    lambda index, item=item: {**item, "indicator": codes[index % len(codes)]}
+                )
                 if isinstance(item, dict)
                 else st.just(item)
                 for item in items
@@ -238,16 +242,12 @@ def fuzz_token(transactional_db, settings, monkeypatch):
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
 
-    from portal.api.throttling import TokenRateThrottle
     from portal.demo import seed_demo
     from portal.reference import load_reference_data
     from portal.tokens import issue_token
 
-    # The fuzzer sends far more than a field office does: lift the per-token rate.
-    rates = {"api": "1000000/min"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    # DRF copies the rates onto the throttle class when it is imported; the setting alone is not seen.
-    monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", rates)
+    # The fuzzer sends far more than a field office does: lift the rates.
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api": "1000000/min", "report": "1000000/min"}
     cache.clear()
 
     load_reference_data()

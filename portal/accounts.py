@@ -1,0 +1,25 @@
+"""What follows a change of password: the user's API tokens are revoked, as a password that leaked
+may have been used to create one. Its other sessions end by Django's own rule (a session remembers
+the password hash it was opened with)."""
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save
+
+from .tokens import revoke_all_tokens
+
+# Set on the user by the revocation, for the page that tells the user.
+REVOKED_ATTRIBUTE = "revoked_api_tokens"
+
+
+def _revoke_tokens_on_password_change(sender, instance, created, **kwargs):
+    # set_password() leaves the new password on _password until the save is done; a hash upgraded at
+    # login (same password, another hasher) clears it first, and so revokes nothing.
+    if created or getattr(instance, "_password", None) is None:
+        return
+    setattr(instance, REVOKED_ATTRIBUTE, revoke_all_tokens(instance))
+
+
+def connect() -> None:
+    post_save.connect(
+        _revoke_tokens_on_password_change, sender=get_user_model(), dispatch_uid="revoke-tokens-on-password-change"
+    )
