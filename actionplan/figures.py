@@ -94,7 +94,7 @@ def _indicator_sql(indicators) -> tuple[str, list]:
     try:
         return indicators.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:
-        return f"SELECT id FROM {Indicator._meta.db_table} WHERE 1 = 0", []  # noqa: S608 -- a table name
+        return f"SELECT id FROM {Indicator._meta.db_table} WHERE 1 = 0", []  # noqa: S608  # nosec B608  # a table name
 
 
 def _category(dimension: str | None) -> tuple[str, str]:
@@ -141,7 +141,7 @@ def _chosen_sql(indicators, periods, offices=None, dimension: str | None = None)
         JOIN {t["measurement"]} m ON m.update_id = ct.update_id AND m.indicator_id = ct.indicator_id
         LEFT JOIN {t["country"]} c ON c.id = m.country_id
         WHERE {keep}
-        """  # noqa: S608
+        """  # noqa: S608  # nosec B608  # only fixed fragments are formatted in
     # Window functions over the approved totals up to each period; SQLite and PostgreSQL alike.
     # Periods are told apart by their id, their start dates order them.
     sql = f"""
@@ -179,7 +179,7 @@ def _chosen_sql(indicators, periods, offices=None, dimension: str | None = None)
            OR (i.period_rule = 'latest' AND a.reported_period = a.round_period)
     ),
     chosen AS ({rows})
-    """  # noqa: S608 -- only table names and fixed fragments are formatted in; values are parameters
+    """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
     return sql, params
 
 
@@ -211,7 +211,7 @@ def _assessed_sql(indicators, periods, offices=None, dimension: str | None = Non
                 WHEN target <> baseline THEN (value - baseline) * 100.0 / (target - baseline) END AS share,
            CASE WHEN direction = 'decrease' THEN value <= target ELSE value >= target END AS reached
     FROM targeted
-    """  # noqa: S608 -- only table names and fixed fragments are formatted in; values are parameters
+    """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
     return sql, params
 
 
@@ -300,7 +300,7 @@ def summary_by_area(indicators, period) -> dict[str, dict]:
     JOIN {t["area"]} area ON area.id = o.focus_area_id
     WHERE i.id IN ({indicator_sql})
     GROUP BY area.code
-    """  # noqa: S608 -- only table names and fixed fragments are formatted in; values are parameters
+    """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(summary, [*params, *indicator_params])
         return {
@@ -321,7 +321,7 @@ def contributions(indicators, period, user) -> dict[int, list[dict]]:
         return {}
     chosen, params = _chosen_sql(indicators, [period])
     with connection.cursor() as cursor:
-        cursor.execute(f"{chosen} SELECT indicator_id, update_id, value FROM chosen", params)  # noqa: S608
+        cursor.execute(f"{chosen} SELECT indicator_id, update_id, value FROM chosen", params)  # noqa: S608  # nosec B608  # values are parameters
         rows = cursor.fetchall()
     visible = {
         row["pk"]: row

@@ -136,7 +136,7 @@ def server(database_url: str, redis_url: str, log: Callable[[str], None]):
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
             try:
-                urllib.request.urlopen(f"{base}/accounts/login/", timeout=5).read()
+                urllib.request.urlopen(f"{base}/accounts/login/", timeout=5).read()  # nosec B310  # http://127.0.0.1
                 break
             except (urllib.error.URLError, ConnectionError):
                 if process.poll() is not None or time.monotonic() > deadline:
