@@ -198,6 +198,14 @@ def test_a_request_soon_after_the_last_writes_no_session(client, amina):
     assert Session.objects.get().expire_date == before
 
 
+def test_the_password_change_page_warns_that_tokens_and_other_sessions_will_end(client, amina):
+    assert sign_in(client, "amina", PASSWORD)
+
+    page = client.get(reverse("password_change")).content.decode()
+
+    assert "signs you out on every other device and revokes your API tokens" in page
+
+
 def test_changing_the_password_revokes_the_api_tokens_and_says_so(client, amina):
     issue_token(user=amina, name="Bangkok system")
     issue_token(user=amina, name="Nairobi system")
