@@ -51,6 +51,9 @@ scan: setup
 	$(BIN)/bandit -q -c pyproject.toml -r . --severity-level medium 2>&1 | grep -v "nosec encountered"; exit $${PIPESTATUS[0]}
 	$(BIN)/python tools/audit_dependencies.py requirements.txt
 
+# Two workers on two cores (each with its own test database and Redis database).
+PYTEST_ARGS ?= -n auto
+
 test: setup scan
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
