@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from actionplan import charts
 from actionplan.models import ActionPlan, Activity, FocusArea, Indicator, Objective
+from audit import services as audit
 
 ACTIVITIES_PER_PAGE = 25
 
@@ -120,6 +121,8 @@ def indicator(request, code):
         ),
         code=code,
     )
+    if current.activity is not None:
+        audit.record_restricted_view(request, current.activity, current)
     measured = current.activity.objective if current.activity else current.objective
     return render(
         request,
