@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,7 +39,7 @@ class AccessEvent(models.Model):
     object_id = models.CharField(_("object"), max_length=64, blank=True, help_text=_("Its code or id."))
     label = models.CharField(_("label"), max_length=200, blank=True)
     address = models.CharField(_("address"), max_length=64, blank=True)
-    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("when"), default=timezone.now, editable=False, db_index=True)
 
     class Meta:
         ordering = ["-at", "-id"]

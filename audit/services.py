@@ -74,12 +74,19 @@ def purge_access_log(*, days: int) -> int:
     """Delete the events older than ``days`` days; return how many.
 
     The purge is the one writer the append-only trigger lets delete: it says so with a setting
-    local to its own transaction, which ends with it.
+    local to the transaction, and switches it off again at once, since an outer transaction (a
+    caller's, a test's) would otherwise carry it on. A failed delete rolls the savepoint back, and
+    the setting with it.
     """
     cutoff = timezone.now() - datetime.timedelta(days=days)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL audit.purge = 'on'")
+        _allow_purge(True)
         deleted, _count = AccessEvent.objects.filter(at__lt=cutoff).delete()
+        _allow_purge(False)
     return deleted
+
+
+def _allow_purge(allowed: bool) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('audit.purge', %s, true)", ["on" if allowed else "off"])
