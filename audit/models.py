@@ -1,9 +1,12 @@
 """The access log: who viewed restricted records, downloaded files, exported lists or handled API tokens."""
 
+import simple_history
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from actionplan.models import PeriodTarget
 
 
 class AccessEvent(models.Model):
@@ -49,3 +52,8 @@ class AccessEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username or '-'} {self.get_kind_display()} {self.object_id}"
+
+
+# Period targets are kept with their history here, beside the access log: a target that moved must say
+# who moved it, when and why (the indicator's own fields are in its history, in actionplan).
+simple_history.register(PeriodTarget, app="audit")
