@@ -70,6 +70,21 @@ def record_token(request, kind: str, token, *, label: str = "") -> AccessEvent:
     )
 
 
+def record_tokens_revoked(tokens, *, user, why: str) -> None:
+    """Log tokens revoked together (a password change), one event each, in one INSERT."""
+    AccessEvent.objects.bulk_create(
+        AccessEvent(
+            user=user,
+            username=user.get_username(),
+            kind=Kind.TOKEN_REVOKED,
+            object_type="api token",
+            object_id=token.token_key,
+            label=f"{token.name} ({why})"[:200],
+        )
+        for token in tokens
+    )
+
+
 def purge_access_log(*, days: int) -> int:
     """Delete the events older than ``days`` days; return how many.
 

@@ -158,6 +158,8 @@ def update_edit(request, pk):
     update = visible_update(request, pk)
     if not services.may_edit(request.user, update):
         raise PermissionDenied(_("Only the office that wrote this update, and the programme officers, change it."))
+    if request.method == "GET":
+        audit.record_restricted_view(request, update.activity, update)
     form = _update_form(request, update.activity, initial=UpdateForm.initial_for(update))
     if request.method == "POST" and form.is_valid():
         try:

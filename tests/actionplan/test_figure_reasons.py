@@ -129,3 +129,90 @@ def test_the_indicator_page_reads_its_changes_in_the_same_queries_however_many(
         response = officer.get(reverse("indicator", args=["CYB-1.1-I9"]))
     # Each change moves two targets; the period target set at creation is listed too.
     assert len(response.context["figure_changes"]) == 2 * changes + 1
+
+
+@pytest.fixture
+def admin_client(db):
+    from django.test import Client
+
+    from tests import factories
+
+    # A client of its own: the officer's signs in as the officer.
+    client = Client()
+    client.force_login(factories.UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+def admin_form(model, obj, data):
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from tests import factories
+
+    request = RequestFactory().get("/")
+    request.user = factories.UserFactory(username="root-form", is_staff=True, is_superuser=True)
+    form_class = admin.site._registry[model].get_form(request, obj)
+    return form_class(data, instance=obj)
+
+
+def test_the_admin_keeps_a_saved_indicators_baseline_and_targets(world, defined):
+    from django.forms.models import model_to_dict
+
+    data = {**model_to_dict(defined), "dimensions": "[]", "baseline_value": "1", "target_value": "2",
+            "name": "Renamed in the admin"}  # fmt: skip
+    form = admin_form(Indicator, defined, data)
+
+    assert form.is_valid(), form.errors
+    saved = form.save()
+    assert (saved.name, saved.baseline_value, saved.target_value) == ("Renamed in the admin", 40, 80)
+    assert "a reason is asked for" in str(form["baseline_value"].help_text)
+
+
+def test_the_admin_keeps_a_saved_period_target_and_cannot_delete_it(admin_client, world, defined):
+    target = PeriodTarget.objects.get(indicator=defined)
+    form = admin_form(PeriodTarget, target, {"indicator": defined.pk, "period": world.locked_period.pk, "value": "1"})
+
+    assert form.is_valid(), form.errors
+    form.save()
+    target.refresh_from_db()
+    assert (target.period, target.value) == (world.period, 60)
+    assert admin_client.get(reverse("admin:actionplan_periodtarget_delete", args=[target.pk])).status_code == 403
+
+
+def test_the_admin_adds_an_indicator_with_its_figures(world):
+    data = {**indicator_data(world, code="CYB-1.1-I8"), "dimensions": "[]", "version": 1}
+    form = admin_form(Indicator, None, data)
+    assert form.is_valid(), form.errors
+    assert form.save().baseline_value == 40
+
+
+def test_the_admin_cannot_change_or_delete_an_approved_figure(admin_client, world):
+    from tests import factories
+
+    approved = factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, state="approved"
+    )
+    measurement = factories.MeasurementFactory(update=approved, indicator=world.indicator, value=7)
+    change = reverse("admin:actionplan_measurement_change", args=[measurement.pk])
+
+    assert (
+        admin_client.post(change, {"update": approved.pk, "indicator": world.indicator.pk, "value": "9"}).status_code
+        == 403
+    )
+    assert admin_client.get(reverse("admin:actionplan_measurement_delete", args=[measurement.pk])).status_code == 403
+    update_page = admin_client.get(
+        reverse("admin:actionplan_progressupdate_change", args=[approved.pk])
+    ).content.decode()
+    assert 'name="measurements-0-value"' not in update_page
+    measurement.refresh_from_db()
+    assert measurement.value == 7
+
+
+def test_the_admin_still_corrects_a_figure_of_a_draft(admin_client, world):
+    from tests import factories
+
+    draft = factories.ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
+    measurement = factories.MeasurementFactory(update=draft, indicator=world.indicator, value=7)
+    assert admin_client.get(reverse("admin:actionplan_measurement_change", args=[measurement.pk])).status_code == 200
+    page = admin_client.get(reverse("admin:actionplan_progressupdate_change", args=[draft.pk])).content.decode()
+    assert 'name="measurements-0-value"' in page

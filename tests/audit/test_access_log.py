@@ -69,17 +69,18 @@ def test_the_api_logs_a_restricted_activity_read(api, world):
     )
 
 
-def test_an_update_of_a_restricted_activity_is_logged_in_the_browser_and_the_api(as_user, api, world):
+def test_an_update_of_a_restricted_activity_is_logged_on_its_pages_and_in_the_api(as_user, api, world):
     update = factories.ProgressUpdateFactory(
         activity=world.restricted, period=world.period, office=world.office, author=world.reporter
     )
     as_user(world.reporter).get(reverse("update-detail", args=[update.pk]))
+    as_user(world.reporter).get(reverse("update-edit", args=[update.pk]))
     api(world.reporter).get(f"/api/v1/updates/{update.pk}/")
 
     events = AccessEvent.objects.order_by("id")
     assert [(e.kind, e.object_type, e.object_id) for e in events] == [
         ("restricted_view", "progressupdate", str(update.pk))
-    ] * 2
+    ] * 3
 
 
 def test_an_indicator_of_a_restricted_activity_is_logged_on_its_page(as_user, world):
@@ -182,3 +183,18 @@ def test_the_issue_token_command_writes_one_event_without_an_address(world):
     assert (event.username, event.kind, event.label, event.address) == (
         "reporter.roseap", "token_created", "nightly sync (command line)", ""
     )  # fmt: skip
+
+
+def test_tokens_revoked_by_a_password_change_are_each_logged(world):
+    from portal.tokens import issue_token
+
+    first, _key = issue_token(user=world.reporter, name="office system")
+    second, _key = issue_token(user=world.reporter, name="laptop script")
+    world.reporter.set_password("a new password for the reporter")
+    world.reporter.save()
+
+    events = AccessEvent.objects.order_by("label")
+    assert [(e.username, e.kind, e.object_id, e.label) for e in events] == [
+        ("reporter.roseap", "token_revoked", second.token_key, "laptop script (password changed)"),
+        ("reporter.roseap", "token_revoked", first.token_key, "office system (password changed)"),
+    ]
