@@ -141,6 +141,8 @@ class IndicatorViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
                 )
         offices = self._offices(request.query_params.getlist("office"))
         data = indicator_figures(indicator, periods=periods, period=period, offices=offices)
+        if indicator.activity is not None:
+            audit.record_restricted_view(request, indicator.activity, indicator)
         return Response(s.IndicatorFiguresSerializer(data).data)
 
     def _offices(self, codes):

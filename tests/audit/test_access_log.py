@@ -83,10 +83,17 @@ def test_an_update_of_a_restricted_activity_is_logged_on_its_pages_and_in_the_ap
     ] * 3
 
 
-def test_an_indicator_of_a_restricted_activity_is_logged_on_its_page(as_user, world):
+def test_an_indicator_of_a_restricted_activity_is_logged_on_its_page_and_in_the_api(as_user, api, world):
     indicator = factories.IndicatorFactory(activity=world.restricted, code="CYB-1.2-I1")
     as_user(world.officer).get(reverse("indicator", args=[indicator.code]))
-    assert (only_event().object_type, only_event().object_id) == ("indicator", "CYB-1.2-I1")
+    client = api(world.officer)
+    assert client.get(f"/api/v1/indicators/{indicator.code}/").status_code == 200
+    assert client.get(f"/api/v1/indicators/{indicator.code}/figures/").status_code == 200
+
+    events = AccessEvent.objects.order_by("id")
+    assert [(e.kind, e.object_type, e.object_id) for e in events] == [
+        ("restricted_view", "indicator", "CYB-1.2-I1")
+    ] * 3
 
 
 def test_an_evidence_download_writes_one_event(as_user, world, media):
