@@ -171,3 +171,14 @@ def test_the_admin_cannot_add_change_or_delete_an_event(admin_client):
 def test_a_staff_member_without_the_view_permission_cannot_export(client, db):
     client.force_login(factories.UserFactory(username="staff", is_staff=True))
     assert client.get(reverse("admin:audit_accessevent_export")).status_code == 403
+
+
+def test_deleting_a_user_keeps_its_events_and_who_it_was(admin_client):
+    user = factories.UserFactory(username="leaver")
+    made = event(user=user, username="leaver", object_id="CYB-1.2")
+
+    response = admin_client.post(reverse("admin:auth_user_delete", args=[user.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert AccessEvent.objects.filter(pk=made.pk, username="leaver", object_id="CYB-1.2").exists()
+    assert "leaver" in admin_client.get(reverse(CHANGELIST)).content.decode()
