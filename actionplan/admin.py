@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -17,6 +19,27 @@ from .models import (
     Tag,
     UpdateComment,
 )
+from .plan_forms import FIGURE_FIELDS
+
+FIXED_HELP = _("Changed on the indicator's page in the portal, where a reason is asked for and kept.")
+
+
+class FiguresFixedOnceSavedForm(forms.ModelForm):
+    """Show a saved row's baseline and targets without letting the admin change them.
+
+    A change of these needs a reason (the plan pages ask for it); a new row takes them freely.
+    """
+
+    # An indicator's baseline and end target; a period target's value, and whose and which period it is.
+    fixed_fields = (*FIGURE_FIELDS, "value", "period", "indicator")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for name in self.fixed_fields:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = FIXED_HELP
 
 
 class ProvisionInline(admin.TabularInline):
@@ -76,6 +99,7 @@ class FocusAreaAdmin(admin.ModelAdmin):
 
 class ObjectiveIndicatorInline(admin.TabularInline):
     model = Indicator
+    form = FiguresFixedOnceSavedForm
     fk_name = "objective"
     extra = 0
     fields = ["code", "name", "unit", "direction", "baseline_value", "target_value"]
@@ -120,12 +144,18 @@ class ActivityAdmin(SimpleHistoryAdmin):
 
 class PeriodTargetInline(admin.TabularInline):
     model = PeriodTarget
+    form = FiguresFixedOnceSavedForm
     extra = 0
     autocomplete_fields = ["period"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Removing a target changes it: done on the indicator's page, with a reason.
+        return False
 
 
 @admin.register(Indicator)
 class IndicatorAdmin(SimpleHistoryAdmin):
+    form = FiguresFixedOnceSavedForm
     list_display = [
         "code", "name", "unit", "measure", "direction", "office_rule", "period_rule", "baseline_value", "target_value",
     ]  # fmt: skip
@@ -142,10 +172,24 @@ class ReportingPeriodAdmin(SimpleHistoryAdmin):
     search_fields = ["code"]
 
 
+def _approved(update) -> bool:
+    return update is not None and update.state == ProgressUpdate.State.APPROVED
+
+
 class MeasurementInline(admin.TabularInline):
     model = Measurement
     extra = 0
     autocomplete_fields = ["indicator", "country"]
+
+    # An approved figure counts in the dashboard and the reports: it never changes, here neither.
+    def has_add_permission(self, request, obj=None):
+        return not _approved(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _approved(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _approved(obj) and super().has_delete_permission(request, obj)
 
 
 class UpdateCommentInline(admin.TabularInline):
@@ -185,6 +229,12 @@ class MeasurementAdmin(admin.ModelAdmin):
     search_fields = ["indicator__code", "note"]
     autocomplete_fields = ["update", "indicator", "country"]
 
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and _approved(obj.update)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj is not None and _approved(obj.update)) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Evidence)
 class EvidenceAdmin(admin.ModelAdmin):
@@ -198,11 +248,15 @@ class EvidenceAdmin(admin.ModelAdmin):
 
 @admin.register(PeriodTarget)
 class PeriodTargetAdmin(admin.ModelAdmin):
+    form = FiguresFixedOnceSavedForm
     list_display = ["indicator", "period", "value"]
     list_filter = ["period"]
     list_select_related = ["indicator", "period"]
     search_fields = ["indicator__code"]
     autocomplete_fields = ["indicator", "period"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(UpdateComment)

@@ -62,9 +62,22 @@ class ObjectiveForm(VersionedForm):
         fields = ["focus_area", "code", "statement"]
 
 
-class IndicatorForm(VersionedForm):
-    """An indicator with the rule its figure follows and its targets, the end one and one per period."""
+# The figures a change of which must be explained (the audit asks why a baseline or a target moved).
+FIGURE_FIELDS = ("baseline_value", "baseline_date", "target_value", "target_date")
 
+
+class IndicatorForm(VersionedForm):
+    """An indicator with the rule its figure follows and its targets, the end one and one per period.
+
+    Changing the baseline or a target of an existing indicator takes a reason, kept in its history.
+    """
+
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=100,
+        required=False,
+        help_text=_("Needed when the baseline or a target changes; kept with the indicator's history."),
+    )
     dimensions = forms.MultipleChoiceField(
         label=_("Broken down by"),
         choices=dimension_choices,
@@ -95,6 +108,8 @@ class IndicatorForm(VersionedForm):
             )
             if not self.is_bound and period.pk in targets:
                 self.initial[self.target_field(period)] = targets[period.pk]
+        # Last, below the targets it explains.
+        self.fields["change_reason"] = self.fields.pop("change_reason")
 
     def _plan(self):
         """The plan whose periods may have targets: that of the objective or activity chosen, else the current."""
@@ -132,7 +147,31 @@ class IndicatorForm(VersionedForm):
                     if high is not None
                     else _("This cannot be negative."),
                 )
+        changed = self.changed_figures()
+        if changed and not data.get("change_reason", "").strip():
+            self.add_error(
+                "change_reason",
+                _("Give a reason for changing %(figures)s: it is kept with the indicator's history.")
+                % {"figures": ", ".join(changed)},
+            )
         return data
+
+    def changed_figures(self) -> list[str]:
+        """The labels of the baseline and target fields whose value differs from the stored one."""
+        if self.instance.pk is None:
+            return []
+        data = self.cleaned_data
+        changed = [
+            str(self.fields[name].label)
+            for name in FIGURE_FIELDS
+            if name in data and data[name] != getattr(self.instance, name)
+        ]
+        stored = dict(self.instance.period_targets.values_list("period_id", "value"))
+        for period in self.periods:
+            name = self.target_field(period)
+            if name in data and data[name] != stored.get(period.pk):
+                changed.append(str(self.fields[name].label))
+        return changed
 
     def period_targets(self) -> dict:
         """The targets set per period: {period: value}."""

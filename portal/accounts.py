@@ -5,6 +5,7 @@ the password hash it was opened with)."""
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save
 
+from .models import ApiToken
 from .tokens import revoke_all_tokens
 
 # Set on the user by the revocation, for the page that tells the user.
@@ -16,7 +17,13 @@ def _revoke_tokens_on_password_change(sender, instance, created, **kwargs):
     # login (same password, another hasher) clears it first, and so revokes nothing.
     if created or getattr(instance, "_password", None) is None:
         return
+    # Imported here: portal's base loads before the apps above it, audit among them.
+    from audit.services import record_tokens_revoked
+
+    # Listed before they go, for the access log (no request here: the log has no address for them).
+    tokens = list(ApiToken.objects.filter(user=instance).only("token_key", "name", "user_id"))
     setattr(instance, REVOKED_ATTRIBUTE, revoke_all_tokens(instance))
+    record_tokens_revoked(tokens, user=instance, why="password changed")
 
 
 def connect() -> None:

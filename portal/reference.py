@@ -257,6 +257,8 @@ def _load_schedules(result: LoadResult):
 
     jobs = [
         ("Purge expired idempotency keys", "portal.tasks.purge_idempotency_keys", {"interval": hourly}, {}),
+        ("Purge the access log beyond ACCESS_LOG_DAYS", "audit.tasks.purge_old_access_events",
+         {"crontab": crontab(hour="3", minute="30")}, {}),
         ("Fail progress reports stuck past the time limit", "steering.tasks.fail_stale_reports",
          {"interval": five_minutes}, {}),
         ("Compile the whole-plan report when a period ends", "steering.tasks.compile_period_reports",

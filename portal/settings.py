@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "portal",
     "actionplan",
     "steering",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -330,6 +331,11 @@ REST_KNOX = {
     "TOKEN_TTL": None,
     "AUTH_HEADER_PREFIX": "Token",
 }
+
+# The access log (audit app) keeps this many days; purge_access_log, run daily by beat, removes older events.
+ACCESS_LOG_DAYS = _read(env.int, "ACCESS_LOG_DAYS", default=365)
+if ACCESS_LOG_DAYS < 1:
+    _fail("ACCESS_LOG_DAYS", "must be at least 1")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Joint Action Plan Portal API",

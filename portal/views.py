@@ -10,6 +10,7 @@ from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
 
 from actionplan.models import ActionPlan, ReportingPeriod
+from audit import services as audit
 
 from . import home_data, ratelimit
 from .forms import ProfileForm, TokenForm
@@ -45,9 +46,10 @@ def tokens(request):
     new_key = None
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _token, new_key = issue_token(
+        token, new_key = issue_token(
             user=request.user, name=form.cleaned_data["name"], expires_in_days=form.cleaned_data["expires_in_days"]
         )
+        audit.record_token(request, audit.Kind.TOKEN_CREATED, token)
         form = TokenForm()
     return render(
         request,
@@ -59,7 +61,9 @@ def tokens(request):
 @login_required
 @require_POST
 def revoke(request, digest):
-    if revoke_token(user=request.user, digest=digest):
+    token = ApiToken.objects.filter(user=request.user, digest=digest).first()
+    if token is not None and revoke_token(user=request.user, digest=digest):
+        audit.record_token(request, audit.Kind.TOKEN_REVOKED, token)
         messages.success(request, _("The token was revoked: it no longer opens the API."))
     return redirect("tokens")
 

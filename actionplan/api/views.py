@@ -16,6 +16,7 @@ from actionplan import services
 from actionplan.figures import current_period
 from actionplan.filters import ActivityFilter, IndicatorFilter, PeriodFilter, UpdateFilter
 from actionplan.models import Activity, FocusArea, Indicator, PeriodTarget, ProgressUpdate, ReportingPeriod
+from audit import services as audit
 from portal.api.conditional import etag, expected_version, idempotent
 from portal.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
 from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed
@@ -81,6 +82,11 @@ class ActivityViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return s.ActivityDetailSerializer if self.action == "retrieve" else s.ActivitySerializer
 
+    def retrieve(self, request, *args, **kwargs):
+        activity = self.get_object()
+        audit.record_restricted_view(request, activity)
+        return Response(self.get_serializer(activity).data)
+
 
 @extend_schema_view(list=extend_schema(responses={200: s.IndicatorSerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.IndicatorSerializer, **errors(404)}))  # fmt: skip
@@ -99,6 +105,12 @@ class IndicatorViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
             .prefetch_related(Prefetch("period_targets", PeriodTarget.objects.select_related("period")))
             .order_by("code")
         )
+
+    def retrieve(self, request, *args, **kwargs):
+        indicator = self.get_object()
+        if indicator.activity is not None:
+            audit.record_restricted_view(request, indicator.activity, indicator)
+        return Response(self.get_serializer(indicator).data)
 
     @extend_schema(
         parameters=[
@@ -129,6 +141,8 @@ class IndicatorViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
                 )
         offices = self._offices(request.query_params.getlist("office"))
         data = indicator_figures(indicator, periods=periods, period=period, offices=offices)
+        if indicator.activity is not None:
+            audit.record_restricted_view(request, indicator.activity, indicator)
         return Response(s.IndicatorFiguresSerializer(data).data)
 
     def _offices(self, codes):
@@ -187,6 +201,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def retrieve(self, request, *args, **kwargs):
         update = self.get_object()
+        audit.record_restricted_view(request, update.activity, update)
         return Response(s.UpdateSerializer(update).data, headers={"ETag": etag(update.version)})
 
     @extend_schema(

@@ -8,6 +8,7 @@ from django.utils import timezone
 from actionplan import charts, exports, services
 from actionplan.filters import ActivityRegisterFilter
 from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod, Tag
+from audit import services as audit
 from portal import ratelimit
 from portal.models import Country, Office
 
@@ -34,6 +35,13 @@ def activity_list(request):
     if _exporting(request):
         filename = f"activities-{timezone.localdate():%Y-%m-%d}"
         maker = exports.csv_response if export == "csv" else exports.xlsx_response
+        audit.record(
+            request,
+            audit.Kind.EXPORT,
+            object_type="activity register",
+            object_id=f"{filename}.{export}",
+            label=request.GET.urlencode(),
+        )
         return maker(activities, filename)
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -71,6 +79,7 @@ def activity_detail(request, code):
         ),
         code=code,
     )
+    audit.record_restricted_view(request, activity)
     indicators = list(activity.indicators.order_by("code"))
     updates = (
         ProgressUpdate.objects.visible_to(request.user)

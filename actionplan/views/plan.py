@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, render
 
 from actionplan import charts
 from actionplan.models import ActionPlan, Activity, FocusArea, Indicator, Objective
+from actionplan.plan_editing import figure_changes
+from audit import services as audit
 
 ACTIVITIES_PER_PAGE = 25
 
@@ -120,6 +122,8 @@ def indicator(request, code):
         ),
         code=code,
     )
+    if current.activity is not None:
+        audit.record_restricted_view(request, current.activity, current)
     measured = current.activity.objective if current.activity else current.objective
     return render(
         request,
@@ -127,6 +131,7 @@ def indicator(request, code):
         {
             "indicator": current,
             "targets": current.period_targets.select_related("period").order_by("period__starts_on"),
+            "figure_changes": figure_changes(current),
             **_figures_context(request, [current], measured.focus_area.plan),
         },
     )

@@ -18,6 +18,7 @@ from actionplan import evidence as evidence_files
 from actionplan import services
 from actionplan.forms import TEXT_MAX_LENGTH, ApproveForm, CommentForm, EvidenceForm, ReturnForm, UpdateForm
 from actionplan.models import Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
+from audit import services as audit
 from portal.errors import DomainError, NeedsConfirmation
 from portal.models import Office
 from portal.roles import is_officer
@@ -157,6 +158,8 @@ def update_edit(request, pk):
     update = visible_update(request, pk)
     if not services.may_edit(request.user, update):
         raise PermissionDenied(_("Only the office that wrote this update, and the programme officers, change it."))
+    if request.method == "GET":
+        audit.record_restricted_view(request, update.activity, update)
     form = _update_form(request, update.activity, initial=UpdateForm.initial_for(update))
     if request.method == "POST" and form.is_valid():
         try:
@@ -241,7 +244,9 @@ def render_update(request, update, *, return_form=None, approve_form=None, comme
 
 @login_required
 def update_detail(request, pk):
-    return render_update(request, visible_update(request, pk))
+    update = visible_update(request, pk)
+    audit.record_restricted_view(request, update.activity, update)
+    return render_update(request, update)
 
 
 def _act(request, pk, act, success):
@@ -337,6 +342,7 @@ def evidence_download(request, pk):
     evidence = get_object_or_404(
         Evidence.objects.filter(update__in=ProgressUpdate.objects.visible_to(request.user)), pk=pk
     )
+    audit.record(request, audit.Kind.EVIDENCE_DOWNLOAD, evidence, label=evidence.original_name)
     return FileResponse(
         evidence.file.open("rb"),
         as_attachment=True,

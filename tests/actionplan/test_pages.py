@@ -173,6 +173,7 @@ def grow(world, count):
         (reverse("objective", args=["CYB-1"]), 16),
         (reverse("activity-list"), 16),
         (reverse("activity-detail", args=["CYB-1.1"]), 19),
+        (reverse("activity-detail", args=["CYB-1.2"]), 20),  # restricted: + the access-log insert
         (reverse("my-updates"), 5),
         # + whether the officer has its own updates waiting ("mine"), a count per filter (four),
         # and the updates waiting in locked periods (their count and the oldest)

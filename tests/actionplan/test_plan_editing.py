@@ -150,7 +150,8 @@ def test_clearing_a_period_target_removes_it(officer, world):
     officer.post(reverse("plan-item-new", args=["indicator"]), indicator_data(world, **{"target_2020-Q2": "60"}))
     officer.post(
         reverse("plan-item-edit", args=["indicator", "CYB-1.1-I9"]),
-        indicator_data(world, expected_version=1, **{"target_2020-Q2": ""}),
+        # A target removed is a target changed: it takes a reason (tests/actionplan/test_figure_reasons.py).
+        indicator_data(world, expected_version=1, change_reason="Quarter dropped", **{"target_2020-Q2": ""}),
     )
     assert not world.activity.indicators.get(code="CYB-1.1-I9").period_targets.exists()
 

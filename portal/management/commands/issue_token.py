@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from audit import services as audit
 from portal.errors import InvalidInput
 from portal.tokens import issue_token
 
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"USERNAME: user {username!r} is inactive")
         try:
-            _token, key = issue_token(user=user, name=name, expires_in_days=expires_days)
+            token, key = issue_token(user=user, name=name, expires_in_days=expires_days)
         except InvalidInput as error:
             raise CommandError(f"--expires-days: {error.message}") from error
+        audit.record_token(None, audit.Kind.TOKEN_CREATED, token, label=f"{token.name} (command line)")
         self.stdout.write(key)

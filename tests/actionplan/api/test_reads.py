@@ -161,6 +161,7 @@ def grow(world, activities):
         ("/api/v1/activities/", 9),  # + offices, partners, countries, tags
         # activity, offices, partners, countries, tags, indicators (their activity, objective, period targets)
         ("/api/v1/activities/CYB-1.1/", 10),
+        ("/api/v1/activities/CYB-1.2/", 11),  # restricted: + the access-log insert
         ("/api/v1/indicators/", 6),  # + period targets
         ("/api/v1/updates/", 7),  # + measurements, evidence
         ("/api/v1/periods/", 4),

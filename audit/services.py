@@ -1,0 +1,107 @@
+"""Write the access log. Called from the views and commands that show or hand out what it accounts for."""
+
+import datetime
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from portal.addresses import client_address
+
+from .models import AccessEvent
+
+Kind = AccessEvent.Kind
+
+
+def _describe(obj) -> tuple[str, str, str]:
+    """The object's type, its code (or id) and a short label, as the log shows them."""
+    if obj is None:
+        return "", "", ""
+    object_id = getattr(obj, "code", None) or str(obj.pk)
+    label = getattr(obj, "title", None) or getattr(obj, "name", None) or str(obj)
+    return obj._meta.model_name, str(object_id)[:64], str(label)[:200]
+
+
+def record(
+    request,
+    kind: str,
+    obj: models.Model | None = None,
+    *,
+    label: str = "",
+    user=None,
+    object_type: str = "",
+    object_id: str = "",
+) -> AccessEvent:
+    """Write one access event: who (the request's user, or ``user``), what, when and from which address.
+
+    The object is ``obj``, or for what is no row (an export) ``object_type`` and ``object_id``.
+    ``request`` may be None for a command run on the server; the address is then left empty.
+    """
+    if user is None and request is not None and request.user.is_authenticated:
+        user = request.user
+    described_type, described_id, default_label = _describe(obj)
+    object_type, object_id = (object_type or described_type)[:64], (object_id or described_id)[:64]
+    return AccessEvent.objects.create(
+        user=user,
+        username=user.get_username() if user is not None else "",
+        kind=kind,
+        object_type=object_type,
+        object_id=object_id,
+        label=(label or default_label)[:200],
+        address=client_address(request)[:64] if request is not None else "",
+    )
+
+
+def record_restricted_view(request, activity, obj: models.Model | None = None) -> None:
+    """Log a view of ``obj`` (the activity itself by default) when its activity is restricted."""
+    if activity.sensitivity == activity.Sensitivity.RESTRICTED:
+        record(request, Kind.RESTRICTED_VIEW, obj or activity)
+
+
+def record_token(request, kind: str, token, *, label: str = "") -> AccessEvent:
+    """Log a token created or revoked, by its public prefix (never its key or its hash) and its name."""
+    signed_in = request is not None and request.user.is_authenticated
+    return record(
+        request,
+        kind,
+        user=request.user if signed_in else token.user,
+        object_type="api token",
+        object_id=token.token_key,
+        label=label or token.name,
+    )
+
+
+def record_tokens_revoked(tokens, *, user, why: str) -> None:
+    """Log tokens revoked together (a password change), one event each, in one INSERT."""
+    AccessEvent.objects.bulk_create(
+        AccessEvent(
+            user=user,
+            username=user.get_username(),
+            kind=Kind.TOKEN_REVOKED,
+            object_type="api token",
+            object_id=token.token_key,
+            label=f"{token.name} ({why})"[:200],
+        )
+        for token in tokens
+    )
+
+
+def purge_access_log(*, days: int) -> int:
+    """Delete the events older than ``days`` days; return how many.
+
+    The purge is the one writer the append-only trigger lets delete: it says so with a setting
+    local to the transaction, and switches it off again at once, since an outer transaction (a
+    caller's, a test's) would otherwise carry it on. A failed delete rolls the savepoint back, and
+    the setting with it.
+    """
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    with transaction.atomic():
+        _allow_purge(True)
+        deleted, _count = AccessEvent.objects.filter(at__lt=cutoff).delete()
+        _allow_purge(False)
+    return deleted
+
+
+def _allow_purge(allowed: bool) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('audit.purge', %s, true)", ["on" if allowed else "off"])

@@ -1,0 +1,218 @@
+"""A moved baseline or target says why: the form asks for a reason, the history keeps it, the page shows it."""
+
+import pytest
+from django.urls import reverse
+
+from actionplan.models import Indicator, PeriodTarget
+
+EDIT = reverse("plan-item-edit", args=["indicator", "CYB-1.1-I9"])
+
+
+@pytest.fixture
+def officer(client, world):
+    client.force_login(world.officer)
+    return client
+
+
+def indicator_data(world, **extra):
+    data = {
+        "activity": world.activity.pk,
+        "code": "CYB-1.1-I9",
+        "name": "Officers trained in digital forensics",
+        "unit": "officers",
+        "measure": "number",
+        "direction": "increase",
+        "office_rule": "sum",
+        "period_rule": "cumulative",
+        "baseline_value": "40",
+        "target_value": "80",
+        "target_2020-Q2": "60",
+        "plausible_share_of_target": "150",
+        "plausible_growth": "3",
+    }
+    return {**data, **extra}
+
+
+@pytest.fixture
+def defined(officer, world):
+    """The indicator as an officer defined it (version 1): a new indicator needs no reason."""
+    response = officer.post(reverse("plan-item-new", args=["indicator"]), indicator_data(world))
+    assert response.status_code == 302
+    return Indicator.objects.get(code="CYB-1.1-I9")
+
+
+def test_changing_the_baseline_without_a_reason_is_refused_naming_the_field_and_keeping_the_input(
+    officer, world, defined
+):
+    response = officer.post(EDIT, indicator_data(world, expected_version=1, baseline_value="45"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["change_reason"] == [
+        "Give a reason for changing Baseline: it is kept with the indicator's history."
+    ]
+    assert 'name="baseline_value" value="45"' in response.content.decode()
+    defined.refresh_from_db()
+    assert (defined.baseline_value, defined.version) == (40, 1)
+
+
+def test_changing_the_end_or_a_period_target_without_a_reason_is_refused(officer, world, defined):
+    response = officer.post(
+        EDIT, indicator_data(world, expected_version=1, target_value="90", **{"target_2020-Q2": ""})
+    )
+
+    assert response.context["form"].errors["change_reason"] == [
+        "Give a reason for changing End target, Target for 2020-Q2: it is kept with the indicator's history."
+    ]
+    assert PeriodTarget.objects.get(indicator=defined).value == 60
+
+
+def test_a_blank_reason_is_no_reason(officer, world, defined):
+    response = officer.post(EDIT, indicator_data(world, expected_version=1, target_value="90", change_reason="   "))
+    assert "change_reason" in response.context["form"].errors
+
+
+def test_a_change_that_leaves_baseline_and_targets_alone_needs_no_reason(officer, world, defined):
+    response = officer.post(EDIT, indicator_data(world, expected_version=1, name="Renamed", baseline_value="40.00"))
+    assert response.status_code == 302
+    assert Indicator.objects.get(pk=defined.pk).name == "Renamed"
+
+
+def test_the_reason_is_kept_with_the_history_of_the_indicator_and_its_period_targets(officer, world, defined):
+    response = officer.post(
+        EDIT,
+        indicator_data(world, expected_version=1, baseline_value="35", change_reason="Baseline survey corrected",
+                       **{"target_2020-Q2": "70"}),
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    latest = defined.history.order_by("-history_date").first()
+    assert (latest.baseline_value, latest.history_change_reason, latest.history_user) == (
+        35, "Baseline survey corrected", world.officer
+    )  # fmt: skip
+    target = PeriodTarget.history.filter(indicator_id=defined.pk).order_by("-history_date").first()
+    assert (target.value, target.history_type, target.history_change_reason) == (70, "~", "Baseline survey corrected")
+
+
+def test_the_indicator_page_shows_each_change_with_who_when_and_why(officer, world, defined):
+    world.officer.first_name, world.officer.last_name = "Ana", "Officer"
+    world.officer.save()
+    officer.post(
+        EDIT, indicator_data(world, expected_version=1, target_value="90", change_reason="Donor raised the bar")
+    )
+    officer.post(EDIT, indicator_data(world, expected_version=2, target_value="90", change_reason="Quarter dropped",
+                                      **{"target_2020-Q2": ""}))  # fmt: skip
+
+    response = officer.get(reverse("indicator", args=["CYB-1.1-I9"]))
+
+    changes = response.context["figure_changes"]
+    assert [(c.what, c.before, c.after, c.reason) for c in changes] == [
+        ("Target for 2020-Q2", 60, None, "Quarter dropped"),
+        ("End target", 80, 90, "Donor raised the bar"),
+        ("Target for 2020-Q2", None, 60, ""),
+    ]
+    section = response.content.decode().split('id="figure-changes"')[1]
+    assert "Donor raised the bar" in section and "Quarter dropped" in section and "Ana Officer" in section
+
+
+@pytest.mark.parametrize("changes", [0, 5])
+def test_the_indicator_page_reads_its_changes_in_the_same_queries_however_many(
+    officer, world, defined, django_assert_max_num_queries, changes
+):
+    for version in range(1, changes + 1):
+        changed = {"target_value": str(80 + version), "target_2020-Q2": str(60 + version)}
+        data = indicator_data(world, expected_version=version, change_reason=f"Change {version}", **changed)
+        assert officer.post(EDIT, data).status_code == 302
+    # Session, user, groups; the indicator; its history and its period targets' history (one query each,
+    # however long); the plan's periods, the figures (at the period and over the periods), the period
+    # targets listed, and the rest of the layout: twelve, with no change as with five.
+    with django_assert_max_num_queries(12):
+        response = officer.get(reverse("indicator", args=["CYB-1.1-I9"]))
+    # Each change moves two targets; the period target set at creation is listed too.
+    assert len(response.context["figure_changes"]) == 2 * changes + 1
+
+
+@pytest.fixture
+def admin_client(db):
+    from django.test import Client
+
+    from tests import factories
+
+    # A client of its own: the officer's signs in as the officer.
+    client = Client()
+    client.force_login(factories.UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+def admin_form(model, obj, data):
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from tests import factories
+
+    request = RequestFactory().get("/")
+    request.user = factories.UserFactory(username="root-form", is_staff=True, is_superuser=True)
+    form_class = admin.site._registry[model].get_form(request, obj)
+    return form_class(data, instance=obj)
+
+
+def test_the_admin_keeps_a_saved_indicators_baseline_and_targets(world, defined):
+    from django.forms.models import model_to_dict
+
+    data = {**model_to_dict(defined), "dimensions": "[]", "baseline_value": "1", "target_value": "2",
+            "name": "Renamed in the admin"}  # fmt: skip
+    form = admin_form(Indicator, defined, data)
+
+    assert form.is_valid(), form.errors
+    saved = form.save()
+    assert (saved.name, saved.baseline_value, saved.target_value) == ("Renamed in the admin", 40, 80)
+    assert "a reason is asked for" in str(form["baseline_value"].help_text)
+
+
+def test_the_admin_keeps_a_saved_period_target_and_cannot_delete_it(admin_client, world, defined):
+    target = PeriodTarget.objects.get(indicator=defined)
+    form = admin_form(PeriodTarget, target, {"indicator": defined.pk, "period": world.locked_period.pk, "value": "1"})
+
+    assert form.is_valid(), form.errors
+    form.save()
+    target.refresh_from_db()
+    assert (target.period, target.value) == (world.period, 60)
+    assert admin_client.get(reverse("admin:actionplan_periodtarget_delete", args=[target.pk])).status_code == 403
+
+
+def test_the_admin_adds_an_indicator_with_its_figures(world):
+    data = {**indicator_data(world, code="CYB-1.1-I8"), "dimensions": "[]", "version": 1}
+    form = admin_form(Indicator, None, data)
+    assert form.is_valid(), form.errors
+    assert form.save().baseline_value == 40
+
+
+def test_the_admin_cannot_change_or_delete_an_approved_figure(admin_client, world):
+    from tests import factories
+
+    approved = factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, state="approved"
+    )
+    measurement = factories.MeasurementFactory(update=approved, indicator=world.indicator, value=7)
+    change = reverse("admin:actionplan_measurement_change", args=[measurement.pk])
+
+    assert (
+        admin_client.post(change, {"update": approved.pk, "indicator": world.indicator.pk, "value": "9"}).status_code
+        == 403
+    )
+    assert admin_client.get(reverse("admin:actionplan_measurement_delete", args=[measurement.pk])).status_code == 403
+    update_page = admin_client.get(
+        reverse("admin:actionplan_progressupdate_change", args=[approved.pk])
+    ).content.decode()
+    assert 'name="measurements-0-value"' not in update_page
+    measurement.refresh_from_db()
+    assert measurement.value == 7
+
+
+def test_the_admin_still_corrects_a_figure_of_a_draft(admin_client, world):
+    from tests import factories
+
+    draft = factories.ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
+    measurement = factories.MeasurementFactory(update=draft, indicator=world.indicator, value=7)
+    assert admin_client.get(reverse("admin:actionplan_measurement_change", args=[measurement.pk])).status_code == 200
+    page = admin_client.get(reverse("admin:actionplan_progressupdate_change", args=[draft.pk])).content.decode()
+    assert 'name="measurements-0-value"' in page
