@@ -133,8 +133,9 @@ class Visit:
 class Crawler:
     """Breadth-first over the pages one client reaches, bounded in pages and in queries per path."""
 
-    def __init__(self, client, *, max_pages: int = 400, queries_per_path: int = 40):
+    def __init__(self, client, *, max_pages: int = 400, queries_per_path: int = 40, skip: tuple[str, ...] = ()):
         self.client = client
+        self.skip = skip  # parts of addresses not to fetch
         self.max_pages = max_pages
         self.queries_per_path = queries_per_path
         self.visits: dict[str, Visit] = {}
@@ -143,7 +144,7 @@ class Crawler:
         self._queue: deque[str] = deque()
 
     def add(self, url: str | None):
-        if url is None or url in self._queued:
+        if url is None or url in self._queued or any(part in url for part in self.skip):
             return
         path, _sep, query = url.partition("?")
         if query:
