@@ -195,36 +195,39 @@ class Crawler:
                     self.add(f"{path}?{urlencode({**form.fields, name: value})}")
 
 
-def api_crawl(client, *, probes: dict[str, list[str]]) -> Crawler:
-    """GET every endpoint of the OpenAPI schema: lists with their pages followed, details of every
-    identifier found in lists and of the ``probes`` ({path parameter: values}), and lists filtered
-    by each probe value too. Return the crawler: its visits, and ``lists``, the list endpoints."""
+def api_crawl(client, *, probes: dict[str, list[str]], filters: dict[str, list[str]]) -> Crawler:
+    """GET every endpoint of the OpenAPI schema: lists with their pages followed, filtered by every value
+    an enumerated filter takes and by ``filters`` ({filter: values}); details of every identifier found
+    in lists and of ``probes`` ({path parameter: values}). Return the crawler: its visits, and
+    ``lists``, the list endpoints."""
     crawler = Crawler(client, max_pages=10_000)
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
-    found: dict[str, set[str]] = {}
+    found: dict[tuple[str, str], set[str]] = {}
     lists, details = [], []
     for path, operations in schema["paths"].items():
         if "get" in operations:
             (details if "{" in path else lists).append((path, operations["get"]))
     for path, operation in lists:
-        url = path
-        while url:
-            body = crawler.fetch(url, HTTP_ACCEPT="application/json").json()
-            results = body.get("results", []) if isinstance(body, dict) else body if isinstance(body, list) else []
-            for item in results:
-                for key in ("code", "id"):
-                    if isinstance(item, dict) and item.get(key) is not None:
-                        found.setdefault((path, key), set()).add(str(item[key]))
-            following = body.get("next") if isinstance(body, dict) else None
-            url = _same_site(url, following) if following else None
+        queries = [{}]
         for parameter in operation.get("parameters", []):
-            if parameter.get("in") == "query" and parameter["name"] not in ("page", "page_size", "updated_since"):
-                for value in sorted({value for values in probes.values() for value in values}):
-                    crawler.fetch(f"{path}?{urlencode({parameter['name']: value})}", HTTP_ACCEPT="application/json")
+            name = parameter["name"]
+            values = parameter.get("schema", {}).get("enum") or filters.get(name, [])
+            queries += [{name: value} for value in values if parameter.get("in") == "query"]
+        for query in queries:
+            url = f"{path}?{urlencode(query)}" if query else path
+            while url:
+                body = crawler.fetch(url, HTTP_ACCEPT="application/json").json()
+                results = body.get("results", []) if isinstance(body, dict) else []
+                for item in results:
+                    for key in ("code", "id"):
+                        if isinstance(item, dict) and item.get(key) is not None:
+                            found.setdefault((path, key), set()).add(str(item[key]))
+                following = body.get("next") if isinstance(body, dict) else None
+                url = _same_site(url, following) if following else None
     for path, _operation in details:
-        name = next(part[1:-1] for part in path.split("/") if part.startswith("{"))
         if path.count("{") > 1:
             continue  # only DELETE lives under two identifiers
+        name = next(part[1:-1] for part in path.split("/") if part.startswith("{"))
         listed = found.get((path.partition("{")[0], name), set())
         for value in sorted(listed | set(probes.get(name, []))):
             crawler.fetch(path.replace("{" + name + "}", value), HTTP_ACCEPT="application/json")

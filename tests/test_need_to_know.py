@@ -43,7 +43,7 @@ def secrets(committee_world, settings, tmp_path, django_capture_on_commit_callba
 
     - CYB-1.2, restricted, implemented by ROSEAP alone: every text secret, an indicator of its
       own, an update returned, discussed and approved, with measurements (also on the objective's
-      indicator, which NBO reads), evidence and a tag of its own.
+      indicator, which NBO reads), evidence, and a lead organisation, a country and a tag of its own.
     - CYB-1.1, implemented by ROSEAP and NBO: ROSEAP's draft, every text secret.
     - An action item of ROSEAP's, secret.
     - NBO's own approved update on CYB-1.3 and an action item, so the crawl has NBO's work to read.
@@ -55,7 +55,10 @@ def secrets(committee_world, settings, tmp_path, django_capture_on_commit_callba
     for name in ("title", "description", "funding_source"):
         setattr(restricted, name, f"{SECRET}{name}")
     restricted.save()
+    restricted.lead_organization = factories.OrganizationFactory(code=f"{SECRET}org", name=f"{SECRET}org_name")
+    restricted.save()
     restricted.tags.add(Tag.objects.create(name=f"{SECRET}tag"))
+    restricted.beneficiary_countries.add(factories.CountryFactory(name=f"{SECRET}country"))
     world.objective_indicator = factories.IndicatorFactory(
         objective=world.objective, activity=None, code="CYB-1-I1", name="Cases referred"
     )
@@ -148,11 +151,20 @@ def api_probes(world) -> dict[str, list[str]]:
 
 
 def crawl_all(client, api_client, world):
-    crawler = Crawler(client, queries_per_path=30)
-    crawler.crawl("/", "/notifications/")
+    crawler = Crawler(client, queries_per_path=15)
+    # The home page, and the pages of other roles the reporter could type (refused to it, they must say nothing).
+    crawler.crawl("/", "/notifications/", "/steering/", "/steering/meetings/", "/steering/action-items/",
+                  "/updates/review/", "/steering/reports/")  # fmt: skip
     # The secret records' own addresses last, so that a filter they set does not spend the crawl's bounds.
     pages = crawler.crawl(*secret_addresses(world))
-    api = api_crawl(api_client, probes=api_probes(world)) if api_client else None
+    filters = {
+        "activity": [world.restricted.code, world.activity.code],
+        "office": [world.office.code],
+        "objective": [world.objective.code],
+        "focus_area": [world.area.code],
+        "period": [world.period.code],
+    }
+    api = api_crawl(api_client, probes=api_probes(world), filters=filters) if api_client else None
     return pages, api
 
 

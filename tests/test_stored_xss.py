@@ -172,9 +172,10 @@ def test_markup_in_every_free_text_is_shown_as_text_on_every_page(hostile_world,
     raw: dict[str, list[str]] = {}
     world = hostile_world
     crawls = [
-        # The officer reaches every page, the meeting's record forms and the review queue included; the
-        # others, the pages that only they are shown.
-        (world.officer, ["/", "/notifications/", "/accounts/tokens/"], 250),
+        # The officer reaches every page, the meeting's record forms, the review queue and the browsable
+        # API included; the others, the pages that only they are shown.
+        (world.officer, ["/", "/notifications/", "/accounts/tokens/", "/api/v1/activities/?format=api",
+                         "/api/v1/updates/?format=api", "/api/v1/indicators/?format=api"], 250),
         (world.cochair, ["/"], 1),
         (world.reporter, ["/", "/notifications/", "/accounts/tokens/", "/updates/",
                           f"/steering/action-items/{world.item.pk}/"], 5),
