@@ -144,6 +144,17 @@ def hostile_world(committee_world, settings, tmp_path, django_capture_on_commit_
         services.return_update(by=world.officer, update=returned, comment=hostile("other_return_comment"))
         world.returned = returned
 
+        # Submitted updates left in the locked period: one opened for review, one closed out, each with a reason.
+        for activity, office, author, act in (
+            (world.activity, world.office, world.reporter, services.reopen_for_review),
+            (world.other_activity, world.other_office, world.other_reporter, services.close_out),
+        ):
+            stuck = factories.ProgressUpdateFactory(
+                activity=activity, period=world.locked_period, office=office, author=author, state="submitted",
+                submitted_at=datetime.datetime(2020, 4, 10, tzinfo=datetime.UTC),
+            )  # fmt: skip
+            act(by=world.officer, update=stuck, reason=hostile(act.__name__))
+
         steering_services.record_review(
             by=world.secretary, meeting=world.meeting, focus_area=world.area, rating="at_risk",
             assessment=hostile("review_assessment"), recommendations=hostile("review_recommendations"),
@@ -200,7 +211,7 @@ def test_markup_in_every_free_text_is_shown_as_text_on_every_page(hostile_world,
             "narrative", "challenges", "next_steps", "measurement_note", "evidence_name", "submission_note",
             "return_comment", "reply", "resubmission_note", "approval_comment", "other_return_comment",
             "review_assessment", "review_recommendations", "decision", "action_item", "action_item_note",
-            "token_name",
+            "token_name", "reopen_for_review", "close_out",
         )
     }  # fmt: skip
     assert expected - shown == set()
