@@ -44,7 +44,8 @@ def secrets(committee_world, settings, tmp_path, django_capture_on_commit_callba
     - CYB-1.2, restricted, implemented by ROSEAP alone: every text secret, an indicator of its
       own, an update returned, discussed and approved, with measurements (also on the objective's
       indicator, which NBO reads), evidence, and a lead organisation, a country and a tag of its own.
-    - CYB-1.1, implemented by ROSEAP and NBO: ROSEAP's draft, every text secret.
+    - CYB-1.1, implemented by ROSEAP and NBO: ROSEAP's draft and an approved update of ROSEAP's, every
+      text secret.
     - An action item of ROSEAP's, secret.
     - NBO's own approved update on CYB-1.3 and an action item, so the crawl has NBO's work to read.
     """
@@ -104,6 +105,20 @@ def secrets(committee_world, settings, tmp_path, django_capture_on_commit_callba
         services.add_comment(by=world.reporter, update=draft, text=f"{SECRET}draft_comment")
         world.draft = draft
 
+        # ROSEAP's approved update on the shared activity: its value counts in the figures NBO reads, its
+        # texts and its listed value stay ROSEAP's.
+        world.q3 = factories.ReportingPeriodFactory(
+            plan=world.plan, code="2020-Q3", starts_on=datetime.date(2020, 7, 1), ends_on=datetime.date(2020, 9, 30),
+            due_on=datetime.date(2020, 10, 15),
+        )  # fmt: skip
+        shared = services.create_update(
+            by=world.reporter, activity=world.activity, period=world.q3, office=world.office, rag="on_track",
+            percent_complete=30, measurements=measurements("shared", world.indicator), **texts("shared"),
+        )  # fmt: skip
+        services.submit_update(by=world.reporter, update=shared, note=f"{SECRET}shared_submission_note")
+        services.approve_update(by=world.officer, update=shared, comment=f"{SECRET}shared_approval_comment")
+        world.shared_update = shared
+
         own = services.create_update(
             by=world.other_reporter, activity=world.other_activity, period=world.period, office=world.other_office,
             rag="on_track", percent_complete=60, narrative="Two courses held in Nairobi.",
@@ -138,7 +153,11 @@ def secret_addresses(world) -> list[str]:
         f"/activities/?q={world.restricted.code}&export=csv",
         f"/activities/?q={world.restricted.code}&export=xlsx",
         f"/steering/action-items/{world.secret_item.pk}/",
-        *[f"/updates/{update.pk}/{suffix}" for update in (restricted, draft) for suffix in ("", "edit/")],
+        *[
+            f"/updates/{update.pk}/{suffix}"
+            for update in (restricted, draft, world.shared_update)
+            for suffix in ("", "edit/")
+        ],
         *[f"/evidence/{pk}/" for pk in evidence_ids],
     ]
 
@@ -146,7 +165,7 @@ def secret_addresses(world) -> list[str]:
 def api_probes(world) -> dict[str, list[str]]:
     return {
         "code": [world.restricted.code, world.restricted_indicator.code],
-        "id": [str(world.restricted_update.pk), str(world.draft.pk)],
+        "id": [str(update.pk) for update in (world.restricted_update, world.draft, world.shared_update)],
     }
 
 
@@ -217,11 +236,15 @@ def test_the_same_crawl_by_the_office_that_owns_the_secrets_finds_them(secrets, 
 
     seen_on_pages = set().union(*leaks(pages).values())
     seen_in_api = set().union(*leaks(api_crawler.visits).values())
-    for field in ("title", "description", "indicator_name", "restricted_narrative", "draft_narrative",
-                  "restricted_measurement_note", "draft_measurement_note", "evidence_name", "draft_evidence_name",
-                  "return_comment", "draft_comment", "action_item", "evidence_content"):  # fmt: skip
+    for field in (
+        "title", "description", "tag", "country", "org", "indicator_name", "restricted_narrative",
+        "restricted_measurement_note", "evidence_name", "evidence_content", "return_comment",
+        "draft_narrative", "draft_measurement_note", "draft_evidence_name", "draft_comment",
+        "shared_narrative", "shared_measurement_note", "action_item",
+    ):  # fmt: skip
         assert SECRET + field in seen_on_pages, field
-    assert {SECRET + "title", SECRET + "restricted_narrative", SECRET + "draft_narrative"} <= seen_in_api
+    in_api = {"title", "restricted_narrative", "draft_narrative", "shared_narrative", "draft_measurement_note"}
+    assert {SECRET + field for field in in_api} <= seen_in_api
     exported = [url for url, visit in pages.items() if "export=" in url and SECRET + "title" in visit.text]
     assert {"csv", "xlsx"} <= {url.rpartition("export=")[2][:4] for url in exported}
 
