@@ -8,6 +8,7 @@ followed by a marker naming the field, so that a page showing a field raw names 
 import csv
 import datetime
 import io
+import json
 import re
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -295,3 +296,47 @@ def test_the_meeting_record_pdf_shows_markup_as_literal_text(hostile_world, as_u
 
 def readable_text_of(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def strings_in(data) -> list[str]:
+    if isinstance(data, dict):
+        return [text for value in data.values() for text in strings_in(value)]
+    if isinstance(data, list):
+        return [text for value in data for text in strings_in(value)]
+    return [data] if isinstance(data, str) else []
+
+
+class _JsonScripts(HTMLParser):
+    """Collect the text of each <script type="application/json"> by id."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.scripts: dict[str, str] = {}
+        self._id = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._id = attrs.get("id") if tag == "script" and attrs.get("type") == "application/json" else None
+
+    def handle_data(self, data):
+        if self._id:
+            self.scripts[self._id] = self.scripts.get(self._id, "") + data
+
+    def handle_endtag(self, tag):
+        self._id = None
+
+
+def test_chart_data_carries_markup_as_json_strings_that_cannot_close_their_script(hostile_world, as_user):
+    client = as_user(hostile_world.officer)
+    pages = {
+        f"/activities/{hostile_world.activity.code}/": ("indicator-chart-data", hostile("unit", short=True)),
+        f"/plan/indicators/{hostile_world.indicator.code}/": ("indicator-chart-data", hostile("unit", short=True)),
+        "/steering/": ("dashboard-charts", hostile("focusarea_name")),
+    }
+    for url, (script_id, shown) in pages.items():
+        parser = _JsonScripts()
+        parser.feed(client.get(url).content.decode())
+        text = parser.scripts[script_id]
+        # No "<" at all inside the script: nothing in it can end it or open a tag.
+        assert "<" not in text, url
+        assert any(shown in string for string in strings_in(json.loads(text))), url
