@@ -340,3 +340,14 @@ def test_chart_data_carries_markup_as_json_strings_that_cannot_close_their_scrip
         # No "<" at all inside the script: nothing in it can end it or open a tag.
         assert "<" not in text, url
         assert any(shown in string for string in strings_in(json.loads(text))), url
+
+
+def test_an_evidence_file_named_with_markup_downloads_as_an_attachment_never_as_a_page(hostile_world, as_user):
+    attached = hostile_world.update.evidence.get()
+    response = as_user(hostile_world.officer).get(f"/evidence/{attached.pk}/")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "\r" not in disposition and "\n" not in disposition
+    # The type sniffed from the content, and the browser told not to guess another: never rendered as HTML.
+    assert response.headers["Content-Type"] == "text/csv"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
