@@ -195,10 +195,11 @@ class Crawler:
                     self.add(f"{path}?{urlencode({**form.fields, name: value})}")
 
 
-def api_crawl(client, *, probes: dict[str, list[str]], filters: dict[str, list[str]]) -> Crawler:
+def api_crawl(client, *, probes: dict[str, list[str]], filters: dict[str, list[str]], page_size: int = 2) -> Crawler:
     """GET every endpoint of the OpenAPI schema: lists with their pages followed, filtered by every value
     an enumerated filter takes and by ``filters`` ({filter: values}); details of every identifier found
-    in lists and of ``probes`` ({path parameter: values}). Return the crawler: its visits, and
+    in lists and of ``probes`` ({path parameter: values}). Lists are read ``page_size`` rows a page,
+    so that following their pages is part of the crawl. Return the crawler: its visits, and
     ``lists``, the list endpoints."""
     crawler = Crawler(client, max_pages=10_000)
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
@@ -208,13 +209,13 @@ def api_crawl(client, *, probes: dict[str, list[str]], filters: dict[str, list[s
         if "get" in operations:
             (details if "{" in path else lists).append((path, operations["get"]))
     for path, operation in lists:
-        queries = [{}]
+        queries = [{"page_size": page_size}]
         for parameter in operation.get("parameters", []):
             name = parameter["name"]
             values = parameter.get("schema", {}).get("enum") or filters.get(name, [])
-            queries += [{name: value} for value in values if parameter.get("in") == "query"]
+            queries += [{name: value, "page_size": page_size} for value in values if parameter.get("in") == "query"]
         for query in queries:
-            url = f"{path}?{urlencode(query)}" if query else path
+            url = f"{path}?{urlencode(query)}"
             while url:
                 body = crawler.fetch(url, HTTP_ACCEPT="application/json").json()
                 results = body.get("results", []) if isinstance(body, dict) else []

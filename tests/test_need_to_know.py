@@ -140,6 +140,17 @@ def secrets(committee_world, settings, tmp_path, django_capture_on_commit_callba
     return world
 
 
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Two rows a page on the browser's lists, so that the crawl follows their pages in a small world."""
+    from actionplan.views import activities, plan, review, updates
+
+    monkeypatch.setattr(activities, "PAGE_SIZE", 2)
+    monkeypatch.setattr(plan, "ACTIVITIES_PER_PAGE", 2)
+    monkeypatch.setattr(review, "PAGE_SIZE", 2)
+    monkeypatch.setattr(updates, "PAGE_SIZE", 2)
+
+
 def secret_addresses(world) -> list[str]:
     """The browser's addresses of every secret record, as someone who guessed or was sent them would type them."""
     restricted, draft = world.restricted_update, world.draft
@@ -188,7 +199,7 @@ def crawl_all(client, api_client, world):
     return pages, api
 
 
-def test_a_reporter_of_another_office_reads_no_secret_on_any_page_or_api_endpoint(secrets, as_user, api):
+def test_a_reporter_of_another_office_reads_no_secret_on_any_page_or_api_endpoint(secrets, small_pages, as_user, api):
     pages, api_crawler = crawl_all(as_user(secrets.other_reporter), api(secrets.other_reporter), secrets)
 
     assert leaks(pages) == {}
@@ -200,6 +211,8 @@ def test_a_reporter_of_another_office_reads_no_secret_on_any_page_or_api_endpoin
     exports = {visit.content_type.split(";")[0] for url, visit in pages.items() if "export=" in url}
     assert {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= exports
     assert any(url.startswith("/evidence/") and visit.status == 200 for url, visit in pages.items())
+    assert any("page=2" in url and visit.status == 200 for url, visit in pages.items())
+    assert any("page=2" in url and visit.status == 200 for url, visit in api_crawler.visits.items())
     listed = {url.partition("?")[0] for url, visit in api_crawler.visits.items() if visit.status == 200}
     assert set(api_crawler.lists) <= listed
     # Bad or forbidden addresses answer with their status, never a failure.
@@ -231,7 +244,7 @@ def test_the_secret_records_answer_404_or_403_to_a_reporter_of_another_office(se
             assert SECRET not in response.content.decode(), (path, value)
 
 
-def test_the_same_crawl_by_the_office_that_owns_the_secrets_finds_them(secrets, as_user, api):
+def test_the_same_crawl_by_the_office_that_owns_the_secrets_finds_them(secrets, small_pages, as_user, api):
     """The control: the crawl reaches every kind of place where a secret would show."""
     pages, api_crawler = crawl_all(as_user(secrets.reporter), api(secrets.reporter), secrets)
 
