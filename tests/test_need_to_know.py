@@ -195,8 +195,7 @@ def crawl_all(client, api_client, world):
         "focus_area": [world.area.code],
         "period": [world.period.code],
     }
-    api = api_crawl(api_client, probes=api_probes(world), filters=filters) if api_client else None
-    return pages, api
+    return pages, api_crawl(api_client, probes=api_probes(world), filters=filters)
 
 
 def test_a_reporter_of_another_office_reads_no_secret_on_any_page_or_api_endpoint(secrets, small_pages, as_user, api):
@@ -206,8 +205,7 @@ def test_a_reporter_of_another_office_reads_no_secret_on_any_page_or_api_endpoin
     assert leaks(api_crawler.visits) == {}
     # Not vacuous: the crawl read the reporter's own work, the register's exports and many pages.
     assert len([visit for visit in pages.values() if visit.status == 200]) >= 20, sorted(pages)
-    own = pages[f"/activities/{secrets.other_activity.code}/"].text
-    assert "Two courses held in Nairobi." in own or secrets.other_activity.title in own
+    assert "Two courses held in Nairobi." in pages[f"/activities/{secrets.other_activity.code}/"].text
     exports = {visit.content_type.split(";")[0] for url, visit in pages.items() if "export=" in url}
     assert {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= exports
     assert any(url.startswith("/evidence/") and visit.status == 200 for url, visit in pages.items())
