@@ -14,7 +14,8 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import pypdf
 
-# Addresses that end the session or lead out of the portal's pages; nothing secret is behind them.
+# Addresses the crawl leaves alone: signing out would end it; static files and the API's documentation
+# hold no data; the admin site answers only administrators.
 SKIPPED_PREFIXES = ("/accounts/logout/", "/admin/", "/static/", "/api/v1/docs/", "/api/v1/redoc/", "/i18n/")
 # Attributes that hold an address the browser fetches (htmx partials included).
 URL_ATTRIBUTES = ("href", "hx-get", "data-url", "data-href", "src")
