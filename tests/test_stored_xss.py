@@ -139,7 +139,9 @@ def hostile_world(committee_world, settings, tmp_path, django_capture_on_commit_
 
         returned = services.create_update(
             by=world.other_reporter, activity=world.activity, period=world.period, office=world.other_office,
-            rag="on_track", percent_complete=10, narrative="Started.",
+            rag="on_track", percent_complete=10, narrative=hostile("returned_narrative"), measurements=[
+                MeasurementInput(indicator=world.indicator, value=Decimal(2), note=hostile("returned_note")),
+            ],
         )  # fmt: skip
         services.submit_update(by=world.other_reporter, update=returned)
         services.return_update(by=world.officer, update=returned, comment=hostile("other_return_comment"))
@@ -191,7 +193,8 @@ def test_markup_in_every_free_text_is_shown_as_text_on_every_page(hostile_world,
         (world.cochair, ["/"], 1),
         (world.reporter, ["/", "/notifications/", "/accounts/tokens/", "/updates/",
                           f"/steering/action-items/{world.item.pk}/"], 5),
-        (world.other_reporter, ["/", "/notifications/"], 2),
+        # The form to change a returned update holds its texts in a textarea and its notes in inputs' values.
+        (world.other_reporter, ["/", "/notifications/", f"/updates/{world.returned.pk}/edit/"], 3),
     ]  # fmt: skip
     for user, starts, max_pages in crawls:
         pages = crawl_html(as_user(user), *starts, max_pages=max_pages)
@@ -212,7 +215,7 @@ def test_markup_in_every_free_text_is_shown_as_text_on_every_page(hostile_world,
             "narrative", "challenges", "next_steps", "measurement_note", "evidence_name", "submission_note",
             "return_comment", "reply", "resubmission_note", "approval_comment", "other_return_comment",
             "review_assessment", "review_recommendations", "decision", "action_item", "action_item_note",
-            "token_name", "reopen_for_review", "close_out",
+            "token_name", "reopen_for_review", "close_out", "returned_narrative", "returned_note",
         )
     }  # fmt: skip
     assert expected - shown == set()
