@@ -217,6 +217,13 @@ def test_a_reporter_of_another_office_reads_no_secret_on_any_page_or_api_endpoin
     assert [url for url, visit in {**pages, **api_crawler.visits}.items() if visit.status >= 500] == []
 
 
+def test_a_user_of_no_office_and_no_role_reads_no_secret_anywhere(secrets, small_pages, as_user, api):
+    pages, api_crawler = crawl_all(as_user(secrets.outsider), api(secrets.outsider), secrets)
+
+    assert leaks(pages) == {} and leaks(api_crawler.visits) == {}
+    assert len([visit for visit in pages.values() if visit.status == 200]) >= 20, sorted(pages)
+
+
 def test_the_secret_records_answer_404_or_403_to_a_reporter_of_another_office(secrets, as_user, api):
     client = as_user(secrets.other_reporter)
     for url in secret_addresses(secrets):
