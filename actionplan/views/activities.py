@@ -26,9 +26,8 @@ def activity_list(request):
     # RAG and progress as they stood at a period ("as_of"), as the dashboard's drill-down asks.
     as_of_code = request.GET.get("as_of")
     as_of = ReportingPeriod.objects.filter(code=as_of_code).first() if as_of_code else None
-    queryset = (
-        Activity.objects.visible_to(request.user).for_register(as_of.starts_on if as_of else None).order_by("code")
-    )
+    visible = Activity.objects.visible_to(request.user)
+    queryset = visible.for_register(as_of.starts_on if as_of else None).order_by("code")
     filterset = ActivityRegisterFilter(request.GET, queryset=queryset)
     activities = filterset.qs if filterset.is_valid() else queryset.none()
     export = request.GET.get("export")
@@ -58,11 +57,13 @@ def activity_list(request):
             "choices": {
                 "focus_areas": FocusArea.objects.order_by("order"),
                 "offices": Office.objects.order_by("code"),
-                "organizations": Activity.objects.lead_organizations(),
+                # Choices drawn from activities name only those the user may see: a tag, country or lead
+                # organisation of a restricted activity elsewhere would tell of that activity (need to know).
+                "organizations": visible.lead_organizations(),
                 "regions": Country.objects.office_regions(),
-                "countries": Country.objects.filter(activities__isnull=False).distinct().order_by("name"),
+                "countries": Country.objects.filter(activities__in=visible).distinct().order_by("name"),
                 "periods": ReportingPeriod.objects.order_by("starts_on"),
-                "tags": Tag.objects.order_by("name"),
+                "tags": Tag.objects.filter(activities__in=visible).distinct().order_by("name"),
                 "statuses": Activity.Status.choices,
             },
         },
