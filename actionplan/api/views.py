@@ -17,7 +17,7 @@ from actionplan.figures import current_period
 from actionplan.filters import ActivityFilter, IndicatorFilter, PeriodFilter, UpdateFilter
 from actionplan.models import Activity, FocusArea, Indicator, PeriodTarget, ProgressUpdate, ReportingPeriod
 from portal.api.conditional import etag, expected_version, idempotent
-from portal.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
+from portal.api.schema import IDEMPOTENT, IF_MATCH, errors
 from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed
 from portal.idempotency import canonical_json, fingerprint, replay_or_run
 from portal.models import Office
@@ -192,7 +192,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=s.UpdateCreateSerializer,
         responses={201: s.UpdateSerializer, **errors(400, 403, 409, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
         examples=[CREATE_EXAMPLE],
     )
     @idempotent
@@ -224,7 +224,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=s.SubmitSerializer,
         responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -238,7 +238,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=None,
         responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -254,7 +254,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         methods=["POST"],
         request=s.CommentSerializer,
         responses={201: s.CommentSerializer, **errors(400, 403, 404, 409, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def comments(self, request, pk=None):
@@ -274,35 +274,37 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=s.ReviewSerializer,
         responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def approve(self, request, pk=None):
         """Approve a submitted update (programme officers)."""
         update = self.get_object()
+        services.check_may_review(request.user)
         serializer = s.ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(services.approve_update(by=request.user, update=update, **serializer.validated_data))
 
     @extend_schema(
-        request=s.ReviewSerializer,
+        request=s.ReturnSerializer,
         responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     @idempotent
     def return_(self, request, pk=None):
         """Return a submitted update to its office with a comment (programme officers)."""
         update = self.get_object()
-        serializer = s.ReviewSerializer(data=request.data)
+        services.check_may_review(request.user)
+        serializer = s.ReturnSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(services.return_update(by=request.user, update=update, **serializer.validated_data))
 
     @extend_schema(
         request={"multipart/form-data": s.EvidenceUploadSerializer},
         responses={201: s.EvidenceSerializer, **errors(400, 403, 404, 409, 413, 415, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def evidence(self, request, pk=None):
@@ -335,7 +337,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=s.BulkItemSerializer(many=True),
         responses={200: s.BulkResultSerializer(many=True), **errors(400, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     # Not a list of updates: no pagination and no filters (the schema would say otherwise).
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
