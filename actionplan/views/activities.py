@@ -7,9 +7,8 @@ from django.utils import timezone
 
 from actionplan import charts, exports, services
 from actionplan.filters import ActivityRegisterFilter
-from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod, Tag
+from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod
 from portal import ratelimit
-from portal.models import Country, Office
 
 PAGE_SIZE = 25
 
@@ -25,9 +24,8 @@ def activity_list(request):
     # RAG and progress as they stood at a period ("as_of"), as the dashboard's drill-down asks.
     as_of_code = request.GET.get("as_of")
     as_of = ReportingPeriod.objects.filter(code=as_of_code).first() if as_of_code else None
-    queryset = (
-        Activity.objects.visible_to(request.user).for_register(as_of.starts_on if as_of else None).order_by("code")
-    )
+    visible = Activity.objects.visible_to(request.user)
+    queryset = visible.for_register(as_of.starts_on if as_of else None).order_by("code")
     filterset = ActivityRegisterFilter(request.GET, queryset=queryset)
     activities = filterset.qs if filterset.is_valid() else queryset.none()
     export = request.GET.get("export")
@@ -47,15 +45,13 @@ def activity_list(request):
             "unknown_as_of": as_of_code if as_of_code and as_of is None else "",
             "page": page,
             "query": query.urlencode(),
+            # Offices, organisations, regions, countries and tags of the activities the user may see
+            # only: a choice would otherwise name what a restricted activity of another office is about.
             "choices": {
                 "focus_areas": FocusArea.objects.order_by("order"),
-                "offices": Office.objects.order_by("code"),
-                "organizations": Activity.objects.lead_organizations(),
-                "regions": Country.objects.office_regions(),
-                "countries": Country.objects.filter(activities__isnull=False).distinct().order_by("name"),
                 "periods": ReportingPeriod.objects.order_by("starts_on"),
-                "tags": Tag.objects.order_by("name"),
                 "statuses": Activity.Status.choices,
+                **visible.filter_choices(),
             },
         },
     )
