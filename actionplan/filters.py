@@ -13,18 +13,9 @@ from .models import RAG, Activity, Indicator, ProgressUpdate, ReportingPeriod
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
-    """Read an ISO 8601 date and time as UTC, refusing one that UTC cannot hold, and an empty one.
-
-    Left out, the parameter filters nothing; given empty, it is refused: a client that syncs with
-    ``updated_since=$LAST`` and lost ``$LAST`` would otherwise download everything and not know why.
-    """
+    """Read an ISO 8601 date and time as UTC, refusing one that UTC cannot hold."""
 
     def to_python(self, value):
-        if value == "":
-            raise forms.ValidationError(
-                _("Give a date and time in ISO 8601, e.g. 2020-07-01T00:00:00Z, or leave the parameter out."),
-                code="required",
-            )
         moment = super().to_python(value)
         if moment is None:
             return None

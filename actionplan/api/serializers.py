@@ -380,7 +380,11 @@ class SubmitSerializer(RefuseUnknownFields, serializers.Serializer):
 
 class ReviewSerializer(RefuseUnknownFields, serializers.Serializer):
     comment = serializers.CharField(
-        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH, default="", help_text=_("Optional")
+        required=False,
+        allow_blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        default="",
+        help_text=_("Optional: a note kept with the approval"),
     )
 
 

@@ -18,6 +18,7 @@ from actionplan.filters import ActivityFilter, IndicatorFilter, PeriodFilter, Up
 from actionplan.models import Activity, FocusArea, Indicator, PeriodTarget, ProgressUpdate, ReportingPeriod
 from portal.api.conditional import etag, expected_version, idempotent
 from portal.api.schema import IDEMPOTENT, IF_MATCH, errors
+from portal.api.strict import shown
 from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed
 from portal.idempotency import canonical_json, fingerprint, replay_or_run
 from portal.models import Office
@@ -359,7 +360,9 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return {"index": index, "status": 400, "errors": {"non_field_errors": [_("Each item must be an object.")]}}
         serializer = s.BulkItemSerializer(data=item, context=self.get_serializer_context())
         if not serializer.is_valid():
-            return {"index": index, "status": 400, "errors": serializer.errors}
+            # The errors echo the item's keys, and the answer is kept for a retry as JSON, which PostgreSQL
+            # refuses with a NUL in it.
+            return {"index": index, "status": 400, "errors": shown(serializer.errors)}
         values = dict(serializer.validated_data)
         client_key = values.pop("client_key")
 

@@ -5,7 +5,8 @@ from portal.errors import InvalidInput
 
 
 class Pagination(PageNumberPagination):
-    """Pages of 50 by default; ``page_size`` from 1 to 500, refused (400) when it is no whole number above 0.
+    """Pages of 50 by default; ``page_size`` from 1 to 500, refused (400) when it is no whole number above 0,
+    and ``page`` refused when given empty.
 
     DRF quietly answers the default size for ``page_size=0`` or ``page_size=x``: a client that asked for
     something else would never learn that it was not given it.
@@ -28,6 +29,11 @@ class Pagination(PageNumberPagination):
             )
         # A number of any length is capped without int(), which refuses more than 4,300 digits.
         return min(int(digits), self.max_page_size) if len(digits) <= 9 else self.max_page_size
+
+    def get_page_number(self, request, paginator):
+        if request.query_params.get(self.page_query_param) == "":
+            raise InvalidInput(_("page is empty: give a page number, or leave it out."), field=self.page_query_param)
+        return super().get_page_number(request, paginator)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

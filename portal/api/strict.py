@@ -23,7 +23,7 @@ class RefuseUnknownFields:
     def to_internal_value(self, data):
         writable = {name for name, field in self.fields.items() if not field.read_only}
         unknown = sorted(set(data) - writable) if isinstance(data, Mapping) else []
-        refused = {name: [self.unknown_field_message] for name in unknown}
+        refused = {_shown(name): [self.unknown_field_message] for name in unknown}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:
@@ -33,6 +33,21 @@ class RefuseUnknownFields:
         if refused:
             raise serializers.ValidationError(refused)
         return value
+
+
+def _shown(name: str) -> str:
+    """The name as the answer may echo it: escaped when it holds a control character (a NUL, which
+    PostgreSQL refuses in the JSON an idempotent answer is kept as, or a line break)."""
+    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")
+
+
+def shown(data):
+    """The errors as an answer may echo them: every key and text with a control character escaped."""
+    if isinstance(data, dict):
+        return {_shown(str(key)): shown(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [shown(value) for value in data]
+    return _shown(data) if isinstance(data, str) else data
 
 
 class RefuseUnknownFieldsExtension(OpenApiSerializerExtension):

@@ -162,7 +162,23 @@ def test_empty_updated_since_is_refused_naming_it(world, api, url):
     response = api(world.officer).get(url, {"updated_since": ""})
 
     assert response.status_code == 400
-    assert "ISO 8601" in response.json()["updated_since"][0]
+    assert "updated_since" in response.json()["updated_since"][0]
+
+
+@pytest.mark.parametrize(
+    "url, parameter",
+    [
+        ("/api/v1/updates/", "state"),
+        ("/api/v1/activities/", "office"),
+        ("/api/v1/reports/", "whole_plan"),
+        ("/api/v1/activities/", "page"),
+    ],
+)
+def test_any_other_filter_or_page_given_empty_is_refused_naming_it(world, api, url, parameter):
+    response = api(world.officer).get(url, {parameter: " "} if parameter != "page" else {"page": ""})
+
+    assert response.status_code == 400
+    assert parameter in response.json()[parameter][0]
 
 
 # Unknown fields ----------------------------------------------------------------------------------
@@ -222,6 +238,14 @@ def test_unknown_field_in_a_bulk_item_is_refused_for_that_item_alone(world, api)
     assert response.status_code == 200
     assert response.json()[0]["status"] == 400 and "colour" in response.json()[0]["errors"]
     assert not ProgressUpdate.objects.exists()
+
+
+def test_unknown_field_named_with_a_nul_is_refused_and_named_escaped(world, api):
+    items = [{**new_update(world), "client_key": "a", "col\x00our": "red"}]
+    response = api(world.reporter).post("/api/v1/updates/bulk/", items, format="json", HTTP_IDEMPOTENCY_KEY="nul-1")
+
+    assert response.status_code == 200
+    assert response.json()[0]["status"] == 400 and "col\\x00our" in response.json()[0]["errors"]
 
 
 @pytest.mark.parametrize("action", ["submit", "comments"])
