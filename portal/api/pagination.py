@@ -38,8 +38,6 @@ class Pagination(PageNumberPagination):
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["schema"] = {"type": "integer", "minimum": 1}
-            elif parameter["name"] == self.page_query_param:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
                 parameter["schema"] = {"type": "integer", "minimum": 1}
         return parameters

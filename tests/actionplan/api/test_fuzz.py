@@ -40,6 +40,10 @@ CHECKS = [
     checks.response_schema_conformance,
     # A request the schema calls invalid (page_size=0, an empty filter, an unknown field) must be refused.
     checks.negative_data_rejection,
+    checks.response_headers_conformance,
+    checks.ignored_auth,
+    checks.use_after_free,
+    checks.ensure_resource_availability,
 ]
 # The bulk endpoint answers 200 with each item's own status, 400 for an invalid item, by design: an
 # invalid item does not refuse the request (test_bulk.py checks the items' answers).
