@@ -208,6 +208,29 @@ class ActivityQuerySet(models.QuerySet):
             models.Exists(self.filter(lead_organization=models.OuterRef("pk")))
         ).order_by("code")
 
+    def filter_choices(self) -> dict:
+        """The offices, lead organisations, regions, beneficiary countries and tags of these activities.
+
+        Called on the activities a user may see, they are the filter choices that name nothing of the
+        others (a restricted activity's country, say). Each is a query of its own, run when read.
+        """
+        activities = self.order_by().values("pk")
+
+        def used(through, field):
+            return models.Exists(through.objects.filter(activity__in=activities, **{field: models.OuterRef("pk")}))
+
+        offices = Office.objects.filter(used(Activity.implementing_offices.through, "office"))
+        office_countries = Country.objects.filter(models.Exists(offices.filter(country=models.OuterRef("pk"))))
+        return {
+            "offices": offices.order_by("code"),
+            "organizations": self.lead_organizations(),
+            "regions": office_countries.values_list("region", flat=True).distinct().order_by("region"),
+            "countries": Country.objects.filter(used(Activity.beneficiary_countries.through, "country")).order_by(
+                "name"
+            ),
+            "tags": Tag.objects.filter(used(Activity.tags.through, "tag")).order_by("name"),
+        }
+
     def for_register(self, as_of=None):
         """Fetch what the activity register shows, in a fixed number of queries."""
         return (

@@ -305,10 +305,15 @@ def _check_reviewable(update: ProgressUpdate):
         )
 
 
+def check_may_review(user) -> None:
+    """Refuse a user who is not a programme officer, before anything it sent is read."""
+    if not is_officer(user):
+        raise NotAllowed(_("Only a programme officer reviews updates."))
+
+
 def _locked_for_review(*, by, update: ProgressUpdate, expected_version: int | None = None) -> ProgressUpdate:
     """The update, locked until commit, once the reviewer and its version are checked."""
-    if not is_officer(by):
-        raise NotAllowed(_("Only a programme officer reviews updates."))
+    check_may_review(by)
     current = (
         ProgressUpdate.objects.select_for_update(of=("self",))
         .select_related("period", "activity", "office", "author")

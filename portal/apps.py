@@ -7,6 +7,12 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal: organisations and offices")
 
     def ready(self):
-        from . import accounts, sessions  # noqa: F401 (sessions registers its login receiver)
+        import logging
+
+        from . import accounts, guards, sessions  # noqa: F401 (sessions registers its login receiver)
 
         accounts.connect()
+        # The access logs write each address as it came: whatever LOGGING an operator sets, a credential
+        # in a query string (refused by guards.RequestGuardMiddleware) is never written by them.
+        for name in ("django.server", "gunicorn.access"):
+            logging.getLogger(name).addFilter(guards.RedactCredentials())

@@ -1,7 +1,10 @@
-"""Refuse hostile requests before any view reads them: a NUL in the address, a body beyond what any
-page or API call takes. Each is answered with a clear message and its status, never a 500."""
+"""Refuse hostile requests before any view reads them: a NUL in the address, a credential in the query
+string, a body beyond what any page or API call takes. Each is answered with a clear message and its
+status, never a 500."""
 
-from urllib.parse import unquote
+import logging
+import re
+from urllib.parse import unquote, unquote_plus
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -10,6 +13,59 @@ from django.utils.translation import gettext as _
 
 # Above the largest evidence file, room for the form's other fields and the multipart framing.
 MULTIPART_MARGIN = 1024 * 1024
+
+# Query parameters that carry a credential, by name, whatever the case. An address is written to access
+# logs, browser history and the Referer of the next request: the API takes a token in the Authorization
+# header only, and refuses one in the address rather than let a client learn the unsafe habit.
+CREDENTIAL_PARAMETERS = frozenset(
+    {"token", "access_token", "auth_token", "api_token", "api_key", "apikey", "key", "authorization", "password",
+     "secret"}
+)  # fmt: skip
+REDACTED = "[redacted]"
+# A name=value pair of a query string, at its start or after ?, & or ; (as a log line shows it).
+_QUERY_PAIR = re.compile(r"(?:^|(?<=[?&;]))([^=&;?\s\"#]*)=([^&;\s\"#]*)")
+
+
+def _is_credential(name: str) -> bool:
+    return unquote_plus(name).strip().lower() in CREDENTIAL_PARAMETERS
+
+
+def redact_credentials(text: str) -> str:
+    """Replace the value of every credential parameter in the query strings ``text`` holds."""
+    return _QUERY_PAIR.sub(
+        lambda pair: f"{pair[1]}={REDACTED}" if _is_credential(pair[1]) else pair[0],
+        text,
+    )
+
+
+class RedactCredentials(logging.Filter):
+    """Keep credentials given in a query string out of a log line: the access logs of the development
+    server (``django.server``) and of gunicorn (``gunicorn.access``) write the address as it came."""
+
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = redact_credentials(record.msg)
+        if isinstance(record.args, dict):
+            record.args = {key: _redacted(value) for key, value in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_redacted(value) for value in record.args)
+        return True
+
+
+def _redacted(value):
+    return redact_credentials(value) if isinstance(value, str) else value
+
+
+def _credential_in_query(request) -> str | None:
+    """Name the first credential parameter of the query string, and blank its value in the request, so that
+    nothing written about the request afterwards (Django's log of the 400, its repr) holds it."""
+    query = request.META.get("QUERY_STRING", "")
+    names = [name for name in request.GET if _is_credential(name)]
+    if not names:
+        return None
+    request.META["QUERY_STRING"] = redact_credentials(query)
+    request.__dict__.pop("GET", None)
+    return names[0]
 
 
 def _answer(request, status: int, message: str, code: str):
@@ -31,6 +87,19 @@ class RequestGuardMiddleware:
     def __call__(self, request):
         if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", "")):
             return _answer(request, 400, _("The address holds a NUL character, which no code or value has."), "nul")
+        credential = _credential_in_query(request)
+        if credential is not None:
+            return _answer(
+                request,
+                400,
+                _(
+                    "The query parameter %(name)s looks like a credential: an address is logged and kept in "
+                    "history. Send the token in the Authorization header (Authorization: Token <key>) and "
+                    "never in the address."
+                )
+                % {"name": credential},
+                "credential_in_query",
+            )
         limit = settings.EVIDENCE_MAX_BYTES + MULTIPART_MARGIN
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -22,6 +22,7 @@ from actionplan.models import (
     ReportingPeriod,
     UpdateComment,
 )
+from portal.api.strict import RefuseUnknownFields
 from portal.models import Office
 
 # Longest narrative, challenges or next steps the API takes (characters).
@@ -271,7 +272,7 @@ class MeasurementValueField(serializers.Field):
         return serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class MeasurementInputSerializer(serializers.Serializer):
+class MeasurementInputSerializer(RefuseUnknownFields, serializers.Serializer):
     indicator = VisibleCodeField(Indicator, help_text=_("Indicator code, e.g. CYB-2.3-I1"))
     value = MeasurementValueField(help_text=_("A number; for a yes/no indicator, true or false"))
     note = serializers.CharField(required=False, allow_blank=True, max_length=2_000, default="")
@@ -312,7 +313,7 @@ class MeasurementInputSerializer(serializers.Serializer):
         return MeasurementInput(**{**data, "value": value})
 
 
-class UpdateCreateSerializer(serializers.Serializer):
+class UpdateCreateSerializer(RefuseUnknownFields, serializers.Serializer):
     activity = VisibleCodeField(Activity, help_text=_("Activity code, e.g. CYB-2.3"))
     period = VisibleCodeField(ReportingPeriod, help_text=_("Reporting period code, e.g. 2020-Q2"))
     office = VisibleCodeField(
@@ -341,7 +342,9 @@ class BulkItemSerializer(UpdateCreateSerializer):
     client_key = serializers.CharField(max_length=200, help_text=_("Your key for this item: a retry with it is safe"))
 
 
-class UpdatePatchSerializer(serializers.Serializer):
+class UpdatePatchSerializer(RefuseUnknownFields, serializers.Serializer):
+    unknown_field_message = _("This field cannot be changed.")
+
     rag = serializers.ChoiceField(choices=RAG.choices, required=False)
     percent_complete = serializers.IntegerField(min_value=0, max_value=100, required=False)
     narrative = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
@@ -350,15 +353,12 @@ class UpdatePatchSerializer(serializers.Serializer):
     measurements = MeasurementInputSerializer(many=True, required=False, max_length=MEASUREMENTS_MAX)
 
     def validate(self, data):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({name: [_("This field cannot be changed.")] for name in sorted(unknown)})
         if not data:
             raise serializers.ValidationError(_("Send at least one field to change."))
         return data
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
     author_name = serializers.SerializerMethodField()
     text = serializers.CharField(max_length=TEXT_MAX_LENGTH, allow_blank=False)
@@ -372,14 +372,26 @@ class CommentSerializer(serializers.ModelSerializer):
         return comment.author.get_full_name() or comment.author.username
 
 
-class SubmitSerializer(serializers.Serializer):
+class SubmitSerializer(RefuseUnknownFields, serializers.Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH, default="", help_text=_("A note for the officer")
     )
 
 
-class ReviewSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH, default="")
+class ReviewSerializer(RefuseUnknownFields, serializers.Serializer):
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        default="",
+        help_text=_("Optional: a note kept with the approval"),
+    )
+
+
+class ReturnSerializer(RefuseUnknownFields, serializers.Serializer):
+    comment = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, help_text=_("Required: what the office should fix (not blank)")
+    )
 
 
 class EvidenceUploadSerializer(serializers.Serializer):

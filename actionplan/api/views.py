@@ -18,7 +18,8 @@ from actionplan.filters import ActivityFilter, IndicatorFilter, PeriodFilter, Up
 from actionplan.models import Activity, FocusArea, Indicator, PeriodTarget, ProgressUpdate, ReportingPeriod
 from audit import services as audit
 from portal.api.conditional import etag, expected_version, idempotent
-from portal.api.schema import IDEMPOTENCY_KEY, IF_MATCH, errors
+from portal.api.schema import IDEMPOTENT, IF_MATCH, errors
+from portal.api.strict import shown
 from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed
 from portal.idempotency import canonical_json, fingerprint, replay_or_run
 from portal.models import Office
@@ -207,7 +208,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=s.UpdateCreateSerializer,
         responses={201: s.UpdateSerializer, **errors(400, 403, 409, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
         examples=[CREATE_EXAMPLE],
     )
     @idempotent
@@ -239,7 +240,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=s.SubmitSerializer,
         responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -253,7 +254,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=None,
         responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -269,7 +270,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         methods=["POST"],
         request=s.CommentSerializer,
         responses={201: s.CommentSerializer, **errors(400, 403, 404, 409, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def comments(self, request, pk=None):
@@ -289,35 +290,37 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=s.ReviewSerializer,
         responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def approve(self, request, pk=None):
         """Approve a submitted update (programme officers)."""
         update = self.get_object()
+        services.check_may_review(request.user)
         serializer = s.ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(services.approve_update(by=request.user, update=update, **serializer.validated_data))
 
     @extend_schema(
-        request=s.ReviewSerializer,
+        request=s.ReturnSerializer,
         responses={200: s.UpdateSerializer, **errors(400, 403, 404, 409, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     @idempotent
     def return_(self, request, pk=None):
         """Return a submitted update to its office with a comment (programme officers)."""
         update = self.get_object()
-        serializer = s.ReviewSerializer(data=request.data)
+        services.check_may_review(request.user)
+        serializer = s.ReturnSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(services.return_update(by=request.user, update=update, **serializer.validated_data))
 
     @extend_schema(
         request={"multipart/form-data": s.EvidenceUploadSerializer},
         responses={201: s.EvidenceSerializer, **errors(400, 403, 404, 409, 413, 415, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def evidence(self, request, pk=None):
@@ -350,7 +353,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         request=s.BulkItemSerializer(many=True),
         responses={200: s.BulkResultSerializer(many=True), **errors(400, 413, 422)},
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=IDEMPOTENT,
     )
     # Not a list of updates: no pagination and no filters (the schema would say otherwise).
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
@@ -372,7 +375,9 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return {"index": index, "status": 400, "errors": {"non_field_errors": [_("Each item must be an object.")]}}
         serializer = s.BulkItemSerializer(data=item, context=self.get_serializer_context())
         if not serializer.is_valid():
-            return {"index": index, "status": 400, "errors": serializer.errors}
+            # The errors echo the item's keys, and the answer is kept for a retry as JSON, which PostgreSQL
+            # refuses with a NUL in it.
+            return {"index": index, "status": 400, "errors": shown(serializer.errors)}
         values = dict(serializer.validated_data)
         client_key = values.pop("client_key")
 

@@ -7,10 +7,9 @@ from django.utils import timezone
 
 from actionplan import charts, exports, services
 from actionplan.filters import ActivityRegisterFilter
-from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod, Tag
+from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod
 from audit import services as audit
 from portal import ratelimit
-from portal.models import Country, Office
 
 PAGE_SIZE = 25
 
@@ -54,17 +53,13 @@ def activity_list(request):
             "unknown_as_of": as_of_code if as_of_code and as_of is None else "",
             "page": page,
             "query": query.urlencode(),
+            # Offices, organisations, regions, countries and tags of the activities the user may see
+            # only: a choice would otherwise name what a restricted activity of another office is about.
             "choices": {
                 "focus_areas": FocusArea.objects.order_by("order"),
-                "offices": Office.objects.order_by("code"),
-                # Choices drawn from activities name only those the user may see: a tag, country or lead
-                # organisation of a restricted activity elsewhere would tell of that activity (need to know).
-                "organizations": visible.lead_organizations(),
-                "regions": Country.objects.office_regions(),
-                "countries": Country.objects.filter(activities__in=visible).distinct().order_by("name"),
                 "periods": ReportingPeriod.objects.order_by("starts_on"),
-                "tags": Tag.objects.filter(activities__in=visible).distinct().order_by("name"),
                 "statuses": Activity.Status.choices,
+                **visible.filter_choices(),
             },
         },
     )

@@ -45,8 +45,13 @@ def idempotent(handler):
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)
-        if not 1 <= len(key) <= 255 or not key.isprintable():
-            raise InvalidInput(_("Idempotency-Key must be 1 to 255 printable characters."), field=IDEMPOTENCY_HEADER)
+        # Printable ASCII only, as the schema's pattern says: a header carries Latin-1 at best, and a key
+        # that one client library sends as UTF-8 and another as Latin-1 would not match its retry.
+        if not 1 <= len(key) <= 255 or not all(" " <= char <= "~" for char in key):
+            raise InvalidInput(
+                _("Idempotency-Key must be 1 to 255 printable ASCII characters (space to ~)."),
+                field=IDEMPOTENCY_HEADER,
+            )
         return replay_or_run(
             user=request.user,
             key=key,

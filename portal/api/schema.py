@@ -38,16 +38,37 @@ def errors(*codes: int) -> dict:
     return described
 
 
+# The key's rule, as portal.api.conditional.idempotent checks it: printable ASCII (space to tilde).
+IDEMPOTENCY_KEY_PATTERN = r"^[ -~]{1,255}$"
+
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": 255},
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
     OpenApiParameter.HEADER,
-    description="Any unique string of 1 to 255 printable characters: a retry with the same key and body "
-    "returns the first answer, never a second row",
+    required=False,
+    description=(
+        "Optional; 1 to 255 printable ASCII characters (space to `~`), unique per request, e.g. a UUID. "
+        "Kept per user for 48 hours. A retry with the same key, to the same address and with the same body, "
+        "is not run again: it returns the first successful answer (same status, body, `ETag` and `Location`) "
+        "with the header `Idempotent-Replayed: true`, and never makes a second row. The same key with another "
+        "body or address answers 422. An answer that was an error is not kept: a retry runs afresh. "
+        "A key that breaks these rules answers 400."
+    ),
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1},
     OpenApiParameter.HEADER,
-    description='The ETag of the update as you last read it, e.g. "3"',
+    required=True,
+    description='Required: the ETag of the update as you last read it, e.g. "3". Missing, the answer is 428; '
+    "stale (the update changed since), 412 with the current version.",
 )
+REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="Present, and true, when this answer repeats the first answer to the same Idempotency-Key",
+)
+# The parameters of an operation that takes an Idempotency-Key: the request header and the answer's.
+IDEMPOTENT = [IDEMPOTENCY_KEY, REPLAYED_HEADER]

@@ -2,12 +2,15 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from actionplan.models import ActionPlan, FocusArea, ReportingPeriod
+from portal.api.strict import RefuseUnknownFields
 from steering.models import ProgressReport
+
+# A file's address once the report has succeeded; null before (queued, running) or if it failed.
+FILE_LINK = {"type": "string", "format": "uri-reference", "nullable": True}
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -32,16 +35,16 @@ class ReportSerializer(serializers.ModelSerializer):
             return None
         return reverse(f"api:report-{kind}", kwargs={"pk": report.pk})
 
-    @extend_schema_field(OpenApiTypes.URI_REF)
+    @extend_schema_field(FILE_LINK)
     def get_pdf(self, report) -> str | None:
         return self._link(report, "pdf")
 
-    @extend_schema_field(OpenApiTypes.URI_REF)
+    @extend_schema_field(FILE_LINK)
     def get_xlsx(self, report) -> str | None:
         return self._link(report, "xlsx")
 
 
-class ReportRequestSerializer(serializers.Serializer):
+class ReportRequestSerializer(RefuseUnknownFields, serializers.Serializer):
     period = serializers.SlugRelatedField(
         slug_field="code", queryset=ReportingPeriod.objects.all(), help_text=_("Reporting period code, e.g. 2020-Q2")
     )

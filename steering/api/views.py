@@ -70,6 +70,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     def create(self, request):
         """Ask for a report of a period, for the whole plan or one focus area."""
+        # The role first: one who may not ask learns that, not what its body lacks.
+        services.check_may_request(request.user)
         serializer = s.ReportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

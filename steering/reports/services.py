@@ -55,6 +55,12 @@ def may_request(user) -> bool:
     return sees_whole_plan(user)
 
 
+def check_may_request(user) -> None:
+    """Refuse a user who may not ask for reports, before anything it sent is read."""
+    if not may_request(user):
+        raise NotAllowed(_("Only programme officers and the steering committee ask for reports."))
+
+
 def _check_scope(*, plan, period, focus_area):
     if period.plan_id != plan.pk:
         raise InvalidInput(
@@ -99,8 +105,7 @@ def request_report(*, by, plan, period, focus_area=None) -> tuple[ProgressReport
 
     While an identical report is queued or running, that one is returned instead.
     """
-    if not may_request(by):
-        raise NotAllowed(_("Only programme officers and the steering committee ask for reports."))
+    check_may_request(by)
     _check_scope(plan=plan, period=period, focus_area=focus_area)
     return queue_report(plan=plan, period=period, focus_area=focus_area, by=by)
 
