@@ -59,6 +59,9 @@ def test_every_main_page_runs_under_the_policy_without_a_violation(committee_sit
         reverse("notifications"),
         reverse("profile"),
         reverse("tokens"),
+        # The browsable API, as a signed-in officer sees it.
+        reverse("api:activity-list"),
+        reverse("api:activity-detail", args=[site.activity.code]),
     ]
     seen = {}
     for path in pages:
