@@ -160,3 +160,11 @@ def test_a_progress_bar_is_drawn_with_its_class(as_user, world):
     html = as_user(world.reporter).get(reverse("update-detail", args=[update.pk])).content.decode()
 
     assert 'class="progress-bar bar-37"' in html
+
+
+def test_the_browsable_api_page_holds_no_inline_style(as_user, world):
+    html = as_user(world.reporter).get("/api/v1/activities/", HTTP_ACCEPT="text/html").content.decode()
+
+    assert "<html" in html
+    assert "<style" not in html and not re.search(r"""\sstyle=["']""", html)
+    assert "css/browsable-api.css" in html
