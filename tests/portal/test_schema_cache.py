@@ -55,3 +55,12 @@ def test_each_language_has_its_own_schema(client, db, generations):
     client.get("/api/v1/schema/?lang=fr")
 
     assert len(generations) == 2
+
+
+def test_languages_the_portal_does_not_speak_and_versions_share_the_default_schema(client, db, generations):
+    english = client.get("/api/v1/schema/?lang=en").content
+
+    # Each of these would otherwise be generated, and kept, anew.
+    for query in ("lang=zz", "lang=xx-yy", "version=abc", "lang=qq&version=2"):
+        assert client.get(f"/api/v1/schema/?{query}").content == english
+    assert len(generations) == 1
