@@ -168,3 +168,14 @@ def test_the_browsable_api_page_holds_no_inline_style(as_user, world):
     assert "<html" in html
     assert "<style" not in html and not re.search(r"""\sstyle=["']""", html)
     assert "css/browsable-api.css" in html
+
+
+def test_djangos_debugging_pages_alone_go_without_the_policy(as_user, world, settings):
+    client = as_user(world.reporter)
+    assert "Content-Security-Policy" in client.get("/activities/NO-SUCH-CODE/")
+
+    settings.DEBUG = True
+    debugging = client.get("/activities/NO-SUCH-CODE/")
+
+    assert debugging.status_code == 404 and "Content-Security-Policy" not in debugging
+    assert "Content-Security-Policy" in client.get(reverse("home"))
