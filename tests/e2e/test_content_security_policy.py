@@ -76,6 +76,28 @@ def test_every_main_page_runs_under_the_policy_without_a_violation(committee_sit
                          "[...document.querySelectorAll('canvas')].every(c => Chart.getChart(c))")  # fmt: skip
 
 
+def test_a_reporters_pages_and_the_sign_in_page_run_under_the_policy_without_a_violation(site, login, browser):
+    anonymous = browser.new_context()
+    anonymous.add_init_script(RECORD_VIOLATIONS)
+    sign_in = anonymous.new_page()
+    assert visit(sign_in, f"{site.url}{reverse('login')}")
+    assert violations(sign_in) == []
+    anonymous.close()
+
+    page = login(site, site.reporter)
+    page.context.add_init_script(RECORD_VIOLATIONS)
+    seen = {}
+    for path in [
+        reverse("home"),
+        reverse("update-create", args=[site.activity.code]),
+        reverse("my-updates"),
+        reverse("password_change"),
+    ]:
+        assert visit(page, f"{site.url}{path}"), path
+        seen[path] = violations(page)
+    assert {path: found for path, found in seen.items() if found} == {}
+
+
 def test_a_report_compiling_polls_its_progress_under_the_policy(committee_site, login):
     site = committee_site
     report = ProgressReportFactory(plan=site.plan, period=site.period, requested_by=site.officer, state="running",
