@@ -20,7 +20,7 @@ def directives(response) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize(
-    "page",
+    "address",
     [
         lambda world: reverse("home"),
         lambda world: reverse("plan"),
@@ -34,8 +34,8 @@ def directives(response) -> dict[str, set[str]]:
     ],
     ids=["home", "plan", "register", "register-csv", "restricted-activity", "tokens", "notifications", "refusal"],
 )
-def test_every_page_of_a_signed_in_user_is_private_and_never_stored(as_user, world, page):
-    response = as_user(world.reporter).get(page(world))
+def test_every_page_of_a_signed_in_user_is_private_and_never_stored(as_user, world, address):
+    response = as_user(world.reporter).get(address(world))
 
     assert response["Cache-Control"] == "private, no-store"
 
