@@ -1,11 +1,13 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from actionplan.api import views as actionplan_views
 from steering.api import views as steering_views
 
-from . import views
+from . import docs, views
 
 router = DefaultRouter()
 router.register("focus-areas", actionplan_views.FocusAreaViewSet, basename="focus-area")
@@ -18,8 +20,18 @@ router.register("reports", steering_views.ReportViewSet, basename="report")
 
 app_name = "api"
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
+    # The split view serves the page's script as a file of its own: the Content-Security-Policy refuses inline ones.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Redoc draws with styled-components, which writes its styles into <style> elements as it renders, and
+    # searches in a worker it makes from a blob: this page alone allows both (its scripts are still the
+    # portal's files only, and it shows nothing but the public schema).
+    path(
+        "redoc/",
+        csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(url_name="api:schema")
+        ),
+        name="redoc",
+    ),
     *router.urls,
 ]

@@ -1,0 +1,130 @@
+"""Every main page, in real Chromium, works under the Content-Security-Policy and breaks none of its rules:
+the charts draw, htmx polls, the API documentation renders, and nothing inline is refused."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.factories import MeasurementFactory, ProgressReportFactory, ProgressUpdateFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Runs before any script of the page (Playwright's init scripts are not subject to the policy).
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.violatedDirective} refused ${event.blockedURI || "inline"} `
+                           + `(${event.sourceFile || location.pathname}:${event.lineNumber})`);
+});
+"""
+
+
+def visit(page, url):
+    """Open a page; return its Content-Security-Policy header."""
+    response = page.goto(url)
+    assert response.status == 200, url
+    page.wait_for_load_state("networkidle")
+    return response.header_value("content-security-policy")
+
+
+def violations(page):
+    return page.evaluate("window.__violations")
+
+
+def test_every_main_page_runs_under_the_policy_without_a_violation(committee_site, login):
+    site = committee_site
+    update = ProgressUpdateFactory(
+        activity=site.activity, period=site.period, office=site.office, state="approved", rag="on_track",
+        percent_complete=40,
+    )  # fmt: skip
+    MeasurementFactory(update=update, indicator=site.indicator, value=12)
+    page = login(site, site.officer)
+    page.context.add_init_script(RECORD_VIOLATIONS)
+
+    pages = [
+        reverse("home"),
+        reverse("plan"),
+        reverse("focus-area", args=[site.area.code]),
+        reverse("objective", args=[site.objective.code]),
+        reverse("activity-list"),
+        reverse("activity-detail", args=[site.activity.code]),
+        reverse("indicator", args=[site.indicator.code]),
+        reverse("update-detail", args=[update.pk]),
+        reverse("review-queue"),
+        reverse("dashboard"),
+        reverse("meeting-list"),
+        reverse("meeting-detail", args=[site.meeting.pk]),
+        reverse("action-items"),
+        reverse("report-list"),
+        reverse("notifications"),
+        reverse("profile"),
+        reverse("tokens"),
+        # The browsable API, as a signed-in officer sees it.
+        reverse("api:activity-list"),
+        reverse("api:activity-detail", args=[site.activity.code]),
+    ]
+    seen = {}
+    for path in pages:
+        policy = visit(page, f"{site.url}{path}")
+        assert policy and "script-src 'self'" in policy, path
+        seen[path] = violations(page)
+    assert {path: found for path, found in seen.items() if found} == {}
+
+    # The scripts ran: the charts drew and the dashboard's canvases hold a chart each.
+    visit(page, f"{site.url}{reverse('dashboard')}")
+    assert page.evaluate("document.querySelectorAll('canvas').length > 0 && "
+                         "[...document.querySelectorAll('canvas')].every(c => Chart.getChart(c))")  # fmt: skip
+
+
+def test_a_reporters_pages_and_the_sign_in_page_run_under_the_policy_without_a_violation(site, login, browser):
+    anonymous = browser.new_context()
+    anonymous.add_init_script(RECORD_VIOLATIONS)
+    sign_in = anonymous.new_page()
+    assert visit(sign_in, f"{site.url}{reverse('login')}")
+    assert violations(sign_in) == []
+    anonymous.close()
+
+    page = login(site, site.reporter)
+    page.context.add_init_script(RECORD_VIOLATIONS)
+    seen = {}
+    for path in [
+        reverse("home"),
+        reverse("update-create", args=[site.activity.code]),
+        reverse("my-updates"),
+        reverse("password_change"),
+    ]:
+        assert visit(page, f"{site.url}{path}"), path
+        seen[path] = violations(page)
+    assert {path: found for path, found in seen.items() if found} == {}
+
+
+def test_a_report_compiling_polls_its_progress_under_the_policy(committee_site, login):
+    site = committee_site
+    report = ProgressReportFactory(plan=site.plan, period=site.period, requested_by=site.officer, state="running",
+                                   progress=35)  # fmt: skip
+    page = login(site, site.officer)
+    page.context.add_init_script(RECORD_VIOLATIONS)
+
+    visit(page, f"{site.url}{reverse('report-detail', args=[report.pk])}")
+    bar = page.locator("#report-state .progress-bar")
+    expect(bar).to_have_text("35%")
+    assert 0 < bar.bounding_box()["width"] < page.locator("#report-state .progress").bounding_box()["width"]
+    # htmx asks for the card again every second, and swaps it in.
+    state_url = reverse("report-state", args=[report.pk])
+    with page.expect_response(lambda response: state_url in response.url):
+        pass
+    assert violations(page) == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs/", "/api/v1/redoc/"])
+def test_the_api_documentation_renders_under_the_policy(site, login, path):
+    page = login(site, site.reporter)
+    page.context.add_init_script(RECORD_VIOLATIONS)
+
+    policy = visit(page, f"{site.url}{path}")
+
+    assert policy and "style-src 'self'" in policy
+    # Each lists the API's operations, read from the schema.
+    expect(page.get_by_text("/api/v1/updates/", exact=False).first).to_be_visible(timeout=15000)
+    # Redoc's footer asks for its logo from its makers' site: the policy refuses it, as it should.
+    assert [found for found in violations(page) if "cdn.redoc.ly" not in found] == []

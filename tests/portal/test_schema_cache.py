@@ -1,0 +1,66 @@
+"""The OpenAPI schema is generated once, on its first request, and then served from memory."""
+
+import pytest
+import yaml
+from drf_spectacular.generators import SchemaGenerator
+
+
+@pytest.fixture
+def generations(settings, monkeypatch):
+    """Count the schema generator's runs, starting from no schema kept (changing the setting forgets it)."""
+    settings.SPECTACULAR_SETTINGS = dict(settings.SPECTACULAR_SETTINGS)
+    runs = []
+    generate = SchemaGenerator.get_schema
+
+    def counted(self, *args, **kwargs):
+        runs.append(kwargs.get("request"))
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counted)
+    return runs
+
+
+def test_the_schema_is_generated_on_its_first_request_only(client, db, generations, django_assert_num_queries):
+    first = client.get("/api/v1/schema/")
+    # An anonymous caller: no session, no token, and the schema comes from memory.
+    with django_assert_num_queries(0):
+        second = client.get("/api/v1/schema/")
+
+    assert first.status_code == second.status_code == 200
+    assert len(generations) == 1
+    assert second.content == first.content
+
+
+def test_every_caller_gets_the_same_schema_whoever_asked_first(api, world, generations):
+    by_reporter = api(world.reporter).get("/api/v1/schema/")
+    anonymous = api().get("/api/v1/schema/")
+    by_officer = api(world.officer).get("/api/v1/schema/")
+
+    assert by_reporter.content == anonymous.content == by_officer.content
+    # Generated as `manage.py spectacular` does, from no one's request.
+    assert generations == [None]
+
+
+def test_the_json_and_yaml_schemas_come_from_one_generation(client, db, generations):
+    as_yaml = yaml.safe_load(client.get("/api/v1/schema/").content)
+    as_json = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    assert as_yaml == as_json
+    assert len(generations) == 1
+
+
+def test_each_language_has_its_own_schema(client, db, generations):
+    client.get("/api/v1/schema/?lang=en")
+    client.get("/api/v1/schema/?lang=fr")
+    client.get("/api/v1/schema/?lang=fr")
+
+    assert len(generations) == 2
+
+
+def test_languages_the_portal_does_not_speak_and_versions_share_the_default_schema(client, db, generations):
+    english = client.get("/api/v1/schema/?lang=en").content
+
+    # Each of these would otherwise be generated, and kept, anew.
+    for query in ("lang=zz", "lang=xx-yy", "version=abc", "lang=qq&version=2"):
+        assert client.get(f"/api/v1/schema/?{query}").content == english
+    assert len(generations) == 1
