@@ -246,6 +246,8 @@ def _load_schedules(result: LoadResult):
     result.created += created
     five_minutes, created = IntervalSchedule.objects.get_or_create(every=5, period=IntervalSchedule.MINUTES)
     result.created += created
+    every_minute, created = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.MINUTES)
+    result.created += created
 
     def crontab(**fields):
         schedule, created = CrontabSchedule.objects.get_or_create(
@@ -257,6 +259,8 @@ def _load_schedules(result: LoadResult):
 
     jobs = [
         ("Purge expired idempotency keys", "portal.tasks.purge_idempotency_keys", {"interval": hourly}, {}),
+        ("Send the jobs that waited in the outbox while the queue was down", "outbox.tasks.drain_outbox",
+         {"interval": every_minute}, {}),
         ("Fail progress reports stuck past the time limit", "steering.tasks.fail_stale_reports",
          {"interval": five_minutes}, {}),
         ("Compile the whole-plan report when a period ends", "steering.tasks.compile_period_reports",

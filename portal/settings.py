@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "portal",
     "actionplan",
     "steering",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,9 @@ CELERY_TASK_TIME_LIMIT = _read(env.int, "CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Jobs asked for while the broker was down wait in the outbox table until a drain sends them;
+# the sent ones are kept this many days for the admin to see, then deleted.
+OUTBOX_KEEP_DAYS = _read(env.int, "OUTBOX_KEEP_DAYS", default=7)
 CELERY_TIMEZONE = "UTC"
 
 # Authentication ---------------------------------------------------------------
