@@ -1,0 +1,210 @@
+"""Faults, each with nothing lost: Redis stopped, PostgreSQL dropping the portal's connections,
+two reporters saving one update at the same instant.
+
+Redis is a throwaway server of each test's own, stopped and started by the test; the
+machine's shared Redis and PostgreSQL are never stopped.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from actionplan.models import ProgressUpdate
+from outbox import services as outbox
+from outbox.models import Message
+from portal import tasks as portal_tasks
+from portal.celery import app as celery_app
+from portal.models import Notification
+from steering.models import ProgressReport
+from tests.conftest import _redis_answers, require_service
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ThrowawayRedis:
+    """A Redis server of the test's own, on a free port, keeping nothing on disk."""
+
+    def __init__(self, binary: str, folder: Path):
+        self.binary, self.folder, self.port = binary, folder, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not _redis_answers(self.url):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the throwaway Redis on port {self.port} did not start")
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def queued(self, queue: str = "celery") -> list[str]:
+        """The ids of the tasks waiting in a queue."""
+        import json
+
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        return [json.loads(raw)["headers"]["id"] for raw in client.lrange(queue, 0, -1)]
+
+
+@pytest.fixture
+def throwaway_redis(tmp_path):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        require_service("redis-server is not installed: this test stops a Redis of its own")
+    server = ThrowawayRedis(binary, tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _use_broker(url: str):
+    # The Celery app read its broker when first used; its connection pools keep the old one.
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.__dict__.get("amqp") and setattr(celery_app.amqp, "_producer_pool", None)
+
+
+@pytest.fixture
+def portal_on(throwaway_redis, settings):
+    """The portal's cache and Celery broker on the throwaway Redis."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": throwaway_redis.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.CELERY_BROKER_URL = throwaway_redis.url
+    original = celery_app.conf.broker_url
+    _use_broker(throwaway_redis.url)
+    yield throwaway_redis
+    _use_broker(original)
+
+
+def test_the_portal_pages_load_when_redis_is_stopped(portal_on, world, as_user):
+    portal_on.stop()
+
+    assert as_user(world.reporter).get("/").status_code == 200
+    assert as_user(world.committee).get("/steering/").status_code == 200
+    assert as_user(world.officer).get(f"/activities/{world.activity.code}/").status_code == 200
+
+
+def start_worker(redis_url: str, media: Path, log: Path) -> subprocess.Popen:
+    """A real worker on the throwaway Redis and the test database."""
+    settings_dict = connection.settings_dict
+    database_url = (
+        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "--without-gossip",
+         "--without-mingle", "--without-heartbeat", "--loglevel", "INFO", "--logfile", str(log)],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+             "MEDIA_ROOT": str(media)},
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for(predicate, timeout=90, what=""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"waited {timeout} s for {what}")
+
+
+def test_submissions_made_while_redis_is_stopped_are_kept_and_their_jobs_and_e_mails_go_once_it_is_back(
+    portal_on, transactional_db, world, api, settings, tmp_path
+):
+    if connection.vendor != "postgresql":
+        require_service("DATABASE_URL is not PostgreSQL: the worker shares the test database")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    reporter, officer = api(world.reporter), api(world.officer)
+    portal_on.stop()
+
+    created = reporter.post(
+        "/api/v1/updates/",
+        {"activity": world.activity.code, "period": world.period.code, "office": world.office.code,
+         "rag": "on_track", "percent_complete": 40},
+        format="json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.content
+    submitted = reporter.post(f"/api/v1/updates/{created.json()['id']}/submit/")
+    assert submitted.status_code == 200, submitted.content
+    asked = officer.post("/api/v1/reports/", {"period": world.period.code}, format="json")
+    assert asked.status_code == 201, asked.content
+
+    update = ProgressUpdate.objects.get(pk=created.json()["id"])
+    assert (update.state, update.percent_complete) == ("submitted", 40)
+    report = ProgressReport.objects.get(pk=asked.json()["id"])
+    assert report.state == "queued"
+    [waiting] = Message.objects.all()
+    assert waiting.is_pending and waiting.kwargs == {"report_id": str(report.pk), "task_id": report.task_id}
+    # The officer's e-mail of the submission waits for the hourly batch, which beat sends through Redis.
+    [told] = Notification.objects.filter(recipient=world.officer, kind="update_submitted")
+    assert told.emailed_at is None and mail.outbox == []
+    assert outbox.drain() == 0  # still down
+
+    portal_on.start()
+    assert outbox.drain() == 1
+    assert outbox.drain() == 0
+    assert portal_on.queued() == [report.task_id]
+
+    worker = start_worker(portal_on.url, settings.MEDIA_ROOT, tmp_path / "worker.log")
+    try:
+        wait_for(lambda: ProgressReport.objects.get(pk=report.pk).state in ("succeeded", "failed"), what="the report")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    report.refresh_from_db()
+    assert (report.state, report.attempts) == ("succeeded", 1), report.error
+
+    assert portal_tasks.send_batched_notifications() == 1
+    assert portal_tasks.send_batched_notifications() == 0
+    assert [message.to for message in mail.outbox] == [[world.officer.email]]
+
+
+def test_a_review_made_while_redis_is_stopped_tells_the_author_at_once_and_once(
+    portal_on, transactional_db, world, api
+):
+    update = ProgressUpdate.objects.create(
+        activity=world.activity, period=world.period, office=world.office, author=world.reporter,
+        state=ProgressUpdate.State.SUBMITTED, rag="on_track", percent_complete=40,
+    )  # fmt: skip
+    portal_on.stop()
+
+    approved = api(world.officer).post(f"/api/v1/updates/{update.pk}/approve/", {"comment": "Good."}, format="json")
+
+    assert approved.status_code == 200, approved.content
+    assert [message.to for message in mail.outbox] == [[world.reporter.email]]
+    portal_on.start()
+    assert portal_tasks.send_batched_notifications() == 0
+    assert len(mail.outbox) == 1
