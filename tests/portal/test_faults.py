@@ -208,3 +208,117 @@ def test_a_review_made_while_redis_is_stopped_tells_the_author_at_once_and_once(
     portal_on.start()
     assert portal_tasks.send_batched_notifications() == 0
     assert len(mail.outbox) == 1
+
+
+# Two reporters saving one update at the same instant ---------------------------------------
+
+
+class SimultaneousSaves:
+    """Run two requests in two threads (each its own database connection and transaction) at once.
+
+    Each request, once it has checked the version and is about to write the row, waits up to
+    a second for the other to get there too. An edit that compares and sets the version
+    atomically holds the other one back before its check, so only one ever gets there; an
+    edit that reads the version and writes later lets both through with the same version.
+    """
+
+    def __init__(self):
+        import threading
+
+        self.threading = threading
+        self.at_the_write = threading.Barrier(2)
+        self.racing = threading.local()
+
+    def _wait_for_the_other(self, **_signal_arguments):
+        if getattr(self.racing, "on", False):
+            try:
+                self.at_the_write.wait(timeout=1)
+            except self.threading.BrokenBarrierError:
+                pass  # the other is held back (or already done): go on alone
+
+    def run(self, *requests):
+        from django.db.models.signals import pre_save
+
+        start, answers = self.threading.Barrier(len(requests)), {}
+
+        def race(index, request):
+            self.racing.on = True
+            try:
+                start.wait(timeout=10)
+                answers[index] = request()
+            finally:
+                connection.close()
+
+        pre_save.connect(self._wait_for_the_other, sender=ProgressUpdate, dispatch_uid="simultaneous-saves")
+        try:
+            threads = [self.threading.Thread(target=race, args=pair) for pair in enumerate(requests)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        finally:
+            pre_save.disconnect(sender=ProgressUpdate, dispatch_uid="simultaneous-saves")
+        return [answers[index] for index in range(len(requests))]
+
+
+@pytest.fixture
+def two_reporters(transactional_db, world):
+    """The world's reporter and a colleague of the same office, both about to change its draft (version 1)."""
+    from tests import factories
+
+    if connection.vendor != "postgresql":
+        require_service("DATABASE_URL is not PostgreSQL: simultaneous transactions need it")
+    colleague = factories.UserFactory(username="colleague.roseap")
+    colleague.groups.add(*world.reporter.groups.all())
+    factories.MembershipFactory(user=colleague, office=world.office)
+    draft = factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, author=world.reporter
+    )
+    return world.reporter, colleague, draft
+
+
+def test_two_api_edits_of_one_version_at_the_same_instant_one_wins_the_other_is_told_why(two_reporters, api):
+    first, second, draft = two_reporters
+    url = f"/api/v1/updates/{draft.pk}/"
+    clients = api(first), api(second)
+
+    answers = SimultaneousSaves().run(
+        lambda: clients[0].patch(url, {"percent_complete": 60}, format="json", HTTP_IF_MATCH='"1"'),
+        lambda: clients[1].patch(url, {"percent_complete": 70}, format="json", HTTP_IF_MATCH='"1"'),
+    )
+
+    assert sorted(answer.status_code for answer in answers) == [200, 412]
+    [won] = [answer for answer in answers if answer.status_code == 200]
+    [lost] = [answer for answer in answers if answer.status_code == 412]
+    assert "changed since you read it" in str(lost.json()) and lost.json()["current_version"] == 2
+    draft.refresh_from_db()
+    assert (draft.version, draft.percent_complete) == (2, won.json()["percent_complete"])
+
+
+def test_two_browser_edits_of_one_version_at_the_same_instant_one_wins_the_other_keeps_its_input(two_reporters):
+    from django.test import Client
+    from django.urls import reverse
+
+    first, second, draft = two_reporters
+    world_data = {
+        "period": draft.period.code, "office": draft.office.code, "rag": "at_risk", "percent_complete": "40",
+        "challenges": "", "next_steps": "", "version": "1",
+    }  # fmt: skip
+    clients = Client(), Client()
+    clients[0].force_login(first)
+    clients[1].force_login(second)
+    url = reverse("update-edit", args=[draft.pk])
+
+    answers = SimultaneousSaves().run(
+        lambda: clients[0].post(url, {**world_data, "narrative": "First reporter's text"}),
+        lambda: clients[1].post(url, {**world_data, "narrative": "Second reporter's text"}),
+    )
+
+    assert sorted(answer.status_code for answer in answers) == [200, 302]
+    [lost] = [answer for answer in answers if answer.status_code == 200]
+    page = lost.content.decode()
+    assert "changed since you read it" in page
+    loser = "First" if answers[0] is lost else "Second"
+    assert f"{loser} reporter&#x27;s text" in page
+    draft.refresh_from_db()
+    assert draft.version == 2 and loser not in draft.narrative
