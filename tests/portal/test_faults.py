@@ -210,6 +210,96 @@ def test_a_review_made_while_redis_is_stopped_tells_the_author_at_once_and_once(
     assert len(mail.outbox) == 1
 
 
+# PostgreSQL dropping the portal's connections (what a restart does) ------------------------
+
+
+def database_url(**options) -> str:
+    settings_dict = connection.settings_dict
+    query = "&".join(f"{name}={value}" for name, value in options.items())
+    return (
+        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}" + (f"?{query}" if query else "")
+    )
+
+
+@pytest.fixture
+def gunicorn(transactional_db, tmp_path):
+    """The portal served by gunicorn (one sync worker keeping its database connection between
+    requests, as in production), its connections named for the test to find them."""
+    if connection.vendor != "postgresql":
+        require_service("DATABASE_URL is not PostgreSQL: this test drops PostgreSQL connections")
+    port, name = free_port(), f"faults-{os.getpid()}-{time.monotonic_ns()}"
+    log = tmp_path / "gunicorn.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--error-logfile", str(log)],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url(application_name=name), "CONN_MAX_AGE": "60"},
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: _answers(port), timeout=30, what="gunicorn")
+        yield f"http://127.0.0.1:{port}", name
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def call(base: str, path: str, key: str, body: dict | None = None) -> tuple[int, dict]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310 -- http to the test's own server
+        base + path,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Token {key}", "Content-Type": "application/json", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 -- the test's own server
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, {"body": error.read().decode(errors="replace")[:500]}
+
+
+def backends_of(application_name: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [application_name])
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def test_requests_after_postgresql_drops_the_portals_connections_succeed_and_the_update_is_kept(gunicorn, world):
+    from portal.tokens import issue_token
+
+    base, application_name = gunicorn
+    _token, key = issue_token(user=world.reporter, name="faults")
+    assert call(base, "/api/v1/updates/", key)[0] == 200
+    [backend] = backends_of(application_name)  # kept open between requests (CONN_MAX_AGE)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+    wait_for(lambda: backends_of(application_name) == [], timeout=10, what="the connection to end")
+
+    status, created = call(
+        base,
+        "/api/v1/updates/",
+        key,
+        {"activity": world.activity.code, "period": world.period.code, "office": world.office.code,
+         "rag": "on_track", "percent_complete": 40},
+    )  # fmt: skip
+    assert status == 201, created
+    assert ProgressUpdate.objects.get(pk=created["id"]).percent_complete == 40
+    assert call(base, f"/api/v1/updates/{created['id']}/", key)[0] == 200
+
+
 # Two reporters saving one update at the same instant ---------------------------------------
 
 
