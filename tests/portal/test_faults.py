@@ -210,6 +210,40 @@ def test_a_review_made_while_redis_is_stopped_tells_the_author_at_once_and_once(
     assert len(mail.outbox) == 1
 
 
+def test_the_notices_of_a_change_are_written_with_it_so_a_crash_right_after_the_commit_loses_none(
+    committee_world, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from actionplan import services as updates
+    from steering import services as steering
+
+    world = committee_world
+    # Nothing registered to run after the commit runs here: as if the process died right after it.
+    with django_capture_on_commit_callbacks(execute=False):
+        update = updates.create_update(
+            by=world.reporter, activity=world.activity, period=world.period, office=world.office, rag="on_track",
+            percent_complete=20,
+        )  # fmt: skip
+        updates.submit_update(by=world.reporter, update=update)
+        updates.add_comment(by=world.officer, update=update, text="Which workshops?")
+        updates.return_update(by=world.officer, update=update, comment="Name the workshops.")
+        steering.add_action_item(
+            by=world.secretary, meeting=world.meeting, description="Send the figures", owner_user=world.reporter,
+            due_on=datetime.date(2020, 10, 1),
+        )  # fmt: skip
+
+    kinds = sorted(Notification.objects.values_list("recipient__username", "kind"))
+    assert kinds == [
+        ("officer", "update_submitted"),
+        ("reporter.roseap", "action_item"),
+        ("reporter.roseap", "comment"),
+        ("reporter.roseap", "update_reviewed"),
+    ]
+    # Each waits to be e-mailed: at once (retried by the hourly job) or within the hour.
+    assert not Notification.objects.filter(emailed_at__isnull=False).exists()
+
+
 # PostgreSQL dropping the portal's connections (what a restart does) ------------------------
 
 
