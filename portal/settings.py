@@ -149,7 +149,8 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Reads miss and writes are dropped while Redis is unreachable (portal.cache).
+            "BACKEND": "portal.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             # Databases sharing a Redis database must not read each other's entries (whose
             # keys hold row ids); a Redis that stops answering must not hang the pages.

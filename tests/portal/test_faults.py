@@ -95,7 +95,7 @@ def portal_on(throwaway_redis, settings):
     """The portal's cache and Celery broker on the throwaway Redis."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.FailSoftRedisCache",
             "LOCATION": throwaway_redis.url,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
@@ -113,6 +113,33 @@ def test_the_portal_pages_load_when_redis_is_stopped(portal_on, world, as_user):
     assert as_user(world.reporter).get("/").status_code == 200
     assert as_user(world.committee).get("/steering/").status_code == 200
     assert as_user(world.officer).get(f"/activities/{world.activity.code}/").status_code == 200
+
+
+def test_with_redis_configured_the_portal_uses_the_cache_that_goes_on_without_it(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: the portal's cache is per process")
+    assert settings.CACHES["default"]["BACKEND"] == "portal.cache.FailSoftRedisCache"
+
+
+def test_the_cache_misses_and_drops_writes_while_redis_is_stopped_and_works_again_once_it_is_back(portal_on):
+    from django.core.cache import cache
+    from redis.exceptions import RedisError
+
+    portal_on.stop()
+
+    assert cache.get("answer", "missed") == "missed"
+    assert cache.get_many(["answer"]) == {} and not cache.has_key("answer")
+    cache.set("answer", 42)
+    cache.set_many({"answer": 42})
+    assert cache.delete("answer") is False
+    assert cache.get_or_set("answer", lambda: 42) == 42
+    # Whether a lock was taken or a count is within its limit, only the caller can decide.
+    with pytest.raises(RedisError):
+        cache.add("lock", 1)
+
+    portal_on.start()
+    cache.set("answer", 42)
+    assert cache.get("answer") == 42
 
 
 def start_worker(redis_url: str, media: Path, log: Path) -> subprocess.Popen:
