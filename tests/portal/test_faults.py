@@ -83,16 +83,18 @@ def throwaway_redis(tmp_path):
     server.stop()
 
 
-def _use_broker(url: str):
-    # The Celery app read its broker when first used; its connection pools keep the old one.
-    celery_app.conf.broker_url = url
+def _use_redis(broker_url: str, result_backend: str):
+    # The Celery app read its broker and result backend when first used, and keeps connections to them.
+    celery_app.conf.broker_url, celery_app.conf.result_backend = broker_url, result_backend
     celery_app._pool = None
     celery_app.__dict__.get("amqp") and setattr(celery_app.amqp, "_producer_pool", None)
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
 
 
 @pytest.fixture
 def portal_on(throwaway_redis, settings):
-    """The portal's cache and Celery broker on the throwaway Redis."""
+    """The portal's cache, Celery broker and Celery results on the throwaway Redis, as in production."""
     settings.CACHES = {
         "default": {
             "BACKEND": "portal.cache.FailSoftRedisCache",
@@ -101,10 +103,11 @@ def portal_on(throwaway_redis, settings):
         }
     }
     settings.CELERY_BROKER_URL = throwaway_redis.url
-    original = celery_app.conf.broker_url
-    _use_broker(throwaway_redis.url)
+    original = celery_app.conf.broker_url, celery_app.conf.result_backend
+    _use_redis(throwaway_redis.url, throwaway_redis.url)
+    assert celery_app.backend.client.connection_pool.connection_kwargs["port"] == throwaway_redis.port
     yield throwaway_redis
-    _use_broker(original)
+    _use_redis(*original)
 
 
 def test_the_portal_pages_load_when_redis_is_stopped(portal_on, world, as_user):
