@@ -11,6 +11,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from outbox import services as outbox
 from outbox.models import Message
+from tests.conftest import require_service
 
 SENDER = "tests.outbox.test_outbox.publish"
 published = []
@@ -96,7 +97,7 @@ def test_a_message_another_process_is_sending_is_left_alone_until_its_claim_laps
 
 def test_two_drains_at_once_send_each_message_once(transactional_db):
     if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises writers: the race needs PostgreSQL")
+        require_service("DATABASE_URL is not PostgreSQL: SQLite serialises the writers this race needs")
     queue_down.set()  # outside a transaction, enqueue sends at once: let these wait for the drains
     for number in range(6):
         outbox.enqueue(SENDER, number=number)
@@ -120,6 +121,20 @@ def test_two_drains_at_once_send_each_message_once(transactional_db):
     assert sorted(message["number"] for message in published) == list(range(6))
     assert sum(counts) == 6
     assert not Message.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_sending_a_message_costs_three_queries(db, django_assert_num_queries):
+    message = outbox.enqueue(SENDER, report_id="r-1")
+
+    # Claim it (a conditional UPDATE), read it, mark it sent.
+    with django_assert_num_queries(3):
+        assert outbox.send(message_id=message.pk) is outbox.Sent.SENT
+
+
+def test_a_drain_with_nothing_waiting_costs_two_queries(db, django_assert_num_queries):
+    # List what waits; delete what was sent long ago.
+    with django_assert_num_queries(2):
+        assert outbox.drain() == 0
 
 
 def test_sent_messages_are_deleted_after_the_days_kept(db, settings):
