@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -286,27 +287,34 @@ def database_url(**options) -> str:
     )
 
 
-@pytest.fixture
-def gunicorn(transactional_db, tmp_path):
-    """The portal served by gunicorn (one sync worker keeping its database connection between
-    requests, as in production), its connections named for the test to find them."""
-    if connection.vendor != "postgresql":
-        require_service("DATABASE_URL is not PostgreSQL: this test drops PostgreSQL connections")
-    port, name = free_port(), f"faults-{os.getpid()}-{time.monotonic_ns()}"
-    log = tmp_path / "gunicorn.log"
+@contextmanager
+def served_by_gunicorn(database: str, log: Path, **env):
+    """The portal served by gunicorn: one sync worker, which keeps its database connection between
+    requests (as in production)."""
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--error-logfile", str(log)],
         cwd=ROOT,
-        env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url(application_name=name), "CONN_MAX_AGE": "60"},
+        env={**os.environ, "DEBUG": "true", "DATABASE_URL": database, "CONN_MAX_AGE": "60", **env},
         start_new_session=True,
     )  # fmt: skip
     try:
         wait_for(lambda: _answers(port), timeout=30, what="gunicorn")
-        yield f"http://127.0.0.1:{port}", name
+        yield f"http://127.0.0.1:{port}"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
+
+
+@pytest.fixture
+def gunicorn(transactional_db, tmp_path):
+    """The portal served by gunicorn on the test database, its connections named for the test to find them."""
+    if connection.vendor != "postgresql":
+        require_service("DATABASE_URL is not PostgreSQL: this test drops PostgreSQL connections")
+    name = f"faults-{os.getpid()}-{time.monotonic_ns()}"
+    with served_by_gunicorn(database_url(application_name=name), tmp_path / "gunicorn.log") as base:
+        yield base, name
 
 
 def _answers(port: int) -> bool:
@@ -317,7 +325,7 @@ def _answers(port: int) -> bool:
         return False
 
 
-def call(base: str, path: str, key: str, body: dict | None = None) -> tuple[int, dict]:
+def call(base: str, path: str, key: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, dict]:
     import json
     import urllib.error
     import urllib.request
@@ -331,7 +339,13 @@ def call(base: str, path: str, key: str, body: dict | None = None) -> tuple[int,
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 -- the test's own server
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
-        return error.code, {"body": error.read().decode(errors="replace")[:500]}
+        if headers is not None:
+            headers.update(error.headers)
+        body = error.read().decode(errors="replace")
+        try:
+            return error.code, json.loads(body)
+        except ValueError:
+            return error.code, {"body": body[:500]}
 
 
 def backends_of(application_name: str) -> list[int]:
@@ -362,6 +376,40 @@ def test_requests_after_postgresql_drops_the_portals_connections_succeed_and_the
     assert status == 201, created
     assert ProgressUpdate.objects.get(pk=created["id"]).percent_complete == 40
     assert call(base, f"/api/v1/updates/{created['id']}/", key)[0] == 200
+
+
+def test_while_postgresql_is_down_the_api_answers_503_with_when_to_try_again(tmp_path):
+    nowhere = f"postgres://postgres@127.0.0.1:{free_port()}/jap"  # nothing listens there
+    production = {
+        "DEBUG": "false", "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
+    }  # fmt: skip
+    headers = {}
+
+    with served_by_gunicorn(nowhere, tmp_path / "gunicorn.log", **production) as base:
+        status, body = call(base, "/api/v1/updates/", "a-token", headers=headers)
+
+    assert status == 503, body
+    assert body["code"] == "database_unavailable" and "Try again" in body["detail"]
+    assert headers["Retry-After"] == "10"
+
+
+@pytest.mark.urls("tests.portal.database_down_urls")
+def test_a_page_whose_database_is_gone_says_so_and_when_to_try_again(client, db):
+    client.raise_request_exception = False
+
+    response = client.get("/database-gone/")
+
+    assert response.status_code == 503 and response["Retry-After"] == "10"
+    assert "cannot reach its database" in response.content.decode()
+
+
+@pytest.mark.urls("tests.portal.database_down_urls")
+def test_an_api_call_whose_database_is_gone_answers_503_in_json(client, db):
+    client.raise_request_exception = False
+
+    response = client.get("/api/v1/database-gone/")
+
+    assert response.status_code == 503 and response.json()["code"] == "database_unavailable"
 
 
 # Two reporters saving one update at the same instant ---------------------------------------
