@@ -524,3 +524,31 @@ def test_two_browser_edits_of_one_version_at_the_same_instant_one_wins_the_other
     assert f"{loser} reporter&#x27;s text" in page
     draft.refresh_from_db()
     assert draft.version == 2 and loser not in draft.narrative
+
+
+def test_two_officers_reviewing_one_update_at_the_same_instant_one_decides_the_other_is_told_it_is_decided(
+    transactional_db, world, api
+):
+    from tests import factories
+
+    if connection.vendor != "postgresql":
+        require_service("DATABASE_URL is not PostgreSQL: simultaneous transactions need it")
+    colleague = factories.UserFactory(username="officer.two")
+    colleague.groups.add(*world.officer.groups.all())
+    submitted = factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, author=world.reporter, state="submitted"
+    )
+    url = f"/api/v1/updates/{submitted.pk}"
+    clients = api(world.officer), api(colleague)
+
+    answers = SimultaneousSaves().run(
+        lambda: clients[0].post(f"{url}/approve/", {"comment": "Well documented."}, format="json"),
+        lambda: clients[1].post(f"{url}/return/", {"comment": "Name the workshops."}, format="json"),
+    )
+
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    [won] = [answer for answer in answers if answer.status_code == 200]
+    [lost] = [answer for answer in answers if answer.status_code == 409]
+    assert "only a submitted update can be reviewed" in str(lost.json())
+    submitted.refresh_from_db()
+    assert (submitted.state, submitted.version) == (won.json()["state"], 2)
