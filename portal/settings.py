@@ -146,6 +146,10 @@ if REDIS_URL:
         # Look for such tasks every 10 s (kombu's default is every 100 s).
         "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
         "unacked_restore_throttle": 1,
+        # A Redis that stops answering without closing the connection must not hold a request
+        # publishing a job forever: give up after a few seconds (the outbox sends it later).
+        "socket_timeout": 2,
+        "socket_connect_timeout": 2,
     }
     CACHES = {
         "default": {

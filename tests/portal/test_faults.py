@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from actionplan.models import ProgressUpdate
 from outbox import services as outbox
@@ -87,6 +88,7 @@ def throwaway_redis(tmp_path):
 def _use_redis(broker_url: str, result_backend: str):
     # The Celery app read its broker and result backend when first used, and keeps connections to them.
     celery_app.conf.broker_url, celery_app.conf.result_backend = broker_url, result_backend
+    kombu_pools.reset()  # kombu keeps its connection and producer pools in global registries
     celery_app._pool = None
     celery_app.__dict__.get("amqp") and setattr(celery_app.amqp, "_producer_pool", None)
     celery_app._backend_cache = None
@@ -103,7 +105,6 @@ def portal_on(throwaway_redis, settings):
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-    settings.CELERY_BROKER_URL = throwaway_redis.url
     original = celery_app.conf.broker_url, celery_app.conf.result_backend
     _use_redis(throwaway_redis.url, throwaway_redis.url)
     assert celery_app.backend.client.connection_pool.connection_kwargs["port"] == throwaway_redis.port
@@ -144,6 +145,47 @@ def test_the_cache_misses_and_drops_writes_while_redis_is_stopped_and_works_agai
     portal_on.start()
     cache.set("answer", 42)
     assert cache.get("answer") == 42
+
+
+@pytest.fixture
+def hanging_redis(redis_url, settings):
+    """A Redis that accepts connections and never answers (a failover, a firewall dropping packets):
+    a listening socket that accepts nothing. The portal's cache, broker and results point at it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    url = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    original = celery_app.conf.broker_url, celery_app.conf.result_backend
+    _use_redis(url, url)
+    yield url
+    _use_redis(*original)
+    listener.close()
+
+
+def test_a_report_asked_for_while_redis_hangs_is_accepted_within_seconds_and_waits_in_the_outbox(
+    hanging_redis, world, api, django_capture_on_commit_callbacks
+):
+    def hung(*_arguments):
+        raise TimeoutError("the request hung on Redis for 30 s")
+
+    # Without socket timeouts the request would wait forever: stop it after 30 s.
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    started = time.monotonic()
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as after_commit:
+            asked = api(world.officer).post("/api/v1/reports/", {"period": world.period.code}, format="json")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    took = time.monotonic() - started
+
+    assert asked.status_code == 201, asked.content
+    assert took < 15  # the cache gives up after 1 s, publishing after 2 s a try
+    assert ProgressReport.objects.get().state == "queued"
+    [waiting] = Message.objects.all()
+    assert after_commit and waiting.is_pending and waiting.attempts == 1  # tried after the commit, and refused
 
 
 def start_worker(redis_url: str, media: Path, log: Path) -> subprocess.Popen:
@@ -190,8 +232,11 @@ def test_submissions_made_while_redis_is_stopped_are_kept_and_their_jobs_and_e_m
     assert created.status_code == 201, created.content
     submitted = reporter.post(f"/api/v1/updates/{created.json()['id']}/submit/")
     assert submitted.status_code == 200, submitted.content
+    started = time.monotonic()
     asked = officer.post("/api/v1/reports/", {"period": world.period.code}, format="json")
     assert asked.status_code == 201, asked.content
+    # Publishing gives up at once on a refused connection (a subscription to results retried for 20 s).
+    assert time.monotonic() - started < 5
 
     update = ProgressUpdate.objects.get(pk=created.json()["id"])
     assert (update.state, update.percent_complete) == ("submitted", 40)

@@ -506,7 +506,7 @@ def test_a_report_the_queue_refuses_stays_queued_and_is_sent_once_the_queue_is_b
     assert outbox.drain() == 1
     assert outbox.drain() == 0
 
-    assert sent == [{"args": [str(report.pk)], "task_id": report.task_id}]
+    assert sent == [{"args": [str(report.pk)], "task_id": report.task_id, "ignore_result": True}]
 
 
 def test_the_sweeper_sends_again_reports_waiting_for_minutes_and_fails_those_waiting_too_long(reported, monkeypatch):
