@@ -1,8 +1,9 @@
-"""Faults, each with nothing lost: Redis stopped, PostgreSQL dropping the portal's connections,
-two reporters saving one update at the same instant.
+"""Faults, each with nothing lost: Redis stopped or hanging, PostgreSQL dropping the portal's
+connections or unreachable, two people saving one update at the same instant.
 
-Redis is a throwaway server of each test's own, stopped and started by the test; the
-machine's shared Redis and PostgreSQL are never stopped.
+Redis is a throwaway server of each test's own, stopped and started by the test (or a socket
+that never answers); PostgreSQL's faults are a connection terminated from another one and an
+address where nothing listens. The machine's shared Redis and PostgreSQL are never stopped.
 """
 
 import os
