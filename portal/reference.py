@@ -246,6 +246,8 @@ def _load_schedules(result: LoadResult):
     result.created += created
     five_minutes, created = IntervalSchedule.objects.get_or_create(every=5, period=IntervalSchedule.MINUTES)
     result.created += created
+    every_minute, created = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.MINUTES)
+    result.created += created
 
     def crontab(**fields):
         schedule, created = CrontabSchedule.objects.get_or_create(
@@ -259,6 +261,8 @@ def _load_schedules(result: LoadResult):
         ("Purge expired idempotency keys", "portal.tasks.purge_idempotency_keys", {"interval": hourly}, {}),
         ("Purge the access log beyond ACCESS_LOG_DAYS", "audit.tasks.purge_old_access_events",
          {"crontab": crontab(hour="3", minute="30")}, {}),
+        ("Send the jobs that waited in the outbox while the queue was down", "outbox.tasks.drain_outbox",
+         {"interval": every_minute}, {}),
         ("Fail progress reports stuck past the time limit", "steering.tasks.fail_stale_reports",
          {"interval": five_minutes}, {}),
         ("Compile the whole-plan report when a period ends", "steering.tasks.compile_period_reports",

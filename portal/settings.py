@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "actionplan",
     "steering",
     "audit",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -150,10 +151,15 @@ if REDIS_URL:
         # Look for such tasks every 10 s (kombu's default is every 100 s).
         "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
         "unacked_restore_throttle": 1,
+        # A Redis that stops answering without closing the connection must not hold a request
+        # publishing a job forever: give up after a few seconds (the outbox sends it later).
+        "socket_timeout": 2,
+        "socket_connect_timeout": 2,
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Reads miss and writes are dropped while Redis is unreachable (portal.cache).
+            "BACKEND": "portal.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             # Databases sharing a Redis database must not read each other's entries (whose
             # keys hold row ids); a Redis that stops answering must not hang the pages.
@@ -185,6 +191,9 @@ CELERY_TASK_TIME_LIMIT = _read(env.int, "CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Jobs asked for while the broker was down wait in the outbox table until a drain sends them;
+# the sent ones are kept this many days for the admin to see, then deleted.
+OUTBOX_KEEP_DAYS = _read(env.int, "OUTBOX_KEEP_DAYS", default=7)
 CELERY_TIMEZONE = "UTC"
 
 # Authentication ---------------------------------------------------------------

@@ -1,8 +1,12 @@
+import sys
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -103,9 +107,32 @@ def not_found(request, exception):
     return page_not_found(request, exception)
 
 
+# Seconds a client is asked to wait while the database is unreachable: a restart takes a few.
+DATABASE_RETRY_AFTER = 10
+
+
 def server_error(request):
-    """Answer a failure: JSON under the API, the portal's page elsewhere."""
+    """Answer a failure: JSON under the API, the portal's page elsewhere; 503 while the database is unreachable."""
+    # Django calls this while it handles the exception: sys.exc_info() is that exception.
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return _database_unavailable(request)
     if request.path.startswith("/api/"):
         message = _("The portal failed to answer this request; it is logged. Try again later.")
         return JsonResponse({"detail": message, "code": "server_error"}, status=500)
     return default_server_error(request)
+
+
+def _database_unavailable(request):
+    """Tell the client the database is unreachable for now (a restart, a failover) and when to try again."""
+    if request.path.startswith("/api/"):
+        message = _(
+            "The database is unavailable for a moment. Try again shortly; a submission sent again with the same "
+            "Idempotency-Key is never saved twice."
+        )
+        response = JsonResponse({"detail": message, "code": "database_unavailable"}, status=503)
+    else:
+        # Rendered without the request, as Django renders the 500 page: its context processors need the database.
+        page = loader.get_template("503.html").render({"retry_after": DATABASE_RETRY_AFTER})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response

@@ -174,7 +174,7 @@ def add_action_item(
         owner_user=owner_user,
         owner_office=owner_office,
     )
-    transaction.on_commit(lambda: _notify_owner(item))
+    _notify_owner(item)  # in the transaction: recorded with the item, or not at all
     return item
 
 

@@ -48,8 +48,13 @@ def compile_report(self, report_id: str) -> str:
 
 
 def enqueue_compilation(*, report_id, task_id: str):
-    """Send the report to a worker (called once the transaction that queued it has committed)."""
-    compile_report.apply_async(args=[str(report_id)], task_id=task_id)
+    """Send the report to a worker (called once the transaction that queued it has committed).
+
+    The report's state is kept in the database, never read from Celery's results: asking
+    for none spares the request a subscription to the result backend, which retries for
+    some 20 seconds while Redis is down (the outbox sends the job again in any case).
+    """
+    compile_report.apply_async(args=[str(report_id)], task_id=task_id, ignore_result=True)
 
 
 @shared_task

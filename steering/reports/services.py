@@ -9,9 +9,10 @@ of being compiled again. A transient database error puts the report back in the 
 for the task's retry. Files are removed whenever an unfinished report is failed, and
 never once it succeeded.
 
-Sending to the queue happens after the commit. If the queue refuses the message, the
-report fails at once with a message (the user tries again); a message lost otherwise is
-sent again by the sweeper, which runs every few minutes.
+Sending to the queue goes through the outbox (``outbox.services``): written with the
+report, sent after the commit, and sent again every minute while the queue refuses it, so
+a report asked for while Redis is down is compiled once Redis is back. A message lost
+after the queue took it is sent again by the sweeper, which runs every few minutes.
 """
 
 import logging
@@ -30,6 +31,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from outbox import services as outbox
 from portal.errors import InvalidInput, NotAllowed, WrongState
 from portal.roles import sees_whole_plan
 
@@ -73,31 +75,8 @@ def _check_scope(*, plan, period, focus_area):
 
 
 def _enqueue(report: ProgressReport):
-    report_id, task_id = report.pk, report.task_id
-    transaction.on_commit(lambda: _send(report_id=report_id, task_id=task_id))
-
-
-def _send(*, report_id, task_id: str) -> bool:
-    """Hand the report to the workers' queue; if the queue refuses it, fail the report for the user to retry.
-
-    Left queued, the report would wait for a message that never comes, and every identical
-    request would be answered with it.
-    """
-    from ..tasks import enqueue_compilation
-
-    try:
-        enqueue_compilation(report_id=report_id, task_id=task_id)
-    except Exception:
-        logger.exception("Report %s could not be sent to the queue", report_id)
-        now = timezone.now()
-        ProgressReport.objects.filter(pk=report_id, state=State.QUEUED, task_id=task_id).update(
-            state=State.FAILED,
-            error=_("The report could not be handed to the workers: their queue is unavailable. Try again later."),
-            finished_at=now,
-            updated_at=now,
-        )
-        return False
-    return True
+    # By name: services do not import tasks (tasks import services).
+    outbox.enqueue("steering.tasks.enqueue_compilation", report_id=str(report.pk), task_id=report.task_id)
 
 
 def request_report(*, by, plan, period, focus_area=None) -> tuple[ProgressReport, bool]:

@@ -6,16 +6,18 @@ from django.contrib import admin
 from django.urls import reverse
 
 from audit.models import AccessEvent
+from outbox.models import Message as OutboxMessage
 from portal.models import ApiToken, IdempotencyKey
 from steering.models import ProgressReport, SentNotification
 from tests import factories
 
 # Rows only the portal itself makes (a token's key is shown once, on the user's token page;
 # reports are compiled by workers; scheduled jobs record what they sent; django-axes records sign-ins;
-# the access log is written by the views it accounts for).
+# the access log is written by the views it accounts for; the outbox holds the jobs that changes
+# asked of the workers).
 WITHOUT_ADD_PAGE = {
     ApiToken, IdempotencyKey, ProgressReport, SentNotification, AccessAttempt, AccessFailureLog, AccessLog,
-    AccessEvent,
+    AccessEvent, OutboxMessage,
 }  # fmt: skip
 
 
@@ -60,7 +62,7 @@ def test_every_domain_model_is_in_the_admin():
     # Historical rows (django-simple-history) show through their model's "History" page.
     domain_models = {
         model
-        for app in ("portal", "actionplan", "steering", "audit")
+        for app in ("portal", "actionplan", "steering", "audit", "outbox")
         for model in apps.get_app_config(app).get_models()
         if not model._meta.model_name.startswith("historical")
     }

@@ -15,6 +15,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from actionplan.models import Activity
+from outbox import services as outbox
+from outbox.models import Message
 from portal.errors import InvalidInput, NotAllowed
 from steering.models import ProgressReport
 from steering.reports import services
@@ -484,9 +486,11 @@ def test_a_result_dropped_because_the_report_changed_meanwhile_leaves_no_file(re
     assert not (media / "reports" / str(report.pk)).exists()
 
 
-def test_a_report_the_queue_refuses_fails_with_a_message_instead_of_waiting(
+def test_a_report_the_queue_refuses_stays_queued_and_is_sent_once_the_queue_is_back(
     reported, monkeypatch, django_capture_on_commit_callbacks
 ):
+    sent = []
+
     def redis_down(*args, **kwargs):
         raise BrokerUnavailable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
@@ -495,8 +499,14 @@ def test_a_report_the_queue_refuses_fails_with_a_message_instead_of_waiting(
         report, created = services.request_report(by=reported.officer, plan=reported.plan, period=reported.period)
 
     report.refresh_from_db()
-    assert created and report.state == "failed" and "queue" in report.error
-    assert services.retry_report(by=reported.officer, report=report).state == "queued"
+    assert created and report.state == "queued"
+    assert Message.objects.get().is_pending
+
+    monkeypatch.setattr("steering.tasks.compile_report.apply_async", lambda **options: sent.append(options))
+    assert outbox.drain() == 1
+    assert outbox.drain() == 0
+
+    assert sent == [{"args": [str(report.pk)], "task_id": report.task_id, "ignore_result": True}]
 
 
 def test_the_sweeper_sends_again_reports_waiting_for_minutes_and_fails_those_waiting_too_long(reported, monkeypatch):

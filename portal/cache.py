@@ -1,0 +1,62 @@
+"""The cache on Redis, going on without it when Redis cannot be reached.
+
+A cache is an optimisation: a page must not fail because Redis is stopped. Reads then
+miss and writes are dropped (each logged); ``add``, ``incr`` and ``decr`` still raise
+``RedisError``, because their answer decides something (a lock taken, a count within a
+limit) and only the caller knows whether to go on without it (``portal.ratelimit`` and
+``steering.dashboard_cache`` both do).
+"""
+
+import logging
+from functools import wraps
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+def _or(unavailable):
+    def decorate(operation):
+        @wraps(operation)
+        def safely(*args, **kwargs):
+            try:
+                return operation(*args, **kwargs)
+            except RedisError as error:
+                logger.warning("The cache is unreachable (%s): going on without it: %s", operation.__name__, error)
+                return unavailable(*args, **kwargs) if callable(unavailable) else unavailable
+
+        return safely
+
+    return decorate
+
+
+def _default(cache, key, default=None, version=None):
+    return default
+
+
+class FailSoftRedisCache(RedisCache):
+    """Django's Redis cache, whose reads miss and writes are dropped while Redis is unreachable."""
+
+    get = _or(_default)(RedisCache.get)
+    get_many = _or({})(RedisCache.get_many)
+    has_key = _or(False)(RedisCache.has_key)
+    set = _or(None)(RedisCache.set)
+    set_many = _or([])(RedisCache.set_many)
+    touch = _or(False)(RedisCache.touch)
+    delete = _or(False)(RedisCache.delete)
+    delete_many = _or(None)(RedisCache.delete_many)
+
+    def get_or_set(self, key, default, timeout=DEFAULT_TIMEOUT, version=None):
+        value = self.get(key, self._missing_key, version=version)
+        if value is not self._missing_key:
+            return value
+        value = default() if callable(default) else default
+        try:
+            self.add(key, value, timeout=timeout, version=version)
+        except RedisError as error:
+            logger.warning("The cache is unreachable (add failed): going on without it: %s", error)
+            return value
+        # Read again: another process may have added its value first, as Django's own get_or_set does.
+        return self.get(key, value, version=version)
