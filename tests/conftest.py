@@ -19,6 +19,15 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_country_codes():
+    # Made-up countries take two-letter codes counting down from ZZ: over a whole run in one process
+    # they would reach the real ones a test names (KE), so each test counts from ZZ again.
+    from tests.factories import CountryFactory
+
+    CountryFactory.reset_sequence()
+
+
 def require_service(reason: str):
     """Skip a test whose service is missing, or fail it where CI promised every service."""
     if os.environ.get("REQUIRE_SERVICES") == "1":
