@@ -280,6 +280,10 @@ TRUSTED_PROXY_COUNT = _read(env.int, "TRUSTED_PROXY_COUNT", default=0)
 if _read(env.bool, "BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Where to report a vulnerability (a mailto: or https: address), published in /.well-known/security.txt.
+SECURITY_CONTACT = env.str("SECURITY_CONTACT", default="")
+if SECURITY_CONTACT and not SECURITY_CONTACT.startswith(("mailto:", "https://")):
+    _fail("SECURITY_CONTACT", "must start with mailto: or https://")
 # Scripts, styles, images, fonts and requests come from the portal itself, and only from files: no
 # inline <script>, <style> or style="" anywhere (data for scripts goes through json_script). Bootstrap's
 # stylesheet draws its icons from data: URIs.

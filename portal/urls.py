@@ -5,6 +5,7 @@ from . import auth_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path(".well-known/security.txt", views.security_txt, name="security-txt"),
     # Before Django's own: the same names, with the portal's limits and revocations.
     path("accounts/login/", auth_views.login, name="login"),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),

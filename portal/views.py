@@ -1,10 +1,12 @@
+import datetime
 import sys
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
@@ -98,6 +100,21 @@ def notification_list(request):
     # Read from now on; the page still marks them new, and the navigation counts them no more.
     mark_read(request.user, shown)
     return render(request, "portal/notifications.html", {"page": page, "shown": shown})
+
+
+def security_txt(request):
+    """Say where to report a vulnerability (RFC 9116); there is no such file until SECURITY_CONTACT is set."""
+    if not settings.SECURITY_CONTACT:
+        raise Http404("No security contact is configured.")
+    # RFC 9116 asks for an expiry under a year ahead; computed on each request, it never lapses.
+    expires = timezone.now().replace(microsecond=0) + datetime.timedelta(days=180)
+    lines = [
+        f"Contact: {settings.SECURITY_CONTACT}",
+        f"Expires: {expires.isoformat().replace('+00:00', 'Z')}",
+        f"Preferred-Languages: {', '.join(code for code, _name in settings.LANGUAGES)}",
+        f"Canonical: {request.build_absolute_uri()}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 def not_found(request, exception):
