@@ -51,8 +51,9 @@ scan: setup
 	$(BIN)/bandit -q -c pyproject.toml -r . --severity-level medium 2>&1 | grep -v "nosec encountered"; exit $${PIPESTATUS[0]}
 	$(BIN)/python tools/audit_dependencies.py requirements.txt
 
-# Two workers on two cores (each with its own test database and Redis database).
-PYTEST_ARGS ?= -n auto
+# As many workers as cores (each with its own test database and Redis database); the slowest
+# tests are listed at the end, to keep `make test` short.
+PYTEST_ARGS ?= -n auto --durations=15
 
 test: setup scan
 	$(BIN)/ruff check .
