@@ -36,11 +36,18 @@ def record(
     The object is ``obj``, or for what is no row (an export) ``object_type`` and ``object_id``.
     ``request`` may be None for a command run on the server; the address is then left empty.
     """
+    event = _event(request, kind, obj, label=label, user=user, object_type=object_type, object_id=object_id)
+    event.save()
+    return event
+
+
+def _event(request, kind, obj=None, *, label="", user=None, object_type="", object_id="") -> AccessEvent:
+    """The event ``record`` writes, not yet saved."""
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     described_type, described_id, default_label = _describe(obj)
     object_type, object_id = (object_type or described_type)[:64], (object_id or described_id)[:64]
-    return AccessEvent.objects.create(
+    return AccessEvent(
         user=user,
         username=user.get_username() if user is not None else "",
         kind=kind,
@@ -55,6 +62,28 @@ def record_restricted_view(request, activity, obj: models.Model | None = None) -
     """Log a view of ``obj`` (the activity itself by default) when its activity is restricted."""
     if activity.sensitivity == activity.Sensitivity.RESTRICTED:
         record(request, Kind.RESTRICTED_VIEW, obj or activity)
+
+
+def _activity_of(row):
+    """The row's activity: the row itself when it is one, else its ``activity`` (None for an objective's indicator)."""
+    return row if hasattr(row, "sensitivity") else getattr(row, "activity", None)
+
+
+def record_restricted_rows(request, rows) -> int:
+    """Log a view of each row shown (activities, their indicators or updates) whose activity is restricted.
+
+    One event per restricted row, all in one INSERT; no query at all when no row is restricted. The
+    rows must carry their activity already (``select_related``), as the lists that show them do.
+    Returns how many events were written.
+    """
+    events = []
+    for row in rows:
+        activity = _activity_of(row)
+        if activity is not None and activity.sensitivity == activity.Sensitivity.RESTRICTED:
+            events.append(_event(request, Kind.RESTRICTED_VIEW, row))
+    if events:
+        AccessEvent.objects.bulk_create(events)
+    return len(events)
 
 
 def record_token(request, kind: str, token, *, label: str = "") -> AccessEvent:

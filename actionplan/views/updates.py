@@ -99,6 +99,8 @@ def update_create(request, code):
         raise PermissionDenied(
             _("Only the offices that implement this activity, and the programme officers, report on it.")
         )
+    if request.method == "GET":
+        audit.record_restricted_view(request, activity)
     context_form = ReportingContextForm(
         request.POST or None,
         activity=activity,

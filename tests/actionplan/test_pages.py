@@ -171,7 +171,7 @@ def grow(world, count):
         (reverse("plan"), 9),
         (reverse("focus-area", args=["CYB"]), 19),
         (reverse("objective", args=["CYB-1"]), 16),
-        (reverse("activity-list"), 16),
+        (reverse("activity-list"), 17),  # + the access-log insert of the restricted rows shown (CYB-1.2, CYB-1.4)
         (reverse("activity-detail", args=["CYB-1.1"]), 19),
         (reverse("activity-detail", args=["CYB-1.2"]), 20),  # restricted: + the access-log insert
         (reverse("my-updates"), 5),
