@@ -1,6 +1,8 @@
 """Write the access log. Called from the views and commands that show or hand out what it accounts for."""
 
+import contextlib
 import datetime
+from contextvars import ContextVar
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -10,6 +12,25 @@ from portal.addresses import client_address
 from .models import AccessEvent
 
 Kind = AccessEvent.Kind
+
+# The request being answered, for what writes the log where no request is passed: the revocation of
+# tokens that follows a password change (a model's save), the tokens that go with a deleted user.
+_current_request: ContextVar = ContextVar("audit_current_request", default=None)
+
+
+@contextlib.contextmanager
+def answering(request):
+    """Make ``request`` the current one while the block runs (``audit.middleware`` does, for each request)."""
+    reset = _current_request.set(request)
+    try:
+        yield request
+    finally:
+        _current_request.reset(reset)
+
+
+def current_request():
+    """The request being answered, or None (a command, a worker's job)."""
+    return _current_request.get()
 
 
 def _describe(obj) -> tuple[str, str, str]:
@@ -99,19 +120,35 @@ def record_token(request, kind: str, token, *, label: str = "") -> AccessEvent:
     )
 
 
-def record_tokens_revoked(tokens, *, user, why: str) -> None:
-    """Log tokens revoked together (a password change), one event each, in one INSERT."""
-    AccessEvent.objects.bulk_create(
-        AccessEvent(
-            user=user,
-            username=user.get_username(),
-            kind=Kind.TOKEN_REVOKED,
-            object_type="api token",
-            object_id=token.token_key,
-            label=f"{token.name} ({why})"[:200],
+def record_tokens_revoked(tokens, *, why: str, user=None, request=None) -> None:
+    """Log tokens revoked together (a password change, the admin, their user deleted), one event each, in one INSERT.
+
+    ``user`` is the tokens' owner (else each token's ``user``). The request is ``request``, else the one
+    being answered (``current_request``): its address is logged, and its signed-in user as who revoked
+    them, the owner then named in the label when it is someone else (an administrator). Without a
+    request (a command) the owner is logged, with no address.
+    """
+    request = request if request is not None else current_request()
+    signed_in = request is not None and getattr(request, "user", None) is not None and request.user.is_authenticated
+    address = client_address(request)[:64] if request is not None else ""
+    events = []
+    for token in tokens:
+        owner = user if user is not None else token.user
+        actor = request.user if signed_in else owner
+        whose = "" if actor.pk == owner.pk else f"of {owner.get_username()}, "
+        events.append(
+            AccessEvent(
+                user=actor,
+                username=actor.get_username(),
+                kind=Kind.TOKEN_REVOKED,
+                object_type="api token",
+                object_id=token.token_key,
+                label=f"{token.name} ({whose}{why})"[:200],
+                address=address,
+            )
         )
-        for token in tokens
-    )
+    if events:
+        AccessEvent.objects.bulk_create(events)
 
 
 def purge_access_log(*, days: int) -> int:
