@@ -363,4 +363,5 @@ def my_updates(request):
         .order_by("-period__starts_on", "activity__code", "pk")
     )
     page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit.record_restricted_rows(request, page)  # read once here; the template shows the same list
     return render(request, "actionplan/my_updates.html", {"page": page})

@@ -104,3 +104,28 @@ def test_the_edit_page_of_a_restricted_plan_item_logs_a_view(as_user, world, kin
     assert client.get(reverse("plan-item-edit", args=["activity", "CYB-1.1"])).status_code == 200
     assert client.get(reverse("plan-item-edit", args=["indicator", "CYB-1.1-I1"])).status_code == 200
     assert events() == [("officer", "restricted_view", object_type, code, ADDRESS)]
+
+
+@pytest.mark.parametrize("page", [reverse("focus-area", args=["CYB"]), reverse("objective", args=["CYB-1"])])
+def test_the_plan_pages_listing_activities_log_the_restricted_rows_they_show(as_user, world, page):
+    assert as_user(world.reporter).get(page, REMOTE_ADDR=ADDRESS).status_code == 200
+    assert events() == [("reporter.roseap", "restricted_view", "activity", "CYB-1.2", ADDRESS)]
+
+
+def test_my_updates_and_the_review_queue_log_the_restricted_updates_they_list(as_user, world):
+    mine = factories.ProgressUpdateFactory(activity=world.restricted, period=world.period, office=world.office)
+    factories.ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
+    submitted = factories.ProgressUpdateFactory(
+        activity=world.other_restricted, period=world.period, office=world.other_office, state="submitted"
+    )
+    stuck = factories.ProgressUpdateFactory(
+        activity=world.other_restricted, period=world.locked_period, office=world.other_office, state="submitted"
+    )
+    assert as_user(world.reporter).get(reverse("my-updates"), REMOTE_ADDR=ADDRESS).status_code == 200
+    assert events() == [("reporter.roseap", "restricted_view", "progressupdate", str(mine.pk), ADDRESS)]
+
+    assert as_user(world.officer).get(reverse("review-queue"), REMOTE_ADDR=ADDRESS).status_code == 200
+    officers = [event for event in events() if event[0] == "officer"]
+    assert sorted(officers) == sorted(
+        ("officer", "restricted_view", "progressupdate", str(update.pk), ADDRESS) for update in (submitted, stuck)
+    )
