@@ -7,6 +7,7 @@ from contextvars import ContextVar
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from actionplan.models import Activity
 from portal.addresses import client_address
 
 from .models import AccessEvent
@@ -87,7 +88,7 @@ def record_restricted_view(request, activity, obj: models.Model | None = None) -
 
 def _activity_of(row):
     """The row's activity: the row itself when it is one, else its ``activity`` (None for an objective's indicator)."""
-    return row if hasattr(row, "sensitivity") else getattr(row, "activity", None)
+    return row if isinstance(row, Activity) else getattr(row, "activity", None)
 
 
 def record_restricted_rows(request, rows) -> int:
