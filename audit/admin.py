@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from actionplan.exports import neutralise_for_csv
 
 from .models import AccessEvent
+from .services import record
 
 
 class _Echo:
@@ -79,8 +80,18 @@ class AccessEventAdmin(admin.ModelAdmin):
             events = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:
             return HttpResponseBadRequest(_("Unknown filter in the address: export from the list's own filters."))
-        return csv_response(events, f"access-log-{timezone.localdate():%Y-%m-%d}")
+        return _logged_export(request, events, label=request.GET.urlencode())
 
     @admin.action(description=gettext_lazy("Export the selected events to CSV"))
     def export_selected(self, request, queryset):
-        return csv_response(queryset.order_by("-at", "-id"), f"access-log-{timezone.localdate():%Y-%m-%d}")
+        # The selection is named by its size: its ids would not fit the label.
+        return _logged_export(request, queryset.order_by("-at", "-id"), label=f"selection of {queryset.count()}")
+
+
+def _logged_export(request, events, *, label: str) -> StreamingHttpResponse:
+    """Stream the export, and log it first (an export of the log is an export like any other)."""
+    filename = f"access-log-{timezone.localdate():%Y-%m-%d}"
+    kind = AccessEvent.Kind.EXPORT
+    logged = record(request, kind, object_type="access log", object_id=f"{filename}.csv", label=label)
+    # Written before the rows are read (a download cut short is still logged), and left out of them.
+    return csv_response(events.exclude(pk=logged.pk), filename)

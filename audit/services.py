@@ -1,15 +1,37 @@
 """Write the access log. Called from the views and commands that show or hand out what it accounts for."""
 
+import contextlib
 import datetime
+from contextvars import ContextVar
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from actionplan.models import Activity
 from portal.addresses import client_address
 
 from .models import AccessEvent
 
 Kind = AccessEvent.Kind
+
+# The request being answered, for what writes the log where no request is passed: the revocation of
+# tokens that follows a password change (a model's save), the tokens that go with a deleted user.
+_current_request: ContextVar = ContextVar("audit_current_request", default=None)
+
+
+@contextlib.contextmanager
+def answering(request):
+    """Make ``request`` the current one while the block runs (``audit.middleware`` does, for each request)."""
+    reset = _current_request.set(request)
+    try:
+        yield request
+    finally:
+        _current_request.reset(reset)
+
+
+def current_request():
+    """The request being answered, or None (a command, a worker's job)."""
+    return _current_request.get()
 
 
 def _describe(obj) -> tuple[str, str, str]:
@@ -36,11 +58,18 @@ def record(
     The object is ``obj``, or for what is no row (an export) ``object_type`` and ``object_id``.
     ``request`` may be None for a command run on the server; the address is then left empty.
     """
+    event = _event(request, kind, obj, label=label, user=user, object_type=object_type, object_id=object_id)
+    event.save()
+    return event
+
+
+def _event(request, kind, obj=None, *, label="", user=None, object_type="", object_id="") -> AccessEvent:
+    """The event ``record`` writes, not yet saved."""
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     described_type, described_id, default_label = _describe(obj)
     object_type, object_id = (object_type or described_type)[:64], (object_id or described_id)[:64]
-    return AccessEvent.objects.create(
+    return AccessEvent(
         user=user,
         username=user.get_username() if user is not None else "",
         kind=kind,
@@ -57,6 +86,28 @@ def record_restricted_view(request, activity, obj: models.Model | None = None) -
         record(request, Kind.RESTRICTED_VIEW, obj or activity)
 
 
+def _activity_of(row):
+    """The row's activity: the row itself when it is one, else its ``activity`` (None for an objective's indicator)."""
+    return row if isinstance(row, Activity) else getattr(row, "activity", None)
+
+
+def record_restricted_rows(request, rows) -> int:
+    """Log a view of each row shown (activities, their indicators or updates) whose activity is restricted.
+
+    One event per restricted row, all in one INSERT; no query at all when no row is restricted. The
+    rows must carry their activity already (``select_related``), as the lists that show them do.
+    Returns how many events were written.
+    """
+    events = []
+    for row in rows:
+        activity = _activity_of(row)
+        if activity is not None and activity.sensitivity == activity.Sensitivity.RESTRICTED:
+            events.append(_event(request, Kind.RESTRICTED_VIEW, row))
+    if events:
+        AccessEvent.objects.bulk_create(events)
+    return len(events)
+
+
 def record_token(request, kind: str, token, *, label: str = "") -> AccessEvent:
     """Log a token created or revoked, by its public prefix (never its key or its hash) and its name."""
     signed_in = request is not None and request.user.is_authenticated
@@ -70,19 +121,35 @@ def record_token(request, kind: str, token, *, label: str = "") -> AccessEvent:
     )
 
 
-def record_tokens_revoked(tokens, *, user, why: str) -> None:
-    """Log tokens revoked together (a password change), one event each, in one INSERT."""
-    AccessEvent.objects.bulk_create(
-        AccessEvent(
-            user=user,
-            username=user.get_username(),
-            kind=Kind.TOKEN_REVOKED,
-            object_type="api token",
-            object_id=token.token_key,
-            label=f"{token.name} ({why})"[:200],
+def record_tokens_revoked(tokens, *, why: str, user=None, request=None) -> None:
+    """Log tokens revoked together (a password change, the admin, their user deleted), one event each, in one INSERT.
+
+    ``user`` is the tokens' owner (else each token's ``user``). The request is ``request``, else the one
+    being answered (``current_request``): its address is logged, and its signed-in user as who revoked
+    them, the owner then named in the label when it is someone else (an administrator). Without a
+    request (a command) the owner is logged, with no address.
+    """
+    request = request if request is not None else current_request()
+    signed_in = request is not None and getattr(request, "user", None) is not None and request.user.is_authenticated
+    address = client_address(request)[:64] if request is not None else ""
+    events = []
+    for token in tokens:
+        owner = user if user is not None else token.user
+        actor = request.user if signed_in else owner
+        whose = "" if actor.pk == owner.pk else f"of {owner.get_username()}, "
+        events.append(
+            AccessEvent(
+                user=actor,
+                username=actor.get_username(),
+                kind=Kind.TOKEN_REVOKED,
+                object_type="api token",
+                object_id=token.token_key,
+                label=f"{token.name} ({whose}{why})"[:200],
+                address=address,
+            )
         )
-        for token in tokens
-    )
+    if events:
+        AccessEvent.objects.bulk_create(events)
 
 
 def purge_access_log(*, days: int) -> int:

@@ -3,7 +3,7 @@ may have been used to create one. Its other sessions end by Django's own rule (a
 the password hash it was opened with)."""
 
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_delete
 
 from .models import ApiToken
 from .tokens import revoke_all_tokens
@@ -20,13 +20,22 @@ def _revoke_tokens_on_password_change(sender, instance, created, **kwargs):
     # Imported here: portal's base loads before the apps above it, audit among them.
     from audit.services import record_tokens_revoked
 
-    # Listed before they go, for the access log (no request here: the log has no address for them).
+    # Listed before they go, for the access log (with the address of the request being answered, if any).
     tokens = list(ApiToken.objects.filter(user=instance).only("token_key", "name", "user_id"))
     setattr(instance, REVOKED_ATTRIBUTE, revoke_all_tokens(instance))
     record_tokens_revoked(tokens, user=instance, why="password changed")
+
+
+def _log_tokens_of_deleted_user(sender, instance, **kwargs):
+    # Before the cascade deletes them (the tokens go with their user, in the same transaction).
+    from audit.services import record_tokens_revoked
+
+    tokens = list(ApiToken.objects.filter(user=instance).only("token_key", "name", "user_id"))
+    record_tokens_revoked(tokens, user=instance, why="user deleted")
 
 
 def connect() -> None:
     post_save.connect(
         _revoke_tokens_on_password_change, sender=get_user_model(), dispatch_uid="revoke-tokens-on-password-change"
     )
+    pre_delete.connect(_log_tokens_of_deleted_user, sender=get_user_model(), dispatch_uid="log-tokens-of-deleted-user")

@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.db import transaction
+
+from audit import services as audit
 
 from .models import (
     ApiToken,
@@ -61,15 +64,29 @@ class HealthPingAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Review and revoke tokens; keys are created on the user's token page, where they are shown once."""
+    """Review and revoke tokens; keys are created on the user's token page, where they are shown once.
+
+    The expiry is shown, never changed: no token may outlive ``API_TOKEN_DAYS`` or never expire. Each
+    token revoked here (one, or a selection) is written to the access log.
+    """
 
     list_display = ["name", "user", "token_key", "created", "expiry"]
     list_select_related = ["user"]
     search_fields = ["name", "user__username", "token_key"]
-    readonly_fields = ["digest", "token_key", "user", "created"]
+    readonly_fields = ["digest", "token_key", "user", "created", "expiry"]
 
     def has_add_permission(self, request):
         return False
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit.record_tokens_revoked([obj], why="revoked in the admin", request=request)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            audit.record_tokens_revoked(queryset.select_related("user"), why="revoked in the admin", request=request)
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(IdempotencyKey)

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request for the access log's writers that are not handed it (a password change's revocations).
+    "audit.middleware.CurrentRequestMiddleware",
     # After the user is known, around everything that answers on its behalf (guards, lockouts, views).
     "portal.headers.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

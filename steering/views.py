@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from actionplan.models import RAG, Activity, FocusArea, ReportingPeriod
+from audit import services as audit
+from portal import ratelimit
 from portal.errors import DomainError, NotAllowed
 from portal.models import Country
 from portal.roles import is_committee, is_officer
@@ -426,11 +428,14 @@ def action_item_detail(request, pk):
 
 
 @committee_only
+@ratelimit.limit("export", methods=("GET",))
 def meeting_pdf(request, pk):
-    """Export the meeting's record (agenda, reviews, decisions, action items) as a PDF."""
+    """Export the meeting's record (agenda, reviews, decisions, action items) as a PDF; the access log keeps it."""
     meeting = get_object_or_404(Meeting.objects.select_related("committee", "minutes_approved_by"), pk=pk)
     response = HttpResponse(
         meeting_record_pdf(meeting, earlier_open=_earlier_open_items(meeting)), content_type="application/pdf"
     )
-    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.date:%Y-%m-%d}.pdf"'
+    filename = f"meeting-{meeting.date:%Y-%m-%d}.pdf"
+    audit.record(request, audit.Kind.EXPORT, meeting, label=filename)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

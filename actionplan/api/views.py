@@ -36,6 +36,18 @@ class CodeLookupMixin:
     lookup_value_regex = CODE_LOOKUP
 
 
+class LogsRestrictedRows:
+    """A list that writes to the access log a view of each row of a restricted activity on the page it answers."""
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        data = self.get_serializer(rows, many=True).data
+        audit.record_restricted_rows(request, rows)
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+
 @extend_schema_view(list=extend_schema(responses={200: s.FocusAreaSerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.FocusAreaSerializer, **errors(404)}))  # fmt: skip
 class FocusAreaViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
@@ -58,7 +70,7 @@ class PeriodViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(list=extend_schema(responses={200: s.ActivitySerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.ActivityDetailSerializer, **errors(404)}))  # fmt: skip
-class ActivityViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
+class ActivityViewSet(LogsRestrictedRows, CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Activities you may see: for a field reporter, those its offices implement."""
 
     filterset_class = ActivityFilter
@@ -91,7 +103,7 @@ class ActivityViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(list=extend_schema(responses={200: s.IndicatorSerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.IndicatorSerializer, **errors(404)}))  # fmt: skip
-class IndicatorViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
+class IndicatorViewSet(LogsRestrictedRows, CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Indicators of the activities you may see, and of the plan's objectives."""
 
     serializer_class = s.IndicatorSerializer
@@ -181,7 +193,7 @@ CREATE_EXAMPLE = OpenApiExample(
     list=extend_schema(responses={200: s.UpdateSerializer(many=True), **errors(400, 404)}),
     retrieve=extend_schema(responses={200: s.UpdateSerializer, **errors(404)}),
 )
-class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Progress updates: a field reporter sees and writes those of its offices."""
 
     serializer_class = s.UpdateSerializer
@@ -277,6 +289,7 @@ class UpdateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """The conversation on the update, in order; POST adds a message (not once it is approved)."""
         update = self.get_object()
         if request.method == "GET":
+            audit.record_restricted_view(request, update.activity, update)
             return Response(s.CommentSerializer(update.comments.select_related("author"), many=True).data)
         return self._comment(request, update)
 

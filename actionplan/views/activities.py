@@ -42,6 +42,8 @@ def activity_list(request):
         )
         return maker(activities, filename)
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Read once here (the template then iterates the same list): each restricted row shown is logged.
+    audit.record_restricted_rows(request, page)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

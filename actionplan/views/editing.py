@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from actionplan.models import Activity, Indicator, Objective, ReportingPeriod
 from actionplan.plan_editing import save_plan_item
 from actionplan.plan_forms import ActivityForm, IndicatorForm, ObjectiveForm, PeriodForm
+from audit import services as audit
 from portal.errors import DomainError
 from portal.roles import is_officer
 
@@ -31,6 +32,8 @@ def edit_plan_item(request, kind, code=None):
         raise Http404
     model, form_class, after = EDITABLE[kind]
     item = get_object_or_404(model, code=code) if code else None
+    if request.method == "GET" and item is not None:
+        _record_restricted(request, item)
     form = form_class(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         try:
@@ -53,3 +56,11 @@ def edit_plan_item(request, kind, code=None):
             "back_url": after(item) if item else reverse("plan"),
         },
     )
+
+
+def _record_restricted(request, item) -> None:
+    """Log the edit page of a restricted activity, or of an indicator of one, as a view of it."""
+    if isinstance(item, Activity):
+        audit.record_restricted_view(request, item)
+    elif isinstance(item, Indicator) and item.activity_id is not None:
+        audit.record_restricted_view(request, item.activity, item)

@@ -65,6 +65,7 @@ def focus_area(request, code):
     activities = Paginator(
         visible.filter(objective__focus_area=area).for_register().order_by("code"), ACTIVITIES_PER_PAGE
     ).get_page(request.GET.get("page"))
+    audit.record_restricted_rows(request, activities)  # read once here; the template shows the same list
     reviews = area.reviews.select_related("meeting").order_by("-meeting__date")
     indicators = [indicator for objective in objectives for indicator in objective.indicators.all()]
     return render(
@@ -83,7 +84,10 @@ def focus_area(request, code):
 @login_required
 def objective(request, code):
     current = get_object_or_404(Objective.objects.select_related("focus_area__plan"), code=code)
-    activities = Activity.objects.visible_to(request.user).filter(objective=current).for_register().order_by("code")
+    activities = list(
+        Activity.objects.visible_to(request.user).filter(objective=current).for_register().order_by("code")
+    )
+    audit.record_restricted_rows(request, activities)
     indicators = list(current.indicators.order_by("code"))
     return render(
         request,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from actionplan import review_queue, services
 from actionplan.forms import ApproveForm, ReturnForm
 from actionplan.models import ProgressUpdate
+from audit import services as audit
 from portal.errors import DomainError
 from portal.roles import is_officer
 
@@ -46,6 +47,11 @@ def queue(request):
     items = review_queue.queue(request.user, filters)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     stuck = review_queue.stuck_in_locked_periods(review_queue.waiting(request.user))
+    stuck_shown = list(
+        stuck.select_related("activity", "period", "office").order_by("period__starts_on", "submitted_at")[:STUCK_SHOWN]
+    )
+    # The restricted updates listed, in the queue's page and among those stuck, in one INSERT.
+    audit.record_restricted_rows(request, [*page, *stuck_shown])
     query = filters.as_query()
     facets = review_queue.facets(request.user, filters)
     return render(
@@ -60,9 +66,7 @@ def queue(request):
             ],
             "page": page,
             "query": query,
-            "stuck": stuck.select_related("activity", "period", "office").order_by("period__starts_on", "submitted_at")[
-                :STUCK_SHOWN
-            ],
+            "stuck": stuck_shown,
             "stuck_count": stuck.count(),
         },
     )

@@ -99,6 +99,8 @@ def update_create(request, code):
         raise PermissionDenied(
             _("Only the offices that implement this activity, and the programme officers, report on it.")
         )
+    if request.method == "GET":
+        audit.record_restricted_view(request, activity)
     context_form = ReportingContextForm(
         request.POST or None,
         activity=activity,
@@ -361,4 +363,5 @@ def my_updates(request):
         .order_by("-period__starts_on", "activity__code", "pk")
     )
     page = Paginator(updates, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit.record_restricted_rows(request, page)  # read once here; the template shows the same list
     return render(request, "actionplan/my_updates.html", {"page": page})

@@ -169,9 +169,10 @@ def grow(world, count):
         # the officer's: + whether it has updates of its own waiting, those in locked periods, the period due
         (reverse("home"), 13),
         (reverse("plan"), 9),
-        (reverse("focus-area", args=["CYB"]), 19),
-        (reverse("objective", args=["CYB-1"]), 16),
-        (reverse("activity-list"), 16),
+        # the plan pages: + the access-log insert of the restricted activities listed (CYB-1.2, CYB-1.4)
+        (reverse("focus-area", args=["CYB"]), 20),
+        (reverse("objective", args=["CYB-1"]), 17),
+        (reverse("activity-list"), 17),  # + the access-log insert of the restricted rows shown (CYB-1.2, CYB-1.4)
         (reverse("activity-detail", args=["CYB-1.1"]), 19),
         (reverse("activity-detail", args=["CYB-1.2"]), 20),  # restricted: + the access-log insert
         (reverse("my-updates"), 5),

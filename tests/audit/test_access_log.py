@@ -151,9 +151,13 @@ def test_a_register_export_writes_one_event_with_its_filters(as_user, world):
     assert event.object_id.endswith(".csv") and "status=ongoing" in event.label
 
 
-def test_the_register_page_itself_writes_nothing(as_user, world):
+def test_the_register_page_itself_writes_no_export_only_its_restricted_rows_shown(as_user, world):
     as_user(world.officer).get(reverse("activity-list"))
-    assert not AccessEvent.objects.exists()
+    events = AccessEvent.objects.order_by("object_id")
+    assert [(e.kind, e.object_type, e.object_id) for e in events] == [
+        ("restricted_view", "activity", "CYB-1.2"),
+        ("restricted_view", "activity", "CYB-1.4"),
+    ]
 
 
 def test_creating_a_token_on_the_tokens_page_writes_one_event(as_user, world):
