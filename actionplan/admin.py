@@ -176,6 +176,21 @@ def _approved(update) -> bool:
     return update is not None and update.state == ProgressUpdate.State.APPROVED
 
 
+APPROVED_IS_FIXED = _(
+    "Update %(update)s is approved: its figures count in the dashboard and the reports, and never change."
+)
+
+
+class MeasurementForm(forms.ModelForm):
+    """Refuse a measurement for an approved update, whether added or moved to it."""
+
+    def clean_update(self):
+        update = self.cleaned_data.get("update")
+        if _approved(update):
+            raise forms.ValidationError(APPROVED_IS_FIXED % {"update": update}, code="approved")
+        return update
+
+
 class MeasurementInline(admin.TabularInline):
     model = Measurement
     extra = 0
@@ -220,9 +235,18 @@ class ProgressUpdateAdmin(SimpleHistoryAdmin):
     readonly_fields = ["version", "client_key", "submitted_at", "reviewed_at", "warnings"]
     inlines = [MeasurementInline, EvidenceInline, UpdateCommentInline]
 
+    # An approved update is shown, never changed nor deleted here: flipped back to draft, its
+    # figures could be edited and approved again past the review and its record.
+    def has_change_permission(self, request, obj=None):
+        return not _approved(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _approved(obj) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Measurement)
 class MeasurementAdmin(admin.ModelAdmin):
+    form = MeasurementForm
     list_display = ["indicator", "update", "value", "country", "sex", "age_band"]
     list_filter = ["sex", "age_band", "update__period"]
     list_select_related = ["indicator", "update__activity", "update__period", "update__office", "country"]
