@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -242,6 +244,23 @@ class ProgressUpdateAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return not _approved(obj) and super().has_delete_permission(request, obj)
+
+    # The history's "Revert" form is given the earlier version (a draft, say), not the update
+    # as it stands: it asks whether the update is approved now.
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or self._approved_now(obj)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST" and self._approved_now(self.get_object(request, unquote(object_id))):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    @staticmethod
+    def _approved_now(update) -> bool:
+        return (
+            update is not None
+            and ProgressUpdate.objects.filter(pk=update.pk, state=ProgressUpdate.State.APPROVED).exists()
+        )
 
 
 @admin.register(Measurement)

@@ -308,3 +308,25 @@ def test_no_code_changes_or_deletes_a_saved_figure_of_an_approved_update(approve
     with pytest.raises(WrongState):
         moved.save()
     assert list(approved.measurements.values_list("value", flat=True)) == [7]
+
+
+def test_the_admin_cannot_revert_an_approved_update_to_an_earlier_version(admin_client, world):
+    from tests import factories
+
+    update = factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, rag="green"
+    )
+    draft_version = update.history.get()
+    update.state = "approved"
+    update.save()
+    revert = reverse("admin:actionplan_progressupdate_simple_history", args=[update.pk, draft_version.history_id])
+
+    page = admin_client.get(revert)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    data = {
+        "activity": update.activity_id, "period": update.period_id, "office": update.office_id,
+        "author": update.author_id, "state": "draft", "rag": "red", "percent_complete": "5", "source": "web",
+    }  # fmt: skip
+    assert admin_client.post(revert, data).status_code == 403
+    update.refresh_from_db()
+    assert (update.state, update.rag, update.percent_complete) == ("approved", "green", 50)
