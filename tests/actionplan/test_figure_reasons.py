@@ -330,3 +330,13 @@ def test_the_admin_cannot_revert_an_approved_update_to_an_earlier_version(admin_
     assert admin_client.post(revert, data).status_code == 403
     update.refresh_from_db()
     assert (update.state, update.rag, update.percent_complete) == ("approved", "green", 50)
+
+
+def test_the_measurements_of_an_approved_update_are_never_replaced(approved, world):
+    from actionplan import measurements
+    from actionplan.measurements import MeasurementInput
+    from portal.errors import WrongState
+
+    with pytest.raises(WrongState):
+        measurements.replace(approved, [MeasurementInput(indicator=world.indicator, value=9)], {})
+    assert list(approved.measurements.values_list("value", flat=True)) == [7]
