@@ -227,8 +227,25 @@ class EvidenceInline(admin.TabularInline):
     readonly_fields = ["original_name", "content_type", "size", "sha256", "uploaded_by"]
 
 
+class ProgressUpdateForm(forms.ModelForm):
+    """Refuse approving an update here: approval is the review, done in the portal."""
+
+    def clean_state(self):
+        state = self.cleaned_data.get("state")
+        if state == ProgressUpdate.State.APPROVED and not _approved(self.instance):
+            raise forms.ValidationError(
+                _(
+                    "Approve an update on its page in the portal, where the review is recorded and its office told; "
+                    "once approved, it never changes."
+                ),
+                code="approve_in_portal",
+            )
+        return state
+
+
 @admin.register(ProgressUpdate)
 class ProgressUpdateAdmin(SimpleHistoryAdmin):
+    form = ProgressUpdateForm
     list_display = ["activity", "period", "office", "state", "rag", "percent_complete", "author", "updated_at"]
     list_filter = ["state", "rag", "source", "period", "activity__objective__focus_area"]
     list_select_related = ["activity", "period", "office", "author"]

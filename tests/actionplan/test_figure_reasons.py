@@ -223,7 +223,7 @@ def approved(world):
     from tests import factories
 
     update = factories.ProgressUpdateFactory(
-        activity=world.activity, period=world.locked_period, office=world.office, state="approved", rag="green"
+        activity=world.activity, period=world.locked_period, office=world.office, state="approved", rag="on_track"
     )
     factories.MeasurementFactory(update=update, indicator=world.indicator, value=7)
     return update
@@ -270,7 +270,7 @@ def test_the_admin_shows_an_approved_update_read_only_and_cannot_flip_it_back_to
 
     data = {
         "activity": approved.activity_id, "period": approved.period_id, "office": approved.office_id,
-        "author": approved.author_id, "state": "draft", "rag": "red", "percent_complete": "5", "source": "web",
+        "author": approved.author_id, "state": "draft", "rag": "off_track", "percent_complete": "5", "source": "web",
         "measurements-TOTAL_FORMS": "0", "measurements-INITIAL_FORMS": "0",
         "evidence-TOTAL_FORMS": "0", "evidence-INITIAL_FORMS": "0",
         "comments-TOTAL_FORMS": "0", "comments-INITIAL_FORMS": "0",
@@ -278,7 +278,7 @@ def test_the_admin_shows_an_approved_update_read_only_and_cannot_flip_it_back_to
     assert admin_client.post(change, data).status_code == 403
     assert admin_client.get(reverse("admin:actionplan_progressupdate_delete", args=[approved.pk])).status_code == 403
     approved.refresh_from_db()
-    assert (approved.state, approved.rag, approved.percent_complete) == ("approved", "green", 50)
+    assert (approved.state, approved.rag, approved.percent_complete) == ("approved", "on_track", 50)
 
 
 def test_the_admin_still_changes_a_draft_update(admin_client, world):
@@ -314,7 +314,7 @@ def test_the_admin_cannot_revert_an_approved_update_to_an_earlier_version(admin_
     from tests import factories
 
     update = factories.ProgressUpdateFactory(
-        activity=world.activity, period=world.locked_period, office=world.office, rag="green"
+        activity=world.activity, period=world.locked_period, office=world.office, rag="on_track"
     )
     draft_version = update.history.get()
     update.state = "approved"
@@ -325,11 +325,11 @@ def test_the_admin_cannot_revert_an_approved_update_to_an_earlier_version(admin_
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
     data = {
         "activity": update.activity_id, "period": update.period_id, "office": update.office_id,
-        "author": update.author_id, "state": "draft", "rag": "red", "percent_complete": "5", "source": "web",
+        "author": update.author_id, "state": "draft", "rag": "off_track", "percent_complete": "5", "source": "web",
     }  # fmt: skip
     assert admin_client.post(revert, data).status_code == 403
     update.refresh_from_db()
-    assert (update.state, update.rag, update.percent_complete) == ("approved", "green", 50)
+    assert (update.state, update.rag, update.percent_complete) == ("approved", "on_track", 50)
 
 
 def test_the_measurements_of_an_approved_update_are_never_replaced(approved, world):
@@ -340,3 +340,37 @@ def test_the_measurements_of_an_approved_update_are_never_replaced(approved, wor
     with pytest.raises(WrongState):
         measurements.replace(approved, [MeasurementInput(indicator=world.indicator, value=9)], {})
     assert list(approved.measurements.values_list("value", flat=True)) == [7]
+
+
+def test_the_admin_does_not_approve_an_update_past_the_review(admin_client, world):
+    from tests import factories
+
+    draft = factories.ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
+    measurement = factories.MeasurementFactory(update=draft, indicator=world.indicator, value=7)
+    change = reverse("admin:actionplan_progressupdate_change", args=[draft.pk])
+    data = {
+        "activity": draft.activity_id, "period": draft.period_id, "office": draft.office_id,
+        "author": draft.author_id, "state": "approved", "rag": "on_track", "percent_complete": "50", "source": "web",
+        "measurements-TOTAL_FORMS": "1", "measurements-INITIAL_FORMS": "1",
+        "measurements-0-id": measurement.pk, "measurements-0-update": draft.pk,
+        "measurements-0-indicator": world.indicator.pk, "measurements-0-value": "9",
+        "measurements-0-sex": "", "measurements-0-age_band": "",
+        "evidence-TOTAL_FORMS": "0", "evidence-INITIAL_FORMS": "0",
+        "comments-TOTAL_FORMS": "0", "comments-INITIAL_FORMS": "0",
+    }  # fmt: skip
+
+    response = admin_client.post(change, data)
+
+    assert response.status_code == 200
+    assert "Approve an update on its page in the portal" in response.content.decode()
+    draft.refresh_from_db()
+    measurement.refresh_from_db()
+    assert (draft.state, measurement.value) == ("draft", 7)
+    # A draft is still corrected there.
+    corrected = admin_client.post(change, {**data, "state": "draft"})
+    assert corrected.status_code == 302, (
+        corrected.context["adminform"].form.errors,
+        [f.formset.errors for f in corrected.context["inline_admin_formsets"]],
+    )
+    measurement.refresh_from_db()
+    assert measurement.value == 9
