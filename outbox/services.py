@@ -25,8 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerOperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from .models import Message
 
@@ -40,8 +39,12 @@ DRAIN_BATCH = 500
 # runs every minute: a fault fixed within minutes (a deploy that renamed a task) still lets
 # it go; one that lasts means the message never will, and it must not be tried for ever.
 MAX_FAILURES = 5
-# The queue unreachable: the message is fine, and every later one would fail the same way.
-BROKER_ERRORS = (BrokerOperationalError, RedisConnectionError, RedisTimeoutError, OSError)
+# The queue unreachable or refusing every message: the message is fine, and every later one
+# would fail the same way. Kombu reports a lost connection as OperationalError; Redis's own
+# errors (connection lost, time-out, but also out of memory, read-only replica, wrong
+# password) reach here unwrapped; sockets raise OSError. A message's own fault is none of
+# these: ImportError, TypeError, kombu's EncodeError for arguments it cannot serialise.
+BROKER_ERRORS = (BrokerOperationalError, RedisError, OSError)
 
 
 class Sent(Enum):

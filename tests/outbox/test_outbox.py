@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError as RedisOutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from outbox import services as outbox
@@ -149,9 +150,10 @@ def test_the_admin_tries_a_given_up_message_again(db, admin_client):
         BrokerUnavailable("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
         RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
         RedisTimeoutError("Timeout reading from socket"),
+        RedisOutOfMemoryError("command not allowed when used memory > 'maxmemory'."),
         ConnectionRefusedError(111, "Connection refused"),
     ],
-    ids=["kombu", "redis-connection", "redis-timeout", "os"],
+    ids=["kombu", "redis-connection", "redis-timeout", "redis-out-of-memory", "os"],
 )
 def test_a_broker_error_stops_the_drain_keeps_both_pending_and_never_gives_them_up(db, monkeypatch, error):
     def unreachable(**kwargs):
