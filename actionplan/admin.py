@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -176,6 +178,21 @@ def _approved(update) -> bool:
     return update is not None and update.state == ProgressUpdate.State.APPROVED
 
 
+APPROVED_IS_FIXED = _(
+    "Update %(update)s is approved: its figures count in the dashboard and the reports, and never change."
+)
+
+
+class MeasurementForm(forms.ModelForm):
+    """Refuse a measurement for an approved update, whether added or moved to it."""
+
+    def clean_update(self):
+        update = self.cleaned_data.get("update")
+        if _approved(update):
+            raise forms.ValidationError(APPROVED_IS_FIXED % {"update": update}, code="approved")
+        return update
+
+
 class MeasurementInline(admin.TabularInline):
     model = Measurement
     extra = 0
@@ -210,8 +227,25 @@ class EvidenceInline(admin.TabularInline):
     readonly_fields = ["original_name", "content_type", "size", "sha256", "uploaded_by"]
 
 
+class ProgressUpdateForm(forms.ModelForm):
+    """Refuse approving an update here: approval is the review, done in the portal."""
+
+    def clean_state(self):
+        state = self.cleaned_data.get("state")
+        if state == ProgressUpdate.State.APPROVED and not _approved(self.instance):
+            raise forms.ValidationError(
+                _(
+                    "Approve an update on its page in the portal, where the review is recorded and its office told; "
+                    "once approved, it never changes."
+                ),
+                code="approve_in_portal",
+            )
+        return state
+
+
 @admin.register(ProgressUpdate)
 class ProgressUpdateAdmin(SimpleHistoryAdmin):
+    form = ProgressUpdateForm
     list_display = ["activity", "period", "office", "state", "rag", "percent_complete", "author", "updated_at"]
     list_filter = ["state", "rag", "source", "period", "activity__objective__focus_area"]
     list_select_related = ["activity", "period", "office", "author"]
@@ -220,9 +254,35 @@ class ProgressUpdateAdmin(SimpleHistoryAdmin):
     readonly_fields = ["version", "client_key", "submitted_at", "reviewed_at", "warnings"]
     inlines = [MeasurementInline, EvidenceInline, UpdateCommentInline]
 
+    # An approved update is shown, never changed nor deleted here: flipped back to draft, its
+    # figures could be edited and approved again past the review and its record.
+    def has_change_permission(self, request, obj=None):
+        return not _approved(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _approved(obj) and super().has_delete_permission(request, obj)
+
+    # The history's "Revert" form is given the earlier version (a draft, say), not the update
+    # as it stands: it asks whether the update is approved now.
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or self._approved_now(obj)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST" and self._approved_now(self.get_object(request, unquote(object_id))):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    @staticmethod
+    def _approved_now(update) -> bool:
+        return (
+            update is not None
+            and ProgressUpdate.objects.filter(pk=update.pk, state=ProgressUpdate.State.APPROVED).exists()
+        )
+
 
 @admin.register(Measurement)
 class MeasurementAdmin(admin.ModelAdmin):
+    form = MeasurementForm
     list_display = ["indicator", "update", "value", "country", "sex", "age_band"]
     list_filter = ["sex", "age_band", "update__period"]
     list_select_related = ["indicator", "update__activity", "update__period", "update__office", "country"]

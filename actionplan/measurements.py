@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from portal import numbers
-from portal.errors import InvalidInput
+from portal.errors import InvalidInput, WrongState
 from portal.models import Country
 
 from . import dimensions
@@ -110,8 +110,13 @@ def writing_unapproved_measurements() -> bool:
 
 
 def replace(update: ProgressUpdate, measurements: list[MeasurementInput], countries: dict[str, Country]):
-    """Store the update's measurements: a total row per indicator and a row per category of its breakdown."""
-    marker = _writing_unapproved.set(update.state != ProgressUpdate.State.APPROVED)
+    """Store the update's measurements: a total row per indicator and a row per category of its breakdown.
+
+    Never an approved update's: its figures count, and never change.
+    """
+    if update.state == ProgressUpdate.State.APPROVED:
+        raise WrongState(_("This update is approved: its figures never change."), state=update.state)
+    marker = _writing_unapproved.set(True)
     try:
         _replace(update, measurements, countries)
     finally:

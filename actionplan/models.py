@@ -11,6 +11,7 @@ from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal.errors import WrongState
 from portal.models import Country, Office, Organization, TimeStampedModel
 from portal.roles import sees_whole_plan
 
@@ -765,6 +766,30 @@ class Measurement(TimeStampedModel):
 
     def __str__(self):
         return f"{self.indicator.code} = {self.value}"
+
+    # An approved figure never changes, whoever saves it (admin, shell, a script): a saved row of
+    # an approved update is neither changed, moved nor deleted. Rows are written for an update
+    # while it can change (``measurements.replace``, in bulk) or with it, approved, by the demo
+    # data and imports.
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self._refuse_if_approved()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_approved()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_if_approved(self):
+        stored = Measurement.objects.filter(pk=self.pk).values_list("update_id", flat=True)
+        approved = ProgressUpdate.objects.filter(
+            Q(pk=self.update_id) | Q(pk__in=stored), state=ProgressUpdate.State.APPROVED
+        )
+        if approved.exists():
+            raise WrongState(
+                str(_("This figure belongs to an approved update: it never changes.")),
+                state=ProgressUpdate.State.APPROVED,
+            )
 
 
 class Evidence(TimeStampedModel):

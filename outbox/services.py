@@ -7,6 +7,12 @@ beat job, every minute) sends it when the queue is back. Each sending claims its
 with a conditional update first, so two processes never send one message together. A
 process that dies after the queue took a message but before marking it sent lets it be
 sent again after ``CLAIM``: the tasks sent this way must be safe to run twice.
+
+Only the queue being unreachable (``BROKER_ERRORS``) stops a drain, since every later
+message would fail the same way. A message failing for a reason of its own (its sender no
+longer importable, arguments it refuses) keeps its error and its count of failures, and
+the drain goes on to the next one; after ``MAX_FAILURES`` it is given up (``failed_at``),
+listed in the admin with its last error, and no longer tried.
 """
 
 import logging
@@ -18,6 +24,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import RedisError
 
 from .models import Message
 
@@ -27,12 +35,24 @@ logger = logging.getLogger(__name__)
 CLAIM = timedelta(minutes=2)
 # How many messages one drain sends at most; the next minute's drain takes the rest.
 DRAIN_BATCH = 500
+# How many times a message may fail for a reason of its own before it is given up. A drain
+# runs every minute: a fault fixed within minutes (a deploy that renamed a task) still lets
+# it go; one that lasts means the message never will, and it must not be tried for ever.
+MAX_FAILURES = 5
+# The queue unreachable or refusing every message: the message is fine, and every later one
+# would fail the same way. Kombu reports a lost connection as OperationalError; Redis's own
+# errors (connection lost, time-out, but also out of memory, read-only replica, wrong
+# password) reach here unwrapped; sockets raise OSError. A message's own fault is none of
+# these: ImportError, TypeError, kombu's EncodeError for arguments it cannot serialise.
+BROKER_ERRORS = (BrokerOperationalError, RedisError, OSError)
 
 
 class Sent(Enum):
     SENT = "sent"
     TAKEN = "taken"  # sent already, or being sent by another process
-    FAILED = "failed"  # the queue refused it; still pending
+    FAILED = "failed"  # the queue is unreachable; still pending
+    BROKEN = "broken"  # it failed for a reason of its own; still pending, until MAX_FAILURES
+    GIVEN_UP = "given_up"  # it failed for a reason of its own MAX_FAILURES times; no longer tried
 
 
 def enqueue(sender: str, **kwargs) -> Message:
@@ -47,11 +67,12 @@ def enqueue(sender: str, **kwargs) -> Message:
 
 
 def send(*, message_id: int) -> Sent:
-    """Send one pending message unless another process holds it; on failure leave it pending."""
+    """Send one pending message unless another process holds it; on failure leave it pending,
+    or give it up once it failed ``MAX_FAILURES`` times for a reason of its own."""
     now = timezone.now()
     claimed_until = now + CLAIM
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    claimed = Message.objects.filter(free, pk=message_id, sent_at__isnull=True).update(
+    claimed = Message.objects.filter(free, pk=message_id, sent_at__isnull=True, failed_at__isnull=True).update(
         claimed_until=claimed_until, attempts=F("attempts") + 1
     )
     if not claimed:
@@ -60,20 +81,41 @@ def send(*, message_id: int) -> Sent:
     mine = Message.objects.filter(pk=message_id, claimed_until=claimed_until)
     try:
         import_string(message.sender)(**message.kwargs)
-    except Exception as error:
+    except BROKER_ERRORS as error:
         logger.warning("Outbox message %s (%s) not sent; it waits for the next drain: %s", message_id, message, error)
-        mine.update(claimed_until=None, last_error=f"{type(error).__name__}: {error}"[:2000])
+        mine.update(claimed_until=None, last_error=_described(error))
         return Sent.FAILED
+    except Exception as error:
+        failures = message.failures + 1
+        given_up = failures >= MAX_FAILURES
+        log = logger.error if given_up else logger.warning
+        log(
+            "Outbox message %s (%s) failed (%d of %d times)%s: %s",
+            message_id, message, failures, MAX_FAILURES, "; given up" if given_up else "", error, exc_info=True,
+        )  # fmt: skip
+        mine.update(
+            claimed_until=None,
+            last_error=_described(error),
+            failures=F("failures") + 1,
+            failed_at=timezone.now() if given_up else None,
+        )
+        return Sent.GIVEN_UP if given_up else Sent.BROKEN
     mine.update(sent_at=timezone.now(), claimed_until=None, last_error="")
     return Sent.SENT
 
 
-def drain(*, batch: int = DRAIN_BATCH) -> int:
-    """Send the pending messages, oldest first, until the queue refuses one; return how many went.
+def _described(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
 
-    Sent messages older than ``OUTBOX_KEEP_DAYS`` are deleted.
+
+def drain(*, batch: int = DRAIN_BATCH) -> int:
+    """Send the pending messages, oldest first, until the queue is found unreachable; return how many went.
+
+    A message failing for a reason of its own is passed over (and given up after
+    ``MAX_FAILURES``); those after it are sent. Sent messages older than
+    ``OUTBOX_KEEP_DAYS`` are deleted; given-up ones are kept for the admin to see.
     """
-    pending = Message.objects.filter(sent_at__isnull=True).order_by("created_at", "pk")
+    pending = Message.objects.filter(sent_at__isnull=True, failed_at__isnull=True).order_by("created_at", "pk")
     sent = 0
     for message_id in list(pending.values_list("pk", flat=True)[:batch]):
         outcome = send(message_id=message_id)

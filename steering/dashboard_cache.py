@@ -20,7 +20,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from redis.exceptions import RedisError
 
 from portal.roles import sees_whole_plan
@@ -108,15 +108,29 @@ def _key(filters, user) -> str:
     return f"dashboard:{_generation()}:{scope}:{digest}"
 
 
-def _unless_draft(instance, **signal_arguments) -> None:
-    # Drafts count in no figure (nothing turns back into a draft): reporters saving their
-    # drafts all day long leave the committee's cached dashboards alone.
-    if instance.state != instance.State.DRAFT:
+# The states in which an update counts in a figure: received (compliance), approved (RAG, indicators).
+# A draft's or a returned update's rows count in none, whatever is written in them.
+COUNTED_STATES = ("submitted", "approved")
+_UNKNOWN = object()
+
+
+def _remember_state(instance, **signal_arguments) -> None:
+    # The state the update had when read (or made); a deferred state is not read for this.
+    instance._dashboard_state = instance.__dict__.get("state", _UNKNOWN)
+
+
+def _if_counted(instance, **signal_arguments) -> None:
+    # An update entering, leaving or in a counted state changes figures; saving a draft or a
+    # returned update (text, measurements) does not: reporters saving them all day long,
+    # however often, leave the committee's cached dashboards alone.
+    was = getattr(instance, "_dashboard_state", _UNKNOWN)
+    if was is _UNKNOWN or was in COUNTED_STATES or instance.state in COUNTED_STATES:
         invalidate()
+    instance._dashboard_state = instance.state
 
 
 def _unless_unapproved(instance, **signal_arguments) -> None:
-    # A reporter saving a draft rewrites its measurements: no figure counts them.
+    # A reporter saving a draft or a returned update rewrites its measurements: no figure counts them.
     from actionplan.measurements import writing_unapproved_measurements
 
     if not writing_unapproved_measurements():
@@ -145,8 +159,9 @@ def watch_data_behind_the_figures() -> None:
         Measurement, ActionItem, Organization, Office, Country, Membership,
     )  # fmt: skip
     for model in watched:
-        receiver = {ProgressUpdate: _unless_draft, Measurement: _unless_unapproved}.get(model, invalidate)
+        receiver = {ProgressUpdate: _if_counted, Measurement: _unless_unapproved}.get(model, invalidate)
         post_save.connect(receiver, sender=model, dispatch_uid=f"dashboard-save-{model._meta.label}")
         post_delete.connect(receiver, sender=model, dispatch_uid=f"dashboard-delete-{model._meta.label}")
+    post_init.connect(_remember_state, sender=ProgressUpdate, dispatch_uid="dashboard-init-update")
     for relation in (Activity.implementing_offices, Activity.beneficiary_countries):
         m2m_changed.connect(invalidate, sender=relation.through, dispatch_uid=f"dashboard-m2m-{relation.field.name}")

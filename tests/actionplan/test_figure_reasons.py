@@ -216,3 +216,161 @@ def test_the_admin_still_corrects_a_figure_of_a_draft(admin_client, world):
     assert admin_client.get(reverse("admin:actionplan_measurement_change", args=[measurement.pk])).status_code == 200
     page = admin_client.get(reverse("admin:actionplan_progressupdate_change", args=[draft.pk])).content.decode()
     assert 'name="measurements-0-value"' in page
+
+
+@pytest.fixture
+def approved(world):
+    from tests import factories
+
+    update = factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, state="approved", rag="on_track"
+    )
+    factories.MeasurementFactory(update=update, indicator=world.indicator, value=7)
+    return update
+
+
+def test_the_admin_refuses_to_add_a_measurement_to_an_approved_update_saying_why(admin_client, world, approved):
+    from actionplan.models import Measurement
+
+    add = reverse("admin:actionplan_measurement_add")
+    response = admin_client.post(add, {"update": approved.pk, "indicator": world.indicator.pk, "value": "9"})
+
+    assert response.status_code == 200
+    assert "is approved: its figures count in the dashboard and the reports, and never change" in (
+        response.content.decode()
+    )
+    assert list(approved.measurements.values_list("value", flat=True)) == [7]
+    assert Measurement.objects.filter(value=9).count() == 0
+
+
+def test_the_admin_refuses_to_move_a_drafts_measurement_to_an_approved_update(admin_client, world, approved):
+    from tests import factories
+
+    draft = factories.ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
+    measurement = factories.MeasurementFactory(update=draft, indicator=world.indicator, value=3)
+    change = reverse("admin:actionplan_measurement_change", args=[measurement.pk])
+
+    response = admin_client.post(change, {"update": approved.pk, "indicator": world.indicator.pk, "value": "3"})
+
+    assert response.status_code == 200 and "is approved" in response.content.decode()
+    measurement.refresh_from_db()
+    assert measurement.update_id == draft.pk
+    assert approved.measurements.count() == 1
+
+
+def test_the_admin_shows_an_approved_update_read_only_and_cannot_flip_it_back_to_draft(admin_client, approved):
+    change = reverse("admin:actionplan_progressupdate_change", args=[approved.pk])
+
+    page = admin_client.get(change)
+    assert page.status_code == 200
+    content = page.content.decode()
+    for field in ("state", "rag", "percent_complete", "narrative"):
+        assert f'name="{field}"' not in content
+    assert 'name="_save"' not in content
+
+    data = {
+        "activity": approved.activity_id, "period": approved.period_id, "office": approved.office_id,
+        "author": approved.author_id, "state": "draft", "rag": "off_track", "percent_complete": "5", "source": "web",
+        "measurements-TOTAL_FORMS": "0", "measurements-INITIAL_FORMS": "0",
+        "evidence-TOTAL_FORMS": "0", "evidence-INITIAL_FORMS": "0",
+        "comments-TOTAL_FORMS": "0", "comments-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    assert admin_client.post(change, data).status_code == 403
+    assert admin_client.get(reverse("admin:actionplan_progressupdate_delete", args=[approved.pk])).status_code == 403
+    approved.refresh_from_db()
+    assert (approved.state, approved.rag, approved.percent_complete) == ("approved", "on_track", 50)
+
+
+def test_the_admin_still_changes_a_draft_update(admin_client, world):
+    from tests import factories
+
+    draft = factories.ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
+    page = admin_client.get(reverse("admin:actionplan_progressupdate_change", args=[draft.pk])).content.decode()
+    assert 'name="state"' in page and 'name="rag"' in page and 'name="_save"' in page
+
+
+def test_no_code_changes_or_deletes_a_saved_figure_of_an_approved_update(approved, world):
+    from actionplan.models import Measurement
+    from portal.errors import WrongState
+    from tests import factories
+
+    measurement = approved.measurements.get()
+    measurement.value = 9
+    with pytest.raises(WrongState):
+        measurement.save()
+    with pytest.raises(WrongState):
+        Measurement.objects.get(pk=measurement.pk).delete()
+
+    # Nor is a draft's figure moved into it.
+    draft = factories.ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
+    moved = factories.MeasurementFactory(update=draft, indicator=world.indicator, value=3)
+    moved.update = approved
+    with pytest.raises(WrongState):
+        moved.save()
+    assert list(approved.measurements.values_list("value", flat=True)) == [7]
+
+
+def test_the_admin_cannot_revert_an_approved_update_to_an_earlier_version(admin_client, world):
+    from tests import factories
+
+    update = factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, rag="on_track"
+    )
+    draft_version = update.history.get()
+    update.state = "approved"
+    update.save()
+    revert = reverse("admin:actionplan_progressupdate_simple_history", args=[update.pk, draft_version.history_id])
+
+    page = admin_client.get(revert)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    data = {
+        "activity": update.activity_id, "period": update.period_id, "office": update.office_id,
+        "author": update.author_id, "state": "draft", "rag": "off_track", "percent_complete": "5", "source": "web",
+    }  # fmt: skip
+    assert admin_client.post(revert, data).status_code == 403
+    update.refresh_from_db()
+    assert (update.state, update.rag, update.percent_complete) == ("approved", "on_track", 50)
+
+
+def test_the_measurements_of_an_approved_update_are_never_replaced(approved, world):
+    from actionplan import measurements
+    from actionplan.measurements import MeasurementInput
+    from portal.errors import WrongState
+
+    with pytest.raises(WrongState):
+        measurements.replace(approved, [MeasurementInput(indicator=world.indicator, value=9)], {})
+    assert list(approved.measurements.values_list("value", flat=True)) == [7]
+
+
+def test_the_admin_does_not_approve_an_update_past_the_review(admin_client, world):
+    from tests import factories
+
+    draft = factories.ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
+    measurement = factories.MeasurementFactory(update=draft, indicator=world.indicator, value=7)
+    change = reverse("admin:actionplan_progressupdate_change", args=[draft.pk])
+    data = {
+        "activity": draft.activity_id, "period": draft.period_id, "office": draft.office_id,
+        "author": draft.author_id, "state": "approved", "rag": "on_track", "percent_complete": "50", "source": "web",
+        "measurements-TOTAL_FORMS": "1", "measurements-INITIAL_FORMS": "1",
+        "measurements-0-id": measurement.pk, "measurements-0-update": draft.pk,
+        "measurements-0-indicator": world.indicator.pk, "measurements-0-value": "9",
+        "measurements-0-sex": "", "measurements-0-age_band": "",
+        "evidence-TOTAL_FORMS": "0", "evidence-INITIAL_FORMS": "0",
+        "comments-TOTAL_FORMS": "0", "comments-INITIAL_FORMS": "0",
+    }  # fmt: skip
+
+    response = admin_client.post(change, data)
+
+    assert response.status_code == 200
+    assert "Approve an update on its page in the portal" in response.content.decode()
+    draft.refresh_from_db()
+    measurement.refresh_from_db()
+    assert (draft.state, measurement.value) == ("draft", 7)
+    # A draft is still corrected there.
+    corrected = admin_client.post(change, {**data, "state": "draft"})
+    assert corrected.status_code == 302, (
+        corrected.context["adminform"].form.errors,
+        [f.formset.errors for f in corrected.context["inline_admin_formsets"]],
+    )
+    measurement.refresh_from_db()
+    assert measurement.value == 9

@@ -8,12 +8,19 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError as RedisOutOfMemoryError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from outbox import services as outbox
 from outbox.models import Message
 from tests.conftest import require_service
 
 SENDER = "tests.outbox.test_outbox.publish"
+# A task renamed or removed since the message was written: its sender no longer imports.
+GONE = "tests.outbox.test_outbox.publish_renamed_since"
+# A sender that refuses the arguments written in the message.
+STRICT = "tests.outbox.test_outbox.publish_report"
 published = []
 queue_down = threading.Event()
 
@@ -24,6 +31,10 @@ def publish(**kwargs):
         raise BrokerUnavailable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
     time.sleep(0.05)  # publishing takes a moment, during which another drain may look at the row
     published.append(kwargs)
+
+
+def publish_report(*, report_id):
+    published.append({"report_id": report_id})
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +92,84 @@ def test_the_drain_stops_at_the_first_refusal_and_keeps_the_order(db):
     queue_down.clear()
     assert outbox.drain() == 3
     assert published == [{"number": 0}, {"number": 1}, {"number": 2}]
+
+
+@pytest.mark.parametrize("poison", [GONE, STRICT], ids=["sender-gone", "arguments-refused"])
+def test_a_message_that_fails_by_itself_does_not_block_the_ones_after_it(db, poison):
+    poisoned = outbox.enqueue(poison, number=0)
+    outbox.enqueue(SENDER, number=1)
+
+    assert outbox.drain() == 1
+
+    assert published == [{"number": 1}]
+    poisoned.refresh_from_db()
+    assert poisoned.is_pending and (poisoned.attempts, poisoned.failures) == (1, 1)
+    assert poisoned.last_error.startswith(("ModuleNotFoundError", "ImportError", "TypeError"))
+    outbox.enqueue(SENDER, number=2)
+    assert outbox.drain() == 1
+    assert published == [{"number": 1}, {"number": 2}]
+
+
+def test_a_message_that_keeps_failing_is_given_up_after_max_failures_and_shown_in_the_admin(db, admin_client):
+    poisoned = outbox.enqueue(STRICT, number=0)
+
+    for failures in range(1, outbox.MAX_FAILURES):
+        assert outbox.send(message_id=poisoned.pk) is outbox.Sent.BROKEN
+        poisoned.refresh_from_db()
+        assert poisoned.is_pending and poisoned.failures == failures
+    assert outbox.drain() == 0
+
+    poisoned.refresh_from_db()
+    assert not poisoned.is_pending and poisoned.sent_at is None and poisoned.failed_at is not None
+    assert (poisoned.attempts, poisoned.failures) == (outbox.MAX_FAILURES, outbox.MAX_FAILURES)
+    assert "TypeError" in poisoned.last_error
+    # No longer tried, nor deleted with the sent ones.
+    assert outbox.drain() == 0
+    assert outbox.send(message_id=poisoned.pk) is outbox.Sent.TAKEN
+    poisoned.refresh_from_db()
+    assert poisoned.attempts == outbox.MAX_FAILURES
+
+    page = admin_client.get("/admin/outbox/message/", {"failed_at__isnull": "False"}).content.decode()
+    assert "publish_report" in page and "TypeError" in page
+
+
+def test_the_admin_tries_a_given_up_message_again(db, admin_client):
+    poisoned = outbox.enqueue(GONE, number=0)
+    Message.objects.filter(pk=poisoned.pk).update(failures=outbox.MAX_FAILURES, failed_at=timezone.now())
+    Message.objects.filter(pk=poisoned.pk).update(sender=SENDER)  # the fault fixed
+
+    admin_client.post("/admin/outbox/message/", {"action": "try_again", "_selected_action": [poisoned.pk]})
+
+    assert outbox.drain() == 1
+    assert published == [{"number": 0}]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        BrokerUnavailable("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
+        RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
+        RedisTimeoutError("Timeout reading from socket"),
+        RedisOutOfMemoryError("command not allowed when used memory > 'maxmemory'."),
+        ConnectionRefusedError(111, "Connection refused"),
+    ],
+    ids=["kombu", "redis-connection", "redis-timeout", "redis-out-of-memory", "os"],
+)
+def test_a_broker_error_stops_the_drain_keeps_both_pending_and_never_gives_them_up(db, monkeypatch, error):
+    def unreachable(**kwargs):
+        raise error
+
+    monkeypatch.setattr(SENDER, unreachable)
+    first, second = outbox.enqueue(SENDER, number=0), outbox.enqueue(SENDER, number=1)
+
+    for _ in range(outbox.MAX_FAILURES + 2):
+        assert outbox.drain() == 0
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.is_pending and second.is_pending
+    assert (first.attempts, first.failures, second.attempts) == (outbox.MAX_FAILURES + 2, 0, 0)
+    assert type(error).__name__ in first.last_error
 
 
 def test_a_message_another_process_is_sending_is_left_alone_until_its_claim_lapses(db):

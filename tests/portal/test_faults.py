@@ -187,6 +187,8 @@ def test_a_report_asked_for_while_redis_hangs_is_accepted_within_seconds_and_wai
     assert ProgressReport.objects.get().state == "queued"
     [waiting] = Message.objects.all()
     assert after_commit and waiting.is_pending and waiting.attempts == 1  # tried after the commit, and refused
+    # A queue that hangs is the queue's fault, not the job's: it counts no failure towards giving the job up.
+    assert waiting.failures == 0, waiting.last_error
 
 
 def start_worker(redis_url: str, media: Path, log: Path) -> subprocess.Popen:
@@ -245,6 +247,7 @@ def test_submissions_made_while_redis_is_stopped_are_kept_and_their_jobs_and_e_m
     assert report.state == "queued"
     [waiting] = Message.objects.all()
     assert waiting.is_pending and waiting.kwargs == {"report_id": str(report.pk), "task_id": report.task_id}
+    assert waiting.failures == 0, waiting.last_error  # the queue refused it: no failure of its own
     # The officer's e-mail of the submission waits for the hourly batch, which beat sends through Redis.
     [told] = Notification.objects.filter(recipient=world.officer, kind="update_submitted")
     assert told.emailed_at is None and mail.outbox == []

@@ -169,6 +169,58 @@ def test_a_reporter_saving_a_draft_with_measurements_keeps_the_cached_dashboard(
     assert figure_queries(committee_client) == []
 
 
+def test_a_reporter_saving_a_returned_update_again_and_again_keeps_the_cached_dashboard(committee_client, world):
+    from actionplan.measurements import MeasurementInput
+
+    update = services.create_update(
+        by=world.reporter, activity=world.activity, period=world.period, office=world.office, rag="on_track",
+        percent_complete=10, measurements=[MeasurementInput(indicator=world.indicator, value=3)], submit=True,
+    )  # fmt: skip
+    assert cyber(figures(committee_client))["received"] == 1
+
+    # Returned, it leaves the figures (no longer received) ...
+    update = services.return_update(by=world.officer, update=update, comment="Say what the 3 stands for.")
+    assert cyber(figures(committee_client))["received"] == 0
+
+    # ... and its office saving it, however often, leaves the cached figures alone ...
+    for value in range(4, 8):
+        update = services.edit_update(
+            by=world.reporter, update=update, expected_version=update.version,
+            changes={"narrative": f"Trained {value} officers.", "rag": "at_risk", "percent_complete": value},
+            measurements=[MeasurementInput(indicator=world.indicator, value=value)],
+        )  # fmt: skip
+        assert figure_queries(committee_client) == []
+
+    # ... until it is submitted again.
+    services.submit_update(by=world.reporter, update=update)
+    assert cyber(figures(committee_client))["received"] == 1
+
+
+def test_withdrawing_a_submitted_update_drops_the_cached_dashboard(committee_client, world):
+    update = services.create_update(
+        by=world.reporter, activity=world.activity, period=world.period, office=world.office, rag="on_track",
+        percent_complete=10, submit=True,
+    )  # fmt: skip
+    assert cyber(figures(committee_client))["received"] == 1
+
+    services.withdraw_update(by=world.reporter, update=update)
+    assert cyber(figures(committee_client))["received"] == 0
+
+
+def test_an_update_read_without_its_state_drops_the_cached_dashboard_when_saved(committee_client, world):
+    from actionplan.models import ProgressUpdate
+
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="submitted")
+    assert cyber(figures(committee_client))["received"] == 1
+
+    # Its state unknown when read, the save may have changed a counted one: the figures go.
+    partial = ProgressUpdate.objects.only("pk", "narrative").get()
+    ProgressUpdate.objects.filter(pk=partial.pk).update(state="draft")  # no signal: bounded by TIMEOUT
+    partial.narrative = "Changed."
+    partial.save(update_fields=["narrative"])
+    assert cyber(figures(committee_client))["received"] == 0
+
+
 def test_a_submitted_update_drops_the_cached_dashboard(committee_client, world):
     figures(committee_client)
 
