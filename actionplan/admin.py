@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -22,6 +21,23 @@ from .models import (
     UpdateComment,
 )
 from .plan_forms import FIGURE_FIELDS
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Show a row's history, never revert to an earlier version of it.
+
+    A revert saves the old version as it was, past every rule the portal keeps on a change: the
+    version a reporter read, the reason for a changed baseline or target, the review of an update.
+    """
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
 
 FIXED_HELP = _("Changed on the indicator's page in the portal, where a reason is asked for and kept.")
 
@@ -108,7 +124,7 @@ class ObjectiveIndicatorInline(admin.TabularInline):
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(SimpleHistoryAdmin):
+class ObjectiveAdmin(HistoryAdmin):
     list_display = ["code", "statement", "focus_area"]
     list_filter = ["focus_area"]
     search_fields = ["code", "statement"]
@@ -126,7 +142,7 @@ class ActivityIndicatorInline(ObjectiveIndicatorInline):
 
 
 @admin.register(Activity)
-class ActivityAdmin(SimpleHistoryAdmin):
+class ActivityAdmin(HistoryAdmin):
     list_display = ["code", "title", "objective", "kind", "status", "sensitivity", "lead_organization"]
     list_filter = ["status", "kind", "sensitivity", "objective__focus_area", "lead_organization", "tags"]
     list_select_related = ["objective", "lead_organization"]
@@ -156,7 +172,7 @@ class PeriodTargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(SimpleHistoryAdmin):
+class IndicatorAdmin(HistoryAdmin):
     form = FiguresFixedOnceSavedForm
     list_display = [
         "code", "name", "unit", "measure", "direction", "office_rule", "period_rule", "baseline_value", "target_value",
@@ -168,7 +184,7 @@ class IndicatorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReportingPeriod)
-class ReportingPeriodAdmin(SimpleHistoryAdmin):
+class ReportingPeriodAdmin(HistoryAdmin):
     list_display = ["code", "plan", "starts_on", "ends_on", "due_on", "state"]
     list_filter = ["state", "plan"]
     search_fields = ["code"]
@@ -244,7 +260,7 @@ class ProgressUpdateForm(forms.ModelForm):
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(SimpleHistoryAdmin):
+class ProgressUpdateAdmin(HistoryAdmin):
     form = ProgressUpdateForm
     list_display = ["activity", "period", "office", "state", "rag", "percent_complete", "author", "updated_at"]
     list_filter = ["state", "rag", "source", "period", "activity__objective__focus_area"]
@@ -261,23 +277,6 @@ class ProgressUpdateAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return not _approved(obj) and super().has_delete_permission(request, obj)
-
-    # The history's "Revert" form is given the earlier version (a draft, say), not the update
-    # as it stands: it asks whether the update is approved now.
-    def revert_disabled(self, request, obj=None):
-        return super().revert_disabled(request, obj) or self._approved_now(obj)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST" and self._approved_now(self.get_object(request, unquote(object_id))):
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    @staticmethod
-    def _approved_now(update) -> bool:
-        return (
-            update is not None
-            and ProgressUpdate.objects.filter(pk=update.pk, state=ProgressUpdate.State.APPROVED).exists()
-        )
 
 
 @admin.register(Measurement)

@@ -374,3 +374,19 @@ def test_the_admin_does_not_approve_an_update_past_the_review(admin_client, worl
     )
     measurement.refresh_from_db()
     assert measurement.value == 9
+
+
+def test_the_admin_cannot_revert_an_indicator_to_its_baseline_before_a_reasoned_change(
+    officer, admin_client, world, defined
+):
+    from django.forms.models import model_to_dict
+
+    first = defined.history.earliest()
+    officer.post(EDIT, indicator_data(world, expected_version=1, baseline_value="45", change_reason="Recount"))
+    revert = reverse("admin:actionplan_indicator_simple_history", args=[defined.pk, first.history_id])
+
+    page = admin_client.get(revert)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    data = {name: value for name, value in model_to_dict(first.instance).items() if value is not None}
+    assert admin_client.post(revert, {**data, "dimensions": "[]"}).status_code == 403
+    assert Indicator.objects.get(pk=defined.pk).baseline_value == 45
