@@ -280,6 +280,8 @@ TRUSTED_PROXY_COUNT = _read(env.int, "TRUSTED_PROXY_COUNT", default=0)
 if _read(env.bool, "BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# The portal's page (JSON under /api/) rather than Django's, which styles itself inline against the policy below.
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 # Scripts, styles, images, fonts and requests come from the portal itself, and only from files: no
 # inline <script>, <style> or style="" anywhere (data for scripts goes through json_script). Bootstrap's
 # stylesheet draws its icons from data: URIs.
