@@ -18,12 +18,17 @@ from .services import check_editable, check_period_open, may_edit, record_commen
 ORIGINAL_NAME_MAX = 255
 
 
-def _check_may_change_files(by, update: ProgressUpdate, action: str):
+def check_may_change_files(by, update: ProgressUpdate, action: str):
+    """Refuse, before its upload is read, one who may not change the update's files."""
     if not may_edit(by, update):
         raise NotAllowed(
             _("Only office %(office)s may %(action)s this update's evidence.")
             % {"office": update.office.code, "action": action}
         )
+
+
+def _check_may_change_files(by, update: ProgressUpdate, action: str):
+    check_may_change_files(by, update, action)
     check_period_open(update.period)
     check_editable(update)
 

@@ -66,6 +66,31 @@ def check_editable(update: ProgressUpdate):
         )
 
 
+def check_may_write_updates(user) -> None:
+    """Refuse, before anything it sent is read, a user who writes no update at all: neither a programme
+    officer nor a member of an office (which office and activity an update names is checked with its body)."""
+    if not (is_officer(user) or user.memberships.exists()):
+        raise NotAllowed(_("Only the members of a field office and the programme officers write updates."))
+
+
+def check_may_submit(user, update: ProgressUpdate) -> None:
+    if not may_edit(user, update):
+        raise NotAllowed(_("Only office %(office)s may submit this update.") % {"office": update.office.code})
+
+
+def check_may_withdraw(user, update: ProgressUpdate) -> None:
+    # The office's own: an officer reviews, or returns.
+    if not update.office.memberships.filter(user=user).exists():
+        raise NotAllowed(_("Only office %(office)s may withdraw this update.") % {"office": update.office.code})
+
+
+def check_may_comment(user, update: ProgressUpdate) -> None:
+    if not may_edit(user, update):
+        raise NotAllowed(
+            _("Only office %(office)s and the officers write on this update.") % {"office": update.office.code}
+        )
+
+
 def may_report_on(user, activity: Activity) -> bool:
     """Tell whether the user may write updates on the activity (its offices' members and officers may)."""
     return is_officer(user) or activity.implementing_offices.filter(memberships__user=user).exists()
@@ -230,8 +255,7 @@ def submit_update(*, by, update: ProgressUpdate, note: str = "") -> ProgressUpda
     A returned update's resubmission is kept in its conversation, with the note if any.
     """
     update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("period", "office").get(pk=update.pk)
-    if not may_edit(by, update):
-        raise NotAllowed(_("Only office %(office)s may submit this update.") % {"office": update.office.code})
+    check_may_submit(by, update)
     check_period_open(update.period)
     check_editable(update)
     was_returned = update.state == ProgressUpdate.State.RETURNED
@@ -246,8 +270,7 @@ def submit_update(*, by, update: ProgressUpdate, note: str = "") -> ProgressUpda
 def withdraw_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
     """Take a submitted update back to draft, as long as no officer has reviewed it."""
     update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("period", "office").get(pk=update.pk)
-    if not update.office.memberships.filter(user=by).exists():
-        raise NotAllowed(_("Only office %(office)s may withdraw this update.") % {"office": update.office.code})
+    check_may_withdraw(by, update)
     check_period_open(update.period)
     if update.state != ProgressUpdate.State.SUBMITTED or update.closed_out_at is not None:
         raise WrongState(
@@ -266,10 +289,7 @@ def withdraw_update(*, by, update: ProgressUpdate) -> ProgressUpdate:
 def add_comment(*, by, update: ProgressUpdate, text: str) -> UpdateComment:
     """Add a message to the conversation on an update, while it can still change."""
     update = ProgressUpdate.objects.select_for_update(of=("self",)).select_related("office").get(pk=update.pk)
-    if not (is_officer(by) or update.office.memberships.filter(user=by).exists()):
-        raise NotAllowed(
-            _("Only office %(office)s and the officers write on this update.") % {"office": update.office.code}
-        )
+    check_may_comment(by, update)
     if not text.strip():
         raise InvalidInput(_("Write the message."), field="text")
     if update.state == ProgressUpdate.State.APPROVED or update.closed_out_at is not None:

@@ -1,5 +1,7 @@
 """The client's address, as the rate limits, the sign-in lockout and the logs count it."""
 
+import ipaddress
+
 from django.conf import settings
 
 
@@ -11,6 +13,16 @@ def client_address(request) -> str:
     """
     proxies = settings.TRUSTED_PROXY_COUNT
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if proxies and len(forwarded) >= proxies:
+    if proxies > 0 and len(forwarded) >= proxies and _is_address(forwarded[-proxies]):
         return forwarded[-proxies]
+    # Not behind a proxy, or what stands there is no address (a proxy misconfigured, "unknown", a port): the
+    # rate limits, the lockout (django-axes stores it in an address column) and the logs need an address.
     return request.META.get("REMOTE_ADDR", "")
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -2,6 +2,7 @@
 string, a body beyond what any page or API call takes. Each is answered with a clear message and its
 status, never a 500."""
 
+import copy
 import logging
 import re
 from urllib.parse import unquote, unquote_plus
@@ -46,10 +47,20 @@ class RedactCredentials(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = redact_credentials(record.msg)
         if isinstance(record.args, dict):
-            record.args = {key: _redacted(value) for key, value in record.args.items()}
+            record.args = _redacted_mapping(record.args)
         elif isinstance(record.args, tuple):
             record.args = tuple(_redacted(value) for value in record.args)
         return True
+
+
+def _redacted_mapping(args: dict) -> dict:
+    """A copy of ``args`` of its own type with each value redacted: gunicorn's access log passes its atoms as a
+    SafeAtoms, a dict that answers "-" for an atom the request lacks (a header, ``%({x-forwarded-for}i)s``)
+    and reads header atoms whatever their case; a plain dict would raise KeyError and lose the line."""
+    redacted = copy.copy(args)  # the same class, its __init__ not run again (SafeAtoms' escapes quotes)
+    for key, value in args.items():
+        dict.__setitem__(redacted, key, _redacted(value))
+    return redacted
 
 
 def _redacted(value):

@@ -23,4 +23,8 @@ class Rate:
         unit = period[len(digits) :]
         if not count.strip().isdigit() or unit not in PERIODS:
             raise ValueError(f"{text!r} is not a rate such as 600/min or 5/hour")
-        return cls(int(count), int(digits or 1) * PERIODS[unit])
+        rate = cls(int(count), int(digits or 1) * PERIODS[unit])
+        if rate.count < 1 or rate.seconds < 1:
+            # 0/min would refuse every request (and 5/0min count over no time at all).
+            raise ValueError(f"{text!r} allows no request: a rate counts at least 1 request over at least 1 second")
+        return rate

@@ -217,7 +217,11 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 # one address is not locked out by one of its users); administrators unlock in the admin or with
 # `manage.py axes_reset_username USERNAME`.
 AXES_FAILURE_LIMIT = _read(env.int, "LOGIN_FAILURE_LIMIT", default=5)
+if AXES_FAILURE_LIMIT < 1:
+    _fail("LOGIN_FAILURE_LIMIT", "must be at least 1")
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=_read(env.int, "LOGIN_LOCKOUT_MINUTES", default=15))
+if AXES_COOLOFF_TIME < datetime.timedelta(minutes=1):
+    _fail("LOGIN_LOCKOUT_MINUTES", "must be at least 1")
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.auth_views.locked_out"
@@ -225,6 +229,8 @@ AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "portal.addresses.client_address"
 # Signed in sessions end after this long without a request.
 SESSION_COOKIE_AGE = _read(env.int, "SESSION_IDLE_HOURS", default=8) * 3600
+if SESSION_COOKIE_AGE < 3600:
+    _fail("SESSION_IDLE_HOURS", "must be at least 1")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -279,6 +285,8 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 # How many reverse proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For: the
 # client's address (for limits, lockouts and the logs) is the one the outermost of them saw.
 TRUSTED_PROXY_COUNT = _read(env.int, "TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    _fail("TRUSTED_PROXY_COUNT", "must be 0 (no proxy) or more")
 if _read(env.bool, "BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
@@ -286,6 +294,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURITY_CONTACT = env.str("SECURITY_CONTACT", default="")
 if SECURITY_CONTACT and not SECURITY_CONTACT.startswith(("mailto:", "https://")):
     _fail("SECURITY_CONTACT", "must start with mailto: or https://")
+# The portal's page (JSON under /api/) rather than Django's, which styles itself inline against the policy below.
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 # Scripts, styles, images, fonts and requests come from the portal itself, and only from files: no
 # inline <script>, <style> or style="" anywhere (data for scripts goes through json_script). Bootstrap's
 # stylesheet draws its icons from data: URIs.

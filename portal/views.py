@@ -4,6 +4,7 @@ import sys
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
@@ -11,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_POST
-from django.views.defaults import page_not_found
+from django.views.defaults import page_not_found, permission_denied
 from django.views.defaults import server_error as default_server_error
 
 from actionplan.models import ActionPlan, ReportingPeriod
@@ -115,6 +117,48 @@ def security_txt(request):
         f"Canonical: {request.build_absolute_uri()}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def _refusal(request, status: int, message: str, code: str, template: str = "400.html"):
+    """JSON under the API (its clients read JSON), the portal's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": code}, status=status)
+    return render(request, template, {"status": status, "message": message}, status=status)
+
+
+@requires_csrf_token
+def bad_request(request, exception):
+    """Answer a request Django itself refused before any view (a Host not allowed, a body or a form too big,
+    a suspicious operation), naming the rule but never echoing what the client sent."""
+    if isinstance(exception, DisallowedHost):
+        message, code = _("The portal does not answer to the host this request names."), "disallowed_host"
+    elif isinstance(exception, RequestDataTooBig):
+        return _refusal(request, 413, _("The request body is larger than the portal accepts."), "too_large")
+    elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        message, code = _("The request holds more fields or files than any form of the portal."), "too_many_fields"
+    else:
+        message, code = _("The portal could not take this request."), "bad_request"
+    return _refusal(request, 400, message, code)
+
+
+@requires_csrf_token
+def forbidden(request, exception):
+    """Answer a PermissionDenied that reached Django: JSON under the API, the portal's page elsewhere."""
+    if request.path.startswith("/api/"):
+        message = str(exception) or _("You do not have permission to perform this action.")
+        return JsonResponse({"detail": message, "code": "permission_denied"}, status=403)
+    return permission_denied(request, exception)
+
+
+@requires_csrf_token
+def csrf_failure(request, reason=""):
+    """A form sent without its CSRF token, or with a stale one (CSRF_FAILURE_VIEW): the portal's page, whose
+    styles are files (Django's own page styles itself inline, which the Content-Security-Policy refuses)."""
+    message = _(
+        "The form was sent without its security token, or with one that is out of date (the page was open "
+        "for long, or you signed in elsewhere meanwhile). Go back, reload the page and send the form again."
+    )
+    return _refusal(request, 403, message, "csrf_failed", template="403_csrf.html")
 
 
 def not_found(request, exception):

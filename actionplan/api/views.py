@@ -189,6 +189,11 @@ CREATE_EXAMPLE = OpenApiExample(
 )
 
 
+def _may_review(view, request, pk=None):
+    view.get_object()  # an update the caller may not see is 404 to it, as to anyone
+    services.check_may_review(request.user)
+
+
 @extend_schema_view(
     list=extend_schema(responses={200: s.UpdateSerializer(many=True), **errors(400, 404)}),
     retrieve=extend_schema(responses={200: s.UpdateSerializer, **errors(404)}),
@@ -204,6 +209,12 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
         if getattr(self, "swagger_fake_view", False):
             return ProgressUpdate.objects.none()
         return ProgressUpdate.objects.visible_to(self.request.user).with_details().order_by("updated_at", "id")
+
+    def get_object(self):
+        # Read once a request: the check before an idempotent action and the action see the same row.
+        if not hasattr(self, "_object"):
+            self._object = super().get_object()
+        return self._object
 
     def _answer(self, update, status_code=status.HTTP_200_OK):
         update = self.get_queryset().get(pk=update.pk)
@@ -223,7 +234,7 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
         parameters=IDEMPOTENT,
         examples=[CREATE_EXAMPLE],
     )
-    @idempotent
+    @idempotent(authorize=lambda view, request: services.check_may_write_updates(request.user))
     def create(self, request):
         """Create an update, as a draft or submitted; retry safely with an Idempotency-Key."""
         serializer = s.UpdateCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -255,7 +266,7 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
         parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"])
-    @idempotent
+    @idempotent(authorize=lambda view, request, pk=None: services.check_may_submit(request.user, view.get_object()))
     def submit(self, request, pk=None):
         """Submit a draft or returned update for review, with an optional note for the officer."""
         update = self.get_object()
@@ -269,7 +280,7 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
         parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"])
-    @idempotent
+    @idempotent(authorize=lambda view, request, pk=None: services.check_may_withdraw(request.user, view.get_object()))
     def withdraw(self, request, pk=None):
         """Take a submitted update not yet reviewed back to draft."""
         return self._answer(services.withdraw_update(by=request.user, update=self.get_object()))
@@ -291,6 +302,7 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
         if request.method == "GET":
             audit.record_restricted_view(request, update.activity, update)
             return Response(s.CommentSerializer(update.comments.select_related("author"), many=True).data)
+        services.check_may_comment(request.user, update)  # before the key and the body are read
         return self._comment(request, update)
 
     @idempotent
@@ -306,11 +318,10 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
         parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"])
-    @idempotent
+    @idempotent(authorize=_may_review)
     def approve(self, request, pk=None):
         """Approve a submitted update (programme officers)."""
         update = self.get_object()
-        services.check_may_review(request.user)
         serializer = s.ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(services.approve_update(by=request.user, update=update, **serializer.validated_data))
@@ -321,11 +332,10 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
         parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    @idempotent
+    @idempotent(authorize=_may_review)
     def return_(self, request, pk=None):
         """Return a submitted update to its office with a comment (programme officers)."""
         update = self.get_object()
-        services.check_may_review(request.user)
         serializer = s.ReturnSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(services.return_update(by=request.user, update=update, **serializer.validated_data))
@@ -339,7 +349,8 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
     def evidence(self, request, pk=None):
         """Attach a file (PDF, DOCX, XLSX, CSV, PNG, JPEG; checked by content) to a draft or returned update."""
         update = self.get_object()
-        # Refuse an oversized upload before reading it.
+        # Refuse one who may not attach, then an oversized upload, before reading it.
+        evidence_files.check_may_change_files(request.user, update, _("add"))
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.EVIDENCE_MAX_BYTES + 64 * 1024:
             raise FileTooLarge(
                 _("The upload is larger than the %(limit)d-byte limit.") % {"limit": settings.EVIDENCE_MAX_BYTES},
@@ -370,7 +381,7 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
     )
     # Not a list of updates: no pagination and no filters (the schema would say otherwise).
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
-    @idempotent
+    @idempotent(authorize=lambda view, request: services.check_may_write_updates(request.user))
     def bulk(self, request):
         """Create up to 200 updates; each item stands alone and is retried safely by its client_key."""
         items = request.data

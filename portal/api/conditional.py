@@ -37,11 +37,19 @@ def request_fingerprint(request) -> str:
     return fingerprint(request.method, request.path, request.body)
 
 
-def idempotent(handler):
-    """Make a POST handler answer a retried ``Idempotency-Key`` with its first answer."""
+def idempotent(handler=None, *, authorize=None):
+    """Make a POST handler answer a retried ``Idempotency-Key`` with its first answer.
+
+    ``authorize(view, request, *args, **kwargs)`` runs first, and raises to refuse: one whose role or office
+    may not make the call learns that (403, or 404 for what it may not see), not what its key lacks (400)
+    nor that the key went with another request (422)."""
+    if handler is None:
+        return functools.partial(idempotent, authorize=authorize)
 
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
+        if authorize is not None:
+            authorize(view, request, *args, **kwargs)
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)

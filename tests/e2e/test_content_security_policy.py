@@ -2,9 +2,11 @@
 the charts draw, htmx polls, the API documentation renders, and nothing inline is refused."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from steering.models import ProgressReport
 from tests.factories import MeasurementFactory, ProgressReportFactory, ProgressUpdateFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -128,3 +130,71 @@ def test_the_api_documentation_renders_under_the_policy(site, login, path):
     expect(page.get_by_text("/api/v1/updates/", exact=False).first).to_be_visible(timeout=15000)
     # Redoc's footer asks for its logo from its makers' site: the policy refuses it, as it should.
     assert [found for found in violations(page) if "cdn.redoc.ly" not in found] == []
+
+
+def assert_pages_run_under_the_policy(page, site, paths):
+    """Open each page in the one context; fail on any page the policy does not cover, or on any refusal."""
+    seen = {}
+    for path in paths:
+        policy = visit(page, f"{site.url}{path}")
+        assert policy and "script-src 'self'" in policy and "style-src 'self'" in policy, (path, policy)
+        seen[path] = violations(page)
+    assert {path: found for path, found in seen.items() if found} == {}
+
+
+def test_a_committee_members_pages_run_under_the_policy_without_a_violation(committee_site, login):
+    site = committee_site
+    update = ProgressUpdateFactory(
+        activity=site.activity, period=site.period, office=site.office, state="approved", rag="on_track",
+        percent_complete=40,
+    )  # fmt: skip
+    MeasurementFactory(update=update, indicator=site.indicator, value=12)
+    report = ProgressReport(plan=site.plan, period=site.period, requested_by=site.officer, snapshot={},
+                            state=ProgressReport.State.SUCCEEDED, progress=100, content_hash="0" * 64)  # fmt: skip
+    # Stand-ins: the page is what is tested here, not the files.
+    report.pdf.save("report.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+    report.xlsx.save("report.xlsx", ContentFile(b"PK stand-in"), save=False)
+    report.save()
+    page = login(site, site.committee)
+    page.context.add_init_script(RECORD_VIOLATIONS)
+
+    assert_pages_run_under_the_policy(
+        page,
+        site,
+        [
+            reverse("home"),
+            reverse("dashboard"),
+            reverse("meeting-list"),
+            reverse("meeting-detail", args=[site.meeting.pk]),
+            reverse("action-items"),
+            reverse("report-list"),
+            reverse("report-detail", args=[report.pk]),
+        ],
+    )
+
+
+def test_the_admins_pages_run_under_the_policy_without_a_violation(site, login):
+    from audit.models import AccessEvent
+    from tests.e2e.conftest import PASSWORD
+    from tests.factories import UserFactory
+
+    administrator = UserFactory(username="administrator", is_staff=True, is_superuser=True)
+    administrator.set_password(PASSWORD)
+    administrator.save()
+    AccessEvent.objects.create(
+        user=site.reporter, username=site.reporter.username, kind=AccessEvent.Kind.values[0], object_type="activity",
+        object_id=site.restricted.code, label=site.restricted.title, address="192.0.2.1",
+    )  # fmt: skip
+    page = login(site, administrator)
+    page.context.add_init_script(RECORD_VIOLATIONS)
+
+    assert_pages_run_under_the_policy(
+        page,
+        site,
+        [
+            "/admin/",
+            "/admin/actionplan/activity/",
+            f"/admin/actionplan/activity/{site.activity.pk}/change/",
+            "/admin/audit/accessevent/",
+        ],
+    )

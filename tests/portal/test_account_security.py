@@ -280,6 +280,27 @@ def test_without_a_proxy_forwarded_addresses_are_ignored(rf, settings):
     assert client_address(request) == "198.51.100.4"
 
 
+@pytest.mark.parametrize("written", ["unknown", "203.0.113.7:4711", "_hidden", "203.0.113.7 OR 1=1", "x" * 300])
+def test_behind_a_proxy_a_forwarded_value_that_is_no_address_gives_the_peers_address(rf, settings, written):
+    from portal.addresses import client_address
+
+    settings.TRUSTED_PROXY_COUNT = 2
+    request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=f"6.6.6.6, {written}, 10.0.0.2")
+    assert client_address(request) == "10.9.9.9"
+    # Where the proxies wrote an address, of either family, it is believed.
+    request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="6.6.6.6, 2001:db8::7, 10.0.0.2")
+    assert client_address(request) == "2001:db8::7"
+
+
+def test_a_sign_in_behind_a_proxy_that_forwards_no_address_is_answered(client, amina, settings):
+    """django-axes stores the address of a failed sign-in in an address column: "unknown" there would fail."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = client.post(reverse("login"), {"username": "amina", "password": "wrong"}, HTTP_X_FORWARDED_FOR="unknown")
+    assert response.status_code == 200
+    client.post(reverse("login"), {"username": "amina", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="unknown")
+    assert SESSION_KEY in client.session
+
+
 def test_a_lockout_behind_a_proxy_counts_the_clients_address(client, amina, settings):
     settings.AXES_FAILURE_LIMIT = 5
     settings.TRUSTED_PROXY_COUNT = 1

@@ -200,14 +200,90 @@ def test_a_title_with_a_semicolon_stays_one_field_for_a_comma_reader(as_user, wo
     assert rows[1][:2] == ["CYB-1.1", "Workshop;'=1+1"]
 
 
+def assert_json_refusal(response, status, code):
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == code and body["detail"]
+    return body
+
+
+def assert_page_refusal(response, status, text):
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    # The portal's page (its stylesheet, no inline style), not Django's plain one.
+    assert "css/portal.css" in page and "<style" not in page
+    assert text in page
+    return page
+
+
 def test_a_host_not_allowed_is_refused_with_400(client, world):
     response = client.get("/", HTTP_HOST="attacker.example")
-    assert response.status_code == 400
+    page = assert_page_refusal(response, 400, "The portal does not answer to the host this request names.")
+    assert "attacker.example" not in page
 
 
 def test_a_host_not_allowed_under_the_api_is_refused_with_400(client, world):
     response = client.get("/api/v1/activities/", HTTP_HOST="attacker.example")
-    assert response.status_code == 400
+    body = assert_json_refusal(response, 400, "disallowed_host")
+    assert "attacker.example" not in body["detail"]
+
+
+TOO_MANY_FIELDS = "&".join(f"f{number}=1" for number in range(1200))  # Django takes 1,000
+
+
+def test_too_many_query_fields_under_the_api_are_refused_in_json(api, world):
+    response = api(world.reporter).get(f"/api/v1/activities/?{TOO_MANY_FIELDS}")
+    assert_json_refusal(response, 400, "too_many_fields")
+
+
+def test_too_many_query_fields_of_a_page_are_refused_with_a_page(as_user, world):
+    response = as_user(world.reporter).get(f"/activities/?{TOO_MANY_FIELDS}")
+    assert_page_refusal(response, 400, "more fields or files than any form")
+
+
+def test_a_form_body_too_big_to_read_is_refused_with_a_page(as_user, world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = as_user(world.reporter).post("/accounts/profile/", {"first_name": "x" * 2000})
+    assert_page_refusal(response, 413, "larger than the portal accepts")
+
+
+@pytest.mark.urls("tests.portal.failing_urls")
+def test_a_suspicious_operation_is_answered_in_json_under_the_api_and_with_the_portals_page_elsewhere(as_user, world):
+    body = assert_json_refusal(as_user(world.reporter).get("/api/v1/suspicious/"), 400, "bad_request")
+    assert "suspicious" not in body["detail"]
+    page = assert_page_refusal(
+        as_user(world.reporter).get("/suspicious/"), 400, "The portal could not take this request."
+    )
+    assert "suspicious" not in page
+    assert 'href="/accounts/profile/"' in page  # the signed-in user's page, with the navigation
+
+
+@pytest.mark.urls("tests.portal.failing_urls")
+def test_a_refusal_of_djangos_is_answered_in_json_under_the_api_and_with_the_portals_page_elsewhere(client, world):
+    assert_json_refusal(client.get("/api/v1/refused/"), 403, "permission_denied")
+    assert_page_refusal(client.get("/refused/"), 403, "This page is not open to you.")
+
+
+def test_a_form_without_its_csrf_token_is_refused_with_the_portals_page(world):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.reporter)
+    response = browser.post("/accounts/profile/", {"first_name": "Mallory"})
+    assert_page_refusal(response, 403, "security token")
+    world.reporter.refresh_from_db()
+    assert world.reporter.first_name != "Mallory"
+
+
+@pytest.mark.urls("tests.portal.failing_urls")
+def test_a_post_without_its_csrf_token_under_the_api_is_answered_in_json(world):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.reporter)
+    assert_json_refusal(browser.post("/api/v1/plain-form/", {"a": "b"}), 403, "csrf_failed")
 
 
 @pytest.mark.urls("tests.portal.failing_urls")

@@ -1,8 +1,9 @@
-"""The OpenAPI schema is generated once, on its first request, and then served from memory."""
+"""The OpenAPI schema is generated and rendered once, on its first request, and then served from memory."""
 
 import pytest
 import yaml
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 
 
 @pytest.fixture
@@ -64,3 +65,50 @@ def test_languages_the_portal_does_not_speak_and_versions_share_the_default_sche
     for query in ("lang=zz", "lang=xx-yy", "version=abc", "lang=qq&version=2"):
         assert client.get(f"/api/v1/schema/?{query}").content == english
     assert len(generations) == 1
+
+
+@pytest.fixture
+def renderings(generations, monkeypatch):
+    """Count the schema renderers' runs, by format, starting from no schema kept."""
+    runs = []
+    for renderer in (OpenApiYamlRenderer, OpenApiJsonRenderer):
+        render = renderer.render
+
+        def counted(self, *args, _render=render, **kwargs):
+            runs.append(self.format)
+            return _render(self, *args, **kwargs)
+
+        monkeypatch.setattr(renderer, "render", counted)
+    return runs
+
+
+def test_an_anonymous_request_after_the_first_neither_generates_nor_renders(client, db, generations, renderings):
+    first = client.get("/api/v1/schema/")
+    second = client.get("/api/v1/schema/")
+
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"] == "application/vnd.oai.openapi; charset=utf-8"
+    assert len(generations) == 1
+    assert renderings == ["yaml"]
+
+
+def test_each_format_is_rendered_once_from_the_one_schema(client, db, generations, renderings):
+    for _time in range(2):
+        as_yaml = client.get("/api/v1/schema/")
+        as_json = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+        # Parameters of the Accept header do not make another rendering (nor another entry in memory).
+        indented = client.get("/api/v1/schema/?format=json", HTTP_ACCEPT="application/json; indent=1")
+
+    assert yaml.safe_load(as_yaml.content) == as_json.json() == indented.json()
+    assert as_json["Content-Type"] == "application/vnd.oai.openapi+json"
+    assert len(generations) == 1
+    assert sorted(renderings) == ["json", "json", "yaml"]  # the two JSON media types, and YAML
+
+
+def test_each_language_is_rendered_in_its_own(client, db, renderings):
+    english = client.get("/api/v1/schema/?lang=en").content
+    french = client.get("/api/v1/schema/?lang=fr").content
+    assert client.get("/api/v1/schema/?lang=fr").content == french
+    assert client.get("/api/v1/schema/?lang=en").content == english
+    assert len(renderings) == 2

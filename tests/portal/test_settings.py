@@ -68,3 +68,29 @@ def test_a_rate_not_understood_stops_startup_naming_its_variable():
     result = manage("check", DEBUG="true", EXPORT_RATE="lots")
     assert result.returncode != 0
     assert result.stderr.strip().startswith("Configuration error: EXPORT_RATE is not valid")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        ("TRUSTED_PROXY_COUNT", "-1", "Configuration error: TRUSTED_PROXY_COUNT must be 0 (no proxy) or more"),
+        ("SESSION_IDLE_HOURS", "0", "Configuration error: SESSION_IDLE_HOURS must be at least 1"),
+        ("SESSION_IDLE_HOURS", "-8", "Configuration error: SESSION_IDLE_HOURS must be at least 1"),
+        ("LOGIN_FAILURE_LIMIT", "0", "Configuration error: LOGIN_FAILURE_LIMIT must be at least 1"),
+        ("LOGIN_LOCKOUT_MINUTES", "0", "Configuration error: LOGIN_LOCKOUT_MINUTES must be at least 1"),
+        ("API_TOKEN_DAYS", "0", "Configuration error: API_TOKEN_DAYS must be at least 1"),
+    ],
+)
+def test_a_number_out_of_its_range_stops_startup_with_one_line_naming_the_variable(variable, value, line):
+    result = manage("check", DEBUG="true", **{variable: value})
+    assert result.returncode != 0
+    assert result.stderr.strip() == line
+
+
+@pytest.mark.parametrize(("variable", "rate"), [("API_THROTTLE_RATE", "0/min"), ("LOGIN_RATE", "5/0min")])
+def test_a_rate_that_allows_no_request_stops_startup_naming_its_variable(variable, rate):
+    result = manage("check", DEBUG="true", **{variable: rate})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"Configuration error: {variable} is not valid ('{rate}' allows no request")

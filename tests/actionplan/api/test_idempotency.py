@@ -111,3 +111,87 @@ def test_concurrent_retries_create_one_row_and_get_the_same_answer(postgres, wor
     assert [answer.status_code for answer in answers] == [201] * len(clients)
     assert len({answer.json()["id"] for answer in answers}) == 1
     assert ProgressUpdate.objects.count() == 1
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+# The role before the key: one who may not make a call learns that (403), not what its key lacks (400) nor
+# that the key went with another request (422).
+BAD_KEYS = {"too long": "k" * 300, "not printable": "k\x7f"}
+
+
+def _draft(world):
+    from actionplan import services
+
+    return services.create_update(
+        by=world.reporter, activity=world.activity, period=world.period, office=world.office, rag="on_track",
+        percent_complete=10,
+    )  # fmt: skip
+
+
+def _submitted(world):
+    from actionplan import services
+
+    return services.submit_update(by=world.reporter, update=_draft(world))
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("list.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+
+
+# (persona, what it may not do, the update it needs, its path, its body)
+REFUSED_CALLS = {
+    "reporter-approve": ("reporter", _submitted, "{pk}/approve/", lambda world: {}),
+    "reporter-return": ("reporter", _submitted, "{pk}/return/", lambda world: {"comment": "Add numbers by sex."}),
+    "committee-create": ("committee", None, "", lambda world: {"activity": world.activity.code}),
+    "committee-bulk": ("committee", None, "bulk/", lambda world: [{"client_key": "c-1"}]),
+    "committee-submit": ("committee", _draft, "{pk}/submit/", lambda world: {}),
+    "officer-withdraw": ("officer", _submitted, "{pk}/withdraw/", lambda world: {}),
+    "committee-comment": ("committee", _draft, "{pk}/comments/", lambda world: {"text": "Hello"}),
+    "committee-evidence": ("committee", _draft, "{pk}/evidence/", lambda world: {"file": _pdf()}),
+}
+
+
+def _refused_call(world, api, call):
+    persona, arrange, path, body = REFUSED_CALLS[call]
+    update = arrange(world) if arrange else None
+    url = URL + path.format(pk=update.pk if update else "")
+    form = "multipart" if call.endswith("evidence") else "json"
+    return lambda **headers: api(getattr(world, persona)).post(url, body(world), format=form, **headers)
+
+
+def _stored():
+    return sorted(ProgressUpdate.objects.values_list("id", "state", "version")), IdempotencyKey.objects.count()
+
+
+@pytest.mark.parametrize("key", BAD_KEYS.values(), ids=BAD_KEYS.keys())
+@pytest.mark.parametrize("call", REFUSED_CALLS)
+def test_a_call_the_role_may_not_make_is_refused_before_its_key_is_read(world, api, media, call, key):
+    send = _refused_call(world, api, call)
+    before = _stored()
+
+    response = send(HTTP_IDEMPOTENCY_KEY=key)
+
+    assert response.status_code == 403, response.content[:300]
+    assert response.json()["code"] == "not_allowed"
+    assert _stored() == before
+
+
+@pytest.mark.parametrize("action", ["approve", "return"])
+def test_reviewing_with_a_key_already_used_for_another_request_is_refused_for_the_role(world, api, action):
+    update = _submitted(world)
+    client = api(world.reporter)
+    commented = client.post(f"{URL}{update.pk}/comments/", {"text": "Figures attached."}, HTTP_IDEMPOTENCY_KEY="k-used")
+    assert commented.status_code == 201
+    before = _stored()
+
+    response = client.post(f"{URL}{update.pk}/{action}/", {"comment": "Fine."}, HTTP_IDEMPOTENCY_KEY="k-used")
+
+    assert response.status_code == 403, response.content[:300]
+    assert _stored() == before
