@@ -53,7 +53,7 @@ scan: setup
 
 # As many workers as cores (each with its own test database and Redis database); the slowest
 # tests are listed at the end, to keep `make test` short.
-PYTEST_ARGS ?= -n auto --durations=15
+PYTEST_ARGS ?= -n auto --dist worksteal --durations=15
 
 test: setup scan
 	$(BIN)/ruff check .

@@ -149,9 +149,12 @@ def test_the_cache_misses_and_drops_writes_while_redis_is_stopped_and_works_agai
 
 
 @pytest.fixture
-def hanging_redis(redis_url, settings):
+def hanging_redis(redis_url, settings, world):
     """A Redis that accepts connections and never answers (a failover, a firewall dropping packets):
-    a listening socket that accepts nothing. The portal's cache, broker and results point at it."""
+    a listening socket that accepts nothing. The portal's cache, broker and results point at it.
+
+    The world is built first: each of its rows would drop the cached dashboard, a second each on it.
+    """
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
