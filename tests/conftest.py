@@ -54,6 +54,30 @@ def sign_in(client, username: str, password: str) -> bool:
     return SESSION_KEY in client.session
 
 
+# The password of `amina`, a person who signs in through the forms.
+AMINA_PASSWORD = "a-long-enough-passphrase"
+
+
+@pytest.fixture
+def amina(db):
+    from tests import factories
+
+    user = factories.UserFactory(username="amina", email="amina@example.org")
+    user.set_password(AMINA_PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def fresh_counters():
+    """Start and end with no rate-limit or lockout counts in the cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def assert_refused(build):
     """Assert that the database refuses the row ``build`` writes, leaving the transaction usable."""
     from django.db import IntegrityError, transaction

@@ -1,7 +1,6 @@
 """The meeting record PDF and the access log's own CSV exports are exports: logged, and the PDF limited."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from audit.models import AccessEvent
@@ -10,11 +9,7 @@ from tests import factories
 ADDRESS = "203.0.113.11"
 
 
-@pytest.fixture(autouse=True)
-def fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_counters")
 
 
 def test_the_meeting_record_pdf_writes_one_export_event(as_user, committee_world):

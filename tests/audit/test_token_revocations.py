@@ -4,33 +4,20 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.urls import reverse
 
 from audit.models import AccessEvent
 from portal.models import ApiToken
 from portal.tokens import issue_token
 from tests import factories
+from tests.conftest import AMINA_PASSWORD as PASSWORD
 from tests.conftest import sign_in
 
 ADDRESS = "203.0.113.21"
-PASSWORD = "a-long-enough-passphrase"
 NEW_PASSWORD = "another-long-passphrase"
 
 
-@pytest.fixture(autouse=True)
-def fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def amina(db):
-    user = factories.UserFactory(username="amina", email="amina@example.org")
-    user.set_password(PASSWORD)
-    user.save()
-    return user
+pytestmark = pytest.mark.usefixtures("fresh_counters")
 
 
 @pytest.fixture

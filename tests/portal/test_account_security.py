@@ -8,7 +8,6 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -17,24 +16,10 @@ from portal import sessions
 from portal.models import ApiToken
 from portal.tokens import issue_token
 from tests import factories
+from tests.conftest import AMINA_PASSWORD as PASSWORD
 from tests.conftest import sign_in
 
-PASSWORD = "a-long-enough-passphrase"
-
-
-@pytest.fixture(autouse=True)
-def fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def amina(db):
-    user = factories.UserFactory(username="amina", email="amina@example.org")
-    user.set_password(PASSWORD)
-    user.save()
-    return user
+pytestmark = pytest.mark.usefixtures("fresh_counters")
 
 
 def wrong_passwords(client, count, path="login", username="amina"):
