@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from actionplan.measurements import MeasurementInput, plausibility_warnings
 from actionplan.models import (
@@ -468,7 +469,9 @@ class DemoBuilder:
                     **kind.fields(self.rng),
                 )
             )
-        Indicator.objects.bulk_create(indicators)
+        # With their first history row, as the plan's pages make them: the first change of a baseline or
+        # target is then shown against the value it replaced.
+        bulk_create_with_history(indicators, Indicator, default_change_reason="Demo data")
         self.objective_indicators = {indicator.objective_id: indicator for indicator in indicators}
         self.objective_reported = set()
         self.areas_by_pk = {area.pk: area for area in self.focus_areas}
@@ -557,14 +560,16 @@ class DemoBuilder:
                     for number, kind in enumerate(kinds, start=1)
                 ]
             )
-        Indicator.objects.bulk_create(indicator for own in indicators_of for indicator in own)
+        bulk_create_with_history(
+            [indicator for own in indicators_of for indicator in own], Indicator, default_change_reason="Demo data"
+        )
         targets = [
             target
             for own in indicators_of
             for indicator in own
             for target in demo_indicators.period_targets(indicator, self.periods)
         ]
-        PeriodTarget.objects.bulk_create(targets, batch_size=5_000)
+        bulk_create_with_history(targets, PeriodTarget, batch_size=5_000, default_change_reason="Demo data")
         self._count("activities", len(activities))
         self._count("indicators", sum(map(len, indicators_of)))
         self._count("period targets", len(targets))

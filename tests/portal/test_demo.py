@@ -152,3 +152,22 @@ def test_a_seed_gives_the_same_activities_and_updates_whatever_the_day():
 def test_seed_demo_refuses_a_today_that_is_not_a_date():
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("seed_demo", "--today", "30/11/2026")
+
+
+def test_a_demo_indicators_first_baseline_change_is_listed_against_the_value_it_replaced(client):
+    from django.urls import reverse
+
+    from actionplan.models import Indicator
+
+    seed_demo(scale="S", seed=1, password="pw")
+    indicator = Indicator.objects.filter(activity__isnull=False).order_by("code").first()
+    before = indicator.baseline_value
+    assert sign_in(client, "officer", "pw")
+    form = client.get(reverse("plan-item-edit", args=["indicator", indicator.code])).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None and not isinstance(value, list)}
+    data.update(baseline_value=str(before + 1), change_reason="Recount", expected_version=indicator.version)
+    assert client.post(reverse("plan-item-edit", args=["indicator", indicator.code]), data).status_code == 302
+
+    page = client.get(reverse("indicator", args=[indicator.code])).content.decode()
+
+    assert "Recount" in page and "No change since the indicator was defined" not in page
