@@ -22,6 +22,7 @@ from audit import services as audit
 
 from . import home_data, ratelimit
 from .forms import ProfileForm, TokenForm
+from .guards import refusal
 from .models import ApiToken, Notification, Profile
 from .notifications import mark_read
 from .profiles import save_profile
@@ -119,13 +120,6 @@ def security_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
-def _refusal(request, status: int, message: str, code: str, template: str = "400.html"):
-    """JSON under the API (its clients read JSON), the portal's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "code": code}, status=status)
-    return render(request, template, {"status": status, "message": message}, status=status)
-
-
 @requires_csrf_token
 def bad_request(request, exception):
     """Answer a request Django itself refused before any view (a Host not allowed, a body or a form too big,
@@ -133,12 +127,12 @@ def bad_request(request, exception):
     if isinstance(exception, DisallowedHost):
         message, code = _("The portal does not answer to the host this request names."), "disallowed_host"
     elif isinstance(exception, RequestDataTooBig):
-        return _refusal(request, 413, _("The request body is larger than the portal accepts."), "too_large")
+        return refusal(request, 413, _("The request body is larger than the portal accepts."), "too_large")
     elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
         message, code = _("The request holds more fields or files than any form of the portal."), "too_many_fields"
     else:
         message, code = _("The portal could not take this request."), "bad_request"
-    return _refusal(request, 400, message, code)
+    return refusal(request, 400, message, code)
 
 
 @requires_csrf_token
@@ -158,7 +152,7 @@ def csrf_failure(request, reason=""):
         "The form was sent without its security token, or with one that is out of date (the page was open "
         "for long, or you signed in elsewhere meanwhile). Go back, reload the page and send the form again."
     )
-    return _refusal(request, 403, message, "csrf_failed", template="403_csrf.html")
+    return refusal(request, 403, message, "csrf_failed", template="403_csrf.html")
 
 
 def not_found(request, exception):
