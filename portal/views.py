@@ -37,10 +37,7 @@ def home(request):
     period = ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).order_by("-starts_on").first()
     context = {"plan": plan, "period": period}
     if is_officer(request.user):
-        # Missing updates are those of the latest period already due, not of the quarter still running.
-        overdue = ReportingPeriod.objects.filter(plan=plan, due_on__lt=timezone.localdate()).order_by("-due_on").first()
-        context.update(home_data.for_officer(request.user, overdue))
-        context["overdue_period"] = overdue
+        context.update(home_data.for_officer(request.user, plan))
     elif is_committee(request.user):
         context.update(home_data.for_committee(plan))
     else:
