@@ -67,8 +67,8 @@ def tokens(request):
 @login_required
 @require_POST
 def revoke(request, digest):
-    token = ApiToken.objects.filter(user=request.user, digest=digest).first()
-    if token is not None and revoke_token(user=request.user, digest=digest):
+    token = revoke_token(user=request.user, digest=digest)
+    if token is not None:
         audit.record_token(request, audit.Kind.TOKEN_REVOKED, token)
         messages.success(request, _("The token was revoked: it no longer opens the API."))
     return redirect("tokens")
