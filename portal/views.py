@@ -77,7 +77,8 @@ def revoke(request, digest):
 @login_required
 def profile(request):
     """The user's name as others see it, language, and which e-mails to receive and when."""
-    current, _created = Profile.objects.get_or_create(user=request.user)
+    # Unsaved until the form is saved (save_profile creates it): showing the page writes nothing.
+    current = Profile.objects.filter(user=request.user).first() or Profile(user=request.user)
     form = ProfileForm(request.POST or None, initial=ProfileForm.initial_for(request.user, current))
     if request.method == "POST" and form.is_valid():
         save_profile(
