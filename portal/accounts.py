@@ -12,6 +12,10 @@ from .tokens import revoke_all_tokens
 REVOKED_ATTRIBUTE = "revoked_api_tokens"
 
 
+def _tokens_of(user) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=user).only("token_key", "name", "user_id"))
+
+
 def _revoke_tokens_on_password_change(sender, instance, created, **kwargs):
     # set_password() leaves the new password on _password until the save is done; a hash upgraded at
     # login (same password, another hasher) clears it first, and so revokes nothing.
@@ -21,7 +25,7 @@ def _revoke_tokens_on_password_change(sender, instance, created, **kwargs):
     from audit.services import record_tokens_revoked
 
     # Listed before they go, for the access log (with the address of the request being answered, if any).
-    tokens = list(ApiToken.objects.filter(user=instance).only("token_key", "name", "user_id"))
+    tokens = _tokens_of(instance)
     setattr(instance, REVOKED_ATTRIBUTE, revoke_all_tokens(instance))
     record_tokens_revoked(tokens, user=instance, why="password changed")
 
@@ -30,7 +34,7 @@ def _log_tokens_of_deleted_user(sender, instance, **kwargs):
     # Before the cascade deletes them (the tokens go with their user, in the same transaction).
     from audit.services import record_tokens_revoked
 
-    tokens = list(ApiToken.objects.filter(user=instance).only("token_key", "name", "user_id"))
+    tokens = _tokens_of(instance)
     record_tokens_revoked(tokens, user=instance, why="user deleted")
 
 

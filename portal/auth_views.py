@@ -41,18 +41,21 @@ def _tell_revoked(request, user):
     messages.info(request, message)
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class _TellRevoked:
+    """After a new password is saved, tell the user what it revoked."""
+
     def form_valid(self, form):
         response = super().form_valid(form)
         _tell_revoked(self.request, form.user)
         return response
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        _tell_revoked(self.request, form.user)
-        return response
+class PasswordChangeView(_TellRevoked, auth_views.PasswordChangeView):
+    pass
+
+
+class PasswordResetConfirmView(_TellRevoked, auth_views.PasswordResetConfirmView):
+    pass
 
 
 class PasswordResetView(auth_views.PasswordResetView):

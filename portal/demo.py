@@ -7,6 +7,7 @@ the scale.
 
 import datetime
 import hashlib
+import itertools
 import random
 import uuid
 from contextlib import contextmanager
@@ -407,12 +408,12 @@ class DemoBuilder:
         reporters = User.objects.bulk_create(
             User(
                 username=f"reporter.{office.code.lower()}",
-                first_name=REPORTER_NAMES[index % len(REPORTER_NAMES)][0],
-                last_name=REPORTER_NAMES[index % len(REPORTER_NAMES)][1],
+                first_name=first_name,
+                last_name=last_name,
                 email=f"reporter.{office.code.lower()}@example.org",
                 password=self.password_hash,
             )
-            for index, office in enumerate(self.field_offices)
+            for office, (first_name, last_name) in zip(self.field_offices, itertools.cycle(REPORTER_NAMES))
         )
         reporter_group = self.groups[Role.FIELD_REPORTER]
         User.groups.through.objects.bulk_create(

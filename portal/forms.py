@@ -1,6 +1,5 @@
 from django import forms
 from django.conf import settings
-from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import notifications
@@ -10,18 +9,20 @@ class TokenForm(forms.Form):
     name = forms.CharField(
         label=_("Name"), max_length=100, help_text=_("What will use it, e.g. the Bangkok M&E system")
     )
-    expires_in_days = forms.IntegerField(label=_("Expires after (days)"), min_value=1, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Made here, as the longest expiry is a setting.
         longest = settings.API_TOKEN_DAYS
-        field = self.fields["expires_in_days"]
-        field.initial, field.max_value = longest, longest
-        field.validators.append(MaxValueValidator(longest))
-        field.widget.attrs["max"] = longest
-        field.help_text = _(
-            "At most %(days)d days, the default: the token is then refused, and you create a new one."
-        ) % {"days": longest}
+        self.fields["expires_in_days"] = forms.IntegerField(
+            label=_("Expires after (days)"),
+            min_value=1,
+            max_value=longest,
+            initial=longest,
+            required=False,
+            help_text=_("At most %(days)d days, the default: the token is then refused, and you create a new one.")
+            % {"days": longest},
+        )
 
 
 class ProfileForm(forms.Form):

@@ -79,10 +79,11 @@ def _credential_in_query(request) -> str | None:
     return names[0]
 
 
-def _answer(request, status: int, message: str, code: str):
+def refusal(request, status: int, message: str, code: str, template: str = "400.html"):
+    """JSON under the API (its clients read JSON), the portal's page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "code": code}, status=status)
-    return render(request, "400.html", {"status": status, "message": message}, status=status)
+    return render(request, template, {"status": status, "message": message}, status=status)
 
 
 class RequestGuardMiddleware:
@@ -97,10 +98,10 @@ class RequestGuardMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", "")):
-            return _answer(request, 400, _("The address holds a NUL character, which no code or value has."), "nul")
+            return refusal(request, 400, _("The address holds a NUL character, which no code or value has."), "nul")
         credential = _credential_in_query(request)
         if credential is not None:
-            return _answer(
+            return refusal(
                 request,
                 400,
                 _(
@@ -117,7 +118,7 @@ class RequestGuardMiddleware:
         except ValueError:
             length = 0
         if length > limit:
-            return _answer(
+            return refusal(
                 request,
                 413,
                 _("The request is %(length)d bytes; the portal takes at most %(limit)d.")

@@ -19,9 +19,11 @@ def _missing_in(period):
     )
 
 
-def for_officer(user, period) -> dict:
+def for_officer(user, plan) -> dict:
     """The officer's queue as the queue page opens (what it can act on now, its own first), what is off
     track or missing, and what changed lately."""
+    # Missing updates are those of the latest period already due, not of the quarter still running.
+    period = ReportingPeriod.objects.filter(plan=plan, due_on__lt=timezone.localdate()).order_by("-due_on").first()
     filters = review_queue.QueueFilters.from_query({}, user)
     queue = review_queue.queue(user, filters)
     missing = (
@@ -35,6 +37,7 @@ def for_officer(user, period) -> dict:
         .filter(Q(latest_rag=RAG.OFF_TRACK) | Q(missing_update=True))
     )
     return {
+        "overdue_period": period,
         "queue_count": queue.count(),
         "queue": queue[:HOME_ROWS],
         "queue_query": filters.as_query(),

@@ -8,6 +8,7 @@ Without a reachable Redis the portal keeps answering unlimited rather than faili
 the limits guard against abuse, the pages and the field offices' reporting matter more.
 """
 
+import datetime
 import logging
 import time
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ class Verdict:
 
     @property
     def retry_at(self):
-        return timezone.now() + timezone.timedelta(seconds=self.retry_after)
+        return timezone.now() + datetime.timedelta(seconds=self.retry_after)
 
 
 def rate_of(scope: str) -> Rate:

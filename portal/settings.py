@@ -36,6 +36,13 @@ def _read(reader, variable, **kwargs):
         _fail(variable, f"is not valid ({error})")
 
 
+def _read_at_least_one(variable: str, *, default: int) -> int:
+    value = _read(env.int, variable, default=default)
+    if value < 1:
+        _fail(variable, "must be at least 1")
+    return value
+
+
 DEBUG = _read(env.bool, "DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -216,21 +223,15 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 # Failed logins of one username from one address lock it out from there for a while (an office behind
 # one address is not locked out by one of its users); administrators unlock in the admin or with
 # `manage.py axes_reset_username USERNAME`.
-AXES_FAILURE_LIMIT = _read(env.int, "LOGIN_FAILURE_LIMIT", default=5)
-if AXES_FAILURE_LIMIT < 1:
-    _fail("LOGIN_FAILURE_LIMIT", "must be at least 1")
-AXES_COOLOFF_TIME = datetime.timedelta(minutes=_read(env.int, "LOGIN_LOCKOUT_MINUTES", default=15))
-if AXES_COOLOFF_TIME < datetime.timedelta(minutes=1):
-    _fail("LOGIN_LOCKOUT_MINUTES", "must be at least 1")
+AXES_FAILURE_LIMIT = _read_at_least_one("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=_read_at_least_one("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.auth_views.locked_out"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "portal.addresses.client_address"
 # Signed in sessions end after this long without a request.
-SESSION_COOKIE_AGE = _read(env.int, "SESSION_IDLE_HOURS", default=8) * 3600
-if SESSION_COOKIE_AGE < 3600:
-    _fail("SESSION_IDLE_HOURS", "must be at least 1")
+SESSION_COOKIE_AGE = _read_at_least_one("SESSION_IDLE_HOURS", default=8) * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -375,9 +376,7 @@ IDEMPOTENCY_KEY_HOURS = 48
 MIGRATION_MODULES = {"knox": None}
 KNOX_TOKEN_MODEL = "portal.ApiToken"  # noqa: S105 -- a model name, not a secret
 # Every API token expires after at most this many days (the default of a new one).
-API_TOKEN_DAYS = _read(env.int, "API_TOKEN_DAYS", default=90)
-if API_TOKEN_DAYS < 1:
-    _fail("API_TOKEN_DAYS", "must be at least 1")
+API_TOKEN_DAYS = _read_at_least_one("API_TOKEN_DAYS", default=90)
 REST_KNOX = {
     # The expiry is each token's own, chosen when it is issued (portal.tokens); knox's default is 10 hours.
     "TOKEN_TTL": None,
@@ -385,9 +384,7 @@ REST_KNOX = {
 }
 
 # The access log (audit app) keeps this many days; purge_access_log, run daily by beat, removes older events.
-ACCESS_LOG_DAYS = _read(env.int, "ACCESS_LOG_DAYS", default=365)
-if ACCESS_LOG_DAYS < 1:
-    _fail("ACCESS_LOG_DAYS", "must be at least 1")
+ACCESS_LOG_DAYS = _read_at_least_one("ACCESS_LOG_DAYS", default=365)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Joint Action Plan Portal API",

@@ -30,10 +30,12 @@ def issue_token(*, user, name: str, expires_in_days: int | None = None) -> tuple
     return ApiToken.objects.create(user=user, expiry=datetime.timedelta(days=expires_in_days), name=name)
 
 
-def revoke_token(*, user, digest: str) -> bool:
-    """Delete one of the user's tokens; return whether there was one."""
-    deleted, _count = ApiToken.objects.filter(user=user, digest=digest).delete()
-    return bool(deleted)
+def revoke_token(*, user, digest: str) -> ApiToken | None:
+    """Delete one of the user's tokens; return it (for the access log), or None when there was none."""
+    token = ApiToken.objects.filter(user=user, digest=digest).first()
+    if token is not None:
+        token.delete()
+    return token
 
 
 def revoke_all_tokens(user) -> int:

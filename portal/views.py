@@ -22,6 +22,7 @@ from audit import services as audit
 
 from . import home_data, ratelimit
 from .forms import ProfileForm, TokenForm
+from .guards import refusal
 from .models import ApiToken, Notification, Profile
 from .notifications import mark_read
 from .profiles import save_profile
@@ -36,10 +37,7 @@ def home(request):
     period = ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).order_by("-starts_on").first()
     context = {"plan": plan, "period": period}
     if is_officer(request.user):
-        # Missing updates are those of the latest period already due, not of the quarter still running.
-        overdue = ReportingPeriod.objects.filter(plan=plan, due_on__lt=timezone.localdate()).order_by("-due_on").first()
-        context.update(home_data.for_officer(request.user, overdue))
-        context["overdue_period"] = overdue
+        context.update(home_data.for_officer(request.user, plan))
     elif is_committee(request.user):
         context.update(home_data.for_committee(plan))
     else:
@@ -69,8 +67,8 @@ def tokens(request):
 @login_required
 @require_POST
 def revoke(request, digest):
-    token = ApiToken.objects.filter(user=request.user, digest=digest).first()
-    if token is not None and revoke_token(user=request.user, digest=digest):
+    token = revoke_token(user=request.user, digest=digest)
+    if token is not None:
         audit.record_token(request, audit.Kind.TOKEN_REVOKED, token)
         messages.success(request, _("The token was revoked: it no longer opens the API."))
     return redirect("tokens")
@@ -79,7 +77,8 @@ def revoke(request, digest):
 @login_required
 def profile(request):
     """The user's name as others see it, language, and which e-mails to receive and when."""
-    current, _created = Profile.objects.get_or_create(user=request.user)
+    # Unsaved until the form is saved (save_profile creates it): showing the page writes nothing.
+    current = Profile.objects.filter(user=request.user).first() or Profile(user=request.user)
     form = ProfileForm(request.POST or None, initial=ProfileForm.initial_for(request.user, current))
     if request.method == "POST" and form.is_valid():
         save_profile(
@@ -119,13 +118,6 @@ def security_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
-def _refusal(request, status: int, message: str, code: str, template: str = "400.html"):
-    """JSON under the API (its clients read JSON), the portal's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "code": code}, status=status)
-    return render(request, template, {"status": status, "message": message}, status=status)
-
-
 @requires_csrf_token
 def bad_request(request, exception):
     """Answer a request Django itself refused before any view (a Host not allowed, a body or a form too big,
@@ -133,12 +125,12 @@ def bad_request(request, exception):
     if isinstance(exception, DisallowedHost):
         message, code = _("The portal does not answer to the host this request names."), "disallowed_host"
     elif isinstance(exception, RequestDataTooBig):
-        return _refusal(request, 413, _("The request body is larger than the portal accepts."), "too_large")
+        return refusal(request, 413, _("The request body is larger than the portal accepts."), "too_large")
     elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
         message, code = _("The request holds more fields or files than any form of the portal."), "too_many_fields"
     else:
         message, code = _("The portal could not take this request."), "bad_request"
-    return _refusal(request, 400, message, code)
+    return refusal(request, 400, message, code)
 
 
 @requires_csrf_token
@@ -158,7 +150,7 @@ def csrf_failure(request, reason=""):
         "The form was sent without its security token, or with one that is out of date (the page was open "
         "for long, or you signed in elsewhere meanwhile). Go back, reload the page and send the form again."
     )
-    return _refusal(request, 403, message, "csrf_failed", template="403_csrf.html")
+    return refusal(request, 403, message, "csrf_failed", template="403_csrf.html")
 
 
 def not_found(request, exception):

@@ -1,6 +1,7 @@
 """HTTP mechanics the write endpoints share: idempotency keys and version ETags."""
 
 import functools
+import re
 
 from django.utils.translation import gettext as _
 
@@ -8,6 +9,10 @@ from portal.errors import InvalidInput, PreconditionRequired
 from portal.idempotency import fingerprint, replay_or_run
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The key's rule, checked here and published in the schema: printable ASCII (space to tilde). Printable
+# ASCII only: a header carries Latin-1 at best, and a key that one client library sends as UTF-8 and
+# another as Latin-1 would not match its retry.
+IDEMPOTENCY_KEY_PATTERN = r"^[ -~]{1,255}$"
 
 
 def etag(version: int) -> str:
@@ -53,9 +58,7 @@ def idempotent(handler=None, *, authorize=None):
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)
-        # Printable ASCII only, as the schema's pattern says: a header carries Latin-1 at best, and a key
-        # that one client library sends as UTF-8 and another as Latin-1 would not match its retry.
-        if not 1 <= len(key) <= 255 or not all(" " <= char <= "~" for char in key):
+        if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
             raise InvalidInput(
                 _("Idempotency-Key must be 1 to 255 printable ASCII characters (space to ~)."),
                 field=IDEMPOTENCY_HEADER,

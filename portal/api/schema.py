@@ -4,6 +4,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from portal.api.conditional import IDEMPOTENCY_KEY_PATTERN
+
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What is wrong, in a sentence")
@@ -37,9 +39,6 @@ def errors(*codes: int) -> dict:
         described[code] = OpenApiResponse(serializer, description=ERROR_MEANINGS[code])
     return described
 
-
-# The key's rule, as portal.api.conditional.idempotent checks it: printable ASCII (space to tilde).
-IDEMPOTENCY_KEY_PATTERN = r"^[ -~]{1,255}$"
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",

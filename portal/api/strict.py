@@ -12,13 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
-UNKNOWN_FIELD = _("Unknown field: this request takes only the fields its schema lists.")
-
 
 class RefuseUnknownFields:
     """Refuse a body naming a field that is not one of the serializer's writable fields."""
 
-    unknown_field_message = UNKNOWN_FIELD
+    unknown_field_message = _("Unknown field: this request takes only the fields its schema lists.")
 
     def to_internal_value(self, data):
         writable = {name for name, field in self.fields.items() if not field.read_only}

@@ -23,8 +23,8 @@ class UserRateThrottle(BaseThrottle):
 class ReportRequestThrottle(UserRateThrottle):
     """Limit how many progress reports a user asks for: each costs a worker tens of seconds."""
 
+    def scope_for(self, request, view) -> str:
+        return "report"
+
     def allow_request(self, request, view):
-        if request.method != "POST":
-            return True
-        self.verdict = ratelimit.hit("report", ratelimit.identity(request))
-        return self.verdict.allowed
+        return request.method != "POST" or super().allow_request(request, view)
