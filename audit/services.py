@@ -81,8 +81,11 @@ def _event(request, kind, obj=None, *, label="", user=None, object_type="", obje
 
 
 def record_restricted_view(request, activity, obj: models.Model | None = None) -> None:
-    """Log a view of ``obj`` (the activity itself by default) when its activity is restricted."""
-    if activity.sensitivity == activity.Sensitivity.RESTRICTED:
+    """Log a view of ``obj`` (the activity itself by default) when its activity is restricted.
+
+    ``activity`` is None for an objective's indicator, which no activity restricts: nothing is logged.
+    """
+    if activity is not None and activity.sensitivity == activity.Sensitivity.RESTRICTED:
         record(request, Kind.RESTRICTED_VIEW, obj or activity)
 
 
