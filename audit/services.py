@@ -134,21 +134,19 @@ def record_tokens_revoked(tokens, *, why: str, user=None, request=None) -> None:
     """
     request = request if request is not None else current_request()
     signed_in = request is not None and getattr(request, "user", None) is not None and request.user.is_authenticated
-    address = client_address(request)[:64] if request is not None else ""
     events = []
     for token in tokens:
         owner = user if user is not None else token.user
         actor = request.user if signed_in else owner
         whose = "" if actor.pk == owner.pk else f"of {owner.get_username()}, "
         events.append(
-            AccessEvent(
+            _event(
+                request,
+                Kind.TOKEN_REVOKED,
                 user=actor,
-                username=actor.get_username(),
-                kind=Kind.TOKEN_REVOKED,
                 object_type="api token",
                 object_id=token.token_key,
-                label=f"{token.name} ({whose}{why})"[:200],
-                address=address,
+                label=f"{token.name} ({whose}{why})",
             )
         )
     if events:
