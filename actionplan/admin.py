@@ -199,6 +199,21 @@ APPROVED_IS_FIXED = _(
 )
 
 
+class FixedOnceApproved:
+    """Show an approved update, or what belongs to one, never change nor delete it here: flipped back
+    to draft, its figures could be edited and approved again past the review and its record."""
+
+    def approved_update(self, obj) -> bool:
+        """Tell whether ``obj`` (the update the page shows, for an update or an inline of one) is approved."""
+        return _approved(obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self.approved_update(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self.approved_update(obj) and super().has_delete_permission(request, obj)
+
+
 class MeasurementForm(forms.ModelForm):
     """Refuse a measurement for an approved update, whether added or moved to it."""
 
@@ -209,20 +224,14 @@ class MeasurementForm(forms.ModelForm):
         return update
 
 
-class MeasurementInline(admin.TabularInline):
+class MeasurementInline(FixedOnceApproved, admin.TabularInline):
     model = Measurement
     extra = 0
     autocomplete_fields = ["indicator", "country"]
 
     # An approved figure counts in the dashboard and the reports: it never changes, here neither.
     def has_add_permission(self, request, obj=None):
-        return not _approved(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return not _approved(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _approved(obj) and super().has_delete_permission(request, obj)
+        return not self.approved_update(obj) and super().has_add_permission(request, obj)
 
 
 class UpdateCommentInline(admin.TabularInline):
@@ -260,7 +269,7 @@ class ProgressUpdateForm(forms.ModelForm):
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(HistoryAdmin):
+class ProgressUpdateAdmin(FixedOnceApproved, HistoryAdmin):
     form = ProgressUpdateForm
     list_display = ["activity", "period", "office", "state", "rag", "percent_complete", "author", "updated_at"]
     list_filter = ["state", "rag", "source", "period", "activity__objective__focus_area"]
@@ -270,17 +279,9 @@ class ProgressUpdateAdmin(HistoryAdmin):
     readonly_fields = ["version", "client_key", "submitted_at", "reviewed_at", "warnings"]
     inlines = [MeasurementInline, EvidenceInline, UpdateCommentInline]
 
-    # An approved update is shown, never changed nor deleted here: flipped back to draft, its
-    # figures could be edited and approved again past the review and its record.
-    def has_change_permission(self, request, obj=None):
-        return not _approved(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _approved(obj) and super().has_delete_permission(request, obj)
-
 
 @admin.register(Measurement)
-class MeasurementAdmin(admin.ModelAdmin):
+class MeasurementAdmin(FixedOnceApproved, admin.ModelAdmin):
     form = MeasurementForm
     list_display = ["indicator", "update", "value", "country", "sex", "age_band"]
     list_filter = ["sex", "age_band", "update__period"]
@@ -288,11 +289,8 @@ class MeasurementAdmin(admin.ModelAdmin):
     search_fields = ["indicator__code", "note"]
     autocomplete_fields = ["update", "indicator", "country"]
 
-    def has_change_permission(self, request, obj=None):
-        return not (obj is not None and _approved(obj.update)) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not (obj is not None and _approved(obj.update)) and super().has_delete_permission(request, obj)
+    def approved_update(self, obj) -> bool:
+        return obj is not None and _approved(obj.update)
 
 
 @admin.register(Evidence)

@@ -87,13 +87,19 @@ class _Echo:
 
 
 def csv_response(activities, filename: str) -> StreamingHttpResponse:
-    """Stream the register as UTF-8 CSV with a byte-order mark, which Excel needs to read accents."""
+    """Stream the register as CSV (``streamed_csv``)."""
+    return streamed_csv(register_columns(), register_rows(activities), filename)
+
+
+def streamed_csv(columns: list, rows, filename: str) -> StreamingHttpResponse:
+    """Stream ``rows`` under ``columns`` as UTF-8 CSV with a byte-order mark, which Excel needs to read
+    accents; every cell formula-safe, None an empty one."""
     # Every field quoted, so that a reader splitting on the comma keeps a field whole.
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
     def lines():
-        yield "\ufeff" + writer.writerow(register_columns())
-        for row in register_rows(activities):
+        yield "\ufeff" + writer.writerow(columns)
+        for row in rows:
             yield writer.writerow(["" if cell is None else neutralise_for_csv(str(cell)) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

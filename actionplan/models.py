@@ -225,7 +225,7 @@ class ActivityQuerySet(models.QuerySet):
         return {
             "offices": offices.order_by("code"),
             "organizations": self.lead_organizations(),
-            "regions": office_countries.values_list("region", flat=True).distinct().order_by("region"),
+            "regions": office_countries.office_regions(),
             "countries": Country.objects.filter(used(Activity.beneficiary_countries.through, "country")).order_by(
                 "name"
             ),

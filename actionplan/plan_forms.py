@@ -99,15 +99,16 @@ class IndicatorForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.periods = list(ReportingPeriod.objects.filter(plan=self._plan()).order_by("starts_on"))
-        targets = {}
+        # The stored targets, {period id: value}: shown unbound, compared with what is sent bound.
+        self.stored_targets = {}
         if self.instance.pk:
-            targets = dict(self.instance.period_targets.values_list("period_id", "value"))
+            self.stored_targets = dict(self.instance.period_targets.values_list("period_id", "value"))
         for period in self.periods:
             self.fields[self.target_field(period)] = LocalizedDecimalField(
                 label=_("Target for %(period)s") % {"period": period.code}, required=False
             )
-            if not self.is_bound and period.pk in targets:
-                self.initial[self.target_field(period)] = targets[period.pk]
+            if not self.is_bound and period.pk in self.stored_targets:
+                self.initial[self.target_field(period)] = self.stored_targets[period.pk]
         # Last, below the targets it explains.
         self.fields["change_reason"] = self.fields.pop("change_reason")
 
@@ -166,10 +167,9 @@ class IndicatorForm(VersionedForm):
             for name in FIGURE_FIELDS
             if name in data and data[name] != getattr(self.instance, name)
         ]
-        stored = dict(self.instance.period_targets.values_list("period_id", "value"))
         for period in self.periods:
             name = self.target_field(period)
-            if name in data and data[name] != stored.get(period.pk):
+            if name in data and data[name] != self.stored_targets.get(period.pk):
                 changed.append(str(self.fields[name].label))
         return changed
 

@@ -1,7 +1,5 @@
 """The access log in the admin: searched and filtered, exported as CSV, never changed."""
 
-import csv
-
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -11,39 +9,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from actionplan.exports import neutralise_for_csv
+from actionplan.exports import streamed_csv
 
 from .models import AccessEvent
 from .services import record
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def csv_response(events, filename: str) -> StreamingHttpResponse:
-    """Stream the events as UTF-8 CSV (with the byte-order mark Excel needs), every cell formula-safe."""
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
+    """Stream the events as CSV (``streamed_csv``)."""
     columns = [_("When (UTC)"), _("User"), _("What"), _("Object type"), _("Object"), _("Label"), _("Address")]
-
-    def lines():
-        yield "\ufeff" + writer.writerow(columns)
-        for event in events.iterator(chunk_size=2_000):
-            row = [
-                event.at.isoformat(),
-                event.username,
-                event.get_kind_display(),
-                event.object_type,
-                event.object_id,
-                event.label,
-                event.address,
-            ]
-            yield writer.writerow([neutralise_for_csv(str(cell)) for cell in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    rows = (
+        [
+            event.at.isoformat(),
+            event.username,
+            event.get_kind_display(),
+            event.object_type,
+            event.object_id,
+            event.label,
+            event.address,
+        ]
+        for event in events.iterator(chunk_size=2_000)
+    )
+    return streamed_csv(columns, rows, filename)
 
 
 @admin.register(AccessEvent)

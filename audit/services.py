@@ -81,8 +81,11 @@ def _event(request, kind, obj=None, *, label="", user=None, object_type="", obje
 
 
 def record_restricted_view(request, activity, obj: models.Model | None = None) -> None:
-    """Log a view of ``obj`` (the activity itself by default) when its activity is restricted."""
-    if activity.sensitivity == activity.Sensitivity.RESTRICTED:
+    """Log a view of ``obj`` (the activity itself by default) when its activity is restricted.
+
+    ``activity`` is None for an objective's indicator, which no activity restricts: nothing is logged.
+    """
+    if activity is not None and activity.sensitivity == activity.Sensitivity.RESTRICTED:
         record(request, Kind.RESTRICTED_VIEW, obj or activity)
 
 
@@ -131,21 +134,19 @@ def record_tokens_revoked(tokens, *, why: str, user=None, request=None) -> None:
     """
     request = request if request is not None else current_request()
     signed_in = request is not None and getattr(request, "user", None) is not None and request.user.is_authenticated
-    address = client_address(request)[:64] if request is not None else ""
     events = []
     for token in tokens:
         owner = user if user is not None else token.user
         actor = request.user if signed_in else owner
         whose = "" if actor.pk == owner.pk else f"of {owner.get_username()}, "
         events.append(
-            AccessEvent(
+            _event(
+                request,
+                Kind.TOKEN_REVOKED,
                 user=actor,
-                username=actor.get_username(),
-                kind=Kind.TOKEN_REVOKED,
                 object_type="api token",
                 object_id=token.token_key,
-                label=f"{token.name} ({whose}{why})"[:200],
-                address=address,
+                label=f"{token.name} ({whose}{why})",
             )
         )
     if events:

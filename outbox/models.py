@@ -4,6 +4,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# A message neither sent nor given up: the drain still sends it.
+PENDING = Q(sent_at__isnull=True, failed_at__isnull=True)
+
 
 class Message(models.Model):
     """Hand a job to the workers' queue once the change that asks for it is committed.
@@ -31,11 +34,7 @@ class Message(models.Model):
     class Meta:
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
-        indexes = [
-            models.Index(
-                fields=["created_at"], name="outbox_pending", condition=Q(sent_at__isnull=True, failed_at__isnull=True)
-            )
-        ]
+        indexes = [models.Index(fields=["created_at"], name="outbox_pending", condition=PENDING)]
 
     def __str__(self):
         return f"{self.sender} {self.kwargs}"

@@ -27,7 +27,7 @@ from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import RedisError
 
-from .models import Message
+from .models import PENDING, Message
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def send(*, message_id: int) -> Sent:
     now = timezone.now()
     claimed_until = now + CLAIM
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    claimed = Message.objects.filter(free, pk=message_id, sent_at__isnull=True, failed_at__isnull=True).update(
+    claimed = Message.objects.filter(free, PENDING, pk=message_id).update(
         claimed_until=claimed_until, attempts=F("attempts") + 1
     )
     if not claimed:
@@ -115,7 +115,7 @@ def drain(*, batch: int = DRAIN_BATCH) -> int:
     ``MAX_FAILURES``); those after it are sent. Sent messages older than
     ``OUTBOX_KEEP_DAYS`` are deleted; given-up ones are kept for the admin to see.
     """
-    pending = Message.objects.filter(sent_at__isnull=True, failed_at__isnull=True).order_by("created_at", "pk")
+    pending = Message.objects.filter(PENDING).order_by("created_at", "pk")
     sent = 0
     for message_id in list(pending.values_list("pk", flat=True)[:batch]):
         outcome = send(message_id=message_id)

@@ -11,7 +11,6 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from audit import services as audit
 from portal import ratelimit
 from portal.errors import DomainError, NotAllowed
 
@@ -116,8 +115,7 @@ def report_download(request, pk, kind):
     stored = report.pdf if kind == "pdf" else report.xlsx
     if report.state != ProgressReport.State.SUCCEEDED or not stored:
         raise Http404(_("This report has no file yet."))
-    audit.record(request, audit.Kind.REPORT_DOWNLOAD, report, label=(stored.name or "").rsplit("/", 1)[-1])
-    return download(stored)
+    return download(request, report, stored)
 
 
 @committee_only

@@ -121,8 +121,7 @@ class IndicatorViewSet(LogsRestrictedRows, CodeLookupMixin, viewsets.ReadOnlyMod
 
     def retrieve(self, request, *args, **kwargs):
         indicator = self.get_object()
-        if indicator.activity is not None:
-            audit.record_restricted_view(request, indicator.activity, indicator)
+        audit.record_restricted_view(request, indicator.activity, indicator)
         return Response(self.get_serializer(indicator).data)
 
     @extend_schema(
@@ -154,8 +153,7 @@ class IndicatorViewSet(LogsRestrictedRows, CodeLookupMixin, viewsets.ReadOnlyMod
                 )
         offices = self._offices(request.query_params.getlist("office"))
         data = indicator_figures(indicator, periods=periods, period=period, offices=offices)
-        if indicator.activity is not None:
-            audit.record_restricted_view(request, indicator.activity, indicator)
+        audit.record_restricted_view(request, indicator.activity, indicator)
         return Response(s.IndicatorFiguresSerializer(data).data)
 
     def _offices(self, codes):

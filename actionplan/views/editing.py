@@ -62,5 +62,5 @@ def _record_restricted(request, item) -> None:
     """Log the edit page of a restricted activity, or of an indicator of one, as a view of it."""
     if isinstance(item, Activity):
         audit.record_restricted_view(request, item)
-    elif isinstance(item, Indicator) and item.activity_id is not None:
+    elif isinstance(item, Indicator):
         audit.record_restricted_view(request, item.activity, item)

@@ -126,8 +126,7 @@ def indicator(request, code):
         ),
         code=code,
     )
-    if current.activity is not None:
-        audit.record_restricted_view(request, current.activity, current)
+    audit.record_restricted_view(request, current.activity, current)
     measured = current.activity.objective if current.activity else current.objective
     return render(
         request,

@@ -83,14 +83,19 @@ def _after_review(request, update: ProgressUpdate, done: str):
     return redirect(f"{reverse('update-detail', args=[following.pk])}?{filters.as_query()}")
 
 
-def _review(request, pk, act, done: str, form):
+def _review(request, pk, review, form, form_name: str, done: str):
+    """Approve or return the update (``review``: the service) with the officer's comment, read by ``form``;
+    an invalid form is shown again on the update's page as ``form_name``."""
     update = visible_update(request, pk)
     if not form.is_valid():
-        if isinstance(form, ApproveForm):
-            return render_update(request, update, approve_form=form, status=400)
-        return render_update(request, update, return_form=form, status=400)
+        return render_update(request, update, **{form_name: form}, status=400)
     try:
-        act(update)
+        review(
+            by=request.user,
+            update=update,
+            comment=form.cleaned_data["comment"],
+            expected_version=form.cleaned_data["version"],
+        )
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(f"{reverse('update-detail', args=[update.pk])}?{request.POST.get('queue', '')}")
@@ -100,36 +105,21 @@ def _review(request, pk, act, done: str, form):
 @login_required
 @require_POST
 def approve(request, pk):
-    form = ApproveForm(request.POST)
     return _review(
-        request,
-        pk,
-        lambda update: services.approve_update(
-            by=request.user,
-            update=update,
-            comment=form.cleaned_data["comment"],
-            expected_version=form.cleaned_data["version"],
-        ),
-        _("Update approved."),
-        form=form,
+        request, pk, services.approve_update, ApproveForm(request.POST), "approve_form", _("Update approved.")
     )
 
 
 @login_required
 @require_POST
 def return_(request, pk):
-    form = ReturnForm(request.POST)
     return _review(
         request,
         pk,
-        lambda update: services.return_update(
-            by=request.user,
-            update=update,
-            comment=form.cleaned_data["comment"],
-            expected_version=form.cleaned_data["version"],
-        ),
+        services.return_update,
+        ReturnForm(request.POST),
+        "return_form",
         _("Update returned to the office with your comment."),
-        form=form,
     )
 
 

@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from actionplan.filters import UpdatedSinceFilterSet
-from audit import services as audit
 from portal.api.schema import errors
 from portal.api.throttling import ReportRequestThrottle, UserRateThrottle
 from portal.errors import WrongState
@@ -94,8 +93,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 % {"state": report.get_state_display().lower()}
             )
         stored = getattr(report, kind)
-        audit.record(self.request, audit.Kind.REPORT_DOWNLOAD, report, label=(stored.name or "").rsplit("/", 1)[-1])
-        return download(stored)
+        return download(self.request, report, stored)
 
     @extend_schema(responses={(200, "application/pdf"): FILE, **errors(404, 409)})
     @action(detail=True, methods=["get"])
