@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from portal.models import Role
 from portal.notifications import notify
+from portal.templatetags.people import display_name
 
 from .models import ProgressUpdate
 
@@ -54,7 +55,7 @@ def reviewed(update: ProgressUpdate):
          else _("Your update on %(activity)s for %(period)s (%(office)s) was approved.")) % _names(update),
     ]  # fmt: skip
     if update.review_comment and returned:
-        officer = update.reviewed_by.get_full_name() or update.reviewed_by.get_username()
+        officer = display_name(update.reviewed_by)
         lines += ["", _("Comment from %(officer)s:") % {"officer": officer}, update.review_comment]
     notify(
         recipients=[update.author],
@@ -73,8 +74,7 @@ def commented(update: ProgressUpdate, comment):
     notify(
         recipients=[user for user in recipients if user.pk != author.pk],
         kind="comment",
-        subject=_("%(who)s wrote on %(activity)s, %(period)s")
-        % {"who": author.get_full_name() or author.get_username(), **_names(update)},
+        subject=_("%(who)s wrote on %(activity)s, %(period)s") % {"who": display_name(author), **_names(update)},
         body=comment.text,
         url=reverse("update-detail", args=[update.pk]) + "#conversation",
     )

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actionplan.models import RAG
 from portal.models import Office
+from portal.templatetags.people import display_name
 
 from .models import ActionItem, Meeting
 
@@ -26,7 +27,7 @@ class MeetingForm(forms.ModelForm):
         attendees.required = False
         attendees.widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
         attendees.widget.choices = attendees.choices
-        attendees.label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        attendees.label_from_instance = display_name
         attendees.help_text = _("Type part of a name to narrow the list.")
 
 

@@ -24,6 +24,7 @@ from actionplan.models import (
 )
 from portal.api.strict import RefuseUnknownFields
 from portal.models import Office
+from portal.templatetags.people import display_name
 
 # Longest narrative, challenges or next steps the API takes (characters).
 TEXT_MAX_LENGTH = 20_000
@@ -369,7 +370,7 @@ class CommentSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         read_only_fields = ["id", "kind", "author", "author_name", "version", "created_at"]
 
     def get_author_name(self, comment) -> str:
-        return comment.author.get_full_name() or comment.author.username
+        return display_name(comment.author)
 
 
 class SubmitSerializer(RefuseUnknownFields, serializers.Serializer):
