@@ -21,6 +21,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
 from actionplan.measurements import MeasurementInput, plausibility_warnings
@@ -126,40 +127,40 @@ FIELD_OFFICES = [
 
 OBJECTIVES = {
     "TER": [
-        "Strengthen legal and operational responses to foreign terrorist fighters",
-        "Improve the exchange of terrorism-related information through INTERPOL channels",
-        "Support the investigation and prosecution of terrorism cases in line with the rule of law",
-        "Counter the financing of terrorism",
+        gettext_noop("Strengthen legal and operational responses to foreign terrorist fighters"),
+        gettext_noop("Improve the exchange of terrorism-related information through INTERPOL channels"),
+        gettext_noop("Support the investigation and prosecution of terrorism cases in line with the rule of law"),
+        gettext_noop("Counter the financing of terrorism"),
     ],
     "TOC": [
-        "Disrupt the trafficking of opiates from Afghanistan along the southern route (SARTO)",
-        "Strengthen responses to trafficking in persons and the smuggling of migrants",
-        "Counter illicit trafficking in firearms",
-        "Counter wildlife and forest crime",
+        gettext_noop("Disrupt the trafficking of opiates from Afghanistan along the southern route (SARTO)"),
+        gettext_noop("Strengthen responses to trafficking in persons and the smuggling of migrants"),
+        gettext_noop("Counter illicit trafficking in firearms"),
+        gettext_noop("Counter wildlife and forest crime"),
     ],
     "CYB": [
-        "Build national capacity to investigate cybercrime",
-        "Improve the handling of electronic evidence across borders",
-        "Counter online child sexual exploitation",
-        "Strengthen cooperation between cybercrime units and the private sector",
+        gettext_noop("Build national capacity to investigate cybercrime"),
+        gettext_noop("Improve the handling of electronic evidence across borders"),
+        gettext_noop("Counter online child sexual exploitation"),
+        gettext_noop("Strengthen cooperation between cybercrime units and the private sector"),
     ],
     "MBS": [
-        "Strengthen maritime law enforcement",
-        "Extend frontline access to INTERPOL databases at borders",
-        "Improve container and air cargo control",
-        "Build capacity of joint airport interdiction task forces",
+        gettext_noop("Strengthen maritime law enforcement"),
+        gettext_noop("Extend frontline access to INTERPOL databases at borders"),
+        gettext_noop("Improve container and air cargo control"),
+        gettext_noop("Build capacity of joint airport interdiction task forces"),
     ],
     "FCJ": [
-        "Strengthen forensic science capability",
-        "Improve cooperation between police, prosecutors and judges",
-        "Support mutual legal assistance and extradition",
-        "Improve the management of seized assets and evidence",
+        gettext_noop("Strengthen forensic science capability"),
+        gettext_noop("Improve cooperation between police, prosecutors and judges"),
+        gettext_noop("Support mutual legal assistance and extradition"),
+        gettext_noop("Improve the management of seized assets and evidence"),
     ],
     "INS": [
-        "Strengthen National Central Bureaus",
-        "Develop joint training and staff exchange",
-        "Share data and analysis between the two organisations",
-        "Mobilise resources for the joint action plan",
+        gettext_noop("Strengthen National Central Bureaus"),
+        gettext_noop("Develop joint training and staff exchange"),
+        gettext_noop("Share data and analysis between the two organisations"),
+        gettext_noop("Mobilise resources for the joint action plan"),
     ],
 }
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pycountry
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext_noop
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from actionplan.models import ActionPlan, Agreement, FocusArea
@@ -24,41 +25,53 @@ PLAN_CODE = "JAP-2018"
 FOCUS_AREAS = [
     (
         "TER",
-        "Terrorism",
-        "Preventing and countering terrorism, including the threat posed by foreign terrorist "
-        "fighters (FTF): legal frameworks, investigation, information sharing on FTF, and "
-        "prosecution in line with the rule of law.",
+        gettext_noop("Terrorism"),
+        gettext_noop(
+            "Preventing and countering terrorism, including the threat posed by foreign terrorist "
+            "fighters (FTF): legal frameworks, investigation, information sharing on FTF, and "
+            "prosecution in line with the rule of law."
+        ),
     ),
     (
         "TOC",
-        "Illicit trafficking and organized crime",
-        "Countering illicit trafficking and transnational organized crime, including opiates "
-        "originating in Afghanistan and the southern route (SARTO), trafficking in persons, "
-        "smuggling of migrants, firearms and wildlife crime.",
+        gettext_noop("Illicit trafficking and organized crime"),
+        gettext_noop(
+            "Countering illicit trafficking and transnational organized crime, including opiates "
+            "originating in Afghanistan and the southern route (SARTO), trafficking in persons, "
+            "smuggling of migrants, firearms and wildlife crime."
+        ),
     ),
     (
         "CYB",
-        "Cybercrime",
-        "Strengthening the capacity of Member States to prevent, investigate and prosecute "
-        "cybercrime and to handle electronic evidence.",
+        gettext_noop("Cybercrime"),
+        gettext_noop(
+            "Strengthening the capacity of Member States to prevent, investigate and prosecute "
+            "cybercrime and to handle electronic evidence."
+        ),
     ),
     (
         "MBS",
-        "Maritime and border security",
-        "Improving maritime law enforcement and border management, including at airports, "
-        "seaports and land crossings, and the use of INTERPOL databases at the frontline.",
+        gettext_noop("Maritime and border security"),
+        gettext_noop(
+            "Improving maritime law enforcement and border management, including at airports, "
+            "seaports and land crossings, and the use of INTERPOL databases at the frontline."
+        ),
     ),
     (
         "FCJ",
-        "Forensic and criminal justice capacity",
-        "Building forensic science capability and criminal justice capacity, from crime scene "
-        "to courtroom, and cooperation between police, prosecutors and judges.",
+        gettext_noop("Forensic and criminal justice capacity"),
+        gettext_noop(
+            "Building forensic science capability and criminal justice capacity, from crime scene "
+            "to courtroom, and cooperation between police, prosecutors and judges."
+        ),
     ),
     (
         "INS",
-        "Institutional capacity",
-        "Strengthening the institutions that carry the cooperation: National Central Bureaus, "
-        "UNODC field offices, joint training, staff exchange and shared data.",
+        gettext_noop("Institutional capacity"),
+        gettext_noop(
+            "Strengthening the institutions that carry the cooperation: National Central Bureaus, "
+            "UNODC field offices, joint training, staff exchange and shared data."
+        ),
     ),
 ]
 
@@ -154,20 +167,20 @@ def load_reference_data() -> LoadResult:
         Organization,
         result,
         {"code": "UNODC"},
-        {"name": "United Nations Office on Drugs and Crime", "kind": Organization.Kind.PARTY},
+        {"name": gettext_noop("United Nations Office on Drugs and Crime"), "kind": Organization.Kind.PARTY},
     )
     interpol = _sync(
         Organization,
         result,
         {"code": "INTERPOL"},
-        {"name": "International Criminal Police Organization", "kind": Organization.Kind.PARTY},
+        {"name": gettext_noop("International Criminal Police Organization"), "kind": Organization.Kind.PARTY},
     )
     _sync(
         Office,
         result,
         {"code": "UNODC-HQ"},
         {
-            "name": "UNODC Headquarters",
+            "name": gettext_noop("UNODC Headquarters"),
             "organization": unodc,
             "kind": Office.Kind.HEADQUARTERS,
             "country": Country.objects.get(iso3="AUT"),
@@ -179,7 +192,7 @@ def load_reference_data() -> LoadResult:
         result,
         {"code": "INTERPOL-GS"},
         {
-            "name": "INTERPOL General Secretariat",
+            "name": gettext_noop("INTERPOL General Secretariat"),
             "organization": interpol,
             "kind": Office.Kind.HEADQUARTERS,
             "country": Country.objects.get(iso3="FRA"),
@@ -192,10 +205,14 @@ def load_reference_data() -> LoadResult:
         result,
         {"code": "UNODC-INTERPOL"},
         {
-            "title": "Cooperation agreement between the United Nations Office on Drugs and Crime "
-            "and the International Criminal Police Organization (INTERPOL)",
-            "summary": "Frames the cooperation of UNODC and INTERPOL against drugs, crime and terrorism. "
-            "A joint steering committee oversees a joint action plan under it.",
+            "title": gettext_noop(
+                "Cooperation agreement between the United Nations Office on Drugs and Crime "
+                "and the International Criminal Police Organization (INTERPOL)"
+            ),
+            "summary": gettext_noop(
+                "Frames the cooperation of UNODC and INTERPOL against drugs, crime and terrorism. "
+                "A joint steering committee oversees a joint action plan under it."
+            ),
         },
     )
     if set(agreement.parties.all()) != {unodc, interpol}:
@@ -208,7 +225,7 @@ def load_reference_data() -> LoadResult:
         {"code": PLAN_CODE},
         {
             "agreement": agreement,
-            "title": "UNODC–INTERPOL Joint Action Plan 2018",
+            "title": gettext_noop("UNODC–INTERPOL Joint Action Plan 2018"),
             "starts_on": datetime.date(2018, 7, 1),
             "ends_on": datetime.date(2021, 6, 30),
             "adopted_on": datetime.date(2018, 6, 6),
@@ -220,7 +237,9 @@ def load_reference_data() -> LoadResult:
             FocusArea, result, {"code": code}, {"plan": plan, "name": name, "description": description, "order": order}
         )
 
-    committee = _sync(Committee, result, {"plan": plan}, {"name": "UNODC–INTERPOL Joint Steering Committee"})
+    committee = _sync(
+        Committee, result, {"plan": plan}, {"name": gettext_noop("UNODC–INTERPOL Joint Steering Committee")}
+    )
     _sync(
         Meeting,
         result,
