@@ -10,7 +10,14 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import NumberFormatError, format_decimal, get_decimal_symbol, get_group_symbol, parse_decimal
+from babel.numbers import (
+    NumberFormatError,
+    format_decimal,
+    format_percent,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_decimal,
+)
 from django.utils.translation import get_language
 
 # Spaces people type between thousands: space, no-break space, narrow no-break space, thin space.
@@ -26,12 +33,26 @@ class NotANumber(ValueError):
         self.example = example
 
 
+# CLDR's plain "en" is American English; the United Nations write British English (30 November 2026).
+CLDR_LOCALES = {"en": "en_GB"}
+
+
 def locale_of(language: str | None = None) -> Locale:
     """The Babel locale of a Django language code (the active one by default), English when unknown."""
+    language = language or get_language() or "en"
     try:
-        return Locale.parse((language or get_language() or "en").replace("-", "_"))
+        return Locale.parse(CLDR_LOCALES.get(language, language).replace("-", "_"))
     except (ValueError, UnknownLocaleError):
-        return Locale.parse("en")
+        return Locale.parse(CLDR_LOCALES["en"])
+
+
+def percent(value, language: str | None = None, digits: int = 1) -> str:
+    """A percentage (45.5 for 45.5 %) written the language's way: 45.5%, 45,5 %, ٪45.5 or 45,5 %."""
+    if value is None or value == "":
+        return "–"
+    # The language's own pattern (its sign, its spacing), with the decimals the value has up to ``digits``.
+    share = round(Decimal(str(value)), digits).normalize() / 100
+    return format_percent(share, locale=locale_of(language), decimal_quantization=False)
 
 
 def example(language: str | None = None) -> str:
