@@ -21,7 +21,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-setup: $(BIN)/.installed node_modules/.installed
+# The translations: each catalogue compiled for gettext (msgfmt, as `compilemessages` runs it),
+# again whenever its .po changes.
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	msgfmt --check-format -o $@ $<
+
+setup: $(BIN)/.installed node_modules/.installed $(MESSAGES)
 	mkdir -p var/media var/celery/queue var/celery/processed var/celery/control
 
 migrate: setup

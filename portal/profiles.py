@@ -19,3 +19,9 @@ def save_profile(*, user, first_name: str, last_name: str, language: str, email_
     }
     profile.save(update_fields=["language", "email_choices", "updated_at"])
     return profile
+
+
+def save_language(*, user, language: str) -> Profile:
+    """Keep the language the user chose in the header's switcher."""
+    profile, _created = Profile.objects.update_or_create(user=user, defaults={"language": language})
+    return profile

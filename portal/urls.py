@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/tokens/", views.tokens, name="tokens"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("language/", views.switch_language, name="switch-language"),
     path("accounts/tokens/<str:digest>/revoke/", views.revoke, name="revoke-token"),
     path("", include("actionplan.urls")),
     path("", include("steering.urls")),

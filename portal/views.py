@@ -10,7 +10,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_POST
@@ -20,12 +21,12 @@ from django.views.defaults import server_error as default_server_error
 from actionplan.models import ActionPlan, ReportingPeriod
 from audit import services as audit
 
-from . import home_data, ratelimit
+from . import home_data, languages, ratelimit
 from .forms import ProfileForm, TokenForm
 from .guards import refusal
 from .models import ApiToken, Notification, Profile
 from .notifications import mark_read
-from .profiles import save_profile
+from .profiles import save_language, save_profile
 from .roles import is_committee, is_officer
 from .tokens import issue_token, revoke_token
 
@@ -88,9 +89,39 @@ def profile(request):
             language=form.cleaned_data["language"],
             email_choices=form.email_choices(),
         )
+        chosen = languages.supported(form.cleaned_data["language"])
+        languages.remember(request, chosen)
+        # The confirmation already speaks the language chosen (or, for none, the browser's).
+        translation.activate(chosen or translation.get_language_from_request(request))
         messages.success(request, _("Your profile is saved."))
         return redirect("profile")
     return render(request, "portal/profile.html", {"form": form})
+
+
+@require_POST
+def switch_language(request):
+    """The header's language switcher: remembered in the profile when signed in, in a cookie always.
+
+    A code the portal does not speak switches to English rather than failing.
+    """
+    language = languages.supported(request.POST.get("language")) or settings.LANGUAGE_CODE
+    if request.user.is_authenticated:
+        save_language(user=request.user, language=language)
+    languages.remember(request, language)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        target = "/"
+    translation.activate(language)
+    response = redirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+    )
+    return response
 
 
 @login_required
