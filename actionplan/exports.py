@@ -51,6 +51,7 @@ def register_columns():
         _("Budget"),
         _("Currency"),
         _("RAG (latest approved)"),
+        # Translators: a column heading; its % is a sign, not a placeholder. xgettext:no-python-format
         _("Latest % complete"),
         _("Latest period"),
     ]

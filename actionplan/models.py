@@ -422,6 +422,7 @@ class Indicator(TimeStampedModel):
     # The dimensions of ``actionplan.dimensions`` that values are broken down by, e.g. ["sex", "age"].
     dimensions = models.JSONField(_("broken down by"), default=list, blank=True, validators=[validate_dimensions])
     # Plausibility: beyond these a reporter is asked to confirm, and the officer sees a flag.
+    # Translators: its % is a sign, not a placeholder. xgettext:no-python-format
     plausible_share_of_target = models.PositiveIntegerField(_("confirm values above this % of the target"), default=150)
     plausible_growth = models.DecimalField(
         _("confirm values above this multiple of the office's previous one"),

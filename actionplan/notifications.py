@@ -28,11 +28,15 @@ def _names(update: ProgressUpdate) -> dict:
 
 def submitted(update: ProgressUpdate, *, again: bool):
     """Tell the update's officers that it waits for their review."""
-    subject = (
-        _("Resubmitted for review: %(activity)s, %(period)s, %(office)s")
-        if again
-        else _("Submitted for review: %(activity)s, %(period)s, %(office)s")
-    ) % _names(update)
+    names = _names(update)
+
+    def subject():
+        return (
+            _("Resubmitted for review: %(activity)s, %(period)s, %(office)s")
+            if again
+            else _("Submitted for review: %(activity)s, %(period)s, %(office)s")
+        ) % names
+
     notify(
         recipients=officers_of(update),
         kind="update_submitted",
@@ -45,23 +49,30 @@ def submitted(update: ProgressUpdate, *, again: bool):
 def reviewed(update: ProgressUpdate):
     """Tell the update's author that it was approved or returned, with the officer's comment."""
     returned = update.state == ProgressUpdate.State.RETURNED
-    subject = (
-        _("Returned: your update on %(activity)s for %(period)s")
-        if returned
-        else _("Approved: your update on %(activity)s for %(period)s")
-    ) % _names(update)
-    lines = [
-        (_("Your update on %(activity)s for %(period)s (%(office)s) was returned for changes.") if returned
-         else _("Your update on %(activity)s for %(period)s (%(office)s) was approved.")) % _names(update),
-    ]  # fmt: skip
-    if update.review_comment and returned:
-        officer = display_name(update.reviewed_by)
-        lines += ["", _("Comment from %(officer)s:") % {"officer": officer}, update.review_comment]
+    names = _names(update)
+
+    def subject():
+        return (
+            _("Returned: your update on %(activity)s for %(period)s")
+            if returned
+            else _("Approved: your update on %(activity)s for %(period)s")
+        ) % names
+
+    def body():
+        lines = [
+            (_("Your update on %(activity)s for %(period)s (%(office)s) was returned for changes.") if returned
+             else _("Your update on %(activity)s for %(period)s (%(office)s) was approved.")) % names,
+        ]  # fmt: skip
+        if update.review_comment and returned:
+            officer = display_name(update.reviewed_by)
+            lines += ["", _("Comment from %(officer)s:") % {"officer": officer}, update.review_comment]
+        return "\n".join(lines)
+
     notify(
         recipients=[update.author],
         kind="update_reviewed",
         subject=subject,
-        body="\n".join(lines),
+        body=body,
         url=reverse("update-detail", args=[update.pk]),
     )
 
@@ -74,7 +85,9 @@ def commented(update: ProgressUpdate, comment):
     notify(
         recipients=[user for user in recipients if user.pk != author.pk],
         kind="comment",
-        subject=_("%(who)s wrote on %(activity)s, %(period)s") % {"who": display_name(author), **_names(update)},
+        subject=lambda: (
+            _("%(who)s wrote on %(activity)s, %(period)s") % {"who": display_name(author), **_names(update)}
+        ),
         body=comment.text,
         url=reverse("update-detail", args=[update.pk]) + "#conversation",
     )

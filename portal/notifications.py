@@ -7,15 +7,17 @@ are claimed with a conditional update, and given back when the mail server refus
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import languages
 from .models import Notification, Profile
 
 logger = logging.getLogger(__name__)
@@ -56,18 +58,41 @@ def _delivery(user, kind: Kind, choices: dict) -> str:
     return Notification.Delivery.HOURLY if kind.batched else Notification.Delivery.NOW
 
 
-def notify(*, recipients, kind: str, subject: str, body: str = "", url: str = "") -> list[Notification]:
-    """List the event for each recipient (once each), and e-mail those who want it at once, after commit."""
+Text = str | Callable[[], str]
+
+
+def _written(text: Text, language: str) -> str:
+    """The text in the recipient's language: a callable is called with that language active."""
+    if not callable(text):
+        return text
+    with translation.override(language):
+        return text()
+
+
+def notify(*, recipients, kind: str, subject: Text, body: Text = "", url: str = "") -> list[Notification]:
+    """List the event for each recipient (once each), and e-mail those who want it at once, after commit.
+
+    ``subject`` and ``body`` are best given as callables that build the text, so that each
+    recipient reads it in the language of their profile.
+    """
     event = KINDS[kind]
     users = {user.pk: user for user in recipients if user is not None and user.is_active}
-    choices = dict(Profile.objects.filter(user__in=list(users)).values_list("user_id", "email_choices"))
-    made = Notification.objects.bulk_create(
-        Notification(
-            recipient=user, kind=kind, subject=subject[:300], body=body, url=url,
-            delivery=_delivery(user, event, choices.get(pk) or {}),
+    profiles = {
+        user_id: (choices, language)
+        for user_id, choices, language in Profile.objects.filter(user__in=list(users)).values_list(
+            "user_id", "email_choices", "language"
         )
-        for pk, user in users.items()
-    )  # fmt: skip
+    }
+
+    def notification(pk, user):
+        choices, language = profiles.get(pk, ({}, ""))
+        language = languages.supported(language) or settings.LANGUAGE_CODE
+        return Notification(
+            recipient=user, kind=kind, subject=_written(subject, language)[:300], body=_written(body, language),
+            url=url, delivery=_delivery(user, event, choices or {}),
+        )  # fmt: skip
+
+    made = Notification.objects.bulk_create(notification(pk, user) for pk, user in users.items())
     now = [notification.pk for notification in made if notification.delivery == Notification.Delivery.NOW]
     if now:
         transaction.on_commit(lambda: send_due(Notification.Delivery.NOW, only=now))
@@ -79,6 +104,11 @@ def _link(path: str) -> str:
 
 
 def _email(user, notifications: list[Notification]):
+    with translation.override(languages.user_language(user)):
+        _send(user, notifications)
+
+
+def _send(user, notifications: list[Notification]):
     if len(notifications) == 1:
         [single] = notifications
         subject = single.subject
@@ -105,7 +135,7 @@ def send_due(delivery: str, *, only=None) -> int:
         ids = list(waiting.filter(recipient=recipient).values_list("pk", flat=True))
         if not Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(emailed_at=claimed_at):
             continue
-        mine = list(Notification.objects.filter(pk__in=ids, emailed_at=claimed_at).select_related("recipient"))
+        mine = list(Notification.objects.filter(pk__in=ids, emailed_at=claimed_at).select_related("recipient__profile"))
         try:
             _email(mine[0].recipient, mine)
         except Exception:

@@ -14,13 +14,15 @@ import time
 from dataclasses import dataclass
 from functools import wraps
 
+from babel.dates import format_time
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
-from django.utils import formats, timezone
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from portal.addresses import client_address
+from portal.numbers import locale_of
 from portal.rates import Rate
 
 logger = logging.getLogger(__name__)
@@ -72,7 +74,10 @@ def too_many_requests_page(request, verdict: Verdict):
     response = render(
         request,
         "429.html",
-        {"retry_after": verdict.retry_after, "retry_at": formats.time_format(timezone.localtime(verdict.retry_at))},
+        {
+            "retry_after": verdict.retry_after,
+            "retry_at": format_time(timezone.localtime(verdict.retry_at), "short", locale=locale_of()),
+        },
         status=429,
     )
     response["Retry-After"] = str(verdict.retry_after)

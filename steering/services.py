@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from portal.dates import show_date
 from portal.errors import AlreadyExists, InvalidInput, NotAllowed, WrongState
 from portal.models import Role
 from portal.notifications import notify
@@ -184,9 +184,11 @@ def _notify_owner(item: ActionItem):
     notify(
         recipients=owners,
         kind="action_item",
-        subject=_("Action item for you, due %(date)s") % {"date": date_format(item.due_on, "DATE_FORMAT")},
-        body=_("The steering committee meeting of %(date)s assigned you this action item:\n\n%(text)s")
-        % {"date": date_format(item.meeting.date, "DATE_FORMAT"), "text": item.description},
+        subject=lambda: _("Action item for you, due %(date)s") % {"date": show_date(item.due_on)},
+        body=lambda: (
+            _("The steering committee meeting of %(date)s assigned you this action item:\n\n%(text)s")
+            % {"date": show_date(item.meeting.date), "text": item.description}
+        ),
         url=reverse("action-item-detail", args=[item.pk]),
     )
 

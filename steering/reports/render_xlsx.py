@@ -106,6 +106,7 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             (_("Indicators (all)"), 10, "int"),
             (_("With a figure for the period"), 12, "int"),
             (_("Target reached"), 12, "int"),
+            # Translators: a column heading; its % is a sign, not a placeholder. xgettext:no-python-format
             (_("Average % of target"), 12, "num"),
             (_("Updates expected"), 10, "int"),
             (_("On time"), 10, "int"),
@@ -142,6 +143,7 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             (_("End target"), 11, "num"), (_("Target date"), 11, "date"), (_("Figure"), 11, "num"),
             (_("Latest values of"), 10, "str"), (_("Values combined"), 10, "int"),
             (_("Carried forward"), 10, "int"), (_("Compared with"), 11, "num"), (_("Target compared with"), 16, "str"),
+            # Translators: a column heading; its % is a sign, not a placeholder. xgettext:no-python-format
             (_("% of target"), 10, "num"), (_("Target reached"), 9, "str"),
         ],
     )  # fmt: skip
@@ -152,6 +154,7 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             (_("Objective"), 10, "str"), (_("Status"), 11, "str"), (_("Sensitivity"), 11, "str"),
             (_("Lead organisation"), 12, "str"), (_("Planned end"), 11, "date"),
             (_("RAG (latest approved)"), 14, "str"),
+            # Translators: a column heading; its % is a sign, not a placeholder. xgettext:no-python-format
             (_("% complete"), 10, "int"), (_("Update's period"), 10, "str"), (_("Update's office"), 16, "str"),
             (_("Narrative (excerpt)"), 60, "str"),
         ],

@@ -256,7 +256,7 @@ def test_a_suspicious_operation_is_answered_in_json_under_the_api_and_with_the_p
     page = assert_page_refusal(
         as_user(world.reporter).get("/suspicious/"), 400, "The portal could not take this request."
     )
-    assert "suspicious" not in page
+    assert "Django finds suspicious" not in page
     assert 'href="/accounts/profile/"' in page  # the signed-in user's page, with the navigation
 
 
