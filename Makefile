@@ -9,7 +9,7 @@ DEMO_PASSWORD ?= jap-demo-2018
 # A development default; production sets DEBUG=false and a SECRET_KEY.
 export DEBUG ?= true
 
-.PHONY: run test lint scan bench setup migrate demo
+.PHONY: run test lint scan bench setup migrate demo messages
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 	msgfmt --check-format -o $@ $<
 
 setup: $(BIN)/.installed node_modules/.installed $(MESSAGES)
+
+# After changing the code's strings: gather them into every catalogue (new ones untranslated,
+# changed ones fuzzy) for the translators; the catalogue tests fail until each is translated.
+messages: $(BIN)/.installed
+	$(BIN)/python manage.py makemessages --no-obsolete --ignore=node_modules --ignore=staticfiles --ignore=var \
+		--ignore=tests -l fr -l es -l ar -l ru -l zh_Hans
 	mkdir -p var/media var/celery/queue var/celery/processed var/celery/control
 
 migrate: setup
