@@ -63,7 +63,7 @@ def register_rows(activities):
         yield [
             activity.code,
             activity.title,
-            activity.objective.focus_area.name,
+            _(activity.objective.focus_area.name),
             activity.objective.code,
             activity.get_status_display(),
             activity.get_kind_display(),

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from portal import numbers
@@ -18,7 +17,9 @@ MAX_DIGITS, DECIMAL_PLACES = 14, 2
 
 
 def _language_name() -> str:
-    return get_language_info(get_language() or "en")["name_translated"]
+    """The active language named in itself, as a sentence writes it (CLDR): English, français, русский."""
+    locale = numbers.locale_of()
+    return locale.languages[locale.language]
 
 
 class LocalizedDecimalField(forms.CharField):

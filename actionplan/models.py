@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -91,7 +92,7 @@ class ActionPlan(TimeStampedModel):
         constraints = [_ends_not_before_starts("starts_on", "ends_on", "actionplan_ends_not_before_starts")]
 
     def __str__(self):
-        return self.title
+        return gettext(self.title)
 
 
 class FocusArea(TimeStampedModel):
@@ -110,7 +111,8 @@ class FocusArea(TimeStampedModel):
         ordering = ["order", "code"]
 
     def __str__(self):
-        return f"{self.code} — {self.name}"
+        # A fixed name of the plan, in the language of the reader (the catalogue holds the reference plan's).
+        return f"{self.code} — {gettext(self.name)}"
 
 
 class Objective(TimeStampedModel):
@@ -127,7 +129,7 @@ class Objective(TimeStampedModel):
         ordering = ["code"]
 
     def __str__(self):
-        return f"{self.code} {self.statement[:60]}"
+        return f"{self.code} {gettext(self.statement)[:60]}"
 
 
 class Tag(TimeStampedModel):

@@ -7,6 +7,8 @@ and whenever it changes), then the language cookie set by the switcher, then the
 choice, so an unknown or malformed code ends in English without an error.
 """
 
+import os
+
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -61,3 +63,12 @@ class UserLanguageMiddleware:
 def _language_at_login(sender, request, user, **kwargs):
     if request is not None:
         remember(request, supported(getattr(getattr(user, "profile", None), "language", "")))
+
+
+def of_environment() -> str:
+    """The operator's language for a command: ``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` (fr_FR.UTF-8 → fr)."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            return supported(value.split(".")[0].replace("_", "-")) or settings.LANGUAGE_CODE
+    return settings.LANGUAGE_CODE

@@ -25,6 +25,18 @@ SPACES = " \u00a0\u202f\u2009"
 SPACE_GROUPED = re.compile(rf"^[+-]?\d{{1,3}}(?:[{SPACES}]\d{{3}})+(?:[.,]\d+)?$")
 
 
+# Arabic-Indic and Eastern Arabic-Indic digits, as Arabic keyboards type them, read as 0-9; the Arabic
+# decimal and thousands signs (٫ ٬) read as the point and comma that Arabic written in Latin digits uses.
+NATIVE_DIGITS = str.maketrans(
+    {
+        **{chr(0x0660 + digit): str(digit) for digit in range(10)},
+        **{chr(0x06F0 + digit): str(digit) for digit in range(10)},
+        "\u066b": ".",
+        "\u066c": ",",
+    }
+)
+
+
 class NotANumber(ValueError):
     """Raised for text that is not a number in the language, with the form expected (``example``)."""
 
@@ -64,7 +76,7 @@ def parse(text: str, language: str | None = None) -> Decimal:
     """Read a number typed in the language: its decimal sign, its thousands grouping (or spaces between
     thousands, understood in every language); refuse what could be read two ways."""
     locale = locale_of(language)
-    text = text.strip()
+    text = text.strip().translate(NATIVE_DIGITS)
     if SPACE_GROUPED.match(text):
         text = re.sub(f"[{SPACES}]", "", text)
     # Only the language's own signs: a point in French, where it is neither the decimal sign nor the

@@ -88,9 +88,6 @@ class LoadResult:
     created: int = 0
     updated: int = 0
 
-    def __str__(self):
-        return f"{self.created} created, {self.updated} updated"
-
 
 def _sync(model, result: LoadResult, lookup: dict, values: dict):
     """Create the row, or bring its fields to ``values``; save only when something differs."""

@@ -320,7 +320,7 @@ class ProgressReport(TimeStampedModel):
 
     @property
     def scope_label(self) -> str:
-        return f"{self.focus_area.code} {self.focus_area.name}" if self.focus_area_id else str(_("Whole plan"))
+        return f"{self.focus_area.code} {_(self.focus_area.name)}" if self.focus_area_id else str(_("Whole plan"))
 
 
 class SentNotification(models.Model):

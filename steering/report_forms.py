@@ -20,7 +20,7 @@ class ReportRequestForm(forms.Form):
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["period"].label_from_instance = lambda period: f"{period.code} ({period.get_state_display()})"
-        self.fields["focus_area"].label_from_instance = lambda area: f"{area.code} — {area.name}"
+        self.fields["focus_area"].label_from_instance = str
         latest_ended = ReportingPeriod.objects.filter(plan=plan).order_by("-ends_on").first()
         if latest_ended is not None and not self.is_bound:
             self.initial.setdefault("period", latest_ended.pk)

@@ -92,7 +92,8 @@ def record_review(
             )
     except IntegrityError:
         raise AlreadyExists(
-            _("%(area)s was already reviewed at this meeting; change that review instead.") % {"area": focus_area.name},
+            _("%(area)s was already reviewed at this meeting; change that review instead.")
+            % {"area": _(focus_area.name)},
             field="focus_area",
         ) from None
 

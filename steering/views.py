@@ -54,7 +54,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
     areas = figures["focus_areas"]
     labels = [area["code"] for area in areas]
     # The axes show the short codes; tooltips and tables the names.
-    names = [f"{area['name']} ({area['code']})" for area in areas]
+    names = [f"{_(area['name'])} ({area['code']})" for area in areas]
     period = filters.period.code if filters.period else ""
     area_filter = filters.focus_area.code if filters.focus_area else ""
     trend_periods = figures["trend"]["periods"]
@@ -247,7 +247,7 @@ def review_edit(request, pk, review_pk):
         request, review.meeting, form,
         lambda data: services.edit_review(by=request.user, review=review, **data),
         _("Review changed."),
-        {"title": _("Change the review of %(area)s") % {"area": review.focus_area.name}, "item": review},
+        {"title": _("Change the review of %(area)s") % {"area": _(review.focus_area.name)}, "item": review},
     )  # fmt: skip
 
 

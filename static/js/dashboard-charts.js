@@ -49,7 +49,7 @@
       options: {
         maintainAspectRatio: false,
         animation: false,
-        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+        scales: window.portalChartAxes({ x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } }),
         plugins: {
           legend: { position: "bottom" },
           // The axis shows a focus area's code; its tooltip says the area's name.

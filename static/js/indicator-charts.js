@@ -47,7 +47,7 @@
             },
           },
         },
-        scales: { y: { beginAtZero: true, title: { display: true, text: data.unit } } },
+        scales: window.portalChartAxes({ y: { beginAtZero: true, title: { display: true, text: data.unit } } }),
       },
     });
   });
@@ -69,7 +69,7 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: { legend: { position: "bottom" }, title: { display: true, text: part.label } },
-        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: data.unit } } },
+        scales: window.portalChartAxes({ x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: data.unit } } }),
       },
     });
   });

@@ -39,6 +39,15 @@ def stored(world):
         ("fr", "12,5", Decimal("12.5")),
         ("fr", "12 500", Decimal("12500")),
         ("fr", "1 234,5", Decimal("1234.5")),
+        ("es", "12,5", Decimal("12.5")),
+        ("es", "1.234,5", Decimal("1234.5")),
+        ("ru", "12,5", Decimal("12.5")),
+        ("ru", "1\u00a0234,5", Decimal("1234.5")),
+        ("ar", "12.5", Decimal("12.5")),
+        ("ar", "١٢٫٥", Decimal("12.5")),
+        ("ar", "١٬٢٣٤٫٥", Decimal("1234.5")),
+        ("ar", "۱۲۵", Decimal("125")),
+        ("zh-hans", "1,234.5", Decimal("1234.5")),
     ],
 )
 def test_numbers_are_read_as_the_language_writes_them(as_user, world, language, typed, value):
@@ -55,6 +64,10 @@ def test_numbers_are_read_as_the_language_writes_them(as_user, world, language, 
         ("en", "1.234,5", "1,234.5"),
         ("fr", "1,234.5", "1\u202f234,5"),
         ("fr", "1.234,5", "1\u202f234,5"),
+        ("es", "1,234.5", "1.234,5"),
+        ("ru", "1.234,5", "1\u00a0234,5"),
+        ("ar", "12,5", "1,234.5"),
+        ("ar", "١٢,٥", "1,234.5"),
         ("en", "twelve", "1,234.5"),
         ("en", "1e3", "1,234.5"),
     ],
@@ -65,7 +78,7 @@ def test_a_number_that_could_mean_two_things_is_refused_naming_the_field_and_the
     response = post(as_user(world.reporter), world, language, **{field(world): typed}, narrative="Kept text")
     assert response.status_code == 200
     [error] = response.context["form"].errors[field(world)]
-    assert error.startswith("CYB-1.1-I1 ") and f"“{typed}”" in error and expected_form in error
+    assert error.startswith("CYB-1.1-I1 ") and typed in error and expected_form in error
     page = response.content.decode()
     assert "Kept text" in page and f'value="{typed}"' in page
     assert not ProgressUpdate.objects.exists()
@@ -73,7 +86,7 @@ def test_a_number_that_could_mean_two_things_is_refused_naming_the_field_and_the
 
 def test_more_than_two_decimals_are_refused(as_user, world):
     response = post(as_user(world.reporter), world, "fr", **{field(world): "1,2345"})
-    assert "more than 2 decimals" in response.context["form"].errors[field(world)][0]
+    assert "plus de 2 décimales" in response.context["form"].errors[field(world)][0]
 
 
 def test_a_yes_no_indicator_takes_yes_or_no_and_refuses_numbers(as_user, world):

@@ -56,7 +56,7 @@ def test_the_purge_command_keeps_access_log_days_by_default(postgres, db, settin
     out = StringIO()
     call_command("purge_access_log", stdout=out)
     assert AccessEvent.objects.count() == 1
-    assert out.getvalue().strip() == "1 access events older than 90 days deleted"
+    assert out.getvalue().strip() == "1 access event older than 90 days deleted"
 
 
 def test_the_purge_command_refuses_fewer_than_one_day(db):

@@ -84,7 +84,7 @@ def test_issue_token_command_prints_the_key_alone(user):
 
 
 def test_issue_token_command_names_an_unknown_user():
-    with pytest.raises(CommandError, match="USERNAME: no user called 'nobody'"):
+    with pytest.raises(CommandError, match="USERNAME: no user called “nobody”"):
         call_command("issue_token", "nobody")
 
 

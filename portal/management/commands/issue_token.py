@@ -1,12 +1,14 @@
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from audit import services as audit
 from portal.errors import InvalidInput
+from portal.management.translated import TranslatedCommand
 from portal.tokens import issue_token
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = "Create an API token for a user and print its key, alone, on standard output."
 
     def add_arguments(self, parser):
@@ -22,9 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args, username, expires_days, name, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"USERNAME: no user called {username!r}")
+            raise CommandError(_("USERNAME: no user called “%(username)s”") % {"username": username})
         if not user.is_active:
-            raise CommandError(f"USERNAME: user {username!r} is inactive")
+            raise CommandError(_("USERNAME: user “%(username)s” is inactive") % {"username": username})
         try:
             token, key = issue_token(user=user, name=name, expires_in_days=expires_days)
         except InvalidInput as error:

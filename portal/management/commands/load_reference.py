@@ -1,11 +1,15 @@
-from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
+from portal.management.translated import TranslatedCommand
 from portal.reference import load_reference_data
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     help = "Load the reference data (countries, parties, agreement, 2018 plan); safe to run again."
 
     def handle(self, *args, **options):
         result = load_reference_data()
-        self.stdout.write(f"Reference data: {result}.")
+        self.stdout.write(
+            _("Reference data: %(created)d created, %(updated)d updated.")
+            % {"created": result.created, "updated": result.updated}
+        )
