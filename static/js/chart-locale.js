@@ -11,6 +11,10 @@
   Chart.defaults.plugins.tooltip.rtl = rtl;
   Chart.defaults.plugins.legend.textDirection = rtl ? "rtl" : "ltr";
   Chart.defaults.plugins.tooltip.textDirection = rtl ? "rtl" : "ltr";
+  // Codes such as 2020-Q3 keep their own left-to-right order inside a right-to-left chart.
+  window.portalCodes = function (labels) {
+    return rtl ? labels.map(function (label) { return "\u2066" + label + "\u2069"; }) : labels;
+  };
   // Per chart: the category axis runs from the right and the value axis stands on the right.
   window.portalChartAxes = function (scales) {
     if (!rtl) return scales;

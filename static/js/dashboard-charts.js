@@ -45,7 +45,7 @@
     });
     new Chart(canvas, {
       type: "bar",
-      data: { labels: chart.labels, datasets: datasets },
+      data: { labels: window.portalCodes(chart.labels), datasets: datasets },
       options: {
         maintainAspectRatio: false,
         animation: false,

@@ -31,7 +31,7 @@
     }
     new Chart(canvas, {
       type: "line",
-      data: { labels: data.periods, datasets: datasets },
+      data: { labels: window.portalCodes(data.periods), datasets: datasets },
       options: {
         maintainAspectRatio: false,
         animation: false,
@@ -60,7 +60,7 @@
     new Chart(canvas, {
       type: "bar",
       data: {
-        labels: part.periods,
+        labels: window.portalCodes(part.periods),
         datasets: categories.map(function (category, index) {
           return { label: category, data: part.series[category], backgroundColor: palette[index % palette.length] };
         }),

@@ -80,7 +80,7 @@ def login(browser):
         # By name, not label: the labels follow the browser's language.
         page.locator("input[name=username]").fill(user.username)
         page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form button[type=submit]").click()
+        page.locator("main form button[type=submit]").click()
         page.wait_for_url(f"{site.url}/")
         return page
 
