@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from portal import numbers
+from portal import languages, numbers
 
 from . import dimensions
 from .measurements import MeasurementInput
@@ -115,7 +115,7 @@ class UpdateForm(forms.Form):
         for indicator in self.indicators:
             self.fields[self.measurement_field(indicator)] = _value_field(
                 indicator,
-                label=f"{indicator.code} {indicator.name} ({indicator.unit})",
+                label=f"{indicator.code} {languages.isolated(f'{indicator.name} ({indicator.unit})')}",
                 help_text=_("Baseline %(baseline)s, target %(target)s")
                 % {"baseline": numbers.show(indicator.baseline_value), "target": numbers.show(indicator.target_value)},
             )

@@ -72,3 +72,9 @@ def of_environment() -> str:
         if value:
             return supported(value.split(".")[0].replace("_", "-")) or settings.LANGUAGE_CODE
     return settings.LANGUAGE_CODE
+
+
+def isolated(text: str) -> str:
+    """Text of another direction kept in its own order inside a right-to-left sentence (Unicode's
+    first-strong isolate), where no markup can go: a form's label, an option, a chart's label."""
+    return f"\u2068{text}\u2069" if translation.get_language_bidi() else text
