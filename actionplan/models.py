@@ -270,6 +270,8 @@ class Activity(TimeStampedModel):
     code = models.CharField(_("code"), max_length=32, unique=True)
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
+    # The language the title and description were written in (the writer's, when known), for lang="".
+    language = models.CharField(_("written in"), max_length=8, blank=True, choices=settings.LANGUAGES)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices, default=Kind.OTHER)
     lead_organization = models.ForeignKey(
         Organization, models.PROTECT, related_name="led_activities", verbose_name=_("lead organisation")
@@ -596,6 +598,8 @@ class ProgressUpdate(TimeStampedModel):
     narrative = models.TextField(_("narrative"), blank=True)
     challenges = models.TextField(_("challenges"), blank=True)
     next_steps = models.TextField(_("next steps"), blank=True)
+    # The language the texts were written in (the writer's, when known), for lang="".
+    language = models.CharField(_("written in"), max_length=8, blank=True, choices=settings.LANGUAGES)
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
     version = models.PositiveIntegerField(_("version"), default=1)
     client_key = models.CharField(_("client idempotency key"), max_length=200, null=True, blank=True)

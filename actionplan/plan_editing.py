@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from portal import languages
 from portal.errors import NotAllowed, StaleVersion
 from portal.roles import is_officer
 
@@ -39,6 +40,8 @@ def save_plan_item(*, by, form, expected_version: int | None):
     # Kept by django-simple-history with the row's history (required for a baseline or target change).
     reason = form.cleaned_data.get("change_reason", "").strip() or None
     item._change_reason = reason
+    if hasattr(item, "language") and (item.pk is None or {"title", "description"} & set(form.changed_data)):
+        item.language = languages.writing()
     saved = form.save()
     if hasattr(form, "period_targets"):
         set_period_targets(indicator=saved, targets=form.period_targets(), reason=reason)

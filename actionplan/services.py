@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import languages
 from portal.errors import (
     AlreadyExists,
     DomainError,
@@ -36,6 +37,8 @@ from .models import Activity, ProgressUpdate, ReportingPeriod, UpdateComment
 
 EDITABLE_STATES = (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
 EDITABLE_FIELDS = ("rag", "percent_complete", "narrative", "challenges", "next_steps")
+# The fields written in a language; writing one records the writer's (ProgressUpdate.language).
+WRITTEN_FIELDS = ("narrative", "challenges", "next_steps")
 
 
 def _check_reports_for(*, user, activity: Activity, office: Office):
@@ -153,6 +156,7 @@ def create_update(
                     narrative=narrative,
                     challenges=challenges,
                     next_steps=next_steps,
+                    language=languages.writing(),
                     source=source,
                     warnings=warnings,
                 )
@@ -231,9 +235,12 @@ def edit_update(
     check_editable(current)
     for name, value in changes.items():
         setattr(current, name, value)
+    written = [name for name in WRITTEN_FIELDS if name in changes]
+    if written:
+        current.language = languages.writing()
     current.warnings = warnings
     current.version += 1
-    current.save(update_fields=[*changes, "warnings", "version", "updated_at"])
+    current.save(update_fields=[*changes, *(["language"] if written else []), "warnings", "version", "updated_at"])
     if measurements is not None:
         measurement_rules.replace(current, measurements, countries)
     return current

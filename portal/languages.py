@@ -78,3 +78,9 @@ def isolated(text: str) -> str:
     """Text of another direction kept in its own order inside a right-to-left sentence (Unicode's
     first-strong isolate), where no markup can go: a form's label, an option, a chart's label."""
     return f"\u2068{text}\u2069" if translation.get_language_bidi() else text
+
+
+def writing() -> str:
+    """The language a user is taken to write in: the one the portal speaks to them now (their choice,
+    else their browser's, else the API client's ``Accept-Language``)."""
+    return supported(translation.get_language()) or settings.LANGUAGE_CODE

@@ -60,3 +60,12 @@ def fixed(name):
 def isolate(value):
     """Keep a code or number in its own direction inside a sentence of the other (``<bdi>``)."""
     return format_html("<bdi>{}</bdi>", value)
+
+
+@register.filter
+def written(text, language=""):
+    """Text a user typed, marked with the language it was written in where known (``lang``) and its own
+    direction (``dir="auto"``), so a screen reader voices it rightly and it reads in its order in any page."""
+    if language:
+        return format_html('<span lang="{}" dir="auto">{}</span>', language, text)
+    return format_html('<span dir="auto">{}</span>', text)
