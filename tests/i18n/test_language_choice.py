@@ -116,3 +116,15 @@ def test_the_api_answers_an_unknown_language_in_english(world, api):
     response = api(world.reporter).get("/api/v1/updates/?state=nonsense", HTTP_ACCEPT_LANGUAGE="xx")
     assert response.status_code == 400
     assert response["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "zh-hans"])
+def test_the_apis_own_refusals_are_written_in_the_clients_language(world, api, language):
+    response = api(world.officer).get(
+        f"/api/v1/indicators/{world.indicator.code}/figures/?office=NOPE", HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 400
+    with translation.override(language):
+        expected = translation.gettext("Unknown office %(codes)s.") % {"codes": "NOPE"}
+    assert expected != "Unknown office NOPE."
+    assert response.json()["detail"] == expected
