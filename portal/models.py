@@ -58,7 +58,12 @@ class Country(TimeStampedModel):
     iso2 = models.CharField(_("ISO 3166-1 alpha-2"), max_length=2, unique=True)
     m49 = models.CharField(_("UN M49 code"), max_length=3, blank=True)
     name = models.CharField(_("name"), max_length=200)
+    # The region's English name as the UN gives it, which filters and the API use; its code names it
+    # in each language (portal.countries).
     region = models.CharField(_("UN M49 region"), max_length=64, db_index=True)
+    # A default in the database too: code that predates the column (a release still running during the
+    # migration, older migrations' models) inserts countries without it.
+    region_code = models.CharField(_("UN M49 region code"), max_length=3, blank=True, db_default="")
     continent = models.CharField(_("continent"), max_length=32)
 
     objects = CountryQuerySet.as_manager()
@@ -68,6 +73,9 @@ class Country(TimeStampedModel):
         verbose_name_plural = _("countries")
         constraints = [
             models.CheckConstraint(condition=models.Q(iso3__regex=r"^[A-Z]{3}$"), name="country_iso3_upper_alpha3"),
+            models.CheckConstraint(
+                condition=models.Q(region_code__regex=r"^([0-9]{3})?$"), name="country_region_code_m49"
+            ),
         ]
 
     def __str__(self):

@@ -121,6 +121,7 @@ def country_rows() -> list[dict]:
                 "m49": country.numeric,
                 "name": getattr(country, "common_name", country.name),
                 "region": countries.english_region_name(region) if region else "",
+                "region_code": region,
                 "continent": countries.english_region_name(continent) if continent else "",
             }
         )
@@ -139,7 +140,7 @@ def _load_countries(result: LoadResult):
                 setattr(country, name, value)
             changed.append(country)
     Country.objects.bulk_create(new)
-    Country.objects.bulk_update(changed, ["iso2", "m49", "name", "region", "continent"])
+    Country.objects.bulk_update(changed, ["iso2", "m49", "name", "region", "region_code", "continent"])
     if new or changed:
         # Bulk writes send no signal; the dashboard counts countries by region.
         dashboard_cache.invalidate()

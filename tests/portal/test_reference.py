@@ -51,6 +51,14 @@ def test_countries_carry_their_un_m49_region():
     assert not Country.objects.filter(region="").exists()
 
 
+def test_countries_carry_the_code_of_their_region():
+    load_reference_data()
+    assert Country.objects.get(iso3="AUT").region_code == "155"
+    assert Country.objects.get(iso3="KEN").region_code == "014"
+    assert Country.objects.get(iso3="ATA").region_code == "010"
+    assert not Country.objects.filter(region_code="").exists()
+
+
 # What country_converter 1.3.2 gave, recorded before it went (by a script in commit 11adf3f).
 COUNTRY_CONVERTER = Path(__file__).parent / "data" / "country_converter_regions.json"
 
