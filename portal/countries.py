@@ -10,6 +10,8 @@ What the database stores stays English and stable (the region as the UN names it
 API returns and the filters send); what a person reads is named here, in their language.
 """
 
+import unicodedata
+
 from babel.core import get_global
 
 from .numbers import locale_of
@@ -104,3 +106,9 @@ def region_name(code: str, language: str | None = None, default: str | None = No
     """
     territory = "AQ" if code == ANTARCTICA else code
     return locale_of(language).territories.get(territory) or default or code
+
+
+def name_key(name: str) -> str:
+    """Sort names as a reader expects rather than by code point: case and accents aside (Égypte among the Es)."""
+    letters = unicodedata.normalize("NFKD", name)
+    return "".join(letter for letter in letters if not unicodedata.combining(letter)).casefold()

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
+from . import countries
+
 
 class TimeStampedModel(models.Model):
     """Record when a row was created and last changed (``updated_since`` syncs use the latter)."""
@@ -46,9 +48,19 @@ class Organization(TimeStampedModel):
 
 
 class CountryQuerySet(models.QuerySet):
-    def office_regions(self):
-        """The UN M49 regions where an office sits, by name (the dashboard's and register's region choices)."""
-        return self.filter(offices__isnull=False).values_list("region", flat=True).distinct().order_by("region")
+    def office_regions(self) -> list[tuple[str, str]]:
+        """The UN M49 regions where an office sits (the dashboard's and register's region choices): each as
+        its stored English name, which filters send, and its name in the active language, sorted by the latter."""
+        rows = (
+            self.filter(offices__isnull=False)
+            .values("region")
+            # One code per region; a country loaded without one (a made-up one) names its region as stored.
+            .annotate(code=models.Max("region_code"))
+            .values_list("region", "code")
+            .order_by()
+        )
+        named = [(region, countries.region_name(code, default=region)) for region, code in rows]
+        return sorted(named, key=lambda choice: countries.name_key(choice[1]))
 
 
 class Country(TimeStampedModel):
@@ -79,7 +91,17 @@ class Country(TimeStampedModel):
         ]
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The country's name in the active language (CLDR's), or its stored name where CLDR has none."""
+        return countries.country_name(self.iso2, default=self.name)
+
+    @property
+    def region_name(self) -> str:
+        """The country's UN M49 region named in the active language, or as stored where it has no code."""
+        return countries.region_name(self.region_code, default=self.region)
 
 
 class Office(TimeStampedModel):
