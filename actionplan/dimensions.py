@@ -30,7 +30,7 @@ class Dimension:
             return [(code, label) for code, label in Measurement.Sex.choices if code]
         if self.key == "age":
             return [(band, band) for band in settings.AGE_BANDS]
-        return [(country.iso3, country.name) for country in countries]
+        return [(country.iso3, country.display_name) for country in countries]
 
     def category_of(self, measurement) -> str:
         """The category code a measurement row stands for ("" for a total)."""

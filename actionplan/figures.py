@@ -33,6 +33,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from portal import countries
 from portal.models import Country
 
 from . import dimensions
@@ -449,7 +450,8 @@ def _category_labels(dimension: str, categories: set[str]) -> dict[str, str]:
     if dimension == "sex":
         return {code: str(label) for code, label in Measurement.Sex.choices}
     if dimension == "country" and categories:
-        return dict(Country.objects.filter(iso3__in=categories).values_list("iso3", "name"))
+        rows = Country.objects.filter(iso3__in=categories).values_list("iso3", "iso2", "name")
+        return {iso3: countries.country_name(iso2, default=name) for iso3, iso2, name in rows}
     return {}
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal import countries
 from portal.errors import WrongState
 from portal.models import Country, Office, Organization, TimeStampedModel
 from portal.roles import sees_whole_plan
@@ -215,7 +216,8 @@ class ActivityQuerySet(models.QuerySet):
         """The offices, lead organisations, regions, beneficiary countries and tags of these activities.
 
         Called on the activities a user may see, they are the filter choices that name nothing of the
-        others (a restricted activity's country, say). Each is a query of its own, run when read.
+        others (a restricted activity's country, say). Each is a query of its own, run when read, but
+        for the regions and countries: read at once, to be sorted by their names in the active language.
         """
         activities = self.order_by().values("pk")
 
@@ -228,8 +230,9 @@ class ActivityQuerySet(models.QuerySet):
             "offices": offices.order_by("code"),
             "organizations": self.lead_organizations(),
             "regions": office_countries.office_regions(),
-            "countries": Country.objects.filter(used(Activity.beneficiary_countries.through, "country")).order_by(
-                "name"
+            "countries": sorted(
+                Country.objects.filter(used(Activity.beneficiary_countries.through, "country")),
+                key=lambda country: countries.name_key(country.display_name),
             ),
             "tags": Tag.objects.filter(used(Activity.tags.through, "tag")).order_by("name"),
         }

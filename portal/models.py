@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
+from . import countries
+
 
 class TimeStampedModel(models.Model):
     """Record when a row was created and last changed (``updated_since`` syncs use the latter)."""
@@ -46,9 +48,19 @@ class Organization(TimeStampedModel):
 
 
 class CountryQuerySet(models.QuerySet):
-    def office_regions(self):
-        """The UN M49 regions where an office sits, by name (the dashboard's and register's region choices)."""
-        return self.filter(offices__isnull=False).values_list("region", flat=True).distinct().order_by("region")
+    def office_regions(self) -> list[tuple[str, str]]:
+        """The UN M49 regions where an office sits (the dashboard's and register's region choices): each as
+        its stored English name, which filters send, and its name in the active language, sorted by the latter."""
+        rows = (
+            self.filter(offices__isnull=False)
+            .values("region")
+            # One code per region; a country loaded without one (a made-up one) names its region as stored.
+            .annotate(code=models.Max("region_code"))
+            .values_list("region", "code")
+            .order_by()
+        )
+        named = [(region, countries.region_name(code, default=region)) for region, code in rows]
+        return sorted(named, key=lambda choice: countries.name_key(choice[1]))
 
 
 class Country(TimeStampedModel):
@@ -58,7 +70,12 @@ class Country(TimeStampedModel):
     iso2 = models.CharField(_("ISO 3166-1 alpha-2"), max_length=2, unique=True)
     m49 = models.CharField(_("UN M49 code"), max_length=3, blank=True)
     name = models.CharField(_("name"), max_length=200)
+    # The region's English name as the UN gives it, which filters and the API use; its code names it
+    # in each language (portal.countries).
     region = models.CharField(_("UN M49 region"), max_length=64, db_index=True)
+    # A default in the database too: code that predates the column (a release still running during the
+    # migration, older migrations' models) inserts countries without it.
+    region_code = models.CharField(_("UN M49 region code"), max_length=3, blank=True, db_default="")
     continent = models.CharField(_("continent"), max_length=32)
 
     objects = CountryQuerySet.as_manager()
@@ -68,10 +85,23 @@ class Country(TimeStampedModel):
         verbose_name_plural = _("countries")
         constraints = [
             models.CheckConstraint(condition=models.Q(iso3__regex=r"^[A-Z]{3}$"), name="country_iso3_upper_alpha3"),
+            models.CheckConstraint(
+                condition=models.Q(region_code__regex=r"^([0-9]{3})?$"), name="country_region_code_m49"
+            ),
         ]
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The country's name in the active language (CLDR's), or its stored name where CLDR has none."""
+        return countries.country_name(self.iso2, default=self.name)
+
+    @property
+    def region_name(self) -> str:
+        """The country's UN M49 region named in the active language, or as stored where it has no code."""
+        return countries.region_name(self.region_code, default=self.region)
 
 
 class Office(TimeStampedModel):

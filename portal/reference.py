@@ -18,6 +18,7 @@ from actionplan.models import ActionPlan, Agreement, FocusArea
 from steering import dashboard_cache
 from steering.models import Committee, Meeting
 
+from . import countries
 from .models import Country, Office, Organization, Role
 
 PLAN_CODE = "JAP-2018"
@@ -105,26 +106,20 @@ def _sync(model, result: LoadResult, lookup: dict, values: dict):
 
 
 def country_rows() -> list[dict]:
-    """List every ISO 3166-1 country with its UN M49 region, from pycountry and country_converter."""
-    # Imported here: it loads pandas, which only this function needs.
-    import country_converter
-
-    regions = country_converter.CountryConverter().data.set_index("ISO3")
+    """List every ISO 3166-1 country (from pycountry) with its UN M49 region and continent (from CLDR)."""
     rows = []
     for country in pycountry.countries:
-        region, continent, m49 = "", "", ""
-        if country.alpha_3 in regions.index:
-            entry = regions.loc[country.alpha_3]
-            region, continent = str(entry["UNregion"]), str(entry["continent"])
-            m49 = str(entry["UNcode"]).zfill(3) if str(entry["UNcode"]).isdigit() else ""
+        region, continent = countries.m49_region(country.alpha_2)
         rows.append(
             {
                 "iso3": country.alpha_3,
                 "iso2": country.alpha_2,
-                "m49": m49 or country.numeric,
+                # ISO 3166-1 numeric codes are M49's codes of the same countries.
+                "m49": country.numeric,
                 "name": getattr(country, "common_name", country.name),
-                "region": region if region != "nan" else "",
-                "continent": continent if continent != "nan" else "",
+                "region": countries.english_region_name(region) if region else "",
+                "region_code": region,
+                "continent": countries.english_region_name(continent) if continent else "",
             }
         )
     return rows
@@ -142,7 +137,7 @@ def _load_countries(result: LoadResult):
                 setattr(country, name, value)
             changed.append(country)
     Country.objects.bulk_create(new)
-    Country.objects.bulk_update(changed, ["iso2", "m49", "name", "region", "continent"])
+    Country.objects.bulk_update(changed, ["iso2", "m49", "name", "region", "region_code", "continent"])
     if new or changed:
         # Bulk writes send no signal; the dashboard counts countries by region.
         dashboard_cache.invalidate()

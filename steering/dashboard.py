@@ -10,6 +10,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Max,
     OuterRef,
     Q,
 )
@@ -26,6 +27,7 @@ from actionplan.models import (
     ProgressUpdate,
     ReportingPeriod,
 )
+from portal import countries
 from portal.models import Country, Organization
 
 from .models import ActionItem
@@ -239,11 +241,36 @@ def _compliance(pairs, filters: Filters) -> list[dict]:
 
 
 def _countries(activities) -> dict:
-    """The countries the activities reach: each by name (the tile's list), and how many per region."""
+    """The countries the activities reach (the tile's list), and how many per region; named in no language,
+    as the figures are cached for all (``named_countries`` names them)."""
     reached = Country.objects.filter(activities__in=activities).distinct()
-    by_region = list(reached.values("region").annotate(n=Count("pk", distinct=True)).order_by("-n", "region"))
-    countries = list(reached.order_by("name").values("iso3", "name"))
-    return {"count": len(countries), "by_region": by_region, "reached": countries}
+    by_region = list(
+        reached.values("region")
+        # One code per region; a country loaded without one (a made-up one) names its region as stored.
+        .annotate(n=Count("pk", distinct=True), region_code=Max("region_code"))
+        .order_by("-n", "region")
+    )
+    listed = list(reached.order_by("name").values("iso3", "name"))
+    return {"count": len(listed), "by_region": by_region, "reached": listed}
+
+
+def named_countries(figures: dict) -> dict:
+    """The countries figures with each country and region named in the active language, in the order of
+    those names (the regions, after their counts)."""
+    by_region = [
+        # Figures cached before regions had codes (for up to the cache's timeout) name them as stored.
+        {**row, "name": countries.region_name(row.get("region_code", ""), default=row["region"])}
+        for row in figures["by_region"]
+    ]
+    reached = [
+        {**country, "name": countries.country_name(country["iso3"], default=country["name"])}
+        for country in figures["reached"]
+    ]
+    return {
+        "count": figures["count"],
+        "by_region": sorted(by_region, key=lambda row: (-row["n"], countries.name_key(row["name"]))),
+        "reached": sorted(reached, key=lambda country: countries.name_key(country["name"])),
+    }
 
 
 def _action_items(filters: Filters) -> dict:

@@ -123,6 +123,7 @@ def dashboard_view(request):
         {
             "filters": filters,
             "figures": figures,
+            "countries": dashboard.named_countries(figures["countries"]),
             "charts": _charts(figures, filters),
             "choices": {
                 "periods": ReportingPeriod.objects.filter(plan=plan).order_by("-starts_on"),

@@ -21,8 +21,8 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_country_codes():
-    # Made-up countries take two-letter codes counting down from ZZ: over a whole run in one process
-    # they would reach the real ones a test names (KE), so each test counts from ZZ again.
+    # Made-up countries take two-letter codes counting down from ZZ: each test counts from ZZ again, so
+    # that a whole run in one process does not use them up.
     from tests.factories import CountryFactory
 
     CountryFactory.reset_sequence()

@@ -96,3 +96,28 @@ def test_tokens_issued_to_last_until_revoked_get_an_expiry(settings):
     assert token.expiry - timezone.now() > datetime.timedelta(days=89)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_countries_loaded_before_get_their_region_codes_without_a_reload():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("portal", "0005_six_languages")], [("portal", "0006_country_region_code")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    country = executor.loader.project_state(before).apps.get_model("portal", "Country").objects
+    # As country_converter had them: Nauru in Polynesia, the Americas' continent "America".
+    country.create(iso3="NRU", iso2="NR", name="Nauru", region="Polynesia", continent="Oceania")
+    country.create(iso3="PER", iso2="PE", name="Peru", region="South America", continent="America")
+    country.create(iso3="XAA", iso2="ZY", name="Made up", region="Marker region", continent="Nowhere")
+    executor.loader.build_graph()
+    executor.migrate(after)
+    country = executor.loader.project_state(after).apps.get_model("portal", "Country").objects
+    assert list(country.order_by("iso3").values_list("iso3", "region", "region_code", "continent")) == [
+        ("NRU", "Micronesia", "057", "Oceania"),
+        ("PER", "South America", "005", "Americas"),
+        ("XAA", "Marker region", "", "Nowhere"),
+    ]
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -218,3 +218,19 @@ def test_breakdowns_belong_to_the_updates_whose_totals_stand(plan):
 def test_summary_without_a_period_counts_the_indicators_and_no_figure(plan):
     summary = figures.summary_by_area(Indicator.objects.all(), None)
     assert summary["FIG"] == {"all": 5, "with_actual": 0, "on_track": 0, "average_percent": None}
+
+
+def test_country_breakdowns_are_labelled_in_the_language(plan):
+    from django.utils import translation
+
+    indicator = plan.indicators["SUM-CUM"]
+    indicator.dimensions = ["country"]
+    indicator.save()
+    egypt = factories.CountryFactory(iso3="EGY", iso2="EG", name="Egypt")
+    update = ProgressUpdate.objects.get(period=plan.periods["Q3"], office=plan.offices["B"])
+    Measurement.objects.create(update=update, indicator=indicator, value=40, country=egypt)
+
+    with translation.override("fr"):
+        found = figures.breakdowns([indicator], list(plan.periods.values()), plan.periods["Q3"])
+
+    assert found[indicator.code]["country"]["current"] == [("Égypte", 40)]

@@ -8,7 +8,13 @@ import pytest
 from django.urls import reverse
 
 from actionplan.models import Activity
-from tests.factories import ActivityFactory, IndicatorFactory, MeasurementFactory, ProgressUpdateFactory
+from tests.factories import (
+    ActivityFactory,
+    CountryFactory,
+    IndicatorFactory,
+    MeasurementFactory,
+    ProgressUpdateFactory,
+)
 
 
 def test_every_page_needs_a_login(client, world):
@@ -274,6 +280,32 @@ def test_register_filters_by_the_region_of_an_implementing_office(as_user, world
         office.country.save()
 
     assert register(as_user(world.officer), region="Africa") == ["CYB-1.3", "CYB-1.4"]
+
+
+def test_register_names_regions_and_countries_in_the_language_and_filters_by_the_stored_region(as_user, world):
+    world.office.country.region, world.office.country.region_code = "Eastern Africa", "014"
+    world.office.country.save()
+    world.activity.beneficiary_countries.add(
+        CountryFactory(iso3="ETH", iso2="ET", name="Ethiopia", region="Eastern Africa", region_code="014")
+    )
+
+    page = as_user(world.officer).get(reverse("activity-list"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert '<option value="Eastern Africa">Afrique orientale</option>' in page
+    assert '<option value="ETH">Éthiopie</option>' in page
+    assert register(as_user(world.officer), region="Eastern Africa") == ["CYB-1.1", "CYB-1.2"]
+
+
+def test_activity_page_names_its_beneficiary_countries_in_the_language(as_user, world):
+    world.activity.beneficiary_countries.add(CountryFactory(iso3="ETH", iso2="ET", name="Ethiopia"))
+
+    page = (
+        as_user(world.officer)
+        .get(reverse("activity-detail", args=[world.activity.code]), HTTP_ACCEPT_LANGUAGE="ar")
+        .content.decode()
+    )
+
+    assert "إثيوبيا" in page
 
 
 def test_register_and_dashboard_name_the_same_latest_update_when_two_offices_tie(world):

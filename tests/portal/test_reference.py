@@ -1,6 +1,8 @@
 """Reference data: what every installation holds, loaded as often as one likes."""
 
 import datetime
+import json
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -8,7 +10,7 @@ from django.core.management import call_command
 
 from actionplan.models import ActionPlan, FocusArea
 from portal.models import Country, Office
-from portal.reference import load_reference_data
+from portal.reference import country_rows, load_reference_data
 from steering.models import Meeting
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +49,45 @@ def test_countries_carry_their_un_m49_region():
     assert Country.objects.get(iso3="AFG").region == "Southern Asia"
     assert Country.objects.get(iso3="NAM").region == "Southern Africa"
     assert not Country.objects.filter(region="").exists()
+
+
+def test_countries_carry_the_code_of_their_region():
+    load_reference_data()
+    assert Country.objects.get(iso3="AUT").region_code == "155"
+    assert Country.objects.get(iso3="KEN").region_code == "014"
+    assert Country.objects.get(iso3="ATA").region_code == "010"
+    assert not Country.objects.filter(region_code="").exists()
+
+
+# What country_converter 1.3.2 gave, recorded before it went (by a script in commit 11adf3f).
+COUNTRY_CONVERTER = Path(__file__).parent / "data" / "country_converter_regions.json"
+
+# Where the portal departs from country_converter on purpose: M49 is the reference, and
+# country_converter's continent column is not M49's region level for a few territories.
+DEPARTURES = {
+    "NRU": {"region": "Micronesia"},  # M49 puts Nauru in Micronesia; country_converter, in Polynesia
+    "BVT": {"continent": "Americas"},  # in South America by M49; country_converter: Antarctica
+    "SGS": {"continent": "Americas"},  # in South America by M49; country_converter: Antarctica
+    "HMD": {"continent": "Oceania"},  # in Australia and New Zealand by M49; country_converter: Antarctica
+    "CXR": {"continent": "Oceania"},  # in Australia and New Zealand by M49; country_converter: Asia
+    "CCK": {"continent": "Oceania"},  # in Australia and New Zealand by M49; country_converter: Asia
+}
+
+
+def test_countries_have_the_regions_country_converter_gave_them_but_for_the_known_departures():
+    expected = {}
+    for iso3, row in json.loads(COUNTRY_CONVERTER.read_text(encoding="utf-8"))["countries"].items():
+        row = {**row, **DEPARTURES.get(iso3, {})}
+        # M49 and CLDR name region 019 the Americas; country_converter's continent said "America".
+        expected[iso3] = {**row, "continent": "Americas" if row["continent"] == "America" else row["continent"]}
+    found = {row["iso3"]: {key: row[key] for key in ("region", "continent", "m49")} for row in country_rows()}
+
+    differences = [
+        f"{iso3}: country_converter {expected.get(iso3)}, CLDR {found.get(iso3)}"
+        for iso3 in sorted(expected.keys() | found.keys())
+        if expected.get(iso3) != found.get(iso3)
+    ]
+    assert not differences, "\n".join(differences)
 
 
 def test_the_2018_plan_has_its_six_focus_areas_in_order():

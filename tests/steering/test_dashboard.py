@@ -123,15 +123,36 @@ def test_open_and_overdue_action_items(committee_client, world):
 def test_countries_reached_by_region(committee_client, world):
     from portal.models import Country
 
-    kenya = Country.objects.create(iso3="KEN", iso2="KE", name="Kenya", region="Eastern Africa", continent="Africa")
+    kenya = Country.objects.create(
+        iso3="KEN", iso2="KE", name="Kenya", region="Eastern Africa", region_code="014", continent="Africa"
+    )
     world.activity.beneficiary_countries.add(kenya)
     world.other_activity.beneficiary_countries.add(kenya)
     countries = dashboard(committee_client).context["figures"]["countries"]
     assert countries == {
         "count": 1,
-        "by_region": [{"region": "Eastern Africa", "n": 1}],
+        "by_region": [{"region": "Eastern Africa", "region_code": "014", "n": 1}],
         "reached": [{"iso3": "KEN", "name": "Kenya"}],
     }
+
+
+def test_dashboard_names_regions_and_countries_in_the_language_and_keeps_the_filter_values(committee_client, world):
+    from portal.models import Country
+
+    world.office.country.region, world.office.country.region_code = "Eastern Africa", "014"
+    world.office.country.save()
+    ethiopia = Country.objects.create(
+        iso3="ETH", iso2="ET", name="Ethiopia", region="Eastern Africa", region_code="014", continent="Africa"
+    )
+    world.activity.beneficiary_countries.add(ethiopia)
+
+    page = committee_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert '<option value="Eastern Africa">Afrique orientale</option>' in page
+    assert "<tr><td>Afrique orientale</td>" in page
+    assert ">Éthiopie</a>" in page
+    filtered = committee_client.get(reverse("dashboard"), {"region": "Eastern Africa"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert filtered.context["filters"].region == "Eastern Africa"
 
 
 def test_focus_area_filter_narrows_the_figures(committee_client, world):
