@@ -93,10 +93,14 @@ def country_name(code: str, language: str | None = None, default: str | None = N
 
     Without a CLDR name for the code, return ``default``, or else the code itself.
     """
+    locale = locale_of(language)
+    if locale.language == "en" and default:
+        # In English the stored name stands: ISO 3166's, which the UN uses, not CLDR's ("Congo - Kinshasa").
+        return default
     if len(code) == 3:
         # CLDR lists every alpha-3 code as an alias of its alpha-2 code.
         code = (get_global("territory_aliases").get(code) or [code])[0]
-    return locale_of(language).territories.get(code) or default or code
+    return locale.territories.get(code) or default or code
 
 
 def region_name(code: str, language: str | None = None, default: str | None = None) -> str:
@@ -104,8 +108,12 @@ def region_name(code: str, language: str | None = None, default: str | None = No
 
     Without a CLDR name for the code, return ``default``, or else the code itself.
     """
+    locale = locale_of(language)
+    if locale.language == "en" and default:
+        # In English the stored name stands: the UN's ("South-eastern Asia"), not CLDR's ("Southeast Asia").
+        return default
     territory = "AQ" if code == ANTARCTICA else code
-    return locale_of(language).territories.get(territory) or default or code
+    return locale.territories.get(territory) or default or code
 
 
 def name_key(name: str) -> str:

@@ -45,11 +45,15 @@ def test_antarctica_is_a_region_of_its_own():
     assert countries.region_name("010", "fr") == "Antarctique"
 
 
-def test_the_un_english_name_is_stored_and_cldrs_is_shown():
-    # Stored, sent by filters and returned by the API: the UN's name. Shown in English: CLDR's, as in
-    # every other language.
+def test_english_pages_show_the_un_names_stored_and_other_languages_cldrs():
+    # Stored, sent by filters and returned by the API: the UN's name, which English pages show too;
+    # CLDR's English ("Southeast Asia", "Congo - Kinshasa") is not the UN's.
     assert countries.english_region_name("035") == "South-eastern Asia"
-    assert countries.region_name("035", "en") == "Southeast Asia"
+    assert countries.region_name("035", "en", default="South-eastern Asia") == "South-eastern Asia"
+    assert countries.region_name("035", "fr", default="South-eastern Asia") == "Asie du Sud-Est"
+    assert countries.country_name("CD", "en", default="Congo, The Democratic Republic of the") == (
+        "Congo, The Democratic Republic of the"
+    )
     assert countries.english_region_name("019") == "Americas"
 
 
