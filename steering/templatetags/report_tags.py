@@ -1,9 +1,11 @@
 """Template filters for rendering report snapshots."""
 
+import datetime
+
 from django import template
 
 from actionplan.templatetags.figure_tags import show_figure
-from portal import numbers
+from portal import dates, numbers
 
 register = template.Library()
 
@@ -30,3 +32,19 @@ def number(value, digits=2):
 def row_figure(value, row):
     """Show an indicator's figure (or baseline, target) of a snapshot row as its pages show it."""
     return show_figure(value, row.get("measure", "number"), row.get("office_rule", "sum"))
+
+
+@register.filter
+def iso_day(value, width="day"):
+    """Show a snapshot's ISO date in the active language (``width``: day, weekday, short), or a dash."""
+    if not value:
+        return "–"
+    return dates.show_date(datetime.date.fromisoformat(value[:10]), width)
+
+
+@register.filter
+def iso_moment(value):
+    """Show a snapshot's ISO date and time in the active language, in the portal's time zone, or a dash."""
+    if not value:
+        return "–"
+    return dates.show_datetime(datetime.datetime.fromisoformat(value))
