@@ -9,7 +9,7 @@ DEMO_PASSWORD ?= jap-demo-2018
 # A development default; production sets DEBUG=false and a SECRET_KEY.
 export DEBUG ?= true
 
-.PHONY: run test lint scan bench setup migrate demo
+.PHONY: run test lint scan bench setup migrate demo fonts
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,22 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-setup: $(BIN)/.installed node_modules/.installed
+# The PDFs' fonts from Debian, when missing: Noto for Arabic, Cyrillic and Latin (fonts-noto-core) and
+# for Chinese (fonts-noto-cjk). Quiet when they are there; without apt (or root, or sudo) it says what
+# to install and goes on: the PDFs then fall back to whatever fonts the machine has.
+fonts:
+	@missing=""; \
+	fc-list : family 2>/dev/null | grep -i "Noto Sans Arabic" >/dev/null || missing="$$missing fonts-noto-core"; \
+	fc-list : family 2>/dev/null | grep -i "Noto Sans CJK SC" >/dev/null || missing="$$missing fonts-noto-cjk"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else sudo="none"; fi; \
+	if command -v apt-get >/dev/null && [ "$$sudo" != none ]; then \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "Fonts for the PDFs in Arabic and Chinese are missing: install$$missing (Debian) or the Noto fonts."; \
+	fi
+
+setup: $(BIN)/.installed node_modules/.installed fonts
 	mkdir -p var/media var/celery/queue var/celery/processed var/celery/control
 
 migrate: setup
