@@ -43,7 +43,9 @@ def stacked_bars(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        f'font-family="{FONTS}" direction="{"rtl" if rtl else "ltr"}">',
+        # Left to right even in an Arabic page, so that "end" stays the right-hand end (the mirroring is
+        # done above); each label's own text is still laid out by its script.
+        f'font-family="{FONTS}" direction="ltr">',
         f"<title>{escape(title)}</title>",
     ]
     x = LABEL_WIDTH

@@ -3,6 +3,7 @@
 import datetime
 
 from django import template
+from django.utils.html import format_html
 
 from actionplan.templatetags.figure_tags import show_figure
 from portal import dates, numbers
@@ -48,3 +49,13 @@ def iso_moment(value):
     if not value:
         return "–"
     return dates.show_datetime(datetime.datetime.fromisoformat(value))
+
+
+@register.filter
+def bidi_isolate(value):
+    """Keep a code or number in its own direction inside a sentence of the other, in a PDF.
+
+    WeasyPrint ignores ``unicode-bidi`` (so ``<bdi>`` too), but Pango honours Unicode's own
+    isolates: FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, invisible in the text.
+    """
+    return format_html("\u2068{}\u2069", value)
