@@ -9,6 +9,7 @@ import io
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import openpyxl
@@ -402,3 +403,24 @@ def test_the_api_asks_for_an_identical_report_in_progress_in_another_language_wi
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.json()["id"] == second.json()["id"]
     assert {row["language"]: row["state"] for row in second.json()["languages"]}["ru"] == "queued"
+
+
+def test_a_worker_renders_a_language_asked_for_through_the_api(api, reported, media, queue, start_worker, monkeypatch):
+    from steering.tasks import render_report
+
+    def to_this_queue(*, rendering_id, task_id):
+        render_report.apply_async(args=[str(rendering_id)], task_id=task_id, queue=queue)
+
+    monkeypatch.setattr("steering.tasks.enqueue_rendering", to_this_queue)
+    report = compile_in(reported, "en")
+    start_worker(MEDIA_ROOT=str(media))
+    client, url = api(reported.officer), f"/api/v1/reports/{report.pk}/pdf/?language=ar"
+
+    assert client.get(url).status_code == 202
+    deadline = time.monotonic() + 60
+    while (response := client.get(url)).status_code == 202 and time.monotonic() < deadline:
+        time.sleep(0.3)
+
+    assert response.status_code == 200, response.content
+    assert 'filename="progress-report-2020-q2-plan-ar.pdf"' in response["Content-Disposition"]
+    assert ReportRendering.objects.get().attempts == 1
