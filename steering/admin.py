@@ -8,6 +8,7 @@ from .models import (
     Decision,
     Meeting,
     ProgressReport,
+    ReportRendering,
     Review,
     SentNotification,
 )
@@ -102,6 +103,19 @@ class ActionItemNoteAdmin(admin.ModelAdmin):
     search_fields = ["text"]
 
 
+class ReportRenderingInline(admin.TabularInline):
+    """The report's files in other languages, rendered on request: read only."""
+
+    model = ReportRendering
+    fields = ["language", "state", "attempts", "error", "pdf", "xlsx", "finished_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ProgressReport)
 class ProgressReportAdmin(admin.ModelAdmin):
     """Reports are asked for on their page and compiled by workers: the admin only reads them.
@@ -110,9 +124,11 @@ class ProgressReportAdmin(admin.ModelAdmin):
     failed one may be, on its own page.
     """
 
+    inlines = [ReportRenderingInline]
     list_display = [
         "period",
         "focus_area",
+        "language",
         "state",
         "progress",
         "attempts",

@@ -174,6 +174,31 @@ def test_a_language_the_portal_does_not_speak_is_refused_naming_the_field(report
     assert not ProgressReport.objects.exists()
 
 
+def test_the_sweeper_fails_renderings_stuck_or_of_a_failed_report_and_sends_again_those_waiting(reported, settings):
+    from django.utils import timezone
+
+    now = timezone.now()
+    succeeded = ProgressReport.objects.create(
+        plan=reported.plan, period=reported.period, state="succeeded", snapshot={}, content_hash="h", pdf="a", xlsx="b"
+    )
+    failed = ProgressReport.objects.create(plan=reported.plan, period=reported.locked_period, state="failed")
+    stuck = ReportRendering.objects.create(
+        report=succeeded,
+        language="fr",
+        state="running",
+        started_at=now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 120),
+    )
+    orphan = ReportRendering.objects.create(report=failed, language="ar")
+    waiting = ReportRendering.objects.create(report=succeeded, language="ru", task_id="t-ru")
+    ReportRendering.objects.filter(pk=waiting.pk).update(updated_at=now - datetime.timedelta(minutes=10))
+
+    assert renderings.fail_stale_renderings(now=now) == 2
+
+    states = dict(ReportRendering.objects.values_list("pk", "state"))
+    assert (states[stuck.pk], states[orphan.pk], states[waiting.pk]) == ("failed", "failed", "queued")
+    assert Message.objects.filter(sender="steering.tasks.enqueue_rendering", kwargs__rendering_id=str(waiting.pk))
+
+
 # Rendering in each language -------------------------------------------------------------------------
 
 
