@@ -152,6 +152,25 @@ class ProgressReportAdmin(admin.ModelAdmin):
         )
 
 
+@admin.register(ReportRendering)
+class ReportRenderingAdmin(admin.ModelAdmin):
+    """A report's files in another language, rendered by workers on request: the admin only reads them."""
+
+    list_display = ["report", "language", "state", "attempts", "finished_at"]
+    list_filter = ["state", "language"]
+    list_select_related = ["report__period", "report__focus_area"]
+    search_fields = ["report__content_hash", "task_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(SentNotification)
 class SentNotificationAdmin(admin.ModelAdmin):
     list_display = ["kind", "key", "recipient", "report", "sent_at"]
