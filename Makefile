@@ -9,7 +9,7 @@ DEMO_PASSWORD ?= jap-demo-2018
 # A development default; production sets DEBUG=false and a SECRET_KEY.
 export DEBUG ?= true
 
-.PHONY: run test lint scan bench setup migrate demo messages
+.PHONY: run test lint scan bench setup migrate demo fonts messages
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,14 +28,29 @@ MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 	msgfmt --check-format -o $@ $<
 
-setup: $(BIN)/.installed node_modules/.installed $(MESSAGES)
+# The PDFs' fonts from Debian, when missing: Noto for Arabic, Cyrillic and Latin (fonts-noto-core) and
+# for Chinese (fonts-noto-cjk). Quiet when they are there; without apt (or root, or sudo) it says what
+# to install and goes on: the PDFs then fall back to whatever fonts the machine has.
+fonts:
+	@missing=""; \
+	fc-list : family 2>/dev/null | grep -i "Noto Sans Arabic" >/dev/null || missing="$$missing fonts-noto-core"; \
+	fc-list : family 2>/dev/null | grep -i "Noto Sans CJK SC" >/dev/null || missing="$$missing fonts-noto-cjk"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else sudo="none"; fi; \
+	if command -v apt-get >/dev/null && [ "$$sudo" != none ]; then \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "Fonts for the PDFs in Arabic and Chinese are missing: install$$missing (Debian) or the Noto fonts."; \
+	fi
+
+setup: $(BIN)/.installed node_modules/.installed fonts $(MESSAGES)
+	mkdir -p var/media var/celery/queue var/celery/processed var/celery/control
 
 # After changing the code's strings: gather them into every catalogue (new ones untranslated,
 # changed ones fuzzy) for the translators; the catalogue tests fail until each is translated.
 messages: $(BIN)/.installed
 	$(BIN)/python manage.py makemessages --no-obsolete --ignore=node_modules --ignore=staticfiles --ignore=var \
 		--ignore=tests -l fr -l es -l ar -l ru -l zh_Hans
-	mkdir -p var/media var/celery/queue var/celery/processed var/celery/control
 
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput

@@ -411,6 +411,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActivityKindEnum": "actionplan.models.Activity.Kind",
         "OfficeKindEnum": "portal.models.Office.Kind",
+        # A report's state, and its files' state in each language (the same states).
+        "ReportStateEnum": "steering.models.ProgressReport.State",
     },
 }
 

@@ -8,6 +8,7 @@ from .models import (
     Decision,
     Meeting,
     ProgressReport,
+    ReportRendering,
     Review,
     SentNotification,
 )
@@ -102,6 +103,19 @@ class ActionItemNoteAdmin(admin.ModelAdmin):
     search_fields = ["text"]
 
 
+class ReportRenderingInline(admin.TabularInline):
+    """The report's files in other languages, rendered on request: read only."""
+
+    model = ReportRendering
+    fields = ["language", "state", "attempts", "error", "pdf", "xlsx", "finished_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ProgressReport)
 class ProgressReportAdmin(admin.ModelAdmin):
     """Reports are asked for on their page and compiled by workers: the admin only reads them.
@@ -110,9 +124,11 @@ class ProgressReportAdmin(admin.ModelAdmin):
     failed one may be, on its own page.
     """
 
+    inlines = [ReportRenderingInline]
     list_display = [
         "period",
         "focus_area",
+        "language",
         "state",
         "progress",
         "attempts",
@@ -134,6 +150,25 @@ class ProgressReportAdmin(admin.ModelAdmin):
         return (
             obj is not None and obj.state == ProgressReport.State.FAILED and super().has_delete_permission(request, obj)
         )
+
+
+@admin.register(ReportRendering)
+class ReportRenderingAdmin(admin.ModelAdmin):
+    """A report's files in another language, rendered by workers on request: the admin only reads them."""
+
+    list_display = ["report", "language", "state", "attempts", "finished_at"]
+    list_filter = ["state", "language"]
+    list_select_related = ["report__period", "report__focus_area"]
+    search_fields = ["report__content_hash", "task_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SentNotification)

@@ -272,6 +272,9 @@ class ProgressReport(TimeStampedModel):
         related_name="requested_reports",
         verbose_name=_("requested by"),
     )
+    # The language the report was asked in: its own PDF and XLSX are rendered in it. The
+    # snapshot and the content hash never depend on it; other languages are ReportRenderings.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     task_id = models.CharField(_("task id"), max_length=64, blank=True)
     # Each time a worker starts compiling; a task that keeps killing its worker is
     # delivered again and again, and this count is what stops it.
@@ -321,6 +324,47 @@ class ProgressReport(TimeStampedModel):
     @property
     def scope_label(self) -> str:
         return f"{self.focus_area.code} {_(self.focus_area.name)}" if self.focus_area_id else str(_("Whole plan"))
+
+
+class ReportRendering(TimeStampedModel):
+    """Hold a succeeded report's PDF and XLSX rendered in another language than the one it was asked in.
+
+    Rendered on request from the report's frozen snapshot, so every language shows the same
+    content under the same hash. States as the report's: ``queued`` (asked for; waits for
+    the report to succeed if it has not yet) → ``running`` → ``succeeded`` (files set) or
+    ``failed`` (``error`` says why; asking again queues it again).
+    """
+
+    State = ProgressReport.State
+    IN_PROGRESS = ProgressReport.IN_PROGRESS
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(ProgressReport, models.CASCADE, related_name="renderings", verbose_name=_("report"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="reports/", blank=True)
+    xlsx = models.FileField(_("XLSX"), upload_to="reports/", blank=True)
+
+    class Meta:
+        ordering = ["report", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "language"], name="rendering_one_per_language"),
+            models.CheckConstraint(
+                condition=~Q(state="succeeded") | (~Q(pdf="") & ~Q(xlsx="")),
+                name="rendering_succeeded_has_files",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.report_id} {self.language} ({self.get_state_display()})"
+
+    def is_in_progress(self) -> bool:
+        return self.state in self.IN_PROGRESS
 
 
 class SentNotification(models.Model):

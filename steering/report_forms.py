@@ -1,9 +1,12 @@
 """The form that asks for a progress report."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from actionplan.models import FocusArea, ReportingPeriod
+
+from .reports import languages
 
 
 class ReportRequestForm(forms.Form):
@@ -16,11 +19,16 @@ class ReportRequestForm(forms.Form):
         required=False,
         empty_label=_("Whole plan"),
     )
+    # Left out, the page's language. Other languages can be had later from the report's page.
+    language = forms.ChoiceField(label=_("Language"), required=False)
 
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["language"].choices = settings.LANGUAGES
         self.fields["period"].label_from_instance = lambda period: f"{period.code} ({period.get_state_display()})"
         self.fields["focus_area"].label_from_instance = str
         latest_ended = ReportingPeriod.objects.filter(plan=plan).order_by("-ends_on").first()
         if latest_ended is not None and not self.is_bound:
             self.initial.setdefault("period", latest_ended.pk)
+        if not self.is_bound:
+            self.initial.setdefault("language", languages.active())

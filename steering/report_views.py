@@ -1,12 +1,14 @@
-"""Pages of the progress reports: ask for one, watch it compile, download it, compare two."""
+"""Pages of the progress reports: ask for one, watch it compile, download it in any language, compare two."""
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,9 +16,9 @@ from django.views.decorators.http import require_POST
 from portal import ratelimit
 from portal.errors import DomainError, NotAllowed
 
-from .models import ProgressReport
+from .models import ProgressReport, ReportRendering
 from .report_forms import ReportRequestForm
-from .reports import compare, services
+from .reports import compare, languages, renderings, services
 from .reports.files import download
 from .reports.labels import labels
 from .selectors import current_plan_or_404
@@ -45,6 +47,7 @@ def report_list(request):
                 plan=plan,
                 period=form.cleaned_data["period"],
                 focus_area=form.cleaned_data["focus_area"],
+                language=form.cleaned_data["language"] or languages.active(),
             )
         except NotAllowed as error:
             raise PermissionDenied(error.message) from error
@@ -93,8 +96,65 @@ def report_detail(request, pk):
             "compiled_at": parse_datetime(parts.get("snapshot__compiled_at") or ""),
             "others": others if report.state == ProgressReport.State.SUCCEEDED else [],
             "names": labels(),
+            **(_languages(report) if report.state == ProgressReport.State.SUCCEEDED else {}),
         },
     )
+
+
+def _languages(report) -> dict:
+    """Each of the portal's languages with the state of the report's files in it, and links to them."""
+    found = {rendering.language: rendering for rendering in report.renderings.all()}
+    rows = []
+    for code, name in settings.LANGUAGES:
+        rendering = found.get(code)
+        state = ProgressReport.State.SUCCEEDED if code == report.language else rendering and rendering.state
+        rows.append(
+            {
+                "code": code,
+                "name": name,
+                "state": state or "",
+                "error": rendering.error if rendering and code != report.language else "",
+                "pdf": f"{reverse('report-pdf', args=[report.pk])}?language={code}",
+                "xlsx": f"{reverse('report-xlsx', args=[report.pk])}?language={code}",
+            }
+        )
+    return {
+        "languages": rows,
+        "languages_in_progress": any(row["state"] in ReportRendering.IN_PROGRESS for row in rows),
+    }
+
+
+@committee_only
+def report_languages(request, pk):
+    """Answer the languages card alone, for htmx to poll while a language is being rendered."""
+    report = get_object_or_404(_visible(request).defer(*LIGHT), pk=pk, state=ProgressReport.State.SUCCEEDED)
+    return render(request, "steering/includes/report_languages.html", {"report": report, **_languages(report)})
+
+
+@committee_only
+@require_POST
+@ratelimit.limit("report")
+def report_render(request, pk):
+    """Ask for the report's files in another language; the languages card shows them being rendered."""
+    report = get_object_or_404(_visible(request).defer(*LIGHT), pk=pk, state=ProgressReport.State.SUCCEEDED)
+    _ask_rendering(request, report, languages.or_english(request.POST.get("language")))
+    if request.htmx:
+        return render(request, "steering/includes/report_languages.html", {"report": report, **_languages(report)})
+    return redirect(reverse("report-detail", args=[report.pk]) + "#report-languages")
+
+
+def _ask_rendering(request, report, language):
+    try:
+        rendering = renderings.request_rendering(report=report, language=language)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return
+    if rendering is not None and rendering.state != ReportRendering.State.SUCCEEDED:
+        messages.info(
+            request,
+            _("The report is being prepared in %(language)s: its files appear below in a moment.")
+            % {"language": dict(settings.LANGUAGES)[language]},
+        )
 
 
 @committee_only
@@ -110,11 +170,17 @@ def report_state(request, pk):
 
 @committee_only
 def report_download(request, pk, kind):
-    """Send the report's frozen PDF or XLSX."""
+    """Send the report's frozen PDF or XLSX, in the language asked for (``?language=``; English when it is unknown,
+    the report's own when none is named). One not rendered yet is asked for, and the report's page shows it coming.
+    """
     report = get_object_or_404(_visible(request).defer(*LIGHT), pk=pk)
-    stored = report.pdf if kind == "pdf" else report.xlsx
-    if report.state != ProgressReport.State.SUCCEEDED or not stored:
+    if report.state != ProgressReport.State.SUCCEEDED:
         raise Http404(_("This report has no file yet."))
+    language = languages.or_english(request.GET["language"]) if "language" in request.GET else report.language
+    stored = renderings.stored_file(report, language, kind)
+    if not stored:
+        _ask_rendering(request, report, language)
+        return redirect(reverse("report-detail", args=[report.pk]) + "#report-languages")
     return download(request, report, stored)
 
 

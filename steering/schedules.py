@@ -9,6 +9,10 @@ took the e-mail, the next run sends it again.
 
 A scheduled report that failed (or was deleted) is compiled again by a later run, at
 most once per ``RETRY_FAILED_AFTER``, and its record points at the report compiled.
+
+Each e-mail is written in its recipient's language (``Profile.language``; the portal's
+when the recipient chose none), its dates as that language writes them, and the report's
+files linked in it.
 """
 
 import datetime
@@ -17,20 +21,22 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import send_mail
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from actionplan.models import Activity, ProgressUpdate, ReportingPeriod
+from portal.dates import show_date
 from portal.errors import WrongState
 from portal.models import Membership, Office, Role
 from portal.roles import sees_whole_plan
 
-from .models import Meeting, ProgressReport, SentNotification
-from .reports import services
+from .models import Meeting, ProgressReport, ReportRendering, SentNotification
+from .reports import languages, renderings, services
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +51,26 @@ LISTED_PER_OFFICE = 40
 
 def _link(path: str) -> str:
     return settings.PORTAL_URL.rstrip("/") + path
+
+
+def _language(code) -> str:
+    """A recipient's chosen language, or the portal's when none (or one no longer offered) was chosen."""
+    return code if code in languages.codes() else settings.LANGUAGE_CODE
+
+
+def _language_of(user) -> str:
+    """The language of a user whose profile was loaded with it (``select_related("profile")``)."""
+    try:
+        return _language(user.profile.language)
+    except ObjectDoesNotExist:
+        return settings.LANGUAGE_CODE
+
+
+def _prepare_renderings(report: ProgressReport, wanted: set[str]):
+    """Ask for the report's files in the recipients' languages not asked for yet, so that their links serve them."""
+    asked = set(ReportRendering.objects.filter(report=report).values_list("language", flat=True))
+    for language in sorted(wanted - asked - {report.language}):
+        renderings.request_rendering(report=report, language=language)
 
 
 def _record(*, kind: str, key: str, recipient: str = "", report=None) -> SentNotification | None:
@@ -160,25 +186,40 @@ def compile_meeting_reports(*, days_before: int = 7, today=None) -> int:
             continue
         members = [
             member
-            for member in meeting.committee.members.filter(is_active=True).exclude(email="").order_by("username")
+            for member in meeting.committee.members.filter(is_active=True)
+            .exclude(email="")
+            .select_related("profile")
+            .order_by("username")
             if sees_whole_plan(member)
         ]
-        subject = _("Progress report for the committee meeting of %(date)s") % {"date": meeting.date.isoformat()}
-        body = _(
-            "The progress report on the joint action plan for the meeting of %(date)s in %(place)s is ready "
-            "(period %(period)s, content hash %(hash)s):\n\n%(link)s"
-        ) % {
-            "date": meeting.date.isoformat(),
-            "place": meeting.place,
-            "period": report.period.code,
-            "hash": report.content_hash,
-            "link": _link(reverse("report-detail", args=[report.pk])),
-        }
+        _prepare_renderings(report, {_language_of(member) for member in members})
         for member in members:
-            done += _send_once(
-                kind=Kind.MEETING_REPORT_MAIL, key=key, recipient=member.email, subject=subject, body=body
-            )
+            language = _language_of(member)
+            with translation.override(language):
+                subject, body = _meeting_report_mail(meeting, report, language)
+                done += _send_once(
+                    kind=Kind.MEETING_REPORT_MAIL, key=key, recipient=member.email, subject=subject, body=body
+                )
     return done
+
+
+def _meeting_report_mail(meeting: Meeting, report: ProgressReport, language: str) -> tuple[str, str]:
+    """The subject and text of the e-mail that sends the committee its report, in the active language."""
+    day = show_date(meeting.date, language=language)
+    subject = _("Progress report for the committee meeting of %(date)s") % {"date": day}
+    body = _(
+        "The progress report on the joint action plan for the meeting of %(date)s in %(place)s is ready "
+        "(period %(period)s, content hash %(hash)s):\n\n%(link)s"
+    ) % {
+        "date": day,
+        "place": meeting.place,
+        "period": report.period.code,
+        "hash": report.content_hash,
+        "link": _link(reverse("report-detail", args=[report.pk])),
+    }
+    files = [_link(f"{reverse(f'report-{kind}', args=[report.pk])}?language={language}") for kind in ("pdf", "xlsx")]
+    body += "\n\n" + _("PDF: %(pdf)s\nWorkbook: %(xlsx)s") % {"pdf": files[0], "xlsx": files[1]}
+    return subject, body
 
 
 def _missing_by_office(period: ReportingPeriod) -> dict[int, list[str]]:
@@ -214,37 +255,41 @@ def remind_due_updates(*, days_before: int = 7, today=None) -> int:
         if not missing:
             continue
         offices_of = defaultdict(list)
+        language_of = {}
         memberships = (
             Membership.objects.filter(
                 office_id__in=missing, user__is_active=True, user__groups__name=Role.FIELD_REPORTER
             )
             .exclude(user__email="")
             .order_by("user__email", "office__code")
-            .values_list("user__email", "office_id", "office__code")
+            .values_list("user__email", "office_id", "office__code", "user__profile__language")
         )
-        for email, office_id, office_code in memberships:
+        for email, office_id, office_code, language in memberships:
             offices_of[email].append((office_id, office_code))
+            language_of[email] = _language(language)
         for email, offices in offices_of.items():
-            lines = [
-                _("Updates for period %(period)s are due on %(due)s. These are not submitted yet:")
-                % {"period": period.code, "due": period.due_on.isoformat()},
-                "",
-            ]
-            for office_id, office_code in offices:
-                codes = missing[office_id]
-                listed = ", ".join(codes[:LISTED_PER_OFFICE])
-                more = len(codes) - LISTED_PER_OFFICE
-                lines.append(f"{office_code}: {listed}" + (_(" and %(n)d more") % {"n": more} if more > 0 else ""))
-            lines += ["", _link(reverse("my-updates"))]
-            sent += _send_once(
-                kind=Kind.DUE_REMINDER,
-                key=period.code,
-                recipient=email,
-                subject=_("Reminder: updates for %(period)s are due on %(due)s")
-                % {"period": period.code, "due": period.due_on.isoformat()},
-                body="\n".join(lines),
-            )
+            with translation.override(language_of[email]):
+                subject, body = _reminder(period, offices, missing, language_of[email])
+                sent += _send_once(kind=Kind.DUE_REMINDER, key=period.code, recipient=email, subject=subject, body=body)
     return sent
+
+
+def _reminder(period: ReportingPeriod, offices, missing, language: str) -> tuple[str, str]:
+    """The subject and text of a reminder of the updates missing for the offices, in the active language."""
+    due = show_date(period.due_on, language=language)
+    lines = [
+        _("Updates for period %(period)s are due on %(due)s. These are not submitted yet:")
+        % {"period": period.code, "due": due},
+        "",
+    ]
+    for office_id, office_code in offices:
+        codes = missing[office_id]
+        listed = ", ".join(codes[:LISTED_PER_OFFICE])
+        more = len(codes) - LISTED_PER_OFFICE
+        lines.append(f"{office_code}: {listed}" + (_(" and %(n)d more") % {"n": more} if more > 0 else ""))
+    lines += ["", _link(reverse("my-updates"))]
+    subject = _("Reminder: updates for %(period)s are due on %(due)s") % {"period": period.code, "due": due}
+    return subject, "\n".join(lines)
 
 
 def send_overdue_digest(*, today=None) -> int:
@@ -252,32 +297,43 @@ def send_overdue_digest(*, today=None) -> int:
     today = today or timezone.localdate()
     year, week, _weekday = today.isocalendar()
     key = f"{year}-W{week:02d}"
-    lines = []
+    overdue = []
     for period in ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN, due_on__lt=today).order_by("due_on"):
         missing = _missing_by_office(period)
         if not missing:
             continue
         codes = dict(Office.objects.filter(pk__in=missing).values_list("pk", "code"))
-        total = sum(len(activities) for activities in missing.values())
-        lines.append(
-            _("%(period)s (due %(due)s): %(n)d updates overdue")
-            % {"period": period.code, "due": period.due_on.isoformat(), "n": total}
-        )
-        for office_id, activities in sorted(missing.items(), key=lambda item: (-len(item[1]), codes[item[0]])):
-            lines.append(f"  {codes[office_id]}: {len(activities)}")
-    if not lines:
+        offices = [
+            (codes[office_id], len(activities))
+            for office_id, activities in sorted(missing.items(), key=lambda item: (-len(item[1]), codes[item[0]]))
+        ]
+        overdue.append((period, sum(count for _code, count in offices), offices))
+    if not overdue:
         return 0
-    lines += ["", _link(reverse("review-queue"))]
     officers = (
         get_user_model()
         .objects.filter(is_active=True, groups__name=Role.PROGRAMME_OFFICER)
         .exclude(email="")
         .order_by("email")
-        .values_list("email", flat=True)
+        .values_list("email", "profile__language")
         .distinct()
     )
-    subject = _("Overdue updates, week %(week)s") % {"week": key}
-    body = "\n".join(lines)
-    return sum(
-        _send_once(kind=Kind.OVERDUE_DIGEST, key=key, recipient=email, subject=subject, body=body) for email in officers
-    )
+    sent = 0
+    for email, language in officers:
+        with translation.override(_language(language)):
+            subject, body = _digest(key, overdue, _language(language))
+            sent += _send_once(kind=Kind.OVERDUE_DIGEST, key=key, recipient=email, subject=subject, body=body)
+    return sent
+
+
+def _digest(week: str, overdue, language: str) -> tuple[str, str]:
+    """The subject and text of the week's digest of overdue updates, in the active language."""
+    lines = []
+    for period, total, offices in overdue:
+        lines.append(
+            _("%(period)s (due %(due)s): %(n)d updates overdue")
+            % {"period": period.code, "due": show_date(period.due_on, language=language), "n": total}
+        )
+        lines += [f"  {code}: {count}" for code, count in offices]
+    lines += ["", _link(reverse("review-queue"))]
+    return _("Overdue updates, week %(week)s") % {"week": week}, "\n".join(lines)

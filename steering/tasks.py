@@ -12,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
 from . import schedules
-from .reports import services
+from .reports import renderings, services
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +57,29 @@ def enqueue_compilation(*, report_id, task_id: str):
     compile_report.apply_async(args=[str(report_id)], task_id=task_id, ignore_result=True)
 
 
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=renderings.MAX_ATTEMPTS - 1,
+)
+def render_report(self, rendering_id: str) -> str:
+    """Render a succeeded report's files in another language; return what happened."""
+    return renderings.render(rendering_id=rendering_id, task_id=self.request.id or "")
+
+
+def enqueue_rendering(*, rendering_id, task_id: str):
+    """Send a rendering to a worker (called by the outbox once the transaction that asked for it committed)."""
+    render_report.apply_async(args=[str(rendering_id)], task_id=task_id, ignore_result=True)
+
+
 @shared_task
 def fail_stale_reports() -> int:
-    """Fail reports stuck running (their worker died) or queued too long; send again those waiting; return failed."""
-    return services.fail_stale_reports()
+    """Fail reports and renderings stuck running (their worker died) or queued too long; send again those
+    waiting; return how many failed."""
+    return services.fail_stale_reports() + renderings.fail_stale_renderings()
 
 
 @shared_task

@@ -29,6 +29,8 @@ urlpatterns = [
     path("steering/reports/<uuid:pk>/", report_views.report_detail, name="report-detail"),
     path("steering/reports/<uuid:pk>/state/", report_views.report_state, name="report-state"),
     path("steering/reports/<uuid:pk>/retry/", report_views.report_retry, name="report-retry"),
+    path("steering/reports/<uuid:pk>/languages/", report_views.report_languages, name="report-languages"),
+    path("steering/reports/<uuid:pk>/render/", report_views.report_render, name="report-render"),
     path("steering/reports/<uuid:pk>/pdf/", report_views.report_download, {"kind": "pdf"}, name="report-pdf"),
     path("steering/reports/<uuid:pk>/xlsx/", report_views.report_download, {"kind": "xlsx"}, name="report-xlsx"),
 ]

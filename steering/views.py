@@ -3,6 +3,7 @@
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -25,6 +26,7 @@ from . import dashboard, dashboard_cache, services
 from .forms import ActionItemForm, DecisionForm, MeetingForm, MinutesForm, NoteForm, ReviewEditForm, ReviewForm
 from .models import ActionItem, CommitteeMember, Decision, Meeting, Review
 from .pdf import meeting_record_pdf
+from .reports import languages
 from .selectors import current_plan_or_404
 
 CLOSED = (ActionItem.State.DONE, ActionItem.State.DROPPED)
@@ -431,12 +433,17 @@ def action_item_detail(request, pk):
 @committee_only
 @ratelimit.limit("export", methods=("GET",))
 def meeting_pdf(request, pk):
-    """Export the meeting's record (agenda, reviews, decisions, action items) as a PDF; the access log keeps it."""
+    """Export the meeting's record (agenda, reviews, decisions, action items) as a PDF in the user's language; the
+    access log keeps it."""
     meeting = get_object_or_404(Meeting.objects.select_related("committee", "minutes_approved_by"), pk=pk)
+    # The page's language (the user's choice), or one named: ?language=ar (English when unknown).
+    language = languages.or_english(request.GET["language"]) if "language" in request.GET else languages.active()
     response = HttpResponse(
-        meeting_record_pdf(meeting, earlier_open=_earlier_open_items(meeting)), content_type="application/pdf"
+        meeting_record_pdf(meeting, earlier_open=_earlier_open_items(meeting), language=language),
+        content_type="application/pdf",
     )
-    filename = f"meeting-{meeting.date:%Y-%m-%d}.pdf"
+    suffix = "" if language == settings.LANGUAGE_CODE else f"-{language}"
+    filename = f"meeting-{meeting.date:%Y-%m-%d}{suffix}.pdf"
     audit.record(request, audit.Kind.EXPORT, meeting, label=filename)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -7,10 +7,37 @@ from rest_framework import serializers
 
 from actionplan.models import ActionPlan, FocusArea, ReportingPeriod
 from portal.api.strict import RefuseUnknownFields
-from steering.models import ProgressReport
+from steering.models import ProgressReport, ReportRendering
+from steering.reports import languages
 
 # A file's address once the report has succeeded; null before (queued, running) or if it failed.
 FILE_LINK = {"type": "string", "format": "uri-reference", "nullable": True}
+
+
+class ReportLanguageSerializer(serializers.Serializer):
+    """The report's files in one language."""
+
+    language = serializers.CharField(help_text=_("A language of the portal: en, fr, es, ar, ru or zh-hans"))
+    state = serializers.ChoiceField(
+        choices=ReportRendering.State.choices,
+        allow_null=True,
+        help_text=_(
+            "succeeded: the files are ready; queued or running: being rendered; failed: asking again renders "
+            "it again; null: not asked for yet (asking for a file renders it)"
+        ),
+    )
+    pdf = serializers.CharField(
+        allow_null=True, help_text=_("The PDF in this language; null until the report succeeded")
+    )
+    xlsx = serializers.CharField(
+        allow_null=True, help_text=_("The workbook in this language; null until the report succeeded")
+    )
+
+
+class RenderingPendingSerializer(ReportLanguageSerializer):
+    """A file asked for in a language it is not rendered in yet: it is being rendered; ask again after Retry-After."""
+
+    detail = serializers.CharField()
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -22,18 +49,36 @@ class ReportSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True, allow_null=True, default=None)
     pdf = serializers.SerializerMethodField()
     xlsx = serializers.SerializerMethodField()
+    language = serializers.CharField(read_only=True, help_text=_("The language the report was asked in"))
+    languages = serializers.SerializerMethodField()
 
     class Meta:
         model = ProgressReport
         fields = [
             "id", "plan", "period", "focus_area", "state", "progress", "error", "requested_by", "attempts",
-            "created_at", "started_at", "finished_at", "content_hash", "pdf", "xlsx", "updated_at",
+            "created_at", "started_at", "finished_at", "content_hash", "pdf", "xlsx", "language", "languages",
+            "updated_at",
         ]  # fmt: skip
 
-    def _link(self, report, kind):
+    def _link(self, report, kind, language=None):
         if report.state != ProgressReport.State.SUCCEEDED:
             return None
-        return reverse(f"api:report-{kind}", kwargs={"pk": report.pk})
+        link = reverse(f"api:report-{kind}", kwargs={"pk": report.pk})
+        return f"{link}?language={language}" if language else link
+
+    @extend_schema_field(ReportLanguageSerializer(many=True))
+    def get_languages(self, report) -> list[dict]:
+        """Each of the portal's languages, with the state of the report's files in it (one content, one hash)."""
+        found = {rendering.language: rendering.state for rendering in report.renderings.all()}
+        return [
+            {
+                "language": code,
+                "state": ProgressReport.State.SUCCEEDED if code == report.language else found.get(code),
+                "pdf": self._link(report, "pdf", code),
+                "xlsx": self._link(report, "xlsx", code),
+            }
+            for code in languages.codes()
+        ]
 
     @extend_schema_field(FILE_LINK)
     def get_pdf(self, report) -> str | None:
@@ -63,3 +108,15 @@ class ReportRequestSerializer(RefuseUnknownFields, serializers.Serializer):
         default=None,
         help_text=_("Action plan code; the current plan when left out"),
     )
+    language = serializers.ChoiceField(
+        choices=[],
+        required=False,
+        help_text=_(
+            "The language of the report's files: en, fr, es, ar, ru or zh-hans; the request's language "
+            "(Accept-Language) when left out. The content and its hash are the same in every language."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = languages.codes()

@@ -4,7 +4,7 @@ import django_filters
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -14,7 +14,7 @@ from portal.api.schema import errors
 from portal.api.throttling import ReportRequestThrottle, UserRateThrottle
 from portal.errors import WrongState
 from steering.models import ProgressReport
-from steering.reports import services
+from steering.reports import languages, renderings, services
 from steering.reports.files import download
 from steering.selectors import current_plan_or_404
 
@@ -32,7 +32,34 @@ class ReportFilter(UpdatedSinceFilterSet):
         fields = ["period", "focus_area", "whole_plan", "state", "updated_since"]
 
 
-FILE = OpenApiResponse(OpenApiTypes.BINARY, description="The frozen file")
+FILE = OpenApiResponse(OpenApiTypes.BINARY, description="The frozen file, in the language asked for")
+RENDERING = OpenApiResponse(
+    s.RenderingPendingSerializer,
+    description=(
+        "The report is not rendered in this language yet: it is being rendered now (from the same frozen "
+        "snapshot). Ask again after the number of seconds in Retry-After."
+    ),
+)
+RETRY_AFTER_SECONDS = 5
+FILE_PARAMETERS = [
+    OpenApiParameter(
+        "language",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        required=False,
+        description=(
+            "The language of the file: en, fr, es, ar, ru or zh-hans. Left out, the language the report was "
+            "asked in; an unknown or malformed code means English. A language not rendered yet answers 202."
+        ),
+    ),
+    OpenApiParameter(
+        "Retry-After",
+        {"type": "string", "pattern": "^[0-9]+$"},
+        OpenApiParameter.HEADER,
+        response=[202],
+        description="Seconds to wait before asking for the file again",
+    ),
+]
 
 
 @extend_schema_view(
@@ -55,6 +82,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return (
             ProgressReport.objects.visible_to(self.request.user)
             .select_related("plan", "period", "focus_area", "requested_by")
+            .prefetch_related("renderings")
             .defer("snapshot")
             .order_by("-created_at", "pk")
         )
@@ -68,7 +96,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         },
     )
     def create(self, request):
-        """Ask for a report of a period, for the whole plan or one focus area."""
+        """Ask for a report of a period, for the whole plan or one focus area, in a language.
+
+        An identical report queued or running is returned instead, and is rendered in the language
+        asked for too.
+        """
         # The role first: one who may not ask learns that, not what its body lacks.
         services.check_may_request(request.user)
         serializer = s.ReportRequestSerializer(data=request.data)
@@ -76,7 +108,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = serializer.validated_data
         plan = data["plan"] or current_plan_or_404()
         report, created = services.request_report(
-            by=request.user, plan=plan, period=data["period"], focus_area=data["focus_area"]
+            by=request.user,
+            plan=plan,
+            period=data["period"],
+            focus_area=data["focus_area"],
+            language=data.get("language") or languages.active(),
         )
         report = self.get_queryset().get(pk=report.pk)
         return Response(
@@ -92,17 +128,40 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 _("The report is %(state)s: its files exist once it has succeeded.")
                 % {"state": report.get_state_display().lower()}
             )
-        stored = getattr(report, kind)
-        return download(self.request, report, stored)
+        params = self.request.query_params
+        language = languages.or_english(params["language"]) if "language" in params else report.language
+        stored = renderings.stored_file(report, language, kind)
+        if stored:
+            return download(self.request, report, stored)
+        rendering = renderings.request_rendering(report=report, language=language)
+        return Response(
+            {
+                "language": language,
+                "state": rendering.state,
+                "pdf": reverse("api:report-pdf", kwargs={"pk": report.pk}) + f"?language={language}",
+                "xlsx": reverse("api:report-xlsx", kwargs={"pk": report.pk}) + f"?language={language}",
+                "detail": _("The report is being rendered in this language; ask again in a few seconds."),
+            },
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
-    @extend_schema(responses={(200, "application/pdf"): FILE, **errors(404, 409)})
+    @extend_schema(
+        parameters=FILE_PARAMETERS,
+        responses={(200, "application/pdf"): FILE, (202, "application/json"): RENDERING, **errors(404, 409)},
+    )
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         """Download the report's frozen PDF."""
         return self._file("pdf")
 
     @extend_schema(
-        responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): FILE, **errors(404, 409)}
+        parameters=FILE_PARAMETERS,
+        responses={
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): FILE,
+            (202, "application/json"): RENDERING,
+            **errors(404, 409),
+        },
     )
     @action(detail=True, methods=["get"])
     def xlsx(self, request, pk=None):

@@ -1,46 +1,72 @@
 """Draw the report's charts as plain SVG on the server, for WeasyPrint to embed in the PDF.
 
-Every label is escaped: focus-area names and codes are user data.
+Every label is escaped: focus-area names and codes are user data. Right to left (Arabic),
+the chart is mirrored: labels on the right, bars growing leftwards, the legend read from
+the right.
 """
 
+import unicodedata
 from html import escape
 
 from django.utils.safestring import mark_safe
+
+from portal import numbers
 
 BAR_HEIGHT = 16
 GAP = 8
 LABEL_WIDTH = 70
 CHART_WIDTH = 340
 LEGEND_HEIGHT = 22
+FONT_SIZE = 9
+# The PDF's own font stack (templates/steering/includes/pdf_fonts.html), for the chart's text.
+FONTS = "Noto Sans, Noto Sans Arabic, Noto Naskh Arabic, Noto Sans CJK SC, DejaVu Sans, sans-serif"
 
 
-def stacked_bars(rows: list[tuple[str, list[int]]], series: list[tuple[str, str]], *, title: str) -> str:
+def text_width(text: str) -> float:
+    """Estimate the width of a label at the chart's font size: wide (CJK) characters take about twice the room."""
+    return sum(FONT_SIZE if unicodedata.east_asian_width(char) in "WF" else FONT_SIZE * 0.62 for char in text)
+
+
+def stacked_bars(
+    rows: list[tuple[str, list[int]]], series: list[tuple[str, str]], *, title: str, rtl: bool = False
+) -> str:
     """Return an SVG of one horizontal stacked bar per row; ``series`` gives each segment's label and colour."""
     largest = max((sum(values) for _label, values in rows), default=0) or 1
     height = LEGEND_HEIGHT + len(rows) * (BAR_HEIGHT + GAP) + GAP
     width = LABEL_WIDTH + CHART_WIDTH + 50
+
+    def at(x: float, span: float = 0) -> float:
+        """Mirror a box starting at ``x`` and ``span`` wide when the chart reads right to left."""
+        return width - x - span if rtl else x
+
+    anchor = ' text-anchor="end"' if rtl else ""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        # Left to right even in an Arabic page, so that "end" stays the right-hand end (the mirroring is
+        # done above); each label's own text is still laid out by its script.
+        f'font-family="{FONTS}" direction="ltr">',
         f"<title>{escape(title)}</title>",
     ]
     x = LABEL_WIDTH
     for label, colour in series:
-        parts.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{escape(colour)}"/>')
-        parts.append(f'<text x="{x + 14}" y="13" font-size="9">{escape(label)}</text>')
-        x += 14 + 6 * len(label) + 14
+        parts.append(f'<rect x="{at(x, 10):.1f}" y="4" width="10" height="10" fill="{escape(colour)}"/>')
+        parts.append(f'<text x="{at(x + 14):.1f}" y="13" font-size="{FONT_SIZE}"{anchor}>{escape(label)}</text>')
+        x += 14 + text_width(label) + 14
     for index, (label, values) in enumerate(rows):
         y = LEGEND_HEIGHT + GAP + index * (BAR_HEIGHT + GAP)
-        parts.append(f'<text x="0" y="{y + 12}" font-size="9">{escape(label)}</text>')
+        parts.append(f'<text x="{at(0):.1f}" y="{y + 12}" font-size="{FONT_SIZE}"{anchor}>{escape(label)}</text>')
         x = float(LABEL_WIDTH)
         for value, (_name, colour) in zip(values, series, strict=True):
             if value <= 0:
                 continue
             span = CHART_WIDTH * value / largest
             parts.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{span:.1f}" height="{BAR_HEIGHT}" fill="{escape(colour)}"/>'
+                f'<rect x="{at(x, span):.1f}" y="{y}" width="{span:.1f}" height="{BAR_HEIGHT}" '
+                f'fill="{escape(colour)}"/>'
             )
             x += span
-        parts.append(f'<text x="{x + 4:.1f}" y="{y + 12}" font-size="9">{sum(values)}</text>')
+        total = escape(numbers.show(sum(values), digits=0))
+        parts.append(f'<text x="{at(x + 4):.1f}" y="{y + 12}" font-size="{FONT_SIZE}"{anchor}>{total}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703  # every piece of text above is escaped

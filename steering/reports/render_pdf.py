@@ -1,5 +1,9 @@
 """Render a report's snapshot as PDF with WeasyPrint: cover, summary with SVG charts, a section per focus area.
 
+Rendered in the active language (the caller overrides it): labels through gettext, the
+plan's fixed names from the catalogue, dates and numbers from CLDR; right to left for
+Arabic (``dir="rtl"`` mirrors the page, its tables and its charts).
+
 A table longer than ``ROWS_PER_TABLE`` shows the rows that need attention first and says
 how many more the workbook holds: at scale a PDF listing ten thousand activities would be
 neither read nor rendered in time.
@@ -11,6 +15,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from . import languages
 from .charts import stacked_bars
 from .labels import labels
 
@@ -33,13 +38,13 @@ def _shortened(rows: list, key) -> tuple[list, int]:
     return sorted(rows, key=key)[:ROWS_PER_TABLE], len(rows) - ROWS_PER_TABLE
 
 
-def _charts(snapshot: dict, names: dict) -> list[tuple[str, str]]:
+def _charts(snapshot: dict, names: dict, *, rtl: bool) -> list[tuple[str, str]]:
     summary = snapshot["summary"]
 
     def chart(key, colours, title, group=None):
         series = [(names[group or key][name], colour) for name, colour in colours.items()]
         rows = [(row["code"], [row[key][name] for name in colours]) for row in summary]
-        return stacked_bars(rows, series, title=title)
+        return stacked_bars(rows, series, title=title, rtl=rtl)
 
     return [
         (title, chart(key, colours, title))
@@ -52,7 +57,10 @@ def _charts(snapshot: dict, names: dict) -> list[tuple[str, str]]:
 
 
 def context(snapshot: dict, *, content_hash: str) -> dict:
+    """Return what the PDF's template shows, in the active language."""
     names = labels()
+    language = languages.active()
+    direction = languages.direction(language)
     sections = []
     for section in snapshot["focus_areas"]:
         activities, more_activities = _shortened(
@@ -116,9 +124,15 @@ def context(snapshot: dict, *, content_hash: str) -> dict:
         "changes": {**changes, **shortened_changes},
         "sections": sections,
         "names": names,
-        "charts": _charts(snapshot, names),
+        "charts": _charts(snapshot, names, rtl=direction == "rtl"),
         "content_hash": content_hash,
         "rows_per_table": ROWS_PER_TABLE,
+        "title": _("Progress report"),
+        "language": language,
+        "direction": direction,
+        # The page's margin boxes: the running title at the start of the line, the page number at its end.
+        "start_side": "right" if direction == "rtl" else "left",
+        "end_side": "left" if direction == "rtl" else "right",
     }
 
 
@@ -130,5 +144,9 @@ def write_pdf(snapshot: dict, *, content_hash: str, path: Path):
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
-    html = render_to_string("steering/report_pdf.html", context(snapshot, content_hash=content_hash))
-    weasyprint.HTML(string=html).write_pdf(target=str(path))
+    weasyprint.HTML(string=pdf_html(snapshot, content_hash=content_hash)).write_pdf(target=str(path))
+
+
+def pdf_html(snapshot: dict, *, content_hash: str) -> str:
+    """Return the HTML handed to WeasyPrint, in the active language (for tests and checks)."""
+    return render_to_string("steering/report_pdf.html", context(snapshot, content_hash=content_hash))

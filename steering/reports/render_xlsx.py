@@ -2,10 +2,14 @@
 
 Written with XlsxWriter in constant-memory mode (rows go to disk as they are written).
 Text from the data goes through ``neutralise`` so that no cell runs as a formula; numbers
-are numbers and dates are dates.
+are numbers and dates are dates, with number formats (Excel shows them the reader's way).
+
+Written in the active language (the caller overrides it): sheet names and headers through
+gettext, the plan's fixed names from the catalogue; sheets read right to left in Arabic.
 """
 
 import datetime
+import re
 from pathlib import Path
 
 import xlsxwriter
@@ -13,17 +17,35 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actionplan.exports import neutralise
+from portal.templatetags.locale_tags import fixed
 
+from . import languages
 from .labels import labels
 
 DATE_COLUMNS = "date"
+# Excel refuses these in a sheet's name, and names longer than 31 characters.
+NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_LENGTH = 31
+
+
+def sheet_name(title: str, taken: set[str]) -> str:
+    """Turn a (translated) title into a sheet name Excel accepts, unique in the workbook (``taken``, lower case)."""
+    name = NOT_IN_SHEET_NAMES.sub(" ", title).strip().strip("'")[:SHEET_NAME_LENGTH].strip() or _("Sheet")
+    candidate, number = name, 2
+    while candidate.lower() in taken:
+        suffix = f" ({number})"
+        candidate, number = name[: SHEET_NAME_LENGTH - len(suffix)].rstrip() + suffix, number + 1
+    taken.add(candidate.lower())
+    return candidate
 
 
 class _Sheet:
     """Write one table: a bold frozen header row, then typed rows."""
 
-    def __init__(self, workbook, formats, title: str, columns: list[tuple[str, int, str]]):
-        self.sheet = workbook.add_worksheet(title[:31])
+    def __init__(self, workbook, formats, title: str, columns: list[tuple[str, int, str]], *, taken, rtl=False):
+        self.sheet = workbook.add_worksheet(sheet_name(title, taken))
+        if rtl:
+            self.sheet.right_to_left()
         self.formats = formats
         self.kinds = [kind for _title, _width, kind in columns]
         for index, (name, width, _kind) in enumerate(columns):
@@ -75,15 +97,22 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
         "num_bold": workbook.add_format({"num_format": "#,##0.0#", "bold": True}),
     }
 
+    taken: set[str] = set()
+    rtl = languages.direction(languages.active()) == "rtl"
+
     def sheet(title, columns):
-        return _Sheet(workbook, formats, title, columns)
+        return _Sheet(workbook, formats, title, columns, taken=taken, rtl=rtl)
 
     period, scope, previous = snapshot["period"], snapshot["scope"], snapshot["changes"]["previous"]
     cover = sheet(_("Cover"), [(_("Item"), 22, "str"), (_("Value"), 70, "str")])
     for label, value, kind in [
-        (_("Plan"), f"{snapshot['plan']['code']} — {snapshot['plan']['title']}", "str"),
+        (_("Plan"), f"{snapshot['plan']['code']} — {fixed(snapshot['plan']['title'])}", "str"),
         (_("Period"), period["code"], "str"),
-        (_("Scope"), f"{scope['focus_area']} — {scope['name']}" if scope["focus_area"] else _("Whole plan"), "str"),
+        (
+            _("Scope"),
+            f"{scope['focus_area']} — {fixed(scope['name'])}" if scope["focus_area"] else _("Whole plan"),
+            "str",
+        ),
         (_("Compiled at"), snapshot["compiled_at"], "datetime"),
         (_("Report"), snapshot["report"], "str"),
         (_("Content hash (SHA-256)"), content_hash, "str"),
@@ -127,7 +156,7 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
         )
 
     for row in snapshot["summary"]:
-        summary_row(row["code"], row["name"], row, row["indicators"]["average_percent"])
+        summary_row(row["code"], fixed(row["name"]), row, row["indicators"]["average_percent"])
     summary_row(_("Total"), "", snapshot["totals"], None, bold=True)
     summary.close()
 
@@ -172,7 +201,7 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
     for section in snapshot["focus_areas"]:
         area = section["code"]
         for row in section["objectives"]:
-            objectives.write([area, row["code"], row["statement"]])
+            objectives.write([area, row["code"], fixed(row["statement"])])
         for row in section["indicators"]:
             indicators.write(
                 [area, row["code"], row["name"], row["unit"], row["measures"], names["measure"].get(row["measure"]),
@@ -191,7 +220,7 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             )  # fmt: skip
         for row in section["reporting"]:
             offices.write(
-                [area, row["office"], row["name"], row["expected"], row["on_time"], row["late"], row["missing"]]
+                [area, row["office"], fixed(row["name"]), row["expected"], row["on_time"], row["late"], row["missing"]]
             )
         for row in section["missing"]:
             gaps.write([area, row["activity"], row["office"], names["reporting"]["missing"], None])

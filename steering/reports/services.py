@@ -9,6 +9,11 @@ of being compiled again. A transient database error puts the report back in the 
 for the task's retry. Files are removed whenever an unfinished report is failed, and
 never once it succeeded.
 
+A report is asked for in one language, which its own PDF and XLSX are rendered in; the
+snapshot and its content hash never depend on it. Asking for an identical report in
+progress in another language returns that report and asks for its rendering in the other
+language (``renderings``), never a second compilation.
+
 Sending to the queue goes through the outbox (``outbox.services``): written with the
 report, sent after the commit, and sent again every minute while the queue refuses it, so
 a report asked for while Redis is down is compiled once Redis is back. A message lost
@@ -20,15 +25,12 @@ import os
 import shutil
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from outbox import services as outbox
@@ -36,9 +38,10 @@ from portal.errors import InvalidInput, NotAllowed, WrongState
 from portal.roles import sees_whole_plan
 
 from ..models import ProgressReport
+from . import renderings
 from . import snapshot as snapshots
-from .render_pdf import write_pdf
-from .render_xlsx import write_xlsx
+from .files import file_stem, report_directory
+from .locks import exclusive as _exclusive
 
 logger = logging.getLogger(__name__)
 
@@ -79,32 +82,45 @@ def _enqueue(report: ProgressReport):
     outbox.enqueue("steering.tasks.enqueue_compilation", report_id=str(report.pk), task_id=report.task_id)
 
 
-def request_report(*, by, plan, period, focus_area=None) -> tuple[ProgressReport, bool]:
-    """Queue a report of the period for the whole plan or one focus area; return it and whether it is new.
+def request_report(*, by, plan, period, focus_area=None, language: str | None = None) -> tuple[ProgressReport, bool]:
+    """Queue a report of the period for the whole plan or one focus area, in a language; return it and whether
+    it is new.
 
-    While an identical report is queued or running, that one is returned instead.
+    While an identical report is queued or running, that one is returned instead, with its
+    rendering in ``language`` asked for when it is in another.
     """
     check_may_request(by)
     _check_scope(plan=plan, period=period, focus_area=focus_area)
-    return queue_report(plan=plan, period=period, focus_area=focus_area, by=by)
+    return queue_report(plan=plan, period=period, focus_area=focus_area, by=by, language=language)
 
 
-def queue_report(*, plan, period, focus_area=None, by=None, send=True) -> tuple[ProgressReport, bool]:
+def queue_report(
+    *, plan, period, focus_area=None, by=None, send=True, language: str | None = None
+) -> tuple[ProgressReport, bool]:
     """Queue a report (scheduled jobs call this directly); an identical one in progress is returned instead.
 
     The unique constraint on in-progress reports settles concurrent requests: the loser's
     insert fails and it returns the winner's report. With ``send=False`` the report is not
     handed to the workers: the caller compiles it itself (the ``compile_report`` command).
+    The language defaults to the portal's (``LANGUAGE_CODE``).
     """
     _check_scope(plan=plan, period=period, focus_area=focus_area)
+    language = renderings.check_language(language or settings.LANGUAGE_CODE)
     for _attempt in range(3):
         existing = ProgressReport.objects.in_progress().filter(plan=plan, period=period, focus_area=focus_area).first()
         if existing is not None:
+            # The same content: only the rendering differs (one compilation, another language's files).
+            renderings.request_rendering(report=existing, language=language)
             return existing, False
         try:
             with transaction.atomic():
                 report = ProgressReport.objects.create(
-                    plan=plan, period=period, focus_area=focus_area, requested_by=by, task_id=str(uuid.uuid4())
+                    plan=plan,
+                    period=period,
+                    focus_area=focus_area,
+                    requested_by=by,
+                    task_id=str(uuid.uuid4()),
+                    language=language,
                 )
                 if send:
                     _enqueue(report)
@@ -152,15 +168,6 @@ def requeue_report(*, report: ProgressReport) -> ProgressReport:
 # Compilation -------------------------------------------------------------------------
 
 
-def report_directory(report_id) -> Path:
-    return Path(settings.MEDIA_ROOT) / "reports" / str(report_id)
-
-
-def _file_stem(report: ProgressReport) -> str:
-    scope = slugify(report.focus_area.code) if report.focus_area_id else "plan"
-    return f"progress-report-{slugify(report.period.code) or 'period'}-{scope}"
-
-
 def _pause():
     # Tests slow compilation down to kill a worker in the middle of it; nothing else sets this.
     seconds = float(os.environ.get("REPORT_COMPILE_PAUSE_SECONDS") or 0)
@@ -172,28 +179,6 @@ def _set_progress(report: ProgressReport, percent: int):
     ProgressReport.objects.filter(pk=report.pk, state=State.RUNNING, attempts=report.attempts).update(
         progress=percent, updated_at=timezone.now()
     )
-
-
-@contextmanager
-def _exclusive(report_id):
-    """Hold a PostgreSQL advisory lock on the report while compiling it.
-
-    A redelivered task whose first delivery still runs elsewhere finds the lock taken
-    and stops; a dead worker's lock goes with its connection.
-    """
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = int.from_bytes(uuid.UUID(str(report_id)).bytes[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        locked = cursor.fetchone()[0]
-    try:
-        yield locked
-    finally:
-        if locked:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def _fail(report_id, message: str, *, only_if_attempt: int | None = None, rows=None) -> bool:
@@ -279,29 +264,26 @@ def _take_snapshot(report: ProgressReport) -> dict:
     return snapshots.take(report)
 
 
-def _write(directory: Path, name: str, render) -> str:
-    """Render to a temporary file beside the final one, then move it into place in one step."""
-    directory.mkdir(parents=True, exist_ok=True)
-    temporary = directory / f".{name}.{uuid.uuid4().hex}.tmp"
-    try:
-        render(temporary)
-        os.replace(temporary, directory / name)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return (directory / name).relative_to(Path(settings.MEDIA_ROOT)).as_posix()
-
-
 def _compile(report: ProgressReport) -> str:
     _pause()
     # What is rendered, stored and hashed is one and the same JSON (see snapshot.freeze).
     snapshot, digest = snapshots.freeze(_take_snapshot(report))
     _set_progress(report, 50)
     _pause()
-    directory, stem = report_directory(report.pk), _file_stem(report)
-    pdf = _write(directory, f"{stem}.pdf", lambda path: write_pdf(snapshot, content_hash=digest, path=path))
-    _set_progress(report, 80)
-    _pause()
-    xlsx = _write(directory, f"{stem}.xlsx", lambda path: write_xlsx(snapshot, content_hash=digest, path=path))
+
+    def rendered_pdf():
+        _set_progress(report, 80)
+        _pause()
+
+    # The files in the language asked for; the snapshot and its hash are the same in every language.
+    pdf, xlsx = renderings.render_files(
+        snapshot,
+        content_hash=digest,
+        language=report.language,
+        directory=report_directory(report.pk),
+        stem=file_stem(report, report.language),
+        progress=rendered_pdf,
+    )
     _set_progress(report, 95)
     _pause()
     now = timezone.now()
@@ -319,8 +301,9 @@ def _compile(report: ProgressReport) -> str:
         logger.warning("Report %s changed state while it compiled; its result is dropped", report.pk)
         # The lock is still held, so no other attempt writes here: the files belong to no report.
         if not ProgressReport.objects.filter(pk=report.pk, state=State.SUCCEEDED).exists():
-            shutil.rmtree(directory, ignore_errors=True)
+            shutil.rmtree(report_directory(report.pk), ignore_errors=True)
         return "dropped"
+    renderings.send_waiting(report.pk)
     logger.info("Report %s compiled in %.1f s", report.pk, (now - report.started_at).total_seconds())
     return State.SUCCEEDED
 

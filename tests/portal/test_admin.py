@@ -8,7 +8,7 @@ from django.urls import reverse
 from audit.models import AccessEvent
 from outbox.models import Message as OutboxMessage
 from portal.models import ApiToken, IdempotencyKey
-from steering.models import ProgressReport, SentNotification
+from steering.models import ProgressReport, ReportRendering, SentNotification
 from tests import factories
 
 # Rows only the portal itself makes (a token's key is shown once, on the user's token page;
@@ -16,8 +16,8 @@ from tests import factories
 # the access log is written by the views it accounts for; the outbox holds the jobs that changes
 # asked of the workers).
 WITHOUT_ADD_PAGE = {
-    ApiToken, IdempotencyKey, ProgressReport, SentNotification, AccessAttempt, AccessFailureLog, AccessLog,
-    AccessEvent, OutboxMessage,
+    ApiToken, IdempotencyKey, ProgressReport, ReportRendering, SentNotification, AccessAttempt, AccessFailureLog,
+    AccessLog, AccessEvent, OutboxMessage,
 }  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from outbox import services as outbox
 from outbox.models import Message
 from portal.errors import InvalidInput, NotAllowed
 from steering.models import ProgressReport
-from steering.reports import services
+from steering.reports import renderings, services
 from steering.tasks import compile_report
 from tests import factories
 from tests.conftest import assert_refused
@@ -337,7 +337,7 @@ def test_a_failure_leaves_the_report_failed_with_a_message_and_no_file(reported,
     def broken(*args, **kwargs):
         raise ValueError("no fonts")
 
-    monkeypatch.setattr("steering.reports.services.write_xlsx", broken)
+    monkeypatch.setattr("steering.reports.renderings.write_xlsx", broken)
     report = queued(reported)
 
     assert services.compile_report(report_id=report.pk) == "failed"
@@ -471,13 +471,13 @@ def test_a_time_limit_reached_after_the_report_froze_leaves_its_files(reported, 
 
 
 def test_a_result_dropped_because_the_report_changed_meanwhile_leaves_no_file(reported, media, monkeypatch):
-    real = services.write_xlsx
+    real = renderings.write_xlsx
 
     def swept_meanwhile(snapshot, *, content_hash, path):
         real(snapshot, content_hash=content_hash, path=path)
         ProgressReport.objects.filter(state="running").update(state="failed", error="swept")
 
-    monkeypatch.setattr("steering.reports.services.write_xlsx", swept_meanwhile)
+    monkeypatch.setattr("steering.reports.renderings.write_xlsx", swept_meanwhile)
     report = queued(reported)
 
     assert services.compile_report(report_id=report.pk) == "dropped"

@@ -86,6 +86,8 @@ REPORT_PAGES = [
     ("report-pdf", True, "get"),
     ("report-xlsx", True, "get"),
     ("report-retry", True, "post"),
+    ("report-languages", True, "get"),
+    ("report-render", True, "post"),
 ]
 
 
@@ -95,6 +97,8 @@ def report_page(client, compiled, name, with_id, method):
     if name == "report-compare":
         url += f"?a={report.pk}&b={report.pk}"
     data = {"period": ProgressReport.objects.get().period_id, "focus_area": ""} if name == "report-list" else {}
+    if name == "report-render":
+        data = {"language": "fr"}
     return getattr(client, method)(url, data if method == "post" else None)
 
 

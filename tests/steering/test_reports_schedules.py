@@ -196,3 +196,107 @@ def test_the_jobs_are_registered_with_beat_once(db):
         "steering.tasks.send_overdue_digest",
     } <= tasks
     assert PeriodicTask.objects.filter(task__startswith="steering.").count() == 5
+
+
+# Each recipient's language ---------------------------------------------------------------------------
+
+
+def speaks(user, language):
+    from portal.models import Profile
+
+    Profile.objects.update_or_create(user=user, defaults={"language": language})
+
+
+def test_the_meeting_report_goes_to_a_french_member_in_french_and_to_the_others_in_english(reported):
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from portal.dates import show_date
+    from steering.models import ReportRendering
+
+    meeting = Meeting.objects.create(
+        committee=reported.committee_body, title="Autumn meeting", date=datetime.date(2020, 11, 10), place="Vienna"
+    )
+    speaks(reported.cochair, "fr")
+    today = datetime.date(2020, 11, 4)
+    schedules.compile_meeting_reports(today=today)
+    report = ProgressReport.objects.get()
+    services.compile_report(report_id=report.pk)
+
+    schedules.compile_meeting_reports(today=today)
+
+    subject = "Progress report for the committee meeting of %(date)s"
+    with translation.override("fr"):
+        in_french = gettext(subject) % {"date": show_date(meeting.date, language="fr")}
+    in_english = subject % {"date": show_date(meeting.date, language="en")}
+    sent = {message.to[0]: message for message in mail.outbox}
+    assert sent[reported.cochair.email].subject == in_french and "10 novembre 2020" in in_french
+    assert sent[reported.secretary.email].subject == in_english
+    assert f"/steering/reports/{report.pk}/pdf/?language=fr" in sent[reported.cochair.email].body
+    assert f"/steering/reports/{report.pk}/pdf/?language=en" in sent[reported.secretary.email].body
+    # Their files in French are being prepared, so that the link serves them.
+    assert ReportRendering.objects.get(report=report).language == "fr"
+
+
+def test_a_reporter_who_chose_french_is_reminded_in_french(due_soon, reported):
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from portal.dates import show_date
+
+    speaks(reported.other_reporter, "fr")
+
+    schedules.remind_due_updates(today=due_soon)
+
+    subject = "Reminder: updates for %(period)s are due on %(due)s"
+    with translation.override("fr"):
+        in_french = gettext(subject) % {"period": "2020-Q2", "due": show_date(reported.period.due_on, language="fr")}
+    sent = {message.to[0]: message.subject for message in mail.outbox}
+    assert sent[reported.other_reporter.email] == in_french and "15 juillet 2020" in in_french
+    assert sent[reported.second_nbo_reporter.email] == subject % {"period": "2020-Q2", "due": "15 July 2020"}
+
+
+def test_an_officer_who_chose_french_gets_the_digest_in_french(reported):
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    speaks(reported.officer, "fr")
+
+    schedules.send_overdue_digest(today=datetime.date(2020, 7, 20))
+
+    with translation.override("fr"):
+        subject = gettext("Overdue updates, week %(week)s") % {"week": "2020-W30"}
+        line = gettext("%(period)s (due %(due)s): %(n)d updates overdue") % {
+            "period": "2020-Q2",
+            "due": "15 juillet 2020",
+            "n": 2,
+        }
+    [message] = mail.outbox
+    assert message.subject == subject and line in message.body
+
+
+def test_the_recipients_languages_cost_no_query_per_recipient(reported):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from steering.models import ReportRendering
+
+    Meeting.objects.create(
+        committee=reported.committee_body, title="Autumn meeting", date=datetime.date(2020, 11, 10), place="Vienna"
+    )
+    today = datetime.date(2020, 11, 4)
+    schedules.compile_meeting_reports(today=today)
+    report = ProgressReport.objects.get()
+    services.compile_report(report_id=report.pk)
+    ReportRendering.objects.create(report=report, language="fr")
+
+    def queries_to_send():
+        SentNotification.objects.filter(kind="meeting_report_mail").delete()
+        with CaptureQueriesContext(connection) as captured:
+            assert schedules.compile_meeting_reports(today=today) == 3
+        return len(captured)
+
+    without_profiles = queries_to_send()
+    for member in (reported.cochair, reported.committee, reported.secretary):
+        speaks(member, "fr")
+    assert queries_to_send() == without_profiles

@@ -7,11 +7,12 @@ already queued, that one is compiled here (a worker's delivery of it then finds 
 import resource
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from actionplan.models import FocusArea, ReportingPeriod
 from steering.models import ProgressReport
-from steering.reports import services
+from steering.reports import languages, services
 
 
 class Command(BaseCommand):
@@ -20,8 +21,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("period", help="reporting period code, e.g. 2021-Q1")
         parser.add_argument("--focus-area", help="focus area code; the whole plan when left out")
+        parser.add_argument(
+            "--language",
+            default=settings.LANGUAGE_CODE,
+            help="language of the PDF and XLSX: en, fr, es, ar, ru, zh-hans",
+        )
 
-    def handle(self, *args, period, focus_area, **options):
+    def handle(self, *args, period, focus_area, language, **options):
+        if language not in languages.codes():
+            raise CommandError(f"No language {language}: one of {', '.join(languages.codes())}.")
         found = ReportingPeriod.objects.select_related("plan").filter(code=period).first()
         if found is None:
             raise CommandError(f"No reporting period {period}.")
@@ -30,7 +38,9 @@ class Command(BaseCommand):
             area = FocusArea.objects.filter(code=focus_area, plan=found.plan).first()
             if area is None:
                 raise CommandError(f"No focus area {focus_area} in {found.plan.code}.")
-        report, created = services.queue_report(plan=found.plan, period=found, focus_area=area, send=False)
+        report, created = services.queue_report(
+            plan=found.plan, period=found, focus_area=area, send=False, language=language
+        )
         if not created:
             self.stdout.write(f"An identical report is already {report.state}: compiling report {report.pk}.")
         started = time.monotonic()
