@@ -189,7 +189,7 @@ def test_the_dashboard_and_the_report_count_the_same_hand_computed_indicators(cl
     [summary] = report.snapshot["summary"]
     assert summary["indicators"] == area["indicators"]
     page = response.content.decode()
-    assert re.search(r'data-area="FIG".*?<span class="average-percent">57\.8 %</span>', page, re.S)
+    assert re.search(r'data-area="FIG".*?<span class="average-percent">57\.8%</span>', page, re.S)
     assert re.search(r"FIG Figures 6 6 1 57\.8", pdf_text(report)), pdf_text(report)
 
 

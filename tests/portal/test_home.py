@@ -94,8 +94,8 @@ def test_a_reporter_sees_what_is_overdue_in_an_earlier_open_period_first(client,
     ReportingPeriod.objects.filter(pk=world.locked_period.pk).update(state="open", due_on=datetime.date(2020, 4, 15))
     client.force_login(world.reporter)
     page = client.get(reverse("home")).content.decode()
-    assert "Overdue for 2020-Q1" in page
-    assert page.index("Overdue for 2020-Q1") < page.index("Due for 2020-Q2")
+    assert "Overdue for <bdi>2020-Q1</bdi>" in page
+    assert page.index("Overdue for <bdi>2020-Q1</bdi>") < page.index("Due for <bdi>2020-Q2</bdi>")
 
 
 def test_a_returned_update_is_shown_first_with_the_officers_comment(client, world):
