@@ -1,8 +1,9 @@
 """Draw the report's charts as plain SVG on the server, for WeasyPrint to embed in the PDF.
 
 Every label is escaped: focus-area names and codes are user data. Right to left (Arabic),
-the chart is mirrored: labels on the right, bars growing leftwards, the legend read from
-the right.
+the chart is mirrored: labels on the right, bars growing leftwards. The legend is not drawn
+here but written beside the chart in the page: WeasyPrint lays out SVG text without Arabic
+shaping or bidi, and HTML text with both.
 """
 
 import unicodedata
@@ -16,7 +17,6 @@ BAR_HEIGHT = 16
 GAP = 8
 LABEL_WIDTH = 70
 CHART_WIDTH = 340
-LEGEND_HEIGHT = 22
 FONT_SIZE = 9
 # The PDF's own font stack (templates/steering/includes/pdf_fonts.html), for the chart's text.
 FONTS = "Noto Sans, Noto Sans Arabic, Noto Naskh Arabic, Noto Sans CJK SC, DejaVu Sans, sans-serif"
@@ -30,9 +30,12 @@ def text_width(text: str) -> float:
 def stacked_bars(
     rows: list[tuple[str, list[int]]], series: list[tuple[str, str]], *, title: str, rtl: bool = False
 ) -> str:
-    """Return an SVG of one horizontal stacked bar per row; ``series`` gives each segment's label and colour."""
+    """Return an SVG of one horizontal stacked bar per row; ``series`` gives each segment's label and colour.
+
+    Its rows' labels are codes and its totals numbers: every word is in the legend, outside it.
+    """
     largest = max((sum(values) for _label, values in rows), default=0) or 1
-    height = LEGEND_HEIGHT + len(rows) * (BAR_HEIGHT + GAP) + GAP
+    height = len(rows) * (BAR_HEIGHT + GAP) + GAP
     width = LABEL_WIDTH + CHART_WIDTH + 50
 
     def at(x: float, span: float = 0) -> float:
@@ -48,13 +51,8 @@ def stacked_bars(
         f'font-family="{FONTS}" direction="ltr">',
         f"<title>{escape(title)}</title>",
     ]
-    x = LABEL_WIDTH
-    for label, colour in series:
-        parts.append(f'<rect x="{at(x, 10):.1f}" y="4" width="10" height="10" fill="{escape(colour)}"/>')
-        parts.append(f'<text x="{at(x + 14):.1f}" y="13" font-size="{FONT_SIZE}"{anchor}>{escape(label)}</text>')
-        x += 14 + text_width(label) + 14
     for index, (label, values) in enumerate(rows):
-        y = LEGEND_HEIGHT + GAP + index * (BAR_HEIGHT + GAP)
+        y = GAP + index * (BAR_HEIGHT + GAP)
         parts.append(f'<text x="{at(0):.1f}" y="{y + 12}" font-size="{FONT_SIZE}"{anchor}>{escape(label)}</text>')
         x = float(LABEL_WIDTH)
         for value, (_name, colour) in zip(values, series, strict=True):
@@ -70,3 +68,11 @@ def stacked_bars(
         parts.append(f'<text x="{at(x + 4):.1f}" y="{y + 12}" font-size="{FONT_SIZE}"{anchor}>{total}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703  # every piece of text above is escaped
+
+
+def swatch(colour: str) -> str:
+    """A legend's colour key, as a small SVG square (the PDF's HTML legend sets no inline style)."""
+    return mark_safe(  # noqa: S308  # nosec B308 B703  # the colour is escaped
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8" viewBox="0 0 8 8">'
+        f'<rect width="8" height="8" fill="{escape(colour)}"/></svg>'
+    )

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from . import languages
-from .charts import stacked_bars
+from .charts import stacked_bars, swatch
 from .labels import labels
 
 ROWS_PER_TABLE = 40
@@ -38,16 +38,18 @@ def _shortened(rows: list, key) -> tuple[list, int]:
     return sorted(rows, key=key)[:ROWS_PER_TABLE], len(rows) - ROWS_PER_TABLE
 
 
-def _charts(snapshot: dict, names: dict, *, rtl: bool) -> list[tuple[str, str]]:
+def _charts(snapshot: dict, names: dict, *, rtl: bool) -> list[tuple[str, str, list]]:
+    """Each chart: its title, its SVG, and its legend (label and colour key) for the page to write."""
     summary = snapshot["summary"]
 
     def chart(key, colours, title, group=None):
         series = [(names[group or key][name], colour) for name, colour in colours.items()]
         rows = [(row["code"], [row[key][name] for name in colours]) for row in summary]
-        return stacked_bars(rows, series, title=title, rtl=rtl)
+        legend = [(label, swatch(colour)) for label, colour in series]
+        return stacked_bars(rows, series, title=title, rtl=rtl), legend
 
     return [
-        (title, chart(key, colours, title))
+        (title, *chart(key, colours, title))
         for key, colours, title in (
             ("rag", RAG_COLOURS, _("Activities by RAG of the latest approved update")),
             ("status", STATUS_COLOURS, _("Activities by status")),
