@@ -63,6 +63,8 @@ class Scale:
 
 
 SCALES = {
+    # The benchmark's smoke test: every kind of row, in seconds.
+    "XS": Scale(offices=8, activities=48, periods=5, max_offices_per_activity=2, reported_share=0.93),
     "S": Scale(offices=20, activities=120, periods=8, max_offices_per_activity=2, reported_share=0.93),
     "M": Scale(offices=60, activities=1_000, periods=10, max_offices_per_activity=7, reported_share=0.93),
     "L": Scale(offices=150, activities=10_000, periods=12, max_offices_per_activity=3, reported_share=0.87),

@@ -24,7 +24,14 @@ from . import serializers as s
 class ReportFilter(UpdatedSinceFilterSet):
     period = django_filters.CharFilter(field_name="period__code")
     focus_area = django_filters.CharFilter(field_name="focus_area__code", label="Focus area code")
-    whole_plan = django_filters.BooleanFilter(field_name="focus_area", lookup_expr="isnull", label="Whole-plan reports")
+    # Strict: django-filter's BooleanFilter reads anything it does not know ("-890175") as no filter at all.
+    whole_plan = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        field_name="focus_area",
+        lookup_expr="isnull",
+        label="Whole-plan reports",
+    )
     state = django_filters.ChoiceFilter(choices=ProgressReport.State.choices)
 
     class Meta:

@@ -29,10 +29,10 @@ def bench_database_url(postgres, redis_url):
     admin.close()
 
 
-def test_benchmark_at_scale_s_times_pages_and_reports_and_writes_its_results(bench_database_url, redis_url, tmp_path):
+def test_benchmark_at_scale_xs_times_pages_and_reports_and_writes_its_results(bench_database_url, redis_url, tmp_path):
     output = tmp_path / "results.json"
     finished = subprocess.run(
-        [sys.executable, "manage.py", "benchmark", "--scale", "S", "--rounds", "2", "--output", str(output)],
+        [sys.executable, "manage.py", "benchmark", "--scale", "XS", "--rounds", "2", "--output", str(output)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "DEBUG": "true", "DATABASE_URL": bench_database_url, "REDIS_URL": redis_url},
     )  # fmt: skip

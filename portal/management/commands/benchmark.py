@@ -20,7 +20,9 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", default="L", choices=["S", "M", "L"], help="data size (default L)")
+        parser.add_argument(
+            "--scale", default="L", choices=["XS", "S", "M", "L"], help="data size (default L; XS proves it runs)"
+        )
         parser.add_argument("--rounds", type=int, default=30, help="requests per page (default 30)")
         parser.add_argument("--password", default="bench-demo-password", help="password of the demo users")
         parser.add_argument("--output", type=Path, help="results file (default var/bench/results-SCALE.json)")

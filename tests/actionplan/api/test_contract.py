@@ -278,3 +278,10 @@ def test_unknown_field_in_a_report_request_is_refused_naming_it(world, api):
     assert response.status_code == 400
     assert "format" in response.json()
     assert not ProgressReport.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["-890175", "yes", "True1"])
+def test_a_whole_plan_filter_that_is_neither_true_nor_false_is_refused(world, api, value):
+    response = api(world.officer).get("/api/v1/reports/", {"whole_plan": value})
+    assert response.status_code == 400
+    assert "whole_plan" in response.json()
