@@ -199,7 +199,7 @@ def test_demo_dashboard_and_report_agree_on_every_focus_area(client, settings, t
 
     settings.MEDIA_ROOT = tmp_path
     load_reference_data()
-    seed_demo(scale="S", seed=2018, password="pw")
+    seed_demo(scale="XS", seed=2018, password="pw")
     committee = Group.objects.get(name=Role.COMMITTEE_MEMBER.value).user_set.get(username="committee")
     officer = Group.objects.get(name=Role.PROGRAMME_OFFICER.value).user_set.get(username="officer")
     client.force_login(committee)

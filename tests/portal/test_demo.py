@@ -26,7 +26,7 @@ def reference(db):
 def fingerprint(seed):
     """Load the demo data, describe it, and roll it back."""
     with transaction.atomic():
-        counts = seed_demo(scale="S", seed=seed, password="pw")
+        counts = seed_demo(scale="XS", seed=seed, password="pw")
         described = (
             counts,
             list(Activity.objects.order_by("code").values_list("code", "title", "status")),
@@ -111,7 +111,7 @@ def test_bad_argument_exits_non_zero_with_one_line():
         env={**os.environ, "DEBUG": "true"},
     )
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == ["CommandError: --scale: unknown scale 'XL'; choose one of S, M, L"]
+    assert result.stderr.strip().splitlines() == ["CommandError: --scale: unknown scale 'XL'; choose one of XS, S, M, L"]
 
 
 def test_the_demo_lives_in_the_present_of_the_day_given():
