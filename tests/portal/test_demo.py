@@ -111,7 +111,8 @@ def test_bad_argument_exits_non_zero_with_one_line():
         env={**os.environ, "DEBUG": "true"},
     )
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == ["CommandError: --scale: unknown scale 'XL'; choose one of XS, S, M, L"]
+    refusal = "CommandError: --scale: unknown scale 'XL'; choose one of XS, S, M, L"
+    assert result.stderr.strip().splitlines() == [refusal]
 
 
 def test_the_demo_lives_in_the_present_of_the_day_given():
