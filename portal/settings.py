@@ -418,6 +418,8 @@ SPECTACULAR_SETTINGS = {
         "OfficeKindEnum": "portal.models.Office.Kind",
         # A report's state, and its files' state in each language (the same states).
         "ReportStateEnum": "steering.models.ProgressReport.State",
+        # The language of a report, and the one an update or activity was written in.
+        "LanguageEnum": "portal.settings.LANGUAGES",
     },
 }
 

@@ -50,3 +50,11 @@ def test_an_activity_created_in_spanish_is_marked_spanish(as_user, world):
     response = as_user(world.officer).post(reverse("plan-item-new", args=["activity"]), form, HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 302
     assert Activity.objects.get(code="CYB-1.9").language == "es"
+
+
+def test_the_api_says_which_language_an_update_and_an_activity_were_written_in(api, world):
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, language="fr")
+    client = api(world.reporter)
+    [update] = client.get("/api/v1/updates/").json()["results"]
+    assert update["language"] == "fr"
+    assert client.get(f"/api/v1/activities/{world.activity.code}/").json()["language"] == ""
