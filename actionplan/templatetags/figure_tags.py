@@ -15,8 +15,7 @@ def show_figure(value, measure: str, office_rule: str) -> str:
     if measure == "yes_no" and office_rule in ("max", "latest"):
         return _("yes") if value >= 1 else _("no")
     if measure == "percentage" or (measure == "yes_no" and office_rule == "mean"):
-        # A no-break space: the sign never wraps away from its number.
-        return f"{numbers.show(value * (100 if measure == 'yes_no' else 1))}\u00a0%"
+        return numbers.percent(value * (100 if measure == "yes_no" else 1), digits=2)
     return numbers.show(value)
 
 
