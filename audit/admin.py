@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from actionplan.exports import streamed_csv
+from portal.admin import RecordAdmin
 
 from .models import AccessEvent
 from .services import record
@@ -34,7 +35,7 @@ def csv_response(events, filename: str) -> StreamingHttpResponse:
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(admin.ModelAdmin):
+class AccessEventAdmin(RecordAdmin):
     """Read the log; nobody adds, changes or deletes an event here (the purge command removes old ones)."""
 
     list_display = ["at", "username", "kind", "object_type", "object_id", "label", "address"]
@@ -45,15 +46,6 @@ class AccessEventAdmin(admin.ModelAdmin):
     list_per_page = 100
     # The user may be gone (no database constraint): show the username kept with the event instead.
     exclude = ["user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         export = path("export/", self.admin_site.admin_view(self.export_view), name="audit_accessevent_export")

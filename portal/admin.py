@@ -16,6 +16,20 @@ from .models import (
 )
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """A record the portal writes and keeps (access events, sent e-mails, renderings): the admin reads it,
+    and nobody adds, changes or deletes it here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0

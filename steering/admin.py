@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from portal.admin import RecordAdmin
+
 from .models import (
     ActionItem,
     ActionItemNote,
@@ -117,7 +119,7 @@ class ReportRenderingInline(admin.TabularInline):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(admin.ModelAdmin):
+class ProgressReportAdmin(RecordAdmin):
     """Reports are asked for on their page and compiled by workers: the admin only reads them.
 
     A compiled report is never deleted (its files and hash are what was sent); only a
@@ -140,20 +142,16 @@ class ProgressReportAdmin(admin.ModelAdmin):
     list_select_related = ["period", "focus_area", "requested_by"]
     search_fields = ["content_hash", "task_id"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_delete_permission(self, request, obj=None):
         return (
-            obj is not None and obj.state == ProgressReport.State.FAILED and super().has_delete_permission(request, obj)
+            obj is not None
+            and obj.state == ProgressReport.State.FAILED
+            and request.user.has_perm("steering.delete_progressreport")
         )
 
 
 @admin.register(ReportRendering)
-class ReportRenderingAdmin(admin.ModelAdmin):
+class ReportRenderingAdmin(RecordAdmin):
     """A report's files in another language, rendered by workers on request: the admin only reads them."""
 
     list_display = ["report", "language", "state", "attempts", "finished_at"]
@@ -161,29 +159,12 @@ class ReportRenderingAdmin(admin.ModelAdmin):
     list_select_related = ["report__period", "report__focus_area"]
     search_fields = ["report__content_hash", "task_id"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SentNotification)
-class SentNotificationAdmin(admin.ModelAdmin):
+class SentNotificationAdmin(RecordAdmin):
+    """The record is what keeps a scheduled job from sending or compiling twice."""
+
     list_display = ["kind", "key", "recipient", "report", "sent_at"]
     list_filter = ["kind"]
     search_fields = ["key", "recipient"]
     list_select_related = ["report__period"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # The record is what keeps a scheduled job from sending or compiling twice.
-        return False

@@ -33,14 +33,17 @@ class CompileReportTask(Task):
             logger.exception("Could not mark report %s failed", report_id)
 
 
+# A database that is briefly away (a failover, a dropped connection) is waited out, ever longer apart.
+RETRIED_WHILE_THE_DATABASE_IS_AWAY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+}
+
+
 @shared_task(
-    bind=True,
-    base=CompileReportTask,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=5,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=services.MAX_ATTEMPTS - 1,
+    bind=True, base=CompileReportTask, max_retries=services.MAX_ATTEMPTS - 1, **RETRIED_WHILE_THE_DATABASE_IS_AWAY
 )
 def compile_report(self, report_id: str) -> str:
     """Compile one progress report; return what happened (succeeded, failed, skipped, busy)."""
@@ -57,14 +60,7 @@ def enqueue_compilation(*, report_id, task_id: str):
     compile_report.apply_async(args=[str(report_id)], task_id=task_id, ignore_result=True)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=5,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=renderings.MAX_ATTEMPTS - 1,
-)
+@shared_task(bind=True, max_retries=renderings.MAX_ATTEMPTS - 1, **RETRIED_WHILE_THE_DATABASE_IS_AWAY)
 def render_report(self, rendering_id: str) -> str:
     """Render a succeeded report's files in another language; return what happened."""
     return renderings.render(rendering_id=rendering_id, task_id=self.request.id or "")
