@@ -4,13 +4,17 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.admin import RecordAdmin
+
 from .models import (
     ActionPlan,
     Activity,
+    ActivityStanding,
     Agreement,
     Evidence,
     FocusArea,
     Indicator,
+    IndicatorFigure,
     Measurement,
     Objective,
     PeriodTarget,
@@ -323,3 +327,23 @@ class UpdateCommentAdmin(admin.ModelAdmin):
     list_select_related = ["update__activity", "update__period", "update__office", "author"]
     search_fields = ["text", "update__activity__code"]
     autocomplete_fields = ["update", "author"]
+
+
+@admin.register(ActivityStanding)
+class ActivityStandingAdmin(RecordAdmin):
+    """Kept by the portal from the approved updates (``manage.py rebuild_standings`` recomputes it)."""
+
+    list_display = ["activity", "as_of", "rag", "percent_complete", "reported_period"]
+    list_filter = ["as_of", "rag"]
+    list_select_related = ["activity", "as_of", "reported_period"]
+    search_fields = ["activity__code"]
+
+
+@admin.register(IndicatorFigure)
+class IndicatorFigureAdmin(RecordAdmin):
+    """Kept by the portal from the approved values (``manage.py rebuild_standings`` recomputes it)."""
+
+    list_display = ["indicator", "period", "value", "value_count", "office_count", "reported_count"]
+    list_filter = ["period"]
+    list_select_related = ["indicator", "period"]
+    search_fields = ["indicator__code"]

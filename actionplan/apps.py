@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ActionplanConfig(AppConfig):
     name = "actionplan"
     verbose_name = _("Joint action plan")
+
+    def ready(self):
+        from . import standings
+
+        standings.watch()

@@ -15,6 +15,9 @@ SQL, by the indicator's own rule (``Indicator.office_rule``, ``Indicator.period_
    its end target. "% of target" is the share of the way from the baseline to the
    target; "reached" follows the direction (at or below the target for a decrease).
 
+The total figures of all offices are kept, computed, in ``IndicatorFigure`` by
+``actionplan.standings`` whenever approved values or rules change; pages read them there.
+
 The figure is rounded to two decimals, and everything else is derived from the rounded
 figure, so that what a page shows is what it was compared with. Every page, the
 dashboard, the progress reports and the API take their figures from here, and the
@@ -41,6 +44,7 @@ from .models import (
     Activity,
     FocusArea,
     Indicator,
+    IndicatorFigure,
     Measurement,
     Objective,
     PeriodTarget,
@@ -184,10 +188,10 @@ def _chosen_sql(indicators, periods, offices=None, dimension: str | None = None)
     return sql, params
 
 
-def _assessed_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
-    """The SQL of one assessed figure per indicator, period and category, with its parameters."""
+def _computed_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
+    """The SQL (common table expressions up to ``combined``) of one figure per indicator, period and
+    category, computed from the approved values by the indicator's rule, with its parameters."""
     chosen, params = _chosen_sql(indicators, periods, offices, dimension)
-    t = _tables()
     sql = f"""{chosen},
     combined AS (
         SELECT point_id, indicator_id, category,
@@ -197,7 +201,38 @@ def _assessed_sql(indicators, periods, offices=None, dimension: str | None = Non
                SUM(CASE WHEN reported_period = point_id THEN 1 ELSE 0 END) AS n_reported,
                MAX(reported_on) AS latest_reported_on
         FROM chosen GROUP BY point_id, indicator_id, category, office_rule
-    ),
+    )
+    """  # noqa: S608  # nosec B608  # only fixed fragments are formatted in; values are parameters
+    return sql, params
+
+
+def _kept_sql(indicators, periods) -> tuple[str, list]:
+    """The SQL (a ``combined`` common table expression) of the indicators' total figures as kept by
+    ``actionplan.standings``, with its parameters: the same rows ``_computed_sql`` computes."""
+    indicator_sql, indicator_params = _indicator_sql(indicators)
+    period_ids = [period.pk for period in periods]
+    sql = f"""WITH combined AS (
+        SELECT f.period_id AS point_id, f.indicator_id, '' AS category, f.value, f.value_count AS n_values,
+               f.office_count AS n_offices, f.reported_count AS n_reported, f.latest_reported_on
+        FROM {IndicatorFigure._meta.db_table} f
+        WHERE f.period_id IN ({", ".join(["%s"] * len(period_ids))}) AND f.indicator_id IN ({indicator_sql})
+    )
+    """  # noqa: S608  # nosec B608  # a table name and placeholders are formatted in; values are parameters
+    return sql, [*period_ids, *indicator_params]
+
+
+def _assessed_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
+    """The SQL of one assessed figure per indicator, period and category, with its parameters.
+
+    The totals of all offices are read as kept; a breakdown, or the values of some offices only,
+    are computed from the approved values.
+    """
+    if offices is None and dimension is None:
+        combined, params = _kept_sql(indicators, periods)
+    else:
+        combined, params = _computed_sql(indicators, periods, offices, dimension)
+    t = _tables()
+    sql = f"""{combined},
     targeted AS (
         SELECT f.*, i.direction, i.baseline_value AS baseline, tg.value AS period_target,
                COALESCE(tg.value, i.target_value) AS target
@@ -213,6 +248,18 @@ def _assessed_sql(indicators, periods, offices=None, dimension: str | None = Non
            CASE WHEN direction = 'decrease' THEN value <= target ELSE value >= target END AS reached
     FROM targeted
     """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
+    return sql, params
+
+
+def insert_computed_sql(indicators, periods) -> tuple[str, list]:
+    """The SQL that inserts the indicators' total figures for the periods, computed from the approved
+    values, into ``IndicatorFigure``, with its parameters (for ``actionplan.standings``)."""
+    computed, params = _computed_sql(indicators, periods)
+    sql = f"""{computed}
+    INSERT INTO {IndicatorFigure._meta.db_table}
+        (period_id, indicator_id, value, value_count, office_count, reported_count, latest_reported_on)
+    SELECT point_id, indicator_id, value, n_values, n_offices, n_reported, latest_reported_on FROM combined
+    """  # noqa: S608  # nosec B608  # a table name is formatted in; values are parameters
     return sql, params
 
 

@@ -188,22 +188,28 @@ class ActivityQuerySet(models.QuerySet):
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
         document = SearchVector("code", "title", "description", config=SEARCH_CONFIG)
-        return self.annotate(document=document).filter(
+        return self.alias(document=document).filter(
             document=SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         )
 
     def with_latest_update(self, as_of=None):
-        """Annotate the RAG, percent and period of each activity's latest approved update,
-        in a period starting by ``as_of`` when given (the register as it stood then)."""
-        latest = ProgressUpdate.objects.filter(
-            activity=models.OuterRef("pk"), state=ProgressUpdate.State.APPROVED
-        ).order_by(*LATEST_UPDATE_FIRST)
+        """Annotate the RAG, percent and period of each activity's latest approved update, as kept in its
+        standing at the reporting period ``as_of`` (the register as it stood then), else at its plan's
+        last period (now). A join on the kept rows: nothing is ranked per activity."""
         if as_of is not None:
-            latest = latest.filter(period__starts_on__lte=as_of)
-        return self.annotate(
-            latest_rag=models.Subquery(latest.values("rag")[:1]),
-            latest_percent=models.Subquery(latest.values("percent_complete")[:1]),
-            latest_period=models.Subquery(latest.values("period__code")[:1]),
+            at = Q(standings__as_of=as_of)
+        else:
+            later = ReportingPeriod.objects.filter(plan=models.OuterRef("plan")).filter(
+                Q(starts_on__gt=models.OuterRef("starts_on"))
+                | Q(starts_on=models.OuterRef("starts_on"), pk__gt=models.OuterRef("pk"))
+            )
+            # Read first (a join condition takes no subquery): one period per plan.
+            last = ReportingPeriod.objects.filter(~models.Exists(later)).values_list("pk", flat=True)
+            at = Q(standings__as_of__in=list(last))
+        return self.annotate(standing=models.FilteredRelation("standings", condition=at)).annotate(
+            latest_rag=models.F("standing__rag"),
+            latest_percent=models.F("standing__percent_complete"),
+            latest_period=models.F("standing__reported_period__code"),
         )
 
     def lead_organizations(self):
@@ -238,7 +244,8 @@ class ActivityQuerySet(models.QuerySet):
         }
 
     def for_register(self, as_of=None):
-        """Fetch what the activity register shows, in a fixed number of queries."""
+        """Fetch what the activity register shows (as it stood at the period ``as_of``, when given), in a
+        fixed number of queries."""
         return (
             self.with_latest_update(as_of)
             .select_related("objective__focus_area", "lead_organization")
@@ -714,19 +721,6 @@ class MeasurementQuerySet(models.QuerySet):
         """Keep the rows that hold an indicator's total value, not one category of a breakdown."""
         return self.filter(country__isnull=True, sex="", age_band="")
 
-    def latest_approved_per_indicator(self, as_of):
-        """Keep each indicator's latest approved actual in a period starting by ``as_of``.
-
-        Among disaggregated values of that period the largest stands for the indicator.
-        """
-        return Measurement.objects.filter(
-            pk__in=_first_of_each(
-                self.filter(update__state=ProgressUpdate.State.APPROVED, update__period__starts_on__lte=as_of),
-                "indicator_id",
-                [models.F("update__period__starts_on").desc(), models.F("value").desc()],
-            )
-        )
-
 
 class Measurement(TimeStampedModel):
     """Record the value an update reports for an indicator, optionally disaggregated."""
@@ -824,3 +818,55 @@ class Evidence(TimeStampedModel):
 
     def __str__(self):
         return f"{self.original_name} ({self.size} bytes)"
+
+
+class ActivityStanding(models.Model):
+    """An activity's latest approved update as the plan stood at a reporting period: the one that
+    ``LATEST_UPDATE_FIRST`` ranks first among those of periods starting by that period's start.
+
+    Kept by ``actionplan.standings`` in the transaction of every write that could change it, so
+    that pages filter, sort and count on it instead of ranking updates per activity. No row: no
+    approved update by then.
+    """
+
+    activity = models.ForeignKey(Activity, models.CASCADE, related_name="standings", verbose_name=_("activity"))
+    as_of = models.ForeignKey(ReportingPeriod, models.CASCADE, related_name="+", verbose_name=_("as of"))
+    update = models.ForeignKey(ProgressUpdate, models.CASCADE, related_name="+", verbose_name=_("update"))
+    reported_period = models.ForeignKey(
+        ReportingPeriod, models.CASCADE, related_name="+", verbose_name=_("period reported on")
+    )
+    rag = models.CharField(_("RAG rating"), max_length=16, choices=RAG.choices)
+    percent_complete = models.PositiveSmallIntegerField(_("percent complete"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["as_of", "activity"], name="standing_one_per_activity_period")]
+        indexes = [
+            models.Index(fields=["as_of", "rag"], name="standing_as_of_rag_idx"),
+            models.Index(fields=["as_of", "percent_complete"], name="standing_as_of_percent_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.activity_id} @ {self.as_of_id}: {self.rag} {self.percent_complete}%"
+
+
+class IndicatorFigure(models.Model):
+    """An indicator's figure for a reporting period, computed by its rule from approved values
+    (``actionplan.figures``) and kept by ``actionplan.standings`` like ``ActivityStanding``.
+
+    Only what the rule and the approved values decide is kept; the target, the share of it
+    reached and whether it is reached are read with it, so a changed target needs no rebuild.
+    """
+
+    indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="+", verbose_name=_("indicator"))
+    period = models.ForeignKey(ReportingPeriod, models.CASCADE, related_name="+", verbose_name=_("period"))
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=2)
+    value_count = models.PositiveIntegerField(_("values combined"))
+    office_count = models.PositiveIntegerField(_("offices"))
+    reported_count = models.PositiveIntegerField(_("values reported for the period"))
+    latest_reported_on = models.DateField(_("latest reported on"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "indicator"], name="figure_one_per_indicator_period")]
+
+    def __str__(self):
+        return f"{self.indicator_id} @ {self.period_id}: {self.value}"

@@ -22,6 +22,7 @@ from actionplan.models import (
     RAG,
     ActionPlan,
     Activity,
+    ActivityStanding,
     FocusArea,
     Indicator,
     ProgressUpdate,
@@ -115,10 +116,9 @@ def build(filters: Filters, user) -> dict:
     by_status = _grid(
         activities.values(area=F("objective__focus_area__code"), key=F("status")).annotate(n=Count("pk")).order_by()
     )
-    # Activities with no approved update by the period are those the latest updates leave uncounted.
+    # Activities with no approved update by the period have no standing there: they are left uncounted.
     by_rag = _grid(
-        ProgressUpdate.objects.filter(activity__in=activities)
-        .latest_approved_per_activity(as_of=_as_of(filters))
+        ActivityStanding.objects.filter(activity__in=activities, as_of=filters.period)
         .values(area=F("activity__objective__focus_area__code"), key=F("rag"))
         .annotate(n=Count("pk"))
         .order_by()
@@ -174,11 +174,6 @@ def _by_area(rows) -> dict:
     return {row["area"]: row["n"] for row in rows}
 
 
-def _as_of(filters: Filters):
-    """The latest period start whose approved updates count: the chosen period's, or today."""
-    return filters.period.starts_on if filters.period else timezone.localdate()
-
-
 def indicators_counted(activities, filters: Filters, user):
     """The indicators the dashboard counts: those of the activities shown and, unless an organisation
     or region is chosen (objectives belong to no one organisation or region), the objectives' own."""
@@ -218,26 +213,37 @@ def _rag_trend(activities, filters: Filters) -> dict:
 
 
 def _compliance(pairs, filters: Filters) -> list[dict]:
-    """Per office: updates expected this period, received on time, late, and missing."""
+    """Per office: updates expected this period, received on time, late, and missing.
+
+    Two grouped counts, the pairs and the updates received for them (at most one per pair),
+    joined in SQL rather than probed pair by pair.
+    """
     if filters.period is None:
         return []
-    in_period = ProgressUpdate.objects.filter(
-        activity=OuterRef("activity"), office=OuterRef("office"), period=filters.period, state__in=REPORTED
+    expected = (
+        pairs.values(code=F("office__code"), name=F("office__name")).annotate(expected=Count("pk")).order_by("code")
     )
-    on_time = in_period.filter(submitted_at__date__lte=filters.period.due_on)
-    rows = (
-        pairs.annotate(received=Exists(in_period), on_time=Exists(on_time))
-        .values(code=F("office__code"), name=F("office__name"))
-        .annotate(
-            expected=Count("pk"),
-            received=Count("pk", filter=Q(received=True)),
-            on_time=Count("pk", filter=Q(on_time=True)),
+    received = {
+        row["code"]: row
+        for row in ProgressUpdate.objects.filter(
+            activity__in=pairs.values("activity"),
+            period=filters.period,
+            state__in=REPORTED,
+            # Only an office still implementing the activity: the pair it was expected for.
+            activity__implementing_offices=F("office"),
         )
-        .order_by("code")
-    )
-    return [
-        {**row, "late": row["received"] - row["on_time"], "missing": row["expected"] - row["received"]} for row in rows
-    ]
+        .values(code=F("office__code"))
+        .annotate(received=Count("pk"), on_time=Count("pk", filter=Q(submitted_at__date__lte=filters.period.due_on)))
+        .order_by()
+    }
+    rows = []
+    for row in expected:
+        counted = received.get(row["code"], {"received": 0, "on_time": 0})
+        got, on_time = counted["received"], counted["on_time"]
+        rows.append(
+            {**row, "received": got, "on_time": on_time, "late": got - on_time, "missing": row["expected"] - got}
+        )
+    return rows
 
 
 def _countries(activities) -> dict:

@@ -253,3 +253,12 @@ class PeriodTargetFactory(factory.django.DjangoModelFactory):
     indicator = factory.SubFactory(IndicatorFactory)
     period = factory.SubFactory(ReportingPeriodFactory)
     value = Decimal(50)
+
+
+def change_approved(rows, **values):
+    """Correct approved rows (updates, measurements) in SQL, as only an administrator could (the portal never
+    changes them), then recompute what the pages read, as ``manage.py rebuild_standings`` does after one."""
+    from actionplan import standings
+
+    rows.update(**values)
+    standings.rebuild()

@@ -26,7 +26,7 @@ def activity_list(request):
     as_of_code = request.GET.get("as_of")
     as_of = ReportingPeriod.objects.filter(code=as_of_code).first() if as_of_code else None
     visible = Activity.objects.visible_to(request.user)
-    queryset = visible.for_register(as_of.starts_on if as_of else None).order_by("code")
+    queryset = visible.for_register(as_of).order_by("code")
     filterset = ActivityRegisterFilter(request.GET, queryset=queryset)
     activities = filterset.qs if filterset.is_valid() else queryset.none()
     export = request.GET.get("export")

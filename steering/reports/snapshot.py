@@ -25,6 +25,7 @@ from actionplan import dimensions, figures
 from actionplan.models import (
     RAG,
     Activity,
+    ActivityStanding,
     FocusArea,
     Indicator,
     Objective,
@@ -148,15 +149,14 @@ def _activities(activities, period, sections):
     """One pass over the activities, each with its latest approved update up to the period."""
     latest = {
         row.pop("activity_id"): row
-        for row in ProgressUpdate.objects.filter(activity__in=activities.values("pk"))
-        .latest_approved_per_activity(as_of=period.starts_on)
+        for row in ActivityStanding.objects.filter(activity__in=activities.values("pk"), as_of=period)
         .values(
             "activity_id",
             "rag",
             percent=F("percent_complete"),
-            update_period=F("period__code"),
-            office_code=F("office__code"),
-            excerpt=Substr("narrative", 1, NARRATIVE_CHARS),
+            update_period=F("reported_period__code"),
+            office_code=F("update__office__code"),
+            excerpt=Substr("update__narrative", 1, NARRATIVE_CHARS),
         )
         .iterator(chunk_size=2_000)
     }

@@ -172,13 +172,14 @@ def grow(world, count):
         # the page's own reads (measured, equal at both sizes).
         # Indicator figures add six: the plan's periods, the figures, the period targets, the values
         # behind them and their updates, and one breakdown dimension.
+        # Each page listing activities with their latest RAG: + the last period of each plan, where it stands now.
         # the officer's: + whether it has updates of its own waiting, those in locked periods, the period due
-        (reverse("home"), 13),
+        (reverse("home"), 14),
         (reverse("plan"), 9),
         # the plan pages: + the access-log insert of the restricted activities listed (CYB-1.2, CYB-1.4)
-        (reverse("focus-area", args=["CYB"]), 20),
-        (reverse("objective", args=["CYB-1"]), 17),
-        (reverse("activity-list"), 17),  # + the access-log insert of the restricted rows shown (CYB-1.2, CYB-1.4)
+        (reverse("focus-area", args=["CYB"]), 21),
+        (reverse("objective", args=["CYB-1"]), 18),
+        (reverse("activity-list"), 18),  # + the access-log insert of the restricted rows shown (CYB-1.2, CYB-1.4)
         (reverse("activity-detail", args=["CYB-1.1"]), 19),
         (reverse("activity-detail", args=["CYB-1.2"]), 20),  # restricted: + the access-log insert
         (reverse("my-updates"), 5),

@@ -5,6 +5,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.urls import reverse
 
+from actionplan.models import ActivityStanding, IndicatorFigure
 from audit.models import AccessEvent
 from outbox.models import Message as OutboxMessage
 from portal.models import ApiToken, IdempotencyKey
@@ -14,10 +15,10 @@ from tests import factories
 # Rows only the portal itself makes (a token's key is shown once, on the user's token page;
 # reports are compiled by workers; scheduled jobs record what they sent; django-axes records sign-ins;
 # the access log is written by the views it accounts for; the outbox holds the jobs that changes
-# asked of the workers).
+# asked of the workers; standings and figures are kept from the approved updates).
 WITHOUT_ADD_PAGE = {
     ApiToken, IdempotencyKey, ProgressReport, ReportRendering, SentNotification, AccessAttempt, AccessFailureLog,
-    AccessLog, AccessEvent, OutboxMessage,
+    AccessLog, AccessEvent, OutboxMessage, ActivityStanding, IndicatorFigure,
 }  # fmt: skip
 
 

@@ -28,7 +28,7 @@ def cyber(figures):
 def figure_queries(client) -> list[str]:
     with CaptureQueriesContext(connection) as queries:
         figures(client)
-    return [query["sql"] for query in queries if "actionplan_measurement" in query["sql"]]
+    return [query["sql"] for query in queries if "actionplan_indicatorfigure" in query["sql"]]
 
 
 def test_second_view_of_the_dashboard_is_served_from_the_cache(committee_client):

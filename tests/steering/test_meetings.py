@@ -179,7 +179,7 @@ def test_meeting_page_query_count_does_not_grow(as_user, committee_world, django
     client = as_user(world.secretary)
     # includes the review form's live dashboard figures for the first unreviewed area, and the
     # navigation's unread notifications
-    with django_assert_max_num_queries(31):
+    with django_assert_max_num_queries(32):
         client.get(reverse("meeting-detail", args=[world.next_meeting.pk]))
 
 

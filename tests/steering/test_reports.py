@@ -166,7 +166,7 @@ def test_a_succeeded_report_is_never_compiled_again(reported, compiled, media):
 
 def test_a_later_report_of_the_same_scope_is_new_and_lists_what_changed(reported, compiled):
     first = compiled()
-    reported.activity.updates.filter(period=reported.period).update(rag="on_track")
+    factories.change_approved(reported.activity.updates.filter(period=reported.period), rag="on_track")
     Activity.objects.filter(pk=reported.restricted.pk).update(status="completed")
 
     second = compiled()

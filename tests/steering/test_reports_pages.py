@@ -129,8 +129,8 @@ def test_a_failed_report_says_why_and_can_be_tried_again(officer_client, reporte
 
 def test_compare_lists_rag_changes_completions_and_indicator_movement(officer_client, compiled, reported):
     first = compiled()
-    reported.activity.updates.filter(period=reported.period).update(rag="at_risk")
-    reported.toc_indicator.measurements.update(value=40)
+    factories.change_approved(reported.activity.updates.filter(period=reported.period), rag="at_risk")
+    factories.change_approved(reported.toc_indicator.measurements.all(), value=40)
     second = compiled()
 
     page = officer_client.get(reverse("report-compare"), {"a": first.pk, "b": second.pk}).content.decode()

@@ -1,0 +1,170 @@
+"""The latest approved state, kept where the pages read it.
+
+Two tables hold what every page, the dashboard, the reports and the API would otherwise
+compute per row from the approved updates:
+
+- ``ActivityStanding``: each activity's latest approved update (RAG, percent, period) as the
+  plan stood at each reporting period, ranked by ``ProgressUpdate.latest_approved_per_activity``;
+- ``IndicatorFigure``: each indicator's total figure at each period, by its rule
+  (``actionplan.figures``).
+
+They change only when approved values or the rules behind them do: an update approved (or an
+approved one changed or deleted by an administrator), a measurement of an approved update, an
+indicator's rule, a period added or moved. Every such write, wherever it is made (the review's
+domain functions, the API, the admin, the shell, the tests' factories), sends a model signal, and
+the receivers below recompute the rows it touches in the same transaction: the kept state
+commits with the write or not at all. Bulk loads that send no signal (``seed_demo``) call
+``rebuild``, as does ``manage.py rebuild_standings``.
+"""
+
+from django.db import connection, transaction
+from django.db.models import Q, Value
+from django.db.models.signals import post_delete, post_init, post_save
+
+from . import figures
+from .models import (
+    ActionPlan,
+    Activity,
+    ActivityStanding,
+    Indicator,
+    IndicatorFigure,
+    Measurement,
+    ProgressUpdate,
+    ReportingPeriod,
+)
+
+APPROVED = ProgressUpdate.State.APPROVED
+
+
+def rebuild(plans=None) -> dict:
+    """Recompute every standing and figure of the plans (all when None) from scratch; say how many."""
+    for plan_id in plans or ActionPlan.objects.values_list("pk", flat=True):
+        refresh(plan_id=plan_id)
+    return {"standings": ActivityStanding.objects.count(), "figures": IndicatorFigure.objects.count()}
+
+
+@transaction.atomic
+def refresh(*, plan_id, activities=None, indicators=None, points=None) -> None:
+    """Recompute, at the plan's periods ``points`` (all when None), the standings of ``activities`` and the
+    figures of ``indicators`` (querysets; all of the plan's when None, none when empty)."""
+    periods = ReportingPeriod.objects.filter(plan_id=plan_id)
+    if points is not None:
+        periods = periods.filter(pk__in=[point.pk for point in points])
+    periods = list(periods.order_by("starts_on", "pk"))
+    if not periods:
+        return
+    if activities is None or activities.exists():
+        _refresh_standings(plan_id, periods, activities)
+    plan_indicators = Indicator.objects.filter(
+        Q(activity__objective__focus_area__plan=plan_id) | Q(objective__focus_area__plan=plan_id)
+    )
+    _refresh_figures(periods, plan_indicators if indicators is None else plan_indicators.filter(pk__in=indicators))
+
+
+def _refresh_standings(plan_id, periods, activities) -> None:
+    kept = ActivityStanding.objects.filter(as_of__in=periods)
+    updates = ProgressUpdate.objects.filter(period__plan=plan_id)
+    if activities is not None:
+        kept = kept.filter(activity__in=activities)
+        updates = updates.filter(activity__in=activities)
+    kept.delete()
+    table = ActivityStanding._meta.db_table
+    with connection.cursor() as cursor:
+        # One ranking per period: the same ranking every other reader of "latest approved" uses.
+        for point in periods:
+            latest = (
+                updates.latest_approved_per_activity(as_of=point.starts_on)
+                .annotate(point_id=Value(point.pk))
+                .values("activity_id", "point_id", "id", "period_id", "rag", "percent_complete")
+            )
+            select, params = latest.query.sql_with_params()
+            cursor.execute(
+                f"INSERT INTO {table} (activity_id, as_of_id, update_id, reported_period_id, rag, percent_complete) "  # noqa: S608  # nosec B608  # a table name and the ORM's own SQL
+                f"SELECT activity_id, point_id, id, period_id, rag, percent_complete FROM ({select}) latest",
+                params,
+            )
+
+
+def _refresh_figures(periods, indicators) -> None:
+    IndicatorFigure.objects.filter(period__in=periods, indicator__in=indicators).delete()
+    sql, params = figures.insert_computed_sql(indicators, periods)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# What changed: the receivers, connected by ``watch`` from the app's ready().
+
+
+def _remember_update(instance, **_signal_arguments) -> None:
+    # Whether the update counted when read: a change of an approved update (or one leaving that
+    # state) changes what is kept, a draft's or a submitted update's never does.
+    instance._approved_when_read = instance.__dict__.get("state") == APPROVED
+
+
+def _update_changed(instance, raw=False, **_signal_arguments) -> None:
+    if raw or not (getattr(instance, "_approved_when_read", True) or instance.state == APPROVED):
+        return
+    plan_id = ReportingPeriod.objects.filter(pk=instance.period_id).values_list("plan_id", flat=True).first()
+    if plan_id is not None:
+        measured = Measurement.objects.filter(update=instance.pk).values("indicator")
+        refresh(plan_id=plan_id, activities=Activity.objects.filter(pk=instance.activity_id), indicators=measured)
+    instance._approved_when_read = instance.state == APPROVED
+
+
+def _measurement_changed(instance, raw=False, **_signal_arguments) -> None:
+    from .measurements import writing_unapproved_measurements
+
+    if raw or writing_unapproved_measurements():
+        return
+    plan_id = (
+        ProgressUpdate.objects.filter(pk=instance.update_id, state=APPROVED)
+        .values_list("period__plan_id", flat=True)
+        .first()
+    )
+    if plan_id is not None:
+        refresh(plan_id=plan_id, activities=Activity.objects.none(), indicators=[instance.indicator_id])
+
+
+def _indicator_saved(instance, created=False, raw=False, **_signal_arguments) -> None:
+    # A new indicator has no values yet; a changed one may have a new rule.
+    if raw or created:
+        return
+    plan_id = (
+        Indicator.objects.filter(pk=instance.pk)
+        .values_list("activity__objective__focus_area__plan", "objective__focus_area__plan")
+        .first()
+    )
+    plan_id = plan_id and (plan_id[0] or plan_id[1])
+    if plan_id is not None:
+        refresh(plan_id=plan_id, activities=Activity.objects.none(), indicators=[instance.pk])
+
+
+def _remember_period(instance, **_signal_arguments) -> None:
+    instance._placed_when_read = (instance.__dict__.get("plan_id"), instance.__dict__.get("starts_on"))
+
+
+def _period_saved(instance, created=False, raw=False, **_signal_arguments) -> None:
+    if raw:
+        return
+    placed = (instance.plan_id, instance.starts_on)
+    was = getattr(instance, "_placed_when_read", (None, None))
+    instance._placed_when_read = placed
+    if created:
+        # No update is reported for it yet: only what stands at it is new.
+        refresh(plan_id=instance.plan_id, points=[instance])
+    elif was != placed:
+        # Moved: what stands at every period may change.
+        for plan_id in {instance.plan_id, was[0]} - {None}:
+            refresh(plan_id=plan_id)
+
+
+def watch() -> None:
+    """Keep the standings and figures in step with every write that changes them."""
+    post_init.connect(_remember_update, sender=ProgressUpdate, dispatch_uid="standings-init-update")
+    post_save.connect(_update_changed, sender=ProgressUpdate, dispatch_uid="standings-save-update")
+    post_delete.connect(_update_changed, sender=ProgressUpdate, dispatch_uid="standings-delete-update")
+    post_save.connect(_measurement_changed, sender=Measurement, dispatch_uid="standings-save-measurement")
+    post_delete.connect(_measurement_changed, sender=Measurement, dispatch_uid="standings-delete-measurement")
+    post_save.connect(_indicator_saved, sender=Indicator, dispatch_uid="standings-save-indicator")
+    post_init.connect(_remember_period, sender=ReportingPeriod, dispatch_uid="standings-init-period")
+    post_save.connect(_period_saved, sender=ReportingPeriod, dispatch_uid="standings-save-period")
