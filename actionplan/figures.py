@@ -188,6 +188,13 @@ def _chosen_sql(indicators, periods, offices=None, dimension: str | None = None)
     return sql, params
 
 
+# The share of the way from the baseline to the target, and whether the target is reached, of a row with
+# ``value``, ``target``, ``baseline`` and ``direction`` (NULL when there is no value).
+SHARE = """CASE WHEN direction = 'maintain' THEN CASE WHEN target <> 0 THEN value * 100.0 / target END
+                WHEN target <> baseline THEN (value - baseline) * 100.0 / (target - baseline) END"""
+REACHED = "CASE WHEN direction = 'decrease' THEN value <= target ELSE value >= target END"
+
+
 def _computed_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
     """The SQL (common table expressions up to ``combined``) of one figure per indicator, period and
     category, computed from the approved values by the indicator's rule, with its parameters."""
@@ -242,10 +249,7 @@ def _assessed_sql(indicators, periods, offices=None, dimension: str | None = Non
     )
     SELECT point_id, indicator_id, category, value, n_values, n_offices, n_reported, latest_reported_on, target,
            CASE WHEN period_target IS NULL THEN 'end' ELSE 'period' END AS target_kind,
-           CASE WHEN direction = 'maintain' THEN
-                     CASE WHEN target <> 0 THEN value * 100.0 / target END
-                WHEN target <> baseline THEN (value - baseline) * 100.0 / (target - baseline) END AS share,
-           CASE WHEN direction = 'decrease' THEN value <= target ELSE value >= target END AS reached
+           {SHARE} AS share, {REACHED} AS reached
     FROM targeted
     """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
     return sql, params
@@ -322,35 +326,30 @@ def figures(indicators, periods, *, offices=None, dimension: str | None = None) 
 def summary_by_area(indicators, period) -> dict[str, dict]:
     """Per focus area code: how many of the indicators there are (``all``), how many have a figure
     for the period (``with_actual``), how many reached their target (``on_track``), and the average
-    share of the target reached (``average_percent``), aggregated in SQL.
+    share of the target reached (``average_percent``), aggregated in SQL from the kept figures.
 
     The dashboard and the progress reports both count with this, so they always agree.
     """
     indicator_sql, indicator_params = _indicator_sql(indicators)
-    if period is None:
-        # Typed: PostgreSQL takes a bare NULL for text, which joins with no id.
-        assessed = (
-            "SELECT CAST(NULL AS BIGINT) AS indicator_id, CAST(NULL AS BOOLEAN) AS reached, "
-            "CAST(NULL AS NUMERIC) AS share WHERE 1 = 0"
-        )
-        params = []
-    else:
-        assessed, params = _assessed_sql(indicators, [period])
     t = _tables()
+    point = period.pk if period is not None else None
     summary = f"""
-    WITH assessed AS ({assessed})
-    SELECT area.code, COUNT(*), COUNT(assessed.indicator_id),
-           SUM(CASE WHEN assessed.reached THEN 1 ELSE 0 END), AVG(assessed.share)
-    FROM {t["indicator"]} i
-    LEFT JOIN assessed ON assessed.indicator_id = i.id
-    LEFT JOIN {t["activity"]} act ON act.id = i.activity_id
-    JOIN {t["objective"]} o ON o.id = COALESCE(i.objective_id, act.objective_id)
-    JOIN {t["area"]} area ON area.id = o.focus_area_id
-    WHERE i.id IN ({indicator_sql})
-    GROUP BY area.code
+    WITH counted AS (
+        SELECT area.code, f.indicator_id AS figured, f.value, i.direction, i.baseline_value AS baseline,
+               COALESCE(tg.value, i.target_value) AS target
+        FROM {t["indicator"]} i
+        LEFT JOIN {IndicatorFigure._meta.db_table} f ON f.indicator_id = i.id AND f.period_id = %s
+        LEFT JOIN {t["target"]} tg ON tg.indicator_id = i.id AND tg.period_id = %s
+        LEFT JOIN {t["activity"]} act ON act.id = i.activity_id
+        JOIN {t["objective"]} o ON o.id = COALESCE(i.objective_id, act.objective_id)
+        JOIN {t["area"]} area ON area.id = o.focus_area_id
+        WHERE i.id IN ({indicator_sql})
+    )
+    SELECT code, COUNT(*), COUNT(figured), SUM(CASE WHEN {REACHED} THEN 1 ELSE 0 END), AVG({SHARE})
+    FROM counted GROUP BY code
     """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(summary, [*params, *indicator_params])
+        cursor.execute(summary, [point, point, *indicator_params])
         return {
             code: {
                 "all": count,

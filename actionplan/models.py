@@ -672,7 +672,11 @@ class ProgressUpdate(TimeStampedModel):
                 name="update_closed_out_with_a_reason",
             ),
         ]
-        indexes = [models.Index(fields=["period", "state"], name="update_period_state_idx")]
+        indexes = [
+            models.Index(fields=["period", "state"], name="update_period_state_idx"),
+            # A period's updates by their pair: the pairs missing an update, compared in index order.
+            models.Index(fields=["period", "activity", "office"], name="update_period_pair_idx"),
+        ]
 
     def __str__(self):
         return f"{self.activity.code} / {self.period.code} / {self.office.code} ({self.get_state_display()})"

@@ -39,8 +39,13 @@ def stuck_in_locked_periods(queryset):
 
 
 def mine(user) -> Q:
-    """Updates on activities the officer is responsible for, or of the focus areas it leads."""
-    return Q(activity__responsible_officer=user) | Q(activity__objective__focus_area__lead_officers=user)
+    """Updates on activities the officer is responsible for, or of the focus areas it leads.
+
+    The areas it leads are a subquery, not a join: a join through the leads would repeat an update
+    once per lead and call for a DISTINCT over whole rows.
+    """
+    led = FocusArea.objects.filter(lead_officers=user).values("pk")
+    return Q(activity__responsible_officer=user) | Q(activity__objective__focus_area__in=led)
 
 
 @dataclass
@@ -92,7 +97,7 @@ class QueueFilters:
         if self.organization:
             queryset = queryset.filter(office__organization=self.organization)
         if self.mine:
-            queryset = queryset.filter(mine(user)).distinct()
+            queryset = queryset.filter(mine(user))
         if self.flagged:
             queryset = queryset.exclude(warnings=[])
         return queryset
@@ -146,7 +151,7 @@ def facets(user, filters: QueueFilters) -> dict[str, list[dict]]:
         counted[name] = list(
             others.apply(actionable(waiting(user)), user)
             .values(code=code, name=label)
-            .annotate(n=Count("pk", distinct=True))
+            .annotate(n=Count("pk"))
             .order_by("code")
         )
     return counted

@@ -200,11 +200,10 @@ def _rag_trend(activities, filters: Filters) -> dict:
         if filters.period
         else []
     )
+    # How the activities stood at each period: what the register lists as of that period.
     rows = (
-        ProgressUpdate.objects.filter(
-            activity__in=activities, period__code__in=periods, state=ProgressUpdate.State.APPROVED
-        )
-        .values("rag", code=F("period__code"))
+        ActivityStanding.objects.filter(activity__in=activities, as_of__code__in=periods)
+        .values("rag", code=F("as_of__code"))
         .annotate(n=Count("pk"))
         .order_by()
     )

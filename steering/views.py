@@ -102,7 +102,7 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
             ],
         },
         "trend": {
-            "title": _("Approved updates by RAG over the last periods"),
+            "title": _("Activities by RAG as they stood at each of the last periods"),
             "labels": figures["trend"]["periods"],
             "datasets": [
                 {"key": value, "label": label, "data": figures["trend"]["series"][value],

@@ -191,7 +191,7 @@ def test_the_list_behind_each_status_and_rag_bar_holds_what_the_bar_counts(commi
     organization = world.activity.lead_organization.code
     charts = dashboard(committee_client, period=world.locked_period.code, organization=organization).context["charts"]
 
-    for chart in ("status", "rag"):
+    for chart in ("status", "rag", "trend"):
         for dataset in charts[chart]["datasets"]:
             for counted, link in zip(dataset["data"], dataset["links"], strict=True):
                 listed = committee_client.get(link).context["page"].paginator.count
