@@ -26,15 +26,14 @@ def for_officer(user, plan) -> dict:
     period = ReportingPeriod.objects.filter(plan=plan, due_on__lt=timezone.localdate()).order_by("-due_on").first()
     filters = review_queue.QueueFilters.from_query({}, user)
     queue = review_queue.queue(user, filters)
-    attention = Activity.objects.with_latest_update().filter(latest_rag=RAG.OFF_TRACK)
+    standing = Activity.objects.with_latest_update()
+    attention = standing.filter(latest_rag=RAG.OFF_TRACK)
     if period is not None:
-        # Probed activity by activity in the order shown, until ten are found: an anti-join of every pair
-        # of the plan would cost more than the page.
+        # Probed per activity in the order shown until ten are found, or hashed once, as the planner
+        # chooses; either way in update_period_pair_idx's order, not row by row over every update.
         missing = Exists(ActivityOffice.objects.filter(activity=OuterRef("pk")).filter(_missing_in(period)))
-        attention = (
-            Activity.objects.with_latest_update()
-            .annotate(missing_update=missing)
-            .filter(Q(latest_rag=RAG.OFF_TRACK) | Q(missing_update=True))
+        attention = standing.annotate(missing_update=missing).filter(
+            Q(latest_rag=RAG.OFF_TRACK) | Q(missing_update=True)
         )
     return {
         "overdue_period": period,
