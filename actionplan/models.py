@@ -531,6 +531,10 @@ class ReportingPeriod(TimeStampedModel):
         return self.state == self.State.OPEN
 
 
+# The order an update's measurements are shown in: each indicator's total first, then its breakdown.
+MEASUREMENTS_SHOWN = ("indicator__code", models.F("country").asc(nulls_first=True), "sex", "age_band")
+
+
 def _first_of_each(queryset, group: str, order_by: list):
     """The primary keys of the first row of each group, ranked in SQL by a window function."""
     ranked = queryset.annotate(
@@ -571,11 +575,7 @@ class ProgressUpdateQuerySet(models.QuerySet):
         """Fetch what an update's page or API answer shows, in a fixed number of queries."""
         return self.select_related("activity", "period", "office", "author", "reviewed_by").prefetch_related(
             models.Prefetch(
-                "measurements",
-                # Each indicator's total first, then its breakdown.
-                Measurement.objects.select_related("indicator", "country").order_by(
-                    "indicator__code", models.F("country").asc(nulls_first=True), "sex", "age_band"
-                ),
+                "measurements", Measurement.objects.select_related("indicator", "country").order_by(*MEASUREMENTS_SHOWN)
             ),
             models.Prefetch("evidence", Evidence.objects.select_related("uploaded_by")),
         )

@@ -1,5 +1,6 @@
 """What the API shows and accepts: codes, never database ids."""
 
+import functools
 from decimal import Decimal
 
 from django.utils.functional import cached_property
@@ -11,6 +12,7 @@ from rest_framework import serializers
 from actionplan.dimensions import choices as dimension_choices
 from actionplan.measurements import MeasurementInput
 from actionplan.models import (
+    MEASUREMENTS_SHOWN,
     RAG,
     Activity,
     Evidence,
@@ -22,6 +24,7 @@ from actionplan.models import (
     ReportingPeriod,
     UpdateComment,
 )
+from portal.api import rows
 from portal.api.strict import RefuseUnknownFields
 from portal.models import Office
 from portal.templatetags.people import display_name
@@ -199,6 +202,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 
 class UpdateSerializer(serializers.ModelSerializer):
+    """An update as the API shows it (its lists read it with ``update_rows``)."""
+
     activity = serializers.CharField(source="activity.code", read_only=True)
     period = serializers.CharField(source="period.code", read_only=True)
     office = serializers.CharField(source="office.code", read_only=True)
@@ -234,6 +239,26 @@ class UpdateSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+@functools.cache
+def update_rows() -> rows.Reader:
+    """Pages of updates read as values, shaped as ``UpdateSerializer`` shapes them."""
+    return rows.Reader(
+        UpdateSerializer,
+        many={
+            "measurements": rows.Many(
+                Measurement.objects.order_by(*MEASUREMENTS_SHOWN),
+                parent="update",
+                reader=rows.Reader(MeasurementSerializer),
+            ),
+            "evidence": rows.Many(
+                Evidence.objects.order_by(*Evidence._meta.ordering),
+                parent="update",
+                reader=rows.Reader(EvidenceSerializer),
+            ),
+        },
+    )
 
 
 def _text(label):

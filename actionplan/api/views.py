@@ -206,7 +206,21 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ProgressUpdate.objects.none()
-        return ProgressUpdate.objects.visible_to(self.request.user).with_details().order_by("updated_at", "id")
+        updates = ProgressUpdate.objects.visible_to(self.request.user).order_by("updated_at", "id")
+        # A page of the list is read as values (``list``); one update, with its related rows.
+        return updates if self.action == "list" else updates.with_details()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(
+            self.filter_queryset(self.get_queryset()).values_list("pk", "activity__sensitivity")
+        )
+        data = s.update_rows().read([pk for pk, _sensitivity in page])
+        restricted = [pk for pk, sensitivity in page if sensitivity == Activity.Sensitivity.RESTRICTED]
+        if restricted:
+            audit.record_restricted_rows(
+                request, ProgressUpdate.objects.select_related("activity", "period", "office").filter(pk__in=restricted)
+            )
+        return self.get_paginated_response(data)
 
     def get_object(self):
         # Read once a request: the check before an idempotent action and the action see the same row.
