@@ -400,6 +400,10 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 
+# The benchmark's floor views (portal.bench.floors) under /benchmark-floors/: only the server that
+# `manage.py benchmark` starts turns them on; a deployment leaves this off.
+BENCHMARK_FLOORS = _read(env.bool, "BENCHMARK_FLOORS", default=False)
+
 # The access log (audit app) keeps this many days; purge_access_log, run daily by beat, removes older events.
 ACCESS_LOG_DAYS = _read_at_least_one("ACCESS_LOG_DAYS", default=365)
 
