@@ -56,10 +56,13 @@ def ensure_database(url: str) -> None:
 
 
 def manage(*arguments: str, database_url: str, log: Log) -> None:
-    """Run a management command against the benchmark database, failing loudly."""
+    """Run a management command against the benchmark database, failing loudly.
+
+    Without the system checks: the server runs the same code, and the tests check it.
+    """
     log(f"  manage.py {' '.join(arguments)}")
     subprocess.run(
-        [sys.executable, "manage.py", *arguments],
+        [sys.executable, "manage.py", *arguments, "--skip-checks"],
         cwd=ROOT, check=True, env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url},
     )  # fmt: skip
 
@@ -104,13 +107,12 @@ def static_collected() -> bool:
     return found == listed
 
 
-@contextlib.contextmanager
-def server(database_url: str, redis_url: str, log: Log):
-    """Run gunicorn with production settings and the floor views on 127.0.0.1; yield its base URL."""
-    environment = {
+def server_environment(database_url: str, redis_url: str, secret_key: str) -> dict:
+    """The environment of the benchmark's server: production settings on 127.0.0.1, with the floors."""
+    return {
         **os.environ,
         "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
+        "SECRET_KEY": secret_key,
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -119,18 +121,36 @@ def server(database_url: str, redis_url: str, log: Log):
         "SECURE_COOKIES": "false",
         "SECURE_HSTS_SECONDS": "0",
         "BENCHMARK_FLOORS": "true",
+        # No gzip or Brotli copies of the static files: the clients here accept neither.
+        "STATIC_COMPRESS": "false",
         # Every API call still goes through the throttle (a Redis INCR), but thousands a minute must not
         # be refused; nor the dozen sign-ins from one address.
         "API_THROTTLE_RATE": "1000000/min",
         "LOGIN_RATE": "1000/min",
     }
+
+
+def collect_static(log: Log) -> subprocess.Popen | None:
+    """Start ``collectstatic`` with production settings unless its files are up to date; return its process.
+
+    It runs while the database is prepared: both take a while the first time.
+    """
     if static_collected():
         log("  static files already collected")
-    else:
-        log("  manage.py collectstatic")
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=environment, check=True
-        )
+        return None
+    log("  manage.py collectstatic (meanwhile)")
+    environment = {**os.environ, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "STATIC_COMPRESS": "false"}
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=environment
+    )
+
+
+@contextlib.contextmanager
+def server(database_url: str, redis_url: str, log: Log, collecting: subprocess.Popen | None = None):
+    """Run gunicorn with production settings and the floor views on 127.0.0.1; yield its base URL."""
+    environment = server_environment(database_url, redis_url, secrets.token_urlsafe(50))
+    if collecting is not None and collecting.wait() != 0:
+        raise RuntimeError("collectstatic failed; see its output above")
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),

@@ -103,11 +103,10 @@ class Benchmark:
             send(clients[0], 0)
         return measure(name, clients, per_user, send, before)
 
-    def _both(self, name, one, many, send, *, warm=True, before=None, per_user=None):
+    def _both(self, name, one, many, send, *, warm=True, before=None):
         """Measure with one user, then with ``USERS`` at once; yield each summary."""
-        for clients, rounds in ((one, per_user or self.rounds), (many, per_user or self.concurrent_rounds)):
-            if clients:
-                yield self._measure(name, clients, send, per_user=rounds, warm=warm, before=before).summary()
+        yield self._measure(name, one, send, per_user=self.rounds, warm=warm, before=before).summary()
+        yield self._measure(name, many, send, per_user=self.concurrent_rounds, warm=False, before=before).summary()
 
     def floor(self, name: str, one, many, send, *, warm=True, **extra):
         for summary in self._both(name, one, many, send, warm=warm):
@@ -330,7 +329,7 @@ def _report_period():
     return ReportingPeriod.objects.filter(state=ReportingPeriod.State.LOCKED).order_by("-ends_on").first()
 
 
-def run_reports(database_url: str, benchmark: Benchmark) -> None:
+def run_reports(database_url: str, benchmark: Benchmark, *, focus_area: bool = True) -> None:
     """Compile the whole-plan report and one focus area's of the last closed period; time them, weigh them.
 
     Each compiles in a process of its own (``compile_report``), so that its peak memory is
@@ -344,7 +343,10 @@ def run_reports(database_url: str, benchmark: Benchmark) -> None:
     log = benchmark.log
     period = _report_period()
     area = FocusArea.objects.filter(plan=period.plan).order_by("order").first()
-    for name, extra in (("report, whole plan", []), (f"report, focus area {area.code}", ["--focus-area", area.code])):
+    reports = [("report, whole plan", [])]
+    if focus_area:
+        reports.append((f"report, focus area {area.code}", ["--focus-area", area.code]))
+    for name, extra in reports:
         known = set(ProgressReport.objects.values_list("pk", flat=True))
         started = time.perf_counter()
         try:
@@ -543,6 +545,7 @@ class Personas:
         variants += [
             (f"{name}={value}", urllib.parse.urlencode({name: value})) for name, value in filters.items() if value
         ]
-        sorts = [value for value, _label in ActivityRegisterFilter().filters["sort"].field.choices if value]
+        # Each key once, descending: ascending is the same query read the other way (and by code, the default).
+        sorts = [value for value, _label in ActivityRegisterFilter().filters["sort"].field.choices if value[:1] == "-"]
         variants += [(f"sort={value}", f"sort={value}") for value in sorts]
         return variants

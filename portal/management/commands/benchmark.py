@@ -44,12 +44,17 @@ class Command(BaseCommand):
             "--only", choices=["pages", "reports"], help="measure only the pages and API, or only report compilation"
         )
         parser.add_argument(
+            "--skip-focus-area-report",
+            action="store_true",
+            help="compile the whole-plan report only, not also a focus area's (the smoke test)",
+        )
+        parser.add_argument(
             "--allow-misses",
             action="store_true",
             help="succeed even when a target is missed (the targets are set for scale L)",
         )
 
-    def handle(self, *args, scale, rounds, concurrent_rounds, password, only, output, allow_misses, **options):
+    def handle(self, *args, scale, rounds, concurrent_rounds, password, only, output, **options):
         if connection.vendor != "postgresql" or not settings.REDIS_URL:
             raise CommandError("The benchmark measures PostgreSQL with Redis: set DATABASE_URL and REDIS_URL.")
         concurrent_rounds = concurrent_rounds or rounds
@@ -63,12 +68,21 @@ class Command(BaseCommand):
         )
         database_url = f"postgres://{credentials}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
         log(f"Scale {scale}: preparing its database (the first run loads the demo data)")
-        harness.prepare(database_url, scale, password, log)
+        collecting = harness.collect_static(log) if only != "reports" else None
+        try:
+            harness.prepare(database_url, scale, password, log)
+        except BaseException:
+            if collecting is not None:
+                collecting.kill()
+                collecting.wait()
+            raise
         command = f"manage.py benchmark --scale {scale} --rounds {rounds} --concurrent-rounds {concurrent_rounds}"
         results = {
             "scale": scale,
             "measured_at": datetime.datetime.now(datetime.UTC).isoformat(),
-            "command": command + (f" --only {only}" if only else ""),
+            "command": command
+            + (f" --only {only}" if only else "")
+            + (" --skip-focus-area-report" if options["skip_focus_area_report"] else ""),
             "concurrency": (
                 f"1 user ({rounds} requests a measure, one after the other) and {run.USERS} users at once "
                 f"(threads, each its own session or token, {concurrent_rounds} requests each); "
@@ -79,13 +93,13 @@ class Command(BaseCommand):
             base=None, password=password, rounds=rounds, concurrent_rounds=concurrent_rounds, log=log
         )
         if only != "reports":
-            with harness.server(database_url, settings.REDIS_URL, log) as base:
+            with harness.server(database_url, settings.REDIS_URL, log, collecting) as base:
                 benchmark.base = base
                 benchmark.run()
         if only != "pages":
             run.report_sql_floor(benchmark)
             log("Progress reports, compiled in a process of their own")
-            run.run_reports(database_url, benchmark)
+            run.run_reports(database_url, benchmark, focus_area=not options["skip_focus_area_report"])
         results |= {
             "load_average": {"before": list(load_before), "after": list(os.getloadavg())},
             "machine": markdown.machine(),
@@ -106,7 +120,7 @@ class Command(BaseCommand):
         ]
         if missed:
             message = f"Targets missed ({len(missed)}): {'; '.join(missed)}"
-            if not allow_misses:
+            if not options["allow_misses"]:
                 raise CommandError(message)
             log(self.style.WARNING(message))
         else:
