@@ -22,7 +22,9 @@ import sys
 import time
 import urllib.parse
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .harness import ROOT, Client, Log, Measured, measure, sessions
 from .sql_floor import capture, replay
@@ -154,22 +156,21 @@ class Benchmark:
         names = [*["committee"] * USERS, *["officer"] * USERS, *[data.reporters[0].user.username] * USERS]
         signed = sessions(self.base, names, self.password)
         committee, officer, reporter = signed[:USERS], signed[USERS : 2 * USERS], signed[2 * USERS :]
-        tokens, api, writers = [], [], []
+        tokens = []
+
+        def api_client(user) -> Client:
+            token, secret = issue_token(user=user, name=f"benchmark {uuid.uuid4().hex[:8]}")
+            tokens.append(token)
+            return Client(self.base, {"Authorization": f"Token {secret}", "Accept": "application/json"})
+
         try:
-            for index in range(USERS):
-                token, secret = issue_token(user=data.reporters[0].user, name=f"benchmark {uuid.uuid4().hex[:8]}")
-                tokens.append(token)
-                api.append(Client(self.base, {"Authorization": f"Token {secret}", "Accept": "application/json"}))
-                if index == 0:
-                    writers.append(api[0])
-            for membership in data.reporters[1:USERS]:
-                token, secret = issue_token(user=membership.user, name=f"benchmark {uuid.uuid4().hex[:8]}")
-                tokens.append(token)
-                writers.append(Client(self.base, {"Authorization": f"Token {secret}", "Accept": "application/json"}))
+            api = [api_client(data.reporters[0].user) for _ in range(USERS)]
+            writers = [api[0], *(api_client(membership.user) for membership in data.reporters[1:])]
             self.run_floors(anonymous=[Client(self.base) for _ in range(USERS)], officer=officer, api=api, data=data)
             dashboard_sql_floor(self)
             self.run_pages(committee=committee, officer=officer, reporter=reporter, data=data)
             self.run_api(api=api, writers=writers, data=data)
+            self._bulk(data, api_client)
         finally:
             for token in tokens:
                 token.delete()
@@ -182,8 +183,8 @@ class Benchmark:
         self.floor("Django view", anonymous[:1], anonymous, lambda c, i: c.get("/benchmark-floors/plain/"))
         self.floor(LOGIN_FLOOR, officer[:1], officer, lambda c, i: c.get("/benchmark-floors/signed-in/"))
         self.floor(API_FLOOR, api[:1], api, lambda c, i: c.get("/benchmark-floors/api/"))
-        slots = data.slots[data.reporters[0].pk]
-        body = json.dumps(data.update_body(slots[0] if slots else ("CODE-1.1", "2020-Q1", "OFFICE"))).encode()
+        slots = data.open_slots(data.reporters[0]) or [Slot("CYB-1.1", "2020-Q1", "UNODC-ROSEAP", 0, 0, 0)]
+        body = json.dumps(data.update_body(slots[0])).encode()
         self.floor(
             POST_FLOOR, api[:1], api,
             lambda c, i: c.request("POST", "/benchmark-floors/api/", body, {"Content-Type": "application/json"}),
@@ -240,7 +241,6 @@ class Benchmark:
             )  # fmt: skip
         self.log(f"API writes (tokens of {', '.join(m.user.username for m in data.reporters[: len(writers)])})")
         self._post_updates(writers, data)
-        self._bulk(writers[0], data)
 
     def _post_updates(self, writers, data):
         """Create updates with idempotency keys, 1 client then ``USERS`` at once; remove them after each."""
@@ -248,7 +248,7 @@ class Benchmark:
             reporters = data.reporters[: len(clients)]
             per_user = min(
                 self.rounds if len(clients) == 1 else self.concurrent_rounds,
-                *(len(data.slots[m.pk]) for m in reporters),
+                *(len(data.open_slots(m)) for m in reporters),
             )
             if per_user < 1:
                 self.log("  (no open period left to report in: the POST is not measured)")
@@ -257,25 +257,38 @@ class Benchmark:
 
             def post(client, index, own=own):
                 membership = own[id(client)]
-                body = json.dumps(data.update_body(data.slots[membership.pk][index])).encode()
+                body = json.dumps(data.update_body(data.open_slots(membership)[index])).encode()
                 headers = {"Content-Type": "application/json", "Idempotency-Key": f"benchmark-{uuid.uuid4().hex}"}
                 return client.request("POST", "/api/v1/updates/", body, headers)
 
             try:
                 measured = measure("API create update", clients, per_user, post)
             finally:
-                data.remove_written()
+                data.remove_written([m.user for m in reporters])
             self.record(
                 "api", {"name": "API create update (POST, idempotency key)", **measured.summary()}, POST_FLOOR,
                 POST_UPDATES, targeted=len(clients) == USERS,
             )  # fmt: skip
 
-    def _bulk(self, writer, data):
-        """Send the bulk endpoint as many updates as one office has open (at most 200), a few times."""
-        membership = data.reporters[0]
-        slots = data.slots[membership.pk][:BULK_ITEMS]
+    def _bulk(self, data, api_client):
+        """Send the bulk endpoint 200 updates a call, a few times, removing them after each call.
+
+        A field office has fewer than 200 updates to write in the demo data at any scale: the first
+        reporter's office's are topped up with other offices' and sent by a programme officer, who may
+        write for any office; each item costs the same whoever sends it.
+        """
+        from django.contrib.auth import get_user_model
+
+        slots = data.bulk_slots()
         if not slots:
             return
+        own = data.reporters[0]
+        offices = len({slot.office_id for slot in slots})
+        if offices == 1:
+            sender, who = own.user, own.user.username
+        else:
+            sender, who = get_user_model().objects.get(username="officer"), f"officer, {offices} offices"
+        writer = api_client(sender)
         calls = []
         for _ in range(max(2, min(BULK_CALLS, self.rounds))):
             items = [{**data.update_body(slot), "client_key": f"benchmark-{uuid.uuid4().hex}"} for slot in slots]
@@ -285,12 +298,12 @@ class Benchmark:
                 status, body, milliseconds = writer.request("POST", "/api/v1/updates/bulk/", body, headers)
                 created = sum(1 for item in json.loads(body) if item.get("status") == 201) if status == 200 else 0
             finally:
-                data.remove_written()
+                data.remove_written([sender])
             if status != 200 or created != len(items):
                 raise RuntimeError(f"API bulk: HTTP {status}, {created} of {len(items)} created: {body[:300]!r}")
             calls.append(milliseconds)
         measured = Measured(calls, sum(calls) / 1000, 1)
-        row = {"name": f"API bulk create, {len(slots)} updates a call", **measured.summary()}
+        row = {"name": f"API bulk create, {len(slots)} updates a call ({who})", **measured.summary()}
         row["ms_per_update"] = round(row["p50_ms"] / len(slots), 1)
         self.record("api", row, None, BULK, targeted=len(slots) == BULK_ITEMS)
 
@@ -407,12 +420,23 @@ def _check_same_rows(client: Client, portal_path: str, floor_path: str) -> None:
         raise RuntimeError(f"The floor {floor_path} does not serve the rows and fields of {portal_path}")
 
 
+class Slot(NamedTuple):
+    """An update an office may still write: its activity implemented there, in an open period, not yet reported."""
+
+    activity: str
+    period: str
+    office: str
+    activity_id: int
+    period_id: int
+    office_id: int
+
+
 @dataclass
 class Personas:
     """Who the benchmark signs in as, and what it asks for, chosen from the data of the scale."""
 
-    reporters: list  # Memberships of reporters with the most open slots, most first
-    slots: dict  # membership pk -> [(activity code, period code, office code, activity pk, period pk)]
+    reporters: list  # memberships of the reporters whose offices have the most open slots, most first
+    slots: dict[int, list[Slot]]  # office id -> its open slots
     areas: list[str]
     activity: str
     dashboard_paths: list[str]
@@ -424,33 +448,23 @@ class Personas:
         from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod
         from portal.models import Membership
 
-        memberships = list(
-            Membership.objects.filter(role=Membership.OfficeRole.REPORTER)
-            .select_related("user", "office")
-            .order_by("office__code", "user__username")
-        )
         open_periods = list(ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN).order_by("starts_on"))
-        implemented = Activity.implementing_offices.through.objects
-        slots = {}
-        for membership in memberships:
-            office = membership.office
-            activities = list(
-                implemented.filter(office=office)
-                .order_by("activity__code")
-                .values_list("activity_id", "activity__code", "activity__objective__focus_area__plan_id")
-            )
-            reported = set(
-                ProgressUpdate.objects.filter(office=office, period__in=open_periods).values_list(
-                    "activity_id", "period_id"
-                )
-            )
-            slots[membership.pk] = [
-                (code, period.code, office.code, activity_id, period.pk)
-                for period in open_periods
-                for activity_id, code, plan_id in activities
-                if plan_id == period.plan_id and (activity_id, period.pk) not in reported
-            ]
-        reporters = sorted(memberships, key=lambda m: -len(slots[m.pk]))[:USERS]
+        reported = set(
+            ProgressUpdate.objects.filter(period__in=open_periods).values_list("office_id", "activity_id", "period_id")
+        )
+        slots = defaultdict(list)
+        for period in open_periods:
+            for office_id, office, activity_id, activity in (
+                Activity.implementing_offices.through.objects.filter(activity__objective__focus_area__plan=period.plan)
+                .order_by("office__code", "activity__code")
+                .values_list("office_id", "office__code", "activity_id", "activity__code")
+            ):
+                if (office_id, activity_id, period.pk) not in reported:
+                    slots[office_id].append(Slot(activity, period.code, office, activity_id, period.pk, office_id))
+        memberships = Membership.objects.filter(role=Membership.OfficeRole.REPORTER).select_related("user", "office")
+        # One reporter an office, most open slots first.
+        reporters = list({m.office_id: m for m in memberships.order_by("office__code", "-user__username")}.values())
+        reporters = sorted(reporters, key=lambda m: (-len(slots[m.office_id]), m.office.code))[:USERS]
         if not reporters:
             raise RuntimeError("No field reporter in the data: load the demo data first")
         areas = list(FocusArea.objects.order_by("order").values_list("code", flat=True))
@@ -459,7 +473,7 @@ class Personas:
         middle = updates.values_list("updated_at", flat=True)[updates.count() // 2]
         return cls(
             reporters=reporters,
-            slots=slots,
+            slots=dict(slots),
             areas=areas,
             activity=codes[min(len(areas) * 7, len(codes) - 1)],
             dashboard_paths=["/steering/", *(f"/steering/?focus_area={code}" for code in areas)],
@@ -467,34 +481,41 @@ class Personas:
             started=time.time(),
         )
 
-    def update_body(self, slot) -> dict:
-        activity, period, office = slot[:3]
+    def open_slots(self, membership) -> list[Slot]:
+        return self.slots.get(membership.office_id, [])
+
+    def bulk_slots(self) -> list[Slot]:
+        """200 open slots: the first reporter's office's, topped up from the other offices' when it has fewer."""
+        own = self.reporters[0].office_id
+        others = sorted((office for office in self.slots if office != own), key=lambda office: -len(self.slots[office]))
+        return [slot for office in [own, *others] for slot in self.slots.get(office, [])][:BULK_ITEMS]
+
+    def update_body(self, slot: Slot) -> dict:
         return {
-            "activity": activity, "period": period, "office": office,
+            "activity": slot.activity, "period": slot.period, "office": slot.office,
             "rag": "on_track", "percent_complete": 40, "narrative": "Benchmark update.",
         }  # fmt: skip
 
-    def remove_written(self) -> None:
-        """Delete the updates the benchmark wrote, their history and idempotency keys (same data for each run)."""
+    def remove_written(self, users) -> None:
+        """Delete the updates the users wrote here, their history and idempotency keys: each run meets the same data."""
         from django.db.models import Q
 
         from actionplan.models import ProgressUpdate
         from portal.models import IdempotencyKey
 
         since = datetime.datetime.fromtimestamp(self.started, tz=datetime.UTC)
-        open_slots = {(slot[3], slot[4], slot[2]) for slots in self.slots.values() for slot in slots}
+        open_slots = {(slot.activity_id, slot.period_id, slot.office_id) for own in self.slots.values() for slot in own}
         written = [
             pk
-            for pk, activity, period, office in ProgressUpdate.objects.filter(
-                source=ProgressUpdate.Source.API, created_at__gte=since, office__memberships__in=self.reporters
-            ).values_list("pk", "activity_id", "period_id", "office__code")
-            if (activity, period, office) in open_slots
+            for pk, *slot in ProgressUpdate.objects.filter(
+                source=ProgressUpdate.Source.API, created_at__gte=since, author__in=users
+            ).values_list("pk", "activity_id", "period_id", "office_id")
+            if tuple(slot) in open_slots
         ]
         ProgressUpdate.objects.filter(pk__in=written).delete()
         ProgressUpdate.history.filter(id__in=written).delete()
         IdempotencyKey.objects.filter(
-            Q(key__startswith="benchmark-") | Q(key__startswith="bulk-item:benchmark-"),
-            user__in=[membership.user for membership in self.reporters],
+            Q(key__startswith="benchmark-") | Q(key__startswith="bulk-item:benchmark-"), user__in=users
         ).delete()
 
     def api_lists(self) -> dict[str, tuple[str, str]]:
