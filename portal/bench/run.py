@@ -184,14 +184,18 @@ class Benchmark:
         self.log("Floors: the least this server does for each kind of request")
         static = _static_path("css/portal.css")
         self.floor("static file (whitenoise)", anonymous[:1], anonymous, lambda c, i: c.get(static), path=static)
-        self.floor("Django view", anonymous[:1], anonymous, lambda c, i: c.get("/benchmark-floors/plain/"))
-        self.floor(LOGIN_FLOOR, officer[:1], officer, lambda c, i: c.get("/benchmark-floors/signed-in/"))
-        self.floor(API_FLOOR, api[:1], api, lambda c, i: c.get("/benchmark-floors/api/"))
+        for name, clients, path in (
+            ("Django view", anonymous, "/benchmark-floors/plain/"),
+            (LOGIN_FLOOR, officer, "/benchmark-floors/signed-in/"),
+            (API_FLOOR, api, "/benchmark-floors/api/"),
+        ):
+            self.floor(name, clients[:1], clients, lambda c, i, p=path: c.get(p), path=path)
         slots = data.open_slots(data.reporters[0]) or [Slot("CYB-1.1", "2020-Q1", "UNODC-ROSEAP", 0, 0, 0)]
         body = json.dumps(data.update_body(slots[0])).encode()
         self.floor(
             POST_FLOOR, api[:1], api,
             lambda c, i: c.request("POST", "/benchmark-floors/api/", body, {"Content-Type": "application/json"}),
+            path="POST /benchmark-floors/api/",
         )  # fmt: skip
         for name, (portal_path, floor_path) in data.api_lists().items():
             self.floor(f"DRF values(): {name}", api[:1], api, lambda c, i, p=floor_path: c.get(p), path=floor_path)
@@ -306,9 +310,10 @@ class Benchmark:
             if status != 200 or created != len(items):
                 raise RuntimeError(f"API bulk: HTTP {status}, {created} of {len(items)} created: {body[:300]!r}")
             calls.append(milliseconds)
-        measured = Measured(calls, sum(calls) / 1000, 1)
-        row = {"name": f"API bulk create, {len(slots)} updates a call ({who})", **measured.summary()}
-        row["ms_per_update"] = round(row["p50_ms"] / len(slots), 1)
+        summary = Measured(calls, sum(calls) / 1000, 1).summary()
+        each = round(summary["p50_ms"] / len(slots), 1)
+        row = {"name": f"API bulk create, {len(slots)} updates a call ({who}; {each} ms an update)", **summary}
+        row["ms_per_update"] = each
         self.record("api", row, None, BULK, targeted=len(slots) == BULK_ITEMS)
 
 
