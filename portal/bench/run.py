@@ -121,7 +121,7 @@ class Benchmark:
             self.sections["floors"].append(row)
             self.log(_line(row))
 
-    def sql_floor(self, name: str, statements: list[str], users: int, per_user: int, **extra):
+    def sql_floor(self, name: str, statements: list, users: int, per_user: int, **extra):
         row = {"name": name, "kind": "sql", "statements": len(statements), **extra}
         row |= replay(statements, users, per_user).summary()
         self.floors[(name, users)] = row

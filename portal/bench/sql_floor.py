@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import psycopg2
 from django.db import connection
@@ -18,16 +19,26 @@ from django.test.utils import CaptureQueriesContext
 
 from .harness import Measured
 
-# A queryset read with iterator() on PostgreSQL is a server-side cursor; its query is replayed plainly.
+# A queryset read with iterator() on PostgreSQL is a server-side cursor: it is replayed as one, read in chunks.
 SERVER_SIDE_CURSOR = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR WITH(?:OUT)? HOLD FOR ', re.IGNORECASE)
+CHUNK = 2_000
 
 
-def capture(compute: Callable[[], object]) -> list[str]:
+class Statement(NamedTuple):
+    sql: str
+    server_side: bool
+
+
+def capture(compute: Callable[[], object]) -> list[Statement]:
     """Run ``compute`` and return the reading statements it sent, in order."""
     with CaptureQueriesContext(connection) as captured:
         compute()
-    statements = [SERVER_SIDE_CURSOR.sub("", query["sql"]) for query in captured.captured_queries]
-    return [statement for statement in statements if statement.lstrip().upper().startswith(("SELECT", "WITH"))]
+    statements = []
+    for query in captured.captured_queries:
+        sql = SERVER_SIDE_CURSOR.sub("", query["sql"])
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append(Statement(sql, server_side=sql != query["sql"]))
+    return statements
 
 
 def _connect():
@@ -39,17 +50,24 @@ def _connect():
     return replay
 
 
-def _replay(replay, statements: list[str]) -> float:
+def _replay(replay, statements: list[Statement]) -> float:
     started = time.perf_counter()
-    with replay.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-            if cursor.description is not None:
-                cursor.fetchall()
+    for number, statement in enumerate(statements):
+        if statement.server_side:
+            # As Django reads it: a cursor held across the autocommit, fetched a chunk at a time.
+            with replay.cursor(name=f"floor_{number}", withhold=True) as cursor:
+                cursor.execute(statement.sql)
+                while cursor.fetchmany(CHUNK):
+                    pass
+        else:
+            with replay.cursor() as cursor:
+                cursor.execute(statement.sql)
+                if cursor.description is not None:
+                    cursor.fetchall()
     return (time.perf_counter() - started) * 1000
 
 
-def replay(statements: list[str], users: int, per_user: int) -> Measured:
+def replay(statements: list[Statement], users: int, per_user: int) -> Measured:
     """Replay the statements ``per_user`` times on each of ``users`` connections at once; time each replay."""
     with contextlib.ExitStack() as stack:
         connections = [stack.enter_context(contextlib.closing(_connect())) for _ in range(users)]

@@ -30,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--concurrent-rounds",
             type=int,
-            help=f"requests of each user per measure with {run.USERS} users at once (default: --rounds)",
+            help=f"requests of each user per measure with {run.USERS} users at once (default: half of --rounds)",
         )
         parser.add_argument("--password", default="bench-demo-password", help="password of the demo users")
         parser.add_argument("--output", type=Path, help="results file (default var/bench/results-SCALE.json)")
@@ -57,7 +57,7 @@ class Command(BaseCommand):
     def handle(self, *args, scale, rounds, concurrent_rounds, password, only, output, **options):
         if connection.vendor != "postgresql" or not settings.REDIS_URL:
             raise CommandError("The benchmark measures PostgreSQL with Redis: set DATABASE_URL and REDIS_URL.")
-        concurrent_rounds = concurrent_rounds or rounds
+        concurrent_rounds = concurrent_rounds or max(1, rounds // 2)
         if rounds < 2 or concurrent_rounds < 1:
             raise CommandError("--rounds: at least 2; --concurrent-rounds: at least 1")
         log = self.stdout.write
