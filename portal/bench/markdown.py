@@ -20,8 +20,8 @@ Figures of `make bench` (`manage.py benchmark`, `portal/bench/`): gunicorn with 
 settings on 127.0.0.1, and beside each figure its floor, served by the same server in the
 same run, so that the ratio does not depend on the machine. p50 and p95 are response times in
 milliseconds; req/s counts every request of the measure over its wall time; the ratio is the
-portal's p95 over the floor's p95 at the same number of users. Targets are issue 14's, at
-scale L.
+portal's p50 over the floor's p50 at the same number of users (a report's: its seconds over
+its SQL's). Targets are issue 14's, at scale L; an API list's compares p95 with its floor's p95.
 
 Each scale's section is generated between its marker comments and rewritten by the next run at
 that scale; write anything else outside them.

@@ -10,7 +10,8 @@ measured the same way by the same server in the same run:
 - the dashboard's first view after a change → its own SQL replayed alone (``sql_floor``);
 - the whole-plan report → the SQL of its snapshot replayed alone.
 
-The ratio is the portal's p95 over the floor's p95 at the same number of users.
+The ratio is the portal's median over the floor's at the same number of users: medians, since a
+floor's few milliseconds make its p95 the first figure a busy machine spoils.
 """
 
 import datetime
@@ -72,7 +73,7 @@ DASHBOARD_AFTER_CHANGE = Target("p95 < 300 ms", p95_below_ms=300)
 DASHBOARD_CACHED = Target("p95 < 50 ms, ≥ 1/4 of the floor's req/s", p95_below_ms=50, floor_throughput_share=0.25)
 REGISTER = Target("p95 < 250 ms", p95_below_ms=250)
 PAGE = Target("p95 < 150 ms", p95_below_ms=150)
-API_LIST = Target("p95 ≤ 3× floor", p95_within_floor=3)
+API_LIST = Target("p95 ≤ 3× floor p95", p95_within_floor=3)
 POST_UPDATES = Target("≥ 150 req/s", requests_per_second=150)
 BULK = Target("p95 < 1.5 s", p95_below_ms=1500)
 REPORT_SECONDS, REPORT_MEGABYTES = 30, 400
@@ -85,7 +86,10 @@ def _line(row: dict) -> str:
         f" {row['requests_per_second']:7.1f}/s"
     )
     if row.get("floor"):
-        text += f" | floor p95 {row['floor_p95_ms']:7.1f} ms {row['floor_requests_per_second']:7.1f}/s ×{row['ratio']}"
+        text += (
+            f" | floor p50 {row['floor_p50_ms']:7.1f} p95 {row['floor_p95_ms']:7.1f} ms"
+            f" {row['floor_requests_per_second']:7.1f}/s ×{row['ratio']}"
+        )
     if row.get("target"):
         text += f" | {row['target']}: {'met' if row['met'] else 'NOT MET'}"
     return text
@@ -140,7 +144,7 @@ class Benchmark:
                 "floor_p50_ms": base["p50_ms"],
                 "floor_p95_ms": base["p95_ms"],
                 "floor_requests_per_second": base["requests_per_second"],
-                "ratio": round(row["p95_ms"] / base["p95_ms"], 1),
+                "ratio": round(row["p50_ms"] / base["p50_ms"], 1),
             }
         if target and targeted:
             row |= {"target": target.text, "met": target.met(row)}
