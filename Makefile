@@ -87,12 +87,15 @@ test: setup scan
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The benchmark's databases (one per scale, suffixed _m and _l) and Redis database: it
-# never touches the development data. Scale M: report compilation; scale L: everything.
+# The benchmark at one scale: SCALE is one of portal/demo.py's SCALES (default L; `make bench SCALE=S`).
+# Each scale has a database of its own (BENCH_DATABASE_URL suffixed with the scale: jap_bench_l) and the
+# benchmark a Redis database of its own: it never touches the development data. It prints each figure
+# beside its floor, writes var/bench/results-SCALE.json and rewrites the scale's section of BENCHMARKS.md.
+SCALE ?= L
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jap_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/3
 BENCH_ARGS ?=
 
 bench: setup
-	DATABASE_URL=$(BENCH_DATABASE_URL)_m REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py benchmark --scale M --only reports $(BENCH_ARGS)
-	DATABASE_URL=$(BENCH_DATABASE_URL)_l REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py benchmark --scale L $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL)_$(shell echo '$(SCALE)' | tr A-Z a-z) REDIS_URL=$(BENCH_REDIS_URL) \
+		$(BIN)/python manage.py benchmark --scale $(SCALE) $(BENCH_ARGS)

@@ -274,13 +274,18 @@ STATICFILES_FINDERS = [
 # the API docs' bundles among them) tripled collectstatic's time for nothing.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
+# collectstatic compresses each file (gzip and Brotli) for the browsers that accept it: nine tenths of its
+# half minute. The benchmark's server turns it off (its clients accept neither, so it is served the same).
+STATIC_COMPRESS = _read(env.bool, "STATIC_COMPRESS", default=True)
+if DEBUG:
+    _STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
+elif STATIC_COMPRESS:
+    _STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+else:
+    _STATIC_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": _STATIC_STORAGE},
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
@@ -399,6 +404,10 @@ REST_KNOX = {
     "TOKEN_TTL": None,
     "AUTH_HEADER_PREFIX": "Token",
 }
+
+# The benchmark's floor views (portal.bench.floors) under /benchmark-floors/: only the server that
+# `manage.py benchmark` starts turns them on; a deployment leaves this off.
+BENCHMARK_FLOORS = _read(env.bool, "BENCHMARK_FLOORS", default=False)
 
 # The access log (audit app) keeps this many days; purge_access_log, run daily by beat, removes older events.
 ACCESS_LOG_DAYS = _read_at_least_one("ACCESS_LOG_DAYS", default=365)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -25,6 +26,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
 ]
+
+if settings.BENCHMARK_FLOORS:
+    # The least this server does for each kind of request, for the benchmark's ratios; never in a deployment.
+    urlpatterns.append(path("benchmark-floors/", include("portal.bench.floors")))
 
 handler400 = "portal.views.bad_request"
 handler403 = "portal.views.forbidden"

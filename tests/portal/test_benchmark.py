@@ -1,5 +1,10 @@
-"""`make bench` runs end to end: its own database, a real server on 127.0.0.1, results on disk."""
+"""`make bench` runs end to end: its own database, a real server on 127.0.0.1 with its floors, results on disk.
 
+The figures of the smoke test mean nothing (scale XS, 2 requests a measure, a machine busy with
+other tests): it proves that every measure runs and is recorded, never how fast.
+"""
+
+import importlib
 import json
 import os
 import subprocess
@@ -10,14 +15,19 @@ from pathlib import Path
 import psycopg2
 import pytest
 from django.db import connection
+from django.urls import clear_url_caches
+
+from portal.bench import floors, markdown
 
 ROOT = Path(__file__).resolve().parents[2]
+FLOOR_PATHS = [f"/benchmark-floors/{pattern.pattern}" for pattern in floors.urlpatterns]
 
 
 @pytest.fixture
 def bench_database_url(postgres, redis_url):
     settings_dict = connection.settings_dict
-    name = f"jap_bench_test_{uuid.uuid4().hex[:8]}"
+    # Named after the configured database (test_jap_t1 → jap_t1_bench_…): runs on one server stay apart.
+    name = f"{settings_dict['NAME'].removeprefix('test_')}_bench_{uuid.uuid4().hex[:8]}"
     server = f"{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT'] or 5432}"
     yield f"postgres://{server}/{name}"
     admin = psycopg2.connect(
@@ -29,18 +39,113 @@ def bench_database_url(postgres, redis_url):
     admin.close()
 
 
-def test_benchmark_at_scale_xs_times_pages_and_reports_and_writes_its_results(bench_database_url, redis_url, tmp_path):
-    output = tmp_path / "results.json"
+def test_benchmark_at_scale_xs_measures_pages_api_floors_and_reports_and_writes_its_results(
+    bench_database_url, redis_url, tmp_path
+):
+    output, record = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
+    command = ["benchmark", "--scale", "XS", "--rounds", "2", "--concurrent-rounds", "1", "--skip-focus-area-report"]
+    command.append("--allow-misses")
     finished = subprocess.run(
-        [sys.executable, "manage.py", "benchmark", "--scale", "XS", "--rounds", "2", "--output", str(output)],
+        [sys.executable, "manage.py", *command, "--output", str(output), "--markdown", str(record)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "DEBUG": "true", "DATABASE_URL": bench_database_url, "REDIS_URL": redis_url},
     )  # fmt: skip
 
     assert finished.returncode == 0, finished.stdout + finished.stderr
     results = json.loads(output.read_text())
-    names = {row["name"] for row in results["pages"]}
-    assert {"dashboard, whole plan and each focus area", "activity register", "API updates, first page"} <= names
-    assert all(row["requests"] >= 2 and row["p95_ms"] > 0 for row in results["pages"])
+    pages, api = {row["name"] for row in results["pages"]}, {row["name"] for row in results["api"]}
+    assert {
+        "dashboard, cached (whole plan and each focus area)",
+        "dashboard, first view after a change (whole plan)",
+        "register, default",
+        "register, search q=border",
+        "register, RAG off track, by progress",
+        "register, page 50",
+        "register, sort=-progress",
+        "activity page",
+        "home, programme officer",
+        "home, field reporter",
+    } <= pages
+    assert {f"register, {name}=" for name in ("focus_area", "office", "country", "tag", "as_of")} <= {
+        name.partition("=")[0] + "=" for name in pages
+    }
+    assert {"API activities, first page", "API updates, first page", "API create update (POST, idempotency key)"} <= api
+    assert any(name.startswith("API bulk create") for name in api)
+    # Each page and API read is measured by 1 user and by 4 at once, beside its floor at as many users.
+    for row in results["pages"] + results["api"]:
+        assert row["requests"] >= 1 and row["p95_ms"] > 0 and row["requests_per_second"] > 0
+    for name in pages | {"API activities, first page", "API updates, first page"}:
+        rows = [row for row in results["pages"] + results["api"] if row["name"] == name]
+        assert sorted(row["users"] for row in rows) == [1, 4], name
+        assert all(row["floor"] and row["ratio"] > 0 for row in rows), name
+    targeted = [row for row in results["pages"] + results["api"] if "target" in row]
+    assert targeted and all(isinstance(row["met"], bool) for row in targeted)
+    floor_names = {row["name"] for row in results["floors"]}
+    assert {
+        "static file (whitenoise)",
+        "Django view",
+        "login-required view",
+        "DRF view, token + throttle",
+        "DRF POST, token + throttle",
+        "DRF values(): activities, first page",
+        "DRF values(): updates, first page",
+        "SQL of the dashboard (whole plan)",
+        "SQL of the report snapshot (whole plan)",
+    } <= floor_names
+    assert all(row["statements"] > 0 for row in results["floors"] if row["kind"] == "sql")
     whole_plan = next(row for row in results["reports"] if row["name"] == "report, whole plan")
-    assert whole_plan["met"] and whole_plan["peak_mb"] > 0
+    assert whole_plan["peak_mb"] > 0 and whole_plan["floor_seconds"] > 0 and isinstance(whole_plan["met"], bool)
+    assert results["machine"]["cores"] >= 1 and results["versions"]["postgresql"]
+    assert len(results["load_average"]["before"]) == 3
+
+    written = record.read_text()
+    for heading in ("## Scale XS", "### Pages", "### API", "### Reports", "### Floors", "## What limits each figure"):
+        assert heading in written
+    assert "<!-- benchmark XS begin -->" in written and "<!-- benchmark XS end -->" in written
+
+
+def test_a_run_rewrites_only_its_own_scale_in_benchmarks_md(tmp_path, monkeypatch):
+    record = tmp_path / "BENCHMARKS.md"
+    monkeypatch.setattr(markdown, "section", lambda results: f"## Scale {results['scale']}\n\n{results['figure']}\n")
+    scales = ["S", "M", "L"]
+
+    markdown.write(record, {"scale": "L", "figure": "first L"}, scales)
+    record.write_text(record.read_text().replace("_To be written by hand", "Mostly SQL.\n\n_To be written by hand"))
+    markdown.write(record, {"scale": "S", "figure": "first S"}, scales)
+    markdown.write(record, {"scale": "L", "figure": "second L"}, scales)
+    markdown.write(record, {"scale": "L", "figure": "third L"}, scales)
+
+    text = record.read_text()
+    assert "first L" not in text and "second L" not in text and text.count("third L") == 1
+    assert text.index("first S") < text.index("third L") < text.index("## What limits each figure")
+    assert "Mostly SQL." in text
+    # Rewriting a section leaves the file's layout alone: no blank lines pile up.
+    assert "\n\n\n" not in text
+
+
+@pytest.fixture
+def floors_mounted(settings):
+    """The portal's addresses as the benchmark's server has them: with its floors."""
+    from portal import urls
+
+    settings.BENCHMARK_FLOORS = True
+    importlib.reload(urls)
+    clear_url_caches()
+    yield
+    settings.BENCHMARK_FLOORS = False
+    importlib.reload(urls)
+    clear_url_caches()
+
+
+@pytest.mark.parametrize("path", FLOOR_PATHS)
+def test_the_benchmark_floors_are_not_served_without_benchmark_floors(client, db, settings, path):
+    assert settings.BENCHMARK_FLOORS is False
+    assert client.get(path).status_code == 404
+    assert client.post(path, {}, content_type="application/json").status_code == 404
+
+
+def test_the_benchmark_floors_are_served_when_the_benchmark_turns_them_on(client, db, floors_mounted):
+    assert client.get("/benchmark-floors/plain/").json() == {"ok": True}
+    # Behind the same sign-in and API authentication as the pages and the API they are compared with.
+    assert client.get("/benchmark-floors/signed-in/").status_code == 302
+    assert client.get("/benchmark-floors/api/").status_code == 401
