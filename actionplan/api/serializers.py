@@ -175,6 +175,20 @@ class ActivitySerializer(serializers.ModelSerializer):
         ]
 
 
+@functools.cache
+def activity_rows() -> rows.Reader:
+    """Pages of activities read as values, shaped as ``ActivitySerializer`` shapes them."""
+    return rows.Reader(
+        ActivitySerializer,
+        many={
+            "partner_organizations": rows.slugs(Activity.partner_organizations, "code"),
+            "implementing_offices": rows.slugs(Activity.implementing_offices, "code"),
+            "beneficiary_countries": rows.slugs(Activity.beneficiary_countries, "iso3"),
+            "tags": rows.slugs(Activity.tags, "name"),
+        },
+    )
+
+
 class ActivityDetailSerializer(ActivitySerializer):
     indicators = IndicatorSerializer(many=True, read_only=True)
 

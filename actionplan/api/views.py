@@ -48,6 +48,22 @@ class LogsRestrictedRows:
         return self.get_paginated_response(data) if page is not None else Response(data)
 
 
+class ListsValues:
+    """A list whose page is read as values by ``self.rows()`` (a ``portal.api.rows.Reader``), each restricted
+    row on it written to the access log (``self.restricted(pks)``: those rows as instances, read only when
+    there are any; ``sensitivity``: the lookup of a row's activity's sensitivity)."""
+
+    sensitivity: str
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("pk", self.sensitivity))
+        data = self.rows().read([pk for pk, _sensitivity in page])
+        restricted = [pk for pk, sensitivity in page if sensitivity == Activity.Sensitivity.RESTRICTED]
+        if restricted:
+            audit.record_restricted_rows(request, self.restricted(restricted))
+        return self.get_paginated_response(data)
+
+
 @extend_schema_view(list=extend_schema(responses={200: s.FocusAreaSerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.FocusAreaSerializer, **errors(404)}))  # fmt: skip
 class FocusAreaViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
@@ -70,19 +86,26 @@ class PeriodViewSet(CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(list=extend_schema(responses={200: s.ActivitySerializer(many=True), **errors(400, 404)}),
                     retrieve=extend_schema(responses={200: s.ActivityDetailSerializer, **errors(404)}))  # fmt: skip
-class ActivityViewSet(LogsRestrictedRows, CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
+class ActivityViewSet(ListsValues, CodeLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Activities you may see: for a field reporter, those its offices implement."""
 
     filterset_class = ActivityFilter
+    sensitivity = "sensitivity"
+
+    def rows(self):
+        return s.activity_rows()
+
+    def restricted(self, pks):
+        return Activity.objects.filter(pk__in=pks)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Activity.objects.none()
-        queryset = (
-            Activity.objects.visible_to(self.request.user)
-            .select_related("objective__focus_area", "lead_organization")
-            .prefetch_related("partner_organizations", "implementing_offices", "beneficiary_countries", "tags")
-            .order_by("code")
+        queryset = Activity.objects.visible_to(self.request.user).order_by("code")
+        if self.action == "list":
+            return queryset
+        queryset = queryset.select_related("objective__focus_area", "lead_organization").prefetch_related(
+            "partner_organizations", "implementing_offices", "beneficiary_countries", "tags"
         )
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
@@ -196,12 +219,19 @@ def _may_review(view, request, pk=None):
     list=extend_schema(responses={200: s.UpdateSerializer(many=True), **errors(400, 404)}),
     retrieve=extend_schema(responses={200: s.UpdateSerializer, **errors(404)}),
 )
-class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class UpdateViewSet(ListsValues, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Progress updates: a field reporter sees and writes those of its offices."""
 
     serializer_class = s.UpdateSerializer
     filterset_class = UpdateFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    sensitivity = "activity__sensitivity"
+
+    def rows(self):
+        return s.update_rows()
+
+    def restricted(self, pks):
+        return ProgressUpdate.objects.select_related("activity", "period", "office").filter(pk__in=pks)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -210,18 +240,6 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
         # A page of the list is read as values (``list``); one update, with its related rows.
         return updates if self.action == "list" else updates.with_details()
 
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(
-            self.filter_queryset(self.get_queryset()).values_list("pk", "activity__sensitivity")
-        )
-        data = s.update_rows().read([pk for pk, _sensitivity in page])
-        restricted = [pk for pk, sensitivity in page if sensitivity == Activity.Sensitivity.RESTRICTED]
-        if restricted:
-            audit.record_restricted_rows(
-                request, ProgressUpdate.objects.select_related("activity", "period", "office").filter(pk__in=restricted)
-            )
-        return self.get_paginated_response(data)
-
     def get_object(self):
         # Read once a request: the check before an idempotent action and the action see the same row.
         if not hasattr(self, "_object"):
@@ -229,7 +247,8 @@ class UpdateViewSet(LogsRestrictedRows, mixins.ListModelMixin, mixins.RetrieveMo
         return self._object
 
     def _answer(self, update, status_code=status.HTTP_200_OK):
-        update = self.get_queryset().get(pk=update.pk)
+        # The update the service just wrote for the caller, who may therefore read it: read by its key alone.
+        update = ProgressUpdate.objects.with_details().get(pk=update.pk)
         headers = {"ETag": etag(update.version)}
         if status_code == status.HTTP_201_CREATED:
             headers["Location"] = reverse("api:update-detail", kwargs={"pk": update.pk})

@@ -79,3 +79,15 @@ class Reader:
         for values in rows.values("pk", many.parent, *child.lookups()):
             grouped[values[many.parent]].append(child.shape(values, {}))
         return grouped
+
+
+def slugs(relation, slug: str) -> Many:
+    """The ``slug`` of each row a many-to-many ``relation`` (e.g. ``Activity.tags``) links to, in its model's
+    order, as a many SlugRelatedField shows them."""
+    field = relation.field
+    source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    ordering = [
+        f"-{target}__{name[1:]}" if name.startswith("-") else f"{target}__{name}"
+        for name in field.related_model._meta.ordering
+    ]
+    return Many(relation.through.objects.order_by(*ordering), parent=source, slug=f"{target}__{slug}")

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.renderers import JSONRenderer
 
 from actionplan.api import serializers
-from actionplan.models import Measurement, ProgressUpdate
+from actionplan.models import Activity, Measurement, ProgressUpdate, Tag
 from portal.api import rows
 from tests import factories
 
@@ -47,6 +47,21 @@ def test_a_page_of_updates_read_as_values_is_what_the_serializer_answers(updates
     expected = [serializers.UpdateSerializer(ProgressUpdate.objects.with_details().get(pk=pk)).data for pk in pks]
 
     assert rendered(serializers.update_rows().read(pks)) == rendered(expected)
+
+
+def test_a_page_of_activities_read_as_values_is_what_the_serializer_answers(world):
+    world.activity.partner_organizations.set(
+        [factories.OrganizationFactory(code="B"), factories.OrganizationFactory(code="A")]
+    )
+    world.activity.beneficiary_countries.set(
+        [factories.CountryFactory(name="Zambia"), factories.CountryFactory(name="Chad")]
+    )
+    world.activity.tags.set([Tag.objects.create(name="SARTO"), Tag.objects.create(name="FTF")])
+    world.activity.implementing_offices.add(world.other_office)
+    pks = [world.activity.pk, world.restricted.pk, world.other_activity.pk]
+    expected = [serializers.ActivitySerializer(Activity.objects.get(pk=pk)).data for pk in pks]
+
+    assert rendered(serializers.activity_rows().read(pks)) == rendered(expected)
 
 
 def test_a_reader_keeps_the_order_it_is_given_and_skips_rows_that_are_gone(updates):
