@@ -21,6 +21,7 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
+from django.utils.safestring import mark_safe
 from redis.exceptions import RedisError
 
 from portal.roles import sees_whole_plan
@@ -53,12 +54,27 @@ def figures(filters, user, compute) -> dict:
             break
         time.sleep(0.05)
     try:
-        cached = compute(filters, user)
+        # Filed with the figures: what is rendered from them is filed under it too (``rendered``).
+        cached = {**compute(filters, user), "cache_key": key}
         _safely(cache.set, key, cached, TIMEOUT)
     finally:
         if _safely(cache.get, lock) == token:
             _safely(cache.delete, lock)
     return cached
+
+
+def rendered(figures: dict, name: str, render) -> str:
+    """The HTML ``render()`` makes of the figures, kept beside them under ``name`` (e.g. a language): built
+    once per generation, as the figures are, instead of once per view. Figures from before it was kept
+    (or with no reachable cache) are rendered each time."""
+    if "cache_key" not in figures:
+        return render()
+    key = f"{figures['cache_key']}:html:{name}"
+    html = _safely(cache.get, key)
+    if html is None:
+        html = render()
+        _safely(cache.set, key, str(html), TIMEOUT)
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703  # HTML the portal's own template rendered, escaped there
 
 
 def invalidate(**_signal_arguments) -> None:

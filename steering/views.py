@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Q, Value, When
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -119,14 +120,27 @@ def dashboard_view(request):
     plan = current_plan_or_404()
     filters = dashboard.Filters.from_query(request.GET, plan)
     figures = dashboard_cache.figures(filters, request.user, dashboard.build)
+    body = dashboard_cache.rendered(
+        figures,
+        translation.get_language(),
+        lambda: render_to_string(
+            "steering/includes/dashboard_body.html",
+            {
+                "filters": filters,
+                "figures": figures,
+                "countries": dashboard.named_countries(figures["countries"]),
+                "charts": _charts(figures, filters),
+            },
+            request,
+        ),
+    )
     return render(
         request,
         "steering/dashboard.html",
         {
             "filters": filters,
             "figures": figures,
-            "countries": dashboard.named_countries(figures["countries"]),
-            "charts": _charts(figures, filters),
+            "body": body,
             "choices": {
                 "periods": ReportingPeriod.objects.filter(plan=plan).order_by("-starts_on"),
                 "focus_areas": FocusArea.objects.filter(plan=plan).order_by("order"),

@@ -113,14 +113,34 @@ def test_a_request_waits_for_the_figures_another_is_computing(world):
     assert dashboard_cache.figures(filters, world.committee, never_compute) == {"computed": "elsewhere"}
 
 
+def body_renders(client, **query) -> int:
+    """How many times the dashboard's body was rendered to answer one view."""
+    response = client.get(reverse("dashboard"), query)
+    assert response.status_code == 200
+    return [template.name for template in response.templates].count("steering/includes/dashboard_body.html")
+
+
+def test_the_dashboards_body_is_rendered_once_per_language_until_a_write_drops_it(committee_client, world):
+    assert body_renders(committee_client) == 1
+    assert body_renders(committee_client) == 0
+    committee_client.cookies["django_language"] = "fr"
+    assert body_renders(committee_client) == 1
+    assert (
+        "Respect des obligations de rapport par bureau" in committee_client.get(reverse("dashboard")).content.decode()
+    )
+
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="submitted")
+
+    assert body_renders(committee_client) == 1
+
+
 def test_a_request_computes_the_figures_itself_when_the_other_never_finishes(world, monkeypatch):
     monkeypatch.setattr(dashboard_cache, "COMPUTE_WAIT", 0.2)
     filters = Filters.from_query({}, world.plan)
     cache.add(f"{dashboard_cache._key(filters, world.committee)}:computing", True, 10)
 
-    assert dashboard_cache.figures(filters, world.committee, lambda filters, user: {"computed": "here"}) == {
-        "computed": "here"
-    }
+    computed = dashboard_cache.figures(filters, world.committee, lambda filters, user: {"computed": "here"})
+    assert computed["computed"] == "here"
 
 
 @pytest.fixture
@@ -240,4 +260,4 @@ def test_a_waiting_request_takes_over_when_the_computation_it_waits_for_fails(wo
         assert cache.get(lock) not in (None, "the failing request")
         return {"computed": "by the waiter"}
 
-    assert dashboard_cache.figures(filters, world.committee, compute_holding_the_lock) == {"computed": "by the waiter"}
+    assert dashboard_cache.figures(filters, world.committee, compute_holding_the_lock)["computed"] == "by the waiter"
