@@ -58,7 +58,10 @@ def refresh(*, plan_id, activities=None, indicators=None, points=None) -> None:
     plan_indicators = Indicator.objects.filter(
         Q(activity__objective__focus_area__plan=plan_id) | Q(objective__focus_area__plan=plan_id)
     )
-    _refresh_figures(periods, plan_indicators if indicators is None else plan_indicators.filter(pk__in=indicators))
+    if indicators is None:
+        _refresh_figures(periods, plan_indicators)
+    elif (chosen := plan_indicators.filter(pk__in=indicators)).exists():
+        _refresh_figures(periods, chosen)
 
 
 def _refresh_standings(plan_id, periods, activities) -> None:
@@ -150,8 +153,13 @@ def _period_saved(instance, created=False, raw=False, **_signal_arguments) -> No
     was = getattr(instance, "_placed_when_read", (None, None))
     instance._placed_when_read = placed
     if created:
-        # No update is reported for it yet: only what stands at it is new.
-        refresh(plan_id=instance.plan_id, points=[instance])
+        # No update is reported for it yet: only what stands at it is new, and nothing does before the
+        # plan's first approval (a plan being set up, period by period).
+        approved_before = ProgressUpdate.objects.filter(
+            state=APPROVED, period__plan=instance.plan_id, period__starts_on__lte=instance.starts_on
+        )
+        if approved_before.exists():
+            refresh(plan_id=instance.plan_id, points=[instance])
     elif was != placed:
         # Moved: what stands at every period may change.
         for plan_id in {instance.plan_id, was[0]} - {None}:
