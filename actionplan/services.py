@@ -169,7 +169,8 @@ def create_update(
             % {"office": office.code, "activity": activity.code, "period": period.code},
             existing_id=str(existing.pk),
         )
-    measurement_rules.replace(update, measurements, countries)
+    if measurements:
+        measurement_rules.replace(update, measurements, countries)
     if submit:
         _mark_submitted(update)
     return update

@@ -285,14 +285,17 @@ def _text(label):
 class VisibleCodeField(serializers.SlugRelatedField):
     """Take a code, resolved among the rows the requesting user may see."""
 
-    def __init__(self, model, **kwargs):
+    def __init__(self, model, related=(), **kwargs):
         self.model = model
+        # Read with the row: what the rules read of it next (an activity's plan).
+        self.related = related
         super().__init__(slug_field="code", **kwargs)
 
     def get_queryset(self):
         user = self.context["request"].user
         manager = self.model.objects
-        return manager.visible_to(user) if hasattr(manager, "visible_to") else manager.all()
+        visible = manager.visible_to(user) if hasattr(manager, "visible_to") else manager.all()
+        return visible.select_related(*self.related)
 
 
 YES, NO = ("yes", True), ("no", False)
@@ -356,7 +359,9 @@ class MeasurementInputSerializer(RefuseUnknownFields, serializers.Serializer):
 
 
 class UpdateCreateSerializer(RefuseUnknownFields, serializers.Serializer):
-    activity = VisibleCodeField(Activity, help_text=_("Activity code, e.g. CYB-2.3"))
+    activity = VisibleCodeField(
+        Activity, related=("objective__focus_area",), help_text=_("Activity code, e.g. CYB-2.3")
+    )
     period = VisibleCodeField(ReportingPeriod, help_text=_("Reporting period code, e.g. 2020-Q2"))
     office = VisibleCodeField(
         Office, required=False, help_text=_("Office code; may be left out when you belong to one office")
