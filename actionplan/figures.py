@@ -86,6 +86,7 @@ def _tables() -> dict:
         "update": ProgressUpdate._meta.db_table,
         "period": ReportingPeriod._meta.db_table,
         "indicator": Indicator._meta.db_table,
+        "figure": IndicatorFigure._meta.db_table,
         "target": PeriodTarget._meta.db_table,
         "country": Country._meta.db_table,
         "objective": Objective._meta.db_table,
@@ -218,10 +219,11 @@ def _kept_sql(indicators, periods) -> tuple[str, list]:
     ``actionplan.standings``, with its parameters: the same rows ``_computed_sql`` computes."""
     indicator_sql, indicator_params = _indicator_sql(indicators)
     period_ids = [period.pk for period in periods]
+    t = _tables()
     sql = f"""WITH combined AS (
         SELECT f.period_id AS point_id, f.indicator_id, '' AS category, f.value, f.value_count AS n_values,
                f.office_count AS n_offices, f.reported_count AS n_reported, f.latest_reported_on
-        FROM {IndicatorFigure._meta.db_table} f
+        FROM {t["figure"]} f
         WHERE f.period_id IN ({", ".join(["%s"] * len(period_ids))}) AND f.indicator_id IN ({indicator_sql})
     )
     """  # noqa: S608  # nosec B608  # a table name and placeholders are formatted in; values are parameters
@@ -259,8 +261,9 @@ def insert_computed_sql(indicators, periods) -> tuple[str, list]:
     """The SQL that inserts the indicators' total figures for the periods, computed from the approved
     values, into ``IndicatorFigure``, with its parameters (for ``actionplan.standings``)."""
     computed, params = _computed_sql(indicators, periods)
+    t = _tables()
     sql = f"""{computed}
-    INSERT INTO {IndicatorFigure._meta.db_table}
+    INSERT INTO {t["figure"]}
         (period_id, indicator_id, value, value_count, office_count, reported_count, latest_reported_on)
     SELECT point_id, indicator_id, value, n_values, n_offices, n_reported, latest_reported_on FROM combined
     """  # noqa: S608  # nosec B608  # a table name is formatted in; values are parameters
@@ -338,7 +341,7 @@ def summary_by_area(indicators, period) -> dict[str, dict]:
         SELECT area.code, f.indicator_id AS figured, f.value, i.direction, i.baseline_value AS baseline,
                COALESCE(tg.value, i.target_value) AS target
         FROM {t["indicator"]} i
-        LEFT JOIN {IndicatorFigure._meta.db_table} f ON f.indicator_id = i.id AND f.period_id = %s
+        LEFT JOIN {t["figure"]} f ON f.indicator_id = i.id AND f.period_id = %s
         LEFT JOIN {t["target"]} tg ON tg.indicator_id = i.id AND tg.period_id = %s
         LEFT JOIN {t["activity"]} act ON act.id = i.activity_id
         JOIN {t["objective"]} o ON o.id = COALESCE(i.objective_id, act.objective_id)

@@ -19,6 +19,7 @@ commits with the write or not at all. Bulk loads that send no signal (``seed_dem
 
 from django.db import connection, transaction
 from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_init, post_save
 
 from . import figures
@@ -134,10 +135,9 @@ def _indicator_saved(instance, created=False, raw=False, **_signal_arguments) ->
         return
     plan_id = (
         Indicator.objects.filter(pk=instance.pk)
-        .values_list("activity__objective__focus_area__plan", "objective__focus_area__plan")
+        .values_list(Coalesce("activity__objective__focus_area__plan", "objective__focus_area__plan"), flat=True)
         .first()
     )
-    plan_id = plan_id and (plan_id[0] or plan_id[1])
     if plan_id is not None:
         refresh(plan_id=plan_id, activities=Activity.objects.none(), indicators=[instance.pk])
 

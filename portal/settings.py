@@ -408,6 +408,9 @@ REST_KNOX = {
 # The benchmark's floor views (portal.bench.floors) under /benchmark-floors/: only the server that
 # `manage.py benchmark` starts turns them on; a deployment leaves this off.
 BENCHMARK_FLOORS = _read(env.bool, "BENCHMARK_FLOORS", default=False)
+if BENCHMARK_FLOORS and ALLOWED_HOSTS != ["127.0.0.1"]:
+    # Unauthenticated, unthrottled views: never on a server anyone but the benchmark reaches.
+    _fail("BENCHMARK_FLOORS", "is only for the benchmark's own server (ALLOWED_HOSTS=127.0.0.1); leave it off")
 
 # The access log (audit app) keeps this many days; purge_access_log, run daily by beat, removes older events.
 ACCESS_LOG_DAYS = _read_at_least_one("ACCESS_LOG_DAYS", default=365)

@@ -29,6 +29,8 @@ from . import serializers as s
 from .figures import indicator_figures
 
 CODE_LOOKUP = r"[^/]+"
+# The idempotency key of one item of a bulk call: its client_key, kept apart from the calls' own keys.
+BULK_ITEM_KEY = "bulk-item:"
 
 
 class CodeLookupMixin:
@@ -443,7 +445,7 @@ class UpdateViewSet(ListsValues, mixins.ListModelMixin, mixins.RetrieveModelMixi
         try:
             response = replay_or_run(
                 user=request.user,
-                key=f"bulk-item:{client_key}",
+                key=f"{BULK_ITEM_KEY}{client_key}",
                 request_fingerprint=fingerprint(canonical_json(item)),
                 run=create,
             )

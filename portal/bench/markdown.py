@@ -222,8 +222,7 @@ def write(path: Path, results: dict, scales: list[str]) -> None:
         at = text.index(LIMITS_HEADING)
     else:
         at = len(text)
-    rest = SECTION.sub("", text[:at]) + "\x00" + SECTION.sub("", text[at:])
     order = {name: index for index, name in enumerate(scales)}
     ordered = sorted(sections, key=lambda name: (order.get(name, len(order)), name))
     body = "\n".join(sections[name] for name in ordered) + "\n"
-    path.write_text(rest.replace("\x00", body, 1))
+    path.write_text(SECTION.sub("", text[:at]) + body + SECTION.sub("", text[at:]))

@@ -94,3 +94,13 @@ def test_a_rate_that_allows_no_request_stops_startup_naming_its_variable(variabl
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"Configuration error: {variable} is not valid ('{rate}' allows no request")
+
+
+def test_the_benchmark_floors_refuse_to_start_on_a_server_others_reach():
+    result = manage("check", **{**PRODUCTION, "BENCHMARK_FLOORS": "true"})
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("Configuration error: BENCHMARK_FLOORS is only for the benchmark's")
+
+
+def test_the_benchmark_floors_start_on_the_benchmarks_own_loopback_server():
+    assert manage("check", **{**PRODUCTION, "BENCHMARK_FLOORS": "true", "ALLOWED_HOSTS": "127.0.0.1"}).returncode == 0
