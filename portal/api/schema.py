@@ -32,9 +32,10 @@ ERROR_MEANINGS = {
 
 
 def errors(*codes: int) -> dict:
-    """Describe the error answers an endpoint gives, besides 401 and 429 which every endpoint gives."""
+    """Describe the error answers an endpoint gives, besides those every endpoint gives: 400 (a NUL in the
+    address or query, refused before any view by ``portal.guards``), 401 and 429."""
     described = {}
-    for code in sorted({*codes, 401, 429}):
+    for code in sorted({*codes, 400, 401, 429}):
         serializer = StaleErrorSerializer if code == 412 else OpenApiTypes.OBJECT if code == 400 else ErrorSerializer
         described[code] = OpenApiResponse(serializer, description=ERROR_MEANINGS[code])
     return described

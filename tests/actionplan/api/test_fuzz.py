@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode, checks
 from schemathesis.core.failures import Failure, FailureGroup
 
-# Generated requests per operation (writes get more): enough to meet every documented refusal of
-# every operation, few enough that the whole run takes well under a minute on 2 cores.
-READ_EXAMPLES = 20
-WRITE_EXAMPLES = 40
+# Generated requests per operation (writes get more): enough that every write is seen to succeed and to
+# meet its documented refusals (the test asserts it), few enough that the ~600 requests take under a minute.
+READ_EXAMPLES = 8
+WRITE_EXAMPLES = 24
 REPORTER = "reporter.unodc-roseap"
 CHECKS = [
     checks.not_a_server_error,
@@ -91,6 +91,13 @@ FOUND_BUGS = [
             "media_type": "application/json",
             "headers": {"Idempotency-Key": "nul-2"},
         },
+    ),
+    # A NUL in a query parameter's name answered 400 (portal.guards, as everywhere), undocumented on the
+    # report downloads, which the schema listed without 400.
+    FoundBug(
+        "report-file-nul-400",
+        ("GET /api/v1/reports/{id}/pdf/", "GET /api/v1/reports/{id}/xlsx/"),
+        {"path_parameters": {"id": "00000000-0000-4000-8000-000000000000"}, "query": {"a\x00b": "1"}},
     ),
     # An id with a dot matched no route and answered Django's HTML 404.
     FoundBug("html-404", ("GET /api/v1/updates/{id}/comments/",), {"path_parameters": {"id": "a.b"}}),
