@@ -24,16 +24,25 @@ FLOOR_PATHS = [f"/benchmark-floors/{pattern.pattern}" for pattern in floors.urlp
 
 
 @pytest.fixture
-def bench_database_url(postgres, redis_url):
+def bench_database_url(postgres, redis_url, transactional_db):
     settings_dict = connection.settings_dict
     # Named after the configured database (test_jap_t1 → jap_t1_bench_…): runs on one server stay apart.
     name = f"{settings_dict['NAME'].removeprefix('test_')}_bench_{uuid.uuid4().hex[:8]}"
     server = f"{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT'] or 5432}"
-    yield f"postgres://{server}/{name}"
     admin = psycopg2.connect(
         host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"], dbname="postgres"
     )
     admin.autocommit = True
+    # A copy of the test database, migrated and empty between tests, spares the benchmark's own migrate its
+    # quarter of a minute (it still runs, and finds nothing to do). PostgreSQL copies a database no one is
+    # connected to: this test's connection is closed first; should another be open, the benchmark migrates.
+    connection.close()
+    with admin.cursor() as cursor:
+        try:
+            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{settings_dict["NAME"]}"')
+        except psycopg2.errors.ObjectInUse:
+            pass
+    yield f"postgres://{server}/{name}"
     with admin.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
