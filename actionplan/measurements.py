@@ -34,6 +34,8 @@ class MeasurementInput:
 
 def _refuse(indicator: Indicator, rule: str, message: str, **values):
     """Refuse a measurement, naming its indicator and the rule (the API's ``indicator`` and ``rule``)."""
+    # Numbers shown as the language writes them, and only here: checking a value that passes formats nothing.
+    values = {name: numbers.show(value) if isinstance(value, Decimal) else value for name, value in values.items()}
     raise InvalidInput(message % {"indicator": indicator.code, **values}, field="measurements",
                        indicator=indicator.code, rule=rule)  # fmt: skip
 
@@ -41,7 +43,7 @@ def _refuse(indicator: Indicator, rule: str, message: str, **values):
 def _check_value(indicator: Indicator, value: Decimal, part: str = ""):
     """Refuse a value beyond the indicator's measure; ``part`` names a breakdown's category, e.g. " (sex: male)"."""
     low, high = indicator.value_limits()
-    names = {"part": part, "value": numbers.show(value)}
+    names = {"part": part, "value": value}
     if indicator.measure == Indicator.Measure.YES_NO and value not in (0, 1):
         _refuse(indicator, "yes_no", _("Indicator %(indicator)s%(part)s takes yes or no, not a number."), **names)
     if value < low:
@@ -71,7 +73,7 @@ def _check_breakdown(indicator: Indicator, total: Decimal, breakdown: dict, coun
         if indicator.measure != Indicator.Measure.NUMBER or not values:
             continue
         added = sum(values.values(), Decimal(0))
-        names.update(added=numbers.show(added), total=numbers.show(total), gap=numbers.show(abs(total - added)))
+        names.update(added=added, total=total, gap=abs(total - added))
         if dimension.exhaustive and added < total:
             message = _("The breakdown of %(indicator)s by %(dimension)s adds up to %(added)s, "
                         "%(gap)s short of the total %(total)s.")  # fmt: skip
@@ -277,27 +279,27 @@ def plausibility_warnings(
     for m in measurements:
         indicator, value = m.indicator, m.value
         target = approved.targets.get((period.pk, indicator.pk), indicator.target_value)
-        names = {"value": numbers.show(value)}
+
+        def warn(rule, message, indicator=indicator, value=value, **values):
+            # The value shown as the language writes it, only for a warning given.
+            warnings.append(_warning(indicator, rule, message, value=numbers.show(value), **values))
+
         if indicator.direction != Indicator.Direction.DECREASE and target > 0:
             share = indicator.plausible_share_of_target
             if value > target * share / 100:
                 message = _("%(indicator)s: %(value)s is more than %(share)d %% of the target %(target)s.")
-                warnings.append(
-                    _warning(indicator, "above_target", message, **names, share=share, target=numbers.show(target))
-                )
+                warn("above_target", message, share=share, target=numbers.show(target))
         if indicator.measure == Indicator.Measure.PERCENTAGE and value > 100:
-            message = _("%(indicator)s: %(value)s %% is over 100 %%.")
-            warnings.append(_warning(indicator, "percentage_over_100", message, **names))
+            warn("percentage_over_100", _("%(indicator)s: %(value)s %% is over 100 %%."))
         before = approved.last_value(activity, office, indicator, period)
         if before is None:
             continue
         if indicator.is_cumulative and value < before:
             message = _("%(indicator)s is a running total: %(value)s is lower than the %(before)s last approved "
                         "for this office.")  # fmt: skip
-            warnings.append(_warning(indicator, "cumulative_fell", message, **names, before=numbers.show(before)))
+            warn("cumulative_fell", message, before=numbers.show(before))
         if before > 0 and value > before * indicator.plausible_growth:
             message = _("%(indicator)s: %(value)s is more than %(times)s times the %(before)s this office "
                         "reported before.")  # fmt: skip
-            times = indicator.plausible_growth.normalize()
-            warnings.append(_warning(indicator, "jump", message, **names, times=times, before=numbers.show(before)))
+            warn("jump", message, times=indicator.plausible_growth.normalize(), before=numbers.show(before))
     return warnings
