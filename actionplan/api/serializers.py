@@ -330,7 +330,10 @@ def read_codes(serializer: serializers.Serializer, bodies: list) -> dict:
         codes = {code for body in bodies for code in _values_at(body, path) if _code(code)}
         if not codes:
             continue
-        found = {getattr(row, field.slug_field): row for row in field.get_queryset().filter(code__in=codes)}
+        found = {
+            getattr(row, field.slug_field): row
+            for row in field.get_queryset().filter(**{f"{field.slug_field}__in": codes})
+        }
         known.setdefault(field.kind, {}).update({code: found.get(code) for code in codes})
     return known
 
