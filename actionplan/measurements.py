@@ -6,6 +6,8 @@ refuse nothing: a reporter confirms them, they are kept on the update, and the r
 officer sees them flagged.
 """
 
+from collections import defaultdict
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +19,7 @@ from portal.errors import InvalidInput, WrongState
 from portal.models import Country
 
 from . import dimensions
-from .models import Activity, Indicator, Measurement, ProgressUpdate, ReportingPeriod
+from .models import Activity, Indicator, Measurement, PeriodTarget, ProgressUpdate, ReportingPeriod
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class MeasurementInput:
 
 def _refuse(indicator: Indicator, rule: str, message: str, **values):
     """Refuse a measurement, naming its indicator and the rule (the API's ``indicator`` and ``rule``)."""
+    # Numbers shown as the language writes them, and only here: checking a value that passes formats nothing.
+    values = {name: numbers.show(value) if isinstance(value, Decimal) else value for name, value in values.items()}
     raise InvalidInput(message % {"indicator": indicator.code, **values}, field="measurements",
                        indicator=indicator.code, rule=rule)  # fmt: skip
 
@@ -39,7 +43,7 @@ def _refuse(indicator: Indicator, rule: str, message: str, **values):
 def _check_value(indicator: Indicator, value: Decimal, part: str = ""):
     """Refuse a value beyond the indicator's measure; ``part`` names a breakdown's category, e.g. " (sex: male)"."""
     low, high = indicator.value_limits()
-    names = {"part": part, "value": numbers.show(value)}
+    names = {"part": part, "value": value}
     if indicator.measure == Indicator.Measure.YES_NO and value not in (0, 1):
         _refuse(indicator, "yes_no", _("Indicator %(indicator)s%(part)s takes yes or no, not a number."), **names)
     if value < low:
@@ -69,7 +73,7 @@ def _check_breakdown(indicator: Indicator, total: Decimal, breakdown: dict, coun
         if indicator.measure != Indicator.Measure.NUMBER or not values:
             continue
         added = sum(values.values(), Decimal(0))
-        names.update(added=numbers.show(added), total=numbers.show(total), gap=numbers.show(abs(total - added)))
+        names.update(added=added, total=total, gap=abs(total - added))
         if dimension.exhaustive and added < total:
             message = _("The breakdown of %(indicator)s by %(dimension)s adds up to %(added)s, "
                         "%(gap)s short of the total %(total)s.")  # fmt: skip
@@ -80,11 +84,32 @@ def _check_breakdown(indicator: Indicator, total: Decimal, breakdown: dict, coun
             _refuse(indicator, "breakdown_adds_up", message, **names)
 
 
-def check(activity: Activity, measurements: list[MeasurementInput]) -> dict[str, Country]:
-    """Refuse measurements that break a rule; return the countries their breakdowns name, by code."""
-    codes = {code for m in measurements for code in m.breakdown.get("country", {})}
-    # The activity's own beneficiary countries: those the form offers, and those a breakdown may name.
-    countries = {c.iso3: c for c in activity.beneficiary_countries.filter(iso3__in=codes)} if codes else {}
+def named_countries(updates: Iterable[tuple[Activity, list[MeasurementInput]]]) -> dict[int, dict[str, Country]]:
+    """The countries the measurements' breakdowns name among each activity's own beneficiary countries (those
+    the form offers, and those a breakdown may name), by activity id and code: one query for all the updates,
+    none when no breakdown names a country."""
+    updates = list(updates)
+    # A code PostgreSQL cannot take (a NUL) names no country: the check refuses it as an unknown category.
+    codes = {
+        code for _activity, ms in updates for m in ms for code in m.breakdown.get("country", {}) if "\0" not in code
+    }
+    found = defaultdict(dict)
+    if codes:
+        beneficiaries = Activity.beneficiary_countries.through.objects.filter(
+            activity__in={activity.pk for activity, _ms in updates}, country__iso3__in=codes
+        )
+        for row in beneficiaries.select_related("country"):
+            found[row.activity_id][row.country.iso3] = row.country
+    return found
+
+
+def check(activity: Activity, measurements: list[MeasurementInput], countries=None) -> dict[str, Country]:
+    """Refuse measurements that break a rule; return the countries their breakdowns name, by code.
+
+    ``countries``: those ``named_countries`` read for this activity, when read already for many updates.
+    """
+    if countries is None:
+        countries = named_countries([(activity, measurements)])[activity.pk]
     seen = set()
     for measurement in measurements:
         indicator = measurement.indicator
@@ -125,6 +150,12 @@ def replace(update: ProgressUpdate, measurements: list[MeasurementInput], countr
 
 def _replace(update: ProgressUpdate, measurements: list[MeasurementInput], countries: dict[str, Country]):
     update.measurements.all().delete()
+    Measurement.objects.bulk_create(rows(update, measurements, countries))
+
+
+def rows(update: ProgressUpdate, measurements: list[MeasurementInput], countries: dict[str, Country]) -> list:
+    """The rows that store the update's measurements: a total per indicator and a row per category of its
+    breakdown (unsaved: ``replace`` writes them, and the bulk create writes many updates' at once)."""
     rows = []
     for m in measurements:
         rows.append(Measurement(update=update, indicator=m.indicator, value=m.value, note=m.note))
@@ -139,7 +170,7 @@ def _replace(update: ProgressUpdate, measurements: list[MeasurementInput], count
                 )
                 for category, value in values.items()
             )
-    Measurement.objects.bulk_create(rows)
+    return rows
 
 
 def _warning(indicator: Indicator | None, rule: str, message: str, **values) -> dict:
@@ -147,69 +178,128 @@ def _warning(indicator: Indicator | None, rule: str, message: str, **values) -> 
     return {"indicator": code, "rule": rule, "message": message % {"indicator": code, **values}}
 
 
+@dataclass(frozen=True)
+class Approved:
+    """The approved figures plausibility compares an update's with, read at once for many updates.
+
+    ``values``: each (activity, office, indicator)'s approved totals, and ``percents``: each (activity,
+    office)'s approved percent complete, as (period start, value), latest first; ``targets``: each
+    (period, indicator)'s period target. Three queries however many updates (none for the values and
+    targets when nothing is measured): the single create reads them for its one update.
+    """
+
+    values: dict
+    percents: dict
+    targets: dict
+
+    @classmethod
+    def read(cls, updates: Iterable[tuple[Activity, ReportingPeriod, object, list[MeasurementInput]]]) -> "Approved":
+        """Read what ``plausibility_warnings`` compares the (activity, period, office, measurements) updates with."""
+        updates = list(updates)
+        if not updates:
+            return cls(values={}, percents={}, targets={})
+        pairs = {(activity.pk, office.pk) for activity, _period, office, _ms in updates}
+        activities, offices = {activity for activity, _office in pairs}, {office for _activity, office in pairs}
+        latest = max(period.starts_on for _activity, period, _office, _ms in updates)
+        measured = {m.indicator.pk for *_update, ms in updates for m in ms}
+        values, percents = defaultdict(list), defaultdict(list)
+        # Read for the activities and the offices, kept for their pairs: a condition per pair costs more to
+        # build than the few rows of other pairs cost to read (an activity has a few offices).
+        for activity_id, office_id, indicator_id, starts_on, value in (
+            Measurement.objects.totals()
+            .filter(
+                indicator__in=measured,
+                update__activity__in=activities,
+                update__office__in=offices,
+                update__state=ProgressUpdate.State.APPROVED,
+                update__period__starts_on__lt=latest,
+            )
+            .order_by("-update__period__starts_on")
+            .values_list(
+                "update__activity_id", "update__office_id", "indicator_id", "update__period__starts_on", "value"
+            )
+        ):
+            if (activity_id, office_id) in pairs:
+                values[activity_id, office_id, indicator_id].append((starts_on, value))
+        for activity_id, office_id, starts_on, percent in (
+            ProgressUpdate.objects.filter(
+                activity__in=activities,
+                office__in=offices,
+                state=ProgressUpdate.State.APPROVED,
+                period__starts_on__lt=latest,
+            )
+            .order_by("-period__starts_on")
+            .values_list("activity_id", "office_id", "period__starts_on", "percent_complete")
+        ):
+            if (activity_id, office_id) in pairs:
+                percents[activity_id, office_id].append((starts_on, percent))
+        targets = PeriodTarget.objects.filter(
+            period__in={period.pk for _activity, period, _office, _ms in updates}, indicator__in=measured
+        )
+        return cls(
+            values=values,
+            percents=percents,
+            targets={(period, indicator): value for period, indicator, value in
+                     targets.values_list("period_id", "indicator_id", "value")},
+        )  # fmt: skip
+
+    def last_value(self, activity: Activity, office, indicator: Indicator, period: ReportingPeriod):
+        """The office's latest approved total of the indicator on the activity before the period, or None."""
+        return _latest_before(self.values.get((activity.pk, office.pk, indicator.pk), ()), period)
+
+    def last_percent(self, activity: Activity, office, period: ReportingPeriod) -> int | None:
+        """The office's latest approved percent complete on the activity before the period, or None."""
+        return _latest_before(self.percents.get((activity.pk, office.pk), ()), period)
+
+
+def _latest_before(figures, period: ReportingPeriod):
+    return next((value for starts_on, value in figures if starts_on < period.starts_on), None)
+
+
 def plausibility_warnings(
-    *, activity: Activity, period: ReportingPeriod, office, percent_complete: int, measurements: list[MeasurementInput]
+    *,
+    activity: Activity,
+    period: ReportingPeriod,
+    office,
+    percent_complete: int,
+    measurements: list[MeasurementInput],
+    approved: Approved | None = None,
 ) -> list[dict]:
     """List what looks implausible in an update, against the office's last approved figures and the targets.
 
-    Three queries: the office's previous approved values of these indicators, its last
-    approved percent complete on the activity, and the period's targets.
+    ``approved``: the figures ``Approved.read`` read for this update among others; read here when not given.
     """
-    measured = [m.indicator.pk for m in measurements]
-    previous = {}
-    for indicator_id, value in (
-        Measurement.objects.totals()
-        .filter(
-            indicator__in=measured,
-            update__office=office,
-            update__activity=activity,
-            update__state=ProgressUpdate.State.APPROVED,
-            update__period__starts_on__lt=period.starts_on,
-        )
-        .order_by("indicator_id", "-update__period__starts_on")
-        .values_list("indicator_id", "value")
-    ):
-        previous.setdefault(indicator_id, value)
-    targets = dict(period.indicator_targets.filter(indicator__in=measured).values_list("indicator_id", "value"))
-    last_percent = (
-        ProgressUpdate.objects.filter(
-            activity=activity,
-            office=office,
-            state=ProgressUpdate.State.APPROVED,
-            period__starts_on__lt=period.starts_on,
-        )
-        .order_by("-period__starts_on")
-        .values_list("percent_complete", flat=True)
-        .first()
-    )
+    if approved is None:
+        approved = Approved.read([(activity, period, office, measurements)])
+    last_percent = approved.last_percent(activity, office, period)
     warnings = []
     if last_percent is not None and percent_complete < last_percent:
         message = _("Percent complete is %(now)d %%, lower than the %(before)d %% last approved for this office.")
         warnings.append(_warning(None, "percent_complete_fell", message, now=percent_complete, before=last_percent))
     for m in measurements:
         indicator, value = m.indicator, m.value
-        target = targets.get(indicator.pk, indicator.target_value)
-        names = {"value": numbers.show(value)}
+        target = approved.targets.get((period.pk, indicator.pk), indicator.target_value)
+
+        def warn(rule, message, indicator=indicator, value=value, **values):
+            # The value shown as the language writes it, only for a warning given.
+            warnings.append(_warning(indicator, rule, message, value=numbers.show(value), **values))
+
         if indicator.direction != Indicator.Direction.DECREASE and target > 0:
             share = indicator.plausible_share_of_target
             if value > target * share / 100:
                 message = _("%(indicator)s: %(value)s is more than %(share)d %% of the target %(target)s.")
-                warnings.append(
-                    _warning(indicator, "above_target", message, **names, share=share, target=numbers.show(target))
-                )
+                warn("above_target", message, share=share, target=numbers.show(target))
         if indicator.measure == Indicator.Measure.PERCENTAGE and value > 100:
-            message = _("%(indicator)s: %(value)s %% is over 100 %%.")
-            warnings.append(_warning(indicator, "percentage_over_100", message, **names))
-        before = previous.get(indicator.pk)
+            warn("percentage_over_100", _("%(indicator)s: %(value)s %% is over 100 %%."))
+        before = approved.last_value(activity, office, indicator, period)
         if before is None:
             continue
         if indicator.is_cumulative and value < before:
             message = _("%(indicator)s is a running total: %(value)s is lower than the %(before)s last approved "
                         "for this office.")  # fmt: skip
-            warnings.append(_warning(indicator, "cumulative_fell", message, **names, before=numbers.show(before)))
+            warn("cumulative_fell", message, before=numbers.show(before))
         if before > 0 and value > before * indicator.plausible_growth:
             message = _("%(indicator)s: %(value)s is more than %(times)s times the %(before)s this office "
                         "reported before.")  # fmt: skip
-            times = indicator.plausible_growth.normalize()
-            warnings.append(_warning(indicator, "jump", message, **names, times=times, before=numbers.show(before)))
+            warn("jump", message, times=indicator.plausible_growth.normalize(), before=numbers.show(before))
     return warnings

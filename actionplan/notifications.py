@@ -2,24 +2,31 @@
 the other side of a message. Listed in the portal and e-mailed as each chose (``portal.notifications``)."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from portal.models import Role
-from portal.notifications import notify
+from portal.notifications import Event, notify, notify_all
 from portal.templatetags.people import display_name
 
 from .models import ProgressUpdate
 
 
-def officers_of(update: ProgressUpdate) -> list:
-    """Who reviews an update: its activity's responsible officer and its focus area's leads, else every officer."""
+def officers_of(update: ProgressUpdate, *, everyone=None) -> list:
+    """Who reviews an update: its activity's responsible officer and its focus area's leads, else every officer
+    (``everyone``, when read already)."""
     activity = update.activity
     named = [activity.responsible_officer, *activity.objective.focus_area.lead_officers.all()]
     named = [user for user in named if user is not None]
     if named:
         return named
-    return list(get_user_model().objects.filter(groups__name=Role.PROGRAMME_OFFICER, is_active=True))
+    return list(everyone if everyone is not None else _programme_officers())
+
+
+def _programme_officers():
+    return get_user_model().objects.filter(groups__name=Role.PROGRAMME_OFFICER, is_active=True)
 
 
 def _names(update: ProgressUpdate) -> dict:
@@ -28,22 +35,36 @@ def _names(update: ProgressUpdate) -> dict:
 
 def submitted(update: ProgressUpdate, *, again: bool):
     """Tell the update's officers that it waits for their review."""
-    names = _names(update)
+    submitted_all([update], again=again)
 
-    def subject():
-        return (
-            _("Resubmitted for review: %(activity)s, %(period)s, %(office)s")
-            if again
-            else _("Submitted for review: %(activity)s, %(period)s, %(office)s")
-        ) % names
 
-    notify(
-        recipients=officers_of(update),
-        kind="update_submitted",
-        subject=subject,
-        body=update.activity.title,
-        url=reverse("update-detail", args=[update.pk]),
+def submitted_all(updates: list[ProgressUpdate], *, again: bool = False):
+    """Tell each update's officers that it waits for their review: a few queries however many updates."""
+    prefetch_related_objects(
+        [update.activity for update in updates], "responsible_officer", "objective__focus_area__lead_officers"
     )
+    everyone = SimpleLazyObject(lambda: list(_programme_officers()))
+    events = []
+    for update in updates:
+        names = _names(update)
+
+        def subject(names=names):
+            return (
+                _("Resubmitted for review: %(activity)s, %(period)s, %(office)s")
+                if again
+                else _("Submitted for review: %(activity)s, %(period)s, %(office)s")
+            ) % names
+
+        events.append(
+            Event(
+                recipients=officers_of(update, everyone=everyone),
+                kind="update_submitted",
+                subject=subject,
+                body=update.activity.title,
+                url=reverse("update-detail", args=[update.pk]),
+            )
+        )
+    notify_all(events)
 
 
 def reviewed(update: ProgressUpdate):

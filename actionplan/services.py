@@ -10,9 +10,10 @@ once approved, or once the period is locked.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,29 +28,18 @@ from portal.errors import (
     StaleVersion,
     WrongState,
 )
-from portal.models import Office
+from portal.models import Membership, Office
 from portal.roles import is_officer
 
 from . import measurements as measurement_rules
 from . import notifications
 from .measurements import MeasurementInput
-from .models import Activity, ProgressUpdate, ReportingPeriod, UpdateComment
+from .models import Activity, Measurement, ProgressUpdate, ReportingPeriod, UpdateComment
 
 EDITABLE_STATES = (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
 EDITABLE_FIELDS = ("rag", "percent_complete", "narrative", "challenges", "next_steps")
 # The fields written in a language; writing one records the writer's (ProgressUpdate.language).
 WRITTEN_FIELDS = ("narrative", "challenges", "next_steps")
-
-
-def _check_reports_for(*, user, activity: Activity, office: Office):
-    if not activity.implementing_offices.filter(pk=office.pk).exists():
-        raise InvalidInput(
-            _("Office %(office)s does not implement activity %(activity)s.")
-            % {"office": office.code, "activity": activity.code},
-            field="office",
-        )
-    if not (is_officer(user) or office.memberships.filter(user=user).exists()):
-        raise NotAllowed(_("You do not belong to office %(office)s.") % {"office": office.code}, field="office")
 
 
 def check_period_open(period: ReportingPeriod):
@@ -104,6 +94,118 @@ def may_edit(user, update: ProgressUpdate) -> bool:
     return is_officer(user) or update.office.memberships.filter(user=user).exists()
 
 
+@dataclass(frozen=True)
+class NewUpdate:
+    """An office's update on an activity for a period, to be created: the rows it names and its values."""
+
+    activity: Activity
+    period: ReportingPeriod
+    office: Office
+    rag: str
+    percent_complete: int
+    narrative: str = ""
+    challenges: str = ""
+    next_steps: str = ""
+    measurements: list[MeasurementInput] = field(default_factory=list)
+    submit: bool = False
+
+    @property
+    def slot(self) -> tuple[int, int, int]:
+        """The (activity, period, office) ids: one update each."""
+        return self.activity.pk, self.period.pk, self.office.pk
+
+    def values(self) -> dict:
+        """The update as ``create_update``'s arguments."""
+        return {each.name: getattr(self, each.name) for each in fields(self)}
+
+    def row(self, *, by, source: str, warnings: list[dict]) -> ProgressUpdate:
+        """The update's row as created (a draft), not yet saved."""
+        return ProgressUpdate(
+            activity=self.activity,
+            period=self.period,
+            office=self.office,
+            author=by,
+            rag=self.rag,
+            percent_complete=self.percent_complete,
+            narrative=self.narrative,
+            challenges=self.challenges,
+            next_steps=self.next_steps,
+            language=languages.writing(),
+            source=source,
+            warnings=warnings,
+        )
+
+
+@dataclass(frozen=True)
+class Grounds:
+    """What the rules of new updates read beyond the updates themselves, read once for many of them.
+
+    ``implemented``: for each (activity, office) pair where the office implements the activity, whether the
+    writer belongs to the office; ``countries``: per activity, the beneficiary countries the breakdowns name;
+    ``approved``: the approved figures plausibility compares with. Two to five queries however many updates.
+    """
+
+    implemented: dict[tuple[int, int], bool]
+    countries: dict[int, dict]
+    approved: measurement_rules.Approved
+
+    @classmethod
+    def read(cls, *, by, updates: list[NewUpdate]) -> "Grounds":
+        pairs = {(update.activity.pk, update.office.pk) for update in updates}
+        # Read for the activities and the offices, kept for their pairs (an activity has a few offices).
+        implementing = (
+            Activity.implementing_offices.through.objects.filter(
+                activity__in={activity for activity, _office in pairs},
+                office__in={office for _activity, office in pairs},
+            )
+            .annotate(member=Exists(Membership.objects.filter(user=by, office=OuterRef("office"))))
+            .values_list("activity_id", "office_id", "member")
+        )
+        return cls(
+            implemented={
+                (activity, office): member for activity, office, member in implementing if (activity, office) in pairs
+            },
+            countries=measurement_rules.named_countries((update.activity, update.measurements) for update in updates),
+            approved=measurement_rules.Approved.read(
+                (update.activity, update.period, update.office, update.measurements) for update in updates
+            ),
+        )
+
+
+def check_new_update(*, by, update: NewUpdate, grounds: Grounds) -> dict:
+    """Refuse a new update that breaks a rule of its creation, the rules in the order they have always been
+    checked in (the plan, the office, the period, the measurements); return the countries its breakdowns name.
+
+    Whether the office already has an update there is checked apart (``create_update``, and for many
+    updates at once ``actionplan.bulk``).
+    """
+    activity, period, office = update.activity, update.period, update.office
+    if period.plan_id != activity.objective.focus_area.plan_id:
+        raise InvalidInput(
+            _("Period %(period)s belongs to another action plan.") % {"period": period.code}, field="period"
+        )
+    member = grounds.implemented.get((activity.pk, office.pk))
+    if member is None:
+        raise InvalidInput(
+            _("Office %(office)s does not implement activity %(activity)s.")
+            % {"office": office.code, "activity": activity.code},
+            field="office",
+        )
+    if not (member or is_officer(by)):
+        raise NotAllowed(_("You do not belong to office %(office)s.") % {"office": office.code}, field="office")
+    check_period_open(period)
+    return measurement_rules.check(activity, update.measurements, grounds.countries.get(activity.pk, {}))
+
+
+def already_exists(update: NewUpdate, existing_id) -> AlreadyExists:
+    """The refusal of an update whose office already has one on the activity for the period."""
+    return AlreadyExists(
+        _("Office %(office)s already has an update on %(activity)s for %(period)s; change that one.")
+        % {"office": update.office.code, "activity": update.activity.code, "period": update.period.code},
+        existing_id=str(existing_id),
+    )
+
+
 @transaction.atomic
 def create_update(
     *,
@@ -126,51 +228,35 @@ def create_update(
     Plausibility warnings are kept on the update; with ``ask_to_confirm`` they refuse it
     instead (``NeedsConfirmation``), so that the reporter can confirm them first.
     """
-    if period.plan_id != activity.objective.focus_area.plan_id:
-        raise InvalidInput(
-            _("Period %(period)s belongs to another action plan.") % {"period": period.code}, field="period"
-        )
-    _check_reports_for(user=by, activity=activity, office=office)
-    check_period_open(period)
-    measurements = list(measurements)
-    countries = measurement_rules.check(activity, measurements)
+    new = NewUpdate(
+        activity=activity, period=period, office=office, rag=rag, percent_complete=percent_complete,
+        narrative=narrative, challenges=challenges, next_steps=next_steps, measurements=list(measurements),
+        submit=submit,
+    )  # fmt: skip
+    grounds = Grounds.read(by=by, updates=[new])
+    countries = check_new_update(by=by, update=new, grounds=grounds)
     warnings = _plausibility(
         activity=activity,
         period=period,
         office=office,
         percent_complete=percent_complete,
-        measurements=measurements,
+        measurements=new.measurements,
+        approved=grounds.approved,
         ask_to_confirm=ask_to_confirm,
     )
-    existing = ProgressUpdate.objects.filter(activity=activity, period=period, office=office).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                update = ProgressUpdate.objects.create(
-                    activity=activity,
-                    period=period,
-                    office=office,
-                    author=by,
-                    rag=rag,
-                    percent_complete=percent_complete,
-                    narrative=narrative,
-                    challenges=challenges,
-                    next_steps=next_steps,
-                    language=languages.writing(),
-                    source=source,
-                    warnings=warnings,
-                )
-        except IntegrityError:
-            # Another request created it between the check and the insert.
-            existing = ProgressUpdate.objects.get(activity=activity, period=period, office=office)
-    if existing is not None:
-        raise AlreadyExists(
-            _("Office %(office)s already has an update on %(activity)s for %(period)s; change that one.")
-            % {"office": office.code, "activity": activity.code, "period": period.code},
-            existing_id=str(existing.pk),
-        )
-    if measurements:
-        measurement_rules.replace(update, measurements, countries)
+    update = new.row(by=by, source=source, warnings=warnings)
+    try:
+        # Inserted at once, the unique index the judge: an update already there is read only when refused.
+        with transaction.atomic():
+            update.save(force_insert=True)
+    except IntegrityError:
+        existing = ProgressUpdate.objects.filter(activity=activity, period=period, office=office).first()
+        if existing is None:
+            raise
+        raise already_exists(new, existing.pk) from None
+    if new.measurements:
+        # A new update has no measurement to replace: its rows are only added.
+        Measurement.objects.bulk_create(measurement_rules.rows(update, new.measurements, countries))
     if submit:
         _mark_submitted(update)
     return update
@@ -250,10 +336,15 @@ def edit_update(
 def _mark_submitted(update: ProgressUpdate, *, again: bool = False):
     """Submit the update and tell its officers, in the same transaction: a crash after the commit loses no notice."""
     notifications.submitted(update, again=again)
+    stamp_submitted(update)
+    update.save(update_fields=["state", "submitted_at", "version", "updated_at"])
+
+
+def stamp_submitted(update: ProgressUpdate):
+    """Set on the update what its submission changes (state, time, version), without saving it."""
     update.state = ProgressUpdate.State.SUBMITTED
     update.submitted_at = timezone.now()
     update.version += 1
-    update.save(update_fields=["state", "submitted_at", "version", "updated_at"])
 
 
 @transaction.atomic

@@ -45,10 +45,7 @@ def replay_or_run(*, user, key: str, request_fingerprint: str, run: Callable[[],
         except IntegrityError:
             record = IdempotencyKey.objects.get(user=user, key=key)
             if record.fingerprint != request_fingerprint:
-                raise IdempotencyKeyReused(
-                    f"Idempotency-Key {key!r} was already used with another request; send a new key for a new request.",
-                    field="Idempotency-Key",
-                ) from None
+                raise reused(key) from None
             response = Response(record.body, status=record.status_code, headers=record.headers)
             response["Idempotent-Replayed"] = "true"
             return response
@@ -61,6 +58,45 @@ def replay_or_run(*, user, key: str, request_fingerprint: str, run: Callable[[],
         record.headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
         record.save(update_fields=["status_code", "body", "headers"])
         return response
+
+
+def reused(key: str) -> IdempotencyKeyReused:
+    """The refusal of a key sent again with another request."""
+    return IdempotencyKeyReused(
+        f"Idempotency-Key {key!r} was already used with another request; send a new key for a new request.",
+        field="Idempotency-Key",
+    )
+
+
+# Many requests' keys at once, for a call that answers many (the bulk create): the same rows, read and
+# written a few statements for all rather than a transaction each.
+
+
+def stored_answers(*, user, keys) -> dict[str, IdempotencyKey]:
+    """The user's stored keys among ``keys``, by key: one query."""
+    return {record.key: record for record in IdempotencyKey.objects.filter(user=user, key__in=list(keys))}
+
+
+def store_answers(*, user, answers: dict[str, tuple[str, int, object]]) -> None:
+    """Store each {key: (request fingerprint, status code, body)} answer, unless its key is stored already.
+
+    The caller's transaction must hold the work the answers stand for, as ``replay_or_run``'s does. A key
+    another request holds is left to it (ON CONFLICT DO NOTHING, waiting for that request's transaction
+    to end first): read the keys back (``stored_answers``) to tell which answers are the caller's. The
+    rows go in the keys' order, so that two calls storing the same keys wait on each other, never deadlock.
+    """
+    IdempotencyKey.objects.bulk_create(
+        [
+            IdempotencyKey(user=user, key=key, fingerprint=fingerprint, status_code=status, body=body)
+            for key, (fingerprint, status, body) in sorted(answers.items())
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def forget_answers(*, user, keys) -> None:
+    """Delete the user's stored answers for ``keys``: their work was not done after all."""
+    IdempotencyKey.objects.filter(user=user, key__in=list(keys)).delete()
 
 
 def purge_expired_keys() -> int:

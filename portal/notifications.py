@@ -69,34 +69,57 @@ def _written(text: Text, language: str) -> str:
         return text()
 
 
+@dataclass(frozen=True)
+class Event:
+    """Something to tell ``recipients``: ``notify``'s arguments."""
+
+    recipients: list
+    kind: str
+    subject: Text
+    body: Text = ""
+    url: str = ""
+
+
 def notify(*, recipients, kind: str, subject: Text, body: Text = "", url: str = "") -> list[Notification]:
     """List the event for each recipient (once each), and e-mail those who want it at once, after commit.
 
     ``subject`` and ``body`` are best given as callables that build the text, so that each
     recipient reads it in the language of their profile.
     """
-    event = KINDS[kind]
-    users = {user.pk: user for user in recipients if user is not None and user.is_active}
+    return notify_all([Event(recipients=recipients, kind=kind, subject=subject, body=body, url=url)])
+
+
+def notify_all(events: list[Event]) -> list[Notification]:
+    """Notify of each event as ``notify`` does, all of them in two queries (the profiles, the insert)."""
+    everyone = {pk: user for event in events for pk, user in _reached(event).items()}
     profiles = {
         user_id: (choices, language)
-        for user_id, choices, language in Profile.objects.filter(user__in=list(users)).values_list(
+        for user_id, choices, language in Profile.objects.filter(user__in=list(everyone)).values_list(
             "user_id", "email_choices", "language"
         )
     }
 
-    def notification(pk, user):
-        choices, language = profiles.get(pk, ({}, ""))
+    def notification(event, user):
+        choices, language = profiles.get(user.pk, ({}, ""))
         language = languages.supported(language) or settings.LANGUAGE_CODE
         return Notification(
-            recipient=user, kind=kind, subject=_written(subject, language)[:300], body=_written(body, language),
-            url=url, delivery=_delivery(user, event, choices or {}),
+            recipient=user, kind=event.kind, subject=_written(event.subject, language)[:300],
+            body=_written(event.body, language), url=event.url,
+            delivery=_delivery(user, KINDS[event.kind], choices or {}),
         )  # fmt: skip
 
-    made = Notification.objects.bulk_create(notification(pk, user) for pk, user in users.items())
+    made = Notification.objects.bulk_create(
+        notification(event, user) for event in events for user in _reached(event).values()
+    )
     now = [notification.pk for notification in made if notification.delivery == Notification.Delivery.NOW]
     if now:
         transaction.on_commit(lambda: send_due(Notification.Delivery.NOW, only=now))
     return made
+
+
+def _reached(event: Event) -> dict:
+    """The event's recipients who can be told, once each, by id."""
+    return {user.pk: user for user in event.recipients if user is not None and user.is_active}
 
 
 def _link(path: str) -> str:

@@ -7,8 +7,9 @@ was before the commit is filed under a generation that no one reads any more.
 
 Invalidation is wired to model signals on purpose: services, the API, the admin and
 the shell all write, and a signal follows every ``save`` and ``delete`` wherever it is
-called. Bulk loads (``load_reference``, ``seed_demo``) invalidate explicitly; any other
-write that sends no signal (``QuerySet.update``, raw SQL) is bounded by ``TIMEOUT``.
+called. Bulk loads (``load_reference``, ``seed_demo``) invalidate explicitly, the bulk create of
+updates sends a signal of its own (``actionplan.bulk.updates_created``); any other write that
+sends no signal (``QuerySet.update``, raw SQL) is bounded by ``TIMEOUT``.
 Without Redis the cache is per process, so only that process's writes invalidate it.
 """
 
@@ -153,8 +154,15 @@ def _unless_unapproved(instance, **signal_arguments) -> None:
         invalidate()
 
 
+def _if_any_counted(updates, **signal_arguments) -> None:
+    # Updates created in bulk, which sent no model signal: new, so counted only when created submitted.
+    if any(update.state in COUNTED_STATES for update in updates):
+        invalidate()
+
+
 def watch_data_behind_the_figures() -> None:
     """Invalidate the cached figures on any write to the rows they are computed from."""
+    from actionplan.bulk import updates_created
     from actionplan.models import (
         ActionPlan,
         Activity,
@@ -181,3 +189,4 @@ def watch_data_behind_the_figures() -> None:
     post_init.connect(_remember_state, sender=ProgressUpdate, dispatch_uid="dashboard-init-update")
     for relation in (Activity.implementing_offices, Activity.beneficiary_countries):
         m2m_changed.connect(invalidate, sender=relation.through, dispatch_uid=f"dashboard-m2m-{relation.field.name}")
+    updates_created.connect(_if_any_counted, sender=ProgressUpdate, dispatch_uid="dashboard-bulk-updates")

@@ -297,6 +297,67 @@ class VisibleCodeField(serializers.SlugRelatedField):
         visible = manager.visible_to(user) if hasattr(manager, "visible_to") else manager.all()
         return visible.select_related(*self.related)
 
+    def to_internal_value(self, data):
+        # A code read already for many bodies (``read_codes``) is not looked up again.
+        known = self.context.get(KNOWN_ROWS, {}).get(self.kind)
+        if known is None or not _code(data) or data not in known:
+            return super().to_internal_value(data)
+        if known[data] is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return known[data]
+
+    @property
+    def kind(self) -> tuple:
+        """What the field reads: fields alike share the rows ``read_codes`` read."""
+        return self.model, self.related
+
+
+# The context key of the rows that the codes of many bodies name, read at once by ``read_codes``.
+KNOWN_ROWS = "known_rows"
+
+
+def _code(value) -> bool:
+    # A code that can be looked up in a query: PostgreSQL takes no NUL (a field refuses it as invalid).
+    return isinstance(value, str) and "\0" not in value
+
+
+def read_codes(serializer: serializers.Serializer, bodies: list) -> dict:
+    """Read the rows that the bodies' codes name, one query for each kind of ``VisibleCodeField`` of the
+    serializer (nested ones too), each as the field reads it: the context's ``KNOWN_ROWS`` for serializers of
+    these bodies, whose fields then find their rows there (None: no such row) instead of a query each."""
+    known = {}
+    for path, field in _code_fields(serializer):
+        codes = {code for body in bodies for code in _values_at(body, path) if _code(code)}
+        if not codes:
+            continue
+        found = {
+            getattr(row, field.slug_field): row
+            for row in field.get_queryset().filter(**{f"{field.slug_field}__in": codes})
+        }
+        known.setdefault(field.kind, {}).update({code: found.get(code) for code in codes})
+    return known
+
+
+def _code_fields(serializer: serializers.Serializer, path=()):
+    for name, field in serializer.fields.items():
+        if isinstance(field, VisibleCodeField):
+            yield (*path, name), field
+        elif isinstance(field, serializers.ListSerializer) and isinstance(field.child, serializers.Serializer):
+            yield from _code_fields(field.child, (*path, name, "*"))
+        elif isinstance(field, serializers.Serializer):
+            yield from _code_fields(field, (*path, name))
+
+
+def _values_at(data, path):
+    """The values found in the body at ``path`` (names, ``*`` for each member of a list), whatever its shape."""
+    if not path:
+        yield data
+    elif path[0] == "*":
+        for member in data if isinstance(data, list) else ():
+            yield from _values_at(member, path[1:])
+    elif isinstance(data, dict) and path[0] in data:
+        yield from _values_at(data[path[0]], path[1:])
+
 
 YES, NO = ("yes", True), ("no", False)
 
@@ -376,7 +437,7 @@ class UpdateCreateSerializer(RefuseUnknownFields, serializers.Serializer):
 
     def validate(self, data):
         if "office" not in data:
-            offices = list(Office.objects.filter(memberships__user=self.context["request"].user)[:2])
+            offices = self._own_offices()
             if len(offices) != 1:
                 raise serializers.ValidationError(
                     {"office": [_("Name the office: you belong to %(count)s offices.") % {"count": len(offices) or 0}]}
@@ -384,9 +445,25 @@ class UpdateCreateSerializer(RefuseUnknownFields, serializers.Serializer):
             data["office"] = offices[0]
         return data
 
+    def _own_offices(self) -> list:
+        # Up to two: one is the office meant. Kept in the context, which the items of a bulk call share.
+        if OWN_OFFICES not in self.context:
+            self.context[OWN_OFFICES] = list(Office.objects.filter(memberships__user=self.context["request"].user)[:2])
+        return self.context[OWN_OFFICES]
+
+
+OWN_OFFICES = "own_offices"
+
 
 class BulkItemSerializer(UpdateCreateSerializer):
     client_key = serializers.CharField(max_length=200, help_text=_("Your key for this item: a retry with it is safe"))
+
+
+def bulk_item_serializer(context: dict, items: list) -> BulkItemSerializer:
+    """A serializer for each of the items in turn (``run_validation``), as a list's child serves each member:
+    its fields built once, and the rows its codes name read at once for all the items."""
+    known = read_codes(BulkItemSerializer(context=context), items)
+    return BulkItemSerializer(context={**context, KNOWN_ROWS: known})
 
 
 class UpdatePatchSerializer(RefuseUnknownFields, serializers.Serializer):

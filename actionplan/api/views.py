@@ -7,10 +7,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from actionplan import bulk as bulk_updates
 from actionplan import evidence as evidence_files
 from actionplan import services
 from actionplan.figures import current_period
@@ -20,8 +22,8 @@ from audit import services as audit
 from portal.api.conditional import etag, expected_version, idempotent
 from portal.api.schema import IDEMPOTENT, IF_MATCH, errors
 from portal.api.strict import shown
-from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed
-from portal.idempotency import canonical_json, fingerprint, replay_or_run
+from portal.errors import FileTooLarge, InvalidInput, NotAllowed
+from portal.idempotency import canonical_json, fingerprint
 from portal.models import Office
 from portal.roles import sees_whole_plan
 
@@ -29,8 +31,6 @@ from . import serializers as s
 from .figures import indicator_figures
 
 CODE_LOOKUP = r"[^/]+"
-# The idempotency key of one item of a bulk call: its client_key, kept apart from the calls' own keys.
-BULK_ITEM_KEY = "bulk-item:"
 
 
 class CodeLookupMixin:
@@ -425,31 +425,25 @@ class UpdateViewSet(ListsValues, mixins.ListModelMixin, mixins.RetrieveModelMixi
                 _("Send at most %(max)d updates at once; this request has %(count)d.")
                 % {"max": s.BULK_MAX_ITEMS, "count": len(items)}
             )
-        return Response([self._bulk_item(request, index, item) for index, item in enumerate(items)])
+        serializer = s.bulk_item_serializer(self.get_serializer_context(), items)
+        checked = [self._bulk_item(serializer, index, item) for index, item in enumerate(items)]
+        created = bulk_updates.create_updates(
+            by=request.user, items=[item for item in checked if isinstance(item, bulk_updates.Item)],
+            source=ProgressUpdate.Source.API,
+        )  # fmt: skip
+        answers = {answer.index: answer for answer in [*checked, *created] if isinstance(answer, bulk_updates.Answer)}
+        return Response([answers[index].as_dict() for index in range(len(items))])
 
-    def _bulk_item(self, request, index, item):
+    def _bulk_item(self, serializer, index, item) -> bulk_updates.Item | bulk_updates.Answer:
+        """The item as the bulk create takes it, or the answer of a malformed one."""
         if not isinstance(item, dict):
-            return {"index": index, "status": 400, "errors": {"non_field_errors": [_("Each item must be an object.")]}}
-        serializer = s.BulkItemSerializer(data=item, context=self.get_serializer_context())
-        if not serializer.is_valid():
+            errors = {"non_field_errors": [_("Each item must be an object.")]}
+            return bulk_updates.Answer(index, status.HTTP_400_BAD_REQUEST, errors=errors)
+        try:
+            values = dict(serializer.run_validation(item))
+        except ValidationError as error:
             # The errors echo the item's keys, and the answer is kept for a retry as JSON, which PostgreSQL
             # refuses with a NUL in it.
-            return {"index": index, "status": 400, "errors": shown(serializer.errors)}
-        values = dict(serializer.validated_data)
+            return bulk_updates.Answer(index, status.HTTP_400_BAD_REQUEST, errors=shown(error.detail))
         client_key = values.pop("client_key")
-
-        def create():
-            update = services.create_update(by=request.user, source=ProgressUpdate.Source.API, **values)
-            return Response({"id": str(update.pk)}, status=status.HTTP_201_CREATED)
-
-        try:
-            response = replay_or_run(
-                user=request.user,
-                key=f"{BULK_ITEM_KEY}{client_key}",
-                request_fingerprint=fingerprint(canonical_json(item)),
-                run=create,
-            )
-        except DomainError as error:
-            return {"index": index, "status": error.status, "errors": {error.field or "detail": [error.message]}}
-        replayed = response.has_header("Idempotent-Replayed")
-        return {"index": index, "status": 200 if replayed else response.status_code, "id": response.data["id"]}
+        return bulk_updates.Item(index, client_key, fingerprint(canonical_json(item)), services.NewUpdate(**values))

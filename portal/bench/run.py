@@ -514,7 +514,7 @@ class Personas:
         """Delete the updates the users wrote here, their history and idempotency keys: each run meets the same data."""
         from django.db.models import Q
 
-        from actionplan.api.views import BULK_ITEM_KEY
+        from actionplan.bulk import BULK_ITEM_KEY
         from actionplan.models import ProgressUpdate
         from portal.models import IdempotencyKey
 

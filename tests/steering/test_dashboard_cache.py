@@ -249,6 +249,29 @@ def test_a_submitted_update_drops_the_cached_dashboard(committee_client, world):
     assert cyber(figures(committee_client))["received"] == 1
 
 
+def _bulk(api, world, *, submit):
+    item = {"client_key": "k", "activity": world.activity.code, "period": world.period.code, "rag": "on_track",
+            "percent_complete": 10, "submit": submit}  # fmt: skip
+    [answer] = api(world.reporter).post("/api/v1/updates/bulk/", [item], format="json").json()
+    assert answer["status"] == 201
+
+
+def test_a_submitted_update_created_in_bulk_drops_the_cached_dashboard(committee_client, world, api):
+    figures(committee_client)
+
+    _bulk(api, world, submit=True)
+
+    assert cyber(figures(committee_client))["received"] == 1
+
+
+def test_a_draft_created_in_bulk_keeps_the_cached_dashboard(committee_client, world, api):
+    figures(committee_client)
+
+    _bulk(api, world, submit=False)
+
+    assert figure_queries(committee_client) == []
+
+
 def test_a_waiting_request_takes_over_when_the_computation_it_waits_for_fails(world, monkeypatch):
     monkeypatch.setattr(dashboard_cache, "COMPUTE_WAIT", 30)
     filters = Filters.from_query({}, world.plan)
