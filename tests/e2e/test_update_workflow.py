@@ -17,7 +17,7 @@ def test_reporter_submits_officer_returns_reporter_fixes_officer_approves(site, 
     evidence = Path(tmp_path / "attendance.pdf")
     evidence.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")
 
-    reporter = login(site, site.reporter)
+    reporter = login(site, site.reporter, through_form=True)
     screenshot(reporter, "home-reporter")
     reporter.get_by_role("link", name="Report").first.click()
     expect(reporter.get_by_role("heading", name="Report progress")).to_be_visible()
