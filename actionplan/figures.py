@@ -53,6 +53,8 @@ from .models import (
 )
 
 TOTAL = ""
+# The ``dimension`` of every breakdown at once: each category is then "<dimension>:<category>" ("sex:female").
+EVERY_DIMENSION = "*"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,13 @@ def _category(dimension: str | None) -> tuple[str, str]:
         return "m.age_band <> ''", "m.age_band"
     if dimension == "country":
         return "m.country_id IS NOT NULL", "c.iso3"
+    if dimension == EVERY_DIMENSION:
+        # A row is the total or one category of one dimension (Measurement's check constraint).
+        return (
+            "NOT (m.country_id IS NULL AND m.sex = '' AND m.age_band = '')",
+            "CASE WHEN m.sex <> '' THEN 'sex:' || m.sex WHEN m.age_band <> '' THEN 'age:' || m.age_band "
+            "ELSE 'country:' || c.iso3 END",
+        )
     raise ValueError(f"unknown dimension {dimension!r}")
 
 
@@ -285,7 +294,8 @@ def figures(indicators, periods, *, offices=None, dimension: str | None = None) 
     ``indicators`` is a queryset; ``periods`` the reporting periods to compute a figure
     for (each as it stood at that period); ``offices`` limits the values to those
     offices; ``dimension`` gives one figure per category of that breakdown instead of
-    the total. Keys are (indicator id, period id, category); no key, no figure.
+    the total (``EVERY_DIMENSION``: of every breakdown, in one query). Keys are
+    (indicator id, period id, category); no key, no figure.
     """
     periods = list(periods)
     if not periods:

@@ -258,17 +258,24 @@ def _indicators(indicators, period, sections):
 
 
 def _breakdowns(indicators, period) -> list[dict]:
-    """The breakdown of each indicator broken down by a dimension, at the period, by the same rule."""
+    """The breakdown of each indicator broken down by a dimension, at the period, by the same rule.
+
+    Every dimension in one query: the values that stand for the period are chosen once (on
+    the totals), not once a dimension.
+    """
+    broken_down = {
+        pk: (code, keys) for pk, code, keys in indicators.exclude(dimensions=[]).values_list("pk", "code", "dimensions")
+    }
+    found = figures.figures(
+        Indicator.objects.filter(pk__in=list(broken_down)), [period], dimension=figures.EVERY_DIMENSION
+    )
     rows = []
-    broken_down = indicators.exclude(dimensions=[])
-    for key in dimensions.DIMENSIONS:
-        # The indicators broken down by this dimension now (a dimension since dropped shows no more).
-        codes = {pk: code for pk, code, keys in broken_down.values_list("pk", "code", "dimensions") if key in keys}
-        found = figures.figures(Indicator.objects.filter(pk__in=list(codes)), [period], dimension=key)
-        rows.extend(
-            {"indicator": codes[indicator_id], "dimension": key, "category": category, "value": _number(figure.value)}
-            for (indicator_id, _period, category), figure in found.items()
-        )
+    for (indicator_id, _period, tagged), figure in found.items():
+        key, category = tagged.split(":", 1)
+        code, keys = broken_down[indicator_id]
+        # Only the dimensions the indicator is broken down by now (a dimension since dropped shows no more).
+        if key in dimensions.DIMENSIONS and key in keys:
+            rows.append({"indicator": code, "dimension": key, "category": category, "value": _number(figure.value)})
     return sorted(rows, key=lambda row: (row["indicator"], row["dimension"], row["category"]))
 
 

@@ -14,7 +14,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from actionplan.models import Activity
+from actionplan.models import Activity, Measurement, ProgressUpdate
 from outbox import services as outbox
 from outbox.models import Message
 from portal.errors import InvalidInput, NotAllowed
@@ -87,6 +87,31 @@ def test_an_earlier_report_takes_the_actual_of_its_own_period(reported, compiled
     report = compiled(period=reported.locked_period)
     indicators = {row["code"]: row for row in section(report)["indicators"]}
     assert (indicators["CYB-1.1-I1"]["actual"], indicators["CYB-1.1-I1"]["actual_period"]) == (40.0, "2020-Q1")
+
+
+def test_breakdowns_list_the_dimensions_each_indicator_is_broken_down_by_now(reported, compiled):
+    reported.indicator.dimensions = ["sex", "age"]
+    reported.indicator.save()
+    reported.second_indicator.dimensions = ["country"]
+    reported.second_indicator.save()
+    latest = ProgressUpdate.objects.get(activity=reported.activity, period=reported.period)
+    egypt = factories.CountryFactory(iso3="EGY", iso2="EG", name="Egypt")
+    for indicator, value, category in (
+        (reported.indicator, 60, {"sex": "female"}),
+        (reported.indicator, 40, {"sex": "male"}),
+        (reported.indicator, 70, {"age_band": "18-24"}),
+        (reported.indicator, 90, {"country": egypt}),  # not a dimension of this indicator (any more)
+        (reported.second_indicator, 20, {"country": egypt}),
+        (reported.second_indicator, 30, {"sex": "female"}),  # nor this one
+    ):
+        Measurement.objects.create(update=latest, indicator=indicator, value=value, **category)
+
+    assert compiled().snapshot["breakdowns"] == [
+        {"indicator": "CYB-1.1-I1", "dimension": "age", "category": "18-24", "value": 70.0},
+        {"indicator": "CYB-1.1-I1", "dimension": "sex", "category": "female", "value": 60.0},
+        {"indicator": "CYB-1.1-I1", "dimension": "sex", "category": "male", "value": 40.0},
+        {"indicator": "CYB-1.1-I2", "dimension": "country", "category": "EGY", "value": 20.0},
+    ]
 
 
 def test_activities_carry_their_latest_approved_update(reported, compiled):
