@@ -219,7 +219,9 @@ def test_an_arabic_pdf_reads_right_to_left_and_keeps_arabic_text_in_logical_orde
 
     assert '<html lang="ar" dir="rtl">' in html[0]
     text = pdf_text(report.pdf)
-    assert ARABIC_AREA in text and ARABIC_ACTIVITY in text
+    assert ARABIC_AREA in text
+    # The title wraps in its column (of fixed width): read line by line, the activity's code comes between.
+    assert ARABIC_ACTIVITY in " ".join(text.replace(arabic_names.toc_activity.code, " ").split())
     assert any("Arabic" in font for font in embedded_fonts(report.pdf))
     save_first_page(report.pdf, "ar")
 
