@@ -164,7 +164,8 @@ def server(database_url: str, redis_url: str, log: Log, collecting: subprocess.P
             try:
                 urllib.request.urlopen(f"{base}/accounts/login/", timeout=5).read()  # nosec B310  # http://127.0.0.1
                 break
-            except (urllib.error.URLError, ConnectionError):
+            # A first answer slower than the probe's timeout (a busy machine) is not an answer yet either.
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("gunicorn did not start; see its output above") from None
                 time.sleep(0.2)
