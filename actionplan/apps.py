@@ -7,6 +7,7 @@ class ActionplanConfig(AppConfig):
     verbose_name = _("Joint action plan")
 
     def ready(self):
-        from . import standings
+        from . import register_choices, standings
 
         standings.watch()
+        register_choices.watch_rows_named_by_the_choices()

@@ -218,12 +218,12 @@ class ActivityQuerySet(models.QuerySet):
             models.Exists(self.filter(lead_organization=models.OuterRef("pk")))
         ).order_by("code")
 
-    def filter_choices(self) -> dict:
-        """The offices, lead organisations, regions, beneficiary countries and tags of these activities.
+    def filter_choices(self) -> dict[str, list[tuple[str, str]]]:
+        """The offices, lead organisations, regions, beneficiary countries and tags of these activities, each
+        as the (value, label) of a choice, labels in the active language.
 
         Called on the activities a user may see, they are the filter choices that name nothing of the
-        others (a restricted activity's country, say). Each is a query of its own, run when read, but
-        for the regions and countries: read at once, to be sorted by their names in the active language.
+        others (a restricted activity's country, say).
         """
         activities = self.order_by().values("pk")
 
@@ -232,15 +232,23 @@ class ActivityQuerySet(models.QuerySet):
 
         offices = Office.objects.filter(used(Activity.implementing_offices.through, "office"))
         office_countries = Country.objects.filter(models.Exists(offices.filter(country=models.OuterRef("pk"))))
+        named_countries = [
+            (country.iso3, country.display_name)
+            for country in Country.objects.filter(used(Activity.beneficiary_countries.through, "country")).only(
+                "iso3", "iso2", "name"
+            )
+        ]
         return {
-            "offices": offices.order_by("code"),
-            "organizations": self.lead_organizations(),
+            "offices": [(code, code) for code in offices.order_by("code").values_list("code", flat=True)],
+            "organizations": [(code, code) for code in self.lead_organizations().values_list("code", flat=True)],
             "regions": office_countries.office_regions(),
-            "countries": sorted(
-                Country.objects.filter(used(Activity.beneficiary_countries.through, "country")),
-                key=lambda country: countries.name_key(country.display_name),
-            ),
-            "tags": Tag.objects.filter(used(Activity.tags.through, "tag")).order_by("name"),
+            "countries": sorted(named_countries, key=lambda choice: countries.name_key(choice[1])),
+            "tags": [
+                (name, name)
+                for name in Tag.objects.filter(used(Activity.tags.through, "tag"))
+                .order_by("name")
+                .values_list("name", flat=True)
+            ],
         }
 
     def for_register(self, as_of=None):

@@ -8,10 +8,12 @@ limit) and only the caller knows whether to go on without it (``portal.ratelimit
 """
 
 import logging
+import uuid
 from functools import wraps
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -60,3 +62,43 @@ class FailSoftRedisCache(RedisCache):
             return value
         # Read again: another process may have added its value first, as Django's own get_or_set does.
         return self.get(key, value, version=version)
+
+
+class Generation:
+    """A value that every key of a family of cached entries includes: renewing it drops them all at once.
+
+    It is renewed both at a write and again when the write's transaction commits, so that an entry computed
+    meanwhile from the data as it was before the commit is filed under a generation no one reads any more.
+    A generation lost (evicted, flushed) is replaced by a new one, never by a fixed value under which entries
+    from before some write could still be found. With Redis unreachable it reads ``"unavailable"`` and a
+    renewal is dropped (logged), whatever the cache's backend: a write never fails for the cache's sake.
+    """
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def current(self) -> str:
+        from django.core.cache import cache
+
+        try:
+            generation = cache.get(self.key)
+            if generation is None:
+                cache.add(self.key, uuid.uuid4().hex, None)
+                generation = cache.get(self.key, "unavailable")
+        except RedisError as error:
+            logger.warning("The cache is unreachable (%s): going on without it: %s", self.key, error)
+            return "unavailable"
+        return generation
+
+    def renew(self) -> None:
+        """Drop every entry of the family, now and again when the current transaction commits."""
+        self._new()
+        transaction.on_commit(self._new)
+
+    def _new(self) -> None:
+        from django.core.cache import cache
+
+        try:
+            cache.set(self.key, uuid.uuid4().hex, None)
+        except RedisError as error:
+            logger.warning("The cache is unreachable (%s): going on without it: %s", self.key, error)

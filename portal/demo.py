@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
-from actionplan import standings
+from actionplan import register_choices, standings
 from actionplan.measurements import MeasurementInput, plausibility_warnings
 from actionplan.models import (
     RAG,
@@ -865,8 +865,9 @@ def seed_demo(
         # Bulk-loaded rows send no signal: what the pages read is computed once, at the end.
         standings.rebuild()
         _analyze()
-    # Bulk-loaded rows send no signal: drop the dashboards cached before the load.
+    # Bulk-loaded rows send no signal: drop the dashboards and register choices cached before the load.
     dashboard_cache.invalidate()
+    register_choices.invalidate()
     return counts
 
 

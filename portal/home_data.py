@@ -32,9 +32,19 @@ def for_officer(user, plan) -> dict:
         # Probed per activity in the order shown until ten are found, or hashed once, as the planner
         # chooses; either way in update_period_pair_idx's order, not row by row over every update.
         missing = Exists(ActivityOffice.objects.filter(activity=OuterRef("pk")).filter(_missing_in(period)))
-        attention = standing.annotate(missing_update=missing).filter(
-            Q(latest_rag=RAG.OFF_TRACK) | Q(missing_update=True)
+        attention = standing.filter(Q(latest_rag=RAG.OFF_TRACK) | missing)
+    attention = list(attention.select_related("objective__focus_area").order_by("code")[:HOME_ROWS])
+    # Which of the ten shown miss an update, asked of those ten alone: as a column of the list above, the
+    # planner would hash every missing pair of the plan a second time.
+    missing_for = set()
+    if period is not None and attention:
+        missing_for = set(
+            ActivityOffice.objects.filter(activity__in=attention)
+            .filter(_missing_in(period))
+            .values_list("activity", flat=True)
         )
+    for activity in attention:
+        activity.missing_update = activity.pk in missing_for
     return {
         "overdue_period": period,
         "queue_count": queue.count(),
@@ -42,7 +52,7 @@ def for_officer(user, plan) -> dict:
         "queue_query": filters.as_query(),
         "queue_mine": filters.mine,
         "stuck_count": review_queue.stuck_in_locked_periods(review_queue.waiting(user)).count(),
-        "attention": attention.select_related("objective__focus_area").order_by("code")[:HOME_ROWS],
+        "attention": attention,
         "recent": ProgressUpdate.objects.exclude(state=ProgressUpdate.State.DRAFT)
         .select_related("activity", "period", "office")
         .order_by("-updated_at")[:HOME_ROWS],

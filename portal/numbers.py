@@ -6,6 +6,7 @@ and refused in English, where a comma groups thousands); anything else is refuse
 the form expected, never guessed at.
 """
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -51,7 +52,12 @@ CLDR_LOCALES = {"en": "en_GB"}
 
 def locale_of(language: str | None = None) -> Locale:
     """The Babel locale of a Django language code (the active one by default), English when unknown."""
-    language = language or get_language() or "en"
+    return _locale(language or get_language() or "en")
+
+
+# Parsing a locale name costs some 50 µs, and a page names hundreds of countries: a few languages, kept.
+@functools.lru_cache(maxsize=64)
+def _locale(language: str) -> Locale:
     try:
         return Locale.parse(CLDR_LOCALES.get(language, language).replace("-", "_"))
     except (ValueError, UnknownLocaleError):

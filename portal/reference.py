@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from actionplan import register_choices
 from actionplan.models import ActionPlan, Agreement, FocusArea
 from steering import dashboard_cache
 from steering.models import Committee, Meeting
@@ -139,8 +140,9 @@ def _load_countries(result: LoadResult):
     Country.objects.bulk_create(new)
     Country.objects.bulk_update(changed, ["iso2", "m49", "name", "region", "region_code", "continent"])
     if new or changed:
-        # Bulk writes send no signal; the dashboard counts countries by region.
+        # Bulk writes send no signal; the dashboard counts countries by region, the register names them.
         dashboard_cache.invalidate()
+        register_choices.invalidate()
     result.created += len(new)
     result.updated += len(changed)
 

@@ -20,16 +20,16 @@ import time
 import uuid
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.utils.safestring import mark_safe
 from redis.exceptions import RedisError
 
+from portal.cache import Generation
 from portal.roles import sees_whole_plan
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "dashboard:generation"
+GENERATION = Generation("dashboard:generation")
 TIMEOUT = 600
 # How long a request waits for another one computing the same figures before computing them itself.
 COMPUTE_WAIT = 10
@@ -80,22 +80,7 @@ def rendered(figures: dict, name: str, render) -> str:
 
 def invalidate(**_signal_arguments) -> None:
     """Drop every cached dashboard, now and again when the current transaction commits."""
-    _new_generation()
-    transaction.on_commit(_new_generation)
-
-
-def _new_generation() -> None:
-    _safely(cache.set, GENERATION_KEY, uuid.uuid4().hex, None)
-
-
-def _generation() -> str:
-    # A generation lost (evicted, flushed) is replaced by a new one, never by a fixed
-    # value under which figures from before some write could still be filed.
-    generation = _safely(cache.get, GENERATION_KEY)
-    if generation is None:
-        _safely(cache.add, GENERATION_KEY, uuid.uuid4().hex, None)
-        generation = _safely(cache.get, GENERATION_KEY, unavailable="unavailable")
-    return generation
+    GENERATION.renew()
 
 
 def _safely(operation, *arguments, unavailable=None):
@@ -122,7 +107,7 @@ def _key(filters, user) -> str:
         "region": filters.region,
     }
     digest = hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
-    return f"dashboard:{_generation()}:{scope}:{digest}"
+    return f"dashboard:{GENERATION.current()}:{scope}:{digest}"
 
 
 # The states in which an update counts in a figure: received (compliance), approved (RAG, indicators).

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from actionplan import charts, exports, services
+from actionplan import charts, exports, register_choices, services
 from actionplan.filters import ActivityRegisterFilter
 from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod
 from audit import services as audit
@@ -61,7 +61,7 @@ def activity_list(request):
                 "focus_areas": FocusArea.objects.order_by("order"),
                 "periods": ReportingPeriod.objects.order_by("starts_on"),
                 "statuses": Activity.Status.choices,
-                **visible.filter_choices(),
+                **register_choices.for_user(request.user),
             },
         },
     )

@@ -173,8 +173,9 @@ def grow(world, count):
         # Indicator figures add six: the plan's periods, the figures, the period targets, the values
         # behind them and their updates, and one breakdown dimension.
         # Each page listing activities with their latest RAG: + the last period of each plan, where it stands now.
-        # the officer's: + whether it has updates of its own waiting, those in locked periods, the period due
-        (reverse("home"), 14),
+        # the officer's: + whether it has updates of its own waiting, those in locked periods, the period due,
+        # and which of the activities needing attention miss its update
+        (reverse("home"), 15),
         (reverse("plan"), 9),
         # the plan pages: + the access-log insert of the restricted activities listed (CYB-1.2, CYB-1.4)
         (reverse("focus-area", args=["CYB"]), 21),

@@ -51,6 +51,23 @@ def test_officer_sees_submitted_updates_and_activities_needing_attention(client,
     assert [activity.code for activity in response.context["attention"]] == ["CYB-1.1", "CYB-1.2", "CYB-1.3", "CYB-1.4"]
 
 
+def test_officer_sees_which_activities_needing_attention_miss_their_update(client, world):
+    # CYB-1.1 is off track and has its update for the current period; the others have none.
+    factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, state="approved", rag="off_track"
+    )
+    factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, state="submitted"
+    )
+    client.force_login(world.officer)
+
+    response = client.get(reverse("home"))
+
+    missing = {activity.code: activity.missing_update for activity in response.context["attention"]}
+    assert missing == {"CYB-1.1": False, "CYB-1.2": True, "CYB-1.3": True, "CYB-1.4": True}
+    assert response.content.decode().count("is missing") == 3
+
+
 def test_reporter_sees_what_is_due_and_what_was_returned(client, world):
     returned = factories.ProgressUpdateFactory(
         activity=world.activity, period=world.period, office=world.office, state="returned"
