@@ -684,6 +684,14 @@ class ProgressUpdate(TimeStampedModel):
             models.Index(fields=["period", "state"], name="update_period_state_idx"),
             # A period's updates by their pair: the pairs missing an update, compared in index order.
             models.Index(fields=["period", "activity", "office"], name="update_period_pair_idx"),
+            # The review queue in its order (``review_queue.ReadInTwoSteps``): the updates waiting, read from the
+            # index alone, without their text.
+            models.Index(
+                fields=["period", "submitted_at", "id"],
+                include=["activity", "office", "reopened_for_review_at"],
+                condition=Q(state="submitted", closed_out_at__isnull=True),
+                name="update_waiting_idx",
+            ),
         ]
 
     def __str__(self):

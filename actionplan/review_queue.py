@@ -125,6 +125,30 @@ def queue(user, filters: QueueFilters):
     )
 
 
+class ReadInTwoSteps:
+    """A queue read as a page of its ids first, then those rows alone, for ``Paginator`` and slices.
+
+    Sorting thousands of waiting updates by their period's start to show the first ten read each whole
+    row, its narrative and comments included; their ids come from ``update_waiting_idx`` alone, and only
+    the rows shown are read whole.
+    """
+
+    ordered = True
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list:
+        ids = list(self.queryset.values_list("pk", flat=True)[window])
+        return list(self.queryset.filter(pk__in=ids)) if ids else []
+
+
 def next_after(user, filters: QueueFilters, done: ProgressUpdate) -> ProgressUpdate | None:
     """The update to open after reviewing ``done``: the one after it in the same filtered queue (one the
     officer skipped stays behind), else the first still waiting."""

@@ -48,7 +48,7 @@ def for_officer(user, plan) -> dict:
     return {
         "overdue_period": period,
         "queue_count": queue.count(),
-        "queue": queue[:HOME_ROWS],
+        "queue": review_queue.ReadInTwoSteps(queue)[:HOME_ROWS],
         "queue_query": filters.as_query(),
         "queue_mine": filters.mine,
         "stuck_count": review_queue.stuck_in_locked_periods(review_queue.waiting(user)).count(),

@@ -45,11 +45,11 @@ def queue(request):
     _officer(request)
     filters = review_queue.QueueFilters.from_query(request.GET, request.user)
     items = review_queue.queue(request.user, filters)
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(review_queue.ReadInTwoSteps(items), PAGE_SIZE).get_page(request.GET.get("page"))
     stuck = review_queue.stuck_in_locked_periods(review_queue.waiting(request.user))
-    stuck_shown = list(
-        stuck.select_related("activity", "period", "office").order_by("period__starts_on", "submitted_at")[:STUCK_SHOWN]
-    )
+    stuck_shown = review_queue.ReadInTwoSteps(
+        stuck.select_related("activity", "period", "office").order_by("period__starts_on", "submitted_at", "pk")
+    )[:STUCK_SHOWN]
     # The restricted updates listed, in the queue's page and among those stuck, in one INSERT.
     audit.record_restricted_rows(request, [*page, *stuck_shown])
     query = filters.as_query()

@@ -240,3 +240,23 @@ def test_an_officer_does_not_withdraw_an_offices_submission(officer, world):
 def test_a_filter_code_with_a_nul_is_refused_with_a_page_that_says_why(officer, world):
     response = officer.get(reverse("review-queue"), {"period": "2020\x00Q2"})
     assert response.status_code == 400 and "NUL character" in response.content.decode()
+
+
+def test_the_queue_read_in_two_steps_pages_the_same_rows_in_the_same_order_as_read_at_once(world):
+    from django.core.paginator import Paginator
+
+    from actionplan import review_queue
+
+    for days in (3, 1, 1, 2, 0):
+        submitted(world, days=days)
+        submitted(world, period=world.locked_period, days=days)
+    services.reopen_for_review(by=world.officer, update=ProgressUpdate.objects.filter(period=world.locked_period)[0])
+    filters = review_queue.QueueFilters(mine=False)
+    queue = review_queue.queue(world.officer, filters)
+    at_once = Paginator(queue, 2)
+    in_two_steps = Paginator(review_queue.ReadInTwoSteps(queue), 2)
+
+    assert in_two_steps.count == at_once.count == 6
+    assert [list(in_two_steps.page(number)) for number in in_two_steps.page_range] == [
+        list(at_once.page(number)) for number in at_once.page_range
+    ]
