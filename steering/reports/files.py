@@ -27,7 +27,7 @@ def write(directory: Path, name: str, render) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     temporary = directory / f".{name}.{uuid.uuid4().hex}.tmp"
     try:
-        render(temporary)
+        render(path=temporary)
         os.replace(temporary, directory / name)
     finally:
         temporary.unlink(missing_ok=True)

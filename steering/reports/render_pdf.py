@@ -140,13 +140,18 @@ def context(snapshot: dict, *, content_hash: str) -> dict:
 
 def write_pdf(snapshot: dict, *, content_hash: str, path: Path):
     """Write the report's PDF to ``path``."""
+    write_pdf_of_html(pdf_html(snapshot, content_hash=content_hash), path=path)
+
+
+def write_pdf_of_html(html: str, *, path: Path):
+    """Lay out the report's HTML (``pdf_html``) and write it as PDF to ``path``."""
     import weasyprint  # loaded on demand: it pulls in pango through cffi
 
     # WeasyPrint logs a line per page at INFO: hundreds of lines per report in the worker's log.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
-    weasyprint.HTML(string=pdf_html(snapshot, content_hash=content_hash)).write_pdf(target=str(path))
+    weasyprint.HTML(string=html).write_pdf(target=str(path))
 
 
 def pdf_html(snapshot: dict, *, content_hash: str) -> str:

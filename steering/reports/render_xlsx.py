@@ -1,8 +1,11 @@
 """Render a report's snapshot as an XLSX workbook: one sheet per section, typed cells, frozen headers.
 
-Written with XlsxWriter in constant-memory mode (rows go to disk as they are written).
-Text from the data goes through ``neutralise`` so that no cell runs as a formula; numbers
-are numbers and dates are dates, with number formats (Excel shows them the reader's way).
+Written by ``xlsx``, the report's own streaming writer (its docstring says why no library),
+one sheet after another: each sheet's rows go into the file as they are written. Text from
+the data goes through ``neutralise`` so that no cell runs as a formula, and is cut at
+Excel's limit of 32,767 characters; numbers are numbers and dates are dates, with number
+formats (Excel shows them the reader's way). A date Excel cannot hold (before 1900) is
+written as its ISO text.
 
 Written in the active language (the caller overrides it): sheet names and headers through
 gettext, the plan's fixed names from the catalogue; sheets read right to left in Arabic.
@@ -12,7 +15,6 @@ import datetime
 import re
 from pathlib import Path
 
-import xlsxwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,11 +23,13 @@ from portal.templatetags.locale_tags import fixed
 
 from . import languages
 from .labels import labels
+from .xlsx import BOLD, NUMBER_STYLES, Workbook
 
 DATE_COLUMNS = "date"
 # Excel refuses these in a sheet's name, and names longer than 31 characters.
 NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_LENGTH = 31
+FIRST_EXCEL_YEAR = 1900
 
 
 def sheet_name(title: str, taken: set[str]) -> str:
@@ -42,66 +46,46 @@ def sheet_name(title: str, taken: set[str]) -> str:
 class _Sheet:
     """Write one table: a bold frozen header row, then typed rows."""
 
-    def __init__(self, workbook, formats, title: str, columns: list[tuple[str, int, str]], *, taken, rtl=False):
-        self.sheet = workbook.add_worksheet(sheet_name(title, taken))
-        if rtl:
-            self.sheet.right_to_left()
-        self.formats = formats
+    def __init__(self, workbook, title: str, columns: list[tuple[str, int, str]], *, taken, rtl=False):
+        self.sheet = workbook.add_sheet(
+            sheet_name(title, taken), [(name, width) for name, width, _kind in columns], rtl=rtl
+        )
         self.kinds = [kind for _title, _width, kind in columns]
-        for index, (name, width, _kind) in enumerate(columns):
-            self.sheet.write_string(0, index, name, formats["header"])
-            self.sheet.set_column(index, index, width)
-        self.sheet.freeze_panes(1, 0)
-        self.row = 0
 
     def write(self, values: list, *, bold=False, kinds: list[str] | None = None):
         """Write a row; ``kinds`` overrides the columns' kinds for this row (the cover's values differ)."""
-        self.row += 1
-        for column, (value, kind) in enumerate(zip(values, kinds or self.kinds, strict=True)):
+        cells, styles = [], []
+        for value, kind in zip(values, kinds or self.kinds, strict=True):
+            style = NUMBER_STYLES[kind][bold] if kind in NUMBER_STYLES else (BOLD if bold else 0)
             if value is None or value == "":
-                continue
-            if kind == DATE_COLUMNS:
-                day = datetime.date.fromisoformat(value[:10])
-                self.sheet.write_datetime(self.row, column, day, self.formats["date_bold" if bold else "date"])
-            elif kind in ("int", "num"):
-                self.sheet.write_number(self.row, column, value, self.formats[f"{kind}_bold" if bold else kind])
+                value = None
+            elif kind == DATE_COLUMNS:
+                value = datetime.date.fromisoformat(value[:10])
+                if value.year < FIRST_EXCEL_YEAR:
+                    value, style = value.isoformat(), BOLD if bold else 0
             elif kind == "datetime":
                 # Excel has no time zones: the portal's local time, as on its pages.
-                moment = timezone.localtime(datetime.datetime.fromisoformat(value)).replace(tzinfo=None)
-                self.sheet.write_datetime(self.row, column, moment, self.formats["datetime"])
-            else:
-                self.sheet.write_string(
-                    self.row, column, neutralise(str(value)), self.formats["bold"] if bold else None
-                )
+                value = timezone.localtime(datetime.datetime.fromisoformat(value)).replace(tzinfo=None)
+            elif kind not in ("int", "num"):
+                value = neutralise(str(value))
+            cells.append(value)
+            styles.append(style)
+        self.sheet.row(cells, styles)
 
     def close(self):
-        if self.row:
-            self.sheet.autofilter(0, 0, self.row, len(self.kinds) - 1)
+        self.sheet.close()
 
 
 def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
     """Write the report's workbook to ``path``."""
     names = labels()
-    workbook = xlsxwriter.Workbook(
-        str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    formats = {
-        "header": workbook.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1}),
-        "bold": workbook.add_format({"bold": True}),
-        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
-        "date_bold": workbook.add_format({"num_format": "yyyy-mm-dd", "bold": True}),
-        "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-        "int": workbook.add_format({"num_format": "#,##0"}),
-        "int_bold": workbook.add_format({"num_format": "#,##0", "bold": True}),
-        "num": workbook.add_format({"num_format": "#,##0.0#"}),
-        "num_bold": workbook.add_format({"num_format": "#,##0.0#", "bold": True}),
-    }
-
+    workbook = Workbook(path)
+    yes, no = _("yes"), _("no")
     taken: set[str] = set()
     rtl = languages.direction(languages.active()) == "rtl"
 
     def sheet(title, columns):
-        return _Sheet(workbook, formats, title, columns, taken=taken, rtl=rtl)
+        return _Sheet(workbook, title, columns, taken=taken, rtl=rtl)
 
     period, scope, previous = snapshot["period"], snapshot["scope"], snapshot["changes"]["previous"]
     cover = sheet(_("Cover"), [(_("Item"), 22, "str"), (_("Value"), 70, "str")])
@@ -163,6 +147,11 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
     objectives = sheet(
         _("Objectives"), [(_("Focus area"), 10, "str"), (_("Objective"), 12, "str"), (_("Statement"), 90, "str")]
     )
+    for section in snapshot["focus_areas"]:
+        for row in section["objectives"]:
+            objectives.write([section["code"], row["code"], fixed(row["statement"])])
+    objectives.close()
+
     indicators = sheet(
         _("Indicators"),
         [
@@ -176,6 +165,19 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             (_("% of target"), 10, "num"), (_("Target reached"), 9, "str"),
         ],
     )  # fmt: skip
+    for section in snapshot["focus_areas"]:
+        area = section["code"]
+        for row in section["indicators"]:
+            indicators.write(
+                [area, row["code"], row["name"], row["unit"], row["measures"], names["measure"].get(row["measure"]),
+                 names["direction"].get(row["direction"]), names["office_rule"].get(row["office_rule"]),
+                 names["period_rule"].get(row["period_rule"]), row["baseline"], row["target"], row["target_date"],
+                 row["actual"], row["actual_period"], row["values"] or None, row["carried"] or None,
+                 row["compared_with"], names["target_kind"].get(row["target_kind"]), row["percent_of_target"],
+                 (yes if row["on_track"] else no) if row["actual"] is not None else None]
+            )  # fmt: skip
+    indicators.close()
+
     activities = sheet(
         _("Activities"),
         [
@@ -188,29 +190,8 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             (_("Narrative (excerpt)"), 60, "str"),
         ],
     )  # fmt: skip
-    offices = sheet(
-        _("Reporting by office"),
-        [(_("Focus area"), 10, "str"), (_("Office"), 18, "str"), (_("Name"), 40, "str"), (_("Expected"), 10, "int"),
-         (_("On time"), 10, "int"), (_("Late"), 10, "int"), (_("Missing"), 10, "int")],
-    )  # fmt: skip
-    gaps = sheet(
-        _("Missing and late"),
-        [(_("Focus area"), 10, "str"), (_("Activity"), 14, "str"), (_("Office"), 18, "str"),
-         (_("Update"), 10, "str"), (_("Submitted on"), 12, "date")],
-    )  # fmt: skip
     for section in snapshot["focus_areas"]:
         area = section["code"]
-        for row in section["objectives"]:
-            objectives.write([area, row["code"], fixed(row["statement"])])
-        for row in section["indicators"]:
-            indicators.write(
-                [area, row["code"], row["name"], row["unit"], row["measures"], names["measure"].get(row["measure"]),
-                 names["direction"].get(row["direction"]), names["office_rule"].get(row["office_rule"]),
-                 names["period_rule"].get(row["period_rule"]), row["baseline"], row["target"], row["target_date"],
-                 row["actual"], row["actual_period"], row["values"] or None, row["carried"] or None,
-                 row["compared_with"], names["target_kind"].get(row["target_kind"]), row["percent_of_target"],
-                 (_("yes") if row["on_track"] else _("no")) if row["actual"] is not None else None]
-            )  # fmt: skip
         for row in section["activities"]:
             activities.write(
                 [area, row["code"], row["title"], row["objective"], names["status"][row["status"]],
@@ -218,16 +199,33 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
                  names["rag"][row["rag"] or "none"], row["percent"], row["update_period"], row["office"],
                  row["narrative"]]
             )  # fmt: skip
+    activities.close()
+
+    offices = sheet(
+        _("Reporting by office"),
+        [(_("Focus area"), 10, "str"), (_("Office"), 18, "str"), (_("Name"), 40, "str"), (_("Expected"), 10, "int"),
+         (_("On time"), 10, "int"), (_("Late"), 10, "int"), (_("Missing"), 10, "int")],
+    )  # fmt: skip
+    for section in snapshot["focus_areas"]:
         for row in section["reporting"]:
             offices.write(
-                [area, row["office"], fixed(row["name"]), row["expected"], row["on_time"], row["late"], row["missing"]]
-            )
+                [section["code"], row["office"], fixed(row["name"]), row["expected"], row["on_time"], row["late"],
+                 row["missing"]]
+            )  # fmt: skip
+    offices.close()
+
+    gaps = sheet(
+        _("Missing and late"),
+        [(_("Focus area"), 10, "str"), (_("Activity"), 14, "str"), (_("Office"), 18, "str"),
+         (_("Update"), 10, "str"), (_("Submitted on"), 12, "date")],
+    )  # fmt: skip
+    for section in snapshot["focus_areas"]:
+        area = section["code"]
         for row in section["missing"]:
             gaps.write([area, row["activity"], row["office"], names["reporting"]["missing"], None])
         for row in section["late"]:
             gaps.write([area, row["activity"], row["office"], names["reporting"]["late"], row["submitted_on"]])
-    for written in (objectives, indicators, activities, offices, gaps):
-        written.close()
+    gaps.close()
 
     breakdowns = sheet(
         _("Breakdowns"),
@@ -261,7 +259,7 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
     for item in snapshot["action_items"]:
         items.write(
             [item["description"], item["owner"], item["meeting"], item["due_on"],
-             names["item_state"].get(item["state"]), _("yes") if item["overdue"] else _("no")]
+             names["item_state"].get(item["state"]), yes if item["overdue"] else no]
         )  # fmt: skip
     items.close()
 

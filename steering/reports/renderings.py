@@ -12,13 +12,17 @@ claim is a conditional update on the state and the count of attempts, under an a
 lock; files are moved into place from temporary ones.
 """
 
+import json
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -28,7 +32,7 @@ from portal.errors import InvalidInput
 from ..models import ProgressReport, ReportRendering
 from . import files, languages
 from .locks import exclusive
-from .render_pdf import write_pdf
+from .render_pdf import pdf_html, write_pdf_of_html
 from .render_xlsx import write_xlsx
 
 logger = logging.getLogger(__name__)
@@ -40,17 +44,21 @@ TRANSIENT = (OperationalError, InterfaceError)
 State = ReportRendering.State
 
 
-def render_files(snapshot: dict, *, content_hash: str, language: str, directory, stem: str, progress=None):
-    """Write the snapshot's PDF and XLSX in ``language`` into ``directory``; return their stored names."""
+def render_files(snapshot_json: str, *, content_hash: str, language: str, directory, stem: str, progress=None):
+    """Write the PDF and XLSX of the snapshot (its stored JSON text) in ``language`` into ``directory``; return
+    their stored names.
+
+    The workbook first, then the PDF's HTML; the snapshot's Python structures are let go before
+    WeasyPrint lays the pages out, so that the two never weigh on memory at once.
+    """
     with translation.override(language):
-        pdf = files.write(
-            directory, f"{stem}.pdf", lambda path: write_pdf(snapshot, content_hash=content_hash, path=path)
-        )
+        snapshot = json.loads(snapshot_json)
+        xlsx = files.write(directory, f"{stem}.xlsx", partial(write_xlsx, snapshot, content_hash=content_hash))
         if progress:
             progress()
-        xlsx = files.write(
-            directory, f"{stem}.xlsx", lambda path: write_xlsx(snapshot, content_hash=content_hash, path=path)
-        )
+        html = pdf_html(snapshot, content_hash=content_hash)
+        del snapshot
+        pdf = files.write(directory, f"{stem}.pdf", partial(write_pdf_of_html, html))
     return pdf, xlsx
 
 
@@ -203,9 +211,12 @@ def render(*, rendering_id, task_id: str = "") -> str:
 
 def _render(rendering: ReportRendering) -> str:
     report = rendering.report
-    snapshot, digest = ProgressReport.objects.filter(pk=report.pk).values_list("snapshot", "content_hash").get()
+    # As text: the renderer parses it once, and lets it go before the PDF is laid out.
+    text, digest = (
+        ProgressReport.objects.filter(pk=report.pk).values_list(Cast("snapshot", TextField()), "content_hash").get()
+    )
     pdf, xlsx = render_files(
-        snapshot,
+        text,
         content_hash=digest,
         language=rendering.language,
         directory=files.report_directory(report.pk),

@@ -20,6 +20,7 @@ a report asked for while Redis is down is compiled once Redis is back. A message
 after the queue took it is sent again by the sweeper, which runs every few minutes.
 """
 
+import json
 import logging
 import os
 import shutil
@@ -266,23 +267,24 @@ def _take_snapshot(report: ProgressReport) -> dict:
 
 def _compile(report: ProgressReport) -> str:
     _pause()
-    # What is rendered, stored and hashed is one and the same JSON (see snapshot.freeze).
-    snapshot, digest = snapshots.freeze(_take_snapshot(report))
+    # What is rendered, stored and hashed is one and the same JSON text (see snapshot.frozen_text); only the
+    # text is kept while the files are rendered, the snapshot's Python structures let go as soon as it is taken.
+    text, digest = snapshots.frozen_text(_take_snapshot(report))
     _set_progress(report, 50)
     _pause()
 
-    def rendered_pdf():
+    def rendered_workbook():
         _set_progress(report, 80)
         _pause()
 
     # The files in the language asked for; the snapshot and its hash are the same in every language.
     pdf, xlsx = renderings.render_files(
-        snapshot,
+        text,
         content_hash=digest,
         language=report.language,
         directory=report_directory(report.pk),
         stem=file_stem(report, report.language),
-        progress=rendered_pdf,
+        progress=rendered_workbook,
     )
     _set_progress(report, 95)
     _pause()
@@ -290,7 +292,7 @@ def _compile(report: ProgressReport) -> str:
     frozen = ProgressReport.objects.filter(pk=report.pk, state=State.RUNNING, attempts=report.attempts).update(
         state=State.SUCCEEDED,
         progress=100,
-        snapshot=snapshot,
+        snapshot=json.loads(text),
         content_hash=digest,
         pdf=pdf,
         xlsx=xlsx,

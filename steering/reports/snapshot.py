@@ -70,10 +70,16 @@ def _normalised(value):
     return value
 
 
+def frozen_text(snapshot: dict) -> tuple[str, str]:
+    """Return the JSON text of the snapshot exactly as it is to be stored, and the content hash of that."""
+    text = canonical(_normalised(snapshot))
+    return text, hashlib.sha256(text.encode()).hexdigest()
+
+
 def freeze(snapshot: dict) -> tuple[dict, str]:
     """Return the snapshot exactly as it is to be stored, and the content hash of that."""
-    text = canonical(_normalised(snapshot))
-    return json.loads(text), hashlib.sha256(text.encode()).hexdigest()
+    text, digest = frozen_text(snapshot)
+    return json.loads(text), digest
 
 
 def _number(value):

@@ -105,7 +105,7 @@ def test_a_worker_compiles_a_report_whose_pdf_and_xlsx_match_the_database(seeded
 
 
 def test_a_worker_killed_while_compiling_leaves_one_succeeded_report_with_one_set_of_files(seeded, start_worker):
-    # Slow steps give time to kill the worker half-way, after the PDF is in place; a short
+    # Slow steps give time to kill the worker half-way, after the workbook is in place; a short
     # visibility timeout lets Redis hand the unacknowledged task to the next worker soon.
     slow = {"MEDIA_ROOT": str(seeded), "CELERY_VISIBILITY_TIMEOUT": "15", "REPORT_COMPILE_PAUSE_SECONDS": "1.5"}
     first, _log = start_worker(**slow)
