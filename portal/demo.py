@@ -28,9 +28,11 @@ from actionplan.models import (
     RAG,
     ActionPlan,
     Activity,
+    ActivityStanding,
     Evidence,
     FocusArea,
     Indicator,
+    IndicatorFigure,
     Measurement,
     Objective,
     PeriodTarget,
@@ -45,7 +47,7 @@ from steering.models import ActionItem, ActionItemNote, CommitteeMember, Decisio
 from . import demo_indicators
 from .models import Country, Membership, Office, Organization, Role
 from .reference import PLAN_CODE
-from .seed.tables import Table, foreign_keys_checked_at_end, timestamps_as_given, write_objects
+from .seed.tables import Table, loading, timestamps_as_given, write_objects
 
 User = get_user_model()
 
@@ -248,7 +250,7 @@ TAGS = ["SARTO", "FTF", "data sharing", "gender", "Afghanistan", "Sahel", "marit
 
 CHUNK = 500  # activities written per bulk round
 HISTORY_REASON = "Demo data"
-# The tables loaded in bulk (tables.Table, write_objects), whose foreign keys are checked once at the end.
+# The tables loaded in bulk (tables.Table, write_objects): their indexes and constraints made once, at the end.
 BULK_MODELS = [
     Activity,
     Activity.implementing_offices.through,
@@ -329,11 +331,15 @@ class DemoBuilder:
         self.focus_areas = list(FocusArea.objects.filter(plan=self.plan).order_by("order"))
         self.organizations = {org.code: org for org in Organization.objects.all()}
         self.groups = {group.name: group for group in Group.objects.all()}
-        self._offices()
-        self._users()
-        self._periods()
-        self._framework()
-        self._activities_and_reporting()
+        # Updates whose figures the portal would have flagged: their warnings are read once the data is in.
+        self.flagged = []
+        with loading(*BULK_MODELS):
+            self._offices()
+            self._users()
+            self._periods()
+            self._framework()
+            self._activities_and_reporting()
+        self._warnings(self.flagged)
         self._meetings()
         return self.counts
 
@@ -592,7 +598,7 @@ class DemoBuilder:
         """Write the chunk's updates, their measurements and comments: rows of values rather than model
         instances, millions of them at scale XL."""
         rng, periods = self.rng, self.periods
-        updates, measurements, evidence, flagged, comments = [], [], [], [], []
+        updates, measurements, evidence, comments = [], [], [], []
         states, rags = list(ProgressUpdate.State), list(RAG)
         sources = [ProgressUpdate.Source.WEB, ProgressUpdate.Source.API]
         reviewers = [self.officer, self.officer_lyon]
@@ -613,7 +619,8 @@ class DemoBuilder:
                         rag = rng.choice(rags)
                     progress = min(100, round(100 * (index + 1) / len(periods) * (0.6 + trait * 0.5)))
                     reviewer = rng.choice(reviewers)
-                    update_id = _deterministic_uuid(rng)
+                    # As text: written into each of its measurements' rows.
+                    update_id = str(_deterministic_uuid(rng))
                     changed = reviewed_at or submitted_at or created
                     # In the order of UPDATE_COLUMNS, the draws in the order they were always made.
                     updates.append(
@@ -650,7 +657,7 @@ class DemoBuilder:
                             )
                     measurements.extend((update_id, m.indicator.pk, m.value, "", "", None, changed) for m in own)
                     if spike:
-                        flagged.append((update_id, activity, period, office, progress, own))
+                        self.flagged.append((update_id, activity, period, office, progress, own))
                     # The objective's own indicator: reported once a period, by its first approved update.
                     key = (activity.objective_id, period.pk)
                     indicator = self.objective_indicators[activity.objective_id]
@@ -666,7 +673,6 @@ class DemoBuilder:
         Table(Measurement, MEASUREMENT_COLUMNS).write((*row, row[-1]) for row in measurements)
         Table(UpdateComment, COMMENT_COLUMNS).write(comments)
         self._count("messages", len(comments))
-        self._warnings(flagged)
         self._evidence(evidence)
         self._count("updates", len(updates))
         self._count("measurements", len(measurements))
@@ -872,20 +878,19 @@ def seed_demo(
         scale=SCALES[scale], seed=seed, password=password, today=today or timezone.localdate(), log=log
     )
     with transaction.atomic():
-        with foreign_keys_checked_at_end(*BULK_MODELS):
-            counts = builder.build()
+        counts = builder.build()
         _analyze()
         # Bulk-loaded rows send no signal: what the pages read is computed once, at the end.
         standings.rebuild()
-        _analyze()
+        _analyze(ActivityStanding, IndicatorFigure)
     # Bulk-loaded rows send no signal: drop the dashboards cached before the load.
     dashboard_cache.invalidate()
     return counts
 
 
-def _analyze() -> None:
-    """Refresh the planner's statistics: until autovacuum comes round, it would take the bulk-loaded
-    tables for empty and pick plans that take minutes at scale L."""
+def _analyze(*models) -> None:
+    """Refresh the planner's statistics of the models' tables (all when none given): until autovacuum
+    comes round, it would take the bulk-loaded tables for empty and pick plans that take minutes at scale L."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models))

@@ -73,6 +73,9 @@ class Table:
                 self.defaults[attname] = field.get_default()
         self.fields = fields
         self.json = [index for index, name in enumerate(self.columns) if isinstance(fields[name], models.JSONField)]
+        self.moments = [
+            index for index, name in enumerate(self.columns) if isinstance(fields[name], models.DateTimeField)
+        ]
 
     def write(self, rows: Iterable[tuple]) -> int:
         """Write the rows; return how many."""
@@ -95,11 +98,19 @@ class Table:
         buffer = io.StringIO()
         out = csv.writer(buffer)
         count = 0
+        # An aware datetime takes several microseconds to write as text, and the rows share few of them.
+        moments = {None: None}
         for row in rows:
-            if self.json:
+            if self.json or self.moments:
                 row = list(row)
                 for index in self.json:
                     row[index] = json.dumps(row[index])
+                for index in self.moments:
+                    moment = row[index]
+                    try:
+                        row[index] = moments[moment]
+                    except KeyError:
+                        row[index] = moments[moment] = str(moment)
             # None is written as an empty field, which COPY reads as NULL, except in the columns that
             # are never NULL: there it is the empty string (FORCE_NOT_NULL).
             out.writerow((*row, *rest))
@@ -124,39 +135,61 @@ def _nothing():
 
 
 @contextmanager
-def foreign_keys_checked_at_end(*models_: type[models.Model]):
-    """Check the foreign keys of the models' tables once, after the load, instead of once a row.
+def loading(*models_: type[models.Model]):
+    """Load the models' tables in bulk: their indexes and constraints made once, after the load.
 
-    Django's foreign keys are deferred to the commit: PostgreSQL then queues a check of every key
-    of every row written and runs them one by one (a quarter of the time of scale M, most of it at
-    scale XL). As ``pg_restore`` does, the constraints are dropped here and added back at the end,
-    as they were (``pg_get_constraintdef``), which checks all the rows in one join a constraint;
-    in the same transaction, so that no one sees the tables without them. A table is altered only
-    with no check pending: the checks queued before are run first (``SET CONSTRAINTS ALL
-    IMMEDIATE``), and checking goes back to the commit afterwards (every foreign key of the schema is
-    deferrable and initially deferred, as Django makes them). Elsewhere than on PostgreSQL nothing
-    changes.
+    A row written into a table with its indexes costs an entry in each (sixteen for an update),
+    and Django's foreign keys, deferred to the commit, queue a check of every key of every row,
+    run one by one: at scale M these took three quarters of the load. As ``pg_restore`` does, the
+    tables' foreign keys, unique constraints and indexes (all but the primary keys) are dropped
+    here and made again at the end as they were (``pg_get_constraintdef``, ``pg_get_indexdef``):
+    an index is then built in one sort, a unique constraint checked by that sort, a foreign key
+    checked in one join. All in the caller's transaction, so that no one sees the tables without
+    them; nothing may read the tables meanwhile (without their indexes every query scans).
+
+    A table is altered only with no check pending: the checks queued before are run first (``SET
+    CONSTRAINTS ALL IMMEDIATE``), and checking goes back to the commit afterwards (every foreign key
+    of the schema is deferrable and initially deferred, as Django makes them). Elsewhere than on
+    PostgreSQL nothing changes.
     """
     if not copying():
         yield
         return
     tables = [model._meta.db_table for model in models_]
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conrelid::regclass::text, conname",
+            "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype IN ('f', 'u', 'x') AND conrelid = ANY(%s::regclass[]) "
+            "ORDER BY contype = 'f', conrelid::regclass::text, conname",
             [tables],
         )
         constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary "
+            "AND indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x')) "
+            "ORDER BY 1",
+            [tables],
+        )
+        indexes = cursor.fetchall()
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table, name, _definition in constraints:
-            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        # The foreign keys first: one may need a unique constraint of these.
+        for table, name, _kind, _definition in sorted(constraints, key=lambda row: row[2] != "f"):
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     yield
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table, name, definition in constraints:
-            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
+        # More memory for the sorts of the index builds, for the rest of the transaction only.
+        cursor.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        # Unique constraints, then the foreign keys (the order of the query).
+        for table, name, _kind, definition in constraints:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
