@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pycountry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -70,6 +71,8 @@ SCALES = {
     "S": Scale(offices=20, activities=120, periods=8, max_offices_per_activity=2, reported_share=0.93),
     "M": Scale(offices=60, activities=1_000, periods=10, max_offices_per_activity=7, reported_share=0.93),
     "L": Scale(offices=150, activities=10_000, periods=12, max_offices_per_activity=3, reported_share=0.87),
+    # Growth: four years of quarters, 2 million updates and 6 million measurements; not for CI (minutes).
+    "XL": Scale(offices=1_000, activities=50_000, periods=16, max_offices_per_activity=5, reported_share=0.85),
 }
 
 # Real UNODC field offices and INTERPOL regional bureaus: (code, name, organisation, kind, ISO3, city).
@@ -365,6 +368,8 @@ class DemoBuilder:
                     "",
                 )
             )
+        if len(rows) < self.scale.offices - 2:
+            rows += self._sub_offices(countries, self.scale.offices - 2 - len(rows))
         Office.objects.bulk_create(
             Office(
                 code=code,
@@ -379,6 +384,31 @@ class DemoBuilder:
         self.field_offices = list(Office.objects.exclude(kind=Office.Kind.HEADQUARTERS).select_related("country"))
         self.offices_by_code = {office.code: office for office in Office.objects.all()}
         self._count("offices", len(rows))
+
+    def _sub_offices(self, countries, count):
+        """UNODC sub-offices in the provinces, states and regions of the countries (ISO 3166-2), for scales
+        with more offices than there are bureaus: as a country office runs sub-offices across its country."""
+        by_iso2 = {country.iso2: country for country in countries.values()}
+        places = sorted(
+            (subdivision.code, subdivision.name)
+            for subdivision in pycountry.subdivisions
+            if subdivision.parent_code is None and subdivision.country_code in by_iso2
+        )
+        self.rng.shuffle(places)
+        rows = []
+        for code, name in places[:count]:
+            country = by_iso2[code.split("-")[0]]
+            rows.append(
+                (
+                    f"UNODC-SO-{code}",
+                    f"UNODC Sub-Office {name}, {country.name}",
+                    "UNODC",
+                    "country_office",
+                    country.iso3,
+                    name[:100],
+                )
+            )
+        return rows
 
     def _user(self, username, first_name, last_name, *, groups=(), superuser=False):
         user = User.objects.create(

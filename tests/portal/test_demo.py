@@ -94,7 +94,7 @@ def test_if_empty_makes_a_second_load_a_quiet_success(capsys):
 
 @pytest.mark.parametrize(
     "arguments, named",
-    [(["--scale", "XL"], "--scale"), (["--seed", "abc"], "--seed"), (["--password", ""], "--password")],
+    [(["--scale", "XXL"], "--scale"), (["--seed", "abc"], "--seed"), (["--password", ""], "--password")],
 )
 def test_bad_argument_is_refused_naming_it(arguments, named):
     with pytest.raises(CommandError, match=named):
@@ -104,7 +104,7 @@ def test_bad_argument_is_refused_naming_it(arguments, named):
 
 def test_bad_argument_exits_non_zero_with_one_line():
     result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo", "--scale", "XL"],
+        [sys.executable, "manage.py", "seed_demo", "--scale", "XXL"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -112,7 +112,7 @@ def test_bad_argument_exits_non_zero_with_one_line():
         env={**os.environ, "DEBUG": "true"},
     )
     assert result.returncode != 0
-    refusal = "CommandError: --scale: unknown scale 'XL'; choose one of XS, S, M, L"
+    refusal = "CommandError: --scale: unknown scale 'XXL'; choose one of XS, S, M, L, XL"
     assert result.stderr.strip().splitlines() == [refusal]
 
 
@@ -242,3 +242,24 @@ def test_the_orm_inserts_after_a_load_as_before():
 
     assert indicator.history.count() == 1 and PeriodTarget.history.filter(indicator_id=indicator.pk).count() == 1
     assert Measurement.objects.order_by("-pk").first().indicator == indicator
+
+
+def test_a_scale_with_more_offices_than_bureaus_adds_sub_offices_in_provinces(monkeypatch):
+    from portal import demo
+    from portal.models import Country, Office
+
+    monkeypatch.setitem(
+        demo.SCALES,
+        "WIDE",
+        demo.Scale(offices=Country.objects.count() + 40, activities=6, periods=5, max_offices_per_activity=2,
+                   reported_share=0.9),
+    )  # fmt: skip
+    counts = seed_demo(scale="WIDE", seed=1, password="pw")
+
+    offices = Office.objects.exclude(kind=Office.Kind.HEADQUARTERS)
+    assert counts["offices"] == offices.count() == Country.objects.count() + 38
+    sub_offices = offices.filter(code__startswith="UNODC-SO-")
+    assert sub_offices.count() > 0 and len({office.country_id for office in sub_offices}) > 1
+    sub_office = sub_offices.first()
+    assert sub_office.city and sub_office.city in sub_office.name
+    assert sub_office.memberships.filter(user__username=f"reporter.{sub_office.code.lower()}").exists()
