@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from django.db import connection, models
 from django.utils import timezone
@@ -22,9 +22,13 @@ BATCH = 5_000
 TIMESTAMPS = ("created_at", "updated_at")
 
 
+# How COPY's CSV is told a NULL from an empty string: None is written as this, "" as nothing.
+NULL = "\\N"
+
+
 def copying() -> bool:
-    """Tell whether rows go in with COPY: PostgreSQL through psycopg2."""
-    return connection.vendor == "postgresql" and hasattr(connection.connection, "cursor")
+    """Tell whether rows go in with COPY: PostgreSQL through psycopg2 (whose cursors have ``copy_expert``)."""
+    return connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg2"
 
 
 @contextmanager
@@ -76,6 +80,9 @@ class Table:
         self.moments = [
             index for index, name in enumerate(self.columns) if isinstance(fields[name], models.DateTimeField)
         ]
+        self.nullable = [
+            index for index, name in enumerate(self.columns) if fields[name].null and index not in self.moments
+        ]
 
     def write(self, rows: Iterable[tuple]) -> int:
         """Write the rows; return how many."""
@@ -86,52 +93,46 @@ class Table:
         rest = (*(now for _ in self.stamped), *self.defaults.values())
         objects = [self.model(**dict(zip(names, (*row, *rest), strict=True))) for row in rows]
         given = [name for name in self.columns if name in TIMESTAMPS]
-        with timestamps_as_given(self.model) if given else _nothing():
+        with timestamps_as_given(self.model) if given else nullcontext():
             self.model.objects.bulk_create(objects, batch_size=BATCH)
         return len(objects)
 
     def _copy(self, rows: Iterable[tuple], now) -> int:
         rest = [now for _ in self.stamped]
-        rest += [json.dumps(value) if isinstance(self.fields[name], models.JSONField) else value
-                 for name, value in self.defaults.items()]  # fmt: skip
+        rest += [NULL if value is None else json.dumps(value) if isinstance(self.fields[name], models.JSONField)
+                 else value for name, value in self.defaults.items()]  # fmt: skip
         rest = tuple(rest)
         buffer = io.StringIO()
         out = csv.writer(buffer)
         count = 0
         # An aware datetime takes several microseconds to write as text, and the rows share few of them.
-        moments = {None: None}
+        moments = {None: NULL}
         for row in rows:
-            if self.json or self.moments:
+            if self.json or self.moments or self.nullable:
                 row = list(row)
                 for index in self.json:
                     row[index] = json.dumps(row[index])
+                for index in self.nullable:
+                    if row[index] is None:
+                        row[index] = NULL
                 for index in self.moments:
                     moment = row[index]
                     try:
                         row[index] = moments[moment]
                     except KeyError:
                         row[index] = moments[moment] = str(moment)
-            # None is written as an empty field, which COPY reads as NULL, except in the columns that
-            # are never NULL: there it is the empty string (FORCE_NOT_NULL).
             out.writerow((*row, *rest))
             count += 1
         if not count:
             return 0
         names = [*self.columns, *self.stamped, *self.defaults]
         quote = connection.ops.quote_name
-        not_null = [quote(name) for name in names if not self.fields[name].null]
-        options = "FORMAT csv" + (f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else "")
         table = quote(self.model._meta.db_table)
-        statement = f"COPY {table} ({', '.join(map(quote, names))}) FROM STDIN WITH ({options})"
+        statement = f"COPY {table} ({', '.join(map(quote, names))}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')"
         buffer.seek(0)
         with connection.cursor() as cursor:
             cursor.copy_expert(statement, buffer)
         return count
-
-
-@contextmanager
-def _nothing():
-    yield
 
 
 @contextmanager
