@@ -10,10 +10,10 @@ import hashlib
 import itertools
 import random
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pycountry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -22,17 +22,18 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
-from simple_history.utils import bulk_create_with_history
 
 from actionplan import register_choices, standings
-from actionplan.measurements import MeasurementInput, plausibility_warnings
+from actionplan.measurements import Approved, MeasurementInput, plausibility_warnings
 from actionplan.models import (
     RAG,
     ActionPlan,
     Activity,
+    ActivityStanding,
     Evidence,
     FocusArea,
     Indicator,
+    IndicatorFigure,
     Measurement,
     Objective,
     PeriodTarget,
@@ -47,6 +48,7 @@ from steering.models import ActionItem, ActionItemNote, CommitteeMember, Decisio
 from . import demo_indicators
 from .models import Country, Membership, Office, Organization, Role
 from .reference import PLAN_CODE
+from .seed.tables import Table, loading, timestamps_as_given, write_objects
 
 User = get_user_model()
 
@@ -69,6 +71,8 @@ SCALES = {
     "S": Scale(offices=20, activities=120, periods=8, max_offices_per_activity=2, reported_share=0.93),
     "M": Scale(offices=60, activities=1_000, periods=10, max_offices_per_activity=7, reported_share=0.93),
     "L": Scale(offices=150, activities=10_000, periods=12, max_offices_per_activity=3, reported_share=0.87),
+    # Growth: four years of quarters, 2 million updates and 6 million measurements; not for CI (minutes).
+    "XL": Scale(offices=1_000, activities=50_000, periods=16, max_offices_per_activity=5, reported_share=0.85),
 }
 
 # Real UNODC field offices and INTERPOL regional bureaus: (code, name, organisation, kind, ISO3, city).
@@ -248,7 +252,31 @@ REPORTER_NAMES = [
 TAGS = ["SARTO", "FTF", "data sharing", "gender", "Afghanistan", "Sahel", "maritime", "darknet"]
 
 CHUNK = 500  # activities written per bulk round
-TIMESTAMPS = ("created_at", "updated_at")
+HISTORY_REASON = "Demo data"
+# The tables loaded in bulk (tables.Table, write_objects): their indexes and constraints made once, at the end.
+BULK_MODELS = [
+    Activity,
+    Activity.implementing_offices.through,
+    Activity.beneficiary_countries.through,
+    Activity.tags.through,
+    Indicator,
+    Indicator.history.model,
+    PeriodTarget,
+    PeriodTarget.history.model,
+    ProgressUpdate,
+    Measurement,
+    UpdateComment,
+    Evidence,
+]
+UPDATE_COLUMNS = (
+    "id", "activity_id", "period_id", "office_id", "author_id", "state", "rag", "percent_complete", "narrative",
+    "challenges", "next_steps", "language", "source", "submitted_at", "reviewed_by_id", "reviewed_at", "created_at",
+    "updated_at", "review_comment",
+)  # fmt: skip
+MEASUREMENT_COLUMNS = (
+    "update_id", "indicator_id", "value", "sex", "age_band", "country_id", "created_at", "updated_at",
+)  # fmt: skip
+COMMENT_COLUMNS = ("update_id", "author_id", "kind", "text", "version", "created_at", "updated_at")
 RETURN_COMMENT = "Please add the number of participants by sex."
 REPORTER_ANSWER = "The attendance sheets are being compiled; the numbers by sex follow this week."
 APPROVAL_NOTE = "Thank you: well documented."
@@ -286,20 +314,6 @@ def _quarters_up_to(today: datetime.date, count: int):
         year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
 
 
-@contextmanager
-def _timestamps_as_given(*models):
-    """Let bulk-created rows keep the creation and change times given, instead of "now"."""
-    fields = [field for model in models for field in model._meta.concrete_fields if field.name in TIMESTAMPS]
-    saved = [(field.auto_now, field.auto_now_add) for field in fields]
-    for field in fields:
-        field.auto_now = field.auto_now_add = False
-    try:
-        yield
-    finally:
-        for field, (auto_now, auto_now_add) in zip(fields, saved, strict=True):
-            field.auto_now, field.auto_now_add = auto_now, auto_now_add
-
-
 def _aware(day: datetime.date, hour: int = 10) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
 
@@ -320,11 +334,15 @@ class DemoBuilder:
         self.focus_areas = list(FocusArea.objects.filter(plan=self.plan).order_by("order"))
         self.organizations = {org.code: org for org in Organization.objects.all()}
         self.groups = {group.name: group for group in Group.objects.all()}
-        self._offices()
-        self._users()
-        self._periods()
-        self._framework()
-        self._activities_and_reporting()
+        # Updates whose figures the portal would have flagged: their warnings are read once the data is in.
+        self.flagged = []
+        with loading(*BULK_MODELS):
+            self._offices()
+            self._users()
+            self._periods()
+            self._framework()
+            self._activities_and_reporting()
+        self._warnings(self.flagged)
         self._meetings()
         return self.counts
 
@@ -350,6 +368,8 @@ class DemoBuilder:
                     "",
                 )
             )
+        if len(rows) < self.scale.offices - 2:
+            rows += self._sub_offices(countries, self.scale.offices - 2 - len(rows))
         Office.objects.bulk_create(
             Office(
                 code=code,
@@ -364,6 +384,31 @@ class DemoBuilder:
         self.field_offices = list(Office.objects.exclude(kind=Office.Kind.HEADQUARTERS).select_related("country"))
         self.offices_by_code = {office.code: office for office in Office.objects.all()}
         self._count("offices", len(rows))
+
+    def _sub_offices(self, countries, count):
+        """UNODC sub-offices in the provinces, states and regions of the countries (ISO 3166-2), for scales
+        with more offices than there are bureaus: as a country office runs sub-offices across its country."""
+        by_iso2 = {country.iso2: country for country in countries.values()}
+        places = sorted(
+            (subdivision.code, subdivision.name)
+            for subdivision in pycountry.subdivisions
+            if subdivision.parent_code is None and subdivision.country_code in by_iso2
+        )
+        self.rng.shuffle(places)
+        rows = []
+        for code, name in places[:count]:
+            country = by_iso2[code.split("-")[0]]
+            rows.append(
+                (
+                    f"UNODC-SO-{code}",
+                    f"UNODC Sub-Office {name}, {country.name}",
+                    "UNODC",
+                    "country_office",
+                    country.iso3,
+                    name[:100],
+                )
+            )
+        return rows
 
     def _user(self, username, first_name, last_name, *, groups=(), superuser=False):
         user = User.objects.create(
@@ -476,7 +521,7 @@ class DemoBuilder:
             )
         # With their first history row, as the plan's pages make them: the first change of a baseline or
         # target is then shown against the value it replaced.
-        bulk_create_with_history(indicators, Indicator, default_change_reason="Demo data")
+        write_objects(Indicator, indicators, history_reason=HISTORY_REASON)
         self.objective_indicators = {indicator.objective_id: indicator for indicator in indicators}
         self.objective_reported = set()
         self.areas_by_pk = {area.pk: area for area in self.focus_areas}
@@ -535,21 +580,19 @@ class DemoBuilder:
             tags_of.append(rng.sample(self.tags, rng.randint(0, 2)))
             # How well the activity goes: drives its RAG ratings and measurements.
             traits.append(rng.random())
-        Activity.objects.bulk_create(activities)
-        Activity.implementing_offices.through.objects.bulk_create(
-            Activity.implementing_offices.through(activity=activity, office=office)
+        write_objects(Activity, activities)
+        Table(Activity.implementing_offices.through, ["activity_id", "office_id"]).write(
+            (activity.pk, office.pk)
             for activity, offices in zip(activities, offices_of, strict=True)
             for office in offices
         )
-        Activity.beneficiary_countries.through.objects.bulk_create(
-            Activity.beneficiary_countries.through(activity=activity, country=country)
+        Table(Activity.beneficiary_countries.through, ["activity_id", "country_id"]).write(
+            (activity.pk, country.pk)
             for activity, countries in zip(activities, countries_of, strict=True)
             for country in sorted(countries, key=lambda c: c.iso3)
         )
-        Activity.tags.through.objects.bulk_create(
-            Activity.tags.through(activity=activity, tag=tag)
-            for activity, tags in zip(activities, tags_of, strict=True)
-            for tag in tags
+        Table(Activity.tags.through, ["activity_id", "tag_id"]).write(
+            (activity.pk, tag.pk) for activity, tags in zip(activities, tags_of, strict=True) for tag in tags
         )
         indicators_of = []
         for activity in activities:
@@ -566,8 +609,8 @@ class DemoBuilder:
                     for number, kind in enumerate(kinds, start=1)
                 ]
             )
-        bulk_create_with_history(
-            [indicator for own in indicators_of for indicator in own], Indicator, default_change_reason="Demo data"
+        write_objects(
+            Indicator, [indicator for own in indicators_of for indicator in own], history_reason=HISTORY_REASON
         )
         targets = [
             target
@@ -575,55 +618,53 @@ class DemoBuilder:
             for indicator in own
             for target in demo_indicators.period_targets(indicator, self.periods)
         ]
-        bulk_create_with_history(targets, PeriodTarget, batch_size=5_000, default_change_reason="Demo data")
+        write_objects(PeriodTarget, targets, history_reason=HISTORY_REASON)
         self._count("activities", len(activities))
         self._count("indicators", sum(map(len, indicators_of)))
         self._count("period targets", len(targets))
         self._reporting(activities, offices_of, indicators_of, traits, countries_of)
 
     def _reporting(self, activities, offices_of, indicators_of, traits, countries_of):
+        """Write the chunk's updates, their measurements and comments: rows of values rather than model
+        instances, millions of them at scale XL."""
         rng, periods = self.rng, self.periods
-        updates, measurements, evidence, flagged, comments = [], [], [], [], []
+        updates, measurements, evidence, comments = [], [], [], []
+        states, rags = list(ProgressUpdate.State), list(RAG)
+        sources = [ProgressUpdate.Source.WEB, ProgressUpdate.Source.API]
+        reviewers = [self.officer, self.officer_lyon]
         for activity, offices, indicators, trait, countries in zip(
             activities, offices_of, indicators_of, traits, countries_of, strict=True
         ):
             countries = sorted(countries, key=lambda country: country.iso3)
             for office in offices:
+                author = self.reporter_by_office[office.pk]
                 for index, period in enumerate(periods):
                     stage = self.stages[period.pk]
                     if rng.random() > STAGE_REPORTING.get(stage, self.scale.reported_share):
                         continue  # a missing update
-                    state = rng.choices(list(ProgressUpdate.State), weights=STAGE_STATES[stage])[0]
+                    state = rng.choices(states, weights=STAGE_STATES[stage])[0]
                     created, submitted_at, reviewed_at, state = self._times(period, stage, state)
                     rag = RAG.ON_TRACK if trait > 0.45 else RAG.AT_RISK if trait > 0.15 else RAG.OFF_TRACK
                     if rng.random() < 0.15:
-                        rag = rng.choice(list(RAG))
+                        rag = rng.choice(rags)
                     progress = min(100, round(100 * (index + 1) / len(periods) * (0.6 + trait * 0.5)))
-                    reviewer = rng.choice([self.officer, self.officer_lyon])
-                    update = ProgressUpdate(
-                        id=_deterministic_uuid(rng),
-                        activity=activity,
-                        period=period,
-                        office=office,
-                        author=self.reporter_by_office[office.pk],
-                        state=state,
-                        rag=rag,
-                        percent_complete=progress,
-                        narrative=rng.choice(NARRATIVES),
-                        challenges=rng.choice(CHALLENGES),
-                        next_steps=rng.choice(NEXT_STEPS),
-                        language="en",
-                        source=rng.choice([ProgressUpdate.Source.WEB, ProgressUpdate.Source.API]),
-                        submitted_at=submitted_at,
-                        reviewed_by=reviewer if reviewed_at else None,
-                        reviewed_at=reviewed_at,
-                        created_at=created,
-                        updated_at=reviewed_at or submitted_at or created,
-                        review_comment=RETURN_COMMENT if state == ProgressUpdate.State.RETURNED else "",
+                    reviewer = rng.choice(reviewers)
+                    # As text: written into each of its measurements' rows.
+                    update_id = str(_deterministic_uuid(rng))
+                    changed = reviewed_at or submitted_at or created
+                    # In the order of UPDATE_COLUMNS, the draws in the order they were always made.
+                    updates.append(
+                        (
+                            update_id, activity.pk, period.pk, office.pk, author.pk, state, rag, progress,
+                            rng.choice(NARRATIVES), rng.choice(CHALLENGES), rng.choice(NEXT_STEPS), "en",
+                            rng.choice(sources), submitted_at, reviewer.pk if reviewed_at else None, reviewed_at,
+                            created, changed, RETURN_COMMENT if state == ProgressUpdate.State.RETURNED else "",
+                        )
+                    )  # fmt: skip
+                    comments.extend(
+                        self._conversation(update_id, state, author, reviewer if reviewed_at else None, reviewed_at)
                     )
-                    updates.append(update)
-                    comments.extend(self._conversation(update))
-                    own_measurements = []
+                    own = []
                     # Every draw is made whatever the state (which the date decides), so that a seed
                     # gives the same rows any day. A few submitted updates of the open periods hold a
                     # figure to check; some updates carry evidence.
@@ -638,12 +679,15 @@ class DemoBuilder:
                         )
                         if spike and number == 0 and indicator.measure == Indicator.Measure.NUMBER:
                             value = value * 4 + 10
-                        own_measurements.append(Measurement(update=update, indicator=indicator, value=value))
+                        own.append(MeasurementInput(indicator=indicator, value=value))
                         if index >= len(periods) - demo_indicators.PERIODS_WITH_BREAKDOWNS:
-                            measurements.extend(demo_indicators.breakdown(indicator, update, value, rng, countries))
-                    measurements.extend(own_measurements)
+                            measurements.extend(
+                                (update_id, indicator.pk, part.value, part.sex, part.age_band, part.country, changed)
+                                for part in demo_indicators.breakdown(indicator, value, rng, countries)
+                            )
+                    measurements.extend((update_id, m.indicator.pk, m.value, "", "", None, changed) for m in own)
                     if spike:
-                        flagged.append((update, own_measurements))
+                        self.flagged.append((update_id, activity, period, office, progress, own))
                     # The objective's own indicator: reported once a period, by its first approved update.
                     key = (activity.objective_id, period.pk)
                     indicator = self.objective_indicators[activity.objective_id]
@@ -651,42 +695,37 @@ class DemoBuilder:
                     value = demo_indicators.value(indicator, progress=share, offices=1, rng=rng)
                     if state == ProgressUpdate.State.APPROVED and key not in self.objective_reported:
                         self.objective_reported.add(key)
-                        measurements.append(Measurement(update=update, indicator=indicator, value=value))
+                        measurements.append((update_id, indicator.pk, value, "", "", None, changed))
                     if submitted_at and evidence_draw < 0.05:
-                        evidence.append((update, own_measurements))
-        with _timestamps_as_given(ProgressUpdate):
-            ProgressUpdate.objects.bulk_create(updates, batch_size=2_000)
-        for measurement in measurements:
-            measurement.created_at = measurement.updated_at = measurement.update.updated_at
-        with _timestamps_as_given(Measurement):
-            Measurement.objects.bulk_create(measurements, batch_size=5_000)
-        with _timestamps_as_given(UpdateComment):
-            UpdateComment.objects.bulk_create(comments, batch_size=5_000)
+                        evidence.append((update_id, activity, period, office, author, submitted_at or created, own))
+        Table(ProgressUpdate, UPDATE_COLUMNS).write(updates)
+        # A measurement was made and last changed with its update.
+        Table(Measurement, MEASUREMENT_COLUMNS).write((*row, row[-1]) for row in measurements)
+        Table(UpdateComment, COMMENT_COLUMNS).write(comments)
         self._count("messages", len(comments))
-        self._warnings(flagged)
         self._evidence(evidence)
         self._count("updates", len(updates))
         self._count("measurements", len(measurements))
 
-    def _conversation(self, update) -> list[UpdateComment]:
-        """What was said on a reviewed update: a return and, often, the office's answer; now and then a
-        note with an approval. The same draws whatever the date."""
+    def _conversation(self, update_id, state, author, reviewer, reviewed_at) -> list[tuple]:
+        """What was said on a reviewed update, as rows of COMMENT_COLUMNS: a return and, often, the office's
+        answer; now and then a note with an approval. The same draws whatever the date."""
         answer_draw, note_draw = self.rng.random(), self.rng.random()
-        if update.reviewed_at is None:
+        if reviewed_at is None:
             return []
 
         def said(author, kind, text, at):
-            return UpdateComment(update=update, author=author, kind=kind, text=text, version=update.version,
-                                 created_at=at, updated_at=at)  # fmt: skip
+            # A demo update is at its first version.
+            return (update_id, author.pk, kind, text, 1, at, at)
 
-        if update.state == ProgressUpdate.State.RETURNED:
-            messages = [said(update.reviewed_by, UpdateComment.Kind.RETURN, RETURN_COMMENT, update.reviewed_at)]
-            answered = update.reviewed_at + datetime.timedelta(days=1)
+        if state == ProgressUpdate.State.RETURNED:
+            messages = [said(reviewer, UpdateComment.Kind.RETURN, RETURN_COMMENT, reviewed_at)]
+            answered = reviewed_at + datetime.timedelta(days=1)
             if answer_draw < 0.4 and answered.date() < self.today:
-                messages.append(said(update.author, UpdateComment.Kind.REPLY, REPORTER_ANSWER, answered))
+                messages.append(said(author, UpdateComment.Kind.REPLY, REPORTER_ANSWER, answered))
             return messages
         if note_draw < 0.1:
-            return [said(update.reviewed_by, UpdateComment.Kind.APPROVAL, APPROVAL_NOTE, update.reviewed_at)]
+            return [said(reviewer, UpdateComment.Kind.APPROVAL, APPROVAL_NOTE, reviewed_at)]
         return []
 
     def _times(self, period, stage, state):
@@ -715,44 +754,53 @@ class DemoBuilder:
 
     def _warnings(self, flagged):
         """Keep on each flagged update the plausibility warnings its reporter confirmed, as the portal would."""
-        for update, own in flagged:
-            update.warnings = plausibility_warnings(
-                activity=update.activity,
-                period=update.period,
-                office=update.office,
-                percent_complete=update.percent_complete,
-                measurements=[MeasurementInput(indicator=m.indicator, value=m.value) for m in own],
+        approved = Approved.read(
+            (activity, period, office, own) for _update_id, activity, period, office, _progress, own in flagged
+        )
+        warned = [
+            ProgressUpdate(
+                id=update_id,
+                warnings=plausibility_warnings(
+                    activity=activity,
+                    period=period,
+                    office=office,
+                    percent_complete=progress,
+                    measurements=own,
+                    approved=approved,
+                ),
             )
-        ProgressUpdate.objects.bulk_update([update for update, _own in flagged], ["warnings"], batch_size=1_000)
-        self._count("updates with figures to check", sum(1 for update, _own in flagged if update.warnings))
+            for update_id, activity, period, office, progress, own in flagged
+        ]
+        ProgressUpdate.objects.bulk_update(warned, ["warnings"], batch_size=1_000)
+        self._count("updates with figures to check", sum(1 for update in warned if update.warnings))
 
-    def _evidence(self, updates_with_measurements):
+    def _evidence(self, updates):
         rows = []
-        for update, measurements in updates_with_measurements:
+        for update_id, activity, period, office, author, at, measurements in updates:
             content = (
                 "indicator,value\n"
                 + "".join(f"{m.indicator.code},{m.value}\n" for m in measurements)
-                + f"# {update.activity.code} {update.period.code} {update.office.code}\n"
+                + f"# {activity.code} {period.code} {office.code}\n"
             ).encode()
-            name = f"attendance-{update.activity.code}-{update.period.code}.csv"
-            path = f"evidence/demo/{update.pk}.csv"
+            name = f"attendance-{activity.code}-{period.code}.csv"
+            path = f"evidence/demo/{update_id}.csv"
             if not default_storage.exists(path):
                 default_storage.save(path, ContentFile(content))
             rows.append(
                 Evidence(
-                    update=update,
+                    update_id=update_id,
                     file=path,
                     original_name=name,
                     content_type="text/csv",
                     size=len(content),
                     sha256=hashlib.sha256(content).hexdigest(),
-                    uploaded_by=update.author,
-                    created_at=update.submitted_at or update.created_at,
-                    updated_at=update.submitted_at or update.created_at,
+                    uploaded_by=author,
+                    created_at=at,
+                    updated_at=at,
                 )
             )
-        with _timestamps_as_given(Evidence):
-            Evidence.objects.bulk_create(rows)
+        with timestamps_as_given(Evidence):
+            write_objects(Evidence, rows)
         self._count("evidence", len(rows))
 
     def _meetings(self):
@@ -864,16 +912,16 @@ def seed_demo(
         _analyze()
         # Bulk-loaded rows send no signal: what the pages read is computed once, at the end.
         standings.rebuild()
-        _analyze()
+        _analyze(ActivityStanding, IndicatorFigure)
     # Bulk-loaded rows send no signal: drop the dashboards and register choices cached before the load.
     dashboard_cache.invalidate()
     register_choices.invalidate()
     return counts
 
 
-def _analyze() -> None:
-    """Refresh the planner's statistics: until autovacuum comes round, it would take the bulk-loaded
-    tables for empty and pick plans that take minutes at scale L."""
+def _analyze(*models) -> None:
+    """Refresh the planner's statistics of the models' tables (all when none given): until autovacuum
+    comes round, it would take the bulk-loaded tables for empty and pick plans that take minutes at scale L."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models))

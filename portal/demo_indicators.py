@@ -9,10 +9,11 @@ answer a request should fall; a national strategy is adopted or not.
 import random
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 
-from actionplan.models import Indicator, Measurement, PeriodTarget
+from actionplan.models import Indicator, PeriodTarget
 
 M, OR, P = Indicator.Measure, Indicator.OfficeRule, Indicator.PeriodRule
 WHOLE, CENTS = Decimal(1), Decimal("0.01")
@@ -126,20 +127,29 @@ def value(indicator: Indicator, *, progress: Decimal, offices: int, rng: random.
     return max(level, Decimal(0)).quantize(WHOLE if kind.unit != "days" else CENTS)
 
 
-def breakdown(indicator: Indicator, update, total: Decimal, rng: random.Random, countries) -> list[Measurement]:
-    """The rows of a total's breakdown: sex and age add up to it, countries to at most it."""
+class Part(NamedTuple):
+    """One category's value in a breakdown: a measurement row beside the total's."""
+
+    value: Decimal
+    sex: str = ""
+    age_band: str = ""
+    country: int | None = None  # the country's primary key
+
+
+def breakdown(indicator: Indicator, total: Decimal, rng: random.Random, countries) -> list[Part]:
+    """The parts of a total's breakdown: sex and age add up to it, countries to at most it."""
     rows = []
     for key in indicator.dimensions:
         if key == "sex" and indicator.measure == M.NUMBER:
             female = (total * Decimal(rng.uniform(0.25, 0.5))).quantize(WHOLE)
             unknown = (total * Decimal(rng.uniform(0, 0.05))).quantize(WHOLE)
             parts = {"female": female, "unknown": unknown, "male": total - female - unknown}
-            rows += [Measurement(update=update, indicator=indicator, value=v, sex=s) for s, v in parts.items() if v]
+            rows += [Part(value, sex=sex) for sex, value in parts.items() if value]
         elif key == "sex":
             # A share (rating the training useful) as women and men rated it.
             for sex in ("female", "male"):
                 share = min(max(total + Decimal(rng.uniform(-6, 6)), Decimal(0)), Decimal(100)).quantize(CENTS)
-                rows.append(Measurement(update=update, indicator=indicator, value=share, sex=sex))
+                rows.append(Part(share, sex=sex))
         elif key == "age":
             weights = [rng.random() * (0.2 if index == 0 else 1) for index in range(len(settings.AGE_BANDS))]
             left = total
@@ -148,14 +158,14 @@ def breakdown(indicator: Indicator, update, total: Decimal, rng: random.Random, 
                 part = left if last else min(left, (total * Decimal(weights[index] / sum(weights))).quantize(WHOLE))
                 left -= part
                 if part:
-                    rows.append(Measurement(update=update, indicator=indicator, value=part, age_band=band))
+                    rows.append(Part(part, age_band=band))
         elif key == "country" and countries:
             left = total
             for country in countries:
                 part = min(left, (total * Decimal(rng.uniform(0.2, 0.6))).quantize(WHOLE))
                 left -= part
                 if part:
-                    rows.append(Measurement(update=update, indicator=indicator, value=part, country=country))
+                    rows.append(Part(part, country=country.pk))
     return rows
 
 

@@ -132,6 +132,20 @@ def test_a_run_rewrites_only_its_own_scale_in_benchmarks_md(tmp_path, monkeypatc
     assert "\n\n\n" not in text
 
 
+def test_benchmarks_md_shows_the_scales_side_by_side_smallest_first(tmp_path, monkeypatch):
+    from portal.demo import SCALES
+
+    record = tmp_path / "BENCHMARKS.md"
+    monkeypatch.setattr(markdown, "section", lambda results: f"## Scale {results['scale']}\n")
+    for scale in ("L", "XL", "S", "M", "XL"):
+        markdown.write(record, {"scale": scale}, list(SCALES))
+
+    text = record.read_text()
+    headings = [line for line in text.splitlines() if line.startswith("## Scale")]
+    assert headings == ["## Scale S", "## Scale M", "## Scale L", "## Scale XL"]
+    assert text.index("## Scale XL") < text.index("## What limits each figure")
+
+
 @pytest.fixture
 def floors_mounted(settings):
     """The portal's addresses as the benchmark's server has them: with its floors."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import F
 
 from actionplan.models import Activity, Measurement, ProgressUpdate, ReportingPeriod
 from portal.demo import DemoDataExists, seed_demo
@@ -93,7 +94,7 @@ def test_if_empty_makes_a_second_load_a_quiet_success(capsys):
 
 @pytest.mark.parametrize(
     "arguments, named",
-    [(["--scale", "XL"], "--scale"), (["--seed", "abc"], "--seed"), (["--password", ""], "--password")],
+    [(["--scale", "XXL"], "--scale"), (["--seed", "abc"], "--seed"), (["--password", ""], "--password")],
 )
 def test_bad_argument_is_refused_naming_it(arguments, named):
     with pytest.raises(CommandError, match=named):
@@ -103,7 +104,7 @@ def test_bad_argument_is_refused_naming_it(arguments, named):
 
 def test_bad_argument_exits_non_zero_with_one_line():
     result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo", "--scale", "XL"],
+        [sys.executable, "manage.py", "seed_demo", "--scale", "XXL"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -111,7 +112,7 @@ def test_bad_argument_exits_non_zero_with_one_line():
         env={**os.environ, "DEBUG": "true"},
     )
     assert result.returncode != 0
-    refusal = "CommandError: --scale: unknown scale 'XL'; choose one of XS, S, M, L"
+    refusal = "CommandError: --scale: unknown scale 'XXL'; choose one of XS, S, M, L, XL"
     assert result.stderr.strip().splitlines() == [refusal]
 
 
@@ -172,3 +173,93 @@ def test_a_demo_indicators_first_baseline_change_is_listed_against_the_value_it_
     page = client.get(reverse("indicator", args=[indicator.code])).content.decode()
 
     assert "Recount" in page and "No change since the indicator was defined" not in page
+
+
+def test_a_load_writes_the_rows_it_counts_with_their_history_and_standings():
+    from actionplan import standings
+    from actionplan.models import (
+        ActivityStanding,
+        Evidence,
+        Indicator,
+        IndicatorFigure,
+        PeriodTarget,
+        UpdateComment,
+    )
+    from portal.models import Office
+
+    counts = seed_demo(scale="S", seed=1, password="pw")
+
+    assert {
+        "offices": Office.objects.exclude(kind=Office.Kind.HEADQUARTERS).count(),
+        "activities": Activity.objects.count(),
+        "indicators": Indicator.objects.count(),
+        "period targets": PeriodTarget.objects.count(),
+        "updates": ProgressUpdate.objects.count(),
+        "measurements": Measurement.objects.count(),
+        "messages": UpdateComment.objects.count(),
+        "evidence": Evidence.objects.count(),
+    } == {name: counts[name] for name in ("offices", "activities", "indicators", "period targets", "updates",
+                                          "measurements", "messages", "evidence")}  # fmt: skip
+    # Every indicator and period target with its first history row, as the plan's pages make them.
+    assert Indicator.history.filter(history_type="+").count() == counts["indicators"]
+    assert PeriodTarget.history.filter(history_type="+").count() == counts["period targets"]
+    assert set(Indicator.history.values_list("id", flat=True)) == set(Indicator.objects.values_list("pk", flat=True))
+    # Every activity implemented somewhere, each measurement's time its update's.
+    assert not Activity.objects.filter(implementing_offices=None).exists()
+    assert not Measurement.objects.exclude(updated_at=F("update__updated_at")).exists()
+    assert ProgressUpdate.objects.exclude(warnings=[]).count() == counts["updates with figures to check"]
+
+    def kept():
+        return (
+            sorted(ActivityStanding.objects.values_list("as_of_id", "activity_id", "update_id", "rag")),
+            sorted(IndicatorFigure.objects.values_list("period_id", "indicator_id", "value")),
+        )
+
+    loaded = kept()
+    standings.rebuild()
+    assert loaded == kept() and loaded[0] and loaded[1]
+
+
+def test_the_orm_inserts_after_a_load_as_before():
+    """The tables loaded in bulk take new rows through the ORM: their primary keys go on after the load's."""
+    from actionplan.models import Indicator, PeriodTarget, UpdateComment
+    from portal.models import Office
+
+    seed_demo(scale="XS", seed=1, password="pw")
+    update = ProgressUpdate.objects.order_by("id").first()
+    office = Office.objects.exclude(activities=update.activity).exclude(kind=Office.Kind.HEADQUARTERS).first()
+
+    activity = Activity.objects.create(
+        objective=update.activity.objective, code="NEW-1", title="New", lead_organization=office.organization
+    )
+    activity.implementing_offices.add(office)
+    indicator = Indicator.objects.create(
+        activity=activity, code="NEW-1-I1", name="Officers trained", baseline_value=0, target_value=10
+    )
+    PeriodTarget.objects.create(indicator=indicator, period=update.period, value=5)
+    Measurement.objects.create(update=update, indicator=indicator, value=3)
+    UpdateComment.objects.create(update=update, author=update.author, text="Noted.", version=1)
+
+    assert indicator.history.count() == 1 and PeriodTarget.history.filter(indicator_id=indicator.pk).count() == 1
+    assert Measurement.objects.order_by("-pk").first().indicator == indicator
+
+
+def test_a_scale_with_more_offices_than_bureaus_adds_sub_offices_in_provinces(monkeypatch):
+    from portal import demo
+    from portal.models import Country, Office
+
+    monkeypatch.setitem(
+        demo.SCALES,
+        "WIDE",
+        demo.Scale(offices=Country.objects.count() + 40, activities=6, periods=5, max_offices_per_activity=2,
+                   reported_share=0.9),
+    )  # fmt: skip
+    counts = seed_demo(scale="WIDE", seed=1, password="pw")
+
+    offices = Office.objects.exclude(kind=Office.Kind.HEADQUARTERS)
+    assert counts["offices"] == offices.count() == Country.objects.count() + 38
+    sub_offices = offices.filter(code__startswith="UNODC-SO-")
+    assert sub_offices.count() > 0 and len({office.country_id for office in sub_offices}) > 1
+    sub_office = sub_offices.first()
+    assert sub_office.city and sub_office.city in sub_office.name
+    assert sub_office.memberships.filter(user__username=f"reporter.{sub_office.code.lower()}").exists()

@@ -1,0 +1,1 @@
+"""Loading data in bulk: the demo data's large tables (``tables``)."""
