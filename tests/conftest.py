@@ -1,3 +1,4 @@
+import contextlib
 import os
 import signal
 import socket
@@ -150,6 +151,139 @@ def wait_for_line(log: Path, text: str, timeout: float = 60):
     raise AssertionError(f"{text!r} never appeared in the worker log:\n{log.read_text() if log.exists() else ''}")
 
 
+# The shared world ------------------------------------------------------------------------------
+# Building the world takes some 120 ms (40 rows, each with its history row and its signals), and
+# some 900 tests ask for it. Each test process builds it once, in a transaction it leaves open;
+# a test that asks for it runs in a savepoint of that transaction, rolled back after the test, as
+# Django's TestCase runs its tests over ``setUpTestData``. Each test gets fresh instances of the
+# world's rows, and the cache as a new world would find it (empty: its keys hold row ids).
+# A test that uses the database but not the world first rolls the world back (the next one that
+# asks for it builds it again); a transactional test (transactional_db, live_server) builds a world
+# of its own and commits it, as every test did before.
+
+
+class _SharedWorld:
+    atomic = None  # the open transaction that holds the world
+    rows = None  # each attribute of the world: (model, primary key)
+    countries = 0  # countries the world's offices made: CountryFactory counts on from there
+
+
+_shared = _SharedWorld()
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences") or marker.args[:1] == (True,)
+    ):
+        return True
+    return not {"transactional_db", "live_server", "django_db_reset_sequences"}.isdisjoint(item.fixturenames)
+
+
+def _shares_world(item) -> bool:
+    return "world" in item.fixturenames and not _transactional(item)
+
+
+def _uses_database(item) -> bool:
+    return item.get_closest_marker("django_db") is not None or not _DATABASE_FIXTURES.isdisjoint(item.fixturenames)
+
+
+def _world_held() -> bool:
+    return _shared.atomic is not None and connection.atomic_blocks[:1] == [_shared.atomic]
+
+
+def _release_world(config):
+    """Roll the shared world back, as Django's TestCase rolls back its class's data."""
+    from django.db import transaction
+    from pytest_django.plugin import blocking_manager_key
+
+    atomic, _shared.atomic, _shared.rows = _shared.atomic, None, None
+    if atomic is None or connection.atomic_blocks[:1] != [atomic]:
+        return  # the connection was closed or reset meanwhile: nothing of the world is left
+    with config.stash[blocking_manager_key].unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before any fixture: a test that uses the database without the world must not see it.
+    if _shared.atomic is not None and _uses_database(item) and not _shares_world(item):
+        _release_world(item.config)
+
+
+@pytest.fixture(scope="session")
+def _shared_world_session(request, django_db_setup):
+    yield
+    _release_world(request.config)
+
+
+@pytest.fixture(autouse=True)
+def _shared_world(request, fast_password_hashing, fresh_country_codes):
+    """Hold the world in its open transaction before the test's own transaction begins, for a test that asks for it.
+
+    After the password hasher of the tests is set and the country codes count from the start, as
+    for a world built in the test.
+    """
+    from django.core.cache import cache
+    from django.db import transaction
+    from redis.exceptions import RedisError
+
+    if not _shares_world(request.node):
+        return
+    # Nothing in the cache under the world's ids (rate-limit counts, dashboards of an earlier test's
+    # data), as for a world of new rows; cleared before the test's own fixtures change the cache.
+    with contextlib.suppress(RedisError):  # an unreachable Redis holds nothing to read
+        cache.clear()
+    if _world_held():
+        return
+    _shared.atomic = _shared.rows = None
+    if connection.in_atomic_block:
+        return  # the test's transaction began first (a django_db mark): its world is built in it
+    request.getfixturevalue("_shared_world_session")
+    with request.getfixturevalue("django_db_blocker").unblock():
+        atomic = transaction.atomic()
+        atomic._from_testcase = True  # as TestCase marks its own: a durable atomic block may follow
+        atomic.__enter__()
+        _shared.atomic = atomic
+        try:
+            _shared.rows, _shared.countries = _build_world_rows()
+        except BaseException:
+            _release_world(request.config)
+            raise
+
+
+def _build_world_rows():
+    from tests.factories import CountryFactory
+
+    countries_before = CountryFactory._meta.model.objects.count()
+    built = _build_world()
+    rows = {name: (type(row), row.pk) for name, row in vars(built).items()}
+    return rows, CountryFactory._meta.model.objects.count() - countries_before
+
+
+def _fresh_world():
+    """The shared world's rows, read afresh (a test changes its instances, and Django caches on them)."""
+    from types import SimpleNamespace
+
+    from tests.factories import CountryFactory
+
+    by_model = {}
+    for model, pk in _shared.rows.values():
+        by_model.setdefault(model, []).append(pk)
+    loaded = {model: model._default_manager.in_bulk(pks) for model, pks in by_model.items()}
+    # As after building the world in the test: the countries of its offices counted.
+    CountryFactory.reset_sequence(_shared.countries)
+    return SimpleNamespace(**{name: loaded[model][pk] for name, (model, pk) in _shared.rows.items()})
+
+
 @pytest.fixture
 def world(db):
     """A small plan: two offices, each with an activity and a restricted one, an open and a locked period.
@@ -157,6 +291,12 @@ def world(db):
     Personas: a reporter of each office, a programme officer, a committee member, and an
     outsider with no role.
     """
+    if _world_held():
+        return _fresh_world()
+    return _build_world()
+
+
+def _build_world():
     import datetime
     from types import SimpleNamespace
 

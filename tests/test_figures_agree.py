@@ -193,22 +193,21 @@ def test_the_dashboard_and_the_report_count_the_same_hand_computed_indicators(cl
     assert re.search(r"FIG Figures 6 6 1 57\.8", pdf_text(report)), pdf_text(report)
 
 
-def test_demo_dashboard_and_report_agree_on_every_focus_area(client, settings, tmp_path):
+def test_demo_dashboard_and_report_agree_on_every_focus_area(client):
     from portal.demo import seed_demo
     from portal.reference import load_reference_data
 
-    settings.MEDIA_ROOT = tmp_path
     load_reference_data()
     seed_demo(scale="XS", seed=2018, password="pw")
     committee = Group.objects.get(name=Role.COMMITTEE_MEMBER.value).user_set.get(username="committee")
     officer = Group.objects.get(name=Role.PROGRAMME_OFFICER.value).user_set.get(username="officer")
     client.force_login(committee)
     for period in ReportingPeriod.objects.order_by("-starts_on")[:2]:
-        report = ProgressReport.objects.create(plan=period.plan, period=period, requested_by=officer)
-        assert report_services.compile_report(report_id=report.pk) == "succeeded"
-        report.refresh_from_db()
+        # The snapshot a compilation would freeze, without its files (the report's files are checked above).
+        report = ProgressReport(plan=period.plan, period=period, requested_by=officer)
+        snapshot, _content_hash = report_services.take_snapshot(report=report)
         dashboard = client.get(reverse("dashboard"), {"period": period.code}).context["figures"]
         on_dashboard = {area["code"]: area["indicators"] for area in dashboard["focus_areas"]}
-        in_report = {area["code"]: area["indicators"] for area in report.snapshot["summary"]}
+        in_report = {area["code"]: area["indicators"] for area in snapshot["summary"]}
         assert on_dashboard == in_report, period.code
         assert all(figures["with_actual"] > 0 for figures in in_report.values())

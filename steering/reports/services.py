@@ -265,6 +265,15 @@ def _take_snapshot(report: ProgressReport) -> dict:
     return snapshots.take(report)
 
 
+def take_snapshot(*, report: ProgressReport) -> tuple[dict, str]:
+    """Take the report's snapshot exactly as compilation freezes it, and its content hash; render no file.
+
+    What is rendered, stored and hashed is one and the same JSON (see ``snapshot.frozen_text``).
+    The report need not be saved: only its plan, period, scope and id are read.
+    """
+    return snapshots.freeze(_take_snapshot(report))
+
+
 def _compile(report: ProgressReport) -> str:
     _pause()
     # What is rendered, stored and hashed is one and the same JSON text (see snapshot.frozen_text); only the

@@ -101,3 +101,23 @@ def compiled(reported):
         return ProgressReport.objects.get(pk=report.pk)
 
     return compile_one
+
+
+@pytest.fixture
+def snapshot_of(reported):
+    """Take the snapshot a report of the world's plan would freeze, rendering no file; return it.
+
+    Compiling renders a PDF and a workbook, seconds of the test's time: tests of what a report
+    says read its snapshot, taken by the same service function compilation freezes.
+    """
+    from steering.models import ProgressReport
+    from steering.reports import services
+
+    def take(period=None, focus_area=None):
+        report = ProgressReport(
+            plan=reported.plan, period=period or reported.period, focus_area=focus_area, requested_by=reported.officer
+        )
+        snapshot, _content_hash = services.take_snapshot(report=report)
+        return snapshot
+
+    return take

@@ -16,6 +16,7 @@ from django.utils import translation
 from actionplan.models import RAG, Activity, Indicator
 from steering.models import ActionItem
 from steering.reports import render_pdf
+from steering.reports.snapshot import content_hash
 
 
 def _render(snapshot: dict, content_hash: str, language: str):
@@ -86,10 +87,10 @@ def _sticking_out(document) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["en", "ru", "ar"])
-def test_pdf_tables_of_fixed_widths_keep_their_text_within_their_columns_and_the_page(reported, compiled, language):
-    report = compiled()
+def test_pdf_tables_of_fixed_widths_keep_their_text_within_their_columns_and_the_page(snapshot_of, language):
+    snapshot = snapshot_of()
 
-    html, document = _render(_long_rows(report.snapshot), report.content_hash, language)
+    html, document = _render(_long_rows(snapshot), content_hash(snapshot), language)
 
     assert html.count('class="fixed ') >= 4  # objectives, indicators, activities, offices of each area
     assert _sticking_out(document) == []
@@ -135,9 +136,9 @@ def _words_broken(html: str, document) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "es", "ru", "ar"])
-def test_pdf_labels_fit_their_fixed_columns_whole_in_every_language(reported, compiled, language):
-    report = compiled()
+def test_pdf_labels_fit_their_fixed_columns_whole_in_every_language(snapshot_of, language):
+    snapshot = snapshot_of()
 
-    html, document = _render(_every_label(report.snapshot), report.content_hash, language)
+    html, document = _render(_every_label(snapshot), content_hash(snapshot), language)
 
     assert _words_broken(html, document) == []
