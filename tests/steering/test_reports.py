@@ -560,10 +560,14 @@ def test_the_sweeper_sends_again_reports_waiting_for_minutes_and_fails_those_wai
 def test_the_command_compiles_the_identical_report_already_queued_instead_of_a_second(reported, media):
     waiting, _created = services.queue_report(plan=reported.plan, period=reported.period)
 
-    call_command("compile_report", "2020-Q2", stdout=io.StringIO())
+    said = io.StringIO()
+    call_command("compile_report", "2020-Q2", stdout=said)
 
     [report] = ProgressReport.objects.all()
     assert (report.pk, report.state) == (waiting.pk, "succeeded")
+    # It says what it compiled and where the files are.
+    assert f"Report {report.pk}: succeeded in " in said.getvalue()
+    assert said.getvalue().endswith(f"{report.pdf.name}\n{report.xlsx.name}\n")
 
 
 def test_a_failed_report_can_be_queued_again_with_fresh_attempts(reported):
