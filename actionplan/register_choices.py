@@ -9,19 +9,15 @@ Writes that send no signal (bulk loads, ``QuerySet.update``) are bounded by ``TI
 loads of the demo and reference data drop them explicitly.
 """
 
-import logging
-
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import get_language
-from redis.exceptions import RedisError
 
-from portal.cache import Generation
+from portal.cache import Generation, safely
 from portal.roles import sees_whole_plan
 
 from .models import Activity
 
-logger = logging.getLogger(__name__)
 GENERATION = Generation("register-choices:generation")
 TIMEOUT = 600
 
@@ -30,20 +26,11 @@ def for_user(user) -> dict[str, list[tuple[str, str]]]:
     """The register's choices of offices, organisations, regions, countries and tags, as the user may see them."""
     scope = "plan" if sees_whole_plan(user) else f"user-{user.pk}"
     key = f"register-choices:{GENERATION.current()}:{scope}:{get_language()}"
-    choices = _safely(cache.get, key)
+    choices = safely(cache.get, key)
     if choices is None:
         choices = Activity.objects.visible_to(user).filter_choices()
-        _safely(cache.set, key, choices, TIMEOUT)
+        safely(cache.set, key, choices, TIMEOUT)
     return choices
-
-
-def _safely(operation, *arguments):
-    # Whatever the cache's backend, the register is shown without it rather than fail.
-    try:
-        return operation(*arguments)
-    except RedisError:
-        logger.warning("The cache is unreachable; the register's choices are read without it", exc_info=True)
-        return None
 
 
 def invalidate(**_signal_arguments) -> None:

@@ -141,9 +141,6 @@ class ReadInTwoSteps:
     def count(self) -> int:
         return self.queryset.count()
 
-    def __len__(self) -> int:
-        return self.count()
-
     def __getitem__(self, window: slice) -> list:
         ids = list(self.queryset.values_list("pk", flat=True)[window])
         return list(self.queryset.filter(pk__in=ids)) if ids else []

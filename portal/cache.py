@@ -64,6 +64,16 @@ class FailSoftRedisCache(RedisCache):
         return self.get(key, value, version=version)
 
 
+def safely(operation, *arguments, unavailable=None):
+    """Run a cache operation; with Redis unreachable (whatever the cache's backend), log it and return
+    ``unavailable``: a page is then computed without the cache, and a write never fails for its sake."""
+    try:
+        return operation(*arguments)
+    except RedisError as error:
+        logger.warning("The cache is unreachable (%s): going on without it: %s", operation.__name__, error)
+        return unavailable
+
+
 class Generation:
     """A value that every key of a family of cached entries includes: renewing it drops them all at once.
 
@@ -80,14 +90,10 @@ class Generation:
     def current(self) -> str:
         from django.core.cache import cache
 
-        try:
-            generation = cache.get(self.key)
-            if generation is None:
-                cache.add(self.key, uuid.uuid4().hex, None)
-                generation = cache.get(self.key, "unavailable")
-        except RedisError as error:
-            logger.warning("The cache is unreachable (%s): going on without it: %s", self.key, error)
-            return "unavailable"
+        generation = safely(cache.get, self.key, unavailable="unavailable")
+        if generation is None:
+            safely(cache.add, self.key, uuid.uuid4().hex, None)
+            generation = safely(cache.get, self.key, "unavailable", unavailable="unavailable")
         return generation
 
     def renew(self) -> None:
@@ -98,7 +104,4 @@ class Generation:
     def _new(self) -> None:
         from django.core.cache import cache
 
-        try:
-            cache.set(self.key, uuid.uuid4().hex, None)
-        except RedisError as error:
-            logger.warning("The cache is unreachable (%s): going on without it: %s", self.key, error)
+        safely(cache.set, self.key, uuid.uuid4().hex, None)

@@ -15,19 +15,15 @@ Without Redis the cache is per process, so only that process's writes invalidate
 
 import hashlib
 import json
-import logging
 import time
 import uuid
 
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.utils.safestring import mark_safe
-from redis.exceptions import RedisError
 
-from portal.cache import Generation
+from portal.cache import Generation, safely
 from portal.roles import sees_whole_plan
-
-logger = logging.getLogger(__name__)
 
 GENERATION = Generation("dashboard:generation")
 TIMEOUT = 600
@@ -47,20 +43,20 @@ def figures(filters, user, compute) -> dict:
     lock, token = f"{key}:computing", uuid.uuid4().hex
     deadline = time.monotonic() + COMPUTE_WAIT
     while True:
-        cached = _safely(cache.get, key)
+        cached = safely(cache.get, key)
         if cached is not None:
             return cached
         # Without a reachable cache there is no one to wait for: compute at once.
-        if _safely(cache.add, lock, token, COMPUTE_WAIT, unavailable=True) or time.monotonic() > deadline:
+        if safely(cache.add, lock, token, COMPUTE_WAIT, unavailable=True) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     try:
         # Filed with the figures: what is rendered from them is filed under it too (``rendered``).
         cached = {**compute(filters, user), "cache_key": key}
-        _safely(cache.set, key, cached, TIMEOUT)
+        safely(cache.set, key, cached, TIMEOUT)
     finally:
-        if _safely(cache.get, lock) == token:
-            _safely(cache.delete, lock)
+        if safely(cache.get, lock) == token:
+            safely(cache.delete, lock)
     return cached
 
 
@@ -71,29 +67,16 @@ def rendered(figures: dict, name: str, render) -> str:
     if "cache_key" not in figures:
         return render()
     key = f"{figures['cache_key']}:html:{name}"
-    html = _safely(cache.get, key)
+    html = safely(cache.get, key)
     if html is None:
         html = render()
-        _safely(cache.set, key, str(html), TIMEOUT)
+        safely(cache.set, key, str(html), TIMEOUT)
     return mark_safe(html)  # noqa: S308  # nosec B308 B703  # HTML the portal's own template rendered, escaped there
 
 
 def invalidate(**_signal_arguments) -> None:
     """Drop every cached dashboard, now and again when the current transaction commits."""
     GENERATION.renew()
-
-
-def _safely(operation, *arguments, unavailable=None):
-    """Run a cache operation; with Redis unreachable, log it and go on without the cache.
-
-    The dashboard is then computed on every view, and writes never fail for the cache's
-    sake; figures cached before an outage may outlive a write made during it by ``TIMEOUT``.
-    """
-    try:
-        return operation(*arguments)
-    except RedisError:
-        logger.warning("The dashboard cache is unreachable; going on without it", exc_info=True)
-        return unavailable
 
 
 def _key(filters, user) -> str:
