@@ -31,14 +31,14 @@ def test_task_sent_while_no_worker_runs_is_run_when_one_starts(queue, start_work
 
 def test_task_whose_worker_is_killed_runs_once_on_the_next_worker(queue, start_worker):
     # A short visibility timeout lets Redis hand the unacknowledged task to the next
-    # worker soon; it stays longer than the task, which must not be delivered twice.
-    first, log = start_worker(CELERY_VISIBILITY_TIMEOUT="6")
-    result = ping.apply_async(args=["survivor"], kwargs={"hold_seconds": 2}, queue=queue)
+    # worker as it starts; it stays longer than the task, which must not be delivered twice.
+    first, log = start_worker(CELERY_VISIBILITY_TIMEOUT="2")
+    result = ping.apply_async(args=["survivor"], kwargs={"hold_seconds": 1}, queue=queue)
     wait_for_line(log, "Task portal.tasks.ping")
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
 
-    start_worker(CELERY_VISIBILITY_TIMEOUT="6")
+    start_worker(CELERY_VISIBILITY_TIMEOUT="2")
 
     assert result.get(timeout=RESULT_TIMEOUT) == HealthPing.objects.get(note="survivor").pk
     assert HealthPing.objects.filter(note="survivor").count() == 1
