@@ -121,3 +121,16 @@ def test_countries_loaded_before_get_their_region_codes_without_a_reload():
     ]
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_every_foreign_key_is_checked_at_commit(postgres):
+    # The tests empty the tables with one DELETE each, in any order (tests/conftest.py:flush_by_delete).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint"
+            " WHERE contype = 'f' AND NOT (condeferrable AND condeferred)"
+        )
+        assert cursor.fetchall() == []
