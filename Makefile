@@ -83,6 +83,10 @@ scan: setup
 # tests are listed at the end, to keep `make test` short.
 PYTEST_ARGS ?= -n auto --dist worksteal --durations=15
 
+# Bytecode is cached (in the git-ignored __pycache__) even where the environment says not to write it:
+# the suite starts dozens of Python processes (its workers, Celery workers, servers, commands), and
+# each would compile the project anew, as each worker would rewrite every test module's assertions.
+test: export PYTHONDONTWRITEBYTECODE =
 test: setup scan
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -20,6 +20,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Each test database copied from one migrated template (tests/template_database.py) on PostgreSQL."""
+    from tests.template_database import migrated_template
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql" and (template := migrated_template(database)):
+        database.setdefault("TEST", {})["TEMPLATE"] = template
+
+
 @pytest.fixture(scope="session", autouse=True)
 def flush_by_delete():
     """Empty the tables after a transactional test with DELETE, not TRUNCATE.
