@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from portal.errors import AlreadyExists, FileTooLarge, NotAllowed, UnsupportedFileType
+from portal.roles import is_officer
 
 from .files import sniff_content_type
-from .models import Evidence, ProgressUpdate, UpdateComment
+from .models import Activity, Evidence, ProgressUpdate, UpdateComment
 from .services import check_editable, check_period_open, may_edit, record_comment
 
 ORIGINAL_NAME_MAX = 255
@@ -98,3 +99,18 @@ def remove_evidence(*, by, evidence: Evidence) -> None:
     record_comment(update, by, UpdateComment.Kind.EVIDENCE_REMOVED, name)
     # The file goes once the removal is committed; a rollback leaves row and file together.
     transaction.on_commit(lambda: default_storage.delete(path))
+
+
+def publish_evidence(*, by, evidence: Evidence, public: bool) -> Evidence:
+    """Make a file public, or no longer: the IATI export links to a public file, and anyone may download it,
+    once its update is approved. Programme officers choose; a restricted activity's files are never published.
+
+    Whatever the update's state: publishing changes no figure or text of the update, only who may read the file.
+    """
+    if not is_officer(by):
+        raise NotAllowed(_("Only programme officers choose which evidence is published."))
+    if public and evidence.update.activity.sensitivity == Activity.Sensitivity.RESTRICTED:
+        raise NotAllowed(_("Evidence of a restricted activity is never published."))
+    evidence.public = public
+    evidence.save(update_fields=["public", "updated_at"])
+    return evidence

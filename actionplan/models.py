@@ -816,6 +816,17 @@ class Measurement(TimeStampedModel):
             )
 
 
+class EvidenceQuerySet(models.QuerySet):
+    def published(self):
+        """Keep the files anyone may download, which the IATI export links to: made public by an officer, of an
+        approved update, of an activity that is not restricted (restricted activities are never published)."""
+        return self.filter(
+            public=True,
+            update__state=ProgressUpdate.State.APPROVED,
+            update__activity__sensitivity=Activity.Sensitivity.INTERNAL,
+        )
+
+
 class Evidence(TimeStampedModel):
     """Keep a file that supports an update, with its sniffed type and checksum."""
 
@@ -828,6 +839,11 @@ class Evidence(TimeStampedModel):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="uploaded_evidence", verbose_name=_("uploaded by")
     )
+    # Chosen by a programme officer: the IATI export links to it, and anyone may download it, once its
+    # update is approved. A default in the database too, for rows written by code that predates the column.
+    public = models.BooleanField(_("public"), default=False, db_default=False)
+
+    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]

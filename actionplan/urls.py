@@ -28,4 +28,6 @@ urlpatterns = [
     path("updates/<uuid:pk>/evidence/", updates.evidence_upload, name="evidence-upload"),
     path("evidence/<int:pk>/", updates.evidence_download, name="evidence-download"),
     path("evidence/<int:pk>/remove/", updates.evidence_remove, name="evidence-remove"),
+    path("evidence/<int:pk>/publish/", updates.evidence_publish, name="evidence-publish"),
+    path("evidence/<int:pk>/public/", updates.evidence_public, name="evidence-public"),
 ]

@@ -339,6 +339,39 @@ def evidence_remove(request, pk):
 
 
 @login_required
+@require_POST
+def evidence_publish(request, pk):
+    """Make a file public, or no longer (programme officers); back to its update."""
+    evidence = get_object_or_404(
+        Evidence.objects.filter(update__in=ProgressUpdate.objects.visible_to(request.user)).select_related(
+            "update__activity"
+        ),
+        pk=pk,
+    )
+    public = request.POST.get("public") == "1"
+    try:
+        evidence_files.publish_evidence(by=request.user, evidence=evidence, public=public)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        done = _("%(name)s is public once its update is approved.") if public else _("%(name)s is no longer public.")
+        messages.success(request, done % {"name": evidence.original_name})
+    return redirect("update-detail", pk=evidence.update_id)
+
+
+def evidence_public(request, pk):
+    """Serve a published file to anyone, signed in or not: the IATI export links here. Not written to the
+    access log, which records who read what is not public."""
+    evidence = get_object_or_404(Evidence.objects.published(), pk=pk)
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+
+
+@login_required
 def evidence_download(request, pk):
     """Serve an evidence file to those who may see its update, as an attachment (never rendered inline)."""
     evidence = get_object_or_404(

@@ -1,0 +1,90 @@
+"""Evidence an officer makes public: the IATI export links to it; anyone downloads it once its update is approved."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from actionplan.models import Activity, Evidence, ProgressUpdate
+from tests.factories import EvidenceFactory, ProgressUpdateFactory
+
+CSV = b"indicator,value\nCYB-1.1-I1,30\n"
+
+
+@pytest.fixture
+def stored(world, settings, tmp_path):
+    """A file of an approved update of CYB-1.1, not public yet."""
+    settings.MEDIA_ROOT = tmp_path
+    update = ProgressUpdateFactory(
+        activity=world.activity, period=world.locked_period, office=world.office, state="approved"
+    )
+    path = default_storage.save("evidence/attendance.csv", ContentFile(CSV))
+    return EvidenceFactory(update=update, file=path, original_name="attendance.csv")
+
+
+def publish(client, evidence, public="1"):
+    return client.post(reverse("evidence-publish", args=[evidence.pk]), {"public": public})
+
+
+def test_an_officer_makes_a_file_public_and_private_again(as_user, world, stored):
+    client = as_user(world.officer)
+
+    publish(client, stored)
+    assert Evidence.objects.get(pk=stored.pk).public
+    publish(client, stored, public="0")
+    assert not Evidence.objects.get(pk=stored.pk).public
+
+
+def test_a_reporter_cannot_make_a_file_public(as_user, world, stored):
+    response = publish(as_user(world.reporter), stored)
+
+    assert response.status_code == 302
+    assert not Evidence.objects.get(pk=stored.pk).public
+
+
+def test_a_file_of_a_restricted_activity_is_never_made_public(as_user, world, stored):
+    Activity.objects.filter(pk=world.activity.pk).update(sensitivity=Activity.Sensitivity.RESTRICTED)
+
+    response = publish(as_user(world.officer), stored)
+
+    assert response.status_code == 302
+    assert not Evidence.objects.get(pk=stored.pk).public
+
+
+def test_the_update_page_offers_officers_alone_to_make_a_file_public(as_user, world, stored):
+    url = reverse("update-detail", args=[stored.update_id])
+    action = reverse("evidence-publish", args=[stored.pk])
+
+    assert action in as_user(world.officer).get(url).content.decode()
+    assert action not in as_user(world.reporter).get(url).content.decode()
+
+
+def test_anyone_downloads_a_public_file_of_an_approved_update(client, stored):
+    Evidence.objects.filter(pk=stored.pk).update(public=True)
+
+    response = client.get(reverse("evidence-public", args=[stored.pk]))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == CSV
+    assert response["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"public": False},
+        {"public": True, "update_state": "submitted"},
+        {"public": True, "sensitivity": Activity.Sensitivity.RESTRICTED},
+    ],
+    ids=["private", "update-not-approved", "restricted-activity"],
+)
+def test_a_file_not_published_is_not_served_to_anyone(client, world, stored, change):
+    Evidence.objects.filter(pk=stored.pk).update(public=change["public"])
+    if "update_state" in change:
+        ProgressUpdate.objects.filter(pk=stored.update_id).update(state=change["update_state"])
+    if "sensitivity" in change:
+        Activity.objects.filter(pk=world.activity.pk).update(sensitivity=change["sensitivity"])
+
+    response = client.get(reverse("evidence-public", args=[stored.pk]))
+
+    assert response.status_code == 404
