@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import activities, editing, plan, review, updates
+from .views import activities, editing, iati, plan, review, updates
 
 urlpatterns = [
     path("plan/", plan.plan, name="plan"),
     path("plan/agreement/", plan.agreement, name="agreement"),
+    path("plan/iati-activities.xml", iati.iati_activities, name="iati-activities"),
     path("plan/focus-areas/<str:code>/", plan.focus_area, name="focus-area"),
     path("plan/indicators/<str:code>/", plan.indicator, name="indicator"),
     path("plan/objectives/<str:code>/", plan.objective, name="objective"),

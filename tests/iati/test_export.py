@@ -1,0 +1,248 @@
+"""The IATI 2.03 activity export: what goes out, with which values, valid against the official schema."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from actionplan.iati import validation
+from actionplan.models import Activity, Indicator, Measurement, PeriodTarget
+from portal.models import Organization
+from tests.factories import (
+    ActivityFactory,
+    CountryFactory,
+    EvidenceFactory,
+    IndicatorFactory,
+    MeasurementFactory,
+    OrganizationFactory,
+    ProgressUpdateFactory,
+)
+
+from .conftest import ORGANISATION_ID, activity_of, parsed
+
+API = "/api/v1/iati/activities.xml"
+SIX_LANGUAGES = ["en", "fr", "es", "ar", "ru", "zh"]
+
+
+def narratives(element) -> list[tuple[str, str]]:
+    return [(narrative.get("{http://www.w3.org/XML/1998/namespace}lang"), narrative.text) for narrative in element]
+
+
+@pytest.fixture
+def described(published):
+    """CYB-1.1 with something for every element: partners, countries, an indicator with a baseline, targets,
+    a breakdown, an approved update, a draft and a submitted one, a public file and a private one."""
+    world = published
+    activity = world.activity
+    activity.lead_organization = OrganizationFactory(code="UNODC", name="United Nations Office on Drugs and Crime")
+    activity.description = "Ateliers sur la preuve électronique."
+    activity.language = "fr"
+    activity.actual_start = datetime.date(2019, 9, 1)
+    activity.status = Activity.Status.ONGOING
+    activity.save()
+    activity.partner_organizations.add(
+        OrganizationFactory(code="EU", name="European Union", kind=Organization.Kind.DONOR),
+        OrganizationFactory(code="AFRIPOL", name="AFRIPOL", kind=Organization.Kind.PARTNER),
+    )
+    activity.beneficiary_countries.add(*CountryFactory.create_batch(3))
+
+    indicator = world.indicator
+    indicator.baseline_value, indicator.baseline_date = Decimal(5), datetime.date(2019, 6, 30)
+    indicator.target_value, indicator.target_date = Decimal(100), datetime.date(2020, 6, 30)
+    indicator.dimensions = ["sex"]
+    indicator.save()
+    PeriodTarget.objects.create(indicator=indicator, period=world.locked_period, value=Decimal(25))
+    second = world.second_indicator
+    second.direction, second.measure = Indicator.Direction.DECREASE, Indicator.Measure.PERCENTAGE
+    second.save()
+
+    approved = ProgressUpdateFactory(
+        activity=activity, period=world.locked_period, office=world.office, state="approved"
+    )
+    MeasurementFactory(update=approved, indicator=indicator, value=30)
+    MeasurementFactory(update=approved, indicator=indicator, value=12, sex=Measurement.Sex.FEMALE)
+    MeasurementFactory(update=approved, indicator=indicator, value=18, sex=Measurement.Sex.MALE)
+    world.draft = ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="draft")
+    MeasurementFactory(update=world.draft, indicator=indicator, value=99)
+    submitted = ProgressUpdateFactory(
+        activity=activity, period=world.period, office=world.other_office, state="submitted"
+    )
+    MeasurementFactory(update=submitted, indicator=indicator, value=77)
+    world.public_file = EvidenceFactory(
+        update=approved, public=True, original_name="attendance.pdf", content_type="application/pdf"
+    )
+    EvidenceFactory(update=approved, original_name="private.pdf", sha256="1" * 64)
+    return world
+
+
+def exported(api, user, **query):
+    response = api(user).get(API, query)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/xml"
+    return parsed(response)
+
+
+def test_the_demo_datas_export_passes_the_iati_schema_and_rules(api, db):
+    from django.contrib.auth import get_user_model
+
+    from actionplan.iati.export import publishable
+    from portal.demo import seed_demo
+    from portal.reference import load_reference_data
+
+    load_reference_data()
+    seed_demo(scale="S", seed=1, password="pw")
+    officer = get_user_model().objects.get(username="officer")
+
+    root = exported(api, officer)
+
+    validation.schema().assertValid(root)
+    assert len(root) == publishable(officer).count() > 100
+    assert root.xpath("//result/indicator/period/actual/dimension"), "the demo's breakdowns are exported"
+
+
+def test_an_activity_with_every_element_exports_each_with_its_value(api, described):
+    root = exported(api, described.officer)
+    validation.schema().assertValid(root)
+    activity = activity_of(root, "CYB-1.1")
+
+    assert activity.findtext("iati-identifier") == f"{ORGANISATION_ID}-CYB-1.1"
+    reporting = activity.find("reporting-org")
+    assert (reporting.get("ref"), reporting.get("type")) == (ORGANISATION_ID, "40")
+    # A name the catalogue translates, in each of the six languages; text a user typed, in its own.
+    assert [language for language, _text in narratives(reporting)] == SIX_LANGUAGES
+    assert narratives(activity.find("title")) == [("fr", "Regional training")]
+    assert narratives(activity.find("description[@type='1']")) == [("fr", "Ateliers sur la preuve électronique.")]
+    assert narratives(activity.find("description[@type='2']")) == [("en", "Strengthen national capacity")]
+    participants = [
+        (org.get("role"), org.get("ref"), narratives(org)[0][1]) for org in activity.findall("participating-org")
+    ]
+    assert participants == [
+        ("2", ORGANISATION_ID, "United Nations Office on Drugs and Crime"),
+        ("4", None, "AFRIPOL"),
+        ("1", None, "European Union"),
+        ("4", None, described.office.organization.name),
+    ]
+    assert activity.find("activity-status").get("code") == "2"
+    assert [(date.get("type"), date.get("iso-date")) for date in activity.findall("activity-date")] == [
+        ("1", "2019-07-01"),
+        ("2", "2019-09-01"),
+        ("3", "2021-06-30"),
+    ]
+    countries = sorted(described.activity.beneficiary_countries.values_list("iso2", flat=True))
+    assert [(country.get("code"), country.get("percentage")) for country in activity.findall("recipient-country")] == [
+        (countries[0], "33.34"),
+        (countries[1], "33.33"),
+        (countries[2], "33.33"),
+    ]
+    assert [(s.get("vocabulary"), s.get("code"), s.get("percentage")) for s in activity.findall("sector")] == [
+        ("1", "15130", "100")
+    ]
+    (link,) = activity.findall("document-link")
+    assert link.get("url") == f"https://portal.example.org/evidence/{described.public_file.pk}/public/"
+    assert link.get("format") == "application/pdf"
+    assert narratives(link.find("title"))[0][1] == "attendance.pdf"
+    assert link.find("category").get("code") == "A08"
+
+    first, second = activity.findall("result")
+    assert first.get("type") == "1" and narratives(first.find("title")) == [("en", "Officers trained")]
+    indicator = first.find("indicator")
+    assert (indicator.get("measure"), indicator.get("ascending")) == ("1", "true")
+    baseline = indicator.find("baseline")
+    assert (baseline.get("year"), baseline.get("iso-date"), baseline.get("value")) == ("2019", "2019-06-30", "5")
+    periods = [
+        (
+            period.find("period-start").get("iso-date"),
+            period.find("period-end").get("iso-date"),
+            period.find("target").get("value"),
+            [
+                (actual.get("value"), *((d.get("name"), d.get("value")) for d in actual.findall("dimension")))
+                for actual in period.findall("actual")
+            ],
+        )
+        for period in indicator.findall("period")
+    ]
+    breakdown = [("30",), ("12", ("sex", "female")), ("18", ("sex", "male"))]
+    assert periods == [
+        # The period's own target; then the end target, in the period that holds its date.
+        ("2020-01-01", "2020-03-31", "25", breakdown),
+        # Cumulative: the approved figure stands until another is approved.
+        ("2020-04-01", "2020-06-30", "100", breakdown),
+    ]
+    decreasing = second.find("indicator")
+    assert (decreasing.get("measure"), decreasing.get("ascending")) == ("2", "false")
+
+
+def test_draft_and_submitted_figures_are_left_out_and_approved_ones_exported(api, described):
+    activity = activity_of(exported(api, described.officer), "CYB-1.1")
+
+    values = activity.xpath("result/indicator/period/actual/@value")
+    assert "30" in values
+    assert "99" not in values and "77" not in values
+
+
+def test_restricted_activities_are_never_exported(api, published):
+    root = exported(api, published.committee)
+
+    identifiers = root.xpath("iati-activity/iati-identifier/text()")
+    assert identifiers == [f"{ORGANISATION_ID}-CYB-1.1", f"{ORGANISATION_ID}-CYB-1.3"]
+
+
+def test_a_restricted_activity_asked_for_by_its_code_is_not_found(api, published):
+    response = api(published.officer).get(API, {"activity": "CYB-1.2"})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "nothing_to_publish"
+
+
+def test_a_private_file_and_one_of_an_update_not_approved_are_not_linked(api, described):
+    EvidenceFactory(update=described.draft, public=True, original_name="draft.pdf", sha256="2" * 64)
+
+    activity = activity_of(exported(api, described.officer), "CYB-1.1")
+
+    assert activity.xpath("document-link/title/narrative/text()") == ["attendance.pdf"]
+
+
+@pytest.mark.parametrize(
+    "query, codes",
+    [({"focus_area": "CYB"}, ["CYB-1.1", "CYB-1.3"]), ({"activity": "CYB-1.3"}, ["CYB-1.3"])],
+)
+def test_a_focus_area_or_an_activity_narrows_the_export(api, published, query, codes):
+    root = exported(api, published.officer, **query)
+
+    assert root.xpath("iati-activity/iati-identifier/text()") == [f"{ORGANISATION_ID}-{code}" for code in codes]
+
+
+def test_an_unknown_focus_area_is_refused_naming_the_parameter(api, published):
+    response = api(published.officer).get(API, {"focus_area": "NOPE"})
+
+    assert response.status_code == 400
+    assert response.json()["focus_area"] == ["Unknown focus area NOPE."]
+
+
+def grow(world, count):
+    """Activities of the world's objective, each with an indicator, an approved value broken down, and a public file."""
+    for _ in range(count):
+        activity = ActivityFactory(objective=world.objective, planned_start=datetime.date(2019, 7, 1))
+        activity.implementing_offices.add(world.office)
+        activity.partner_organizations.add(world.office.organization)
+        activity.beneficiary_countries.add(world.office.country)
+        indicator = IndicatorFactory(activity=activity, dimensions=["sex"], baseline_date=datetime.date(2019, 6, 30))
+        PeriodTarget.objects.create(indicator=indicator, period=world.period, value=Decimal(50))
+        update = ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="approved")
+        MeasurementFactory(update=update, indicator=indicator, value=10)
+        MeasurementFactory(update=update, indicator=indicator, value=4, sex=Measurement.Sex.FEMALE)
+        EvidenceFactory(update=update, public=True)
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_the_export_takes_a_fixed_number_of_queries(api, published, django_assert_max_num_queries, size):
+    grow(published, size)
+    client = api(published.officer)
+    # The token, the user's other tokens, its groups; the focus of the export: the plan, its activities' keys,
+    # its periods, the reporting organisation's name; then per chunk of activities: the activities (with their
+    # objective, focus area and lead), their partners, offices (with their organisation), countries,
+    # indicators and period targets, the kept figures, their breakdowns, and the public files; last, the
+    # access-log insert.
+    with django_assert_max_num_queries(17):
+        response = client.get(API)
+        assert len(parsed(response)) == size + 2
