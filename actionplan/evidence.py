@@ -13,7 +13,7 @@ from portal.errors import AlreadyExists, FileTooLarge, NotAllowed, UnsupportedFi
 from portal.roles import is_officer
 
 from .files import sniff_content_type
-from .models import Activity, Evidence, ProgressUpdate, UpdateComment
+from .models import Evidence, ProgressUpdate, UpdateComment
 from .services import check_editable, check_period_open, may_edit, record_comment
 
 ORIGINAL_NAME_MAX = 255
@@ -109,7 +109,7 @@ def publish_evidence(*, by, evidence: Evidence, public: bool) -> Evidence:
     """
     if not is_officer(by):
         raise NotAllowed(_("Only programme officers choose which evidence is published."))
-    if public and evidence.update.activity.sensitivity == Activity.Sensitivity.RESTRICTED:
+    if public and not evidence.update.activity.is_publishable:
         raise NotAllowed(_("Evidence of a restricted activity is never published."))
     evidence.public = public
     evidence.save(update_fields=["public", "updated_at"])

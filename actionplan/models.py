@@ -176,6 +176,11 @@ class ActivityQuerySet(models.QuerySet):
         )
         return self.filter(models.Exists(implemented_by_users_office))
 
+    def publishable(self):
+        """Keep the activities that may leave the portal as open data (the IATI export, public evidence files):
+        never a restricted one."""
+        return self.exclude(sensitivity__in=Activity.NEVER_PUBLISHED)
+
     def search(self, text: str):
         """Keep the activities whose code, title or description match the words of ``text``.
 
@@ -329,6 +334,9 @@ class Activity(TimeStampedModel):
     # Incremented on every edit, so that an edit based on an older copy is detected.
     version = models.PositiveIntegerField(_("version"), default=1)
 
+    # What never leaves the portal as open data, read by ``ActivityQuerySet.publishable`` and ``is_publishable``.
+    NEVER_PUBLISHED = frozenset({Sensitivity.RESTRICTED})
+
     objects = ActivityQuerySet.as_manager()
     # Who changed what and when, shown on the activity's page.
     history = HistoricalRecords()
@@ -346,6 +354,11 @@ class Activity(TimeStampedModel):
 
     def __str__(self):
         return f"{self.code} {self.title}"
+
+    @property
+    def is_publishable(self) -> bool:
+        """Tell whether the activity may leave the portal as open data: ``publishable()`` for one activity at hand."""
+        return self.sensitivity not in self.NEVER_PUBLISHED
 
 
 class IndicatorQuerySet(models.QuerySet):
@@ -817,13 +830,17 @@ class Measurement(TimeStampedModel):
 
 
 class EvidenceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the files of the updates the user may read."""
+        return self.filter(update__in=ProgressUpdate.objects.visible_to(user))
+
     def published(self):
         """Keep the files anyone may download, which the IATI export links to: made public by an officer, of an
-        approved update, of an activity that is not restricted (restricted activities are never published)."""
+        approved update, of an activity that may be published (``ActivityQuerySet.publishable``)."""
         return self.filter(
             public=True,
             update__state=ProgressUpdate.State.APPROVED,
-            update__activity__sensitivity=Activity.Sensitivity.INTERNAL,
+            update__activity__in=Activity.objects.publishable(),
         )
 
 

@@ -1,7 +1,7 @@
 """Build the IATI 2.03 activity file of what programme officers and the committee may publish.
 
-What goes out: the activities the exporter may read (``Activity.objects.visible_to``) less the
-restricted ones, which never leave the portal this way; each indicator's figures as kept from
+What goes out: the activities the exporter may read (``Activity.objects.visible_to``) that may be
+published (``publishable``: never a restricted one); each indicator's figures as kept from
 approved values (``actionplan.figures``, the rule every page counts by), and their breakdowns by the
 same rule; the evidence an officer made public. Codes are those of IATI's code lists for 2.03.
 
@@ -75,11 +75,6 @@ def check_may_export(user) -> None:
         raise NotAllowed(_("Only programme officers and the steering committee export the plan to IATI."))
 
 
-def publishable(user):
-    """Keep the activities the user may read that may be published: never a restricted one."""
-    return Activity.objects.visible_to(user).exclude(sensitivity=Activity.Sensitivity.RESTRICTED)
-
-
 @dataclass(frozen=True)
 class Scope:
     """What an export covers: the plan, or one focus area or one activity of it."""
@@ -93,7 +88,7 @@ class Scope:
         return (self.activity or self.focus_area or self.plan).code
 
     def activities(self, user):
-        found = publishable(user).filter(objective__focus_area__plan=self.plan)
+        found = Activity.objects.visible_to(user).publishable().filter(objective__focus_area__plan=self.plan)
         if self.focus_area is not None:
             found = found.filter(objective__focus_area=self.focus_area)
         if self.activity is not None:
@@ -113,7 +108,8 @@ def scope_of(*, user, focus_area: str | None = None, activity: str | None = None
         if area is None:
             raise InvalidInput(_("Unknown focus area %(code)s.") % {"code": focus_area}, field="focus_area")
     if activity is not None:
-        chosen = publishable(user).select_related("objective__focus_area__plan").filter(code=activity).first()
+        publishable = Activity.objects.visible_to(user).publishable()
+        chosen = publishable.select_related("objective__focus_area__plan").filter(code=activity).first()
         if chosen is None:
             raise NothingToPublish(
                 _(

@@ -324,7 +324,7 @@ def evidence_upload(request, pk):
 def evidence_remove(request, pk):
     """Remove an evidence file from a draft or returned update; back to where the officer or reporter was."""
     evidence = get_object_or_404(
-        Evidence.objects.filter(update__in=ProgressUpdate.objects.visible_to(request.user)).select_related("update"),
+        Evidence.objects.visible_to(request.user).select_related("update"),
         pk=pk,
     )
     name, update = evidence.original_name, evidence.update
@@ -343,9 +343,7 @@ def evidence_remove(request, pk):
 def evidence_publish(request, pk):
     """Make a file public, or no longer (programme officers); back to its update."""
     evidence = get_object_or_404(
-        Evidence.objects.filter(update__in=ProgressUpdate.objects.visible_to(request.user)).select_related(
-            "update__activity"
-        ),
+        Evidence.objects.visible_to(request.user).select_related("update__activity"),
         pk=pk,
     )
     public = request.POST.get("public") == "1"
@@ -374,9 +372,7 @@ def evidence_public(request, pk):
 @login_required
 def evidence_download(request, pk):
     """Serve an evidence file to those who may see its update, as an attachment (never rendered inline)."""
-    evidence = get_object_or_404(
-        Evidence.objects.filter(update__in=ProgressUpdate.objects.visible_to(request.user)), pk=pk
-    )
+    evidence = get_object_or_404(Evidence.objects.visible_to(request.user), pk=pk)
     audit.record(request, audit.Kind.EVIDENCE_DOWNLOAD, evidence, label=evidence.original_name)
     return FileResponse(
         evidence.file.open("rb"),
