@@ -71,6 +71,13 @@ class Provision(TimeStampedModel):
         return f"Art. {self.number} {self.title}"
 
 
+class ActionPlanQuerySet(models.QuerySet):
+    def current(self):
+        """Keep the plan the portal works on, the latest to start: at most one, read with ``.first()`` or
+        ``get_object_or_404``."""
+        return self.order_by("-starts_on")[:1]
+
+
 class ActionPlan(TimeStampedModel):
     """Hold a joint action plan adopted under the agreement."""
 
@@ -87,6 +94,8 @@ class ActionPlan(TimeStampedModel):
     adopted_on = models.DateField(_("adopted on"), null=True, blank=True)
     version = models.CharField(_("version"), max_length=16, default="1.0")
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
+
+    objects = ActionPlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_on"]

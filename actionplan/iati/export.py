@@ -124,7 +124,7 @@ def scope_of(*, user, focus_area: str | None = None, activity: str | None = None
     elif area is not None:
         plan = area.plan
     else:
-        plan = ActionPlan.objects.order_by("-starts_on").first()
+        plan = ActionPlan.objects.current().first()
         if plan is None:
             raise NothingToPublish(_("There is no action plan to export yet."))
     return Scope(plan=plan, focus_area=area, activity=chosen)
