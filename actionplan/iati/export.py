@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from lxml import etree
 
@@ -33,13 +32,13 @@ from portal.models import Office, Organization
 from portal.roles import sees_whole_plan
 
 from . import rules, validation
+from .codes import ACTUAL_END, ACTUAL_START, DAC_5_DIGIT, HUNDRED, PLANNED_END, PLANNED_START
 
 logger = logging.getLogger(__name__)
 
 # Activities read and written at a time: the queries of a chunk are fixed, and memory holds one chunk.
 CHUNK = 500
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-HUNDRED = Decimal(100)
 
 # ActivityStatus: 1 pipeline, 2 implementation, 3 finalisation, 5 cancelled. A completed activity is
 # finalised rather than closed (4): closing also says the finances are settled, which the portal does not know.
@@ -51,7 +50,12 @@ ACTIVITY_STATUS = {
     Activity.Status.CANCELLED: "5",
 }
 # ActivityDateType, in the order they are written.
-ACTIVITY_DATES = (("planned_start", "1"), ("actual_start", "2"), ("planned_end", "3"), ("actual_end", "4"))
+ACTIVITY_DATES = (
+    ("planned_start", PLANNED_START),
+    ("actual_start", ACTUAL_START),
+    ("planned_end", PLANNED_END),
+    ("actual_end", ACTUAL_END),
+)
 # OrganisationRole: the lead answers for the activity, donors fund it, partners and the implementing offices'
 # organisations implement it.
 FUNDING, ACCOUNTABLE, IMPLEMENTING = "1", "2", "4"
@@ -59,8 +63,6 @@ FUNDING, ACCOUNTABLE, IMPLEMENTING = "1", "2", "4"
 MEASURE = {Indicator.Measure.NUMBER: "1", Indicator.Measure.PERCENTAGE: "2", Indicator.Measure.YES_NO: "3"}
 # ResultType: an activity's indicators measure its outputs.
 OUTPUT = "1"
-# SectorVocabulary 1: OECD DAC CRS purpose codes, 5 digits (settings.IATI_SECTORS).
-DAC_5_DIGIT = "1"
 # DocumentCategory A08: results, outcomes and outputs.
 RESULTS_DOCUMENT = "A08"
 
@@ -247,7 +249,7 @@ class _Builder:
             for code, _label in settings.LANGUAGES:
                 if code != settings.LANGUAGE_CODE:
                     with translation.override(code):
-                        translated = gettext(name)
+                        translated = _(name)
                     if translated != name:
                         found.append((code, translated))
             self.translations[name] = found

@@ -13,12 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from .codes import ACTUAL_END, ACTUAL_START, DAC_5_DIGIT, HUNDRED, PLANNED_END, PLANNED_START
 from .validation import Problem, identifier_of, path_in_activity
-
-HUNDRED = Decimal(100)
-PLANNED_START, ACTUAL_START, PLANNED_END, ACTUAL_END = "1", "2", "3", "4"
-# A sector given without a vocabulary is an OECD DAC 5-digit purpose code.
-DEFAULT_SECTOR_VOCABULARY = "1"
 
 Rule = Callable[[etree._Element, datetime.date], Iterator[tuple[etree._Element, str]]]
 RULES: dict[str, Rule] = {}
@@ -124,7 +120,7 @@ def _activity_has_a_sector(activity, today):
 def _sectors_add_up(activity, today):
     by_vocabulary = defaultdict(list)
     for sector in activity.findall("sector"):
-        by_vocabulary[sector.get("vocabulary", DEFAULT_SECTOR_VOCABULARY)].append(sector)
+        by_vocabulary[sector.get("vocabulary", DAC_5_DIGIT)].append(sector)
     for vocabulary, sectors in sorted(by_vocabulary.items()):
         problem = _shares_problem(sectors)
         if problem:
