@@ -26,9 +26,6 @@ class RefusedExportSerializer(ErrorSerializer):
 class JsonRefusals(BaseContentNegotiation):
     """Answer JSON to whatever the client accepts: the file is XML, and a refusal JSON, as everywhere in the API."""
 
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
 
