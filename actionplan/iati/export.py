@@ -152,21 +152,27 @@ def export(*, scope: Scope, user, today: datetime.date | None = None) -> Export:
     builder = _Builder(plan=scope.plan, today=today)
     schema, checker = validation.schema(), rules.Checker(today=today)
     problems = []
-    out = tempfile.TemporaryFile()  # handed to the response, which closes it
-    with etree.xmlfile(out, encoding="utf-8") as xml:
-        xml.write_declaration()
-        root = {"version": validation.VERSION, "generated-datetime": timezone.now().isoformat(timespec="seconds")}
-        with xml.element("iati-activities", root):
-            for start in range(0, len(ids), CHUNK):
-                for activity in builder.activities(ids[start : start + CHUNK]):
-                    problems += validation.schema_problems(activity, schema) + checker.problems(activity)
-                    # Once refused, the rest is only checked, so that every problem is named at once.
-                    if not problems:
-                        xml.write(activity, pretty_print=True)
-    if problems:
+    # Handed to the response, which closes it; closed here (and so deleted) on a refusal or a failure.
+    out = tempfile.TemporaryFile()
+    try:
+        with etree.xmlfile(out, encoding="utf-8") as xml:
+            xml.write_declaration()
+            root = {"version": validation.VERSION, "generated-datetime": timezone.now().isoformat(timespec="seconds")}
+            with xml.element("iati-activities", root):
+                for start in range(0, len(ids), CHUNK):
+                    for activity in builder.activities(ids[start : start + CHUNK]):
+                        problems += validation.schema_problems(activity, schema) + checker.problems(activity)
+                        # Once refused, the rest is only checked, so that every problem is named at once.
+                        if not problems:
+                            xml.write(activity, pretty_print=True)
+        if problems:
+            logger.error(
+                "IATI export of %s refused: %d problem(s), the first: %s", scope.code, len(problems), problems[0]
+            )
+            raise validation.InvalidExport(problems)
+    except BaseException:
         out.close()
-        logger.error("IATI export of %s refused: %d problem(s), the first: %s", scope.code, len(problems), problems[0])
-        raise validation.InvalidExport(problems)
+        raise
     out.seek(0)
     return Export(file=out, filename=f"iati-activities-{scope.code}-{today:%Y-%m-%d}.xml")
 

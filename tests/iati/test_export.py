@@ -245,3 +245,47 @@ def test_the_export_takes_a_fixed_number_of_queries(api, published, django_asser
     with django_assert_max_num_queries(17):
         response = client.get(API)
         assert len(parsed(response)) == size + 2
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """The temporary files the export opens."""
+    import tempfile
+
+    from actionplan.iati import export
+
+    files, original = [], tempfile.TemporaryFile
+
+    def temporary_file():
+        files.append(original())
+        return files[-1]
+
+    monkeypatch.setattr(export.tempfile, "TemporaryFile", temporary_file)
+    return files
+
+
+def test_the_temporary_file_is_closed_when_building_the_export_fails(published, monkeypatch, opened):
+    from actionplan.iati import export
+
+    def broken(self, ids):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(export._Builder, "activities", broken)
+    scope = export.scope_of(user=published.officer)
+
+    with pytest.raises(RuntimeError):
+        export.export(scope=scope, user=published.officer)
+
+    assert [file.closed for file in opened] == [True]
+
+
+def test_the_temporary_file_is_closed_when_the_export_is_refused(published, settings, opened):
+    from actionplan.iati import export
+
+    settings.IATI_ORGANISATION_ID = ""
+    scope = export.scope_of(user=published.officer)
+
+    with pytest.raises(validation.InvalidExport):
+        export.export(scope=scope, user=published.officer)
+
+    assert [file.closed for file in opened] == [True]
