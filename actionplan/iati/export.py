@@ -30,6 +30,7 @@ from actionplan.models import ActionPlan, Activity, Evidence, FocusArea, Indicat
 from portal.errors import DomainError, InvalidInput, NotAllowed
 from portal.models import Office, Organization
 from portal.roles import sees_whole_plan
+from portal.xmltext import xml_safe
 
 from . import rules, validation
 from .codes import ACTUAL_END, ACTUAL_START, DAC_5_DIGIT, HUNDRED, PLANNED_END, PLANNED_START
@@ -194,14 +195,18 @@ def _language(code: str) -> str:
     return (code or settings.LANGUAGE_CODE).split("-")[0]
 
 
+# Text and attributes pass through xml_safe: lxml refuses a character XML cannot carry, which a title, a name
+# or a file name typed into the portal may hold (forms and the API refuse only NUL).
 def _add(parent: etree._Element, tag: str, **attributes) -> etree._Element:
-    return etree.SubElement(parent, tag, {name.replace("_", "-"): str(value) for name, value in attributes.items()})
+    return etree.SubElement(
+        parent, tag, {name.replace("_", "-"): xml_safe(str(value)) for name, value in attributes.items()}
+    )
 
 
 def _narrative(parent: etree._Element, text: str, language: str) -> None:
     narrative = _add(parent, "narrative")
     narrative.set(XML_LANG, _language(language))
-    narrative.text = text
+    narrative.text = xml_safe(text)
 
 
 class _Builder:
@@ -265,7 +270,7 @@ class _Builder:
     def _activity(self, activity: Activity, totals: dict, parts: dict, documents: list) -> etree._Element:
         element = etree.Element("iati-activity", {"last-updated-datetime": activity.updated_at.isoformat()})
         element.set(XML_LANG, _language(settings.LANGUAGE_CODE))
-        _add(element, "iati-identifier").text = f"{settings.IATI_ORGANISATION_ID}-{activity.code}"
+        _add(element, "iati-identifier").text = xml_safe(f"{settings.IATI_ORGANISATION_ID}-{activity.code}")
         reporting = _add(
             element, "reporting-org", ref=settings.IATI_ORGANISATION_ID, type=settings.IATI_ORGANISATION_TYPE
         )

@@ -289,3 +289,27 @@ def test_the_temporary_file_is_closed_when_the_export_is_refused(published, sett
         export.export(scope=scope, user=published.officer)
 
     assert [file.closed for file in opened] == [True]
+
+
+def _titled(world, text):
+    Activity.objects.filter(pk=world.activity.pk).update(title=text)
+    return "title/narrative"
+
+
+def _lead_named(world, text):
+    Organization.objects.filter(pk=world.activity.lead_organization_id).update(name=text)
+    return "participating-org[@role='2']/narrative"
+
+
+def _file_named(world, text):
+    type(world.public_file).objects.filter(pk=world.public_file.pk).update(original_name=text)
+    return "document-link/title/narrative"
+
+
+@pytest.mark.parametrize("where", [_titled, _lead_named, _file_named], ids=["title", "organisation", "file-name"])
+def test_characters_xml_cannot_carry_are_left_out_of_the_export(api, described, where):
+    path = where(described, "Vertical\x0btab, form\x0cfeed,\x1f unit separator\ufffe")
+
+    activity = activity_of(exported(api, described.officer), "CYB-1.1")
+
+    assert activity.findtext(path) == "Verticaltab, formfeed, unit separator"
