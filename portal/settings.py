@@ -352,6 +352,7 @@ _RATE_VARIABLES = {
     "api": ("API_THROTTLE_RATE", "600/min"),
     "api_anonymous": ("API_ANONYMOUS_RATE", "120/min"),
     "export": ("EXPORT_RATE", "30/10min"),
+    "public_file": ("PUBLIC_FILE_RATE", "60/10min"),
     "report": ("REPORT_REQUEST_RATE", "20/hour"),
     "password_reset": ("PASSWORD_RESET_RATE", "5/hour"),
     "token": ("TOKEN_CREATION_RATE", "10/hour"),

@@ -113,3 +113,12 @@ def test_a_reporter_sees_the_files_of_its_own_offices_updates_alone(world, draft
 
     assert list(Evidence.objects.visible_to(world.reporter)) == [own]
     assert Evidence.objects.visible_to(world.officer).count() == 2
+
+
+def test_a_file_is_downloaded_under_the_extension_of_its_sniffed_type(as_user, world, draft):
+    stored = evidence_files.add_evidence(by=world.reporter, update=draft, upload=pdf("scan.svg"))
+
+    response = as_user(world.reporter).get(reverse("evidence-download", args=[stored.pk]))
+
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="scan.pdf"'

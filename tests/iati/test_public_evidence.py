@@ -88,3 +88,45 @@ def test_a_file_not_published_is_not_served_to_anyone(client, world, stored, cha
     response = client.get(reverse("evidence-public", args=[stored.pk]))
 
     assert response.status_code == 404
+
+
+@pytest.fixture
+def public(stored):
+    Evidence.objects.filter(pk=stored.pk).update(public=True)
+    return reverse("evidence-public", args=[stored.pk])
+
+
+def test_a_public_file_is_served_with_nosniff(client, public):
+    response = client.get(public)
+
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_public_file_is_checked_again_before_a_cache_serves_it(client, public):
+    response = client.get(public)
+
+    assert response["Cache-Control"] == "no-cache"
+
+
+def test_a_public_file_is_named_and_typed_by_its_sniffed_content_not_its_extension(client, stored, public):
+    Evidence.objects.filter(pk=stored.pk).update(original_name="drawing.svg")
+
+    response = client.get(public)
+
+    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Disposition"] == 'attachment; filename="drawing.csv"'
+
+
+def test_anonymous_downloads_of_public_files_are_limited_per_address(client, settings, public):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "public_file": "2/min"}
+
+    statuses = [client.get(public, REMOTE_ADDR="192.0.2.1").status_code for _ in range(3)]
+    elsewhere = client.get(public, REMOTE_ADDR="192.0.2.2")
+
+    assert statuses == [200, 200, 429]
+    assert elsewhere.status_code == 200
+
+
+def test_a_public_file_answers_get_and_head_alone(client, public):
+    assert client.head(public).status_code == 200
+    assert client.post(public).status_code == 405
