@@ -737,6 +737,8 @@ class UpdateComment(TimeStampedModel):
         REOPENED = "reopened", _("Opened for review in a locked period")
         CLOSED_OUT = "closed_out", _("Closed out")
         EVIDENCE_REMOVED = "evidence_removed", _("Evidence file removed")
+        EVIDENCE_PUBLISHED = "published", _("Evidence file made public")
+        EVIDENCE_UNPUBLISHED = "unpublished", _("Evidence file made private")
 
     update = models.ForeignKey(ProgressUpdate, models.CASCADE, related_name="comments", verbose_name=_("update"))
     author = models.ForeignKey(

@@ -5,7 +5,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from actionplan.models import Activity, Evidence, ProgressUpdate
+from actionplan.models import Activity, Evidence, ProgressUpdate, UpdateComment
 from tests.factories import EvidenceFactory, ProgressUpdateFactory
 
 CSV = b"indicator,value\nCYB-1.1-I1,30\n"
@@ -130,3 +130,92 @@ def test_anonymous_downloads_of_public_files_are_limited_per_address(client, set
 def test_a_public_file_answers_get_and_head_alone(client, public):
     assert client.head(public).status_code == 200
     assert client.post(public).status_code == 405
+
+
+def conversation(evidence):
+    return list(UpdateComment.objects.filter(update=evidence.update_id).values_list("kind", "text", "author__username"))
+
+
+def test_making_a_file_public_is_recorded_in_its_updates_conversation(as_user, world, stored):
+    publish(as_user(world.officer), stored)
+
+    assert conversation(stored) == [("published", "attendance.csv", "officer")]
+
+
+def test_making_a_file_private_again_is_recorded_in_its_updates_conversation(as_user, world, stored):
+    client = as_user(world.officer)
+    publish(client, stored)
+
+    publish(client, stored, public="0")
+
+    assert conversation(stored) == [
+        ("published", "attendance.csv", "officer"),
+        ("unpublished", "attendance.csv", "officer"),
+    ]
+
+
+def test_making_public_a_file_public_already_records_nothing(as_user, world, stored):
+    client = as_user(world.officer)
+    publish(client, stored)
+
+    publish(client, stored)
+
+    assert len(conversation(stored)) == 1
+
+
+def test_the_admin_shows_whether_a_file_is_public_but_does_not_change_it(admin_client, stored):
+    page = admin_client.get(reverse("admin:actionplan_evidence_change", args=[stored.pk])).content.decode()
+
+    assert 'name="public"' not in page
+    assert "field-public" in page
+
+
+def restrict_on_its_page(client, activity, sensitivity=Activity.Sensitivity.RESTRICTED):
+    data = {
+        "objective": activity.objective_id,
+        "code": activity.code,
+        "title": activity.title,
+        "kind": activity.kind,
+        "status": activity.status,
+        "sensitivity": sensitivity,
+        "lead_organization": activity.lead_organization_id,
+        "implementing_offices": list(activity.implementing_offices.values_list("pk", flat=True)),
+        "budget_currency": activity.budget_currency,
+        "expected_version": Activity.objects.get(pk=activity.pk).version,
+    }
+    response = client.post(reverse("plan-item-edit", args=["activity", activity.code]), data)
+    assert response.status_code == 302, response.context["form"].errors
+
+
+def test_restricting_an_activity_makes_its_files_private_and_says_so(as_user, world, stored):
+    client = as_user(world.officer)
+    publish(client, stored)
+
+    restrict_on_its_page(client, world.activity)
+
+    assert not Evidence.objects.get(pk=stored.pk).public
+    assert conversation(stored)[-1] == ("unpublished", "attendance.csv", "officer")
+
+
+def test_a_file_stays_private_when_its_restricted_activity_is_made_internal_again(as_user, world, stored):
+    client = as_user(world.officer)
+    publish(client, stored)
+    restrict_on_its_page(client, world.activity)
+
+    restrict_on_its_page(client, world.activity, sensitivity=Activity.Sensitivity.INTERNAL)
+
+    assert not Evidence.objects.published().exists()
+
+
+def test_restricting_an_activity_in_the_admin_makes_its_files_private(admin_user, rf, world, stored):
+    from django.contrib import admin
+
+    Evidence.objects.filter(pk=stored.pk).update(public=True)
+    activity = Activity.objects.get(pk=world.activity.pk)
+    activity.sensitivity = Activity.Sensitivity.RESTRICTED
+    request = rf.post("/admin/")
+    request.user = admin_user
+
+    admin.site._registry[Activity].save_model(request, activity, form=None, change=True)
+
+    assert not Evidence.objects.get(pk=stored.pk).public
