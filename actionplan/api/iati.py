@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from actionplan.iati.serve import serve
 from portal.api.schema import ErrorSerializer, errors
+from portal.api.throttling import ExportThrottle, UserRateThrottle
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -33,6 +34,7 @@ class JsonRefusals(BaseContentNegotiation):
 class IatiActivitiesView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonRefusals
+    throttle_classes = [UserRateThrottle, ExportThrottle]
 
     @extend_schema(
         operation_id="iati_activities",

@@ -107,3 +107,25 @@ def test_the_export_is_written_to_the_access_log(api, published):
     event = AccessEvent.objects.get(kind=AccessEvent.Kind.EXPORT)
     assert (event.username, event.object_type) == ("officer", "IATI activities")
     assert event.object_id.startswith("iati-activities-CYB-1.1-")
+
+
+@pytest.fixture
+def two_exports(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "export": "2/min"}
+
+
+def test_api_exports_are_limited_to_the_export_rate(api, published, two_exports):
+    client = api(published.officer)
+
+    statuses = [client.get(API).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
+def test_api_and_browser_exports_are_counted_together(api, as_user, published, two_exports):
+    as_user(published.officer).get(PAGE)
+    api(published.officer).get(API)
+
+    response = api(published.officer).get(API)
+
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
