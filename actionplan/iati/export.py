@@ -28,7 +28,7 @@ from lxml import etree
 from actionplan import dimensions, figures
 from actionplan.models import ActionPlan, Activity, Evidence, FocusArea, Indicator, ReportingPeriod
 from portal.errors import DomainError, InvalidInput, NotAllowed
-from portal.models import Office, Organization
+from portal.models import Country, Office, Organization
 from portal.roles import sees_whole_plan
 from portal.xmltext import xml_safe
 
@@ -219,6 +219,9 @@ class _Builder:
         self.begun = [period for period in self.periods if period.starts_on <= today]
         code = settings.IATI_REPORTING_ORGANISATION
         self.reporting_name = Organization.objects.filter(code=code).values_list("name", flat=True).first() or code
+        # Breakdowns name countries by ISO alpha-3 (actionplan.figures); recipient-country by alpha-2, as IATI's
+        # Country code list does, and so do the dimensions, so that a reader can match the two.
+        self.iso2 = dict(Country.objects.values_list("iso3", "iso2"))
         self.translations: dict[str, list[tuple[str, str]]] = {}
 
     def activities(self, ids: list[int]):
@@ -240,6 +243,8 @@ class _Builder:
             figures.figures(indicators, self.begun, dimension=figures.EVERY_DIMENSION).items()
         ):
             dimension, value = category.split(":", 1)
+            if dimension == "country":
+                value = self.iso2.get(value, value)
             parts[(indicator, period)].append((dimension, value, figure.value))
         documents = defaultdict(list)
         for evidence in (

@@ -238,11 +238,11 @@ def test_the_export_takes_a_fixed_number_of_queries(api, published, django_asser
     grow(published, size)
     client = api(published.officer)
     # The token, the user's other tokens, its groups; the focus of the export: the plan, its activities' keys,
-    # its periods, the reporting organisation's name; then per chunk of activities: the activities (with their
-    # objective, focus area and lead), their partners, offices (with their organisation), countries,
-    # indicators and period targets, the kept figures, their breakdowns, and the public files; last, the
-    # access-log insert.
-    with django_assert_max_num_queries(17):
+    # its periods, the reporting organisation's name, the countries' codes; then per chunk of activities: the
+    # activities (with their objective, focus area and lead), their partners, offices (with their organisation),
+    # countries, indicators and period targets, the kept figures, their breakdowns, and the public files; last,
+    # the access-log insert.
+    with django_assert_max_num_queries(18):
         response = client.get(API)
         assert len(parsed(response)) == size + 2
 
@@ -313,3 +313,18 @@ def test_characters_xml_cannot_carry_are_left_out_of_the_export(api, described, 
     activity = activity_of(exported(api, described.officer), "CYB-1.1")
 
     assert activity.findtext(path) == "Verticaltab, formfeed, unit separator"
+
+
+def test_a_breakdown_by_country_names_it_by_the_code_of_recipient_country(api, described):
+    from actionplan.models import Measurement
+
+    indicator = described.indicator
+    Indicator.objects.filter(pk=indicator.pk).update(dimensions=["country"])
+    country = described.activity.beneficiary_countries.order_by("iso2").first()
+    update = Measurement.objects.filter(indicator=indicator, update__state="approved").first().update
+    MeasurementFactory(update=update, indicator=indicator, value=7, country=country)
+
+    activity = activity_of(exported(api, described.officer), "CYB-1.1")
+
+    assert set(activity.xpath("result/indicator/period/actual/dimension[@name='country']/@value")) == {country.iso2}
+    assert country.iso2 in activity.xpath("recipient-country/@code")
