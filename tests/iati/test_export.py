@@ -239,9 +239,9 @@ def test_the_export_takes_a_fixed_number_of_queries(api, published, django_asser
     client = api(published.officer)
     # The token, the user's other tokens, its groups; the focus of the export: the plan, its activities' keys,
     # its periods, the reporting organisation's name, the countries' codes; then per chunk of activities: the
-    # activities (with their objective, focus area and lead), their partners, offices (with their organisation),
-    # countries, indicators and period targets, the kept figures, their breakdowns, and the public files; last,
-    # the access-log insert.
+    # activities (with their objective, focus area, lead and last change), their partners, offices (with their
+    # organisation), countries, indicators and period targets, the kept figures, their breakdowns, and the
+    # public files; last, the access-log insert.
     with django_assert_max_num_queries(18):
         response = client.get(API)
         assert len(parsed(response)) == size + 2
@@ -328,3 +328,50 @@ def test_a_breakdown_by_country_names_it_by_the_code_of_recipient_country(api, d
 
     assert set(activity.xpath("result/indicator/period/actual/dimension[@name='country']/@value")) == {country.iso2}
     assert country.iso2 in activity.xpath("recipient-country/@code")
+
+
+@pytest.fixture
+def dated(described):
+    """Every time the activity's record is made of, set to the same moment, before the one a test moves on."""
+    from actionplan.models import Evidence, PeriodTarget, ProgressUpdate
+
+    world, then = described, datetime.datetime(2020, 5, 1, tzinfo=datetime.UTC)
+    Activity.objects.filter(pk=world.activity.pk).update(updated_at=then)
+    Indicator.objects.filter(activity=world.activity).update(updated_at=then)
+    PeriodTarget.objects.filter(indicator__activity=world.activity).update(updated_at=then)
+    ProgressUpdate.objects.filter(activity=world.activity, state="approved").update(reviewed_at=then)
+    Evidence.objects.filter(update__activity=world.activity).update(updated_at=then)
+    world.later = datetime.datetime(2020, 7, 1, 12, tzinfo=datetime.UTC)
+    return world
+
+
+def last_updated(api, world) -> str:
+    return activity_of(exported(api, world.officer), "CYB-1.1").get("last-updated-datetime")
+
+
+@pytest.mark.parametrize("changed", ["activity", "indicator", "period-target", "review", "public-file", "private-file"])
+def test_the_record_was_last_updated_at_the_latest_change_of_the_activity_its_figures_or_its_files(api, dated, changed):
+    from actionplan.models import Evidence, PeriodTarget, ProgressUpdate
+
+    later, activity = dated.later, dated.activity
+    {
+        "activity": lambda: Activity.objects.filter(pk=activity.pk).update(updated_at=later),
+        "indicator": lambda: Indicator.objects.filter(pk=dated.second_indicator.pk).update(updated_at=later),
+        "period-target": lambda: PeriodTarget.objects.filter(indicator=dated.indicator).update(updated_at=later),
+        "review": lambda: ProgressUpdate.objects.filter(activity=activity, state="approved").update(reviewed_at=later),
+        "public-file": lambda: Evidence.objects.filter(pk=dated.public_file.pk).update(updated_at=later),
+        # Made private again: its document-link is gone, a change of the record.
+        "private-file": lambda: Evidence.objects.filter(public=False).update(updated_at=later),
+    }[changed]()
+
+    assert last_updated(api, dated) == later.isoformat()
+
+
+def test_a_review_that_returned_an_update_does_not_change_the_record(api, dated):
+    from actionplan.models import ProgressUpdate
+
+    ProgressUpdate.objects.filter(activity=dated.activity, state="submitted").update(
+        state="returned", reviewed_at=dated.later
+    )
+
+    assert last_updated(api, dated) == "2020-05-01T00:00:00+00:00"
