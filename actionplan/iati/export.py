@@ -250,6 +250,16 @@ def _last_updated():
     return Greatest("updated_at", *(Coalesce(latest, F("updated_at")) for latest in changed))
 
 
+@dataclass
+class _Chunk:
+    """What a chunk of activities is written from, besides the activities: keyed by indicator and period ids."""
+
+    totals: dict  # (indicator, period, figures.TOTAL): the indicator's figure
+    parts: dict  # (indicator, period): [(dimension, category, value)] of its breakdowns
+    targets: dict  # (indicator, period): (target, kind), by the rule every figure is measured against
+    documents: dict  # activity id: [public evidence]
+
+
 class _Builder:
     """Turn activities into ``iati-activity`` elements, reading a chunk of them in a fixed number of queries."""
 
@@ -275,11 +285,10 @@ class _Builder:
                 "partner_organizations",
                 Prefetch("implementing_offices", Office.objects.select_related("organization")),
                 "beneficiary_countries",
-                Prefetch("indicators", Indicator.objects.order_by("code").prefetch_related("period_targets")),
+                Prefetch("indicators", Indicator.objects.order_by("code")),
             )
         )
         indicators = Indicator.objects.filter(activity__in=ids)
-        totals = figures.figures(indicators, self.begun)
         parts = defaultdict(list)
         for (indicator, period, category), figure in sorted(
             figures.figures(indicators, self.begun, dimension=figures.EVERY_DIMENSION).items()
@@ -296,8 +305,14 @@ class _Builder:
             .order_by("created_at", "pk")
         ):
             documents[evidence.activity_id].append(evidence)
+        chunk = _Chunk(
+            totals=figures.figures(indicators, self.begun),
+            parts=parts,
+            targets=figures.targets(indicators, self.periods),
+            documents=documents,
+        )
         for activity in activities:
-            yield self._activity(activity, totals, parts, documents[activity.pk])
+            yield self._activity(activity, chunk)
 
     def _translated(self, parent: etree._Element, name: str) -> None:
         """A name fixed by the plan (an organisation's, a reference objective's): a narrative in the plan's language
@@ -314,7 +329,7 @@ class _Builder:
         for code, text in self.translations[name]:
             _narrative(parent, text, code)
 
-    def _activity(self, activity: Activity, totals: dict, parts: dict, documents: list) -> etree._Element:
+    def _activity(self, activity: Activity, chunk: _Chunk) -> etree._Element:
         element = etree.Element("iati-activity", {"last-updated-datetime": activity.last_updated.isoformat()})
         element.set(XML_LANG, _language(settings.LANGUAGE_CODE))
         _add(element, "iati-identifier").text = xml_safe(f"{settings.IATI_ORGANISATION_ID}-{activity.code}")
@@ -338,10 +353,10 @@ class _Builder:
         codes = settings.IATI_SECTORS.get(activity.objective.focus_area.code, [])
         for code, share in zip(codes, _shares(len(codes)), strict=True):
             _add(element, "sector", vocabulary=DAC_5_DIGIT, code=code, percentage=share)
-        for evidence in documents:
+        for evidence in chunk.documents[activity.pk]:
             self._document(element, evidence)
         for indicator in activity.indicators.all():
-            self._result(element, indicator, totals, parts)
+            self._result(element, indicator, chunk)
         return element
 
     def _participants(self, element: etree._Element, activity: Activity) -> None:
@@ -369,7 +384,17 @@ class _Builder:
         _add(link, "category", code=RESULTS_DOCUMENT)
         _add(link, "document-date", iso_date=timezone.localtime(evidence.created_at).date().isoformat())
 
-    def _result(self, element: etree._Element, indicator: Indicator, totals: dict, parts: dict) -> None:
+    def _end_period(self, indicator: Indicator) -> ReportingPeriod | None:
+        """The period the end target is written in, when no period of its own shows it: the latest to start by the
+        target date (the one holding it), else the first; undated, the last. An end target is never left out."""
+        if not self.periods:
+            return None
+        if indicator.target_date is None:
+            return self.periods[-1]
+        started = [period for period in self.periods if period.starts_on <= indicator.target_date]
+        return started[-1] if started else self.periods[0]
+
+    def _result(self, element: etree._Element, indicator: Indicator, chunk: _Chunk) -> None:
         result = _add(element, "result", type=OUTPUT)
         _narrative(_add(result, "title"), indicator.name, settings.LANGUAGE_CODE)
         measured = _add(result, "indicator", measure=MEASURE[indicator.measure])
@@ -385,24 +410,23 @@ class _Builder:
                 iso_date=indicator.baseline_date.isoformat(),
                 value=_number(indicator.baseline_value),
             )
-        targets = {target.period_id: target.value for target in indicator.period_targets.all()}
         shown = {dimension.key for dimension in dimensions.of(indicator)}
+        end_period = self._end_period(indicator)
         for period in self.periods:
-            target = targets.get(period.pk)
-            # The end target stands in the period that holds its date, unless that period has a target of its own.
-            if target is None and indicator.target_date and period.starts_on <= indicator.target_date <= period.ends_on:
-                target = indicator.target_value
-            total = totals.get((indicator.pk, period.pk, figures.TOTAL))
-            if target is None and (total is None or total.value is None):
+            # The target the period's figure is measured against (figures.TARGET): its own, else the end target.
+            target, kind = chunk.targets[(indicator.pk, period.pk)]
+            total = chunk.totals.get((indicator.pk, period.pk, figures.TOTAL))
+            actual = None if total is None else total.value
+            # A period is written when it has an actual, a target of its own, or is the end target's.
+            if actual is None and kind != "period" and period != end_period:
                 continue
             node = _add(measured, "period")
             _add(node, "period-start", iso_date=period.starts_on.isoformat())
             _add(node, "period-end", iso_date=period.ends_on.isoformat())
-            if target is not None:
-                _add(node, "target", value=_number(target))
-            if total is not None and total.value is not None:
-                _add(node, "actual", value=_number(total.value))
-                for dimension, category, value in parts[(indicator.pk, period.pk)]:
+            _add(node, "target", value=_number(target))
+            if actual is not None:
+                _add(node, "actual", value=_number(actual))
+                for dimension, category, value in chunk.parts[(indicator.pk, period.pk)]:
                     if dimension in shown and value is not None:
                         part = _add(node, "actual", value=_number(value))
                         _add(part, "dimension", name=dimension, value=category)

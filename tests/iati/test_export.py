@@ -240,8 +240,8 @@ def test_the_export_takes_a_fixed_number_of_queries(api, published, django_asser
     # The token, the user's other tokens, its groups; the focus of the export: the plan, its activities' keys,
     # its periods, the reporting organisation's name, the countries' codes; then per chunk of activities: the
     # activities (with their objective, focus area, lead and last change), their partners, offices (with their
-    # organisation), countries, indicators and period targets, the kept figures, their breakdowns, and the
-    # public files; last, the access-log insert.
+    # organisation), countries, indicators, the breakdowns, the public files, the kept figures, the targets;
+    # last, the access-log insert.
     with django_assert_max_num_queries(18):
         response = client.get(API)
         assert len(parsed(response)) == size + 2
@@ -313,6 +313,46 @@ def test_characters_xml_cannot_carry_are_left_out_of_the_export(api, described, 
     activity = activity_of(exported(api, described.officer), "CYB-1.1")
 
     assert activity.findtext(path) == "Verticaltab, formfeed, unit separator"
+
+
+def periods_of(activity, result=1) -> list[tuple]:
+    """Each period of the activity's result: its start, its target and its actual values."""
+    return [
+        (
+            period.find("period-start").get("iso-date"),
+            period.find("target").get("value"),
+            period.xpath("actual[not(dimension)]/@value"),
+        )
+        for period in activity.findall(f"result[{result}]/indicator/period")
+    ]
+
+
+@pytest.mark.parametrize(
+    "target_date, start",
+    [(datetime.date(2030, 12, 31), "2020-04-01"), (datetime.date(2019, 12, 31), "2020-01-01"), (None, "2020-04-01")],
+    ids=["after-every-period", "before-every-period", "undated"],
+)
+def test_an_end_target_outside_every_period_is_kept(api, published, target_date, start):
+    Indicator.objects.filter(pk=published.other_indicator.pk).update(target_value=40, target_date=target_date)
+
+    activity = activity_of(exported(api, published.officer), "CYB-1.3")
+
+    assert periods_of(activity) == [(start, "40", [])]
+
+
+def test_a_period_with_an_actual_and_no_target_of_its_own_is_measured_against_the_end_target(api, published):
+    indicator = published.other_indicator
+    Indicator.objects.filter(pk=indicator.pk).update(target_value=40, target_date=datetime.date(2020, 6, 30))
+    approved = ProgressUpdateFactory(
+        activity=published.other_activity, period=published.locked_period, office=published.other_office,
+        state="approved",
+    )  # fmt: skip
+    MeasurementFactory(update=approved, indicator=indicator, value=12)
+
+    activity = activity_of(exported(api, published.officer), "CYB-1.3")
+
+    # Cumulative: the approved 12 stands in the next period too.
+    assert periods_of(activity) == [("2020-01-01", "40", ["12"]), ("2020-04-01", "40", ["12"])]
 
 
 def test_a_breakdown_by_country_names_it_by_the_code_of_recipient_country(api, described):
