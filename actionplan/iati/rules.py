@@ -102,6 +102,14 @@ def _actuals_are_not_in_the_future(activity, today):
             yield period, f"reports an actual value for a period that starts in the future ({start})"
 
 
+@rule("recipient-present")
+def _activity_has_a_recipient(activity, today):
+    # IATI's rules ask for recipient-country or recipient-region on the activity (or on each transaction, which
+    # the export writes none of).
+    if activity.find("recipient-country") is None and activity.find("recipient-region") is None:
+        yield activity, "has no recipient-country nor recipient-region: give the activity its beneficiary countries"
+
+
 @rule("recipient-percentages")
 def _recipients_add_up(activity, today):
     recipients = activity.findall("recipient-country") + activity.findall("recipient-region")

@@ -15,10 +15,12 @@ def iati_settings(settings):
 
 @pytest.fixture
 def published(world):
-    """The world with what IATI asks of each activity it may publish: a start (and an end) date."""
-    for activity in (world.activity, world.other_activity):
+    """The world with what IATI asks of each activity it may publish: a start (and an end) date, and a recipient
+    country (its office's)."""
+    for activity, office in ((world.activity, world.office), (world.other_activity, world.other_office)):
         activity.planned_start, activity.planned_end = datetime.date(2019, 7, 1), datetime.date(2021, 6, 30)
         activity.save()
+        activity.beneficiary_countries.add(office.country)
     return world
 
 

@@ -80,8 +80,8 @@ def test_an_export_that_breaks_the_schema_is_refused_as_json_naming_the_element(
     assert problem["activity"] == "XI-IATI-JAP-CYB-1.3" and problem["rule"] == "schema"
     # The schema's own message, naming the element it met and the one it expected.
     assert (problem["element"], problem["message"]) == (
-        "sector",
-        "Element 'sector': This element is not expected. Expected is ( activity-date ).",
+        "recipient-country",
+        "Element 'recipient-country': This element is not expected. Expected is ( activity-date ).",
     )
     assert "IATI export of JAP-TEST refused" in caplog.text
 

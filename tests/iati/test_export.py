@@ -44,7 +44,7 @@ def described(published):
         OrganizationFactory(code="EU", name="European Union", kind=Organization.Kind.DONOR),
         OrganizationFactory(code="AFRIPOL", name="AFRIPOL", kind=Organization.Kind.PARTNER),
     )
-    activity.beneficiary_countries.add(*CountryFactory.create_batch(3))
+    activity.beneficiary_countries.set(CountryFactory.create_batch(3))
 
     indicator = world.indicator
     indicator.baseline_value, indicator.baseline_date = Decimal(5), datetime.date(2019, 6, 30)
@@ -415,3 +415,14 @@ def test_a_review_that_returned_an_update_does_not_change_the_record(api, dated)
     )
 
     assert last_updated(api, dated) == "2020-05-01T00:00:00+00:00"
+
+
+def test_an_activity_without_a_beneficiary_country_is_refused_naming_the_rule(api, published):
+    published.other_activity.beneficiary_countries.clear()
+
+    response = api(published.officer).get(API)
+
+    assert response.status_code == 409
+    assert [(problem["activity"], problem["rule"]) for problem in response.json()["errors"]] == [
+        (f"{ORGANISATION_ID}-CYB-1.3", "recipient-present")
+    ]

@@ -71,6 +71,7 @@ BROKEN = {
     "start-date": _remove("activity-date[@type='1']", "activity-date[@type='2']"),
     "dates-in-order": _set("activity-date[@type='3']", "iso-date", "2019-12-31"),
     "actual-not-future": _set("activity-date[@type='2']", "iso-date", "2026-06-02"),
+    "recipient-present": _remove("recipient-country"),
     "recipient-percentages": _set("recipient-country[2]", "percentage", "30"),
     "sector-present": _remove("sector"),
     "sector-percentages": _set("sector", "percentage", "90"),
@@ -134,3 +135,11 @@ def test_a_problem_names_the_activity_the_element_and_the_rule():
     (problem,) = rules.Checker(today=TODAY).problems(broken)
 
     assert str(problem) == "XI-IATI-JAP-CYB-1.1 result/indicator/baseline: has no value"
+
+
+def test_an_activity_with_a_recipient_region_alone_needs_no_recipient_country():
+    broken = activity()
+    _remove("recipient-country")(broken)
+    broken.find("sector").addprevious(etree.Element("recipient-region", code="298", percentage="100"))
+
+    assert rules.Checker(today=TODAY).problems(broken) == []
