@@ -7,9 +7,11 @@ are in English, beside the schema's own.
 """
 
 import datetime
+import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -57,6 +59,21 @@ def _shares_problem(elements: list[etree._Element]) -> str | None:
     if total != HUNDRED:
         return f"their percentages add up to {total}, not 100"
     return None
+
+
+def _is_public_https(url: str) -> bool:
+    """Tell whether ``url`` is absolute, https, and names a host other than this machine (localhost, loopback)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False  # a malformed address: an invalid port or bracket
+    if parts.scheme != "https" or not host or host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a name, not an address
 
 
 @rule("reporting-org-ref")
@@ -133,6 +150,15 @@ def _sectors_add_up(activity, today):
         problem = _shares_problem(sectors)
         if problem:
             yield sectors[0], f"sectors of vocabulary {vocabulary}: {problem}"
+
+
+@rule("document-link-url")
+def _document_links_are_public(activity, today):
+    for link in activity.findall("document-link"):
+        url = link.get("url", "")
+        if not _is_public_https(url):
+            message = f"its url {url!r} is not an absolute https address the public can reach: set PORTAL_URL"
+            yield link, f"{message} to the portal's address as the public reaches it"
 
 
 @rule("result-indicator")

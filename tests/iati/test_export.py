@@ -426,3 +426,14 @@ def test_an_activity_without_a_beneficiary_country_is_refused_naming_the_rule(ap
     assert [(problem["activity"], problem["rule"]) for problem in response.json()["errors"]] == [
         (f"{ORGANISATION_ID}-CYB-1.3", "recipient-present")
     ]
+
+
+def test_a_document_link_on_the_portals_loopback_address_is_refused_naming_the_rule(api, described, settings):
+    settings.PORTAL_URL = "http://127.0.0.1:8000"
+
+    response = api(described.officer).get(API)
+
+    assert response.status_code == 409
+    assert [(problem["element"], problem["rule"]) for problem in response.json()["errors"]] == [
+        ("document-link", "document-link-url")
+    ]

@@ -23,6 +23,10 @@ VALID = b"""
   <recipient-country code="KE" percentage="60"/>
   <recipient-country code="TZ" percentage="40"/>
   <sector vocabulary="1" code="15130" percentage="100"/>
+  <document-link url="https://portal.example.org/evidence/1/public/" format="text/csv">
+    <title><narrative>attendance.csv</narrative></title>
+    <category code="A08"/>
+  </document-link>
   <result type="1">
     <title><narrative>Officers trained</narrative></title>
     <indicator measure="1" ascending="true">
@@ -73,6 +77,7 @@ BROKEN = {
     "actual-not-future": _set("activity-date[@type='2']", "iso-date", "2026-06-02"),
     "recipient-present": _remove("recipient-country"),
     "recipient-percentages": _set("recipient-country[2]", "percentage", "30"),
+    "document-link-url": _set("document-link", "url", "http://127.0.0.1:8000/evidence/1/public/"),
     "sector-present": _remove("sector"),
     "sector-percentages": _set("sector", "percentage", "90"),
     "result-indicator": _remove("result/indicator"),
@@ -135,6 +140,26 @@ def test_a_problem_names_the_activity_the_element_and_the_rule():
     (problem,) = rules.Checker(today=TODAY).problems(broken)
 
     assert str(problem) == "XI-IATI-JAP-CYB-1.1 result/indicator/baseline: has no value"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://portal.example.org/evidence/1/public/",
+        "https://localhost:8000/evidence/1/public/",
+        "https://127.0.0.1/evidence/1/public/",
+        "https://[::1]/evidence/1/public/",
+        "/evidence/1/public/",
+    ],
+    ids=["http", "localhost", "loopback", "loopback-ipv6", "relative"],
+)
+def test_a_document_link_the_public_cannot_follow_is_refused(url):
+    broken = activity()
+    broken.find("document-link").set("url", url)
+
+    problems = rules.Checker(today=TODAY).problems(broken)
+
+    assert [(problem.rule, problem.element) for problem in problems] == [("document-link-url", "document-link")]
 
 
 def test_an_activity_with_a_recipient_region_alone_needs_no_recipient_country():
