@@ -233,18 +233,57 @@ def grow(world, count):
         EvidenceFactory(update=update, public=True)
 
 
-@pytest.mark.parametrize("size", [2, 20])
-def test_the_export_takes_a_fixed_number_of_queries(api, published, django_assert_max_num_queries, size):
-    grow(published, size)
+@pytest.fixture
+def chunk_of_two(monkeypatch):
+    """Activities read two at a time, so that a small plan crosses the chunk size."""
+    from actionplan.iati import export
+
+    monkeypatch.setattr(export, "CHUNK", 2)
+
+
+def test_each_chunk_of_activities_takes_the_same_queries(api, published, chunk_of_two):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     client = api(published.officer)
+    counts = []
+    for chunks in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            assert len(parsed(client.get(API))) == 2 * chunks
+        counts.append(len(queries))
+        grow(published, 2)
+
     # The token, the user's other tokens, its groups; the focus of the export: the plan, its activities' keys,
-    # its periods, the reporting organisation's name, the countries' codes; then per chunk of activities: the
-    # activities (with their objective, focus area, lead and last change), their partners, offices (with their
-    # organisation), countries, indicators, the breakdowns, the public files, the kept figures, the targets;
-    # last, the access-log insert.
-    with django_assert_max_num_queries(18):
-        response = client.get(API)
-        assert len(parsed(response)) == size + 2
+    # its periods, the reporting organisation's name, the countries' codes; last, the access-log insert.
+    # Then per chunk of activities: the activities (with their objective, focus area, lead and last change),
+    # their partners, offices (with their organisation), countries, indicators, the breakdowns, the public
+    # files, the kept figures, the targets.
+    fixed, per_chunk = 9, 9
+    assert counts == [fixed + per_chunk, fixed + 2 * per_chunk, fixed + 3 * per_chunk]
+
+
+def test_activities_read_in_chunks_are_each_written_once_in_order(api, published, chunk_of_two):
+    grow(published, 3)
+
+    identifiers = parsed(api(published.officer).get(API)).xpath("iati-activity/iati-identifier/text()")
+
+    codes = Activity.objects.publishable().order_by("code").values_list("code", flat=True)
+    assert identifiers == [f"{ORGANISATION_ID}-{code}" for code in codes]
+    assert len(identifiers) == len(set(identifiers)) == 5
+
+
+def test_an_activity_of_a_focus_area_without_dac_codes_is_refused_naming_iati_sectors(api, published, settings):
+    settings.IATI_SECTORS = {"TER": ["15220"]}
+
+    response = api(published.officer).get(API)
+
+    assert response.status_code == 409
+    problems = response.json()["errors"]
+    assert [(problem["activity"], problem["rule"]) for problem in problems] == [
+        (f"{ORGANISATION_ID}-CYB-1.1", "sector-present"),
+        (f"{ORGANISATION_ID}-CYB-1.3", "sector-present"),
+    ]
+    assert "IATI_SECTORS" in problems[0]["message"]
 
 
 @pytest.fixture
