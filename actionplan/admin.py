@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin import RecordAdmin
 
+from .evidence import unpublish_activity_evidence
 from .models import (
     ActionPlan,
     Activity,
@@ -163,6 +164,11 @@ class ActivityAdmin(HistoryAdmin):
     readonly_fields = ["version"]
     inlines = [ActivityIndicatorInline]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A restricted activity's files are never public, whoever restricts it and wherever.
+        unpublish_activity_evidence(activity=obj, by=request.user)
+
 
 class PeriodTargetInline(admin.TabularInline):
     model = PeriodTarget
@@ -252,8 +258,8 @@ class UpdateCommentInline(admin.TabularInline):
 class EvidenceInline(admin.TabularInline):
     model = Evidence
     extra = 0
-    fields = ["file", "original_name", "content_type", "size", "sha256", "uploaded_by"]
-    readonly_fields = ["original_name", "content_type", "size", "sha256", "uploaded_by"]
+    fields = ["file", "original_name", "content_type", "size", "sha256", "uploaded_by", "public"]
+    readonly_fields = ["original_name", "content_type", "size", "sha256", "uploaded_by", "public"]
 
 
 class ProgressUpdateForm(forms.ModelForm):
@@ -299,11 +305,12 @@ class MeasurementAdmin(FixedOnceApproved, admin.ModelAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(admin.ModelAdmin):
-    list_display = ["original_name", "update", "content_type", "size", "uploaded_by", "created_at"]
-    list_filter = ["content_type"]
+    list_display = ["original_name", "update", "content_type", "size", "public", "uploaded_by", "created_at"]
+    list_filter = ["content_type", "public"]
     list_select_related = ["update__activity", "update__period", "update__office", "uploaded_by"]
     search_fields = ["original_name", "sha256"]
-    readonly_fields = ["content_type", "size", "sha256"]
+    # Made public or private on the update's page in the portal, where the conversation records who and when.
+    readonly_fields = ["content_type", "size", "sha256", "public"]
     autocomplete_fields = ["update", "uploaded_by"]
 
 

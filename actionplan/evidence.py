@@ -7,12 +7,14 @@ import os
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.errors import AlreadyExists, FileTooLarge, NotAllowed, UnsupportedFileType
+from portal.roles import is_officer
 
 from .files import sniff_content_type
-from .models import Evidence, ProgressUpdate, UpdateComment
+from .models import Activity, Evidence, ProgressUpdate, UpdateComment
 from .services import check_editable, check_period_open, may_edit, record_comment
 
 ORIGINAL_NAME_MAX = 255
@@ -98,3 +100,42 @@ def remove_evidence(*, by, evidence: Evidence) -> None:
     record_comment(update, by, UpdateComment.Kind.EVIDENCE_REMOVED, name)
     # The file goes once the removal is committed; a rollback leaves row and file together.
     transaction.on_commit(lambda: default_storage.delete(path))
+
+
+@transaction.atomic
+def publish_evidence(*, by, evidence: Evidence, public: bool) -> Evidence:
+    """Make a file public, or no longer: the IATI export links to a public file, and anyone may download it,
+    once its update is approved. Programme officers choose; a restricted activity's files are never published.
+    The update's conversation records who did it, and when.
+
+    Whatever the update's state: publishing changes no figure or text of the update, only who may read the file.
+    """
+    if not is_officer(by):
+        raise NotAllowed(_("Only programme officers choose which evidence is published."))
+    if public and not evidence.update.activity.is_publishable:
+        raise NotAllowed(_("Evidence of a restricted activity is never published."))
+    _set_public(evidence, public=public, by=by)
+    return evidence
+
+
+def unpublish_activity_evidence(*, activity: Activity, by) -> int:
+    """Make the public files of an activity that may no longer be published (it was made restricted) private
+    again, each recorded on its update, and say how many: they do not come back public should the activity be
+    made internal again. Call it in the transaction that saves the activity."""
+    if activity.is_publishable:
+        return 0
+    files = Evidence.objects.filter(update__activity=activity, public=True).select_related("update")
+    return sum(_set_public(evidence, public=False, by=by) for evidence in files)
+
+
+def _set_public(evidence: Evidence, *, public: bool, by) -> bool:
+    """Set the file's public flag unless it has it already (a conditional update: of two requests, one records
+    the change), and record the change in its update's conversation."""
+    changed = (
+        Evidence.objects.filter(pk=evidence.pk).exclude(public=public).update(public=public, updated_at=timezone.now())
+    )
+    evidence.public = public
+    if changed:
+        kind = UpdateComment.Kind.EVIDENCE_PUBLISHED if public else UpdateComment.Kind.EVIDENCE_UNPUBLISHED
+        record_comment(evidence.update, by, kind, evidence.original_name)
+    return bool(changed)

@@ -198,6 +198,10 @@ def _chosen_sql(indicators, periods, offices=None, dimension: str | None = None)
     return sql, params
 
 
+# The target a figure is measured against, of a row joined to its indicator ``i`` and to its period's target
+# ``tg``: the period's own when it has one, else the end target; and which of the two it is.
+TARGET = "COALESCE(tg.value, i.target_value)"
+TARGET_KIND = "CASE WHEN tg.value IS NULL THEN 'end' ELSE 'period' END"
 # The share of the way from the baseline to the target, and whether the target is reached, of a row with
 # ``value``, ``target``, ``baseline`` and ``direction`` (NULL when there is no value).
 SHARE = """CASE WHEN direction = 'maintain' THEN CASE WHEN target <> 0 THEN value * 100.0 / target END
@@ -252,15 +256,13 @@ def _assessed_sql(indicators, periods, offices=None, dimension: str | None = Non
     t = _tables()
     sql = f"""{combined},
     targeted AS (
-        SELECT f.*, i.direction, i.baseline_value AS baseline, tg.value AS period_target,
-               COALESCE(tg.value, i.target_value) AS target
+        SELECT f.*, i.direction, i.baseline_value AS baseline, {TARGET} AS target, {TARGET_KIND} AS target_kind
         FROM combined f
         JOIN {t["indicator"]} i ON i.id = f.indicator_id
         LEFT JOIN {t["target"]} tg ON tg.indicator_id = f.indicator_id AND tg.period_id = f.point_id
     )
     SELECT point_id, indicator_id, category, value, n_values, n_offices, n_reported, latest_reported_on, target,
-           CASE WHEN period_target IS NULL THEN 'end' ELSE 'period' END AS target_kind,
-           {SHARE} AS share, {REACHED} AS reached
+           target_kind, {SHARE} AS share, {REACHED} AS reached
     FROM targeted
     """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
     return sql, params
@@ -336,6 +338,27 @@ def figures(indicators, periods, *, offices=None, dimension: str | None = None) 
     return found
 
 
+def targets(indicators, periods) -> dict[tuple[int, int], tuple[Decimal, str]]:
+    """Per (indicator id, period id): the target the indicator's figure for the period is measured against
+    (``TARGET``, as every figure is) and its kind, "period" or "end", whether or not there is a figure; in one
+    query."""
+    period_ids = [period.pk for period in periods]
+    if not period_ids:
+        return {}
+    indicator_sql, indicator_params = _indicator_sql(indicators)
+    t = _tables()
+    sql = f"""
+    SELECT i.id, p.id, {TARGET}, {TARGET_KIND}
+    FROM {t["indicator"]} i
+    CROSS JOIN {t["period"]} p
+    LEFT JOIN {t["target"]} tg ON tg.indicator_id = i.id AND tg.period_id = p.id
+    WHERE i.id IN ({indicator_sql}) AND p.id IN ({", ".join(["%s"] * len(period_ids))})
+    """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*indicator_params, *period_ids])
+        return {(indicator, period): (_decimal(target), kind) for indicator, period, target, kind in cursor.fetchall()}
+
+
 def summary_by_area(indicators, period) -> dict[str, dict]:
     """Per focus area code: how many of the indicators there are (``all``), how many have a figure
     for the period (``with_actual``), how many reached their target (``on_track``), and the average
@@ -349,7 +372,7 @@ def summary_by_area(indicators, period) -> dict[str, dict]:
     summary = f"""
     WITH counted AS (
         SELECT area.code, f.indicator_id AS figured, f.value, i.direction, i.baseline_value AS baseline,
-               COALESCE(tg.value, i.target_value) AS target
+               {TARGET} AS target
         FROM {t["indicator"]} i
         LEFT JOIN {t["figure"]} f ON f.indicator_id = i.id AND f.period_id = %s
         LEFT JOIN {t["target"]} tg ON tg.indicator_id = i.id AND tg.period_id = %s

@@ -3,6 +3,7 @@
 import csv
 import io
 import zipfile
+from pathlib import PurePosixPath
 
 import filetype
 
@@ -17,6 +18,16 @@ OOXML = {
     "xl/workbook.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 CSV_SAMPLE_BYTES = 64 * 1024
+# The extension a file is served under, from its sniffed type: never the one its uploader gave it.
+EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    OOXML["word/document.xml"]: ".docx",
+    OOXML["xl/workbook.xml"]: ".xlsx",
+    "text/csv": ".csv",
+}
+UNKNOWN_TYPE = "application/octet-stream"
 
 
 def _office_document_type(upload) -> str | None:
@@ -66,3 +77,13 @@ def sniff_content_type(upload) -> str | None:
         return None
     finally:
         upload.seek(0)
+
+
+def served_as(original_name: str, content_type: str) -> tuple[str, str]:
+    """The name and content type to serve a file under: its original name with the extension of its sniffed
+    type in place of its own (a CSV uploaded as x.svg is served as x.csv, text/csv); a type not accepted
+    (none should be stored) as bytes."""
+    stem = PurePosixPath(original_name).stem or "evidence"
+    if content_type not in EXTENSIONS:
+        return f"{stem}.bin", UNKNOWN_TYPE
+    return stem + EXTENSIONS[content_type], content_type

@@ -71,6 +71,13 @@ class Provision(TimeStampedModel):
         return f"Art. {self.number} {self.title}"
 
 
+class ActionPlanQuerySet(models.QuerySet):
+    def current(self):
+        """Keep the plan the portal works on, the latest to start: at most one, read with ``.first()`` or
+        ``get_object_or_404``."""
+        return self.order_by("-starts_on")[:1]
+
+
 class ActionPlan(TimeStampedModel):
     """Hold a joint action plan adopted under the agreement."""
 
@@ -87,6 +94,8 @@ class ActionPlan(TimeStampedModel):
     adopted_on = models.DateField(_("adopted on"), null=True, blank=True)
     version = models.CharField(_("version"), max_length=16, default="1.0")
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
+
+    objects = ActionPlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_on"]
@@ -175,6 +184,11 @@ class ActivityQuerySet(models.QuerySet):
             activity=models.OuterRef("pk"), office__memberships__user=user
         )
         return self.filter(models.Exists(implemented_by_users_office))
+
+    def publishable(self):
+        """Keep the activities that may leave the portal as open data (the IATI export, public evidence files):
+        never a restricted one."""
+        return self.exclude(sensitivity__in=Activity.NEVER_PUBLISHED)
 
     def search(self, text: str):
         """Keep the activities whose code, title or description match the words of ``text``.
@@ -329,6 +343,9 @@ class Activity(TimeStampedModel):
     # Incremented on every edit, so that an edit based on an older copy is detected.
     version = models.PositiveIntegerField(_("version"), default=1)
 
+    # What never leaves the portal as open data, read by ``ActivityQuerySet.publishable`` and ``is_publishable``.
+    NEVER_PUBLISHED = frozenset({Sensitivity.RESTRICTED})
+
     objects = ActivityQuerySet.as_manager()
     # Who changed what and when, shown on the activity's page.
     history = HistoricalRecords()
@@ -346,6 +363,11 @@ class Activity(TimeStampedModel):
 
     def __str__(self):
         return f"{self.code} {self.title}"
+
+    @property
+    def is_publishable(self) -> bool:
+        """Tell whether the activity may leave the portal as open data: ``publishable()`` for one activity at hand."""
+        return self.sensitivity not in self.NEVER_PUBLISHED
 
 
 class IndicatorQuerySet(models.QuerySet):
@@ -715,6 +737,8 @@ class UpdateComment(TimeStampedModel):
         REOPENED = "reopened", _("Opened for review in a locked period")
         CLOSED_OUT = "closed_out", _("Closed out")
         EVIDENCE_REMOVED = "evidence_removed", _("Evidence file removed")
+        EVIDENCE_PUBLISHED = "published", _("Evidence file made public")
+        EVIDENCE_UNPUBLISHED = "unpublished", _("Evidence file made private")
 
     update = models.ForeignKey(ProgressUpdate, models.CASCADE, related_name="comments", verbose_name=_("update"))
     author = models.ForeignKey(
@@ -816,6 +840,21 @@ class Measurement(TimeStampedModel):
             )
 
 
+class EvidenceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the files of the updates the user may read."""
+        return self.filter(update__in=ProgressUpdate.objects.visible_to(user))
+
+    def published(self):
+        """Keep the files anyone may download, which the IATI export links to: made public by an officer, of an
+        approved update, of an activity that may be published (``ActivityQuerySet.publishable``)."""
+        return self.filter(
+            public=True,
+            update__state=ProgressUpdate.State.APPROVED,
+            update__activity__in=Activity.objects.publishable(),
+        )
+
+
 class Evidence(TimeStampedModel):
     """Keep a file that supports an update, with its sniffed type and checksum."""
 
@@ -828,6 +867,11 @@ class Evidence(TimeStampedModel):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="uploaded_evidence", verbose_name=_("uploaded by")
     )
+    # Chosen by a programme officer: the IATI export links to it, and anyone may download it, once its
+    # update is approved. A default in the database too, for rows written by code that predates the column.
+    public = models.BooleanField(_("public"), default=False, db_default=False)
+
+    objects = EvidenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]

@@ -10,7 +10,8 @@ from portal import languages
 from portal.errors import NotAllowed, StaleVersion
 from portal.roles import is_officer
 
-from .models import Indicator, PeriodTarget
+from .evidence import unpublish_activity_evidence
+from .models import Activity, Indicator, PeriodTarget
 from .plan_forms import FIGURE_FIELDS
 
 
@@ -43,6 +44,8 @@ def save_plan_item(*, by, form, expected_version: int | None):
     if hasattr(item, "language") and (item.pk is None or {"title", "description"} & set(form.changed_data)):
         item.language = languages.writing()
     saved = form.save()
+    if isinstance(saved, Activity):
+        unpublish_activity_evidence(activity=saved, by=by)
     if hasattr(form, "period_targets"):
         set_period_targets(indicator=saved, targets=form.period_targets(), reason=reason)
     return saved

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import activities, editing, plan, review, updates
+from .views import activities, editing, iati, plan, review, updates
 
 urlpatterns = [
     path("plan/", plan.plan, name="plan"),
     path("plan/agreement/", plan.agreement, name="agreement"),
+    path("plan/iati-activities.xml", iati.iati_activities, name="iati-activities"),
     path("plan/focus-areas/<str:code>/", plan.focus_area, name="focus-area"),
     path("plan/indicators/<str:code>/", plan.indicator, name="indicator"),
     path("plan/objectives/<str:code>/", plan.objective, name="objective"),
@@ -28,4 +29,6 @@ urlpatterns = [
     path("updates/<uuid:pk>/evidence/", updates.evidence_upload, name="evidence-upload"),
     path("evidence/<int:pk>/", updates.evidence_download, name="evidence-download"),
     path("evidence/<int:pk>/remove/", updates.evidence_remove, name="evidence-remove"),
+    path("evidence/<int:pk>/publish/", updates.evidence_publish, name="evidence-publish"),
+    path("evidence/<int:pk>/public/", updates.evidence_public, name="evidence-public"),
 ]

@@ -6,6 +6,7 @@ Celery broker under ``var/``.
 """
 
 import datetime
+import re
 import warnings
 from pathlib import Path
 
@@ -351,6 +352,7 @@ _RATE_VARIABLES = {
     "api": ("API_THROTTLE_RATE", "600/min"),
     "api_anonymous": ("API_ANONYMOUS_RATE", "120/min"),
     "export": ("EXPORT_RATE", "30/10min"),
+    "public_file": ("PUBLIC_FILE_RATE", "60/10min"),
     "report": ("REPORT_REQUEST_RATE", "20/hour"),
     "password_reset": ("PASSWORD_RESET_RATE", "5/hour"),
     "token": ("TOKEN_CREATION_RATE", "10/hour"),
@@ -395,6 +397,38 @@ if len(set(AGE_BANDS)) != len(AGE_BANDS) or not all(0 < len(band) <= 16 for band
     _fail("AGE_BANDS", "must list distinct age bands of 1 to 16 characters, separated by commas")
 # Idempotency keys are kept at least this long, then purged.
 IDEMPOTENCY_KEY_HOURS = 48
+
+# Open data: the IATI 2.03 activity export (actionplan.iati) -----------------------------------
+
+# The reporting organisation's IATI organisation identifier (registration agency, then its number:
+# XM-DAC-…, GB-COH-…), which prefixes every activity's iati-identifier; unset, every export is refused,
+# naming this variable, rather than published under a made-up identifier.
+IATI_ORGANISATION_ID = env.str("IATI_ORGANISATION_ID", default="")
+if IATI_ORGANISATION_ID and not re.fullmatch(r"[A-Z]{2}-[A-Z0-9]+-[A-Za-z0-9._-]+", IATI_ORGANISATION_ID):
+    _fail("IATI_ORGANISATION_ID", "must be an IATI organisation identifier: a registration agency, then a number")
+# The portal's organisation (its code) that reports, named in every language the catalogue translates its
+# name into, and its IATI organisation type (40: multilateral).
+IATI_REPORTING_ORGANISATION = env.str("IATI_REPORTING_ORGANISATION", default="UNODC")
+IATI_ORGANISATION_TYPE = env.str("IATI_ORGANISATION_TYPE", default="40")
+if not re.fullmatch(r"[0-9]{2}", IATI_ORGANISATION_TYPE):
+    _fail("IATI_ORGANISATION_TYPE", "must be a two-digit IATI organisation type code, e.g. 40")
+# Each focus area's OECD DAC 5-digit purpose codes, which share its activities equally:
+# "TER=15220,15130;TOC=16063" (areas separated by semicolons, codes by commas).
+IATI_SECTORS = _read(
+    env.dict,
+    "IATI_SECTORS",
+    cast={"value": [str]},
+    default={
+        "TER": ["15220", "15130"],
+        "TOC": ["16063", "15130"],
+        "CYB": ["15130"],
+        "MBS": ["15210"],
+        "FCJ": ["15130"],
+        "INS": ["15110"],
+    },
+)
+if not all(codes and all(re.fullmatch(r"[0-9]{5}", code) for code in codes) for codes in IATI_SECTORS.values()):
+    _fail("IATI_SECTORS", "must give each focus area code 5-digit DAC codes, e.g. TER=15220,15130;CYB=15130")
 
 # Knox's own migrations create its default token table even when another model replaces
 # it; left unmigrated, the replaced table is never created.

@@ -34,7 +34,7 @@ from .tokens import issue_token, revoke_token
 @login_required
 def home(request):
     """Show each role what it needs first: the review queue, what is due, or the committee's business."""
-    plan = ActionPlan.objects.select_related("agreement").order_by("-starts_on").first()
+    plan = ActionPlan.objects.select_related("agreement").current().first()
     period = ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).order_by("-starts_on").first()
     context = {"plan": plan, "period": period}
     if is_officer(request.user):

@@ -14,7 +14,7 @@ ACTIVITIES_PER_PAGE = 25
 
 
 def _current_plan():
-    return get_object_or_404(ActionPlan.objects.select_related("agreement").order_by("-starts_on")[:1])
+    return get_object_or_404(ActionPlan.objects.select_related("agreement").current())
 
 
 @login_required

@@ -12,13 +12,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from actionplan import evidence as evidence_files
 from actionplan import services
+from actionplan.files import served_as
 from actionplan.forms import TEXT_MAX_LENGTH, ApproveForm, CommentForm, EvidenceForm, ReturnForm, UpdateForm
 from actionplan.models import Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
 from audit import services as audit
+from portal import ratelimit
 from portal.errors import DomainError, NeedsConfirmation
 from portal.models import Office
 from portal.roles import is_officer
@@ -324,7 +326,7 @@ def evidence_upload(request, pk):
 def evidence_remove(request, pk):
     """Remove an evidence file from a draft or returned update; back to where the officer or reporter was."""
     evidence = get_object_or_404(
-        Evidence.objects.filter(update__in=ProgressUpdate.objects.visible_to(request.user)).select_related("update"),
+        Evidence.objects.visible_to(request.user).select_related("update"),
         pk=pk,
     )
     name, update = evidence.original_name, evidence.update
@@ -339,18 +341,49 @@ def evidence_remove(request, pk):
 
 
 @login_required
-def evidence_download(request, pk):
-    """Serve an evidence file to those who may see its update, as an attachment (never rendered inline)."""
+@require_POST
+def evidence_publish(request, pk):
+    """Make a file public, or no longer (programme officers); back to its update."""
     evidence = get_object_or_404(
-        Evidence.objects.filter(update__in=ProgressUpdate.objects.visible_to(request.user)), pk=pk
+        Evidence.objects.visible_to(request.user).select_related("update__activity"),
+        pk=pk,
     )
+    public = request.POST.get("public") == "1"
+    try:
+        evidence_files.publish_evidence(by=request.user, evidence=evidence, public=public)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        done = _("%(name)s is public once its update is approved.") if public else _("%(name)s is no longer public.")
+        messages.success(request, done % {"name": evidence.original_name})
+    return redirect("update-detail", pk=evidence.update_id)
+
+
+def _attachment(evidence: Evidence) -> FileResponse:
+    """An evidence file as an attachment (never rendered inline), named and typed by its sniffed content type,
+    never by the extension it was uploaded with."""
+    filename, content_type = served_as(evidence.original_name, evidence.content_type)
+    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
+
+
+@require_safe
+@ratelimit.limit("public_file", methods=("GET", "HEAD"), when=lambda request: not request.user.is_authenticated)
+def evidence_public(request, pk):
+    """Serve a published file to anyone, signed in or not: the IATI export links here. Not written to the
+    access log, which records who read what is not public."""
+    response = _attachment(get_object_or_404(Evidence.objects.published(), pk=pk))
+    # A cache may keep the file but must ask again before serving it: one made private stops being served.
+    # (A signed-in reader's answer is "private, no-store", portal.headers.)
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@login_required
+def evidence_download(request, pk):
+    """Serve an evidence file to those who may see its update."""
+    evidence = get_object_or_404(Evidence.objects.visible_to(request.user), pk=pk)
     audit.record(request, audit.Kind.EVIDENCE_DOWNLOAD, evidence, label=evidence.original_name)
-    return FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )
+    return _attachment(evidence)
 
 
 @login_required

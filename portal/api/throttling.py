@@ -28,3 +28,11 @@ class ReportRequestThrottle(UserRateThrottle):
 
     def allow_request(self, request, view):
         return request.method != "POST" or super().allow_request(request, view)
+
+
+class ExportThrottle(UserRateThrottle):
+    """Limit the exports a user asks for through the API (the IATI file): the browser's export limit, counted
+    together with the browser's exports (``EXPORT_RATE``)."""
+
+    def scope_for(self, request, view) -> str:
+        return "export"

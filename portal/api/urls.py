@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from rest_framework.routers import DefaultRouter
 
 from actionplan.api import views as actionplan_views
+from actionplan.api.iati import IatiActivitiesView
 from steering.api import views as steering_views
 
 from . import docs, views
@@ -33,5 +34,6 @@ urlpatterns = [
         ),
         name="redoc",
     ),
+    path("iati/activities.xml", IatiActivitiesView.as_view(), name="iati-activities"),
     *router.urls,
 ]

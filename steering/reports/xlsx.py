@@ -19,6 +19,8 @@ import re
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
+from portal.xmltext import NOT_IN_XML
+
 # Excel holds at most this many characters in a cell.
 CELL_TEXT_LENGTH = 32_767
 # Day 0 of Excel's serial dates (1900 date system); Excel has no time zones, so its moments are naive.
@@ -29,10 +31,11 @@ ROWS_PER_CHUNK = 500
 HEADER, BOLD = 1, 2
 NUMBER_STYLES = {"date": (3, 4), "datetime": (5, 5), "int": (6, 7), "num": (8, 9)}  # (plain, bold)
 
-# XML has no control characters: XLSX writes them as _xHHHH_, and a literal "_xHHHH_" as "_x005F_xHHHH_".
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+# XLSX writes the characters XML cannot carry as _xHHHH_, and a carriage return too (an XML reader would
+# read it back as a line feed); a literal "_xHHHH_" as "_x005F_xHHHH_".
+_CONTROL = re.compile(rf"{NOT_IN_XML.pattern}|\r")
 _LITERAL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
-_NEEDS_CARE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9A-Fa-f]{4}_")
+_NEEDS_CARE = re.compile(rf"[&<>\r]|{NOT_IN_XML.pattern}|_x[0-9A-Fa-f]{{4}}_")
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'

@@ -9,6 +9,7 @@ from actionplan import evidence as evidence_files
 from actionplan import services
 from actionplan.models import Evidence, ProgressUpdate
 from portal.errors import AlreadyExists, WrongState
+from tests.factories import EvidenceFactory, ProgressUpdateFactory
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
 
@@ -103,3 +104,21 @@ def test_the_api_refuses_the_same_file_twice_with_409(api, world, draft):
     assert client.post(url, {"file": pdf("a.pdf")}, format="multipart").status_code == 201
     again = client.post(url, {"file": pdf("b.pdf")}, format="multipart")
     assert again.status_code == 409 and "a.pdf" in again.json()["detail"]
+
+
+def test_a_reporter_sees_the_files_of_its_own_offices_updates_alone(world, draft):
+    own = EvidenceFactory(update=draft)
+    other_update = ProgressUpdateFactory(activity=world.other_activity, period=world.period, office=world.other_office)
+    EvidenceFactory(update=other_update, sha256="1" * 64)
+
+    assert list(Evidence.objects.visible_to(world.reporter)) == [own]
+    assert Evidence.objects.visible_to(world.officer).count() == 2
+
+
+def test_a_file_is_downloaded_under_the_extension_of_its_sniffed_type(as_user, world, draft):
+    stored = evidence_files.add_evidence(by=world.reporter, update=draft, upload=pdf("scan.svg"))
+
+    response = as_user(world.reporter).get(reverse("evidence-download", args=[stored.pk]))
+
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="scan.pdf"'

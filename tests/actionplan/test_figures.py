@@ -266,3 +266,17 @@ def test_country_breakdowns_are_labelled_in_the_language(plan):
         found = figures.breakdowns([indicator], list(plan.periods.values()), plan.periods["Q3"])
 
     assert found[indicator.code]["country"]["current"] == [("Égypte", 40)]
+
+
+def test_a_periods_target_is_its_own_else_the_end_target(world):
+    from actionplan.models import PeriodTarget
+
+    PeriodTarget.objects.create(indicator=world.indicator, period=world.locked_period, value=Decimal(25))
+    indicators = Indicator.objects.filter(pk=world.indicator.pk)
+
+    found = figures.targets(indicators, [world.locked_period, world.period])
+
+    assert found == {
+        (world.indicator.pk, world.locked_period.pk): (Decimal(25), "period"),
+        (world.indicator.pk, world.period.pk): (Decimal(100), "end"),
+    }

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 
 from actionplan.exports import neutralise
 from steering.reports.render_xlsx import write_xlsx
-from steering.reports.xlsx import CELL_TEXT_LENGTH
+from steering.reports.xlsx import CELL_TEXT_LENGTH, text_xml
 
 # Text with markup, a quote, control characters, a literal escape sequence and a formula trigger.
 HOSTILE = 'a < b & c > "d" \x01\x07\x1f _x0041_ \t end'
@@ -120,3 +120,8 @@ def test_a_text_longer_than_a_cell_holds_is_cut_and_a_date_before_1900_is_writte
     row = table(written(snapshot, tmp_path), "Activities")[0]
     assert row["Narrative (excerpt)"] == "x" * CELL_TEXT_LENGTH
     assert row["Planned end"] == "1850-01-01"
+
+
+def test_a_character_xml_cannot_carry_is_written_as_an_escape():
+    # U+FFFE is no control character, but XML has no place for it either (portal.xmltext.NOT_IN_XML).
+    assert text_xml("a\ufffeb\x0bc\rd") == "<is><t>a_xFFFE_b_x000B_c_x000D_d</t></is>"
