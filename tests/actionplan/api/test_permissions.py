@@ -73,6 +73,8 @@ MATRIX = [
     ("ask-report", "report-list",        "POST",  401,       403,      403,            201,     201),
     ("report-pdf", "report-pdf",         "GET",   401,       404,      404,            200,     200),
     ("report-xlsx", "report-xlsx",       "GET",   401,       404,      404,            200,     200),
+    # Open data of the whole plan, as the reports: officers and the committee only.
+    ("iati",       "iati-activities",    "GET",   401,       403,      403,            200,     200),
 ]
 # fmt: on
 
@@ -123,6 +125,17 @@ def compiled_report(world):
     report.snapshot, report.content_hash, report.progress = {}, "0" * 64, 100
     report.save()
     return report
+
+
+def publishable(world):
+    """The world's plan as IATI takes it (with ``iati_configured``): each activity it may publish dated and with
+    its country."""
+    import datetime
+
+    for activity, office in ((world.activity, world.office), (world.other_activity, world.other_office)):
+        activity.planned_start, activity.planned_end = datetime.date(2019, 7, 1), datetime.date(2021, 6, 30)
+        activity.save()
+        activity.beneficiary_countries.add(office.country)
 
 
 def new_update(world):
@@ -214,6 +227,7 @@ CALLS = {
     "ask-report": Call("/api/v1/reports/", body=lambda world: {"period": world.period.code}),
     "report-pdf": Call("/api/v1/reports/{update.pk}/pdf/", arrange=compiled_report),
     "report-xlsx": Call("/api/v1/reports/{update.pk}/xlsx/", arrange=compiled_report),
+    "iati": Call("/api/v1/iati/activities.xml", arrange=publishable),
 }
 
 # Cells where the API answers otherwise than the table says: (label, persona) → the bug.
@@ -243,6 +257,11 @@ def user_of(world, persona):
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def iati_configured(settings):
+    settings.IATI_ORGANISATION_ID, settings.PORTAL_URL = "XI-IATI-JAP", "https://portal.example.org"
 
 
 @pytest.mark.parametrize(("persona", "label", "method", "expected"), cells())
