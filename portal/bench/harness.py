@@ -55,24 +55,23 @@ def ensure_database(url: str) -> None:
                 cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def manage(*arguments: str, database_url: str, log: Log) -> None:
-    """Run a management command against the benchmark database, failing loudly.
+def manage(*arguments: str, log: Log) -> None:
+    """Run a management command in this process, on its database (the benchmark's): a Python started for each
+    would cost seconds of a smoke run. Without the system checks (``call_command``'s default): the server
+    runs the same code, and the tests check it."""
+    from django.core.management import call_command
 
-    Without the system checks: the server runs the same code, and the tests check it.
-    """
     log(f"  manage.py {' '.join(arguments)}")
-    subprocess.run(
-        [sys.executable, "manage.py", *arguments, "--skip-checks"],
-        cwd=ROOT, check=True, env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url},
-    )  # fmt: skip
+    call_command(*arguments)
 
 
 def prepare(database_url: str, scale: str, password: str, log: Log) -> None:
-    """Create, migrate and fill the database of a scale; a filled one is kept as it is."""
+    """Create, migrate and fill the database of a scale (``database_url``, this process's database); a filled one
+    is kept as it is."""
     ensure_database(database_url)
-    manage("migrate", "--noinput", "-v0", database_url=database_url, log=log)
-    manage("load_reference", database_url=database_url, log=log)
-    manage("seed_demo", "--scale", scale, "--if-empty", "--password", password, database_url=database_url, log=log)
+    manage("migrate", "--noinput", "-v0", log=log)
+    manage("load_reference", log=log)
+    manage("seed_demo", "--scale", scale, "--if-empty", "--password", password, log=log)
 
 
 def _free_port() -> int:
