@@ -31,6 +31,8 @@ from rest_framework.response import Response
 
 from portal import idempotency
 from portal.errors import DomainError
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 from . import measurements as measurement_rules
 from . import notifications, services
@@ -205,6 +207,7 @@ def _complete(*, by, made: list[_Planned]):
     if submitted:
         history.bulk_history_create(submitted, update=True, default_user=by)
         notifications.submitted_all(submitted)
+        webhooks.emit_all(Event.UPDATE_SUBMITTED, submitted)
     Measurement.objects.bulk_create(
         [
             row

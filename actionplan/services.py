@@ -30,6 +30,8 @@ from portal.errors import (
 )
 from portal.models import Membership, Office
 from portal.roles import is_officer
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 from . import measurements as measurement_rules
 from . import notifications
@@ -338,6 +340,7 @@ def _mark_submitted(update: ProgressUpdate, *, again: bool = False):
     notifications.submitted(update, again=again)
     stamp_submitted(update)
     update.save(update_fields=["state", "submitted_at", "version", "updated_at"])
+    webhooks.emit(Event.UPDATE_SUBMITTED, update)  # in the transaction: sent if the submission commits
 
 
 def stamp_submitted(update: ProgressUpdate):
@@ -463,6 +466,7 @@ def _review(
     kind = UpdateComment.Kind.APPROVAL if state == ProgressUpdate.State.APPROVED else UpdateComment.Kind.RETURN
     record_comment(update, by, kind, comment)
     notifications.reviewed(update)  # in the transaction: recorded with the review, or not at all
+    webhooks.emit(Event.UPDATE_APPROVED if state == ProgressUpdate.State.APPROVED else Event.UPDATE_RETURNED, update)
     return update
 
 

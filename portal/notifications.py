@@ -45,6 +45,7 @@ KINDS = {
         Kind("update_reviewed", gettext_lazy("Your office's update is approved or returned")),
         Kind("comment", gettext_lazy("Someone writes on an update you follow")),
         Kind("action_item", gettext_lazy("An action item is assigned to you or your office")),
+        Kind("webhook_switched_off", gettext_lazy("A webhook of yours is switched off after failing")),
     )
 }
 

@@ -276,6 +276,8 @@ def _load_schedules(result: LoadResult):
          {"crontab": crontab(hour="3", minute="30")}, {}),
         ("Send the jobs that waited in the outbox while the queue was down", "outbox.tasks.drain_outbox",
          {"interval": every_minute}, {}),
+        ("Send the webhook deliveries due for another attempt", "webhooks.tasks.send_due_deliveries",
+         {"interval": every_minute}, {}),
         ("Fail progress reports stuck past the time limit", "steering.tasks.fail_stale_reports",
          {"interval": five_minutes}, {}),
         ("Compile the whole-plan report when a period ends", "steering.tasks.compile_period_reports",

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "steering",
     "audit",
     "outbox",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,16 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Jobs asked for while the broker was down wait in the outbox table until a drain sends them;
 # the sent ones are kept this many days for the admin to see, then deleted.
 OUTBOX_KEEP_DAYS = _read(env.int, "OUTBOX_KEEP_DAYS", default=7)
+# Webhooks (``webhooks.services``): the time-out of one request to a partner; the first wait after a
+# failed attempt, doubled each time up to a cap; how long after the change a delivery is tried; how
+# many failed attempts in a row switch a webhook off. Loopback addresses are refused as webhook URLs
+# unless WEBHOOK_ALLOW_LOOPBACK (tests run their receiver on 127.0.0.1); the portal's own address always is.
+WEBHOOK_TIMEOUT_SECONDS = _read(env.int, "WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_BACKOFF_SECONDS = _read(env.int, "WEBHOOK_BACKOFF_SECONDS", default=30)
+WEBHOOK_BACKOFF_MAX_SECONDS = _read(env.int, "WEBHOOK_BACKOFF_MAX_SECONDS", default=3600)
+WEBHOOK_RETRY_HOURS = _read(env.int, "WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_MAX_FAILURES = _read(env.int, "WEBHOOK_MAX_FAILURES", default=20)
+WEBHOOK_ALLOW_LOOPBACK = _read(env.bool, "WEBHOOK_ALLOW_LOOPBACK", default=False)
 CELERY_TIMEZONE = "UTC"
 
 # Authentication ---------------------------------------------------------------

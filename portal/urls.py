@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/tokens/<str:digest>/revoke/", views.revoke, name="revoke-token"),
     path("", include("actionplan.urls")),
     path("", include("steering.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("admin/login/", auth_views.admin_login),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),

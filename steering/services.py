@@ -16,6 +16,8 @@ from portal.errors import AlreadyExists, InvalidInput, NotAllowed, WrongState
 from portal.models import Role
 from portal.notifications import notify
 from portal.roles import group_names, is_officer
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 from . import dashboard, dashboard_cache
 from .models import ActionItem, ActionItemNote, CommitteeMember, Decision, Meeting, Review
@@ -176,6 +178,7 @@ def add_action_item(
         owner_office=owner_office,
     )
     _notify_owner(item)  # in the transaction: recorded with the item, or not at all
+    webhooks.emit(Event.ACTION_ITEM_CHANGED, item)
     return item
 
 
@@ -218,7 +221,9 @@ def add_note(*, by, item: ActionItem, text: str, state: str | None = None) -> Ac
         item.state = state
         item.closed_at = timezone.now() if item.is_closed() else None
         item.save(update_fields=["state", "closed_at", "updated_at"])
-    return ActionItemNote.objects.create(item=item, author=by, text=text)
+    note = ActionItemNote.objects.create(item=item, author=by, text=text)
+    webhooks.emit(Event.ACTION_ITEM_CHANGED, item)  # a note or a new state: partners follow both
+    return note
 
 
 @transaction.atomic

@@ -37,6 +37,8 @@ from django.utils.translation import gettext as _
 from outbox import services as outbox
 from portal.errors import InvalidInput, NotAllowed, WrongState
 from portal.roles import sees_whole_plan
+from webhooks import services as webhooks
+from webhooks.models import Event
 
 from ..models import ProgressReport
 from . import renderings
@@ -298,16 +300,20 @@ def _compile(report: ProgressReport) -> str:
     _set_progress(report, 95)
     _pause()
     now = timezone.now()
-    frozen = ProgressReport.objects.filter(pk=report.pk, state=State.RUNNING, attempts=report.attempts).update(
-        state=State.SUCCEEDED,
-        progress=100,
-        snapshot=json.loads(text),
-        content_hash=digest,
-        pdf=pdf,
-        xlsx=xlsx,
-        finished_at=now,
-        updated_at=now,
-    )
+    with transaction.atomic():  # the report succeeds and its webhooks' deliveries are written together
+        frozen = ProgressReport.objects.filter(pk=report.pk, state=State.RUNNING, attempts=report.attempts).update(
+            state=State.SUCCEEDED,
+            progress=100,
+            snapshot=json.loads(text),
+            content_hash=digest,
+            pdf=pdf,
+            xlsx=xlsx,
+            finished_at=now,
+            updated_at=now,
+        )
+        if frozen:
+            report.state = State.SUCCEEDED
+            webhooks.emit(Event.REPORT_SUCCEEDED, report)
     if not frozen:
         logger.warning("Report %s changed state while it compiled; its result is dropped", report.pk)
         # The lock is still held, so no other attempt writes here: the files belong to no report.

@@ -1,0 +1,318 @@
+"""Webhooks: the events on records its owner may see reach a partner's endpoint, signed, in order, retried."""
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from actionplan import services as updates
+from outbox.models import Message
+from portal.errors import InvalidInput
+from tests.factories import ProgressUpdateFactory
+from webhooks import services as webhooks
+from webhooks.models import Delivery, Event, Webhook
+
+ALL = list(Event.values)
+
+
+def hook(receiver, owner, path="/hook", events=ALL):
+    webhook = webhooks.create_webhook(by=owner, name="Partner", url=receiver.url + path, events=events)
+    receiver.secrets[path] = webhook.secret
+    return webhook
+
+
+def draft(world, **extra):
+    return ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, author=world.reporter, **extra
+    )
+
+
+def submitted(world):
+    return updates.submit_update(by=world.reporter, update=draft(world))
+
+
+def due_now(delivery):
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_a_delivery_is_posted_signed_with_its_ids_and_succeeds(world, receiver):
+    hook(receiver, world.officer)
+    update = submitted(world)
+    [delivery] = Delivery.objects.all()
+
+    assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+
+    [(path, headers, payload)] = receiver.received
+    assert receiver.refused_signatures == 0
+    assert headers["X-JAP-Event"] == "update.submitted" and headers["X-JAP-Delivery"] == str(delivery.delivery_id)
+    assert abs(int(headers["X-JAP-Timestamp"]) - time.time()) < 60
+    assert payload["record"] == {
+        "kind": "update", "id": str(update.pk), "activity": "CYB-1.1", "period": "2020-Q2",
+        "office": "UNODC-ROSEAP", "state": "submitted", "version": update.version,
+        "url": f"http://127.0.0.1:8000/updates/{update.pk}/",
+    }  # fmt: skip
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("succeeded", 1, 204)
+    # Sent once: a second run (a task delivered twice) finds nothing to send.
+    assert webhooks.deliver(delivery_id=delivery.pk) == "skipped"
+    assert len(receiver.received) == 1
+
+
+def test_a_wrong_secret_is_refused_by_the_receiver_and_the_delivery_kept_for_another_attempt(world, receiver):
+    hook(receiver, world.officer)
+    receiver.secrets["/hook"] = "not the secret"
+    submitted(world)
+    [delivery] = Delivery.objects.all()
+
+    assert webhooks.deliver(delivery_id=delivery.pk) == "retry"
+
+    assert receiver.refused_signatures == 1 and receiver.received == []
+    delivery.refresh_from_db()
+    assert delivery.state == "pending" and delivery.last_status_code == 401
+
+
+def test_a_failing_receiver_gets_retries_with_growing_waits_then_the_delivery_succeeds(world, receiver, settings):
+    settings.WEBHOOK_BACKOFF_SECONDS, settings.WEBHOOK_BACKOFF_MAX_SECONDS = 30, 100
+    webhook = hook(receiver, world.officer)
+    receiver.fail_next = 3
+    submitted(world)
+    [delivery] = Delivery.objects.all()
+    waits = []
+
+    for _ in range(3):
+        before = timezone.now()
+        assert webhooks.deliver(delivery_id=delivery.pk) == "retry"
+        delivery.refresh_from_db()
+        waits.append(round((delivery.next_attempt_at - before).total_seconds()))
+        # Not due yet: neither the task nor the sweep sends it.
+        assert webhooks.deliver(delivery_id=delivery.pk) == "skipped"
+        due_now(delivery)
+    assert waits == [30, 60, 100]  # doubled, capped
+    webhook.refresh_from_db()
+    assert webhook.failure_count == 3 and webhook.active
+    assert delivery.last_status_code == 500 and delivery.last_response == "not now"
+
+    assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+    delivery.refresh_from_db()
+    webhook.refresh_from_db()
+    assert (delivery.state, delivery.attempts, webhook.failure_count) == ("succeeded", 4, 0)
+    assert receiver.events() == ["update.submitted"]
+
+
+def test_a_delivery_failing_past_the_retry_window_is_failed_and_the_record_goes_on(world, receiver, settings):
+    hook(receiver, world.officer)
+    receiver.fail_next = 1
+    update = submitted(world)
+    updates.approve_update(by=world.officer, update=update)
+    first, second = Delivery.objects.order_by("id")
+    Delivery.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(hours=25))
+
+    assert webhooks.deliver(delivery_id=first.pk) == "failed"
+
+    assert webhooks.deliver(delivery_id=second.pk) == "succeeded"
+    assert receiver.events() == ["update.approved"]
+
+
+def test_a_records_events_arrive_in_order_a_later_one_waits_for_the_earlier(world, receiver):
+    hook(receiver, world.officer)
+    update = submitted(world)
+    updates.approve_update(by=world.officer, update=update)
+    first, second = Delivery.objects.order_by("id")
+    receiver.fail_next = 1
+
+    assert webhooks.deliver(delivery_id=first.pk) == "retry"
+    due_now(first)
+    assert webhooks.deliver(delivery_id=second.pk) == "skipped"  # the submission is still pending
+    # The sweep likewise hands over the first only.
+    assert list(webhooks._sendable(timezone.now()).values_list("pk", flat=True)) == [first.pk]
+
+    assert webhooks.deliver(delivery_id=first.pk) == "succeeded"
+    # Its success hands the next one over at once (through the outbox).
+    assert Message.objects.filter(kwargs={"delivery_id": second.pk}).count() == 2
+    assert webhooks.deliver(delivery_id=second.pk) == "succeeded"
+    assert receiver.events() == ["update.submitted", "update.approved"]
+
+
+def test_a_webhook_failing_max_failures_times_is_switched_off_and_its_owner_emailed(
+    world, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_MAX_FAILURES = 3
+    webhook = hook(receiver, world.officer)
+    receiver.always_fail = True
+    submitted(world)
+    [delivery] = Delivery.objects.all()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            assert webhooks.deliver(delivery_id=delivery.pk) == "retry"
+            due_now(delivery)
+
+    webhook.refresh_from_db()
+    assert not webhook.active and webhook.switched_off_at is not None
+    [email] = mail.outbox
+    assert email.to == [world.officer.email] and "Partner" in email.subject
+    # Off: nothing more is sent, and no new event is written for it.
+    assert webhooks.deliver(delivery_id=delivery.pk) == "skipped"
+    updates.approve_update(by=world.officer, update=delivery_update(delivery))
+    assert Delivery.objects.count() == 1
+
+    # Switched on by its owner: the delivery that waited goes.
+    receiver.always_fail = False
+    webhooks.switch_webhook(by=world.officer, webhook=webhook, active=True)
+    assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+
+
+def delivery_update(delivery):
+    from actionplan.models import ProgressUpdate
+
+    return ProgressUpdate.objects.get(pk=delivery.record_id)
+
+
+def test_only_events_on_records_the_owner_may_see_are_written(world, receiver):
+    officers = hook(receiver, world.officer, path="/officer")
+    # An officer since moved to the other office as a reporter: the webhook stays, its reach shrinks.
+    other = hook(receiver, world.officer, path="/other")
+    Webhook.objects.filter(pk=other.pk).update(owner=world.other_reporter)
+
+    submitted(world)
+
+    assert list(Delivery.objects.values_list("webhook", flat=True)) == [officers.pk]
+
+
+def test_only_the_chosen_events_are_written(world, receiver):
+    hook(receiver, world.officer, events=[Event.UPDATE_APPROVED])
+    update = submitted(world)
+    assert not Delivery.objects.exists()
+
+    updates.approve_update(by=world.officer, update=update)
+
+    assert list(Delivery.objects.values_list("event", flat=True)) == ["update.approved"]
+
+
+def test_a_returned_update_is_sent_as_returned(world, receiver):
+    hook(receiver, world.officer)
+    update = submitted(world)
+    updates.return_update(by=world.officer, update=update, comment="Add the figures.")
+
+    assert list(Delivery.objects.order_by("id").values_list("event", flat=True)) == [
+        "update.submitted",
+        "update.returned",
+    ]
+
+
+def test_an_action_item_assigned_and_changed_is_sent(committee_world, receiver):
+    from steering import services as steering
+    from steering.models import ActionItem
+
+    world = committee_world
+    hook(receiver, world.officer)
+    item = steering.add_action_item(
+        by=world.secretary, meeting=world.meeting, description="Prepare a note", due_on=world.meeting.date,
+        owner_user=world.officer,
+    )  # fmt: skip
+    steering.add_note(by=world.officer, item=item, text="Done.", state=ActionItem.State.DONE)
+
+    first, second = Delivery.objects.order_by("id")
+    assert (first.event, second.event) == ("action_item.changed", "action_item.changed")
+    assert (first.payload["record"]["state"], second.payload["record"]["state"]) == ("open", "done")
+
+
+def test_a_change_rolled_back_writes_and_sends_nothing(transactional_db, world, receiver):
+    hook(receiver, world.officer)
+    update = draft(world)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        updates.submit_update(by=world.reporter, update=update)
+        raise RuntimeError("the change failed")
+
+    assert not Delivery.objects.exists() and not Message.objects.exists()
+    assert webhooks.send_due() == 0
+    assert receiver.received == []
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("ftp://partner.example.org/hook", "http://"),
+        ("javascript:alert(1)", "http://"),
+        ("partner.example.org/hook", "http://"),
+        ("http://127.0.0.1:8000/hook", "portal itself"),  # PORTAL_URL
+        ("https://portal.example.org/hook", "portal itself"),  # ALLOWED_HOSTS
+        ("https://eu.portal.example.org/hook", "portal itself"),  # ALLOWED_HOSTS, a subdomain pattern
+        ("http://localhost:9000/hook", "loopback"),
+        ("http://127.0.0.2:9000/hook", "loopback"),
+        ("http://[::1]:9000/hook", "loopback"),
+        ("http://0.0.0.0:9000/hook", "loopback"),
+    ],
+)
+def test_a_bad_url_is_refused_naming_the_field(world, settings, as_user, url, says):
+    settings.ALLOWED_HOSTS = ["portal.example.org", ".portal.example.org", "127.0.0.1", "localhost", "testserver"]
+    settings.PORTAL_URL = "http://127.0.0.1:8000"
+
+    with pytest.raises(InvalidInput) as refused:
+        webhooks.check_url(url)
+    assert refused.value.field == "url" and says in refused.value.message
+
+    page = as_user(world.officer).post("/webhooks/", {"name": "P", "url": url, "events": ALL})
+    assert page.status_code == 200 and says in page.context["form"].errors["url"][0]
+    assert not Webhook.objects.exists()
+
+
+def test_the_portals_own_address_stays_refused_with_loopback_allowed(settings):
+    settings.WEBHOOK_ALLOW_LOOPBACK, settings.PORTAL_URL = True, "http://127.0.0.1:8000"
+
+    with pytest.raises(InvalidInput):
+        webhooks.check_url("http://127.0.0.1:8000/api/v1/")
+    webhooks.check_url("http://127.0.0.1:8001/hook")
+
+
+def test_an_officer_registers_a_webhook_and_sees_its_secret_once(world, as_user, receiver):
+    client = as_user(world.officer)
+
+    page = client.post("/webhooks/", {"name": "Partner", "url": receiver.url + "/hook", "events": ALL})
+
+    webhook = Webhook.objects.get()
+    assert webhook.owner == world.officer and webhook.events == ALL
+    assert webhook.secret in page.content.decode()
+    assert webhook.secret not in client.get("/webhooks/").content.decode()
+
+
+def test_only_officers_reach_the_webhooks_page(world, as_user):
+    assert as_user(world.reporter).get("/webhooks/").status_code == 403
+
+
+def test_the_page_lists_deliveries_in_a_fixed_number_of_queries(world, as_user, receiver, django_assert_num_queries):
+    for path in ("/a", "/b"):
+        hook(receiver, world.officer, path=path)
+    update = submitted(world)
+    updates.approve_update(by=world.officer, update=update)
+    client = as_user(world.officer)
+    client.get("/webhooks/")
+
+    # Session, user, groups (the role), notifications count; the webhooks; their latest deliveries.
+    with django_assert_num_queries(6):
+        page = client.get("/webhooks/")
+    assert page.content.decode().count("data-delivery=") == 4
+
+
+def test_resend_writes_a_new_delivery_of_the_same_event_and_only_for_the_owner(world, as_user, receiver):
+    hook(receiver, world.officer)
+    submitted(world)
+    [delivery] = Delivery.objects.all()
+    webhooks.deliver(delivery_id=delivery.pk)
+
+    assert as_user(world.committee).post(f"/webhooks/deliveries/{delivery.pk}/resend/").status_code == 403
+    as_user(world.officer).post(f"/webhooks/deliveries/{delivery.pk}/resend/")
+
+    again = Delivery.objects.exclude(pk=delivery.pk).get()
+    assert again.payload == delivery.payload and again.delivery_id != delivery.delivery_id
+    assert webhooks.deliver(delivery_id=again.pk) == "succeeded"
+    assert [headers["X-JAP-Delivery"] for _p, headers, _b in receiver.received] == [
+        str(delivery.delivery_id),
+        str(again.delivery_id),
+    ]
+    assert uuid.UUID(str(again.delivery_id))
