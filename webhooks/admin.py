@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import Delivery, Webhook
 
@@ -6,6 +7,9 @@ from .models import Delivery, Webhook
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
     """Show the partner endpoints, whose they are, and whether they still answer."""
+
+    # An address typed without a scheme is read as https (Django 6's default), never as plain http.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     list_display = ("name", "url", "owner", "active", "failure_count", "switched_off_at")
     list_filter = ("active",)

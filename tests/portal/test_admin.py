@@ -11,14 +11,16 @@ from outbox.models import Message as OutboxMessage
 from portal.models import ApiToken, IdempotencyKey
 from steering.models import ProgressReport, ReportRendering, SentNotification
 from tests import factories
+from webhooks.models import Delivery
 
 # Rows only the portal itself makes (a token's key is shown once, on the user's token page;
 # reports are compiled by workers; scheduled jobs record what they sent; django-axes records sign-ins;
 # the access log is written by the views it accounts for; the outbox holds the jobs that changes
-# asked of the workers; standings and figures are kept from the approved updates).
+# asked of the workers; standings and figures are kept from the approved updates; webhook deliveries are
+# written with the changes they announce).
 WITHOUT_ADD_PAGE = {
     ApiToken, IdempotencyKey, ProgressReport, ReportRendering, SentNotification, AccessAttempt, AccessFailureLog,
-    AccessLog, AccessEvent, OutboxMessage, ActivityStanding, IndicatorFigure,
+    AccessLog, AccessEvent, OutboxMessage, ActivityStanding, IndicatorFigure, Delivery,
 }  # fmt: skip
 
 
