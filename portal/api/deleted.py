@@ -10,13 +10,14 @@ from portal.errors import ResyncRequired
 from portal.models import Tombstone
 from portal.tombstones import horizon
 
-from .filters import UtcIsoDateTimeFilter
+from .filters import UtcIsoDateTimeField, UtcIsoDateTimeFilter
 from .schema import errors
 
 
 class DeletedFilter(django_filters.FilterSet):
     since = UtcIsoDateTimeFilter(
-        method="deleted_since",
+        field_name="deleted_at",
+        lookup_expr="gte",
         required=True,
         label=(
             "Deleted at or after (ISO 8601). Required; no earlier than TOMBSTONE_DAYS (90 by default) ago, "
@@ -29,20 +30,21 @@ class DeletedFilter(django_filters.FilterSet):
         model = Tombstone
         fields = ["since", "kind"]
 
-    def deleted_since(self, queryset, name, value):
-        oldest = horizon(days=settings.TOMBSTONE_DAYS)
-        if value < oldest:
-            # Older deletions may be purged already: an answer from then could leave rows the client keeps.
-            raise ResyncRequired(
-                _(
-                    "Deletions are kept %(days)d days: since is before %(oldest)s. Read every list again in "
-                    "full, then ask for deletions since the time that full read began."
-                )
-                % {"days": settings.TOMBSTONE_DAYS, "oldest": oldest.isoformat()},
-                field="since",
-                oldest=oldest.isoformat(),
+
+def check_retention(since) -> None:
+    """Refuse (410) a ``since`` before the oldest deletion still known: older ones may be purged already,
+    and an answer without them would leave rows in the client's copy that are gone."""
+    oldest = horizon(days=settings.TOMBSTONE_DAYS)
+    if since < oldest:
+        raise ResyncRequired(
+            _(
+                "Deletions are kept %(days)d days: since is before %(oldest)s. Read every list again in "
+                "full, then ask for deletions since the time that full read began."
             )
-        return queryset.filter(deleted_at__gte=value)
+            % {"days": settings.TOMBSTONE_DAYS, "oldest": oldest.isoformat()},
+            field="since",
+            oldest=oldest.isoformat(),
+        )
 
 
 class TombstoneSerializer(serializers.ModelSerializer):
@@ -69,3 +71,9 @@ class DeletedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Tombstone.objects.none()
         return Tombstone.objects.visible_to(self.request.user).order_by("deleted_at", "id")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # Once the request is otherwise valid (filters, then page), so that a malformed one learns what is wrong.
+        check_retention(UtcIsoDateTimeField().clean(request.query_params["since"]))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
