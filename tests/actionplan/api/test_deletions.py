@@ -2,6 +2,9 @@
 ``GET /api/v1/deleted/?since=`` answers to those who could read the row."""
 
 import datetime
+import os
+import subprocess
+import sys
 
 import pytest
 from django.db import transaction
@@ -204,6 +207,23 @@ def test_the_purge_removes_tombstones_past_the_retention_only(world, settings):
     Tombstone.objects.filter(identifier="CYB-1.1-I1").update(deleted_at=timezone.now() - datetime.timedelta(days=31))
     assert purge_tombstones() == 1
     assert tombstones() == [("indicator", "CYB-1.1-I2")]
+
+
+@pytest.mark.parametrize("value", ["0", "ninety"])
+def test_a_bad_tombstone_days_stops_startup_with_one_line_naming_it(value):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='portal.settings'; django.setup()",
+        ],
+        env={**os.environ, "DEBUG": "true", "TOMBSTONE_DAYS": value},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("Configuration error: TOMBSTONE_DAYS")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_the_purge_is_scheduled_daily(db):
