@@ -7,7 +7,9 @@ class ActionplanConfig(AppConfig):
     verbose_name = _("Joint action plan")
 
     def ready(self):
-        from . import register_choices, standings
+        from . import register_choices, standings, tombstones
+
+        tombstones.watch_deletions()
 
         standings.watch()
         register_choices.watch_rows_named_by_the_choices()

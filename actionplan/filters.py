@@ -1,33 +1,12 @@
 """Filters shared by the API and the pages: one FilterSet per list."""
 
-import datetime
-
 import django_filters
-from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField
 
+from portal.api.filters import UtcIsoDateTimeFilter
 from portal.models import Office
 
 from .models import RAG, Activity, Indicator, ProgressUpdate, ReportingPeriod
-
-
-class UtcIsoDateTimeField(IsoDateTimeField):
-    """Read an ISO 8601 date and time as UTC, refusing one that UTC cannot hold."""
-
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is None:
-            return None
-        try:
-            # Databases refuse far offsets (PostgreSQL) or overflow on conversion (SQLite).
-            return moment.astimezone(datetime.UTC)
-        except OverflowError:
-            raise forms.ValidationError(_("This date and time is out of range."), code="invalid") from None
-
-
-class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = UtcIsoDateTimeField
 
 
 class UpdatedSinceFilterSet(django_filters.FilterSet):

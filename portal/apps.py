@@ -9,9 +9,12 @@ class PortalConfig(AppConfig):
     def ready(self):
         import logging
 
-        from . import accounts, guards, sessions  # noqa: F401 (sessions registers its login receiver)
+        from . import accounts, guards, models, sessions, tombstones  # noqa: F401 (sessions registers its login receiver)
 
         accounts.connect()
+        tombstones.watch(
+            models.Office, lambda office: tombstones.Key(models.Tombstone.Kind.OFFICE, office.code, everyone=True)
+        )
         # The access logs write each address as it came: whatever LOGGING an operator sets, a credential
         # in a query string (refused by guards.RequestGuardMiddleware) is never written by them.
         for name in ("django.server", "gunicorn.access"):

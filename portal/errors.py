@@ -60,3 +60,9 @@ class IdempotencyKeyReused(DomainError):
 
 class PreconditionRequired(DomainError):
     status, code = 428, "precondition_required"
+
+
+class ResyncRequired(DomainError):
+    """Refuse to answer changes from before what the portal still remembers: the client must read everything again."""
+
+    status, code = 410, "resync_required"

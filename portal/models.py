@@ -261,3 +261,73 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.recipient}"
+
+
+class TombstoneQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the deletions of rows the user could read when they were deleted.
+
+        As the rows' own ``visible_to``: officers and the committee learn of every deletion; anyone
+        signed in, of the rows every signed-in user reads (focus areas, periods, offices, objectives'
+        indicators); a field reporter, besides, of an activity or an activity's indicator one of its
+        offices implemented, and of an update (or its file) of one of its offices on such an activity.
+        """
+        from .roles import sees_whole_plan
+
+        if sees_whole_plan(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        implemented_by_users_office = Tombstone.activity_offices.through.objects.filter(
+            tombstone=models.OuterRef("pk"), office__memberships__user=user
+        )
+        # An update's (or its file's) office must be the user's too; one whose office is gone, nobody's.
+        of_users_office = models.Exists(Membership.objects.filter(office=models.OuterRef("office"), user=user))
+        own_office = ~models.Q(kind__in=Tombstone.OF_AN_OFFICE) | models.Q(of_users_office)
+        return self.filter(
+            models.Q(everyone=True) | (models.Q(models.Exists(implemented_by_users_office)) & own_office)
+        )
+
+
+class Tombstone(models.Model):
+    """Record that a row the API lists was deleted, so that a partner's copy can delete it too.
+
+    Written by the ``post_delete`` receivers of ``actionplan.tombstones`` and
+    ``steering.tombstones``, in the transaction of the delete; kept ``TOMBSTONE_DAYS`` days.
+    Who may learn of it is decided by what the row was when deleted: ``everyone`` (any signed-in
+    user read it), else the offices that implemented its activity (``activity_offices``) and, for
+    an update or its file, the update's ``office``.
+    """
+
+    class Kind(models.TextChoices):
+        ACTIVITY = "activity", _("Activity")
+        INDICATOR = "indicator", _("Indicator")
+        UPDATE = "update", _("Update")
+        EVIDENCE = "evidence", _("Evidence")
+        FOCUS_AREA = "focus_area", _("Focus area")
+        PERIOD = "period", _("Reporting period")
+        OFFICE = "office", _("Office")
+        REPORT = "report", _("Progress report")
+
+    # The kinds a field reporter reads only when they are of one of its offices.
+    OF_AN_OFFICE = (Kind.UPDATE, Kind.EVIDENCE)
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # The row's key as the API shows it: a code, or an id.
+    identifier = models.CharField(_("identifier"), max_length=64)
+    deleted_at = models.DateTimeField(_("deleted at"), db_index=True)
+    everyone = models.BooleanField(_("any signed-in user read it"), default=False)
+    office = models.ForeignKey(
+        Office, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("office")
+    )
+    activity_offices = models.ManyToManyField(
+        Office, blank=True, related_name="+", verbose_name=_("offices implementing the activity")
+    )
+
+    objects = TombstoneQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deleted_at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.identifier} deleted at {self.deleted_at:%Y-%m-%d %H:%M}"

@@ -274,6 +274,8 @@ def _load_schedules(result: LoadResult):
         ("Purge expired idempotency keys", "portal.tasks.purge_idempotency_keys", {"interval": hourly}, {}),
         ("Purge the access log beyond ACCESS_LOG_DAYS", "audit.tasks.purge_old_access_events",
          {"crontab": crontab(hour="3", minute="30")}, {}),
+        ("Purge the change feed's deletions beyond TOMBSTONE_DAYS", "portal.tasks.purge_tombstones",
+         {"crontab": crontab(hour="3", minute="45")}, {}),
         ("Send the jobs that waited in the outbox while the queue was down", "outbox.tasks.drain_outbox",
          {"interval": every_minute}, {}),
         ("Send the webhook deliveries due for another attempt", "webhooks.tasks.send_due_deliveries",

@@ -463,6 +463,10 @@ if BENCHMARK_FLOORS and ALLOWED_HOSTS != ["127.0.0.1"]:
 # The access log (audit app) keeps this many days; purge_access_log, run daily by beat, removes older events.
 ACCESS_LOG_DAYS = _read_at_least_one("ACCESS_LOG_DAYS", default=365)
 
+# The change feed (GET /api/v1/deleted/) remembers deletions this many days; purge_tombstones, run daily by
+# beat, forgets older ones, and a partner asking from before then is told to synchronise in full (410).
+TOMBSTONE_DAYS = _read_at_least_one("TOMBSTONE_DAYS", default=90)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Joint Action Plan Portal API",
     "DESCRIPTION": "Field-office reporting on the UNODC–INTERPOL joint action plan.",

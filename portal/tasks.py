@@ -4,10 +4,12 @@ import socket
 import time
 
 from celery import shared_task
+from django.conf import settings
 
 from . import notifications
 from .idempotency import purge_expired_keys
 from .models import HealthPing, Notification
+from .tombstones import purge_tombstones as purge_old_tombstones
 
 
 @shared_task
@@ -25,6 +27,12 @@ def ping(note: str = "", hold_seconds: float = 0) -> int:
 def purge_idempotency_keys() -> int:
     """Forget idempotency keys past their retention; return how many."""
     return purge_expired_keys()
+
+
+@shared_task
+def purge_tombstones() -> int:
+    """Forget the deletions older than ``TOMBSTONE_DAYS`` days; return how many."""
+    return purge_old_tombstones(days=settings.TOMBSTONE_DAYS)
 
 
 @shared_task

@@ -7,6 +7,9 @@ class SteeringConfig(AppConfig):
     verbose_name = _("Steering committee")
 
     def ready(self):
+        from . import tombstones
         from .dashboard_cache import watch_data_behind_the_figures
+
+        tombstones.watch_deletions()
 
         watch_data_behind_the_figures()

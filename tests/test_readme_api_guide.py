@@ -65,8 +65,8 @@ def test_the_integration_guide_runs_as_written(live_server, transactional_db, tm
     setup, *steps = guide_blocks()
     assert re.search(r"^PORTAL=\S+$", setup, flags=re.MULTILINE), setup
     token = issue_token_as_written(setup)
-    assert len(steps) == 7, steps
-    listed, created, retried, changed, stale, submitted, figured = run_steps(
+    assert len(steps) == 10, steps
+    listed, created, retried, changed, stale, submitted, figured, attached, full_read, synced = run_steps(
         steps, portal=live_server.url, token=token, cwd=tmp_path
     )
 
@@ -99,10 +99,10 @@ def test_the_integration_guide_runs_as_written(live_server, transactional_db, tm
     assert refusal["code"] == "stale_version"
     assert refusal["current_version"] == 2
 
-    # 7. Submitted for review.
+    # 7. Submitted for review (step 9 withdraws it again, to attach a file).
     assert submitted == "200"
-    update.refresh_from_db()
-    assert (update.state, update.percent_complete, update.version) == (ProgressUpdate.State.SUBMITTED, 60, 3)
+    answered = json.loads((tmp_path / "submitted.json").read_text())
+    assert (answered["state"], answered["percent_complete"], answered["version"]) == ("submitted", 60, 3)
 
     # 8. The indicator's figure at the current period, as the one rule computes it.
     answer = json.loads(figured)
@@ -111,8 +111,19 @@ def test_the_integration_guide_runs_as_written(live_server, transactional_db, tm
     expected = figures.figures(Indicator.objects.filter(pk=indicator.pk), [current])[(indicator.pk, current.pk, "")]
     assert answer["figure"]["value"] == f"{expected.value:.2f}"
 
+    # 9. A full read, then an incremental one after the file went: the copy is what a full read gives now.
+    mine = ProgressUpdate.objects.visible_to(reporter)
+    assert attached == ""
+    assert full_read == f"full read: {mine.count()} updates"
+    assert re.fullmatch(r"changed: [1-9][0-9]*, deleted: evidence", synced), synced
+    copy = json.loads((tmp_path / "copy.json").read_text())["updates"]
+    assert set(copy) == {str(pk) for pk in mine.values_list("pk", flat=True)}
+    assert copy[first["id"]]["evidence"] == [] and copy[first["id"]]["state"] == "draft"
+    update.refresh_from_db()
+    assert copy[first["id"]]["updated_at"] == update.updated_at.isoformat().replace("+00:00", "Z")
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429])
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 428, 429])
 def test_the_guide_explains_every_error_status(status):
     section = README.read_text(encoding="utf-8").split(SECTION, 1)[1].split("\n## ", 1)[0]
     assert re.search(rf"^\| {status} \| \S", section, flags=re.MULTILINE), f"no row for {status}"

@@ -1,6 +1,11 @@
-"""The API's filtering: django-filter's, refusing a filter parameter given empty."""
+"""The API's filtering: django-filter's, refusing a filter parameter given empty, and times read as UTC."""
 
+import datetime
+
+import django_filters
+from django import forms
 from django.utils.translation import gettext as _
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
@@ -30,3 +35,21 @@ class FilterBackend(DjangoFilterBackend):
                     }
                 )
         return super().filter_queryset(request, queryset, view)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """Read an ISO 8601 date and time as UTC, refusing one that UTC cannot hold."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            # Databases refuse far offsets (PostgreSQL) or overflow on conversion (SQLite).
+            return moment.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(_("This date and time is out of range."), code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField

@@ -22,6 +22,7 @@ ERROR_MEANINGS = {
     403: "Not allowed to you",
     404: "Unknown, or not visible to you",
     409: "Locked period, wrong state, or the row already exists",
+    410: "Asked from before the deletions the portal still remembers: synchronise in full",
     412: "Stale: the update changed since your If-Match version",
     413: "Body or file too large",
     415: "Refused file type",

@@ -9,6 +9,7 @@ from actionplan.api.iati import IatiActivitiesView
 from steering.api import views as steering_views
 
 from . import docs, views
+from .deleted import DeletedViewSet
 
 router = DefaultRouter()
 router.register("focus-areas", actionplan_views.FocusAreaViewSet, basename="focus-area")
@@ -18,6 +19,7 @@ router.register("activities", actionplan_views.ActivityViewSet, basename="activi
 router.register("indicators", actionplan_views.IndicatorViewSet, basename="indicator")
 router.register("updates", actionplan_views.UpdateViewSet, basename="update")
 router.register("reports", steering_views.ReportViewSet, basename="report")
+router.register("deleted", DeletedViewSet, basename="deleted")
 
 app_name = "api"
 urlpatterns = [

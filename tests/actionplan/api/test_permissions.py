@@ -8,12 +8,15 @@ per item; its cells are the status of its one item, "the status it would have ha
 its own".
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver
+from django.utils import timezone
 
 from actionplan import services
 from actionplan.models import RAG, Evidence, Measurement, ProgressUpdate
@@ -75,6 +78,8 @@ MATRIX = [
     ("report-xlsx", "report-xlsx",       "GET",   401,       404,      404,            200,     200),
     # Open data of the whole plan, as the reports: officers and the committee only.
     ("iati",       "iati-activities",    "GET",   401,       403,      403,            200,     200),
+    # Deletions: each caller learns of those of the rows it could read (the rows' own scoping, tested apart).
+    ("deleted",    "deleted-list",       "GET",   401,       200,      200,            200,     200),
 ]
 # fmt: on
 
@@ -146,6 +151,13 @@ def new_update(world):
         "rag": "on_track",
         "percent_complete": 40,
     }
+
+
+def deleted_draft(world):
+    """A draft deleted; what the call gets is the ``since`` to ask from: an hour ago (the feed keeps
+    ``TOMBSTONE_DAYS`` days)."""
+    draft(world).delete()
+    return SimpleNamespace(since=f"{timezone.now() - datetime.timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}")
 
 
 @dataclass(frozen=True)
@@ -228,6 +240,7 @@ CALLS = {
     "report-pdf": Call("/api/v1/reports/{update.pk}/pdf/", arrange=compiled_report),
     "report-xlsx": Call("/api/v1/reports/{update.pk}/xlsx/", arrange=compiled_report),
     "iati": Call("/api/v1/iati/activities.xml", arrange=publishable),
+    "deleted": Call("/api/v1/deleted/?since={update.since}", arrange=deleted_draft),
 }
 
 # Cells where the API answers otherwise than the table says: (label, persona) → the bug.
