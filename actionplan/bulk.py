@@ -93,8 +93,12 @@ def create_updates(*, by, items: list[Item], source: str) -> list[Answer]:
     if not items:
         return []
     grounds = services.Grounds.read(by=by, updates=[item.update for item in items])
-    stored = idempotency.stored_answers(user=by, keys={item.key for item in items})
+    # The slots before the keys: a request that stores a key and fills its slot commits both at once, so that
+    # a slot read free then a key read free means neither was stored when the slots were read (the write then
+    # meets the other request's key), and a slot found taken comes with its key found too (its answer replayed).
+    # Read the other way round, a request committing between the two reads made its slot a 409.
     existing = _updates_in({item.update.slot for item in items})
+    stored = idempotency.stored_answers(user=by, keys={item.key for item in items})
     answers, planned, depends_on = {}, {}, {}
     planned_keys, planned_slots = {}, {}
     for item in items:

@@ -13,6 +13,7 @@ from .models import (
     Office,
     Organization,
     Profile,
+    Tombstone,
 )
 
 
@@ -130,3 +131,13 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["subject", "recipient__username"]
     readonly_fields = ["created_at"]
     autocomplete_fields = ["recipient"]
+
+
+@admin.register(Tombstone)
+class TombstoneAdmin(RecordAdmin):
+    """The deletions the API's feed reports (written by the deletes themselves, purged after TOMBSTONE_DAYS)."""
+
+    list_display = ["kind", "identifier", "deleted_at", "everyone", "office"]
+    list_filter = ["kind", "everyone"]
+    search_fields = ["identifier"]
+    date_hierarchy = "deleted_at"

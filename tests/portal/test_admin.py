@@ -8,7 +8,7 @@ from django.urls import reverse
 from actionplan.models import ActivityStanding, IndicatorFigure
 from audit.models import AccessEvent
 from outbox.models import Message as OutboxMessage
-from portal.models import ApiToken, IdempotencyKey
+from portal.models import ApiToken, IdempotencyKey, Tombstone
 from steering.models import ProgressReport, ReportRendering, SentNotification
 from tests import factories
 from webhooks.models import Delivery
@@ -17,10 +17,10 @@ from webhooks.models import Delivery
 # reports are compiled by workers; scheduled jobs record what they sent; django-axes records sign-ins;
 # the access log is written by the views it accounts for; the outbox holds the jobs that changes
 # asked of the workers; standings and figures are kept from the approved updates; webhook deliveries are
-# written with the changes they announce).
+# written with the changes they announce; tombstones by the deletes they record).
 WITHOUT_ADD_PAGE = {
     ApiToken, IdempotencyKey, ProgressReport, ReportRendering, SentNotification, AccessAttempt, AccessFailureLog,
-    AccessLog, AccessEvent, OutboxMessage, ActivityStanding, IndicatorFigure, Delivery,
+    AccessLog, AccessEvent, OutboxMessage, ActivityStanding, IndicatorFigure, Delivery, Tombstone,
 }  # fmt: skip
 
 

@@ -259,6 +259,26 @@ def test_an_item_overtaken_by_another_request_is_answered_as_that_request_left_i
     ]  # fmt: skip
 
 
+def test_an_identical_call_that_commits_while_this_one_reads_is_replayed_not_refused(
+    world, api, activities, monkeypatch
+):
+    client = api(world.reporter)
+    items = [item(activity, world.period, f"key-{n}") for n, activity in enumerate(activities)]
+    read_slots = bulk._updates_in
+
+    def after_the_identical_call(slots):
+        # The identical call completes while this one reads what is stored already.
+        monkeypatch.setattr(bulk, "_updates_in", read_slots)
+        client.post(URL, items, format="json")
+        return read_slots(slots)
+
+    monkeypatch.setattr(bulk, "_updates_in", after_the_identical_call)
+    results = client.post(URL, items, format="json").json()
+
+    assert [r["status"] for r in results] == [200, 200, 200]
+    assert ProgressUpdate.objects.count() == 3
+
+
 def _race(world, api, bodies):
     """Send the bodies at once, each by its own client of the reporter; return the answers."""
     clients = [api(world.reporter) for _ in bodies]
