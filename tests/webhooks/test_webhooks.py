@@ -221,6 +221,52 @@ def test_an_action_item_assigned_and_changed_is_sent(committee_world, receiver):
     assert (first.payload["record"]["state"], second.payload["record"]["state"]) == ("open", "done")
 
 
+def test_a_compiled_report_is_sent_as_succeeded_with_its_id(committee_world, receiver, settings, tmp_path):
+    from steering.models import ProgressReport
+    from steering.reports import services as reports
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    world = committee_world
+    hook(receiver, world.officer)
+    report = ProgressReport.objects.create(plan=world.plan, period=world.period, requested_by=world.officer)
+
+    assert reports.compile_report(report_id=report.pk) == "succeeded"
+
+    [delivery] = Delivery.objects.all()
+    assert (delivery.event, delivery.record_kind, delivery.record_id) == ("report.succeeded", "report", str(report.pk))
+    assert delivery.payload["record"]["id"] == str(report.pk)
+    assert delivery.payload["record"]["state"] == "succeeded"
+    assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+    [(_path, headers, payload)] = receiver.received
+    assert headers["X-JAP-Event"] == "report.succeeded" and payload["record"]["id"] == str(report.pk)
+
+
+def test_updates_submitted_through_the_bulk_api_are_sent_as_submitted(world, receiver, api):
+    from tests.factories import ActivityFactory
+
+    hook(receiver, world.officer)
+    second = ActivityFactory(objective=world.objective)
+    second.implementing_offices.add(world.office)
+    items = [
+        {"client_key": key, "activity": activity.code, "period": world.period.code, "rag": "on_track",
+         "percent_complete": 30, "submit": submit}
+        for key, activity, submit in [("a", world.activity, True), ("b", second, True)]
+    ] + [{"client_key": "c", "activity": second.code, "period": world.locked_period.code, "rag": "on_track",
+          "percent_complete": 30, "submit": True}]  # fmt: skip
+
+    response = api(world.reporter).post("/api/v1/updates/bulk/", items, format="json")
+
+    results = response.json()
+    assert [r["status"] for r in results] == [201, 201, 409]
+    deliveries = Delivery.objects.order_by("record_id")
+    assert sorted((d.event, d.record_id) for d in deliveries) == sorted(
+        ("update.submitted", str(r["id"])) for r in results[:2]
+    )
+    for delivery in deliveries:
+        assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+    assert receiver.events() == ["update.submitted", "update.submitted"]
+
+
 def test_a_change_rolled_back_writes_and_sends_nothing(transactional_db, world, receiver):
     hook(receiver, world.officer)
     update = draft(world)
