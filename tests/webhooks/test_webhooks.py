@@ -293,6 +293,14 @@ def test_a_change_rolled_back_writes_and_sends_nothing(transactional_db, world, 
         ("http://127.0.0.2:9000/hook", "loopback"),
         ("http://[::1]:9000/hook", "loopback"),
         ("http://0.0.0.0:9000/hook", "loopback"),
+        ("http://10.1.2.3/hook", "private or reserved"),
+        ("http://192.168.0.10/hook", "private or reserved"),
+        ("http://169.254.169.254/latest/meta-data/", "private or reserved"),  # a cloud's metadata service
+        ("http://224.0.0.1/hook", "private or reserved"),  # multicast
+        ("http://240.0.0.1/hook", "private or reserved"),  # reserved
+        ("http://[fe80::1]/hook", "private or reserved"),  # link-local
+        ("http://[fd00::1]/hook", "private or reserved"),  # unique local
+        ("http://[::ffff:10.0.0.1]/hook", "private or reserved"),  # IPv4 written as IPv6
     ],
 )
 def test_a_bad_url_is_refused_naming_the_field(world, settings, as_user, url, says):
