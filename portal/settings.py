@@ -219,6 +219,9 @@ WEBHOOK_BACKOFF_MAX_SECONDS = _read(env.int, "WEBHOOK_BACKOFF_MAX_SECONDS", defa
 WEBHOOK_RETRY_HOURS = _read(env.int, "WEBHOOK_RETRY_HOURS", default=24)
 WEBHOOK_MAX_FAILURES = _read(env.int, "WEBHOOK_MAX_FAILURES", default=20)
 WEBHOOK_ALLOW_LOOPBACK = _read(env.bool, "WEBHOOK_ALLOW_LOOPBACK", default=False)
+# Deliveries that succeeded or failed are kept this many days on the officer's page, then deleted by
+# purge_old_deliveries (run daily by beat); pending ones are never deleted.
+WEBHOOK_KEEP_DAYS = _read_at_least_one("WEBHOOK_KEEP_DAYS", default=30)
 CELERY_TIMEZONE = "UTC"
 
 # Authentication ---------------------------------------------------------------

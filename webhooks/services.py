@@ -436,3 +436,16 @@ def send_due(*, batch: int = SWEEP_BATCH) -> int:
         # By name: the tasks call this module, which does not import them.
         current_app.send_task("webhooks.tasks.send_delivery", args=[delivery_id], ignore_result=True)
     return len(due)
+
+
+def purge_deliveries(*, days: int) -> int:
+    """Delete the deliveries that succeeded or failed more than ``days`` days ago; return how many.
+
+    Pending ones stay, however old: they are still to be sent (a switched-off webhook's wait).
+    """
+    finished = Delivery.objects.filter(
+        state__in=[Delivery.State.SUCCEEDED, Delivery.State.FAILED],
+        finished_at__lt=timezone.now() - timedelta(days=days),
+    )
+    _total, deleted = finished.delete()
+    return deleted.get(Delivery._meta.label, 0)

@@ -370,3 +370,32 @@ def test_resend_writes_a_new_delivery_of_the_same_event_and_only_for_the_owner(w
         str(again.delivery_id),
     ]
     assert uuid.UUID(str(again.delivery_id))
+
+
+def test_the_purge_removes_finished_deliveries_past_the_retention_only(world, receiver, settings):
+    from webhooks.tasks import purge_old_deliveries
+
+    settings.WEBHOOK_KEEP_DAYS = 30
+    hook(receiver, world.officer)
+    submitted(world)
+    old_succeeded = Delivery.objects.get()
+    old_failed, recent, old_pending = (webhooks.resend(by=world.officer, delivery=old_succeeded) for _ in range(3))
+    long_ago = timezone.now() - timedelta(days=31)
+    Delivery.objects.filter(pk=old_succeeded.pk).update(state="succeeded", finished_at=long_ago)
+    Delivery.objects.filter(pk=old_failed.pk).update(state="failed", finished_at=long_ago)
+    Delivery.objects.filter(pk=recent.pk).update(state="succeeded", finished_at=timezone.now() - timedelta(days=29))
+    Delivery.objects.filter(pk=old_pending.pk).update(created_at=long_ago)
+
+    assert purge_old_deliveries() == 2
+
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {recent.pk, old_pending.pk}
+
+
+def test_the_purge_is_scheduled_daily(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from portal.reference import load_reference_data
+
+    load_reference_data()
+    job = PeriodicTask.objects.get(task="webhooks.tasks.purge_old_deliveries")
+    assert job.crontab is not None and job.enabled
