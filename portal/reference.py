@@ -280,6 +280,8 @@ def _load_schedules(result: LoadResult):
          {"interval": every_minute}, {}),
         ("Send the webhook deliveries due for another attempt", "webhooks.tasks.send_due_deliveries",
          {"interval": every_minute}, {}),
+        ("Purge the webhook deliveries finished beyond WEBHOOK_KEEP_DAYS", "webhooks.tasks.purge_old_deliveries",
+         {"crontab": crontab(hour="3", minute="50")}, {}),
         ("Fail progress reports stuck past the time limit", "steering.tasks.fail_stale_reports",
          {"interval": five_minutes}, {}),
         ("Compile the whole-plan report when a period ends", "steering.tasks.compile_period_reports",

@@ -210,7 +210,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 OUTBOX_KEEP_DAYS = _read(env.int, "OUTBOX_KEEP_DAYS", default=7)
 # Webhooks (``webhooks.services``): the time-out of one request to a partner; the first wait after a
 # failed attempt, doubled each time up to a cap; how long after the change a delivery is tried; how
-# many failed attempts in a row switch a webhook off. Loopback addresses are refused as webhook URLs
+# many failed attempts in a row switch a webhook off. Private, link-local, multicast and reserved
+# addresses are refused, as URLs and as what a URL's name resolves to at each send; loopback ones too
 # unless WEBHOOK_ALLOW_LOOPBACK (tests run their receiver on 127.0.0.1); the portal's own address always is.
 WEBHOOK_TIMEOUT_SECONDS = _read(env.int, "WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_BACKOFF_SECONDS = _read(env.int, "WEBHOOK_BACKOFF_SECONDS", default=30)
@@ -218,6 +219,9 @@ WEBHOOK_BACKOFF_MAX_SECONDS = _read(env.int, "WEBHOOK_BACKOFF_MAX_SECONDS", defa
 WEBHOOK_RETRY_HOURS = _read(env.int, "WEBHOOK_RETRY_HOURS", default=24)
 WEBHOOK_MAX_FAILURES = _read(env.int, "WEBHOOK_MAX_FAILURES", default=20)
 WEBHOOK_ALLOW_LOOPBACK = _read(env.bool, "WEBHOOK_ALLOW_LOOPBACK", default=False)
+# Deliveries that succeeded or failed are kept this many days on the officer's page, then deleted by
+# purge_old_deliveries (run daily by beat); pending ones are never deleted.
+WEBHOOK_KEEP_DAYS = _read_at_least_one("WEBHOOK_KEEP_DAYS", default=30)
 CELERY_TIMEZONE = "UTC"
 
 # Authentication ---------------------------------------------------------------

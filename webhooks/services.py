@@ -15,13 +15,13 @@ the webhook off and tell its owner.
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -100,7 +100,7 @@ def _link(path: str) -> str:
 
 
 def check_url(url: str) -> None:
-    """Refuse a URL that is not http(s), or that points at the portal itself.
+    """Refuse a URL that is not http(s), that points at the portal itself, or at an address of a private range.
 
     The portal is its ``PORTAL_URL`` (host and port) and the names in ``ALLOWED_HOSTS`` other
     than loopback ones; loopback addresses (``localhost``, 127.0.0.0/8, ::1) and 0.0.0.0 are
@@ -125,6 +125,15 @@ def check_url(url: str) -> None:
     if _is_loopback(host) and not settings.WEBHOOK_ALLOW_LOOPBACK:
         raise InvalidInput(
             _("This address is this machine (loopback): give the partner system's address."), field="url"
+        )
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return  # a name: its addresses are checked each time it is sent to (see ``_resolve``)
+    if _refused(address):
+        raise InvalidInput(
+            _("This address is in a private or reserved network: give the partner system's public address."),
+            field="url",
         )
 
 
@@ -256,25 +265,77 @@ def _sendable(now):
     )
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead anywhere, the portal itself included: it counts as a failure.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+class _Refused(Exception):
+    """An address no webhook is sent to."""
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """Why the address is no partner system's (an empty string when it may be sent to).
+
+    Private, link-local (cloud metadata at 169.254.169.254), multicast, reserved and unspecified
+    addresses are inside someone's network, never a partner's endpoint on the internet; loopback is
+    refused too unless ``WEBHOOK_ALLOW_LOOPBACK`` is on (tests' receiver on 127.0.0.1).
+    """
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    if address.is_loopback:
+        return "" if settings.WEBHOOK_ALLOW_LOOPBACK else "loopback"
+    for kind in ("unspecified", "link_local", "multicast", "reserved", "private"):
+        if getattr(address, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return "" if address.is_global else "not public"
+
+
+def _resolve(host: str, port: int) -> str:
+    """Resolve the host to the address to connect to; raise ``_Refused`` when it, or any other address the
+    name has, is one no partner system has (see ``_refused``)."""
+    try:
+        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise _Refused(f"{host} could not be resolved: {error}") from None
+    addresses = [ipaddress.ip_address(answer[4][0].split("%")[0]) for answer in answers]
+    for address in addresses:
+        if why := _refused(address):
+            raise _Refused(f"{host} resolves to {address} ({why}): not sent")
+    return str(addresses[0])
+
+
+def _connection(scheme: str, host: str, port: int, address: str) -> http.client.HTTPConnection:
+    """A connection to the address checked, sending ``host`` in the Host header and as the TLS server name.
+
+    Connecting to the address checked, not the name again, leaves a DNS answer no time to change
+    between the check and the connection. No proxy is used, and a redirect is not followed (it
+    counts as a failure): either could lead somewhere unchecked.
+    """
+    kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    connection = kind(host, port, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    # http.client opens its socket through this attribute, with (host, port): the host is swapped for the
+    # address checked, while the Host header and the TLS server name (both from ``host``) stay as they are.
+    connection._create_connection = lambda _where, *args: socket.create_connection((address, port), *args)
+    return connection
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
-    """POST the body; return the status code (None when no answer came) and the start of the answer."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (http(s) only: check_url)
+    """POST the body to a public address of the URL's host; return the status code (None when no answer came,
+    or the address was refused) and the start of the answer (or why none came)."""
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _Refused(f"{url} is not an http(s) address")
+        address = _resolve(parts.hostname, port)
+        connection = _connection(parts.scheme, parts.hostname, port, address)
+        try:
+            path = parts.path or "/"
+            connection.request("POST", f"{path}?{parts.query}" if parts.query else path, body=body, headers=headers)
+            response = connection.getresponse()
             return response.status, response.read(EXCERPT).decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(EXCERPT).decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return None, f"{type(error).__name__}: {getattr(error, 'reason', error)}"[:EXCERPT]
+        finally:
+            connection.close()
+    except _Refused as refused:
+        return None, f"Refused: {refused}"[:EXCERPT]
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        return None, f"{type(error).__name__}: {error}"[:EXCERPT]
 
 
 def deliver(*, delivery_id: int) -> str:
@@ -375,3 +436,16 @@ def send_due(*, batch: int = SWEEP_BATCH) -> int:
         # By name: the tasks call this module, which does not import them.
         current_app.send_task("webhooks.tasks.send_delivery", args=[delivery_id], ignore_result=True)
     return len(due)
+
+
+def purge_deliveries(*, days: int) -> int:
+    """Delete the deliveries that succeeded or failed more than ``days`` days ago; return how many.
+
+    Pending ones stay, however old: they are still to be sent (a switched-off webhook's wait).
+    """
+    finished = Delivery.objects.filter(
+        state__in=[Delivery.State.SUCCEEDED, Delivery.State.FAILED],
+        finished_at__lt=timezone.now() - timedelta(days=days),
+    )
+    _total, deleted = finished.delete()
+    return deleted.get(Delivery._meta.label, 0)

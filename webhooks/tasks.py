@@ -1,6 +1,7 @@
 """Celery tasks of the webhooks."""
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 
@@ -20,3 +21,9 @@ def enqueue_delivery(*, delivery_id: int):
 def send_due_deliveries() -> int:
     """Hand the workers the deliveries due for another attempt; return how many."""
     return services.send_due()
+
+
+@shared_task(ignore_result=True, time_limit=600)
+def purge_old_deliveries() -> int:
+    """Delete the deliveries finished more than ``WEBHOOK_KEEP_DAYS`` days ago; return how many."""
+    return services.purge_deliveries(days=settings.WEBHOOK_KEEP_DAYS)

@@ -18,6 +18,9 @@ class Receiver:
     refused_signatures: int = 0
     fail_next: int = 0  # how many requests to answer 500 before answering 204
     always_fail: bool = False
+    hold_first: bool = False  # keep the first request's connection open (after counting it) until released
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def events(self) -> list[str]:
@@ -32,6 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         secret = receiver.secrets.get(self.path, "")
         timestamp = self.headers.get("X-JAP-Timestamp", "")
+        hold = False
         expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
         with receiver.lock:
             if not hmac.compare_digest(expected, self.headers.get("X-JAP-Signature", "")):
@@ -43,10 +47,18 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 receiver.received.append((self.path, self.headers, json.loads(body)))  # names read in any case
                 code = 204
-        self.send_response(code)
-        self.end_headers()
-        if code != 204:
-            self.wfile.write(b"not now")
+                hold = receiver.hold_first and not receiver.holding.is_set()
+                if hold:
+                    receiver.holding.set()
+        if hold:
+            receiver.release.wait(timeout=60)  # the sender may be gone by then: its answer is lost
+        try:
+            self.send_response(code)
+            self.end_headers()
+            if code != 204:
+                self.wfile.write(b"not now")
+        except OSError:
+            pass  # the sender went away while its request was held
 
     def log_message(self, *args):
         pass
@@ -62,5 +74,6 @@ def receiver(settings):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield made
+    made.release.set()
     server.shutdown()
     server.server_close()

@@ -221,6 +221,52 @@ def test_an_action_item_assigned_and_changed_is_sent(committee_world, receiver):
     assert (first.payload["record"]["state"], second.payload["record"]["state"]) == ("open", "done")
 
 
+def test_a_compiled_report_is_sent_as_succeeded_with_its_id(committee_world, receiver, settings, tmp_path):
+    from steering.models import ProgressReport
+    from steering.reports import services as reports
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    world = committee_world
+    hook(receiver, world.officer)
+    report = ProgressReport.objects.create(plan=world.plan, period=world.period, requested_by=world.officer)
+
+    assert reports.compile_report(report_id=report.pk) == "succeeded"
+
+    [delivery] = Delivery.objects.all()
+    assert (delivery.event, delivery.record_kind, delivery.record_id) == ("report.succeeded", "report", str(report.pk))
+    assert delivery.payload["record"]["id"] == str(report.pk)
+    assert delivery.payload["record"]["state"] == "succeeded"
+    assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+    [(_path, headers, payload)] = receiver.received
+    assert headers["X-JAP-Event"] == "report.succeeded" and payload["record"]["id"] == str(report.pk)
+
+
+def test_updates_submitted_through_the_bulk_api_are_sent_as_submitted(world, receiver, api):
+    from tests.factories import ActivityFactory
+
+    hook(receiver, world.officer)
+    second = ActivityFactory(objective=world.objective)
+    second.implementing_offices.add(world.office)
+    items = [
+        {"client_key": key, "activity": activity.code, "period": world.period.code, "rag": "on_track",
+         "percent_complete": 30, "submit": submit}
+        for key, activity, submit in [("a", world.activity, True), ("b", second, True)]
+    ] + [{"client_key": "c", "activity": second.code, "period": world.locked_period.code, "rag": "on_track",
+          "percent_complete": 30, "submit": True}]  # fmt: skip
+
+    response = api(world.reporter).post("/api/v1/updates/bulk/", items, format="json")
+
+    results = response.json()
+    assert [r["status"] for r in results] == [201, 201, 409]
+    deliveries = Delivery.objects.order_by("record_id")
+    assert sorted((d.event, d.record_id) for d in deliveries) == sorted(
+        ("update.submitted", str(r["id"])) for r in results[:2]
+    )
+    for delivery in deliveries:
+        assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+    assert receiver.events() == ["update.submitted", "update.submitted"]
+
+
 def test_a_change_rolled_back_writes_and_sends_nothing(transactional_db, world, receiver):
     hook(receiver, world.officer)
     update = draft(world)
@@ -247,6 +293,14 @@ def test_a_change_rolled_back_writes_and_sends_nothing(transactional_db, world, 
         ("http://127.0.0.2:9000/hook", "loopback"),
         ("http://[::1]:9000/hook", "loopback"),
         ("http://0.0.0.0:9000/hook", "loopback"),
+        ("http://10.1.2.3/hook", "private or reserved"),
+        ("http://192.168.0.10/hook", "private or reserved"),
+        ("http://169.254.169.254/latest/meta-data/", "private or reserved"),  # a cloud's metadata service
+        ("http://224.0.0.1/hook", "private or reserved"),  # multicast
+        ("http://240.0.0.1/hook", "private or reserved"),  # reserved
+        ("http://[fe80::1]/hook", "private or reserved"),  # link-local
+        ("http://[fd00::1]/hook", "private or reserved"),  # unique local
+        ("http://[::ffff:10.0.0.1]/hook", "private or reserved"),  # IPv4 written as IPv6
     ],
 )
 def test_a_bad_url_is_refused_naming_the_field(world, settings, as_user, url, says):
@@ -316,3 +370,32 @@ def test_resend_writes_a_new_delivery_of_the_same_event_and_only_for_the_owner(w
         str(again.delivery_id),
     ]
     assert uuid.UUID(str(again.delivery_id))
+
+
+def test_the_purge_removes_finished_deliveries_past_the_retention_only(world, receiver, settings):
+    from webhooks.tasks import purge_old_deliveries
+
+    settings.WEBHOOK_KEEP_DAYS = 30
+    hook(receiver, world.officer)
+    submitted(world)
+    old_succeeded = Delivery.objects.get()
+    old_failed, recent, old_pending = (webhooks.resend(by=world.officer, delivery=old_succeeded) for _ in range(3))
+    long_ago = timezone.now() - timedelta(days=31)
+    Delivery.objects.filter(pk=old_succeeded.pk).update(state="succeeded", finished_at=long_ago)
+    Delivery.objects.filter(pk=old_failed.pk).update(state="failed", finished_at=long_ago)
+    Delivery.objects.filter(pk=recent.pk).update(state="succeeded", finished_at=timezone.now() - timedelta(days=29))
+    Delivery.objects.filter(pk=old_pending.pk).update(created_at=long_ago)
+
+    assert purge_old_deliveries() == 2
+
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {recent.pk, old_pending.pk}
+
+
+def test_the_purge_is_scheduled_daily(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from portal.reference import load_reference_data
+
+    load_reference_data()
+    job = PeriodicTask.objects.get(task="webhooks.tasks.purge_old_deliveries")
+    assert job.crontab is not None and job.enabled
