@@ -12,6 +12,7 @@ back, so it answers what would happen and writes nothing. Re-importing a file an
 Cells are read as their values: a formula as the value the spreadsheet last computed, never evaluated.
 """
 
+import csv
 import hashlib
 import io
 import zipfile
@@ -20,19 +21,22 @@ from decimal import Decimal
 
 import openpyxl
 import xlsxwriter
+from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from openpyxl.utils.exceptions import InvalidFileException
 
 from portal import numbers
-from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed, UnsupportedFileType
+from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed, UnsupportedFileType, WrongState
 from portal.models import Office
 from portal.roles import is_officer
 
 from . import dimensions, services
 from .measurements import MeasurementInput
-from .models import RAG, Activity, Indicator, ProgressUpdate, ReportingPeriod
+from .exports import neutralise_for_csv
+from .models import RAG, Activity, ImportRun, Indicator, ProgressUpdate, ReportingPeriod
 
 # More rows than an office reports on in a period by far; a larger file is refused before any is read.
 MAX_ROWS = 10_000
@@ -420,3 +424,41 @@ def _same(update: ProgressUpdate, fields_: dict, measurements: dict) -> bool:
         and stored[indicator_id].breakdown == m.breakdown
         for indicator_id, m in measurements.items()
     )
+
+
+def check_upload(*, by, upload, office: Office | None = None, period: ReportingPeriod | None = None) -> ImportRun:
+    """Keep an uploaded template and its dry run's summary, for the user to confirm its import."""
+    result = run(by=by, upload=upload, dry_run=True, office=office, period=period)
+    upload.seek(0)
+    held = ImportRun(user=by, office=Office.objects.get(code=result["office"]),
+                     period=ReportingPeriod.objects.get(code=result["period"]), summary=result)  # fmt: skip
+    held.file.save(f"{result['office']}-{result['period']}.xlsx", File(upload), save=False)
+    held.save()
+    return held
+
+
+def confirm(*, by, held: ImportRun) -> ImportRun:
+    """Import the updates of a template checked before, once; keep the import's summary."""
+    with transaction.atomic():
+        held = ImportRun.objects.select_for_update().get(pk=held.pk)
+        if held.user_id != by.pk:
+            raise NotAllowed(_("Only who uploaded this file may import it."))
+        if held.state != ImportRun.State.CHECKED:
+            raise WrongState(_("This file was imported already."), state=held.state)
+        with held.file.open("rb") as upload:
+            held.summary = run(by=by, upload=io.BytesIO(upload.read()), dry_run=False, office=held.office,
+                               period=held.period)  # fmt: skip
+        held.state, held.imported_at = ImportRun.State.IMPORTED, timezone.now()
+        held.save(update_fields=["summary", "state", "imported_at", "updated_at"])
+    return held
+
+
+def summary_csv(summary: dict) -> str:
+    """The summary as CSV: a line per activity."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Activity"), _("Rows"), _("Status"), _("Reason"), _("Update")])
+    for row in summary.get("rows", []):
+        writer.writerow([neutralise_for_csv(value) for value in (row["activity"], " ".join(map(str, row["rows"])),
+                         row["status"], row["reason"], row["update"])])  # fmt: skip
+    return out.getvalue()

@@ -177,3 +177,58 @@ def test_a_submitted_update_that_would_change_is_refused(world):
     services.submit_update(by=world.reporter, update=update)
     [row] = imports.run(by=world.reporter, upload=filled(template(world), first_rows(world)), dry_run=True)["rows"]
     assert (row["status"], row["rule"]) == ("refused", "wrong_state")
+
+
+def test_the_api_answers_the_same_summary(world, api):
+    content = filled(template(world), first_rows(world, value=5)).getvalue()
+    expected = imports.run(by=world.reporter, upload=io.BytesIO(content), dry_run=True)
+    response = api(world.reporter).post(
+        "/api/v1/imports/", {"file": io.BytesIO(content), "dry_run": "true"}, format="multipart"
+    )
+    assert response.status_code == 200
+    assert response.json() == expected
+    assert not ProgressUpdate.objects.exists()
+
+
+def test_the_api_refuses_a_file_that_is_not_an_xlsx_with_415(world, api):
+    upload = io.BytesIO(b"not a workbook")
+    upload.name = "x.xlsx"
+    response = api(world.reporter).post("/api/v1/imports/", {"file": upload}, format="multipart")
+    assert response.status_code == 415
+
+
+def test_the_browser_dry_run_then_confirm_imports(world, as_user):
+    client = as_user(world.reporter)
+    upload = filled(template(world), first_rows(world, value=5))
+    upload.name = "filled.xlsx"
+    response = client.post("/updates/import/", {"office": world.office.code, "period": world.period.code,
+                                                "file": upload})  # fmt: skip
+    assert response.status_code == 302
+    assert not ProgressUpdate.objects.exists()
+    detail = response["Location"]
+    client.post(detail + "confirm/")
+    assert ProgressUpdate.objects.get().source == "import"
+    assert b"create" in client.get(detail + "summary.csv").content
+
+
+def test_another_user_cannot_see_or_confirm_an_import(world, as_user):
+    upload = filled(template(world), first_rows(world, value=5))
+    held = imports.check_upload(by=world.reporter, upload=upload)
+    client = as_user(world.other_reporter)
+    assert client.get(f"/updates/import/{held.pk}/").status_code == 404
+    assert client.post(f"/updates/import/{held.pk}/confirm/").status_code == 404
+    assert not ProgressUpdate.objects.exists()
+
+
+def test_the_browser_template_download_is_an_xlsx_of_the_office(world, as_user):
+    response = as_user(world.reporter).get("/updates/import/", {"office": world.office.code,
+                                                                "period": world.period.code})  # fmt: skip
+    assert response.content[:4] == b"PK\x03\x04"
+
+
+def test_the_dry_run_reads_a_fixed_number_of_queries_per_activity(world, django_assert_max_num_queries):
+    upload = filled(template(world), first_rows(world, value=5))
+    # Session-free domain call: the office, period, plan (activities, indicators, countries), updates, then
+    # per activity its create in a savepoint (grounds, insert, measurements).
+    with django_assert_max_num_queries(40):
+        imports.run(by=world.reporter, upload=upload, dry_run=True)
