@@ -23,8 +23,8 @@ import openpyxl
 import xlsxwriter
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -34,8 +34,8 @@ from portal.models import Office
 from portal.roles import is_officer
 
 from . import dimensions, services
-from .measurements import MeasurementInput
 from .exports import neutralise_for_csv
+from .measurements import MeasurementInput
 from .models import RAG, Activity, ImportRun, Indicator, ProgressUpdate, ReportingPeriod
 
 # More rows than an office reports on in a period by far; a larger file is refused before any is read.

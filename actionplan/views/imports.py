@@ -1,6 +1,7 @@
 """Spreadsheet import of updates in the browser: template, upload and dry run, confirmation, summary."""
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -65,8 +66,8 @@ def _visible_run(request, pk) -> ImportRun:
 def import_detail(request, pk):
     """Show an import's summary: the dry run's, with the button that imports, or the import's."""
     held = _visible_run(request, pk)
-    return render(request, "actionplan/import_detail.html", {"run": held, "summary": held.summary,
-                                                             "may_confirm": held.user_id == request.user.pk})  # fmt: skip
+    context = {"run": held, "summary": held.summary, "may_confirm": held.user_id == request.user.pk}
+    return render(request, "actionplan/import_detail.html", context)
 
 
 @login_required
@@ -79,8 +80,6 @@ def import_confirm(request, pk):
     except DomainError as error:
         if error.status == 403:
             raise Http404 from None
-        from django.contrib import messages
-
         messages.error(request, error.message)
     return redirect("import-detail", pk=held.pk)
 
