@@ -30,7 +30,8 @@ class ImportRequestSerializer(serializers.Serializer):
 class ImportRowSerializer(serializers.Serializer):
     activity = serializers.CharField()
     rows = serializers.ListField(child=serializers.IntegerField(), help_text="The rows of the sheet it was read from")
-    status = serializers.ChoiceField(choices=imports.Status.ALL)
+    # Text, not an enum: the schema's enums named "status" collide.
+    status = serializers.CharField(help_text=f"One of: {', '.join(imports.Status.ALL)}")
     reason = serializers.CharField(help_text="Why it was refused")
     rule = serializers.CharField(help_text="The rule that refused it, e.g. period_locked, not_a_number")
     update = serializers.CharField(help_text="The update's id, when one is or was written")
