@@ -21,6 +21,7 @@ from decimal import Decimal
 
 import openpyxl
 import xlsxwriter
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
@@ -45,6 +46,8 @@ FORMAT = "jap-updates-1"
 FIXED_COLUMNS = ("activity", "indicator", "activity_title", "indicator_name", "rag", "percent_complete", "narrative",
                  "value")  # fmt: skip
 ZIP_SIGNATURE = b"PK\x03\x04"
+# A workbook's XML packs some tenfold; a hundredfold is no spreadsheet of updates.
+UNPACKED_PER_PACKED = 100
 
 
 class Status:
@@ -140,11 +143,38 @@ def template(*, by, office: Office, period: ReportingPeriod) -> bytes:
     sheet.set_column(2, 3, 40)
     sheet.set_column(4, 4 + 3 + len(breakdown), 14, editable)
     sheet.set_column(6, 6, 50, editable)
+    keys = plan.columns()
+    drafts = {
+        update.activity_id: update
+        for update in ProgressUpdate.objects.filter(
+            office=office, period=period, activity__in=plan.activities
+        ).prefetch_related("measurements__indicator", "measurements__country")
+    }
     row = 2
     for activity in plan.activities:
+        draft = drafts.get(activity.pk)
+        if draft is not None:
+            # The update as it stands, to change: re-importing the template unchanged changes nothing.
+            sheet.write_string(row, keys.index("rag"), draft.rag)
+            sheet.write_number(row, keys.index("percent_complete"), draft.percent_complete)
+            sheet.write_string(row, keys.index("narrative"), draft.narrative)
+        stored = _stored(draft) if draft is not None else {}
         for indicator in plan.indicators[activity.pk] or [None]:
-            sheet.write_row(row, 0, [activity.code, indicator.code if indicator else "", activity.title,
-                                     indicator.name if indicator else ""])  # fmt: skip
+            measured = stored.get(indicator.pk) if indicator else None
+            if measured is not None:
+                sheet.write_number(row, keys.index("value"), measured.value)
+                for key, values in measured.breakdown.items():
+                    for category, value in values.items():
+                        if f"{key}:{category}" in keys:
+                            sheet.write_number(row, keys.index(f"{key}:{category}"), value)
+            texts = [
+                activity.code,
+                indicator.code if indicator else "",
+                activity.title,
+                indicator.name if indicator else "",
+            ]
+            for column, text in enumerate(texts):
+                sheet.write_string(row, column, text)  # text, never read as a formula
             row += 1
     if row > 2:
         sheet.data_validation(2, 4, row - 1, 4, {"validate": "list", "source": [code for code, _l in RAG.choices]})
@@ -179,11 +209,17 @@ class Workbook:
 
 def read(upload) -> Workbook:
     """Read an uploaded template; refuse a file that is not an XLSX template, or holds more than MAX_ROWS rows."""
+    upload.seek(0, io.SEEK_END)
+    _check_size(upload.tell())
     upload.seek(0)
     if upload.read(4) != ZIP_SIGNATURE:
         raise UnsupportedFileType(_("This file is not an XLSX workbook."), field="file")
     upload.seek(0)
     try:
+        # What the workbook unpacks to, bounded as the file is (a small file may unpack to gigabytes).
+        with zipfile.ZipFile(upload) as packed:
+            _check_size(sum(member.file_size for member in packed.infolist()) // UNPACKED_PER_PACKED)
+        upload.seek(0)
         book = openpyxl.load_workbook(upload, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
         raise UnsupportedFileType(_("This file is not an XLSX workbook."), field="file") from None
@@ -210,6 +246,15 @@ def read(upload) -> Workbook:
     finally:
         book.close()
     return Workbook(about=about, rows=rows)
+
+
+def _check_size(size: int):
+    limit = settings.EVIDENCE_MAX_BYTES
+    if size > limit:
+        raise FileTooLarge(
+            _("The file is %(size)d bytes; the limit is %(limit)d bytes.") % {"size": size, "limit": limit},
+            field="file",
+        )
 
 
 @dataclass

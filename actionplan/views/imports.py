@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -58,6 +59,15 @@ def import_start(request):
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _status_labels(*, dry_run: bool) -> dict:
+    return {
+        imports.Status.CREATE: _("Would create") if dry_run else _("Created"),
+        imports.Status.UPDATE: _("Would update a draft") if dry_run else _("Updated"),
+        imports.Status.UNCHANGED: _("Unchanged"),
+        imports.Status.REFUSED: _("Refused"),
+    }
+
+
 def _visible_run(request, pk) -> ImportRun:
     return get_object_or_404(ImportRun.objects.visible_to(request.user).select_related("office", "period"), pk=pk)
 
@@ -66,7 +76,15 @@ def _visible_run(request, pk) -> ImportRun:
 def import_detail(request, pk):
     """Show an import's summary: the dry run's, with the button that imports, or the import's."""
     held = _visible_run(request, pk)
-    context = {"run": held, "summary": held.summary, "may_confirm": held.user_id == request.user.pk}
+    summary = held.summary
+    labels = _status_labels(dry_run=summary.get("dry_run", True))
+    context = {
+        "run": held,
+        "summary": summary,
+        "counts": [(labels[status], summary["counts"].get(status, 0)) for status in imports.Status.ALL],
+        "rows": [{**row, "label": labels.get(row["status"], row["status"])} for row in summary.get("rows", [])],
+        "may_confirm": held.user_id == request.user.pk and held.state == ImportRun.State.CHECKED,
+    }
     return render(request, "actionplan/import_detail.html", context)
 
 

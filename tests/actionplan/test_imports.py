@@ -232,3 +232,67 @@ def test_the_dry_run_reads_a_fixed_number_of_queries_per_activity(world, django_
     # per activity its create in a savepoint (grounds, insert, measurements).
     with django_assert_max_num_queries(40):
         imports.run(by=world.reporter, upload=upload, dry_run=True)
+
+
+def test_ten_thousand_and_one_rows_are_refused_with_the_limit(world):
+    about = list(openpyxl.load_workbook(io.BytesIO(template(world)), read_only=True)[imports.ABOUT].values)
+    out = io.BytesIO()
+    written = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True})
+    sheet = written.add_worksheet(imports.SHEET)
+    sheet.write_row(0, 0, imports.FIXED_COLUMNS)
+    for number in range(2, imports.MAX_ROWS + 3):
+        sheet.write_row(number, 0, [world.activity.code, world.indicator.code])
+    info = written.add_worksheet(imports.ABOUT)
+    for number, row in enumerate(about):
+        info.write_row(number, 0, row)
+    written.close()
+    with pytest.raises(FileTooLarge, match="more than 10,000 rows"):
+        imports.run(by=world.reporter, upload=io.BytesIO(out.getvalue()), dry_run=True)
+
+
+def test_the_template_holds_the_offices_draft_as_it_stands(world):
+    imports.run(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)), dry_run=False)
+    again = template(world)
+    summary = imports.run(by=world.reporter, upload=io.BytesIO(again), dry_run=True)
+    assert summary["counts"]["unchanged"] == 1
+    assert summary["counts"]["refused"] == 0
+
+
+def test_a_title_that_looks_like_a_formula_is_written_as_text(world):
+    world.activity.title = '=HYPERLINK("http://example.org")'
+    world.activity.save()
+    book = openpyxl.load_workbook(io.BytesIO(template(world)))
+    assert book[imports.SHEET]["C3"].data_type == "s"
+
+
+def test_a_committee_member_gets_no_template_of_an_office(world, as_user):
+    response = as_user(world.committee).get(
+        "/updates/import/", {"office": world.office.code, "period": world.period.code}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_template_download_reads_as_many_queries_for_twelve_activities_as_for_two(world, as_user):
+    from tests import factories
+
+    client = as_user(world.reporter)
+    query = {"office": world.office.code, "period": world.period.code}
+    before = _count(client, query)
+    for number in range(10):
+        made = factories.ActivityFactory(objective=world.objective, code=f"CYB-1.{10 + number}")
+        made.implementing_offices.add(world.office)
+        factories.IndicatorFactory(activity=made, code=f"CYB-1.{10 + number}-I1")
+    # Session, user, the form's office and period, the membership, the activities and their countries, the
+    # indicators, the drafts and their measurements: none per activity.
+    assert _count(client, query) == before
+
+
+def _count(client, query) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/updates/import/", query)
+    assert response.content[:4] == b"PK\x03\x04"
+    return len(captured)
