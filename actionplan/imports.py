@@ -12,32 +12,29 @@ back, so it answers what would happen and writes nothing. Re-importing a file an
 Cells are read as their values: a formula as the value the spreadsheet last computed, never evaluated.
 """
 
-import csv
 import hashlib
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import openpyxl
 import xlsxwriter
 from django.conf import settings
-from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.utils.exceptions import InvalidFileException
 
 from portal import numbers
-from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed, UnsupportedFileType, WrongState
+from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed, UnsupportedFileType
 from portal.models import Office
 from portal.roles import is_officer
 
 from . import dimensions, services
-from .exports import neutralise_for_csv
 from .measurements import MeasurementInput
-from .models import RAG, Activity, ImportRun, Indicator, ProgressUpdate, ReportingPeriod
+from .models import RAG, Activity, Indicator, ProgressUpdate, ReportingPeriod
 
 # More rows than an office reports on in a period by far; a larger file is refused before any is read.
 MAX_ROWS = 10_000
@@ -316,6 +313,16 @@ def run(*, by, upload, dry_run: bool, office: Office | None = None, period: Repo
     summary: per activity, created, updated, unchanged or refused (with the reason)."""
     book = read(upload)
     plan = target_of(by=by, book=book, office=office, period=period)
+    return process(by=by, book=book, plan=plan, dry_run=dry_run)
+
+
+# How many activities are imported between two reports of progress.
+PROGRESS_EVERY = 20
+
+
+def process(*, by, book: Workbook, plan: Plan, dry_run: bool, progress: Callable[[int, int], None] | None = None):
+    """Import, or with ``dry_run`` check, the rows of a template already read and found to be the plan's; tell
+    ``progress`` (done, total) now and then."""
     activities = {activity.code: activity for activity in plan.activities}
     groups: dict[str, list] = {}
     for number, row in book.rows:
@@ -327,7 +334,9 @@ def run(*, by, upload, dry_run: bool, office: Office | None = None, period: Repo
         ).prefetch_related("measurements__indicator", "measurements__country")
     }
     results = []
-    for code, rows in groups.items():
+    for done, (code, rows) in enumerate(groups.items()):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, len(groups))
         result = Result(activity=code, rows=[number for number, _row in rows], status=Status.EMPTY)
         activity = activities.get(code)
         try:
@@ -469,41 +478,3 @@ def _same(update: ProgressUpdate, fields_: dict, measurements: dict) -> bool:
         and stored[indicator_id].breakdown == m.breakdown
         for indicator_id, m in measurements.items()
     )
-
-
-def check_upload(*, by, upload, office: Office | None = None, period: ReportingPeriod | None = None) -> ImportRun:
-    """Keep an uploaded template and its dry run's summary, for the user to confirm its import."""
-    result = run(by=by, upload=upload, dry_run=True, office=office, period=period)
-    upload.seek(0)
-    held = ImportRun(user=by, office=Office.objects.get(code=result["office"]),
-                     period=ReportingPeriod.objects.get(code=result["period"]), summary=result)  # fmt: skip
-    held.file.save(f"{result['office']}-{result['period']}.xlsx", File(upload), save=False)
-    held.save()
-    return held
-
-
-def confirm(*, by, held: ImportRun) -> ImportRun:
-    """Import the updates of a template checked before, once; keep the import's summary."""
-    with transaction.atomic():
-        held = ImportRun.objects.select_for_update().get(pk=held.pk)
-        if held.user_id != by.pk:
-            raise NotAllowed(_("Only who uploaded this file may import it."))
-        if held.state != ImportRun.State.CHECKED:
-            raise WrongState(_("This file was imported already."), state=held.state)
-        with held.file.open("rb") as upload:
-            held.summary = run(by=by, upload=io.BytesIO(upload.read()), dry_run=False, office=held.office,
-                               period=held.period)  # fmt: skip
-        held.state, held.imported_at = ImportRun.State.IMPORTED, timezone.now()
-        held.save(update_fields=["summary", "state", "imported_at", "updated_at"])
-    return held
-
-
-def summary_csv(summary: dict) -> str:
-    """The summary as CSV: a line per activity."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Activity"), _("Rows"), _("Status"), _("Reason"), _("Update")])
-    for row in summary.get("rows", []):
-        writer.writerow([neutralise_for_csv(value) for value in (row["activity"], " ".join(map(str, row["rows"])),
-                         row["status"], row["reason"], row["update"])])  # fmt: skip
-    return out.getvalue()

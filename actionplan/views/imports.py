@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from actionplan import imports
+from actionplan import import_runs, imports
 from actionplan.models import ActionPlan, ImportRun, ReportingPeriod
 from portal.errors import DomainError
 from portal.models import Office
@@ -48,7 +48,7 @@ def import_start(request):
             if form.cleaned_data["file"] is None:
                 form.add_error("file", gettext_lazy("Choose the filled-in template."))
             else:
-                held = imports.check_upload(by=request.user, upload=form.cleaned_data["file"], office=office,
+                held = import_runs.check_upload(by=request.user, upload=form.cleaned_data["file"], office=office,
                                             period=period)  # fmt: skip
                 return redirect("import-detail", pk=held.pk)
         except DomainError as error:
@@ -77,15 +77,21 @@ def import_detail(request, pk):
     """Show an import's summary: the dry run's, with the button that imports, or the import's."""
     held = _visible_run(request, pk)
     summary = held.summary
-    labels = _status_labels(dry_run=summary.get("dry_run", True))
+    labels = _status_labels(dry_run=summary.get("dry_run", held.state != ImportRun.State.IMPORTED))
     context = {
         "run": held,
         "summary": summary,
-        "counts": [(labels[status], summary["counts"].get(status, 0)) for status in imports.Status.ALL],
+        "counts": [(labels[status], summary.get("counts", {}).get(status, 0)) for status in imports.Status.ALL],
         "rows": [{**row, "label": labels.get(row["status"], row["status"])} for row in summary.get("rows", [])],
         "may_confirm": held.user_id == request.user.pk and held.state == ImportRun.State.CHECKED,
     }
-    return render(request, "actionplan/import_detail.html", context)
+    if request.htmx and held.is_in_progress():
+        return render(request, "actionplan/includes/import_progress.html", context)
+    response = render(request, "actionplan/import_detail.html", context)
+    if request.htmx:
+        # Done while the page polled its progress: show the whole summary.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
@@ -94,7 +100,7 @@ def import_confirm(request, pk):
     """Import the updates of a file checked by its dry run."""
     held = _visible_run(request, pk)
     try:
-        imports.confirm(by=request.user, held=held)
+        import_runs.confirm(by=request.user, held=held)
     except DomainError as error:
         if error.status == 403:
             raise Http404 from None
@@ -106,6 +112,6 @@ def import_confirm(request, pk):
 def import_summary_csv(request, pk):
     """Download an import's summary as CSV."""
     held = _visible_run(request, pk)
-    response = HttpResponse(imports.summary_csv(held.summary), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(import_runs.summary_csv(held.summary), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{held.pk}-summary.csv"'
     return response

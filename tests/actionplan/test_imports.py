@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from actionplan import imports, services
+from actionplan import import_runs, imports, services
 from actionplan.models import RAG, Measurement, ProgressUpdate
 from portal.errors import FileTooLarge, InvalidInput, NotAllowed, UnsupportedFileType
 
@@ -213,7 +213,7 @@ def test_the_browser_dry_run_then_confirm_imports(world, as_user):
 
 def test_another_user_cannot_see_or_confirm_an_import(world, as_user):
     upload = filled(template(world), first_rows(world, value=5))
-    held = imports.check_upload(by=world.reporter, upload=upload)
+    held = import_runs.check_upload(by=world.reporter, upload=upload)
     client = as_user(world.other_reporter)
     assert client.get(f"/updates/import/{held.pk}/").status_code == 404
     assert client.post(f"/updates/import/{held.pk}/confirm/").status_code == 404
@@ -296,3 +296,37 @@ def _count(client, query) -> int:
         response = client.get("/updates/import/", query)
     assert response.content[:4] == b"PK\x03\x04"
     return len(captured)
+
+
+def test_a_large_file_is_checked_and_imported_by_a_worker_with_its_progress(world, settings):
+    from actionplan.models import ImportRun
+    from outbox.models import Message
+
+    settings.IMPORT_INLINE_ROWS = 0
+    held = import_runs.check_upload(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+    assert (held.state, held.progress) == (ImportRun.State.CHECKING, 0)
+    assert Message.objects.filter(sender="actionplan.tasks.enqueue_import", kwargs={"run_id": held.pk}).exists()
+    assert import_runs.run_job(run_id=held.pk) == ImportRun.State.CHECKED
+    held.refresh_from_db()
+    assert (held.progress, held.summary["counts"]["create"]) == (100, 1)
+    assert not ProgressUpdate.objects.exists()
+    assert import_runs.confirm(by=world.reporter, held=held).state == ImportRun.State.IMPORTING
+    assert import_runs.run_job(run_id=held.pk) == ImportRun.State.IMPORTED
+    assert ProgressUpdate.objects.get().source == "import"
+
+
+def test_a_job_delivered_twice_runs_once(world, settings):
+    settings.IMPORT_INLINE_ROWS = 0
+    held = import_runs.check_upload(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+    import_runs.run_job(run_id=held.pk)
+    assert import_runs.run_job(run_id=held.pk) == "skipped"
+
+
+def test_the_page_polls_a_running_import_for_its_progress_bar(world, settings, as_user):
+    settings.IMPORT_INLINE_ROWS = 0
+    held = import_runs.check_upload(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+    client = as_user(world.reporter)
+    response = client.get(f"/updates/import/{held.pk}/", HTTP_HX_REQUEST="true")
+    assert b'role="progressbar"' in response.content
+    import_runs.run_job(run_id=held.pk)
+    assert client.get(f"/updates/import/{held.pk}/", HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
