@@ -330,3 +330,12 @@ def test_the_page_polls_a_running_import_for_its_progress_bar(world, settings, a
     assert b'role="progressbar"' in response.content
     import_runs.run_job(run_id=held.pk)
     assert client.get(f"/updates/import/{held.pk}/", HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
+
+
+def test_the_api_refuses_more_rows_than_the_limit_with_413(world, api, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROWS", 1)
+    upload = io.BytesIO(template(world))
+    upload.name = "updates.xlsx"
+    response = api(world.reporter).post("/api/v1/imports/", {"file": upload}, format="multipart")
+    assert response.status_code == 413
+    assert "more than 1 rows" in response.json()["detail"]
