@@ -14,6 +14,7 @@ from .models import (
     Agreement,
     Evidence,
     FocusArea,
+    ImportRun,
     Indicator,
     IndicatorFigure,
     Measurement,
@@ -354,3 +355,11 @@ class IndicatorFigureAdmin(RecordAdmin):
     list_filter = ["period"]
     list_select_related = ["indicator", "period"]
     search_fields = ["indicator__code"]
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "office", "period", "state", "imported_at"]
+    list_filter = ["state"]
+    list_select_related = ["user", "office", "period"]
+    readonly_fields = ["user", "office", "period", "file", "state", "summary", "imported_at"]

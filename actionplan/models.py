@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 from portal import countries
 from portal.errors import WrongState
 from portal.models import Country, Office, Organization, TimeStampedModel
-from portal.roles import sees_whole_plan
+from portal.roles import is_officer, sees_whole_plan
 
 
 class RAG(models.TextChoices):
@@ -934,3 +934,47 @@ class IndicatorFigure(models.Model):
 
     def __str__(self):
         return f"{self.indicator_id} @ {self.period_id}: {self.value}"
+
+
+class ImportRunQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the imports the user may read: its own; a programme officer's, every one."""
+        if not user.is_authenticated:
+            return self.none()
+        if is_officer(user):
+            return self
+        return self.filter(user=user)
+
+
+class ImportRun(TimeStampedModel):
+    """Hold an uploaded update template between its dry run and its import, and the summary of each."""
+
+    class State(models.TextChoices):
+        CHECKING = "checking", _("Being checked")
+        CHECKED = "checked", _("Checked (dry run)")
+        IMPORTING = "importing", _("Being imported")
+        IMPORTED = "imported", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("user"))
+    office = models.ForeignKey(Office, models.PROTECT, related_name="+", verbose_name=_("office"))
+    period = models.ForeignKey(ReportingPeriod, models.PROTECT, related_name="+", verbose_name=_("reporting period"))
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.CHECKED)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    # 0-100 while a worker checks or imports a large file, for the page's progress bar.
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    summary = models.JSONField(_("summary"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    objects = ImportRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.office.code} {self.period.code} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_in_progress(self) -> bool:
+        return self.state in (self.State.CHECKING, self.State.IMPORTING)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activities, editing, iati, plan, review, updates
+from .views import activities, editing, iati, imports, plan, review, updates
 
 urlpatterns = [
     path("plan/", plan.plan, name="plan"),
@@ -15,6 +15,10 @@ urlpatterns = [
     path("activities/<str:code>/", activities.activity_detail, name="activity-detail"),
     path("activities/<str:code>/report/", updates.update_create, name="update-create"),
     path("updates/", updates.my_updates, name="my-updates"),
+    path("updates/import/", imports.import_start, name="import-start"),
+    path("updates/import/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("updates/import/<int:pk>/confirm/", imports.import_confirm, name="import-confirm"),
+    path("updates/import/<int:pk>/summary.csv", imports.import_summary_csv, name="import-summary-csv"),
     path("updates/review/", review.queue, name="review-queue"),
     path("updates/review/approve/", review.approve_selected, name="review-approve-selected"),
     path("updates/<uuid:pk>/", updates.update_detail, name="update-detail"),

@@ -406,6 +406,8 @@ API_MAX_BODY_BYTES = _read(env.int, "API_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
 # Largest evidence file; a bigger one is refused with 413.
 EVIDENCE_MAX_BYTES = _read(env.int, "EVIDENCE_MAX_MB", default=20) * 1024 * 1024
+# An update template of more rows is checked and imported by a Celery worker, with a progress bar.
+IMPORT_INLINE_ROWS = _read(env.int, "IMPORT_INLINE_ROWS", default=500)
 # The age bands indicator values can be broken down by (codes, youngest first).
 AGE_BANDS = _read(env.list, "AGE_BANDS", default=["0-17", "18-24", "25-59", "60+"])
 if len(set(AGE_BANDS)) != len(AGE_BANDS) or not all(0 < len(band) <= 16 for band in AGE_BANDS):

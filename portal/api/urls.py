@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from actionplan.api import views as actionplan_views
 from actionplan.api.iati import IatiActivitiesView
+from actionplan.api.imports import ImportView
 from steering.api import views as steering_views
 
 from . import docs, views
@@ -37,5 +38,6 @@ urlpatterns = [
         name="redoc",
     ),
     path("iati/activities.xml", IatiActivitiesView.as_view(), name="iati-activities"),
+    path("imports/", ImportView.as_view(), name="imports"),
     *router.urls,
 ]

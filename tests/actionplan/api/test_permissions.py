@@ -78,6 +78,8 @@ MATRIX = [
     ("report-xlsx", "report-xlsx",       "GET",   401,       404,      404,            200,     200),
     # Open data of the whole plan, as the reports: officers and the committee only.
     ("iati",       "iati-activities",    "GET",   401,       403,      403,            200,     200),
+    # A dry run of the office's template: its members and the officers (a refusal of the whole file: 403).
+    ("import",     "imports",            "POST",  401,       200,      403,            200,     403),
     # Deletions: each caller learns of those of the rows it could read (the rows' own scoping, tested apart).
     ("deleted",    "deleted-list",       "GET",   401,       200,      200,            200,     200),
 ]
@@ -151,6 +153,14 @@ def new_update(world):
         "rag": "on_track",
         "percent_complete": 40,
     }
+
+
+def office_template(world):
+    """A dry run of the office's update template, as downloaded."""
+    from actionplan import imports
+
+    content = imports.template(by=world.officer, office=world.office, period=world.period)
+    return {"file": SimpleUploadedFile("updates.xlsx", content), "dry_run": "true"}
 
 
 def deleted_draft(world):
@@ -241,6 +251,7 @@ CALLS = {
     "report-xlsx": Call("/api/v1/reports/{update.pk}/xlsx/", arrange=compiled_report),
     "iati": Call("/api/v1/iati/activities.xml", arrange=publishable),
     "deleted": Call("/api/v1/deleted/?since={update.since}", arrange=deleted_draft),
+    "import": Call("/api/v1/imports/", body=lambda world: office_template(world), format="multipart"),
 }
 
 # Cells where the API answers otherwise than the table says: (label, persona) → the bug.
