@@ -86,10 +86,14 @@ PYTEST_ARGS ?= -n auto --dist worksteal --durations=15
 # Bytecode is cached (in the git-ignored __pycache__) even where the environment says not to write it:
 # the suite starts dozens of Python processes (its workers, Celery workers, servers, commands), and
 # each would compile the project anew, as each worker would rewrite every test module's assertions.
+# The scans run beside the tests (they mostly wait on the network) and say what they found after them;
+# either failing fails the target.
 test: export PYTHONDONTWRITEBYTECODE =
-test: setup scan
+test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory scan > var/scan.log 2>&1 & scan=$$!; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS); tests=$$?; \
+	wait $$scan; scanned=$$?; cat var/scan.log; exit $$(( tests || scanned ))
 
 # The benchmark at one scale: SCALE is one of portal/demo.py's SCALES (default L; `make bench SCALE=S`).
 # Each scale has a database of its own (BENCH_DATABASE_URL suffixed with the scale: jap_bench_l) and the
