@@ -8,6 +8,7 @@ a file again changes nothing ("unchanged").
 
 import csv
 import io
+import logging
 
 from django.conf import settings
 from django.core.files import File
@@ -24,6 +25,8 @@ from .exports import neutralise_for_csv
 from .models import ImportRun, ReportingPeriod
 
 State = ImportRun.State
+
+logger = logging.getLogger(__name__)
 
 
 def check_upload(*, by, upload, office: Office | None = None, period: ReportingPeriod | None = None) -> ImportRun:
@@ -77,6 +80,14 @@ def run_job(*, run_id: int) -> str:
     except DomainError as error:
         # The plan changed since the upload (another version, an office left): the file is refused whole.
         ImportRun.objects.filter(pk=held.pk).update(state=State.FAILED, error=error.message, updated_at=timezone.now())
+        return State.FAILED
+    except Exception:
+        # Whatever else stopped it (a time limit, a fault): the run is failed, not left "being checked" for ever.
+        logger.exception("Import run %s failed", held.pk)
+        ImportRun.objects.filter(pk=held.pk).update(
+            state=State.FAILED, error=_("The file could not be processed; try again, or ask an administrator."),
+            updated_at=timezone.now(),
+        )  # fmt: skip
         return State.FAILED
     done = State.CHECKED if dry_run else State.IMPORTED
     ImportRun.objects.filter(pk=held.pk, state=held.state).update(

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from xml.etree.ElementTree import ParseError  # noqa: S405  # its exception only: openpyxl parses
 
 import openpyxl
 import xlsxwriter
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from portal import numbers
@@ -43,8 +45,12 @@ FORMAT = "jap-updates-1"
 FIXED_COLUMNS = ("activity", "indicator", "activity_title", "indicator_name", "rag", "percent_complete", "narrative",
                  "value")  # fmt: skip
 ZIP_SIGNATURE = b"PK\x03\x04"
-# A workbook's XML packs some tenfold; a hundredfold is no spreadsheet of updates.
+# A workbook's XML packs some tenfold; a hundredfold is no spreadsheet of updates, nor are more than
+# UNPACKED_LIMIT bytes unpacked (10,000 rows of updates unpack to a few megabytes).
 UNPACKED_PER_PACKED = 100
+UNPACKED_LIMIT = 64 * 1024 * 1024
+# Empty rows are passed over, but not without end: a sheet of a million empty rows takes a minute to read.
+MAX_LINES = 2 * MAX_ROWS
 
 
 class Status:
@@ -215,34 +221,70 @@ def read(upload) -> Workbook:
     try:
         # What the workbook unpacks to, bounded as the file is (a small file may unpack to gigabytes).
         with zipfile.ZipFile(upload) as packed:
-            _check_size(sum(member.file_size for member in packed.infolist()) // UNPACKED_PER_PACKED)
+            unpacked = sum(member.file_size for member in packed.infolist())
+        _check_size(unpacked // UNPACKED_PER_PACKED)
+        if unpacked > UNPACKED_LIMIT:
+            raise FileTooLarge(
+                _("This workbook unpacks to more than %(limit)s MB, more than any template of the portal.")
+                % {"limit": UNPACKED_LIMIT // (1024 * 1024)},
+                field="file",
+            )
         upload.seek(0)
         book = openpyxl.load_workbook(upload, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        upload.seek(0)
+        # The formulas themselves, to tell a formula whose value was never computed from an empty cell.
+        formulas = openpyxl.load_workbook(upload, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, ParseError):
         raise UnsupportedFileType(_("This file is not an XLSX workbook."), field="file") from None
     try:
-        if SHEET not in book.sheetnames or ABOUT not in book.sheetnames:
-            raise InvalidInput(_("This workbook is not an update template of the portal."), field="file")
-        about = {str(row[0]): row[1] for row in book[ABOUT].iter_rows(values_only=True) if row and row[0]}
-        if about.get("format") != FORMAT:
-            raise InvalidInput(_("This workbook is not an update template of the portal."), field="file")
-        lines = book[SHEET].iter_rows(values_only=True)
-        keys = [str(key) if key is not None else "" for key in next(lines, ())]
-        next(lines, None)  # the headings people read
-        rows = []
-        for number, values in enumerate(lines, start=3):
-            if all(value is None or value == "" for value in values):
-                continue
-            if len(rows) == MAX_ROWS:
-                raise FileTooLarge(
-                    _("This file has more than %(limit)s rows; split it into files of at most %(limit)s rows.")
-                    % {"limit": numbers.show(MAX_ROWS)},
-                    field="file",
-                )
-            rows.append((number, dict(zip(keys, values, strict=False))))
+        return _read_rows(book, formulas)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
+        # A sheet's XML damaged past its first lines is only met here, as the rows are read.
+        raise UnsupportedFileType(_("This workbook is damaged: it cannot be read."), field="file") from None
     finally:
         book.close()
+        formulas.close()
+
+
+def _read_rows(book, formulas) -> Workbook:
+    if SHEET not in book.sheetnames or ABOUT not in book.sheetnames:
+        raise InvalidInput(_("This workbook is not an update template of the portal."), field="file")
+    about = {str(row[0]): row[1] for row in book[ABOUT].iter_rows(values_only=True) if row and row[0]}
+    if about.get("format") != FORMAT:
+        raise InvalidInput(_("This workbook is not an update template of the portal."), field="file")
+    sheets = book[SHEET], formulas[SHEET]
+    for sheet in sheets:
+        # Every row, whatever extent the file claims for its sheet (read-only sheets trust it).
+        sheet.reset_dimensions()
+    lines = zip(*(sheet.iter_rows(values_only=True) for sheet in sheets), strict=False)
+    keys = [str(key) if key is not None else "" for key in next(lines, ((), ()))[0]]
+    next(lines, None)  # the headings people read
+    rows = []
+    for number, (values, written) in enumerate(lines, start=3):
+        if number > MAX_LINES or len(rows) == MAX_ROWS and not _empty(values):
+            raise FileTooLarge(
+                _("This file has more than %(limit)s rows; split it into files of at most %(limit)s rows.")
+                % {"limit": numbers.show(MAX_ROWS)},
+                field="file",
+            )
+        uncomputed = [
+            index for index, (value, formula) in enumerate(zip(values, written, strict=False))
+            if value is None and isinstance(formula, str) and formula.startswith("=")
+        ]  # fmt: skip
+        if uncomputed:
+            cell = f"{get_column_letter(uncomputed[0] + 1)}{number}"
+            raise InvalidInput(
+                _("Cell %(cell)s holds a formula whose value was never computed: open the file in Excel, save it, "
+                  "and upload it again.") % {"cell": cell},
+                field="file",
+            )  # fmt: skip
+        if not _empty(values):
+            rows.append((number, dict(zip(keys, values, strict=False))))
     return Workbook(about=about, rows=rows)
+
+
+def _empty(values) -> bool:
+    return all(value is None or value == "" for value in values)
 
 
 def _check_size(size: int):

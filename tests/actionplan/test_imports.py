@@ -339,3 +339,86 @@ def test_the_api_refuses_more_rows_than_the_limit_with_413(world, api, monkeypat
     response = api(world.reporter).post("/api/v1/imports/", {"file": upload}, format="multipart")
     assert response.status_code == 413
     assert "more than 1 rows" in response.json()["detail"]
+
+
+def rewritten(content: bytes, change) -> io.BytesIO:
+    """The workbook with each of its parts passed through ``change(name, data)``, as a damaged or odd file."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            target.writestr(member, change(member.filename, source.read(member)))
+    out.seek(0)
+    return out
+
+
+def updates_sheet(content: bytes) -> str:
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    return f"xl/worksheets/sheet{book.sheetnames.index(imports.SHEET) + 1}.xml"
+
+
+def test_a_damaged_sheet_is_refused_naming_the_file_not_answered_with_an_error(world):
+    content = filled(template(world), first_rows(world, value=5)).getvalue()
+    sheet = updates_sheet(content)
+    damaged = rewritten(content, lambda name, data: data[: len(data) * 2 // 3] if name == sheet else data)
+    with pytest.raises(UnsupportedFileType, match="damaged"):
+        imports.run(by=world.reporter, upload=damaged, dry_run=True)
+
+
+def test_rows_beyond_the_extent_a_file_claims_for_its_sheet_are_read(world):
+    import re
+
+    content = filled(template(world), first_rows(world, value=5)).getvalue()
+    sheet = updates_sheet(content)
+    claims_one_row = rewritten(
+        content, lambda name, data: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:A1"', data)
+        if name == sheet else data,
+    )  # fmt: skip
+    summary = imports.run(by=world.reporter, upload=claims_one_row, dry_run=True)
+    assert summary["counts"]["create"] == 1
+
+
+def test_a_formula_whose_value_was_never_computed_is_refused_naming_its_cell(world):
+    book = openpyxl.load_workbook(io.BytesIO(template(world)))
+    sheet = book[imports.SHEET]
+    keys = [cell.value for cell in sheet[1]]
+    row = next(row for row in sheet.iter_rows(min_row=3) if row[1].value == world.indicator.code)
+    row[keys.index("rag")].value = RAG.ON_TRACK
+    row[keys.index("value")].value = "=2+3"  # openpyxl writes the formula, and no value computed for it
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(InvalidInput, match=f"{openpyxl.utils.get_column_letter(keys.index('value') + 1)}{row[0].row}"):
+        imports.run(by=world.reporter, upload=io.BytesIO(out.getvalue()), dry_run=True)
+
+
+def test_a_workbook_unpacking_to_more_than_the_limit_is_refused(world, monkeypatch):
+    monkeypatch.setattr(imports, "UNPACKED_LIMIT", 10_000)
+    with pytest.raises(FileTooLarge, match="unpacks to more than"):
+        imports.run(by=world.reporter, upload=io.BytesIO(template(world)), dry_run=True)
+
+
+def test_a_sheet_of_endless_empty_rows_is_refused(world, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_LINES", 3)
+    book = openpyxl.load_workbook(io.BytesIO(template(world)))
+    book[imports.SHEET].cell(row=50, column=1).value = ""
+    book[imports.SHEET].cell(row=51, column=3).value = "far below"
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(FileTooLarge):
+        imports.run(by=world.reporter, upload=io.BytesIO(out.getvalue()), dry_run=True)
+
+
+def test_a_queued_run_that_fails_unexpectedly_is_failed_not_left_running(world, settings, monkeypatch):
+    from actionplan.models import ImportRun
+
+    settings.IMPORT_INLINE_ROWS = 0
+    held = import_runs.check_upload(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+
+    def broken(**_arguments):
+        raise RuntimeError("the worker's time ran out")
+
+    monkeypatch.setattr(imports, "process", broken)
+    assert import_runs.run_job(run_id=held.pk) == ImportRun.State.FAILED
+    held.refresh_from_db()
+    assert held.state == ImportRun.State.FAILED and held.error
