@@ -179,8 +179,11 @@ def switch_webhook(*, by, webhook: Webhook, active: bool) -> Webhook:
 
 
 def emit(event: str, record) -> list[Delivery]:
-    """Write a delivery of the event on the record for each active webhook that chose it and whose owner
-    may see the record (its model's ``visible_to``); send each once the caller's transaction commits."""
+    """Write a delivery of the event on the record for each webhook that chose it and whose owner may see
+    the record (its model's ``visible_to``); send each once the caller's transaction commits.
+
+    A switched-off webhook's deliveries are written too: they wait (``_sendable`` passes them over)
+    and go when it is switched on again, so none is lost while it is off."""
     return emit_all(event, [record])
 
 
@@ -189,7 +192,7 @@ def emit_all(event: str, records) -> list[Delivery]:
     records = list(records)
     if not records:
         return []
-    webhooks = [hook for hook in Webhook.objects.filter(active=True).select_related("owner") if event in hook.events]
+    webhooks = [hook for hook in Webhook.objects.select_related("owner") if event in hook.events]
     if not webhooks:
         return []
     model = type(records[0])

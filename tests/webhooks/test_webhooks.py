@@ -155,15 +155,34 @@ def test_a_webhook_failing_max_failures_times_is_switched_off_and_its_owner_emai
     assert not webhook.active and webhook.switched_off_at is not None
     [email] = mail.outbox
     assert email.to == [world.officer.email] and "Partner" in email.subject
-    # Off: nothing more is sent, and no new event is written for it.
+    # Off: nothing more is sent, but a new event is written for it, to wait (not lost).
     assert webhooks.deliver(delivery_id=delivery.pk) == "skipped"
     updates.approve_update(by=world.officer, update=delivery_update(delivery))
-    assert Delivery.objects.count() == 1
+    waiting = Delivery.objects.exclude(pk=delivery.pk).get()
+    assert waiting.state == "pending" and waiting.event == "update.approved"
+    due_now(waiting)
+    assert webhooks.deliver(delivery_id=waiting.pk) == "skipped"
+    assert webhooks.send_due() == 0
 
-    # Switched on by its owner: the delivery that waited goes.
+    # Switched on by its owner: the delivery that waited goes, then the event written while it was off.
     receiver.always_fail = False
     webhooks.switch_webhook(by=world.officer, webhook=webhook, active=True)
     assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+    assert webhooks.deliver(delivery_id=waiting.pk) == "succeeded"
+    assert receiver.events() == ["update.submitted", "update.approved"]
+
+
+def test_an_event_while_a_webhook_is_switched_off_is_delivered_after_it_is_switched_on(world, receiver):
+    webhook = hook(receiver, world.officer)
+    webhooks.switch_webhook(by=world.officer, webhook=webhook, active=False)
+    submitted(world)
+    [delivery] = Delivery.objects.all()
+    assert webhooks.deliver(delivery_id=delivery.pk) == "skipped"
+    assert receiver.received == []
+
+    webhooks.switch_webhook(by=world.officer, webhook=webhook, active=True)
+    assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+    assert receiver.events() == ["update.submitted"]
 
 
 def delivery_update(delivery):
