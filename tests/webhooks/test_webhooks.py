@@ -1,5 +1,6 @@
 """Webhooks: the events on records its owner may see reach a partner's endpoint, signed, in order, retried."""
 
+import json
 import time
 import uuid
 from datetime import timedelta
@@ -7,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from actionplan import services as updates
@@ -418,3 +420,33 @@ def test_the_purge_is_scheduled_daily(db):
     load_reference_data()
     job = PeriodicTask.objects.get(task="webhooks.tasks.purge_old_deliveries")
     assert job.crontab is not None and job.enabled
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("ftp://partner.example.org/hook", "http://"),
+        ("http://10.1.2.3/hook", "private or reserved"),
+        ("https://partner.example.org/hook", None),
+    ],
+)
+def test_the_admin_checks_a_webhooks_url_as_the_page_does(world, client, url, says):
+    from tests import factories
+
+    webhook = Webhook.objects.create(
+        owner=world.officer, name="Partner", url="https://partner.example.org/old", events=ALL, secret="s"
+    )
+    client.force_login(factories.UserFactory(username="root", is_staff=True, is_superuser=True))
+    form = {
+        "owner": world.officer.pk, "name": "Partner", "url": url, "events": json.dumps(ALL),
+        "active": "on", "failure_count": 0, "switched_off_at_0": "", "switched_off_at_1": "",
+    }  # fmt: skip
+
+    page = client.post(reverse("admin:webhooks_webhook_change", args=[webhook.pk]), form)
+
+    webhook.refresh_from_db()
+    if says:
+        assert page.status_code == 200 and says in page.context["adminform"].form.errors["url"][0]
+        assert webhook.url == "https://partner.example.org/old"
+    else:
+        assert page.status_code == 302 and webhook.url == url
