@@ -450,3 +450,62 @@ def test_the_admin_checks_a_webhooks_url_as_the_page_does(world, client, url, sa
         assert webhook.url == "https://partner.example.org/old"
     else:
         assert page.status_code == 302 and webhook.url == url
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Names resolved as the test says (others as usual)."""
+    import socket
+
+    names = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in names:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (names[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
+
+
+def test_a_name_resolving_to_the_portals_own_address_is_refused_when_sent(world, settings, dns):
+    settings.PORTAL_URL, settings.ALLOWED_HOSTS = "https://portal.example.org", ["portal.example.org", "*"]
+    dns.update({"portal.example.org": "93.184.216.34", "partner.example.org": "93.184.216.34"})
+    webhook = webhooks.create_webhook(
+        by=world.officer, name="Partner", url="https://partner.example.org/hook", events=ALL
+    )  # the name is not the portal's: let through at registration
+    submitted(world)
+    [delivery] = Delivery.objects.filter(webhook=webhook)
+
+    assert webhooks.deliver(delivery_id=delivery.pk) == "retry"
+
+    delivery.refresh_from_db()
+    assert delivery.last_status_code is None
+    assert delivery.last_response == (
+        "Refused: partner.example.org resolves to 93.184.216.34, the portal's own address: not sent"
+    )
+
+
+def test_the_portals_own_addresses_are_those_of_its_url_and_allowed_hosts(settings, dns):
+    settings.PORTAL_URL = "https://portal.example.org"
+    settings.ALLOWED_HOSTS = ["www.example.org", ".wild.example.org", "*"]
+    dns.update({"portal.example.org": "93.184.216.34", "www.example.org": "93.184.216.35", "x": "93.184.216.36"})
+    dns.update({"partner.example.org": "93.184.216.36"})
+
+    for own in ("93.184.216.34", "93.184.216.35"):
+        dns["x"] = own
+        with pytest.raises(webhooks._Refused, match="the portal's own address"):
+            webhooks._resolve("x", 443)
+    dns["x"] = "93.184.216.36"
+    assert webhooks._resolve("x", 443) == "93.184.216.36"
+
+
+def test_loopback_allowed_lets_the_portals_loopback_address_through_but_at_its_own_port(settings, dns):
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    settings.PORTAL_URL, settings.ALLOWED_HOSTS = "http://127.0.0.1:8000", ["localhost", "127.0.0.1"]
+    dns["sneaky.example.org"] = "127.0.0.1"
+
+    assert webhooks._resolve("sneaky.example.org", 9000) == "127.0.0.1"  # the tests' receiver
+    with pytest.raises(webhooks._Refused, match="the portal's own address"):
+        webhooks._resolve("sneaky.example.org", 8000)
