@@ -1,7 +1,26 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 
+from portal.errors import InvalidInput
+
+from . import services
 from .models import Delivery, Webhook
+
+
+class WebhookAdminForm(forms.ModelForm):
+    """Refuse, as the webhooks page does (``services.check_url``), an address no webhook is sent to.
+
+    No ``Meta``: the admin makes the form from the model (with its ``formfield_overrides``) on this base.
+    """
+
+    def clean_url(self):
+        url = self.cleaned_data["url"].strip()
+        try:
+            services.check_url(url)
+        except InvalidInput as error:
+            raise forms.ValidationError(error.message) from None
+        return url
 
 
 @admin.register(Webhook)
@@ -10,6 +29,7 @@ class WebhookAdmin(admin.ModelAdmin):
 
     # An address typed without a scheme is read as https (Django 6's default), never as plain http.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    form = WebhookAdminForm
 
     list_display = ("name", "url", "owner", "active", "failure_count", "switched_off_at")
     list_filter = ("active",)

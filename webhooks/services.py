@@ -179,8 +179,11 @@ def switch_webhook(*, by, webhook: Webhook, active: bool) -> Webhook:
 
 
 def emit(event: str, record) -> list[Delivery]:
-    """Write a delivery of the event on the record for each active webhook that chose it and whose owner
-    may see the record (its model's ``visible_to``); send each once the caller's transaction commits."""
+    """Write a delivery of the event on the record for each webhook that chose it and whose owner may see
+    the record (its model's ``visible_to``); send each once the caller's transaction commits.
+
+    A switched-off webhook's deliveries are written too: they wait (``_sendable`` passes them over)
+    and go when it is switched on again, so none is lost while it is off."""
     return emit_all(event, [record])
 
 
@@ -189,7 +192,7 @@ def emit_all(event: str, records) -> list[Delivery]:
     records = list(records)
     if not records:
         return []
-    webhooks = [hook for hook in Webhook.objects.filter(active=True).select_related("owner") if event in hook.events]
+    webhooks = [hook for hook in Webhook.objects.select_related("owner") if event in hook.events]
     if not webhooks:
         return []
     model = type(records[0])
@@ -286,17 +289,50 @@ def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     return "" if address.is_global else "not public"
 
 
+def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(answer[4][0].split("%")[0]) for answer in answers]
+
+
+def _unmapped(address):
+    """The IPv4 address an IPv6 one maps (``::ffff:10.0.0.1`` is 10.0.0.1), else the address."""
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+def _own_addresses() -> tuple[set, int]:
+    """The portal's own addresses (those of its ``PORTAL_URL`` host and of its ``ALLOWED_HOSTS`` names, but
+    wildcards), and its port. A name that does not resolve adds none."""
+    portal = urlsplit(settings.PORTAL_URL)
+    portal_port = portal.port or (443 if portal.scheme == "https" else 80)
+    names = {name.strip("[]") for name in settings.ALLOWED_HOSTS if "*" not in name and not name.startswith(".")}
+    own = set()
+    for name in names | {portal.hostname or ""}:
+        if not name:
+            continue
+        try:
+            own.update(_unmapped(address) for address in _addresses(name, portal_port))
+        except (OSError, UnicodeError, ValueError):
+            continue
+    return own, portal_port
+
+
 def _resolve(host: str, port: int) -> str:
     """Resolve the host to the address to connect to; raise ``_Refused`` when it, or any other address the
-    name has, is one no partner system has (see ``_refused``)."""
+    name has, is one no partner system has (see ``_refused``) or one of the portal's own.
+
+    With ``WEBHOOK_ALLOW_LOOPBACK`` on (tests' receiver on 127.0.0.1), a loopback address of the portal's
+    is refused only at the portal's own port."""
     try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as error:
+        addresses = _addresses(host, port)
+    except (OSError, UnicodeError, ValueError) as error:
         raise _Refused(f"{host} could not be resolved: {error}") from None
-    addresses = [ipaddress.ip_address(answer[4][0].split("%")[0]) for answer in answers]
     for address in addresses:
         if why := _refused(address):
             raise _Refused(f"{host} resolves to {address} ({why}): not sent")
+    own, portal_port = _own_addresses()
+    for address in map(_unmapped, addresses):
+        if address in own and not (address.is_loopback and port != portal_port):
+            raise _Refused(f"{host} resolves to {address}, the portal's own address: not sent")
     return str(addresses[0])
 
 

@@ -1,5 +1,6 @@
 """Webhooks: the events on records its owner may see reach a partner's endpoint, signed, in order, retried."""
 
+import json
 import time
 import uuid
 from datetime import timedelta
@@ -7,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from actionplan import services as updates
@@ -155,15 +157,34 @@ def test_a_webhook_failing_max_failures_times_is_switched_off_and_its_owner_emai
     assert not webhook.active and webhook.switched_off_at is not None
     [email] = mail.outbox
     assert email.to == [world.officer.email] and "Partner" in email.subject
-    # Off: nothing more is sent, and no new event is written for it.
+    # Off: nothing more is sent, but a new event is written for it, to wait (not lost).
     assert webhooks.deliver(delivery_id=delivery.pk) == "skipped"
     updates.approve_update(by=world.officer, update=delivery_update(delivery))
-    assert Delivery.objects.count() == 1
+    waiting = Delivery.objects.exclude(pk=delivery.pk).get()
+    assert waiting.state == "pending" and waiting.event == "update.approved"
+    due_now(waiting)
+    assert webhooks.deliver(delivery_id=waiting.pk) == "skipped"
+    assert webhooks.send_due() == 0
 
-    # Switched on by its owner: the delivery that waited goes.
+    # Switched on by its owner: the delivery that waited goes, then the event written while it was off.
     receiver.always_fail = False
     webhooks.switch_webhook(by=world.officer, webhook=webhook, active=True)
     assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+    assert webhooks.deliver(delivery_id=waiting.pk) == "succeeded"
+    assert receiver.events() == ["update.submitted", "update.approved"]
+
+
+def test_an_event_while_a_webhook_is_switched_off_is_delivered_after_it_is_switched_on(world, receiver):
+    webhook = hook(receiver, world.officer)
+    webhooks.switch_webhook(by=world.officer, webhook=webhook, active=False)
+    submitted(world)
+    [delivery] = Delivery.objects.all()
+    assert webhooks.deliver(delivery_id=delivery.pk) == "skipped"
+    assert receiver.received == []
+
+    webhooks.switch_webhook(by=world.officer, webhook=webhook, active=True)
+    assert webhooks.deliver(delivery_id=delivery.pk) == "succeeded"
+    assert receiver.events() == ["update.submitted"]
 
 
 def delivery_update(delivery):
@@ -399,3 +420,92 @@ def test_the_purge_is_scheduled_daily(db):
     load_reference_data()
     job = PeriodicTask.objects.get(task="webhooks.tasks.purge_old_deliveries")
     assert job.crontab is not None and job.enabled
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("ftp://partner.example.org/hook", "http://"),
+        ("http://10.1.2.3/hook", "private or reserved"),
+        ("https://partner.example.org/hook", None),
+    ],
+)
+def test_the_admin_checks_a_webhooks_url_as_the_page_does(world, client, url, says):
+    from tests import factories
+
+    webhook = Webhook.objects.create(
+        owner=world.officer, name="Partner", url="https://partner.example.org/old", events=ALL, secret="s"
+    )
+    client.force_login(factories.UserFactory(username="root", is_staff=True, is_superuser=True))
+    form = {
+        "owner": world.officer.pk, "name": "Partner", "url": url, "events": json.dumps(ALL),
+        "active": "on", "failure_count": 0, "switched_off_at_0": "", "switched_off_at_1": "",
+    }  # fmt: skip
+
+    page = client.post(reverse("admin:webhooks_webhook_change", args=[webhook.pk]), form)
+
+    webhook.refresh_from_db()
+    if says:
+        assert page.status_code == 200 and says in page.context["adminform"].form.errors["url"][0]
+        assert webhook.url == "https://partner.example.org/old"
+    else:
+        assert page.status_code == 302 and webhook.url == url
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Names resolved as the test says (others as usual)."""
+    import socket
+
+    names = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in names:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (names[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
+
+
+def test_a_name_resolving_to_the_portals_own_address_is_refused_when_sent(world, settings, dns):
+    settings.PORTAL_URL, settings.ALLOWED_HOSTS = "https://portal.example.org", ["portal.example.org", "*"]
+    dns.update({"portal.example.org": "93.184.216.34", "partner.example.org": "93.184.216.34"})
+    webhook = webhooks.create_webhook(
+        by=world.officer, name="Partner", url="https://partner.example.org/hook", events=ALL
+    )  # the name is not the portal's: let through at registration
+    submitted(world)
+    [delivery] = Delivery.objects.filter(webhook=webhook)
+
+    assert webhooks.deliver(delivery_id=delivery.pk) == "retry"
+
+    delivery.refresh_from_db()
+    assert delivery.last_status_code is None
+    assert delivery.last_response == (
+        "Refused: partner.example.org resolves to 93.184.216.34, the portal's own address: not sent"
+    )
+
+
+def test_the_portals_own_addresses_are_those_of_its_url_and_allowed_hosts(settings, dns):
+    settings.PORTAL_URL = "https://portal.example.org"
+    settings.ALLOWED_HOSTS = ["www.example.org", ".wild.example.org", "*"]
+    dns.update({"portal.example.org": "93.184.216.34", "www.example.org": "93.184.216.35", "x": "93.184.216.36"})
+    dns.update({"partner.example.org": "93.184.216.36"})
+
+    for own in ("93.184.216.34", "93.184.216.35"):
+        dns["x"] = own
+        with pytest.raises(webhooks._Refused, match="the portal's own address"):
+            webhooks._resolve("x", 443)
+    dns["x"] = "93.184.216.36"
+    assert webhooks._resolve("x", 443) == "93.184.216.36"
+
+
+def test_loopback_allowed_lets_the_portals_loopback_address_through_but_at_its_own_port(settings, dns):
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    settings.PORTAL_URL, settings.ALLOWED_HOSTS = "http://127.0.0.1:8000", ["localhost", "127.0.0.1"]
+    dns["sneaky.example.org"] = "127.0.0.1"
+
+    assert webhooks._resolve("sneaky.example.org", 9000) == "127.0.0.1"  # the tests' receiver
+    with pytest.raises(webhooks._Refused, match="the portal's own address"):
+        webhooks._resolve("sneaky.example.org", 8000)
