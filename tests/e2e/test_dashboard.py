@@ -39,7 +39,9 @@ def test_committee_member_reads_the_dashboard_and_drills_down(site, login):
     canvases = page.locator("canvas[data-dashboard-chart]")
     expect(canvases).to_have_count(4)
     for index in range(4):
-        assert canvases.nth(index).evaluate(CHART_HAS_PIXELS), f"chart {index} is empty"
+        # Chart.js draws after the page has loaded, later on a busy machine: each chart is waited for, not
+        # looked at once (a chart that never draws fails here after 10 s).
+        page.wait_for_function(CHART_HAS_PIXELS, arg=canvases.nth(index).element_handle(), timeout=10_000)
     screenshot(page, "dashboard")
     assert serious_accessibility_violations(page) == []
 
