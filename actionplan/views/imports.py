@@ -31,6 +31,12 @@ class ImportForm(forms.Form):
         self.fields["office"].queryset = offices if is_officer(user) else offices.filter(memberships__user=user)
         plan = ActionPlan.objects.current().first()
         self.fields["period"].queryset = ReportingPeriod.objects.filter(plan=plan).order_by("-starts_on")
+        if not self.is_bound:
+            # What a reporter of one office would choose anyway: its office, and the latest period still open.
+            only = list(self.fields["office"].queryset[:2])
+            self.initial.setdefault("office", only[0].code if len(only) == 1 else None)
+            latest_open = self.fields["period"].queryset.filter(state=ReportingPeriod.State.OPEN).first()
+            self.initial.setdefault("period", latest_open.code if latest_open else None)
 
 
 @login_required

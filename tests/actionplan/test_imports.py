@@ -422,3 +422,14 @@ def test_a_queued_run_that_fails_unexpectedly_is_failed_not_left_running(world, 
     assert import_runs.run_job(run_id=held.pk) == ImportRun.State.FAILED
     held.refresh_from_db()
     assert held.state == ImportRun.State.FAILED and held.error
+
+
+def test_the_import_page_chooses_a_reporters_only_office_and_the_latest_open_period(world, as_user):
+    page = as_user(world.reporter).get("/updates/import/")
+    form = page.context["form"]
+    assert (form["office"].value(), form["period"].value()) == (world.office.code, world.period.code)
+
+
+def test_the_import_page_chooses_no_office_for_an_officer_of_them_all(world, as_user):
+    form = as_user(world.officer).get("/updates/import/").context["form"]
+    assert form["office"].value() is None
