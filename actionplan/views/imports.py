@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from actionplan import import_runs, imports
+from actionplan import figures, import_runs, imports
 from actionplan.models import ActionPlan, ImportRun, ReportingPeriod
 from portal.errors import DomainError
 from portal.models import Office
@@ -32,11 +32,11 @@ class ImportForm(forms.Form):
         plan = ActionPlan.objects.current().first()
         self.fields["period"].queryset = ReportingPeriod.objects.filter(plan=plan).order_by("-starts_on")
         if not self.is_bound:
-            # What a reporter of one office would choose anyway: its office, and the latest period still open.
+            # What a reporter of one office would choose anyway: its office, and the period figures stand at.
             only = list(self.fields["office"].queryset[:2])
             self.initial.setdefault("office", only[0].code if len(only) == 1 else None)
-            latest_open = self.fields["period"].queryset.filter(state=ReportingPeriod.State.OPEN).first()
-            self.initial.setdefault("period", latest_open.code if latest_open else None)
+            current = figures.current_period(self.fields["period"].queryset.order_by("starts_on"))
+            self.initial.setdefault("period", current.code if current else None)
 
 
 @login_required
