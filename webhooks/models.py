@@ -17,6 +17,12 @@ class Event(models.TextChoices):
     ACTION_ITEM_CHANGED = "action_item.changed", _("Action item changed")
 
 
+class WebhookQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the webhooks the user may read and change: its own (each holds its owner's secret)."""
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+
 class Webhook(TimeStampedModel):
     """Send a partner's endpoint the events it chose, on the records its owner may see, signed with its secret.
 
@@ -37,6 +43,8 @@ class Webhook(TimeStampedModel):
     failure_count = models.PositiveIntegerField(_("failures in a row"), default=0)
     switched_off_at = models.DateTimeField(_("switched off at"), null=True, blank=True)
 
+    objects = WebhookQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("webhook")
         verbose_name_plural = _("webhooks")
@@ -56,6 +64,10 @@ class Webhook(TimeStampedModel):
 class DeliveryQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(state=Delivery.State.PENDING)
+
+    def visible_to(self, user):
+        """Keep the deliveries of the webhooks the user may read."""
+        return self.filter(webhook__in=Webhook.objects.visible_to(user))
 
 
 class Delivery(TimeStampedModel):

@@ -39,7 +39,7 @@ def webhooks(request):
             form = WebhookForm()
     # A sliced prefetch: the latest deliveries of every webhook in one query (a window function).
     latest = Prefetch("deliveries", queryset=Delivery.objects.order_by("-id")[:SHOWN], to_attr="latest")
-    hooks = Webhook.objects.filter(owner=request.user).prefetch_related(latest)
+    hooks = Webhook.objects.visible_to(request.user).prefetch_related(latest)
     return render(request, "webhooks/webhooks.html", {"form": form, "created": created, "webhooks": hooks})
 
 
@@ -47,7 +47,7 @@ def webhooks(request):
 @require_POST
 def switch(request, pk):
     _officer(request)
-    webhook = get_object_or_404(Webhook, pk=pk, owner=request.user)
+    webhook = get_object_or_404(Webhook.objects.visible_to(request.user), pk=pk)
     active = request.POST.get("active") == "1"
     services.switch_webhook(by=request.user, webhook=webhook, active=active)
     messages.success(request, _("The webhook is switched on.") if active else _("The webhook is switched off."))
@@ -58,7 +58,7 @@ def switch(request, pk):
 @require_POST
 def resend(request, pk):
     _officer(request)
-    delivery = get_object_or_404(Delivery.objects.select_related("webhook"), pk=pk, webhook__owner=request.user)
+    delivery = get_object_or_404(Delivery.objects.visible_to(request.user).select_related("webhook"), pk=pk)
     services.resend(by=request.user, delivery=delivery)
     messages.success(request, _("The event will be sent again, as a new delivery."))
     return redirect("webhooks")

@@ -509,3 +509,22 @@ def test_loopback_allowed_lets_the_portals_loopback_address_through_but_at_its_o
     assert webhooks._resolve("sneaky.example.org", 9000) == "127.0.0.1"  # the tests' receiver
     with pytest.raises(webhooks._Refused, match="the portal's own address"):
         webhooks._resolve("sneaky.example.org", 8000)
+
+
+def test_another_officer_can_neither_see_switch_nor_resend_a_webhook_not_theirs(world, as_user, receiver):
+    from django.contrib.auth.models import Group
+
+    from portal.models import Role
+    from tests.factories import UserFactory
+
+    theirs = hook(receiver, world.officer)
+    submitted(world)
+    [delivery] = Delivery.objects.all()
+    other = UserFactory(username="officer.two")
+    other.groups.add(Group.objects.get(name=Role.PROGRAMME_OFFICER.value))
+    client = as_user(other)
+
+    assert theirs.name not in client.get("/webhooks/").content.decode()
+    assert client.post(f"/webhooks/{theirs.pk}/switch/", {"active": "0"}).status_code == 404
+    assert client.post(f"/webhooks/deliveries/{delivery.pk}/resend/").status_code == 404
+    assert Delivery.objects.count() == 1 and Webhook.objects.get().active
