@@ -118,7 +118,8 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "language"]
+    list_display = ["user", "organization", "language"]
+    list_filter = ["organization"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
 

@@ -214,6 +214,16 @@ class Profile(TimeStampedModel):
     """Keep a user's preferences: the language of the portal, and which e-mails to receive and when."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="profile")
+    # Set by single sign-on or an administrator; when empty, the organisation of the user's offices
+    # stands (portal.organisations.organisation_of).
+    organization = models.ForeignKey(
+        Organization,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="profiles",
+        verbose_name=_("organisation"),
+    )
     language = models.CharField(_("preferred language"), max_length=8, blank=True, choices=settings.LANGUAGES)
     # Per kind of notification (portal.notifications.KINDS): "immediate", "daily" or "none".
     email_choices = models.JSONField(_("e-mails to receive"), default=dict, blank=True)
