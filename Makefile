@@ -66,7 +66,8 @@ run: demo
 	@echo "  and one reporter per field office, e.g. reporter.unodc-roseap"
 	@echo "  Ctrl-C stops the web server, the Celery worker and Celery beat."
 	@echo
-	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	@# honcho answers Ctrl-C by stopping every process and exiting 130: for make, a stop as asked, not an error.
+	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start || [ $$? -eq 130 ]
 
 lint: setup
 	$(BIN)/ruff check .
