@@ -224,6 +224,13 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_RESULT_EXTENDED = True
+# Each kind of job waits in a queue of its own (portal.queues): reports, email, webhooks, housekeeping,
+# each named with this prefix; workers take theirs with -Q.
+CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
+if not re.fullmatch(r"[A-Za-z0-9_.-]*", CELERY_QUEUE_PREFIX):
+    _fail("CELERY_QUEUE_PREFIX", "may hold only letters, digits, dots, dashes and underscores")
+CELERY_TASK_ROUTES = ("portal.queues.route",)
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}housekeeping"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
