@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 from whitenoise.compress import Compressor
 
+from portal import queues
 from portal.rates import Rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -230,6 +232,11 @@ CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
 if not re.fullmatch(r"[A-Za-z0-9_.-]*", CELERY_QUEUE_PREFIX):
     _fail("CELERY_QUEUE_PREFIX", "may hold only letters, digits, dots, dashes and underscores")
 CELERY_TASK_ROUTES = ("portal.queues.route",)
+# A worker started without -Q takes them all; /readyz asks that each have a worker.
+CELERY_TASK_QUEUES = [Queue(f"{CELERY_QUEUE_PREFIX}{kind}") for kind in queues.KINDS]
+# /readyz: a worker must answer a ping within this many seconds, and beat have run within this many.
+READY_WORKER_SECONDS = _read_at_least_one("READY_WORKER_SECONDS", default=2)
+READY_BEAT_SECONDS = _read_at_least_one("READY_BEAT_SECONDS", default=180)
 CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}housekeeping"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -361,6 +368,8 @@ SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = _read(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 # How many reverse proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For: the
