@@ -30,6 +30,7 @@ FAULTS = {
     "other_subject": "the user info describes another person than the ID token",
     "expired": "the ID token expired an hour ago",
     "cancel": "the person cancels at the provider",
+    "discovery_issuer": "the discovery document names another issuer than the one configured",
 }
 
 
@@ -80,7 +81,7 @@ class IdentityProvider:
 
     def discovery(self):
         return {
-            "issuer": self.issuer,
+            "issuer": "http://127.0.0.1:1/another-issuer" if self.fault == "discovery_issuer" else self.issuer,
             "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token",
             "userinfo_endpoint": f"{self.issuer}/userinfo",

@@ -276,6 +276,33 @@ def test_a_provider_that_does_not_answer_is_reported_on_the_login_page(client, s
     assert "The sign-in service of UNODC does not answer." in messages_of(response)[0]
 
 
+def test_a_discovery_document_of_another_issuer_is_refused(client, sso):
+    sso["UNODC"].fault = "discovery_issuer"
+
+    response = client.post("/accounts/sso/unodc/login/", follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("login")
+    assert sso["UNODC"].authorisation_requests == []
+    [(organisation, label)] = refusals()
+    assert "the discovery document names the issuer 'http://127.0.0.1:1/another-issuer'" in label
+
+
+def test_a_password_lockout_does_not_stop_single_sign_on(client, sso, amina, settings):
+    """The lockout guards the password; the provider has authenticated the person its own way."""
+    from tests.conftest import AMINA_PASSWORD, sign_in
+
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "amina", "a wrong password")
+    assert not sign_in(client, "amina", AMINA_PASSWORD)
+    amina.email = "amina@unodc.org"
+    amina.save()
+    sso["UNODC"].person = Person(email="amina@unodc.org")
+
+    sign_in_through(client, sso["UNODC"], "UNODC")
+
+    assert signed_in_user_id(client) == str(amina.pk)
+
+
 def test_an_organisation_not_configured_has_no_sign_in(client, sso):
     assert client.post("/accounts/sso/donor/login/").status_code == 404
 
