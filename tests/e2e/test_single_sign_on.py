@@ -44,3 +44,17 @@ def test_a_person_signs_in_with_the_button_and_lands_on_the_home_page(browser, s
     expect(page.get_by_role("button", name="Sign in with UNODC")).to_have_count(0)
     assert user.username in page.content() or "Amina" in page.content()
     context.close()
+
+
+def test_a_refused_person_reads_why_on_the_login_page(browser, sso_site, providers):  # noqa: F811
+    providers["INTERPOL"].person = Person(email="newcomer@interpol.int")
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.goto(f"{sso_site.url}/accounts/login/")
+
+    page.get_by_role("button", name="Sign in with INTERPOL").click()
+
+    page.wait_for_url(f"{sso_site.url}/accounts/login/")
+    expect(page.get_by_role("alert")).to_contain_text("No portal account uses newcomer@interpol.int.")
+    screenshot(page, "login-single-sign-on-refused-390")
+    context.close()
