@@ -36,14 +36,21 @@ class Identity:
 
     @classmethod
     def from_claims(cls, id_token: dict, userinfo: dict | None) -> "Identity":
-        """Take the e-mail address, and its verified flag, from the ID token, else from the user info."""
-        source = id_token if id_token.get("email") else (userinfo or {})
-        verified = source.get("email_verified")
+        """Take the e-mail address from the ID token, else from the user info; verified if that source says so.
+
+        A source that gives the same address but no flag leaves the flag to the other one.
+        """
+        sources = [source for source in (id_token, userinfo or {}) if source.get("email")]
+        if not sources:
+            return cls(email="", email_verified=False)
+        email = str(sources[0]["email"]).strip()
+        flags = [
+            source["email_verified"]
+            for source in sources
+            if "email_verified" in source and str(source["email"]).strip().lower() == email.lower()
+        ]
         # Some providers send the flag as the string "true".
-        return cls(
-            email=str(source.get("email") or "").strip(),
-            email_verified=verified is True or str(verified).lower() == "true",
-        )
+        return cls(email=email, email_verified=bool(flags) and str(flags[0]).lower() == "true")
 
 
 def configured(provider_id: str) -> Organisation | None:
