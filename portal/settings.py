@@ -6,10 +6,14 @@ Celery broker under ``var/``.
 """
 
 import datetime
+import email.utils
+import logging
 import os
 import re
 import warnings
+import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -40,6 +44,28 @@ def _read(reader, variable, **kwargs):
         _fail(variable, f"is not valid ({error})")
 
 
+_TRUE_WORDS = {"true", "1", "yes", "on"}
+_FALSE_WORDS = {"false", "0", "no", "off"}
+
+
+def _bool(variable: str, *, default: bool) -> bool:
+    # django-environ reads any word it does not know ("maybe", "ture") as false, silently.
+    value = env.str(variable, default="").strip().lower()
+    if not value:
+        return default
+    if value not in _TRUE_WORDS | _FALSE_WORDS:
+        _fail(variable, f"is {value!r}; expected true or false (also 1/0, yes/no, on/off)")
+    return value in _TRUE_WORDS
+
+
+def _web_address(variable: str, *, default: str) -> str:
+    value = env.str(variable, default=default)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        _fail(variable, f"is {value!r}; expected an http:// or https:// address, e.g. https://portal.example.org")
+    return value
+
+
 def _read_at_least_one(variable: str, *, default: int) -> int:
     value = _read(env.int, variable, default=default)
     if value < 1:
@@ -47,7 +73,7 @@ def _read_at_least_one(variable: str, *, default: int) -> int:
     return value
 
 
-DEBUG = _read(env.bool, "DEBUG", default=False)
+DEBUG = _bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -208,6 +234,13 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_RESULT_EXTENDED = True
+# Each kind of job waits in a queue of its own (portal.queues): reports, email, webhooks, housekeeping,
+# each named with this prefix; workers take theirs with -Q.
+CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
+if not re.fullmatch(r"[A-Za-z0-9_.-]*", CELERY_QUEUE_PREFIX):
+    _fail("CELERY_QUEUE_PREFIX", "may hold only letters, digits, dots, dashes and underscores")
+CELERY_TASK_ROUTES = ("portal.queues.route",)
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}housekeeping"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -228,7 +261,7 @@ WEBHOOK_BACKOFF_SECONDS = _read(env.int, "WEBHOOK_BACKOFF_SECONDS", default=30)
 WEBHOOK_BACKOFF_MAX_SECONDS = _read(env.int, "WEBHOOK_BACKOFF_MAX_SECONDS", default=3600)
 WEBHOOK_RETRY_HOURS = _read(env.int, "WEBHOOK_RETRY_HOURS", default=24)
 WEBHOOK_MAX_FAILURES = _read(env.int, "WEBHOOK_MAX_FAILURES", default=20)
-WEBHOOK_ALLOW_LOOPBACK = _read(env.bool, "WEBHOOK_ALLOW_LOOPBACK", default=False)
+WEBHOOK_ALLOW_LOOPBACK = _bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 # Deliveries that succeeded or failed are kept this many days on the officer's page, then deleted by
 # purge_old_deliveries (run daily by beat); pending ones are never deleted.
 WEBHOOK_KEEP_DAYS = _read_at_least_one("WEBHOOK_KEEP_DAYS", default=30)
@@ -296,6 +329,10 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    _fail("TIME_ZONE", f"is {TIME_ZONE!r}; expected an IANA time zone such as UTC, Europe/Vienna or Europe/Paris")
 USE_I18N = True
 # The switcher's cookie lasts a year; for a signed-in user the profile's choice wins anyway.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -322,7 +359,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # collectstatic compresses each file (gzip and Brotli) for the browsers that accept it: nine tenths of its
 # half minute. The benchmark's server turns it off (its clients accept neither, so it is served the same).
-STATIC_COMPRESS = _read(env.bool, "STATIC_COMPRESS", default=True)
+STATIC_COMPRESS = _bool("STATIC_COMPRESS", default=True)
 if DEBUG:
     _STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 elif STATIC_COMPRESS:
@@ -340,14 +377,16 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
 globals().update(_read(env.email_url, "EMAIL_URL", default="consolemail://"))
 # The portal's address as users reach it, for links in e-mail.
-PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+PORTAL_URL = _web_address("PORTAL_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Joint Action Plan Portal <portal@localhost>")
+if "@" not in email.utils.parseaddr(DEFAULT_FROM_EMAIL)[1]:
+    _fail("DEFAULT_FROM_EMAIL", f"is {DEFAULT_FROM_EMAIL!r}; expected an address, e.g. Portal <portal@example.org>")
 
 # Security -------------------------------------------------------------------------
 
-SESSION_COOKIE_SECURE = _read(env.bool, "SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = _read(env.bool, "SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = _read(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
@@ -356,7 +395,7 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 TRUSTED_PROXY_COUNT = _read(env.int, "TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     _fail("TRUSTED_PROXY_COUNT", "must be 0 (no proxy) or more")
-if _read(env.bool, "BEHIND_TLS_PROXY", default=False):
+if _bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 # Where to report a vulnerability (a mailto: or https: address), published in /.well-known/security.txt.
@@ -488,7 +527,7 @@ REST_KNOX = {
 
 # The benchmark's floor views (portal.bench.floors) under /benchmark-floors/: only the server that
 # `manage.py benchmark` starts turns them on; a deployment leaves this off.
-BENCHMARK_FLOORS = _read(env.bool, "BENCHMARK_FLOORS", default=False)
+BENCHMARK_FLOORS = _bool("BENCHMARK_FLOORS", default=False)
 if BENCHMARK_FLOORS and ALLOWED_HOSTS != ["127.0.0.1"]:
     # Unauthenticated, unthrottled views: never on a server anyone but the benchmark reaches.
     _fail("BENCHMARK_FLOORS", "is only for the benchmark's own server (ALLOWED_HOSTS=127.0.0.1); leave it off")
@@ -520,11 +559,19 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in logging.getLevelNamesMapping() or LOG_LEVEL == "NOTSET":
+    _fail("LOG_LEVEL", f"is {LOG_LEVEL!r}; expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # WeasyPrint logs every step of every PDF at INFO, and fontTools every font it subsets.
-    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own console handler (while DEBUG is on) would print each of its lines a second time
+        # beside the root's: configured here, it keeps none and hands its lines to the root.
+        "django": {"level": LOG_LEVEL},
+        # WeasyPrint logs every step of every PDF at INFO, and fontTools every font it subsets.
+        **{name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+    },
 }
