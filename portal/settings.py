@@ -8,6 +8,7 @@ Celery broker under ``var/``.
 import datetime
 import email.utils
 import logging
+import os
 import re
 import warnings
 import zoneinfo
@@ -21,6 +22,7 @@ from whitenoise.compress import Compressor
 
 from portal import queues
 from portal.rates import Rate
+from sso import config as sso_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -113,6 +115,12 @@ INSTALLED_APPS = [
     "audit",
     "outbox",
     "webhooks",
+    # Single sign-on through each organisation's OpenID Connect provider: django-allauth's social login
+    # only (its own sign-up, password and e-mail pages are not routed); the sso app's provider and rules.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +144,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "portal.sessions.InactivityExpiryMiddleware",
+    # django-allauth asks for it (its request context, for the single sign-on callback).
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -294,6 +304,23 @@ SESSION_COOKIE_AGE = _read_at_least_one("SESSION_IDLE_HOURS", default=8) * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on (sso app): the organisations whose people sign in through their own OpenID Connect
+# provider, OIDC_ORGANISATIONS=UNODC,INTERPOL, then for each code OIDC_<CODE>_ISSUER, _CLIENT_ID,
+# _CLIENT_SECRET and _EMAIL_DOMAINS (sso.config; the README's "Single sign-on"). None listed: the login
+# page shows no button and only local passwords sign in.
+try:
+    SSO_ORGANISATIONS = sso_config.read(os.environ, allow_http_loopback=DEBUG)
+except sso_config.ConfigurationError as error:
+    _fail(error.variable, error.problem)
+# django-allauth does the OpenID Connect exchange; the apps come from SSO_ORGANISATIONS (sso.adapter), and
+# every sign-in ends in the sso app's rules: no account is ever created or linked by it.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "sso.adapter.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# Each call to a provider (discovery, token, keys, user info) gives up after this many seconds.
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 5
 
 # Internationalisation -----------------------------------------------------------
 

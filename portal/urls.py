@@ -11,6 +11,8 @@ urlpatterns = [
     path("readyz", health.ReadinessView.as_view(), name="readyz"),
     # Before Django's own: the same names, with the portal's limits and revocations.
     path("accounts/login/", auth_views.login, name="login"),
+    # Single sign-on through each organisation's OpenID Connect provider (sso app).
+    path("accounts/sso/", include("sso.urls")),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(

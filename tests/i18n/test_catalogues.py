@@ -17,7 +17,7 @@ CATALOGUES = {
     if code != settings.LANGUAGE_CODE
 }
 # The folders that hold translatable strings (`make messages` reads the same).
-SOURCES = ["actionplan", "audit", "outbox", "portal", "steering", "templates", "webhooks"]
+SOURCES = ["actionplan", "audit", "outbox", "portal", "sso", "steering", "templates", "webhooks"]
 # A Python format placeholder, named or not: %(count)d, %s, %.1f, %%.
 PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
 
