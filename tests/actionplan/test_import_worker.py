@@ -13,7 +13,7 @@ def test_a_worker_runs_a_queued_dry_run_to_its_summary(world, queue, start_worke
     settings.IMPORT_INLINE_ROWS = 0
     content = filled(imports.template(by=world.reporter, office=world.office, period=world.period),
                      first_rows(world, value=5)).getvalue()  # fmt: skip
-    held = import_runs.check_upload(by=world.reporter, upload=io.BytesIO(content))
+    held = import_runs.receive(by=world.reporter, upload=io.BytesIO(content))
     start_worker(MEDIA_ROOT=str(settings.MEDIA_ROOT))
 
     run_import.apply_async(args=[held.pk], queue=queue)
