@@ -431,3 +431,178 @@ def test_the_import_page_chooses_a_reporters_only_office_and_the_latest_open_per
 def test_the_import_page_chooses_no_office_for_an_officer_of_them_all(world, as_user):
     form = as_user(world.officer).get("/updates/import/").context["form"]
     assert form["office"].value() is None
+
+
+# A line per row ---------------------------------------------------------------------------------------------
+
+
+def both_activities(world, **restricted) -> dict:
+    """The first activity's first indicator filled in, and the restricted activity's row (it has no indicator)."""
+    return {**first_rows(world, value=5), (world.restricted.code, ""): {"rag": RAG.AT_RISK, "percent_complete": 10,
+                                                                           **restricted}}  # fmt: skip
+
+
+def test_the_summary_lists_every_row_of_the_sheet_by_its_number(world):
+    summary = imports.run(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)), dry_run=True)
+    lines = [(row["row"], row["activity"], row["indicator"], row["status"], row["rule"]) for row in summary["rows"]]
+    assert lines == [
+        (3, world.activity.code, world.indicator.code, "create", ""),
+        (4, world.activity.code, world.second_indicator.code, "unchanged", "blank"),
+        (5, world.restricted.code, "", "unchanged", "blank"),
+    ]
+    assert summary["counts"] == {"create": 1, "update": 0, "unchanged": 2, "refused": 0}
+
+
+def test_a_refused_row_takes_the_other_rows_of_its_activity_with_it_naming_it(world):
+    values = first_rows(world, value=5)
+    values[(world.activity.code, world.second_indicator.code)] = {"value": "five"}
+    summary = imports.run(by=world.reporter, upload=filled(template(world), values), dry_run=False)
+    first, second = row_of(summary, world.indicator), row_of(summary, world.second_indicator)
+    assert (second["status"], second["rule"]) == ("refused", "not_a_number")
+    assert (first["status"], first["rule"]) == ("refused", "activity_refused")
+    assert "row 4" in first["reason"]
+    assert not ProgressUpdate.objects.exists()
+
+
+def test_another_activitys_rows_are_imported_beside_a_refused_one(world):
+    upload = filled(template(world), both_activities(world, rag="purple"))
+    summary = imports.run(by=world.reporter, upload=upload, dry_run=False)
+    assert [(row["row"], row["status"]) for row in summary["rows"]] == [(3, "create"), (4, "unchanged"), (5, "refused")]
+    assert "purple" in summary["rows"][2]["reason"]
+    assert list(ProgressUpdate.objects.values_list("activity__code", flat=True)) == [world.activity.code]
+
+
+def test_an_update_tells_the_rows_that_change_it_from_those_that_do_not(world):
+    content = template(world)
+    values = first_rows(world, value=5)
+    values[(world.activity.code, world.second_indicator.code)] = {"value": 3}
+    imports.run(by=world.reporter, upload=filled(content, values), dry_run=False)
+    values[(world.activity.code, world.second_indicator.code)] = {"value": 4}
+    summary = imports.run(by=world.reporter, upload=filled(content, values), dry_run=True)
+    assert (row_of(summary, world.indicator)["status"], row_of(summary, world.second_indicator)["status"]) == (
+        "unchanged",
+        "update",
+    )
+
+
+def test_two_rows_of_an_activity_giving_different_ratings_are_refused_naming_both(world):
+    values = first_rows(world, value=5)
+    values[(world.activity.code, world.second_indicator.code)] = {"rag": RAG.OFF_TRACK, "value": 3}
+    summary = imports.run(by=world.reporter, upload=filled(template(world), values), dry_run=True)
+    row = row_of(summary, world.second_indicator)
+    assert (row["status"], row["rule"]) == ("refused", "conflicting_values")
+    assert "row 3" in row["reason"]
+
+
+def test_the_page_shows_a_line_per_row_with_its_number_and_indicator(world, as_user):
+    held = import_runs.receive(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+    page = as_user(world.reporter).get(f"/updates/import/{held.pk}/").content.decode()
+    assert f'<th scope="row">4</th><td class="text-nowrap">{world.activity.code}</td>' in page
+    assert world.second_indicator.code in page
+
+
+# Runs no worker finishes ------------------------------------------------------------------------------------
+
+
+class Killed(BaseException):
+    """A worker's death, as the code it ran sees it: nothing after it runs, no handler catches it."""
+
+
+def killed_after_the_first_activity(monkeypatch):
+    """Make the worker die as it writes the second activity's update (each activity a part of its own)."""
+    monkeypatch.setattr(imports, "CHECKPOINT_EVERY", 1)
+    create = services.create_update
+    calls = []
+
+    def dying(**arguments):
+        calls.append(arguments["activity"].code)
+        if len(calls) == 2:
+            raise Killed
+        return create(**arguments)
+
+    monkeypatch.setattr(services, "create_update", dying)
+
+
+def test_an_import_whose_worker_died_is_failed_listing_exactly_the_rows_it_imported(world, settings, monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    from actionplan.models import ImportRun
+
+    settings.IMPORT_INLINE_ROWS = 0
+    held = import_runs.receive(by=world.reporter, upload=filled(template(world), both_activities(world)),
+                               dry_run=False)  # fmt: skip
+    killed_after_the_first_activity(monkeypatch)
+    with pytest.raises(Killed):
+        import_runs.run_job(run_id=held.pk)
+
+    later = timezone.now() + datetime.timedelta(minutes=settings.IMPORT_STALE_MINUTES + 1)
+    assert import_runs.fail_stale(now=later) == 1
+    held.refresh_from_db()
+    assert held.state == ImportRun.State.FAILED
+    assert "nothing was imported from the rows not listed" in held.error
+    listed = {(row["activity"], row["status"]) for row in held.summary["rows"]}
+    assert listed == {(world.activity.code, "create"), (world.activity.code, "unchanged")}
+    assert list(ProgressUpdate.objects.values_list("activity__code", flat=True)) == [world.activity.code]
+
+
+def test_uploading_a_stopped_import_again_imports_the_rest(world, settings, monkeypatch):
+    settings.IMPORT_INLINE_ROWS = 0
+    content = filled(template(world), both_activities(world)).getvalue()
+    held = import_runs.receive(by=world.reporter, upload=io.BytesIO(content), dry_run=False)
+    killed_after_the_first_activity(monkeypatch)
+    with pytest.raises(Killed):
+        import_runs.run_job(run_id=held.pk)
+    monkeypatch.undo()
+
+    summary = imports.run(by=world.reporter, upload=io.BytesIO(content), dry_run=False)
+    assert [row["status"] for row in summary["rows"]] == ["unchanged", "unchanged", "create"]
+    assert ProgressUpdate.objects.count() == 2
+
+
+def test_a_run_queued_with_no_worker_is_failed_once_stale_and_its_page_says_so(world, settings, as_user):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.IMPORT_INLINE_ROWS = 0
+    held = import_runs.receive(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+    later = timezone.now() + datetime.timedelta(minutes=settings.IMPORT_STALE_MINUTES + 1)
+    assert import_runs.fail_stale(now=later) == 1
+    page = as_user(world.reporter).get(f"/updates/import/{held.pk}/").content.decode()
+    assert "The check stopped before it finished; nothing was imported." in page
+    assert import_runs.run_job(run_id=held.pk) == "skipped"
+
+
+def test_a_run_with_a_recent_sign_of_life_is_left_running(world, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.IMPORT_INLINE_ROWS = 0
+    import_runs.receive(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+    sooner = timezone.now() + datetime.timedelta(minutes=settings.IMPORT_STALE_MINUTES - 1)
+    assert import_runs.fail_stale(now=sooner) == 0
+
+
+def test_a_finished_run_is_never_failed_by_the_sweeper(world, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    held = import_runs.receive(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+    later = timezone.now() + datetime.timedelta(days=1)
+    assert import_runs.fail_stale(now=later) == 0
+    held.refresh_from_db()
+    assert held.state == "checked"
+
+
+def test_the_sweeper_is_scheduled_with_beat(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from portal.reference import load_reference_data
+
+    load_reference_data()
+    job = PeriodicTask.objects.get(task="actionplan.tasks.fail_stale_imports")
+    assert job.interval is not None and job.enabled
