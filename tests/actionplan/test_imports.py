@@ -141,7 +141,7 @@ def test_a_template_of_an_older_plan_version_is_refused(world):
         imports.run(by=world.reporter, upload=io.BytesIO(content), dry_run=True)
 
 
-def test_formulas_are_read_as_their_values(world):
+def test_formulas_are_read_as_their_computed_values_never_evaluated(world):
     book = openpyxl.load_workbook(io.BytesIO(template(world)), read_only=True)
     rows = [list(row) for row in book[imports.SHEET].iter_rows(values_only=True)]
     about = list(book[imports.ABOUT].iter_rows(values_only=True))
@@ -152,13 +152,14 @@ def test_formulas_are_read_as_their_values(world):
         sheet.write_row(number, 0, [value for value in row])
     target = next(n for n, row in enumerate(rows) if row[1] == world.indicator.code)
     sheet.write(target, 4, RAG.ON_TRACK)
-    sheet.write_formula(target, 7, "=2+3", None, 5)  # the value Excel last computed: 5
+    # The value the spreadsheet last computed, 7, not what evaluating the formula would give (5).
+    sheet.write_formula(target, 7, "=2+3", None, 7)
     info = written.add_worksheet(imports.ABOUT)
     for number, row in enumerate(about):
         info.write_row(number, 0, row)
     written.close()
     imports.run(by=world.reporter, upload=io.BytesIO(out.getvalue()), dry_run=False)
-    assert Measurement.objects.get(indicator=world.indicator).value == 5
+    assert Measurement.objects.get(indicator=world.indicator).value == 7
 
 
 def test_a_file_that_is_not_an_xlsx_is_refused(world):
@@ -606,3 +607,16 @@ def test_the_sweeper_is_scheduled_with_beat(db):
     load_reference_data()
     job = PeriodicTask.objects.get(task="actionplan.tasks.fail_stale_imports")
     assert job.interval is not None and job.enabled
+
+
+def test_the_page_refuses_a_file_that_is_not_an_xlsx_with_its_message_and_keeps_nothing(world, as_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from actionplan.models import ImportRun
+
+    upload = SimpleUploadedFile("updates.xlsx", b"activity,value\nCYB-1.1,5\n")
+    response = as_user(world.reporter).post("/updates/import/", {"office": world.office.code,
+                                                                 "period": world.period.code, "file": upload})  # fmt: skip
+    assert response.status_code == 200
+    assert "This file is not an XLSX workbook." in response.content.decode()
+    assert not ImportRun.objects.exists()
