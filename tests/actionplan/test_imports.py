@@ -615,8 +615,8 @@ def test_the_page_refuses_a_file_that_is_not_an_xlsx_with_its_message_and_keeps_
     from actionplan.models import ImportRun
 
     upload = SimpleUploadedFile("updates.xlsx", b"activity,value\nCYB-1.1,5\n")
-    response = as_user(world.reporter).post("/updates/import/", {"office": world.office.code,
-                                                                 "period": world.period.code, "file": upload})  # fmt: skip
+    form = {"office": world.office.code, "period": world.period.code, "file": upload}
+    response = as_user(world.reporter).post("/updates/import/", form)
     assert response.status_code == 200
     assert "This file is not an XLSX workbook." in response.content.decode()
     assert not ImportRun.objects.exists()
