@@ -8,7 +8,9 @@ office, period or plan version is recognised and refused.
 The import (``run``) reads the rows of each activity as one update and writes it through the services
 that write updates from the pages and the API (``services.create_update``, ``services.edit_update``): the
 rules are theirs. Each update is written all or nothing, in a savepoint; a dry run rolls every savepoint
-back, so it answers what would happen and writes nothing. Re-importing a file answers "unchanged".
+back, so it answers what would happen and writes nothing. Re-importing a file answers "unchanged". The
+summary has a line per row of the sheet: the rows of an activity stand or fall together (one refused, the
+others are refused with it, naming it), and each row says whether it creates, changes or leaves the update.
 Cells are read as their values: a formula as the value the spreadsheet last computed, never evaluated.
 """
 
