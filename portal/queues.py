@@ -34,6 +34,7 @@ QUEUE_OF_TASK = {
     "outbox.tasks.drain_outbox": HOUSEKEEPING,
     "webhooks.tasks.purge_old_deliveries": HOUSEKEEPING,
     "steering.tasks.fail_stale_reports": HOUSEKEEPING,
+    "actionplan.tasks.fail_stale_imports": HOUSEKEEPING,
 }
 
 

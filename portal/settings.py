@@ -483,6 +483,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
 EVIDENCE_MAX_BYTES = _read(env.int, "EVIDENCE_MAX_MB", default=20) * 1024 * 1024
 # An update template of more rows is checked and imported by a Celery worker, with a progress bar.
 IMPORT_INLINE_ROWS = _read(env.int, "IMPORT_INLINE_ROWS", default=500)
+# A queued or running import with no sign of life for this long (no worker took it, or its worker died) is
+# failed by the housekeeping task, its page saying which rows were imported. A worker shows life at least
+# every few seconds.
+IMPORT_STALE_MINUTES = _read_at_least_one("IMPORT_STALE_MINUTES", default=30)
 # The age bands indicator values can be broken down by (codes, youngest first).
 AGE_BANDS = _read(env.list, "AGE_BANDS", default=["0-17", "18-24", "25-59", "60+"])
 if len(set(AGE_BANDS)) != len(AGE_BANDS) or not all(0 < len(band) <= 16 for band in AGE_BANDS):
@@ -565,6 +569,7 @@ SPECTACULAR_SETTINGS = {
         "ReportStateEnum": "steering.models.ProgressReport.State",
         # The language of a report, and the one an update or activity was written in.
         "LanguageEnum": "portal.settings.LANGUAGES",
+        "ImportRunStateEnum": "actionplan.models.ImportRun.State",
     },
 }
 
