@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 from whitenoise.compress import Compressor
 
-from portal import queues
+from portal import logs, queues
 from portal.rates import Rate
 from sso import config as sso_config
 
@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_results",
     "django_celery_beat",
+    "django_structlog",
     "axes",
     "csp",
     "portal",
@@ -124,6 +125,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request id bound to every line logged while the request is served, refusals included (portal.logs).
+    "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -244,6 +247,10 @@ if not re.fullmatch(r"[A-Za-z0-9_.-]*", CELERY_QUEUE_PREFIX):
 CELERY_TASK_ROUTES = ("portal.queues.route",)
 # A worker started without -Q takes them all; /readyz asks that each have a worker.
 CELERY_TASK_QUEUES = [Queue(f"{CELERY_QUEUE_PREFIX}{kind}") for kind in queues.KINDS]
+# The request id follows the request into the tasks it starts (portal.logs); the client's address is the
+# portal's own reading of it (portal.addresses), not django-ipware's.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 # /readyz: a worker must answer a ping within this many seconds, and beat have run within this many.
 READY_WORKER_SECONDS = _read_at_least_one("READY_WORKER_SECONDS", default=2)
 READY_BEAT_SECONDS = _read_at_least_one("READY_BEAT_SECONDS", default=180)
@@ -576,10 +583,16 @@ SPECTACULAR_SETTINGS = {
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 if LOG_LEVEL not in logging.getLevelNamesMapping() or LOG_LEVEL == "NOTSET":
     _fail("LOG_LEVEL", f"is {LOG_LEVEL!r}; expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+# One line of JSON per event in production, plain lines while developing (portal.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in logs.FORMATS:
+    _fail("LOG_FORMAT", f"is {LOG_FORMAT!r}; expected json or plain")
+logs.configure_structlog()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {LOG_FORMAT: logs.formatter(LOG_FORMAT)},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's own console handler (while DEBUG is on) would print each of its lines a second time

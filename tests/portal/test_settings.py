@@ -123,6 +123,7 @@ def settings_read_with(monkeypatch, **variables):
         ("SECURE_COOKIES", "ja", "SECURE_COOKIES is 'ja'; expected true or false (also 1/0, yes/no, on/off)"),
         ("TIME_ZONE", "Mars/Base", "TIME_ZONE is 'Mars/Base'; expected an IANA time zone such as UTC,"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL is 'LOUD'; expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT is 'xml'; expected json or plain"),
         ("PORTAL_URL", "portal.example.org", "PORTAL_URL is 'portal.example.org'; expected an http:// or https://"),
         ("DEFAULT_FROM_EMAIL", "the portal", "DEFAULT_FROM_EMAIL is 'the portal'; expected an address"),
         ("API_THROTTLE_RATE", "lots", "API_THROTTLE_RATE is not valid ('lots' is not a rate such as 600/min"),
