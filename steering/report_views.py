@@ -71,7 +71,8 @@ def report_list(request):
 @committee_only
 def report_detail(request, pk):
     """Show a report's state, a live progress bar while it compiles, then its summary and downloads."""
-    report = get_object_or_404(_visible(request).defer(*LIGHT), pk=pk)
+    # The plan's committee: its co-chairs sign the report's endorsement.
+    report = get_object_or_404(_visible(request).select_related("plan__committee").defer(*LIGHT), pk=pk)
     parts = {}
     if report.state == ProgressReport.State.SUCCEEDED:
         # Only the summary parts of the snapshot: at scale the whole of it is megabytes.

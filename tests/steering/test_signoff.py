@@ -371,3 +371,78 @@ def test_meeting_page_query_count_does_not_grow_with_rounds(
     with django_assert_max_num_queries(24):
         page = client.get(reverse("meeting-detail", args=[world.meeting.pk])).content.decode()
     assert page.count("(void)") == rounds - 1
+
+
+# Two answers at once ---------------------------------------------------------------------------------
+
+
+def _at_once(*calls):
+    """Run the calls in threads released together (each on its own database connection); return what each
+    returned or raised."""
+    import threading
+
+    from django.db import connection
+
+    ready = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            ready.wait()
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 - the refusal is the result
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_co_chairs_of_a_party_signing_at_once_leave_one_signature(signing_world):
+    from steering.models import CommitteeMember
+    from tests.factories import UserFactory
+
+    world = signing_world
+    deputy = UserFactory(username="cochair.interpol.2", first_name="Inès", last_name="Moreau")
+    CommitteeMember.objects.create(
+        committee=world.committee_body, user=deputy, role=CommitteeMember.Role.CO_CHAIR_INTERPOL
+    )
+    submit(world)
+    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+
+    results = _at_once(
+        lambda: services.sign_minutes(by=world.cochair_interpol, meeting=world.meeting, round=1),
+        lambda: services.sign_minutes(by=deputy, meeting=world.meeting, round=1),
+    )
+
+    signed = [result for result in results if isinstance(result, Signature)]
+    refused = [result for result in results if result not in signed]
+    # The one that waited for the other's lock finds the minutes approved already.
+    assert len(signed) == 1 and isinstance(refused[0], WrongState) and "Already signed by both" in str(refused[0])
+    assert Signature.objects.filter(party="INTERPOL").count() == 1
+    assert fresh(world.meeting).minutes_approved_at == signed[0].signed_at
+    assert Notification.objects.filter(kind="signoff_outcome").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_both_parties_signing_at_once_approve_the_minutes_once(signing_world):
+    world = signing_world
+    submit(world)
+
+    results = _at_once(
+        lambda: services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting, round=1),
+        lambda: services.sign_minutes(by=world.cochair_interpol, meeting=world.meeting, round=1),
+    )
+
+    assert all(isinstance(result, Signature) for result in results), results
+    last = max(results, key=lambda signature: signature.signed_at)
+    meeting = fresh(world.meeting)
+    assert meeting.minutes_approved_at == last.signed_at and meeting.minutes_approved_by == last.signer
+    assert round_of(meeting).state == "approved"
+    assert Notification.objects.filter(kind="signoff_outcome").count() == 1
