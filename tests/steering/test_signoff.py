@@ -446,3 +446,31 @@ def test_both_parties_signing_at_once_approve_the_minutes_once(signing_world):
     assert meeting.minutes_approved_at == last.signed_at and meeting.minutes_approved_by == last.signer
     assert round_of(meeting).state == "approved"
     assert Notification.objects.filter(kind="signoff_outcome").count() == 1
+
+
+def test_the_record_pdf_names_both_signatures(signing_world, as_user):
+    import io
+
+    import pypdf
+
+    world = signing_world
+    submit(world)
+    for chair in (world.cochair_unodc, world.cochair_interpol):
+        services.sign_minutes(by=chair, meeting=world.meeting)
+    response = as_user(world.committee).get(reverse("meeting-pdf", args=[world.meeting.pk]))
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+    assert "Signed for UNODC by Ursula Berger" in text and "Signed for INTERPOL by Ivan Novak" in text
+
+
+def test_the_admin_reads_rounds_and_changes_none(signing_world, client):
+    from tests.factories import UserFactory
+
+    world = signing_world
+    submit(world)
+    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    round = round_of(world.meeting)
+    page = client.get(reverse("admin:steering_signoff_change", args=[round.pk]))
+    assert page.status_code == 200 and "cochair.unodc" in page.content.decode()
+    client.post(reverse("admin:steering_signoff_delete", args=[round.pk]), {"post": "yes"})
+    assert SignOff.objects.filter(pk=round.pk).exists() and Signature.objects.count() == 1
