@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from actionplan.models import RAG, ActionPlan, FocusArea, ReportingPeriod
 from portal.models import Office, TimeStampedModel
@@ -451,7 +452,7 @@ class SignOff(TimeStampedModel):
     class State(models.TextChoices):
         OPEN = "open", _("Awaiting signatures")
         APPROVED = "approved", _("Signed by both parties")
-        DECLINED = "declined", _("Declined")
+        DECLINED = "declined", pgettext_lazy("sign-off", "Declined")
 
     # What is signed, a key of steering.signoff.KINDS ("minutes", "report", ...): no choices here,
     # so that another kind plugs in without a migration of this table.
@@ -499,8 +500,8 @@ class Signature(models.Model):
     """
 
     class Decision(models.TextChoices):
-        SIGNED = "signed", _("Signed")
-        DECLINED = "declined", _("Declined")
+        SIGNED = "signed", pgettext_lazy("sign-off", "Signed")
+        DECLINED = "declined", pgettext_lazy("sign-off", "Declined")
 
     signoff = models.ForeignKey(SignOff, models.CASCADE, related_name="signatures", verbose_name=_("round"))
     party = models.CharField(_("for"), max_length=16, choices=Party.choices)
