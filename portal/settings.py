@@ -490,6 +490,8 @@ SPECTACULAR_SETTINGS = {
         "ReportStateEnum": "steering.models.ProgressReport.State",
         # The language of a report, and the one an update or activity was written in.
         "LanguageEnum": "portal.settings.LANGUAGES",
+        # The party a co-chair signed for, and the parties still awaited.
+        "PartyEnum": "steering.models.Party",
     },
 }
 

@@ -32,9 +32,10 @@ def _answer(request, pk, act, success: str):
     except NotAllowed as error:
         raise PermissionDenied(error.message) from error
     except DomainError as error:
+        # To the top of the page, where the message shows, and the page as it now stands.
         messages.error(request, error.message)
-    else:
-        messages.success(request, success)
+        return redirect(kind.url(subject))
+    messages.success(request, success)
     return redirect(kind.url(subject) + "#signoff")
 
 

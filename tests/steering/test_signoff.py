@@ -474,3 +474,13 @@ def test_the_admin_reads_rounds_and_changes_none(signing_world, client):
     assert page.status_code == 200 and "cochair.unodc" in page.content.decode()
     client.post(reverse("admin:steering_signoff_delete", args=[round.pk]), {"post": "yes"})
     assert SignOff.objects.filter(pk=round.pk).exists() and Signature.objects.count() == 1
+
+
+def test_minutes_approved_before_two_party_sign_off_still_show_who_approved_them(signing_world, as_user):
+    world = signing_world
+    Meeting.objects.filter(pk=world.meeting.pk).update(
+        minutes_approved_at=datetime.datetime(2020, 9, 2, tzinfo=datetime.UTC), minutes_approved_by=world.cochair
+    )
+    page = as_user(world.secretary).get(reverse("meeting-detail", args=[world.meeting.pk])).content.decode()
+    assert "Minutes approved on 2 September 2020 by Ivan Novak" in page
+    assert "not submitted for signature yet" not in page
