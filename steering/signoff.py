@@ -10,6 +10,20 @@ only ever added; earlier rounds stay as the subject's history.
 
 Another kind of subject plugs in with ``register(Kind(...))``: its key, model, the committee
 whose co-chairs sign (or its own ``signers``), and what happens to the subject on each event.
+Register it in a module imported at start-up (``SteeringConfig.ready`` imports those of the
+minutes and the reports)::
+
+    CHANGE = signoff.register(signoff.Kind(
+        key="change_request", model=ChangeRequest, label=lambda change: ..., url=lambda change: ...,
+        committee=lambda change: change.plan.committee,  # or signers=lambda change: {Party.UNODC: [...], ...}
+        approved=lambda change, round: apply_change(change),
+    ))
+    signoff.submit(by=officer, subject=change)      # in the caller's transaction, after its own checks
+    signoff.sign(by=co_chair, subject=change, round=shown)  # signoff.decline(..., reason=...)
+
+Its page shows ``{% include "steering/includes/signoff.html" %}`` with ``signoff`` (``panel(change,
+user)``), ``decline_form`` (``forms.DeclineForm``), ``heading`` and ``not_submitted``; the sign and
+decline buttons post to the views of ``signoff_views``, which serve every kind.
 """
 
 from collections.abc import Callable
