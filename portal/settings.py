@@ -577,6 +577,8 @@ SPECTACULAR_SETTINGS = {
         # The language of a report, and the one an update or activity was written in.
         "LanguageEnum": "portal.settings.LANGUAGES",
         "ImportRunStateEnum": "actionplan.models.ImportRun.State",
+        # The party a co-chair signed for, and the parties still awaited.
+        "PartyEnum": "steering.models.Party",
     },
 }
 

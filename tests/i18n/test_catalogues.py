@@ -28,7 +28,7 @@ SAME_EVERYWHERE = re.compile(r"^[\W\d_]*$|^(?:[A-Z0-9][A-Za-z0-9.\-/]*|ISO 3166-
 SAME_WORD = {
     "fr": {
         "code", "parties", "document", "version", "version %(version)s", "description", "budget", "source",
-        "note", "organisation", "arguments", "continent", "date",
+        "note", "organisation", "arguments", "continent", "date", "signature",
     },
     "es": {"no", "error"},
 }  # fmt: skip
