@@ -44,7 +44,9 @@ def formatter(kind: str) -> dict:
         )
         render = [tracebacks, structlog.processors.JSONRenderer()]
     else:
-        render = [structlog.dev.ConsoleRenderer(colors=False)]
+        # Python's own traceback: rich's (structlog's default where rich is installed) takes seconds to draw
+        # one and prints the frames' variables.
+        render = [structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)]
     return {
         "()": structlog.stdlib.ProcessorFormatter,
         "foreign_pre_chain": _SHARED,

@@ -600,6 +600,9 @@ LOGGING = {
         # Django's own console handler (while DEBUG is on) would print each of its lines a second time
         # beside the root's: configured here, it keeps none and hands its lines to the root.
         "django": {"level": LOG_LEVEL},
+        # runserver's access lines too, in the same format as every other line (configuring "django" above
+        # took away their own handler).
+        "django.server": {"level": LOG_LEVEL},
         # WeasyPrint logs every step of every PDF at INFO, and fontTools every font it subsets.
         **{name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
     },

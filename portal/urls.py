@@ -8,7 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path(".well-known/security.txt", views.security_txt, name="security-txt"),
     path("healthz", health.alive, name="healthz"),
-    path("readyz", health.ReadinessView.as_view(), name="readyz"),
+    path("readyz", health.ready, name="readyz"),
     # Before Django's own: the same names, with the portal's limits and revocations.
     path("accounts/login/", auth_views.login, name="login"),
     # Single sign-on through each organisation's OpenID Connect provider (sso app).

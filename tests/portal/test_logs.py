@@ -96,3 +96,23 @@ def test_a_task_started_by_a_request_logs_the_requests_id(client, queue, setting
     wait_for_line(log, f'"request_id": "{request_id}"')
     started = [json.loads(line) for line in log.read_text().splitlines() if request_id in line]
     assert {"task_started"} <= {line["event"] for line in started}
+
+
+@pytest.mark.parametrize("kind", logs.FORMATS)
+def test_a_traceback_is_written_without_the_values_of_its_variables(kind):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(**{k: v for k, v in logs.formatter(kind).items() if k != "()"})
+    )
+    logger = logging.getLogger("tests.traceback")
+    logger.addHandler(handler)
+    try:
+        password = "a-password-in-a-frame"
+        raise ValueError(f"refused {len(password)}")
+    except ValueError:
+        logger.exception("it failed")
+    finally:
+        logger.removeHandler(handler)
+    assert "refused 21" in stream.getvalue()
+    assert "a-password-in-a-frame" not in stream.getvalue()

@@ -19,9 +19,11 @@ SECRET = "s3cr3t-Value-9f1c"
 
 @pytest.fixture
 def every_record(caplog):
-    """Capture every record of every logger, the access logs included (they do not propagate to the root)."""
+    """Capture every record of every logger, the access logs included (gunicorn's does not propagate to the
+    root; runserver's does, through the portal's LOGGING)."""
     caplog.set_level(logging.DEBUG)
-    loggers = [logging.getLogger(name) for name in ("django.server", "gunicorn.access")]
+    names = ("django.server", "gunicorn.access")
+    loggers = [logging.getLogger(name) for name in names if not logging.getLogger(name).propagate]
     for logger in loggers:
         logger.addHandler(caplog.handler)
     # caplog starts a new list of records for the test's call: read it then, not now.
