@@ -311,10 +311,10 @@ def restore(*, directory: Path) -> Summary:
     vendor = manifest["database"]["vendor"]
     if vendor != connection.vendor:
         raise Refused(f"this is a backup of a {vendor} database; it cannot be restored into {connection.vendor}")
+    present = _files_present(manifest["files"])
     _check_database_empty()
     if connection.vendor == "sqlite":
         _check_sqlite_migrations(manifest["migrations"])
-    present = _files_present(manifest["files"])
 
     summary = Summary(directory=directory, database=_database_label())
     for entry in manifest["files"]:

@@ -153,6 +153,16 @@ def test_restore_refuses_a_database_that_is_not_empty_and_writes_no_file(backup,
     assert not (tmp_path / "other-media").exists()
 
 
+def test_restore_refuses_a_storage_holding_another_file_under_a_backups_name(backup, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "other-media"
+    default_storage.save(EVIDENCE, ContentFile(b"name,office\nsomeone else's\n"))
+
+    with pytest.raises(CommandError, match=f"^Restore refused: the storage already holds {EVIDENCE} with another"):
+        call_command("restore", str(backup))
+
+    assert (tmp_path / "other-media" / EVIDENCE).read_bytes() == b"name,office\nsomeone else's\n"
+
+
 def test_restore_refuses_a_file_changed_since_the_backup_naming_it(backup):
     copy = backup / "files" / EVIDENCE
     copy.write_bytes(copy.read_bytes().replace(b"Amina", b"Ahmed"))  # the same size, another content
