@@ -115,7 +115,7 @@ def back_up(*, directory: Path) -> Summary:
                 "sha256": _sha256_of_path(dump),
             },
             "migrations": migrations,
-            "storage": f"{type(default_storage).__module__}.{type(default_storage).__qualname__}",
+            "storage": settings.STORAGES["default"]["BACKEND"],
             "files": files,
             "missing_files": missing,
         }

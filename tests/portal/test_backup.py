@@ -242,3 +242,4 @@ def test_backup_names_a_file_the_database_refers_to_but_the_storage_lacks(media,
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     assert manifest["missing_files"] == [evidence.file.name]
     assert manifest["files"] == []
+    assert manifest["storage"] == "django.core.files.storage.FileSystemStorage"
