@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from portal.addresses import client_address
 
@@ -56,4 +56,5 @@ def metrics(request):
         raise Http404
     if not (_bearer_token_matches(request) or _address_allowed(request)):
         raise PermissionDenied
-    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+    # The classic text format, read by every version of Prometheus (the names need no escaping).
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
