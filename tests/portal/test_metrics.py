@@ -2,8 +2,15 @@
 queries by view, Celery queue lengths, and reports, e-mails and sign-ins read from the database at each scrape."""
 
 import datetime
+import http.client
 import ipaddress
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 import redis
@@ -21,6 +28,7 @@ from portal.tasks import ping
 from steering import schedules
 from steering.models import ProgressReport, SentNotification
 from tests import factories
+from tests.portal.test_server_header import ROOT, free_port
 
 TOKEN = "metrics-token-" + "0123456789abcdef" * 2
 FAMILIES = {
@@ -272,3 +280,62 @@ def test_a_scrape_makes_the_same_six_queries_however_many_rows(client, token, db
         samples = scrape(client)
     assert value(samples, "portal_emails_sent_recent", source="notifications") == 5
     assert value(samples, "portal_login_failures_recent") == 20
+
+
+def get(port: int, path: str, **headers) -> int:
+    connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection_.request("GET", path, headers=headers)
+        response = connection_.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection_.close()
+
+
+def test_metrics_sum_the_requests_of_every_gunicorn_worker(postgres, transactional_db, redis_url):
+    database = connection.settings_dict
+    port = free_port()
+    env = {
+        **os.environ, "DEBUG": "true", "LOG_LEVEL": "WARNING", "METRICS_TOKEN": TOKEN, "READY_WORKER_SECONDS": "3",
+        "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}",
+    }  # fmt: skip
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    # As the README starts it, from the project's directory, where it reads gunicorn.conf.py.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get(port, "/metrics")  # refused without the token, and counted under its own view only
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+
+        # /readyz waits for a worker's answer that never comes, holding its gunicorn worker meanwhile: a
+        # /healthz answered before it ends was served by the other worker.
+        readiness = threading.Thread(target=get, args=(port, "/readyz"))
+        readiness.start()
+        assert get(port, "/healthz") == 200
+        assert readiness.is_alive(), "/readyz ended first: the two requests may have had one worker"
+        readiness.join()
+
+        response = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        response.request("GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        body = response.getresponse().read().decode()
+        response.close()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    samples = {}
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            samples.setdefault(sample.name, {})[frozenset(sample.labels.items())] = sample.value
+    counts = "portal_http_request_duration_seconds_count"
+    assert value(samples, counts, view="healthz", method="GET", status="2xx") == 1
+    assert value(samples, counts, view="readyz", method="GET", status="5xx") == 1
