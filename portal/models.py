@@ -1,5 +1,7 @@
 """Organisations, countries, offices and who belongs to which office."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -271,6 +273,28 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.recipient}"
+
+
+class EmailFailure(models.Model):
+    """Record that an e-mail did not go (the mail server refused it or was down), for the metrics.
+
+    Workers send the e-mails and web nodes answer /metrics: a row, unlike a counter in the worker's
+    memory, is seen from every node. Rows older than ``KEEP`` are removed when a new one is written.
+    """
+
+    KEEP = datetime.timedelta(days=7)
+
+    # The notification's delivery (now, hourly, daily) or the scheduled job's kind (steering.SentNotification).
+    kind = models.CharField(_("kind"), max_length=32)
+    failed_at = models.DateTimeField(_("failed at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-failed_at"]
+        verbose_name = _("e-mail failure")
+        verbose_name_plural = _("e-mail failures")
+
+    def __str__(self):
+        return f"{self.kind} e-mail not sent at {self.failed_at:%Y-%m-%d %H:%M:%S}"
 
 
 class TombstoneQuerySet(models.QuerySet):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import languages
-from .models import Notification, Profile
+from .models import EmailFailure, Notification, Profile
 
 logger = logging.getLogger(__name__)
 
@@ -169,9 +169,17 @@ def send_due(delivery: str, *, only=None) -> int:
         except Exception:
             logger.exception("Notifications %s not e-mailed; the next run tries again", ids)
             Notification.objects.filter(pk__in=ids, emailed_at=claimed_at).update(emailed_at=None)
+            record_email_failure(kind=delivery)
             continue
         sent += 1
     return sent
+
+
+def record_email_failure(*, kind: str) -> None:
+    """Record an e-mail that did not go, for the metrics (``EmailFailure``); forget those past keeping."""
+    now = timezone.now()
+    EmailFailure.objects.create(kind=kind)
+    EmailFailure.objects.filter(failed_at__lt=now - EmailFailure.KEEP).delete()
 
 
 def mark_read(user, notifications) -> int:

@@ -7,6 +7,7 @@ Celery broker under ``var/``.
 
 import datetime
 import email.utils
+import ipaddress
 import logging
 import os
 import re
@@ -127,6 +128,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: a request id bound to every line logged while the request is served, refusals included (portal.logs).
     "django_structlog.middlewares.RequestMiddleware",
+    # Around all the rest: each request's time and queries, by the view that answered (portal.metrics).
+    "portal.metrics.requests.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -306,6 +309,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.auth_views.locked_out"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "portal.addresses.client_address"
+# A row per failed sign-in (kept up to 1,000 per username), which /metrics counts: AccessAttempt rows are
+# removed by a successful sign-in.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Signed in sessions end after this long without a request.
 SESSION_COOKIE_AGE = _read_at_least_one("SESSION_IDLE_HOURS", default=8) * 3600
 LOGIN_URL = "login"
@@ -402,8 +408,8 @@ SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = _read(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-# Load balancers probe over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Load balancers probe, and Prometheus scrapes, over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 # How many reverse proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For: the
@@ -411,6 +417,20 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 TRUSTED_PROXY_COUNT = _read(env.int, "TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     _fail("TRUSTED_PROXY_COUNT", "must be 0 (no proxy) or more")
+# Prometheus metrics at /metrics (portal.metrics) answer a scraper that sends METRICS_TOKEN as a bearer token, or
+# one whose address (read as above) is in one of the networks of METRICS_ALLOWED_ADDRESSES; others are refused
+# (403), and with neither set /metrics is not there at all (404). The counts read from the database (reports,
+# e-mails, sign-ins) are those of the last METRICS_WINDOW_MINUTES.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and not re.fullmatch(r"[A-Za-z0-9._~+/=-]{32,}", METRICS_TOKEN):
+    _fail("METRICS_TOKEN", "must be at least 32 characters of letters, digits and ._~+/=- (e.g. openssl rand -hex 32)")
+METRICS_ALLOWED_ADDRESSES = []
+for _network in _read(env.list, "METRICS_ALLOWED_ADDRESSES", default=[]):
+    try:
+        METRICS_ALLOWED_ADDRESSES.append(ipaddress.ip_network(_network.strip()))
+    except ValueError as error:
+        _fail("METRICS_ALLOWED_ADDRESSES", f"holds {_network!r}, not a network ({error}); e.g. 10.0.0.0/8,192.0.2.7")
+METRICS_WINDOW_MINUTES = _read_at_least_one("METRICS_WINDOW_MINUTES", default=60)
 if _bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"

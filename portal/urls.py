@@ -3,12 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import auth_views, health, views
+from .metrics import views as metrics_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path(".well-known/security.txt", views.security_txt, name="security-txt"),
     path("healthz", health.alive, name="healthz"),
     path("readyz", health.ready, name="readyz"),
+    path("metrics", metrics_views.metrics, name="metrics"),
     # Before Django's own: the same names, with the portal's limits and revocations.
     path("accounts/login/", auth_views.login, name="login"),
     # Single sign-on through each organisation's OpenID Connect provider (sso app).

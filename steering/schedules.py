@@ -33,6 +33,7 @@ from actionplan.models import Activity, ProgressUpdate, ReportingPeriod
 from portal.dates import show_date
 from portal.errors import WrongState
 from portal.models import Membership, Office, Role
+from portal.notifications import record_email_failure
 from portal.roles import sees_whole_plan
 
 from .models import Meeting, ProgressReport, ReportRendering, SentNotification
@@ -97,6 +98,7 @@ def _send_once(*, kind: str, key: str, recipient: str, subject: str, body: str) 
         raise
     except Exception:
         logger.exception("E-mail %s %s to %s not sent; the next run tries again", kind, key, recipient)
+        record_email_failure(kind=kind)
         return False
     return True
 

@@ -128,6 +128,10 @@ def settings_read_with(monkeypatch, **variables):
         ("DEFAULT_FROM_EMAIL", "the portal", "DEFAULT_FROM_EMAIL is 'the portal'; expected an address"),
         ("API_THROTTLE_RATE", "lots", "API_THROTTLE_RATE is not valid ('lots' is not a rate such as 600/min"),
         ("EVIDENCE_MAX_MB", "big", "EVIDENCE_MAX_MB is not valid"),
+        ("METRICS_TOKEN", "short", "METRICS_TOKEN must be at least 32 characters"),
+        ("METRICS_ALLOWED_ADDRESSES", "10.0.0.0/8,lan", "METRICS_ALLOWED_ADDRESSES holds 'lan', not a network"),
+        ("METRICS_ALLOWED_ADDRESSES", "10.0.0.1/8", "METRICS_ALLOWED_ADDRESSES holds '10.0.0.1/8', not a network"),
+        ("METRICS_WINDOW_MINUTES", "0", "METRICS_WINDOW_MINUTES must be at least 1"),
     ],
 )
 def test_a_value_of_the_wrong_form_stops_startup_naming_the_variable_and_the_form(monkeypatch, variable, value, line):
