@@ -6,6 +6,7 @@ from audit import services as audit
 from .models import (
     ApiToken,
     Country,
+    EmailFailure,
     HealthPing,
     IdempotencyKey,
     Membership,
@@ -142,3 +143,12 @@ class TombstoneAdmin(RecordAdmin):
     list_filter = ["kind", "everyone"]
     search_fields = ["identifier"]
     date_hierarchy = "deleted_at"
+
+
+@admin.register(EmailFailure)
+class EmailFailureAdmin(RecordAdmin):
+    """The e-mails the mail server refused or could not take, kept a week for the metrics."""
+
+    list_display = ["kind", "failed_at"]
+    list_filter = ["kind"]
+    date_hierarchy = "failed_at"

@@ -8,7 +8,7 @@ from django.urls import reverse
 from actionplan.models import ActivityStanding, IndicatorFigure
 from audit.models import AccessEvent
 from outbox.models import Message as OutboxMessage
-from portal.models import ApiToken, IdempotencyKey, Tombstone
+from portal.models import ApiToken, EmailFailure, IdempotencyKey, Tombstone
 from steering.models import ProgressReport, ReportRendering, SentNotification, Signature, SignOff
 from tests import factories
 from webhooks.models import Delivery
@@ -18,10 +18,11 @@ from webhooks.models import Delivery
 # the access log is written by the views it accounts for; the outbox holds the jobs that changes
 # asked of the workers; standings and figures are kept from the approved updates; webhook deliveries are
 # written with the changes they announce; tombstones by the deletes they record; rounds of signatures by the
-# co-chairs who sign).
+# co-chairs who sign; e-mail failures by the mail server's refusals).
 WITHOUT_ADD_PAGE = {
     ApiToken, IdempotencyKey, ProgressReport, ReportRendering, SentNotification, AccessAttempt, AccessFailureLog,
     AccessLog, AccessEvent, OutboxMessage, ActivityStanding, IndicatorFigure, Delivery, Tombstone, SignOff,
+    EmailFailure,
 }  # fmt: skip
 # Rows shown on their parent's admin page rather than on pages of their own.
 SHOWN_INLINE = {Signature}
