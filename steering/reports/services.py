@@ -3,8 +3,8 @@
 A report is requested (``queued``), claimed by a worker (``running``), then frozen
 (``succeeded``) or ``failed`` with a message for the user. Compilation is safe to run
 twice: a succeeded report is never compiled again; a rerun of a running or failed one
-starts clean and writes the same file names, each moved into place from a temporary
-file; every claim counts an attempt, and past ``MAX_ATTEMPTS`` the report fails instead
+starts clean and writes the same file names, each rendered into a temporary file and stored
+whole (``files.write``); every claim counts an attempt, and past ``MAX_ATTEMPTS`` the report fails instead
 of being compiled again. A transient database error puts the report back in the queue
 for the task's retry. Files are removed whenever an unfinished report is failed, and
 never once it succeeded.

@@ -16,11 +16,13 @@ import boto3
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from moto.server import ThreadedMotoServer
 
 from actionplan.models import Evidence, ProgressUpdate
+from portal import storage
 from portal.tokens import issue_token
 from steering.models import ProgressReport
 from tests.conftest import database_url_of_tests
@@ -268,3 +270,16 @@ def test_files_stay_on_the_local_disk_unless_a_bucket_is_named(monkeypatch):
     assert options["BACKEND"] == "storages.backends.s3.S3Storage"
     # Private objects, never overwritten by a second upload of the same name.
     assert (options["OPTIONS"]["default_acl"], options["OPTIONS"]["file_overwrite"]) == (None, False)
+
+
+def test_the_agreements_document_is_sent_from_the_store_to_a_signed_in_user(world, as_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    agreement = world.plan.agreement
+    agreement.document = storage.save("agreements/agreement.pdf", ContentFile(PDF))
+    agreement.save(update_fields=["document"])
+    client = as_user(world.reporter)
+
+    assert 'href="/plan/agreement/document/"' in client.get("/plan/agreement/").text
+    response = client.get("/plan/agreement/document/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
