@@ -5,11 +5,11 @@ import hashlib
 import os
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import storage
 from portal.errors import AlreadyExists, FileTooLarge, NotAllowed, UnsupportedFileType
 from portal.roles import is_officer
 
@@ -68,7 +68,8 @@ def add_evidence(*, by, update: ProgressUpdate, upload) -> Evidence:
             field="file",
             existing_id=same.pk,
         )
-    path = default_storage.save(storage_name(update, sha256, upload.name), upload)
+    # A store that refuses the file raises StorageUnavailable here: no row is written.
+    path = storage.save(storage_name(update, sha256, upload.name), upload)
     try:
         with transaction.atomic():
             return Evidence.objects.create(
@@ -82,7 +83,7 @@ def add_evidence(*, by, update: ProgressUpdate, upload) -> Evidence:
             )
     except Exception:
         # No row, no file.
-        default_storage.delete(path)
+        storage.delete(path)
         raise
 
 
@@ -99,7 +100,7 @@ def remove_evidence(*, by, evidence: Evidence) -> None:
     evidence.delete()
     record_comment(update, by, UpdateComment.Kind.EVIDENCE_REMOVED, name)
     # The file goes once the removal is committed; a rollback leaves row and file together.
-    transaction.on_commit(lambda: default_storage.delete(path))
+    transaction.on_commit(lambda: storage.delete(path))
 
 
 @transaction.atomic

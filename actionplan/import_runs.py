@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from outbox import services as outbox
+from portal import storage
 from portal.errors import DomainError, NotAllowed, WrongState
 from portal.models import Office
 
@@ -47,7 +48,8 @@ def receive(
     plan = imports.target_of(by=by, book=book, office=office, period=period)
     held = ImportRun(user=by, office=plan.office, period=plan.period, rows=len(book.rows))
     upload.seek(0)
-    held.file.save(f"{plan.office.code}-{plan.period.code}.xlsx", File(upload), save=False)
+    with storage.writing():  # a store that refuses the file: no run is written
+        held.file.save(f"{plan.office.code}-{plan.period.code}.xlsx", File(upload), save=False)
     with transaction.atomic():
         if _queued(held):
             held.state = State.CHECKING if dry_run else State.IMPORTING
@@ -145,7 +147,7 @@ def _fail(held: ImportRun, message: str):
 
 
 def _run(held: ImportRun, *, dry_run: bool, checkpoint=None) -> dict:
-    with held.file.open("rb") as stored:
+    with storage.reading(), held.file.open("rb") as stored:
         upload = io.BytesIO(stored.read())
     book = imports.read(upload)
     plan = imports.target_of(by=held.user, book=book, office=held.office, period=held.period)

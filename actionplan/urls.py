@@ -5,6 +5,7 @@ from .views import activities, editing, iati, imports, plan, review, updates
 urlpatterns = [
     path("plan/", plan.plan, name="plan"),
     path("plan/agreement/", plan.agreement, name="agreement"),
+    path("plan/agreement/document/", plan.agreement_document, name="agreement-document"),
     path("plan/iati-activities.xml", iati.iati_activities, name="iati-activities"),
     path("plan/focus-areas/<str:code>/", plan.focus_area, name="focus-area"),
     path("plan/indicators/<str:code>/", plan.indicator, name="indicator"),

@@ -78,6 +78,71 @@ def _read_at_least_one(variable: str, *, default: int) -> int:
 
 DEBUG = _bool("DEBUG", default=False)
 
+_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_S3_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# The S3 store's other variables, each meaningless without the bucket.
+_S3_VARIABLES = (
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_S3_REGION_NAME",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_S3_ADDRESSING_STYLE",
+)
+
+
+def _file_storage() -> dict:
+    """Where uploaded and generated files go: the local disk, or an S3 bucket once AWS_STORAGE_BUCKET_NAME is set."""
+    bucket = env.str("AWS_STORAGE_BUCKET_NAME", default="").strip()
+    given = {name: env.str(name, default="").strip() for name in _S3_VARIABLES}
+    if not bucket:
+        for name, value in given.items():
+            if value:
+                _fail("AWS_STORAGE_BUCKET_NAME", f"must be set when {name} is (files go to S3 only into a bucket)")
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if not _S3_BUCKET.match(bucket) or ".." in bucket:
+        _fail(
+            "AWS_STORAGE_BUCKET_NAME",
+            f"is {bucket!r}; expected an S3 bucket name: 3-63 lowercase letters, digits, dots, hyphens",
+        )
+    key, secret = given["AWS_ACCESS_KEY_ID"], given["AWS_SECRET_ACCESS_KEY"]
+    if bool(key) != bool(secret):
+        missing = "AWS_SECRET_ACCESS_KEY" if key else "AWS_ACCESS_KEY_ID"
+        _fail(missing, "must be set with the other key (both, or neither to use the machine's role)")
+    endpoint = given["AWS_S3_ENDPOINT_URL"]
+    if endpoint:
+        _web_address("AWS_S3_ENDPOINT_URL", default=endpoint)
+    region = given["AWS_S3_REGION_NAME"]
+    if region and not _S3_REGION.match(region):
+        _fail("AWS_S3_REGION_NAME", f"is {region!r}; expected a region name such as eu-west-3 or us-east-1")
+    style = given["AWS_S3_ADDRESSING_STYLE"] or "auto"
+    if style not in ("auto", "path", "virtual"):
+        _fail("AWS_S3_ADDRESSING_STYLE", f"is {style!r}; expected auto, path or virtual")
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint or None,
+            "region_name": region or None,
+            "access_key": key or None,
+            "secret_key": secret or None,
+            "addressing_style": None if style == "auto" else style,
+            # Private objects: no ACL sent (the bucket's own, private by default), no public address handed out.
+            "default_acl": None,
+            "querystring_auth": True,
+            # A name taken gets a free one beside it, as on the local disk (two imports of one office and period).
+            "file_overwrite": False,
+            # A download is read into memory up to 2 MiB, into a temporary file beyond.
+            "max_memory_size": 2 * 1024 * 1024,
+            # A store that is down answers within seconds (a 503 for downloads), not after minutes of retries.
+            "client_config": Config(
+                connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}
+            ),
+        },
+    }
+
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -146,6 +211,8 @@ MIDDLEWARE = [
     "portal.headers.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.guards.RequestGuardMiddleware",
+    # A download while the file store is down: 503 with a message (portal.storage).
+    "portal.storage.StorageUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -386,12 +453,15 @@ elif STATIC_COMPRESS:
     _STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 else:
     _STATIC_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": _STATIC_STORAGE},
-}
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Stored files (evidence, imported templates, reports) go through Django's storage API (portal.storage):
+# the local disk under MEDIA_ROOT, or a private bucket of an S3-compatible store once AWS_STORAGE_BUCKET_NAME
+# is set, shared by every web node and worker. Never served from the store: downloads go through the portal.
+STORAGES = {
+    "default": _file_storage(),
+    "staticfiles": {"BACKEND": _STATIC_STORAGE},
+}
 
 # E-mail -------------------------------------------------------------------------
 

@@ -150,14 +150,19 @@ def queue(redis_url, postgres, transactional_db):
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-def start_worker(queue, tmp_path):
-    """Start a worker on the test database; stop it, and every other one started, at the end."""
+def database_url_of_tests() -> str:
+    """The address of the test database, for a process this test starts (a worker, a web node)."""
     settings_dict = connection.settings_dict
-    database_url = (
+    return (
         f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
         f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
     )
+
+
+@pytest.fixture
+def start_worker(queue, tmp_path):
+    """Start a worker on the test database; stop it, and every other one started, at the end."""
+    database_url = database_url_of_tests()
     workers = []
 
     def start(queues=(queue,), **extra_env):

@@ -190,7 +190,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={
             201: OpenApiResponse(ImportRunDetailSerializer, description="Checked (or imported): its summary"),
             202: OpenApiResponse(ImportRunDetailSerializer, description=QUEUED),
-            **errors(400, 403, 413, 415, 422),
+            **errors(400, 403, 413, 415, 422, 503),
         },
         parameters=IDEMPOTENT,
     )

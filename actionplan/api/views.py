@@ -375,7 +375,7 @@ class UpdateViewSet(ListsValues, mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     @extend_schema(
         request={"multipart/form-data": s.EvidenceUploadSerializer},
-        responses={201: s.EvidenceSerializer, **errors(400, 403, 404, 409, 413, 415, 422)},
+        responses={201: s.EvidenceSerializer, **errors(400, 403, 404, 409, 413, 415, 422, 503)},
         parameters=IDEMPOTENT,
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])

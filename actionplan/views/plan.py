@@ -3,12 +3,15 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from actionplan import charts
 from actionplan.models import ActionPlan, Activity, FocusArea, Indicator, Objective
 from actionplan.plan_editing import figure_changes
 from audit import services as audit
+from portal import storage
 
 ACTIVITIES_PER_PAGE = 25
 
@@ -99,6 +102,16 @@ def objective(request, code):
             **_figures_context(request, indicators, current.focus_area.plan),
         },
     )
+
+
+@login_required
+def agreement_document(request):
+    """Send the agreement's document, from the file store, to a signed-in user (as its page is shown)."""
+    document = _current_plan().agreement.document
+    if not document:
+        raise Http404(_("The agreement has no document."))
+    handle = storage.open_for_download(document)
+    return FileResponse(handle, as_attachment=True, filename=document.name.rsplit("/", 1)[-1])
 
 
 @login_required

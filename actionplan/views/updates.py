@@ -20,7 +20,7 @@ from actionplan.files import served_as
 from actionplan.forms import TEXT_MAX_LENGTH, ApproveForm, CommentForm, EvidenceForm, ReturnForm, UpdateForm
 from actionplan.models import Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
 from audit import services as audit
-from portal import ratelimit
+from portal import ratelimit, storage
 from portal.errors import DomainError, NeedsConfirmation
 from portal.models import Office
 from portal.roles import is_officer
@@ -363,7 +363,8 @@ def _attachment(evidence: Evidence) -> FileResponse:
     """An evidence file as an attachment (never rendered inline), named and typed by its sniffed content type,
     never by the extension it was uploaded with."""
     filename, content_type = served_as(evidence.original_name, evidence.content_type)
-    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
+    handle = storage.open_for_download(evidence.file)
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
 
 
 @require_safe
@@ -382,8 +383,9 @@ def evidence_public(request, pk):
 def evidence_download(request, pk):
     """Serve an evidence file to those who may see its update."""
     evidence = get_object_or_404(Evidence.objects.visible_to(request.user), pk=pk)
+    response = _attachment(evidence)  # read from the store first: a download that failed is not logged
     audit.record(request, audit.Kind.EVIDENCE_DOWNLOAD, evidence, label=evidence.original_name)
-    return _attachment(evidence)
+    return response
 
 
 @login_required

@@ -14,7 +14,8 @@ def exception_handler(exc, context):
         body = {"detail": exc.message, "code": exc.code, **exc.extra}
         if exc.field:
             body[exc.field] = [exc.message]
-        return Response(body, status=exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        return Response(body, status=exc.status, headers={"Retry-After": str(retry_after)} if retry_after else None)
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {"detail": _("The request body is larger than this API accepts."), "code": "too_large"},

@@ -29,6 +29,7 @@ ERROR_MEANINGS = {
     422: "Idempotency-Key reused with another request",
     428: "If-Match missing",
     429: "Throttled: wait Retry-After seconds",
+    503: "The file store refused the file, or does not answer: try again after Retry-After seconds",
 }
 
 

@@ -17,7 +17,6 @@ floor's few milliseconds make its p95 the first figure a busy machine spoils.
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -365,7 +364,7 @@ def run_reports(database_url: str, benchmark: Benchmark, *, focus_area: bool = T
     """
     from actionplan.models import FocusArea
     from steering.models import ProgressReport
-    from steering.reports.services import report_directory
+    from steering.reports.files import remove_directory
 
     log = benchmark.log
     period = _report_period()
@@ -385,7 +384,7 @@ def run_reports(database_url: str, benchmark: Benchmark, *, focus_area: bool = T
             seconds = time.perf_counter() - started
         finally:
             for report in ProgressReport.objects.exclude(pk__in=known):
-                shutil.rmtree(report_directory(report.pk), ignore_errors=True)
+                remove_directory(report.pk)
                 report.delete()
         if status != 0:
             raise RuntimeError(f"{name}: compile_report failed (status {status})")

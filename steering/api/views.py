@@ -164,7 +164,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         parameters=FILE_PARAMETERS,
-        responses={(200, "application/pdf"): FILE, (202, "application/json"): RENDERING, **errors(404, 409)},
+        responses={(200, "application/pdf"): FILE, (202, "application/json"): RENDERING, **errors(404, 409, 503)},
     )
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
@@ -176,7 +176,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={
             (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): FILE,
             (202, "application/json"): RENDERING,
-            **errors(404, 409),
+            **errors(404, 409, 503),
         },
     )
     @action(detail=True, methods=["get"])

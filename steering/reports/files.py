@@ -1,7 +1,11 @@
-"""Where a report's files are written, how they are moved into place, and sending them."""
+"""Where a report's files are stored, how they are put in place, and sending them.
 
-import os
-import uuid
+Files are rendered into a local temporary folder, then stored through the portal's file store
+(``portal.storage``: the local disk or an S3 bucket) under the report's folder, so that a report
+compiled by any worker is downloaded from any web node.
+"""
+
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -9,10 +13,17 @@ from django.http import FileResponse
 from django.utils.text import slugify
 
 from audit import services as audit
+from portal import storage
 
 
-def report_directory(report_id) -> Path:
-    return Path(settings.MEDIA_ROOT) / "reports" / str(report_id)
+def report_directory(report_id) -> str:
+    """The report's folder in the file store (a name, not a path on disk)."""
+    return f"reports/{report_id}"
+
+
+def remove_directory(report_id) -> None:
+    """Remove the report's files from the store; one the store keeps for now is logged and left behind."""
+    storage.delete_folder(report_directory(report_id))
 
 
 def file_stem(report, language: str) -> str:
@@ -22,20 +33,21 @@ def file_stem(report, language: str) -> str:
     return f"progress-report-{slugify(report.period.code) or 'period'}-{scope}{suffix}"
 
 
-def write(directory: Path, name: str, render) -> str:
-    """Render to a temporary file beside the final one, then move it into place in one step."""
-    directory.mkdir(parents=True, exist_ok=True)
-    temporary = directory / f".{name}.{uuid.uuid4().hex}.tmp"
-    try:
-        render(path=temporary)
-        os.replace(temporary, directory / name)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return (directory / name).relative_to(Path(settings.MEDIA_ROOT)).as_posix()
+def write(directory: str, name: str, render) -> str:
+    """Render into a local temporary file, then store it as ``directory/name``, replacing what was there; return
+    its stored name. Nothing half-rendered is ever stored."""
+    with tempfile.TemporaryDirectory(prefix="report-") as scratch:
+        rendered = Path(scratch) / name
+        render(path=rendered)
+        return storage.replace(f"{directory}/{name}", rendered)
 
 
 def download(request, report, stored) -> FileResponse:
-    """Log the download of the report's ``stored`` file, and answer with it as an attachment under its own name."""
+    """Log the download of the report's ``stored`` file, and answer with it as an attachment under its own name.
+
+    The file is read from the store before anything is logged or sent: a store that is down answers 503.
+    """
+    handle = storage.open_for_download(stored)
     filename = stored.name.rsplit("/", 1)[-1]
     audit.record(request, audit.Kind.REPORT_DOWNLOAD, report, label=filename)
-    return FileResponse(stored.open("rb"), as_attachment=True, filename=filename)
+    return FileResponse(handle, as_attachment=True, filename=filename)

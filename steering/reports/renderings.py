@@ -9,7 +9,7 @@ content hash is the report's whatever the language.
 
 Like compilations, renderings are sent through the outbox and are safe to run twice: a
 claim is a conditional update on the state and the count of attempts, under an advisory
-lock; files are moved into place from temporary ones.
+lock; files are rendered into temporary ones, then stored whole in the file store.
 """
 
 import json

@@ -3,8 +3,8 @@
 A report is requested (``queued``), claimed by a worker (``running``), then frozen
 (``succeeded``) or ``failed`` with a message for the user. Compilation is safe to run
 twice: a succeeded report is never compiled again; a rerun of a running or failed one
-starts clean and writes the same file names, each moved into place from a temporary
-file; every claim counts an attempt, and past ``MAX_ATTEMPTS`` the report fails instead
+starts clean and writes the same file names, each rendered into a temporary file and stored
+whole (``files.write``); every claim counts an attempt, and past ``MAX_ATTEMPTS`` the report fails instead
 of being compiled again. A transient database error puts the report back in the queue
 for the task's retry. Files are removed whenever an unfinished report is failed, and
 never once it succeeded.
@@ -23,7 +23,6 @@ after the queue took it is sent again by the sweeper, which runs every few minut
 import json
 import logging
 import os
-import shutil
 import time
 import uuid
 from datetime import timedelta
@@ -43,7 +42,7 @@ from webhooks.models import Event
 from ..models import ProgressReport
 from . import renderings
 from . import snapshot as snapshots
-from .files import file_stem, report_directory
+from .files import file_stem, remove_directory, report_directory
 from .locks import exclusive as _exclusive
 
 logger = logging.getLogger(__name__)
@@ -196,7 +195,7 @@ def _fail(report_id, message: str, *, only_if_attempt: int | None = None, rows=N
     now = timezone.now()
     failed = bool(rows.update(state=State.FAILED, error=message, finished_at=now, updated_at=now))
     if failed:
-        shutil.rmtree(report_directory(report_id), ignore_errors=True)
+        remove_directory(report_id)
     return failed
 
 
@@ -253,7 +252,7 @@ def _claim(report_id, task_id: str) -> ProgressReport | None:
             # An identical report was requested meanwhile and is in progress: leave this one failed.
             return None
     # Start clean: nothing from an earlier attempt survives.
-    shutil.rmtree(report_directory(report.pk), ignore_errors=True)
+    remove_directory(report.pk)
     return report
 
 
@@ -318,7 +317,7 @@ def _compile(report: ProgressReport) -> str:
         logger.warning("Report %s changed state while it compiled; its result is dropped", report.pk)
         # The lock is still held, so no other attempt writes here: the files belong to no report.
         if not ProgressReport.objects.filter(pk=report.pk, state=State.SUCCEEDED).exists():
-            shutil.rmtree(report_directory(report.pk), ignore_errors=True)
+            remove_directory(report.pk)
         return "dropped"
     renderings.send_waiting(report.pk)
     logger.info("Report %s compiled in %.1f s", report.pk, (now - report.started_at).total_seconds())
