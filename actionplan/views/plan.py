@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 
-from actionplan import charts
+from actionplan import charts, versions
 from actionplan.models import ActionPlan, Activity, FocusArea, Indicator, Objective
 from actionplan.plan_editing import figure_changes
 from audit import services as audit
@@ -36,6 +36,7 @@ def plan(request):
             "provisions": current.agreement.provisions.all(),
             "focus_areas": focus_areas,
             "periods": current.periods.all(),
+            "version": versions.current_version(current),
         },
     )
 
