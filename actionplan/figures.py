@@ -50,6 +50,8 @@ from .models import (
     PeriodTarget,
     ProgressUpdate,
     ReportingPeriod,
+    VersionIndicator,
+    VersionPeriodTarget,
 )
 
 TOTAL = ""
@@ -359,33 +361,46 @@ def targets(indicators, periods) -> dict[tuple[int, int], tuple[Decimal, str]]:
         return {(indicator, period): (_decimal(target), kind) for indicator, period, target, kind in cursor.fetchall()}
 
 
-def summary_by_area(indicators, period) -> dict[str, dict]:
+def summary_by_area(indicators, period, version=None) -> dict[str, dict]:
     """Per focus area code: how many of the indicators there are (``all``), how many have a figure
     for the period (``with_actual``), how many reached their target (``on_track``), and the average
     share of the target reached (``average_percent``), aggregated in SQL from the kept figures.
+
+    With a plan ``version``, the figures are measured against the baselines, directions and targets
+    that version holds (``VersionIndicator``, ``VersionPeriodTarget``), and only the indicators it
+    holds are counted: the plan "as endorsed at that version", against live figures.
 
     The dashboard and the progress reports both count with this, so they always agree.
     """
     indicator_sql, indicator_params = _indicator_sql(indicators)
     t = _tables()
     point = period.pk if period is not None else None
+    if version is None:
+        source, live, target_table, target_params, version_params = f"{t['indicator']} i", "i", t["target"], "", []
+    else:
+        source = (
+            f"{t['indicator']} li JOIN {VersionIndicator._meta.db_table} i "
+            "ON i.indicator_id = li.id AND i.version_id = %s"
+        )
+        live, target_table, target_params, version_params = "li", VersionPeriodTarget._meta.db_table, (
+            " AND tg.version_id = %s"), [version.pk]  # fmt: skip
     summary = f"""
     WITH counted AS (
         SELECT area.code, f.indicator_id AS figured, f.value, i.direction, i.baseline_value AS baseline,
                {TARGET} AS target
-        FROM {t["indicator"]} i
-        LEFT JOIN {t["figure"]} f ON f.indicator_id = i.id AND f.period_id = %s
-        LEFT JOIN {t["target"]} tg ON tg.indicator_id = i.id AND tg.period_id = %s
-        LEFT JOIN {t["activity"]} act ON act.id = i.activity_id
-        JOIN {t["objective"]} o ON o.id = COALESCE(i.objective_id, act.objective_id)
+        FROM {source}
+        LEFT JOIN {t["figure"]} f ON f.indicator_id = {live}.id AND f.period_id = %s
+        LEFT JOIN {target_table} tg ON tg.indicator_id = {live}.id AND tg.period_id = %s{target_params}
+        LEFT JOIN {t["activity"]} act ON act.id = {live}.activity_id
+        JOIN {t["objective"]} o ON o.id = COALESCE({live}.objective_id, act.objective_id)
         JOIN {t["area"]} area ON area.id = o.focus_area_id
-        WHERE i.id IN ({indicator_sql})
+        WHERE {live}.id IN ({indicator_sql})
     )
     SELECT code, COUNT(*), COUNT(figured), SUM(CASE WHEN {REACHED} THEN 1 ELSE 0 END), AVG({SHARE})
     FROM counted GROUP BY code
     """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(summary, [point, point, *indicator_params])
+        cursor.execute(summary, [*version_params, point, point, *version_params, *indicator_params])
         return {
             code: {
                 "all": count,
