@@ -117,7 +117,9 @@ def _differing(kind: str, base: dict, proposed: dict) -> tuple[dict, dict]:
 
 def differences(change: ChangeRequest) -> list[versions.FieldChange]:
     """The change's difference, field by field: the base version's value → the proposed one."""
-    return versions.field_changes(change.kind, change.previous, change.proposed, fields=list(change.proposed))
+    # In the order of the governed fields: the database keeps a JSON object's keys in an order of its own.
+    fields = [name for name in versions.GOVERNED[change.kind] if name in change.proposed]
+    return versions.field_changes(change.kind, change.previous, change.proposed, fields=fields)
 
 
 def current_of(change: ChangeRequest) -> PlanVersion:

@@ -89,6 +89,8 @@ def field_label(kind: str, name: str) -> str:
     """The field's label in the active language."""
     if name == PERIOD_TARGETS:
         return _("Targets per period")
+    if name == "target_value":
+        return _("End target")
     return str(MODELS[kind]._meta.get_field(name).verbose_name).capitalize()
 
 

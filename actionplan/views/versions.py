@@ -87,7 +87,10 @@ def _compared(request, plan):
     asked = Q()
     for major, minor in wanted.values():
         asked |= Q(major=major, minor=minor)
-    found = {(version.major, version.minor): version for version in PlanVersion.objects.filter(asked, plan=plan)}
+    found = {
+        (version.major, version.minor): version
+        for version in PlanVersion.objects.filter(asked, plan=plan).select_related("change_request")
+    }
     older, newer = found.get(wanted["older"]), found.get(wanted["newer"])
     if older is None or newer is None:
         raise Http404(_("No such version of the plan."))

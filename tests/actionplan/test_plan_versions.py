@@ -324,7 +324,7 @@ def test_comparing_versions_lists_each_changed_field(endorsed):
     found = {(d.kind, d.code, d.action): [(c.label, c.before, c.after) for c in d.changes] for d in differences}
     assert found == {
         ("activity", "CYB-1.1", "changed"): [("Title", "Regional training", "Regional training on ransomware")],
-        ("indicator", "CYB-1.1-I1", "changed"): [("Target", "100.00", "150.00")],
+        ("indicator", "CYB-1.1-I1", "changed"): [("End target", "100.00", "150.00")],
     }
 
 
@@ -350,7 +350,7 @@ def test_the_workbook_of_the_differences_opens_and_holds_the_rows(client, endors
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
     assert rows == [
         ["Activity", "CYB-1.1", "Changed", "Title", "Regional training", "Regional training on ransomware"],
-        ["Indicator", "CYB-1.1-I1", "Changed", "Target", "100.00", "150.00"],
+        ["Indicator", "CYB-1.1-I1", "Changed", "End target", "100.00", "150.00"],
     ]
 
 
@@ -358,7 +358,7 @@ def test_the_csv_of_the_differences_holds_the_rows(client, endorsed):
     applied_changes(endorsed)
     client.force_login(endorsed.officer)
     response = client.get(reverse("plan-version-compare-export", args=["csv"]), {"older": "1.0", "newer": "1.1"})
-    assert response.content.decode().splitlines()[1] == "Indicator,CYB-1.1-I1,Changed,Target,100.00,150.00"
+    assert response.content.decode().splitlines()[1] == "Indicator,CYB-1.1-I1,Changed,End target,100.00,150.00"
 
 
 def test_a_reporter_cannot_read_the_versions(client, endorsed):
