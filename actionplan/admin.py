@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin import RecordAdmin
 
+from . import versions
 from .evidence import unpublish_activity_evidence
 from .models import (
     ActionPlan,
@@ -43,6 +44,23 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class GovernedFieldsFixed:
+    """Show the fields an endorsed version governs (``versions.GOVERNED``) read-only on an object it holds, and
+    never delete such an object: they change through an approved change request, in the portal."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and versions.governing_version(obj) is not None:
+            kind = versions.kind_of(obj)
+            fields += [name for name in versions.GOVERNED[kind] if name != versions.PERIOD_TARGETS]
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and versions.governing_version(obj) is not None:
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 FIXED_HELP = _("Changed on the indicator's page in the portal, where a reason is asked for and kept.")
@@ -113,7 +131,7 @@ class ObjectiveInline(admin.StackedInline):
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(admin.ModelAdmin):
+class FocusAreaAdmin(GovernedFieldsFixed, admin.ModelAdmin):
     list_display = ["code", "name", "plan", "order"]
     list_filter = ["plan"]
     search_fields = ["code", "name", "description"]
@@ -130,7 +148,7 @@ class ObjectiveIndicatorInline(admin.TabularInline):
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(HistoryAdmin):
+class ObjectiveAdmin(GovernedFieldsFixed, HistoryAdmin):
     list_display = ["code", "statement", "focus_area"]
     list_filter = ["focus_area"]
     search_fields = ["code", "statement"]
@@ -148,7 +166,7 @@ class ActivityIndicatorInline(ObjectiveIndicatorInline):
 
 
 @admin.register(Activity)
-class ActivityAdmin(HistoryAdmin):
+class ActivityAdmin(GovernedFieldsFixed, HistoryAdmin):
     list_display = ["code", "title", "objective", "kind", "status", "sensitivity", "lead_organization"]
     list_filter = ["status", "kind", "sensitivity", "objective__focus_area", "lead_organization", "tags"]
     list_select_related = ["objective", "lead_organization"]
@@ -183,7 +201,7 @@ class PeriodTargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(HistoryAdmin):
+class IndicatorAdmin(GovernedFieldsFixed, HistoryAdmin):
     form = FiguresFixedOnceSavedForm
     list_display = [
         "code", "name", "unit", "measure", "direction", "office_rule", "period_rule", "baseline_value", "target_value",

@@ -396,3 +396,17 @@ def test_the_compare_page_takes_the_same_queries_whatever_the_size(
     # session, user, groups, unread notifications; the plan, the two versions, the version numbers
     with django_assert_max_num_queries(7):
         assert client.get(reverse("plan-version-compare"), {"older": "1.0", "newer": "1.1"}).status_code == 200
+
+
+def test_the_admin_shows_governed_fields_read_only_once_a_version_holds_the_object(client, endorsed):
+    admin = factories.UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get(reverse("admin:actionplan_activity_change", args=[endorsed.activity.pk])).content.decode()
+    assert 'name="title"' not in page and 'name="status"' in page
+
+
+def test_the_admin_edits_every_field_before_any_version(client, world):
+    admin = factories.UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get(reverse("admin:actionplan_activity_change", args=[world.activity.pk])).content.decode()
+    assert 'name="title"' in page
