@@ -13,6 +13,8 @@ from .models import (
     Activity,
     ActivityStanding,
     Agreement,
+    ChangeApproval,
+    ChangeRequest,
     Evidence,
     FocusArea,
     ImportRun,
@@ -21,11 +23,14 @@ from .models import (
     Measurement,
     Objective,
     PeriodTarget,
+    PlanVersion,
     ProgressUpdate,
     Provision,
     ReportingPeriod,
     Tag,
     UpdateComment,
+    VersionIndicator,
+    VersionPeriodTarget,
 )
 from .plan_forms import FIGURE_FIELDS
 
@@ -381,3 +386,50 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     list_select_related = ["user", "office", "period"]
     readonly_fields = ["user", "office", "period", "file", "state", "summary", "imported_at"]
+
+
+# A version and a change request are written by ``actionplan.versions`` and ``actionplan.change_requests`` only,
+# which keep their rules (approval by the other organisation, one version per applied change): read here.
+
+
+@admin.register(PlanVersion)
+class PlanVersionAdmin(RecordAdmin):
+    list_display = ["plan", "number", "endorsed_at", "endorsement"]
+    list_filter = ["plan"]
+    exclude = ["snapshot"]
+
+
+@admin.register(VersionIndicator)
+class VersionIndicatorAdmin(RecordAdmin):
+    list_display = ["version", "indicator", "baseline_value", "target_value"]
+    list_select_related = ["version", "indicator"]
+
+
+@admin.register(VersionPeriodTarget)
+class VersionPeriodTargetAdmin(RecordAdmin):
+    list_display = ["version", "indicator", "period", "value"]
+    list_select_related = ["version", "indicator", "period"]
+
+
+class ChangeApprovalInline(admin.TabularInline):
+    model = ChangeApproval
+    extra = 0
+    can_delete = False
+    readonly_fields = ["user", "organization", "seat", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(RecordAdmin):
+    list_display = ["pk", "kind", "object_code", "state", "proposed_by", "base_version", "applied_version"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["proposed_by", "base_version", "applied_version"]
+    inlines = [ChangeApprovalInline]
+
+
+@admin.register(ChangeApproval)
+class ChangeApprovalAdmin(RecordAdmin):
+    list_display = ["change", "user", "organization", "seat", "created_at"]
+    list_select_related = ["change", "user", "organization"]
