@@ -245,23 +245,34 @@ def _kept_sql(indicators, periods) -> tuple[str, list]:
     return sql, [*period_ids, *indicator_params]
 
 
-def _assessed_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
+def _assessed_sql(indicators, periods, offices=None, dimension: str | None = None, version=None) -> tuple[str, list]:
     """The SQL of one assessed figure per indicator, period and category, with its parameters.
 
     The totals of all offices are read as kept; a breakdown, or the values of some offices only,
-    are computed from the approved values.
+    are computed from the approved values. With a plan ``version``, each figure is assessed against
+    the baseline, direction and targets that version holds, and only its indicators are kept.
     """
     if offices is None and dimension is None:
         combined, params = _kept_sql(indicators, periods)
     else:
         combined, params = _computed_sql(indicators, periods, offices, dimension)
     t = _tables()
+    if version is None:
+        measured = f"{t['indicator']} i ON i.id = f.indicator_id"
+        targets = f"{t['target']} tg ON tg.indicator_id = f.indicator_id AND tg.period_id = f.point_id"
+    else:
+        measured = f"{VersionIndicator._meta.db_table} i ON i.indicator_id = f.indicator_id AND i.version_id = %s"
+        targets = (
+            f"{VersionPeriodTarget._meta.db_table} tg ON tg.indicator_id = f.indicator_id "
+            "AND tg.period_id = f.point_id AND tg.version_id = %s"
+        )
+        params = [*params, version.pk, version.pk]
     sql = f"""{combined},
     targeted AS (
         SELECT f.*, i.direction, i.baseline_value AS baseline, {TARGET} AS target, {TARGET_KIND} AS target_kind
         FROM combined f
-        JOIN {t["indicator"]} i ON i.id = f.indicator_id
-        LEFT JOIN {t["target"]} tg ON tg.indicator_id = f.indicator_id AND tg.period_id = f.point_id
+        JOIN {measured}
+        LEFT JOIN {targets}
     )
     SELECT point_id, indicator_id, category, value, n_values, n_offices, n_reported, latest_reported_on, target,
            target_kind, {SHARE} AS share, {REACHED} AS reached
@@ -292,19 +303,20 @@ def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def figures(indicators, periods, *, offices=None, dimension: str | None = None) -> dict[tuple, Figure]:
+def figures(indicators, periods, *, offices=None, dimension: str | None = None, version=None) -> dict[tuple, Figure]:
     """Compute the figures of the indicators for each period, in one query.
 
     ``indicators`` is a queryset; ``periods`` the reporting periods to compute a figure
     for (each as it stood at that period); ``offices`` limits the values to those
     offices; ``dimension`` gives one figure per category of that breakdown instead of
-    the total (``EVERY_DIMENSION``: of every breakdown, in one query). Keys are
-    (indicator id, period id, category); no key, no figure.
+    the total (``EVERY_DIMENSION``: of every breakdown, in one query); ``version`` (a ``PlanVersion``)
+    assesses them against that version's baselines and targets ("as endorsed at"), for its indicators
+    only. Keys are (indicator id, period id, category); no key, no figure.
     """
     periods = list(periods)
     if not periods:
         return {}
-    sql, params = _assessed_sql(indicators, periods, offices, dimension)
+    sql, params = _assessed_sql(indicators, periods, offices, dimension, version)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -410,3 +410,20 @@ def test_the_admin_edits_every_field_before_any_version(client, world):
     client.force_login(admin)
     page = client.get(reverse("admin:actionplan_activity_change", args=[world.activity.pk])).content.decode()
     assert 'name="title"' in page
+
+
+def test_a_figure_as_at_a_version_is_measured_against_that_versions_target(endorsed):
+    from actionplan import figures
+
+    update = factories.ProgressUpdateFactory(
+        activity=endorsed.activity, period=endorsed.period, office=endorsed.office, state="approved"
+    )
+    factories.MeasurementFactory(update=update, indicator=endorsed.indicator, value=30)
+    Indicator.objects.filter(pk=endorsed.indicator.pk).update(target_value=200)
+    PeriodTarget.objects.filter(indicator=endorsed.indicator).update(value=60)
+    indicators = Indicator.objects.filter(pk=endorsed.indicator.pk)
+    key = (endorsed.indicator.pk, endorsed.period.pk, figures.TOTAL)
+    as_endorsed = figures.figures(indicators, [endorsed.period], version=endorsed.version)[key]
+    now = figures.figures(indicators, [endorsed.period])[key]
+    assert (as_endorsed.target, as_endorsed.share) == (Decimal(40), 75.0)
+    assert (now.target, now.share) == (Decimal(60), 50.0)
