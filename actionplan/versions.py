@@ -129,6 +129,16 @@ def _code_of(related) -> str:
 # Building a snapshot: seven queries, whatever the size of the plan.
 
 
+def key(pk: int) -> str:
+    """An object's key in a snapshot section: its id, after a letter so that no database reads it as the
+    index of an array in a JSON path (SQLite does, for a key that is a number)."""
+    return f"id{pk}"
+
+
+def pk_of(snapshot_key: str) -> int:
+    return int(snapshot_key.removeprefix("id"))
+
+
 def build_snapshot(plan) -> dict:
     """Read what the plan's current version would govern, as canonical values keyed by object id (as text)."""
     in_plan = {
@@ -137,11 +147,11 @@ def build_snapshot(plan) -> dict:
         "activity": Q(objective__focus_area__plan=plan),
     }
     focus_areas = {
-        str(row["pk"]): {"code": row["code"], "name": row["name"], "description": row["description"]}
+        key(row["pk"]): {"code": row["code"], "name": row["name"], "description": row["description"]}
         for row in FocusArea.objects.filter(in_plan["focus_area"]).values("pk", "code", "name", "description")
     }
     objectives = {
-        str(row["pk"]): {"code": row["code"], "statement": row["statement"], "focus_area": row["focus_area__code"]}
+        key(row["pk"]): {"code": row["code"], "statement": row["statement"], "focus_area": row["focus_area__code"]}
         for row in Objective.objects.filter(in_plan["objective"]).values("pk", "code", "statement", "focus_area__code")
     }
     partners, countries = defaultdict(list), defaultdict(list)
@@ -154,7 +164,7 @@ def build_snapshot(plan) -> dict:
     ).values_list("activity_id", "country__iso3"):
         countries[activity_id].append(iso3)
     activities = {
-        str(row["pk"]): {
+        key(row["pk"]): {
             "code": row["code"],
             "title": row["title"],
             "description": row["description"],
@@ -187,7 +197,7 @@ def build_snapshot(plan) -> dict:
     ):
         targets[indicator_id].append((period_code, canonical_decimal(value)))
     indicators = {
-        str(row["pk"]): {
+        key(row["pk"]): {
             "code": row["code"],
             "measures": row["objective__code"] or row["activity__code"],
             "name": row["name"],
@@ -255,7 +265,7 @@ def _write_figure_rows(version, snapshot) -> None:
     VersionIndicator.objects.bulk_create(
         VersionIndicator(
             version=version,
-            indicator_id=int(pk),
+            indicator_id=pk_of(pk),
             direction=row["direction"],
             baseline_value=Decimal(row["baseline_value"]),
             target_value=Decimal(row["target_value"]),
@@ -264,7 +274,7 @@ def _write_figure_rows(version, snapshot) -> None:
     )
     periods = dict(ReportingPeriod.objects.filter(plan=version.plan).values_list("code", "pk"))
     VersionPeriodTarget.objects.bulk_create(
-        VersionPeriodTarget(version=version, indicator_id=int(pk), period_id=periods[code], value=Decimal(value))
+        VersionPeriodTarget(version=version, indicator_id=pk_of(pk), period_id=periods[code], value=Decimal(value))
         for pk, row in indicators.items()
         for code, value in row[PERIOD_TARGETS].items()
         if code in periods
@@ -278,12 +288,16 @@ def current_version(plan) -> PlanVersion | None:
 
 def governs(version: PlanVersion, kind: str, pk: int) -> bool:
     """Tell whether the version holds the object (one query, a key lookup in the stored snapshot)."""
-    return PlanVersion.objects.filter(pk=version.pk, **{f"snapshot__{SECTIONS[kind]}__has_key": str(pk)}).exists()
+    return PlanVersion.objects.filter(pk=version.pk, **{f"snapshot__{SECTIONS[kind]}__has_key": key(pk)}).exists()
 
 
 def entry(version: PlanVersion, kind: str, pk: int) -> dict | None:
     """The object's values as the version holds them (None: not in it), read alone from the stored snapshot."""
-    return PlanVersion.objects.filter(pk=version.pk).values_list(f"snapshot__{SECTIONS[kind]}__{pk}", flat=True).first()
+    return (
+        PlanVersion.objects.filter(pk=version.pk)
+        .values_list(f"snapshot__{SECTIONS[kind]}__{key(pk)}", flat=True)
+        .first()
+    )
 
 
 def plan_id_of(item) -> int:

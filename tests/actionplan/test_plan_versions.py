@@ -65,10 +65,10 @@ def test_the_first_version_is_1_0_and_the_next_1_1(endorsed):
 
 
 def test_a_snapshot_holds_what_a_version_governs(endorsed):
-    held = endorsed.version.snapshot["indicators"][str(endorsed.indicator.pk)]
+    held = endorsed.version.snapshot["indicators"][versions.key(endorsed.indicator.pk)]
     assert held["target_value"] == "100.00" and held["period_targets"] == {"2020-Q2": "40.00"}
-    assert endorsed.version.snapshot["activities"][str(endorsed.activity.pk)]["objective"] == "CYB-1"
-    assert endorsed.version.snapshot["focus_areas"][str(endorsed.area.pk)]["name"] == "Cybercrime"
+    assert endorsed.version.snapshot["activities"][versions.key(endorsed.activity.pk)]["objective"] == "CYB-1"
+    assert endorsed.version.snapshot["focus_areas"][versions.key(endorsed.area.pk)]["name"] == "Cybercrime"
 
 
 @pytest.mark.parametrize("size", [2, 20])
@@ -93,7 +93,9 @@ def test_a_change_is_applied_only_once_the_other_organisation_approves(endorsed)
     change.refresh_from_db()
     assert change.state == ChangeRequest.State.APPLIED and change.applied_version.number == "1.1"
     assert Indicator.objects.get(pk=endorsed.indicator.pk).target_value == Decimal(150)
-    assert change.applied_version.snapshot["indicators"][str(endorsed.indicator.pk)]["target_value"] == "150.00"
+    assert (
+        change.applied_version.snapshot["indicators"][versions.key(endorsed.indicator.pk)]["target_value"] == "150.00"
+    )
 
 
 def test_a_change_of_period_targets_applies_them(endorsed):
