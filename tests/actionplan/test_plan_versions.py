@@ -429,3 +429,41 @@ def test_a_figure_as_at_a_version_is_measured_against_that_versions_target(endor
     now = figures.figures(indicators, [endorsed.period])[key]
     assert (as_endorsed.target, as_endorsed.share) == (Decimal(40), 75.0)
     assert (now.target, now.share) == (Decimal(60), 50.0)
+
+
+# Version 1.0 of an existing plan, and of the demo.
+
+
+def test_record_first_version_records_the_plan_as_1_0(world):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("record_first_version", "--plan", world.plan.code, stdout=out)
+    version = PlanVersion.objects.get(plan=world.plan)
+    assert (version.number, version.endorsed_at.date()) == ("1.0", datetime.date(2018, 6, 6))
+    assert "Recorded version 1.0" in out.getvalue()
+
+
+def test_record_first_version_refuses_a_plan_that_has_a_version(endorsed):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="has version 1.0 already"):
+        call_command("record_first_version", "--plan", endorsed.plan.code)
+    assert PlanVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_plan_is_at_version_1_0_as_agreed_in_lyon():
+    from portal.demo import seed_demo
+    from portal.reference import load_reference_data
+
+    load_reference_data()
+    seed_demo(scale="XS", seed=2018, password="pw")
+    version = PlanVersion.objects.get()
+    assert version.number == "1.0" and "Lyon" in version.endorsement
+    assert (
+        len(version.snapshot["activities"])
+        == version.plan.focus_areas.filter(objectives__activities__isnull=False)
+        .values("objectives__activities")
+        .count()
+    )
