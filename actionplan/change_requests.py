@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from portal.errors import InvalidInput, NotAllowed, StaleVersion, WrongState
@@ -293,7 +294,10 @@ def _apply(change: ChangeRequest, *, by) -> None:
         raise InvalidInput(" ".join(error.messages)) from error
     if hasattr(item, "version"):
         item.version += 1
-    item._change_reason = _("Change request %(number)d: %(reason)s") % {"number": change.pk, "reason": change.reason}
+    # The history keeps a reason of at most 100 characters; the whole one stays on the change request.
+    item._change_reason = Truncator(
+        _("Change request %(number)d: %(reason)s") % {"number": change.pk, "reason": change.reason}
+    ).chars(100)
     item.save()
     for name, objects in related_sets.items():
         getattr(item, name).set(objects)

@@ -462,3 +462,12 @@ def test_the_demo_plan_is_at_version_1_0_as_agreed_in_lyon():
     version = PlanVersion.objects.get()
     assert version.number == "1.0" and "Lyon" in version.endorsement
     assert len(version.snapshot["activities"]) == Activity.objects.count()
+
+
+def test_a_long_reason_is_kept_whole_on_the_request_and_shortened_in_the_history(endorsed):
+    reason = "The regional assessment of 2020 found twice the need. " * 6
+    change = propose_target(endorsed, reason=reason)
+    change_requests.record_approval(change=change, by=endorsed.interpol)
+    assert ChangeRequest.objects.get().reason == reason.strip()
+    latest = Indicator.history.filter(id=endorsed.indicator.pk).order_by("-history_date").first()
+    assert latest.history_change_reason.startswith(f"Change request {change.pk}: The regional")
