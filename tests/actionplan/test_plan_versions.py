@@ -471,3 +471,37 @@ def test_a_long_reason_is_kept_whole_on_the_request_and_shortened_in_the_history
     assert ChangeRequest.objects.get().reason == reason.strip()
     latest = Indicator.history.filter(id=endorsed.indicator.pk).order_by("-history_date").first()
     assert latest.history_change_reason.startswith(f"Change request {change.pk}: The regional")
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [("focus-area", "CYB"), ("objective", "CYB-1"), ("activity", "CYB-1.1"), ("indicator", "CYB-1.1-I1")],
+)
+def test_the_proposal_page_opens_for_each_kind(client, endorsed, kind, code):
+    client.force_login(endorsed.officer)
+    response = client.get(reverse("change-propose", args=[kind, code]))
+    assert response.status_code == 200 and "reason" in response.context["form"].fields
+
+
+def test_an_activitys_scope_is_proposed_through_the_page(client, endorsed):
+    client.force_login(endorsed.officer)
+    url = reverse("change-propose", args=["activity", endorsed.activity.code])
+    data = {
+        "title": endorsed.activity.title, "description": "", "objective": endorsed.objective.pk,
+        "lead_organization": endorsed.activity.lead_organization.pk,
+        "partner_organizations": [Organization.objects.get(code="INTERPOL").pk],
+        "planned_start": "2021-01-01", "planned_end": "2020-12-31", "reason": "Joint delivery", "action": "submit",
+    }  # fmt: skip
+    refused = client.post(url, data)
+    assert refused.context["form"].errors["planned_end"] == ["The end cannot be before the start."]
+    response = client.post(url, {**data, "planned_end": "2021-06-30"})
+    assert response.status_code == 302
+    assert ChangeRequest.objects.get().proposed == {
+        "partner_organizations": ["INTERPOL"], "planned_start": "2021-01-01", "planned_end": "2021-06-30",
+    }  # fmt: skip
+
+
+def test_the_edit_page_of_a_governed_object_points_to_a_change_request(client, endorsed):
+    client.force_login(endorsed.officer)
+    page = client.get(reverse("plan-item-edit", args=["activity", endorsed.activity.code])).content.decode()
+    assert reverse("change-propose", args=["activity", endorsed.activity.code]) in page
