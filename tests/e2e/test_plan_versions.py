@@ -81,3 +81,14 @@ def test_the_compare_page_shows_what_changed(login, changed, viewport):
     assert "Regional training on ransomware investigations" in page.locator("section.card").inner_text()
     screenshot(page, f"plan-version-compare-{'phone' if viewport else 'desktop'}")
     assert serious_accessibility_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_the_dashboard_is_shown_as_endorsed_at_a_version(login, changed, viewport):
+    page = login(changed, changed.committee, viewport=viewport)
+    page.goto(f"{changed.url}/steering/")
+    page.locator("#d-version").select_option("1.0")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**version=1.0**")
+    assert "version 1.0 of the plan" in page.locator(".alert-info").inner_text()
+    screenshot(page, f"dashboard-as-at-version-{'phone' if viewport else 'desktop'}")
