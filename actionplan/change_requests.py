@@ -63,6 +63,7 @@ def propose_change(*, by, item, values: dict, reason: str) -> ChangeRequest:
     version = versions.governing_version(item)
     if version is None:
         raise WrongState(_("No endorsed version holds %(code)s yet: edit it directly.") % {"code": item.code})
+    _refuse_unless_party(version.plan_id, organisation)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Give the reason for the change."), field="reason")
@@ -193,7 +194,19 @@ def _decider(change: ChangeRequest, by) -> tuple[Organization | None, str]:
             _("This change was proposed for %(organisation)s: an officer of the other organisation approves it.")
             % {"organisation": organisation.code}
         )
+    _refuse_unless_party(change.plan_id, organisation)
     return organisation, ""
+
+
+def _refuse_unless_party(plan_id: int, organisation) -> None:
+    """Refuse an organisation that is not a party to the plan's agreement (when the agreement names its parties):
+    the other organisation is the other party, not a partner or a donor."""
+    parties = Organization.objects.filter(agreements__plans=plan_id)
+    if parties.exists() and not parties.filter(pk=organisation.pk).exists():
+        raise NotAllowed(
+            _("%(organisation)s is not a party to the agreement: an officer of a party decides changes to the plan.")
+            % {"organisation": organisation.code}
+        )
 
 
 def _locked(change: ChangeRequest) -> ChangeRequest:

@@ -21,6 +21,7 @@ from portal.roles import is_officer, sees_whole_plan
 # The kinds as they appear in addresses.
 KINDS = {"focus-area": "focus_area", "objective": "objective", "activity": "activity", "indicator": "indicator"}
 SLUGS = {kind: slug for slug, kind in KINDS.items()}
+DECIDED_SHOWN = 50
 
 
 def whole_plan_only(view):
@@ -54,7 +55,7 @@ def version_list(request):
         ChangeRequest.objects.visible_to(request.user)
         .filter(plan=plan)
         .select_related("proposed_by", "proposed_for", "base_version", "applied_version")
-        .order_by("-created_at")[:100]
+        .order_by("-created_at")
     )
     numbers = [version.number for version in plan_versions]
     for version, previous in zip(plan_versions, plan_versions[1:], strict=False):
@@ -69,8 +70,9 @@ def version_list(request):
         {
             "plan": plan,
             "versions": plan_versions,
-            "open_changes": [change for change in changes if change.is_open()],
-            "closed_changes": [change for change in changes if not change.is_open()],
+            # Every one awaiting a decision; the latest decided ones.
+            "open_changes": list(changes.filter(state=ChangeRequest.State.PROPOSED)),
+            "closed_changes": list(changes.exclude(state=ChangeRequest.State.PROPOSED)[:DECIDED_SHOWN]),
             "form": form,
         },
     )

@@ -297,6 +297,15 @@ def test_the_same_organisation_is_refused_through_the_page(client, endorsed):
     assert ChangeRequest.objects.get().state == ChangeRequest.State.PROPOSED
 
 
+def test_an_officer_of_an_organisation_that_is_no_party_cannot_approve(endorsed):
+    endorsed.plan.agreement.parties.add(*Organization.objects.filter(code__in=["UNODC", "INTERPOL"]))
+    donor = _officer("officer.donor", "DONOR")
+    change = propose_target(endorsed)
+    with pytest.raises(NotAllowed, match="DONOR is not a party to the agreement"):
+        change_requests.record_approval(change=change, by=donor)
+    assert change_requests.record_approval(change=change, by=endorsed.interpol) is True
+
+
 def test_an_outdated_change_offers_its_proposer_a_rebase(client, endorsed):
     first, second = propose_target(endorsed), propose_target(endorsed, target="120")
     change_requests.record_approval(change=first, by=endorsed.interpol)
@@ -383,8 +392,8 @@ def test_the_versions_page_takes_the_same_queries_whatever_the_size(
     for _ in range(size // 2):
         propose_target(endorsed, target=str(100 + size + _))
     client.force_login(endorsed.officer)
-    # session, user, groups, unread notifications; the plan, its versions, its change requests
-    with django_assert_max_num_queries(7):
+    # session, user, groups, unread notifications; the plan, its versions, its open and its decided change requests
+    with django_assert_max_num_queries(8):
         assert client.get(reverse("plan-versions")).status_code == 200
 
 
