@@ -1032,8 +1032,8 @@ class PlanVersion(TimeStampedModel):
 
 
 class VersionIndicator(models.Model):
-    """An indicator's baseline, end target and direction as a version holds them: the snapshot's figures as rows,
-    for the dashboard and the reports to measure live figures against a version in SQL."""
+    """Keep an indicator's baseline, end target and direction as a version holds them: the snapshot's figures as
+    rows, for the dashboard and the reports to measure live figures against a version in SQL."""
 
     version = models.ForeignKey(PlanVersion, models.CASCADE, related_name="indicators", verbose_name=_("version"))
     indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="+", verbose_name=_("indicator"))
@@ -1051,7 +1051,7 @@ class VersionIndicator(models.Model):
 
 
 class VersionPeriodTarget(models.Model):
-    """An indicator's target for a period as a version holds it (see ``VersionIndicator``)."""
+    """Keep an indicator's target for a period as a version holds it (see ``VersionIndicator``)."""
 
     version = models.ForeignKey(PlanVersion, models.CASCADE, related_name="period_targets", verbose_name=_("version"))
     indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="+", verbose_name=_("indicator"))
