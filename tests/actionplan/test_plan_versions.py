@@ -514,3 +514,18 @@ def test_the_edit_page_of_a_governed_object_points_to_a_change_request(client, e
     client.force_login(endorsed.officer)
     page = client.get(reverse("plan-item-edit", args=["activity", endorsed.activity.code])).content.decode()
     assert reverse("change-propose", args=["activity", endorsed.activity.code]) in page
+
+
+@override_settings(PLAN_CHANGE_APPROVAL={"focus_area": "co_chairs"})
+def test_a_focus_area_change_waits_for_the_second_co_chair_through_the_page(client, endorsed, committee_world):
+    world = committee_world
+    change = change_requests.propose_change(
+        by=world.officer, item=world.area, values={"name": "Cybercrime and electronic evidence"}, reason="Mandate."
+    )
+    client.force_login(world.cochair)
+    response = client.post(reverse("change-approve", args=[change.pk]), follow=True)
+    assert "the other co-chair&#x27;s is awaited" in response.content.decode()
+    assert response.context["needed"]["awaited"] == ["co_chair_unodc"]
+    again = client.post(reverse("change-approve", args=[change.pk]), follow=True)
+    assert "has approved this change already" in again.content.decode()
+    assert change.approvals.count() == 1 and world.area.__class__.objects.get(pk=world.area.pk).name == "Cybercrime"
