@@ -529,3 +529,16 @@ def test_a_focus_area_change_waits_for_the_second_co_chair_through_the_page(clie
     again = client.post(reverse("change-approve", args=[change.pk]), follow=True)
     assert "has approved this change already" in again.content.decode()
     assert change.approvals.count() == 1 and world.area.__class__.objects.get(pk=world.area.pk).name == "Cybercrime"
+
+
+def test_an_object_added_since_the_version_is_edited_directly(client, endorsed):
+    added = factories.IndicatorFactory(activity=endorsed.activity, code="CYB-1.1-I8")
+    client.force_login(endorsed.officer)
+    proposal = client.get(reverse("change-propose", args=["indicator", added.code]))
+    assert proposal.status_code == 302
+    data = indicator_data(endorsed, code=added.code, target_value="150", change_reason="Set at launch")
+    data["expected_version"] = added.version
+    data.pop("target_2020-Q2")
+    response = client.post(reverse("plan-item-edit", args=["indicator", added.code]), data)
+    assert response.status_code == 302
+    assert Indicator.objects.get(pk=added.pk).target_value == Decimal(150)
