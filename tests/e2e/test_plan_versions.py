@@ -92,3 +92,17 @@ def test_the_dashboard_is_shown_as_endorsed_at_a_version(login, changed, viewpor
     page.wait_for_url("**version=1.0**")
     assert "version 1.0 of the plan" in page.locator(".alert-info").inner_text()
     screenshot(page, f"dashboard-as-at-version-{'phone' if viewport else 'desktop'}")
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_an_officer_sees_the_difference_before_submitting(login, changed, viewport):
+    page = login(changed, changed.officer, viewport=viewport)
+    page.goto(f"{changed.url}/plan/indicator/{changed.second_indicator.code}/propose/")
+    page.locator("input[name=target_value]").fill("180")
+    page.locator("textarea[name=reason]").fill("The offices agreed a higher target.")
+    page.get_by_role("button", name="Show the difference").click()
+    assert "180.00" in page.locator("table.difference").inner_text()
+    screenshot(page, f"change-propose-{'phone' if viewport else 'desktop'}")
+    page.get_by_role("button", name="Submit the change request").click()
+    page.wait_for_url("**/plan/changes/*/")
+    assert "Awaiting approval" in page.locator("main").inner_text()
