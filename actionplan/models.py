@@ -1040,6 +1040,7 @@ class VersionIndicator(models.Model):
     direction = models.CharField(_("direction"), max_length=16, choices=Indicator.Direction.choices)
     baseline_value = models.DecimalField(_("baseline"), max_digits=14, decimal_places=2)
     target_value = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
+    target_date = models.DateField(_("target date"), null=True, blank=True)
 
     class Meta:
         constraints = [

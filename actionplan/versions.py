@@ -269,6 +269,7 @@ def _write_figure_rows(version, snapshot) -> None:
             direction=row["direction"],
             baseline_value=Decimal(row["baseline_value"]),
             target_value=Decimal(row["target_value"]),
+            target_date=row["target_date"],
         )
         for pk, row in indicators.items()
     )
