@@ -64,9 +64,10 @@ run: demo
 	@echo "  Joint Action Plan Portal: http://127.0.0.1:$(PORT)/"
 	@echo "  Logins (password $(DEMO_PASSWORD)): admin, officer, committee, secretary,"
 	@echo "  and one reporter per field office, e.g. reporter.unodc-roseap"
-	@echo "  Ctrl-C stops the web server, the Celery worker and Celery beat."
+	@echo "  Ctrl-C stops the web server, the Celery workers and Celery beat."
 	@echo
-	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	@# honcho answers Ctrl-C by stopping every process and exiting 130: for make, a stop as asked, not an error.
+	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start || [ $$? -eq 130 ]
 
 lint: setup
 	$(BIN)/ruff check .

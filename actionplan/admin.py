@@ -385,7 +385,7 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "office", "period", "state", "imported_at"]
     list_filter = ["state"]
     list_select_related = ["user", "office", "period"]
-    readonly_fields = ["user", "office", "period", "file", "state", "summary", "imported_at"]
+    readonly_fields = ["user", "office", "period", "file", "state", "rows", "done", "error", "summary", "imported_at"]
 
 
 # A version and a change request are written by ``actionplan.versions`` and ``actionplan.change_requests`` only,

@@ -8,16 +8,18 @@ office, period or plan version is recognised and refused.
 The import (``run``) reads the rows of each activity as one update and writes it through the services
 that write updates from the pages and the API (``services.create_update``, ``services.edit_update``): the
 rules are theirs. Each update is written all or nothing, in a savepoint; a dry run rolls every savepoint
-back, so it answers what would happen and writes nothing. Re-importing a file answers "unchanged".
+back, so it answers what would happen and writes nothing. Re-importing a file answers "unchanged". The
+summary has a line per row of the sheet: the rows of an activity stand or fall together (one refused, the
+others are refused with it, naming it), and each row says whether it creates, changes or leaves the update.
 Cells are read as their values: a formula as the value the spreadsheet last computed, never evaluated.
 """
 
 import hashlib
 import io
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 from xml.etree.ElementTree import ParseError  # noqa: S405  # its exception only: openpyxl parses
 
 import openpyxl
@@ -55,7 +57,6 @@ MAX_LINES = 2 * MAX_ROWS
 
 class Status:
     CREATE, UPDATE, UNCHANGED, REFUSED = "create", "update", "unchanged", "refused"
-    EMPTY = "empty"  # rows left blank: not an update, left out of the summary
     ALL = (CREATE, UPDATE, UNCHANGED, REFUSED)
 
 
@@ -298,32 +299,36 @@ def _check_size(size: int):
 
 @dataclass
 class Result:
-    """What came, or would come, of one activity's rows."""
+    """What came, or would come, of one row of the sheet."""
 
+    row: int
     activity: str
-    rows: list[int]
-    status: str = Status.REFUSED
+    indicator: str
+    status: str = Status.UNCHANGED
     reason: str = ""
     rule: str = ""
     update: str = ""
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"activity": self.activity, "rows": self.rows, "status": self.status, "reason": self.reason,
-                "rule": self.rule, "update": self.update, "warnings": self.warnings}  # fmt: skip
+        return {"row": self.row, "activity": self.activity, "indicator": self.indicator, "status": self.status,
+                "reason": self.reason, "rule": self.rule, "update": self.update,
+                "warnings": self.warnings}  # fmt: skip
 
 
 class _Refused(Exception):
-    def __init__(self, message: str, rule: str):
+    def __init__(self, message: str, rule: str, row: int | None = None):
         super().__init__(message)
-        self.message, self.rule = message, rule
+        self.message, self.rule, self.row = message, rule, row
 
 
 class _RollBack(Exception):
-    """Raised to undo a row's writes in a dry run."""
+    """Raised to undo an activity's writes in a dry run."""
 
 
 def summary(*, office: Office, period: ReportingPeriod, dry_run: bool, results: list[Result]) -> dict:
+    """The summary of an import: a line per row of the sheet, in the sheet's order, and the rows by outcome."""
+    results = sorted(results, key=lambda result: result.row)
     counts = {status: sum(1 for result in results if result.status == status) for status in Status.ALL}
     return {"office": office.code, "period": period.code, "dry_run": dry_run, "counts": counts,
             "rows": [result.as_dict() for result in results]}  # fmt: skip
@@ -352,19 +357,29 @@ def target_of(*, by, book: Workbook, office: Office | None = None, period: Repor
 
 def run(*, by, upload, dry_run: bool, office: Office | None = None, period: ReportingPeriod | None = None) -> dict:
     """Import the updates of an uploaded template, or with ``dry_run`` tell what importing would do; answer the
-    summary: per activity, created, updated, unchanged or refused (with the reason)."""
+    summary: per row, created, updated, unchanged or refused (with the reason)."""
     book = read(upload)
     plan = target_of(by=by, book=book, office=office, period=period)
     return process(by=by, book=book, plan=plan, dry_run=dry_run)
 
 
-# How many activities are imported between two reports of progress.
-PROGRESS_EVERY = 20
+# The fewest activities imported in one transaction, between two checkpoints; a large file is cut into at
+# most CHECKPOINTS parts, so that the summary written at each checkpoint is not rewritten too often.
+CHECKPOINT_EVERY = 20
+CHECKPOINTS = 50
 
 
-def process(*, by, book: Workbook, plan: Plan, dry_run: bool, progress: Callable[[int, int], None] | None = None):
-    """Import, or with ``dry_run`` check, the rows of a template already read and found to be the plan's; tell
-    ``progress`` (done, total) now and then."""
+class Checkpoint(Protocol):
+    def __call__(self, *, done: int, total: int, results: list[Result]) -> None: ...
+
+
+def process(*, by, book: Workbook, plan: Plan, dry_run: bool, checkpoint: Checkpoint | None = None) -> dict:
+    """Import, or with ``dry_run`` check, the rows of a template already read and found to be the plan's.
+
+    The activities are imported some at a time, each part in a transaction that ends with a call to
+    ``checkpoint`` (rows done, rows in all, the results so far): what it writes (the progress, the summary so
+    far) commits with the updates it tells of, or not at all. It raises to stop the import, and its part is
+    undone with it."""
     activities = {activity.code: activity for activity in plan.activities}
     groups: dict[str, list] = {}
     for number, row in book.rows:
@@ -375,38 +390,88 @@ def process(*, by, book: Workbook, plan: Plan, dry_run: bool, progress: Callable
             office=plan.office, period=plan.period, activity__in=[a for c, a in activities.items() if c in groups]
         ).prefetch_related("measurements__indicator", "measurements__country")
     }
-    results = []
-    for done, (code, rows) in enumerate(groups.items()):
-        if progress is not None and done % PROGRESS_EVERY == 0:
-            progress(done, len(groups))
-        result = Result(activity=code, rows=[number for number, _row in rows], status=Status.EMPTY)
-        activity = activities.get(code)
-        try:
-            if activity is None:
-                raise _Refused(
-                    _("Activity %(activity)s is not one office %(office)s reports on.")
-                    % {"activity": code or "–", "office": plan.office.code},
-                    "unknown_activity",
+    items = list(groups.items())
+    size = max(CHECKPOINT_EVERY, -(-len(items) // CHECKPOINTS))
+    results: list[Result] = []
+    for start in range(0, len(items), size):
+        with transaction.atomic():
+            for code, rows in items[start : start + size]:
+                activity = activities.get(code)
+                results.extend(
+                    _import_activity(
+                        by=by,
+                        plan=plan,
+                        code=code,
+                        activity=activity,
+                        rows=rows,
+                        dry_run=dry_run,
+                        existing=existing.get(activity.pk) if activity else None,
+                    )
                 )
-            _import_one(by=by, plan=plan, activity=activity, rows=rows, existing=existing.get(activity.pk),
-                        result=result, dry_run=dry_run)  # fmt: skip
-        except _Refused as refusal:
-            result.status, result.reason, result.rule = Status.REFUSED, refusal.message, refusal.rule
-        except DomainError as error:
-            result.status, result.reason = Status.REFUSED, error.message
-            result.rule = error.extra.get("rule") or error.code
-        if result.status != Status.EMPTY:
-            results.append(result)
+            if checkpoint is not None:
+                checkpoint(done=len(results), total=len(book.rows), results=results)
     return summary(office=plan.office, period=plan.period, dry_run=dry_run, results=results)
 
 
-def _import_one(*, by, plan: Plan, activity: Activity, rows, existing, result: Result, dry_run: bool):
-    fields_, measurements = _values(plan, activity, rows)
-    if not fields_ and not measurements:
-        return
-    if existing is not None and _same(existing, fields_, measurements):
-        result.status, result.update = Status.UNCHANGED, str(existing.pk)
-        return
+def _import_activity(*, by, plan: Plan, code: str, activity: Activity | None, rows, existing, dry_run: bool):
+    """Import, or check, the rows of one activity as its update, all or nothing; return a result per row."""
+    results = [Result(row=number, activity=code, indicator=str(row.get("indicator") or "")) for number, row in rows]
+    blank = {number for number, row in rows if _blank(row)}
+    for result in results:
+        if result.row in blank:
+            result.reason, result.rule = _("Left blank."), "blank"
+    filled = [result for result in results if result.row not in blank]
+    if not filled:
+        return results
+    try:
+        if activity is None:
+            raise _Refused(
+                _("Activity %(activity)s is not one office %(office)s reports on.")
+                % {"activity": code or "–", "office": plan.office.code},
+                "unknown_activity",
+            )
+        fields_, measurements, sources = _values(plan, activity, rows)
+        changed = _changed_rows(existing, fields_, measurements, sources) if existing else {r.row for r in filled}
+        if not changed:
+            for result in filled:
+                result.update = str(existing.pk)
+            return results
+        update = _write(by=by, plan=plan, activity=activity, existing=existing, fields_=fields_,
+                        measurements=measurements, dry_run=dry_run)  # fmt: skip
+    except _Refused as refusal:
+        _refuse(filled, message=refusal.message, rule=refusal.rule, row=refusal.row)
+        return results
+    except DomainError as error:
+        by_indicator = {result.indicator: result.row for result in filled}
+        row = by_indicator.get(error.extra.get("indicator") or "")
+        _refuse(filled, message=error.message, rule=error.extra.get("rule") or error.code, row=row)
+        return results
+    for result in filled:
+        if result.row in changed:
+            result.status = Status.UPDATE if existing is not None else Status.CREATE
+        # A dry run's new update was never kept: no id to tell.
+        result.update = "" if dry_run and existing is None else str(update.pk)
+    rows_of = {result.indicator: result for result in filled}
+    for warning in update.warnings:
+        (rows_of.get(warning.get("indicator") or "") or filled[0]).warnings.append(warning["message"])
+    return results
+
+
+def _refuse(results: list[Result], *, message: str, rule: str, row: int | None):
+    """Refuse each filled-in row of an activity: the one at fault with the reason, the others for going with it."""
+    for result in results:
+        result.status, result.rule = Status.REFUSED, rule
+        if row is None or result.row == row:
+            result.reason = message
+        else:
+            result.reason = _("Not imported: row %(row)d of the same activity was refused (%(reason)s).") % {
+                "row": row, "reason": message,
+            }  # fmt: skip
+            result.rule = "activity_refused"
+
+
+def _write(*, by, plan: Plan, activity: Activity, existing, fields_: dict, measurements: dict, dry_run: bool):
+    """Write the activity's update in a savepoint; a dry run undoes it. Return the update as written."""
     try:
         with transaction.atomic():
             if existing is None:
@@ -418,43 +483,78 @@ def _import_one(*, by, plan: Plan, activity: Activity, rows, existing, result: R
                     narrative=fields_.get("narrative", ""), measurements=list(measurements.values()),
                     source=ProgressUpdate.Source.IMPORT,
                 )  # fmt: skip
-                result.status = Status.CREATE
             else:
                 update = services.edit_update(
                     by=by, update=existing, expected_version=existing.version, changes=fields_,
                     measurements=list({**_stored(existing), **measurements}.values()),
                 )  # fmt: skip
-                result.status = Status.UPDATE
-            result.update = str(update.pk)
-            result.warnings = [warning["message"] for warning in update.warnings]
             if dry_run:
-                raise _RollBack
-    except _RollBack:
-        if existing is None:
-            result.update = ""
+                raise _RollBack(update)
+    except _RollBack as undone:
+        return undone.args[0]
+    return update
 
 
-def _values(plan: Plan, activity: Activity, rows) -> tuple[dict, dict]:
-    """The update's fields and its measurements by indicator id, as the rows give them."""
+# The cells a person fills in (and the breakdown's, "dimension:category"); a row with none filled is blank.
+FILLED_IN = ("rag", "percent_complete", "narrative", "value")
+
+
+def _blank(row: dict) -> bool:
+    return all(value in (None, "") for key, value in row.items() if key in FILLED_IN or ":" in key)
+
+
+def _field_names() -> dict:
+    return {"rag": _("RAG rating"), "percent_complete": _("Percent complete"), "narrative": _("Narrative")}
+
+
+def _changed_rows(update: ProgressUpdate, fields_: dict, measurements: dict, sources: dict) -> set[int]:
+    """The rows that change something of the update: a field of it, or an indicator's figures."""
+    stored = _stored(update)
+    changed = {name for name, value in fields_.items() if getattr(update, name) != value}
+    changed |= {
+        indicator_id for indicator_id, given in measurements.items()
+        if indicator_id not in stored or (stored[indicator_id].value, stored[indicator_id].breakdown)
+        != (given.value, given.breakdown)
+    }  # fmt: skip
+    return {number for number, given in sources.items() if changed.intersection(given)}
+
+
+def _values(plan: Plan, activity: Activity, rows) -> tuple[dict, dict, dict]:
+    """The update's fields and its measurements by indicator id, as the rows give them, and the rows that give
+    each: {row number: (field names, indicator id or None)}."""
     indicators = {indicator.code: indicator for indicator in plan.indicators[activity.pk]}
     rag_codes = {str(label).lower(): code for code, label in RAG.choices} | {code: code for code in RAG.values}
-    fields_, measurements = {}, {}
+    fields_, measurements, given_in, sources = {}, {}, {}, {}
+
+    def give(name, value, number):
+        # The update's fields may be given on any of its rows, once, or alike on several.
+        if name in fields_ and fields_[name] != value:
+            raise _Refused(
+                _("Row %(row)d: %(column)s differs from row %(first)d's; give it once for the activity.")
+                % {"row": number, "column": _field_names()[name], "first": given_in[name]},
+                "conflicting_values", number,
+            )  # fmt: skip
+        fields_.setdefault(name, value)
+        given_in.setdefault(name, number)
+        sources.setdefault(number, []).append(name)
+
     for number, row in rows:
         rag = row.get("rag")
-        if rag not in (None, "") and "rag" not in fields_:
+        if rag not in (None, ""):
             code = rag_codes.get(str(rag).strip().lower())
             if code is None:
-                raise _Refused(_("Row %(row)d: %(value)s is not a RAG rating.") % {"row": number, "value": rag}, "rag")
-            fields_["rag"] = code
+                raise _Refused(_("Row %(row)d: %(value)s is not a RAG rating.") % {"row": number, "value": rag},
+                               "rag", number)  # fmt: skip
+            give("rag", code, number)
         percent = _number(row.get("percent_complete"), number, _("Percent complete"))
-        if percent is not None and "percent_complete" not in fields_:
+        if percent is not None:
             if percent != percent.to_integral_value() or not 0 <= percent <= 100:
                 raise _Refused(_("Row %(row)d: percent complete is a whole number from 0 to 100.") % {"row": number},
-                               "percent_complete")  # fmt: skip
-            fields_["percent_complete"] = int(percent)
+                               "percent_complete", number)  # fmt: skip
+            give("percent_complete", int(percent), number)
         narrative = row.get("narrative")
-        if narrative not in (None, "") and "narrative" not in fields_:
-            fields_["narrative"] = str(narrative)
+        if narrative not in (None, ""):
+            give("narrative", str(narrative), number)
         code = row.get("indicator")
         breakdown = {}
         for key, cell in row.items():
@@ -470,13 +570,20 @@ def _values(plan: Plan, activity: Activity, rows) -> tuple[dict, dict]:
             raise _Refused(
                 _("Row %(row)d: %(indicator)s is not an indicator of activity %(activity)s.")
                 % {"row": number, "indicator": code or "–", "activity": activity.code},
-                "unknown_indicator",
-            )
+                "unknown_indicator", number,
+            )  # fmt: skip
         if value is None:
             raise _Refused(_("Row %(row)d: give the total value of %(indicator)s.") % {"row": number,
-                           "indicator": indicator.code}, "value_missing")  # fmt: skip
+                           "indicator": indicator.code}, "value_missing", number)  # fmt: skip
+        if indicator.pk in measurements:
+            raise _Refused(
+                _("Row %(row)d: %(indicator)s is given on another row too; give each indicator once.")
+                % {"row": number, "indicator": indicator.code},
+                "duplicate_indicator", number,
+            )  # fmt: skip
         measurements[indicator.pk] = MeasurementInput(indicator=indicator, value=value, breakdown=breakdown)
-    return fields_, measurements
+        sources.setdefault(number, []).append(indicator.pk)
+    return fields_, measurements, sources
 
 
 def _number(cell, row: int, column: str) -> Decimal | None:
@@ -494,6 +601,7 @@ def _number(cell, row: int, column: str) -> Decimal | None:
             _("Row %(row)d, %(column)s: %(value)s is not a number (write it as %(example)s).")
             % {"row": row, "column": column, "value": cell, "example": error.example},
             "not_a_number",
+            row,
         ) from None
 
 
@@ -507,16 +615,3 @@ def _stored(update: ProgressUpdate) -> dict:
         )
         for indicator_id, row in totals.items()
     }
-
-
-def _same(update: ProgressUpdate, fields_: dict, measurements: dict) -> bool:
-    """Tell whether the rows change nothing of the update."""
-    if any(getattr(update, name) != value for name, value in fields_.items()):
-        return False
-    stored = _stored(update)
-    return all(
-        indicator_id in stored
-        and stored[indicator_id].value == m.value
-        and stored[indicator_id].breakdown == m.breakdown
-        for indicator_id, m in measurements.items()
-    )

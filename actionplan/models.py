@@ -962,8 +962,8 @@ class ImportRun(TimeStampedModel):
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.CHECKED)
     rows = models.PositiveIntegerField(_("rows"), default=0)
-    # 0-100 while a worker checks or imports a large file, for the page's progress bar.
-    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    # The rows checked or imported so far, while a worker runs a large file: its progress bar.
+    done = models.PositiveIntegerField(_("rows done"), default=0)
     summary = models.JSONField(_("summary"), default=dict)
     error = models.TextField(_("error"), blank=True)
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
@@ -978,6 +978,17 @@ class ImportRun(TimeStampedModel):
 
     def is_in_progress(self) -> bool:
         return self.state in (self.State.CHECKING, self.State.IMPORTING)
+
+    def is_dry_run(self) -> bool:
+        """Tell whether the run checks its file, or checked it, rather than imports it."""
+        return self.state in (self.State.CHECKING, self.State.CHECKED)
+
+    @property
+    def progress(self) -> int:
+        """The share of the rows done, 0 to 100 (100 once finished)."""
+        if not self.is_in_progress():
+            return 100
+        return min(99, self.done * 100 // max(self.rows, 1))
 
 
 class PlanVersionQuerySet(models.QuerySet):

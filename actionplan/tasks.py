@@ -1,4 +1,4 @@
-"""Celery tasks of the actionplan app: run a large spreadsheet import.
+"""Celery tasks of the actionplan app: run a large spreadsheet import; fail those no worker finishes.
 
 Acknowledgement is late and a task whose worker dies is delivered again; running an import twice does
 no harm (the second finds every row unchanged).
@@ -20,3 +20,9 @@ def run_import(run_id: int) -> str:
 def enqueue_import(*, run_id: int):
     """Send a queued import to a worker (called by the outbox once the upload committed)."""
     run_import.apply_async(args=[run_id], ignore_result=True)
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def fail_stale_imports() -> int:
+    """Fail imports queued or running with no sign of life for IMPORT_STALE_MINUTES; return how many."""
+    return import_runs.fail_stale()

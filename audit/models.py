@@ -1,4 +1,5 @@
-"""The access log: who viewed restricted records, downloaded files, exported lists or handled API tokens."""
+"""The access log: who viewed restricted records, downloaded files, exported lists or handled API tokens, and
+who signed in through single sign-on or was refused."""
 
 import simple_history
 from django.conf import settings
@@ -24,6 +25,8 @@ class AccessEvent(models.Model):
         EXPORT = "export", _("Export")
         TOKEN_CREATED = "token_created", _("API token created")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        SSO_SIGN_IN = "sso_sign_in", _("Sign-in through single sign-on")
+        SSO_REFUSED = "sso_refused", _("Single sign-on refused")
 
     # No cascade and no database constraint: deleting a user must neither UPDATE nor DELETE the log
     # (the trigger refuses both), and the username kept beside it still says who it was.

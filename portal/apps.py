@@ -9,9 +9,10 @@ class PortalConfig(AppConfig):
     def ready(self):
         import logging
 
-        from . import accounts, guards, models, sessions, tombstones  # noqa: F401 (sessions registers its login receiver)
+        from . import accounts, guards, logs, models, sessions, tombstones  # noqa: F401 (sessions registers its login receiver)
 
         accounts.connect()
+        logs.connect()
         tombstones.watch(
             models.Office, lambda office: tombstones.Key(models.Tombstone.Kind.OFFICE, office.code, everyone=True)
         )

@@ -2,6 +2,7 @@
 
 import hashlib
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
@@ -12,7 +13,24 @@ from django.utils.translation import ngettext
 from . import ratelimit
 from .accounts import REVOKED_ATTRIBUTE
 
-login = ratelimit.limit("login")(auth_views.LoginView.as_view())
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in with a password, and a button per organisation that signs in through its provider."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sso_organisations"] = settings.SSO_ORGANISATIONS
+        return context
+
+    def dispatch(self, request, *args, **kwargs):
+        origins = sorted({organisation.origin for organisation in settings.SSO_ORGANISATIONS})
+        if not origins:
+            return super().dispatch(request, *args, **kwargs)
+        # A button's form is answered with a redirect to the provider, which the policy's form-action must allow.
+        return csp_update({"form-action": ["'self'", *origins]})(super().dispatch)(request, *args, **kwargs)
+
+
+login = ratelimit.limit("login")(LoginView.as_view())
 admin_login = ratelimit.limit("login")(admin.site.login)
 
 

@@ -17,6 +17,7 @@ import pycountry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -43,10 +44,20 @@ from actionplan.models import (
     UpdateComment,
 )
 from steering import dashboard_cache
-from steering.models import ActionItem, ActionItemNote, CommitteeMember, Decision, Meeting, Review
+from steering.models import (
+    ActionItem,
+    ActionItemNote,
+    CommitteeMember,
+    Decision,
+    Meeting,
+    Party,
+    Review,
+    Signature,
+    SignOff,
+)
 
 from . import demo_indicators
-from .models import Country, Membership, Office, Organization, Role
+from .models import Country, Membership, Office, Organization, Profile, Role
 from .reference import PLAN_CODE
 from .seed.tables import Table, loading, timestamps_as_given, write_objects
 
@@ -441,6 +452,13 @@ class DemoBuilder:
                     office=self.offices_by_code["INTERPOL-GS"],
                     role=Membership.OfficeRole.FOCAL_POINT,
                 ),
+            ]
+        )
+        # The co-chairs sign for their organisation (steering.signoff checks the one they work for).
+        Profile.objects.bulk_create(
+            [
+                Profile(user=self.cochair_unodc, organization=self.organizations["UNODC"]),
+                Profile(user=self.cochair_interpol, organization=self.organizations["INTERPOL"]),
             ]
         )
         committee = self.plan.committee
@@ -886,13 +904,45 @@ class DemoBuilder:
                 )
                 items += 1
             meeting.minutes = "The committee reviewed progress and adopted the decisions recorded below."
-            meeting.minutes_approved_at = _aware(min(meeting.date + datetime.timedelta(days=14), self.today))
-            meeting.minutes_approved_by = self.cochair_interpol
-            meeting.save(update_fields=["minutes", "minutes_approved_at", "minutes_approved_by", "updated_at"])
+            self._sign_minutes(meeting)
         self._count("meetings", len(held) + 1)
         self._count("reviews", reviews)
         self._count("decisions", decisions)
         self._count("action items", items)
+
+    def _sign_minutes(self, meeting: Meeting):
+        """Submit the meeting's minutes a week after it, signed by the UNODC co-chair, then the INTERPOL one."""
+
+        def day(days: int, hour: int) -> datetime.datetime:
+            return _aware(min(meeting.date + datetime.timedelta(days=days), self.today), hour)
+
+        signed = [(Party.UNODC, self.cochair_unodc, day(10, 9)), (Party.INTERPOL, self.cochair_interpol, day(14, 10))]
+        round = SignOff.objects.create(
+            kind="minutes",
+            content_type=ContentType.objects.get_for_model(Meeting),
+            object_id=str(meeting.pk),
+            number=1,
+            state=SignOff.State.APPROVED,
+            submitted_by=self.secretary,
+            submitted_at=day(7, 8),
+            closed_at=signed[-1][2],
+        )
+        Signature.objects.bulk_create(
+            Signature(signoff=round, party=party, decision=Signature.Decision.SIGNED, signer=user, signed_at=at)
+            for party, user, at in signed
+        )
+        meeting.minutes_submitted_at = round.submitted_at
+        meeting.minutes_approved_at = round.closed_at
+        meeting.minutes_approved_by = self.cochair_interpol
+        meeting.save(
+            update_fields=[
+                "minutes",
+                "minutes_submitted_at",
+                "minutes_approved_at",
+                "minutes_approved_by",
+                "updated_at",
+            ]
+        )
 
 
 FIRST_VERSION_ENDORSEMENT = "As agreed by the steering committee, Lyon, 6 June 2018"

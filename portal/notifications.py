@@ -46,6 +46,10 @@ KINDS = {
         Kind("comment", gettext_lazy("Someone writes on an update you follow")),
         Kind("action_item", gettext_lazy("An action item is assigned to you or your office")),
         Kind("webhook_switched_off", gettext_lazy("A webhook of yours is switched off after failing")),
+        Kind("signature_awaited", gettext_lazy("Minutes or a report await your signature as co-chair")),
+        Kind(
+            "signoff_outcome", gettext_lazy("What you submitted for signature is signed by both parties, or declined")
+        ),
     )
 }
 

@@ -284,6 +284,8 @@ def _load_schedules(result: LoadResult):
          {"crontab": crontab(hour="3", minute="50")}, {}),
         ("Fail progress reports stuck past the time limit", "steering.tasks.fail_stale_reports",
          {"interval": five_minutes}, {}),
+        ("Fail spreadsheet imports no worker finished (IMPORT_STALE_MINUTES)", "actionplan.tasks.fail_stale_imports",
+         {"interval": five_minutes}, {}),
         ("Compile the whole-plan report when a period ends", "steering.tasks.compile_period_reports",
          {"crontab": crontab(hour="2", minute="15")}, {"catch_up_days": 30}),
         ("Compile and e-mail the committee's report a week before each meeting",

@@ -6,15 +6,23 @@ Celery broker under ``var/``.
 """
 
 import datetime
+import email.utils
+import logging
+import os
 import re
 import warnings
+import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 from whitenoise.compress import Compressor
 
+from portal import logs, queues
 from portal.rates import Rate
+from sso import config as sso_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -38,6 +46,28 @@ def _read(reader, variable, **kwargs):
         _fail(variable, f"is not valid ({error})")
 
 
+_TRUE_WORDS = {"true", "1", "yes", "on"}
+_FALSE_WORDS = {"false", "0", "no", "off"}
+
+
+def _bool(variable: str, *, default: bool) -> bool:
+    # django-environ reads any word it does not know ("maybe", "ture") as false, silently.
+    value = env.str(variable, default="").strip().lower()
+    if not value:
+        return default
+    if value not in _TRUE_WORDS | _FALSE_WORDS:
+        _fail(variable, f"is {value!r}; expected true or false (also 1/0, yes/no, on/off)")
+    return value in _TRUE_WORDS
+
+
+def _web_address(variable: str, *, default: str) -> str:
+    value = env.str(variable, default=default)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        _fail(variable, f"is {value!r}; expected an http:// or https:// address, e.g. https://portal.example.org")
+    return value
+
+
 def _read_at_least_one(variable: str, *, default: int) -> int:
     value = _read(env.int, variable, default=default)
     if value < 1:
@@ -45,7 +75,7 @@ def _read_at_least_one(variable: str, *, default: int) -> int:
     return value
 
 
-DEBUG = _read(env.bool, "DEBUG", default=False)
+DEBUG = _bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -77,6 +107,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_results",
     "django_celery_beat",
+    "django_structlog",
     "axes",
     "csp",
     "portal",
@@ -85,9 +116,17 @@ INSTALLED_APPS = [
     "audit",
     "outbox",
     "webhooks",
+    # Single sign-on through each organisation's OpenID Connect provider: django-allauth's social login
+    # only (its own sign-up, password and e-mail pages are not routed); the sso app's provider and rules.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "sso",
 ]
 
 MIDDLEWARE = [
+    # First: a request id bound to every line logged while the request is served, refusals included (portal.logs).
+    "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -108,6 +147,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "portal.sessions.InactivityExpiryMiddleware",
+    # django-allauth asks for it (its request context, for the single sign-on callback).
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -198,6 +239,22 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_RESULT_EXTENDED = True
+# Each kind of job waits in a queue of its own (portal.queues): reports, email, webhooks, housekeeping,
+# each named with this prefix; workers take theirs with -Q.
+CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
+if not re.fullmatch(r"[A-Za-z0-9_.-]*", CELERY_QUEUE_PREFIX):
+    _fail("CELERY_QUEUE_PREFIX", "may hold only letters, digits, dots, dashes and underscores")
+CELERY_TASK_ROUTES = ("portal.queues.route",)
+# A worker started without -Q takes them all; /readyz asks that each have a worker.
+CELERY_TASK_QUEUES = [Queue(f"{CELERY_QUEUE_PREFIX}{kind}") for kind in queues.KINDS]
+# The request id follows the request into the tasks it starts (portal.logs); the client's address is the
+# portal's own reading of it (portal.addresses), not django-ipware's.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# /readyz: a worker must answer a ping within this many seconds, and beat have run within this many.
+READY_WORKER_SECONDS = _read_at_least_one("READY_WORKER_SECONDS", default=2)
+READY_BEAT_SECONDS = _read_at_least_one("READY_BEAT_SECONDS", default=180)
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}housekeeping"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -218,7 +275,7 @@ WEBHOOK_BACKOFF_SECONDS = _read(env.int, "WEBHOOK_BACKOFF_SECONDS", default=30)
 WEBHOOK_BACKOFF_MAX_SECONDS = _read(env.int, "WEBHOOK_BACKOFF_MAX_SECONDS", default=3600)
 WEBHOOK_RETRY_HOURS = _read(env.int, "WEBHOOK_RETRY_HOURS", default=24)
 WEBHOOK_MAX_FAILURES = _read(env.int, "WEBHOOK_MAX_FAILURES", default=20)
-WEBHOOK_ALLOW_LOOPBACK = _read(env.bool, "WEBHOOK_ALLOW_LOOPBACK", default=False)
+WEBHOOK_ALLOW_LOOPBACK = _bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 # Deliveries that succeeded or failed are kept this many days on the officer's page, then deleted by
 # purge_old_deliveries (run daily by beat); pending ones are never deleted.
 WEBHOOK_KEEP_DAYS = _read_at_least_one("WEBHOOK_KEEP_DAYS", default=30)
@@ -255,6 +312,23 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Single sign-on (sso app): the organisations whose people sign in through their own OpenID Connect
+# provider, OIDC_ORGANISATIONS=UNODC,INTERPOL, then for each code OIDC_<CODE>_ISSUER, _CLIENT_ID,
+# _CLIENT_SECRET and _EMAIL_DOMAINS (sso.config; the README's "Single sign-on"). None listed: the login
+# page shows no button and only local passwords sign in.
+try:
+    SSO_ORGANISATIONS = sso_config.read(os.environ, allow_http_loopback=DEBUG)
+except sso_config.ConfigurationError as error:
+    _fail(error.variable, error.problem)
+# django-allauth does the OpenID Connect exchange; the apps come from SSO_ORGANISATIONS (sso.adapter), and
+# every sign-in ends in the sso app's rules: no account is ever created or linked by it.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "sso.adapter.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# Each call to a provider (discovery, token, keys, user info) gives up after this many seconds.
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 5
+
 # Internationalisation -----------------------------------------------------------
 
 LANGUAGE_CODE = "en"
@@ -269,6 +343,10 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    _fail("TIME_ZONE", f"is {TIME_ZONE!r}; expected an IANA time zone such as UTC, Europe/Vienna or Europe/Paris")
 USE_I18N = True
 # The switcher's cookie lasts a year; for a signed-in user the profile's choice wins anyway.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -295,7 +373,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # collectstatic compresses each file (gzip and Brotli) for the browsers that accept it: nine tenths of its
 # half minute. The benchmark's server turns it off (its clients accept neither, so it is served the same).
-STATIC_COMPRESS = _read(env.bool, "STATIC_COMPRESS", default=True)
+STATIC_COMPRESS = _bool("STATIC_COMPRESS", default=True)
 if DEBUG:
     _STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 elif STATIC_COMPRESS:
@@ -313,15 +391,19 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
 globals().update(_read(env.email_url, "EMAIL_URL", default="consolemail://"))
 # The portal's address as users reach it, for links in e-mail.
-PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+PORTAL_URL = _web_address("PORTAL_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Joint Action Plan Portal <portal@localhost>")
+if "@" not in email.utils.parseaddr(DEFAULT_FROM_EMAIL)[1]:
+    _fail("DEFAULT_FROM_EMAIL", f"is {DEFAULT_FROM_EMAIL!r}; expected an address, e.g. Portal <portal@example.org>")
 
 # Security -------------------------------------------------------------------------
 
-SESSION_COOKIE_SECURE = _read(env.bool, "SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = _read(env.bool, "SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = _read(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 # How many reverse proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For: the
@@ -329,7 +411,7 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 TRUSTED_PROXY_COUNT = _read(env.int, "TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT < 0:
     _fail("TRUSTED_PROXY_COUNT", "must be 0 (no proxy) or more")
-if _read(env.bool, "BEHIND_TLS_PROXY", default=False):
+if _bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 # Where to report a vulnerability (a mailto: or https: address), published in /.well-known/security.txt.
@@ -408,6 +490,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
 EVIDENCE_MAX_BYTES = _read(env.int, "EVIDENCE_MAX_MB", default=20) * 1024 * 1024
 # An update template of more rows is checked and imported by a Celery worker, with a progress bar.
 IMPORT_INLINE_ROWS = _read(env.int, "IMPORT_INLINE_ROWS", default=500)
+# A queued or running import with no sign of life for this long (no worker took it, or its worker died) is
+# failed by the housekeeping task, its page saying which rows were imported. A worker shows life at least
+# every few seconds.
+IMPORT_STALE_MINUTES = _read_at_least_one("IMPORT_STALE_MINUTES", default=30)
 # The age bands indicator values can be broken down by (codes, youngest first).
 AGE_BANDS = _read(env.list, "AGE_BANDS", default=["0-17", "18-24", "25-59", "60+"])
 if len(set(AGE_BANDS)) != len(AGE_BANDS) or not all(0 < len(band) <= 16 for band in AGE_BANDS):
@@ -477,7 +563,7 @@ REST_KNOX = {
 
 # The benchmark's floor views (portal.bench.floors) under /benchmark-floors/: only the server that
 # `manage.py benchmark` starts turns them on; a deployment leaves this off.
-BENCHMARK_FLOORS = _read(env.bool, "BENCHMARK_FLOORS", default=False)
+BENCHMARK_FLOORS = _bool("BENCHMARK_FLOORS", default=False)
 if BENCHMARK_FLOORS and ALLOWED_HOSTS != ["127.0.0.1"]:
     # Unauthenticated, unthrottled views: never on a server anyone but the benchmark reaches.
     _fail("BENCHMARK_FLOORS", "is only for the benchmark's own server (ALLOWED_HOSTS=127.0.0.1); leave it off")
@@ -506,14 +592,31 @@ SPECTACULAR_SETTINGS = {
         "ReportStateEnum": "steering.models.ProgressReport.State",
         # The language of a report, and the one an update or activity was written in.
         "LanguageEnum": "portal.settings.LANGUAGES",
+        "ImportRunStateEnum": "actionplan.models.ImportRun.State",
+        # The party a co-chair signed for, and the parties still awaited.
+        "PartyEnum": "steering.models.Party",
     },
 }
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in logging.getLevelNamesMapping() or LOG_LEVEL == "NOTSET":
+    _fail("LOG_LEVEL", f"is {LOG_LEVEL!r}; expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+# One line of JSON per event in production, plain lines while developing (portal.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in logs.FORMATS:
+    _fail("LOG_FORMAT", f"is {LOG_FORMAT!r}; expected json or plain")
+logs.configure_structlog()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # WeasyPrint logs every step of every PDF at INFO, and fontTools every font it subsets.
-    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+    "formatters": {LOG_FORMAT: logs.formatter(LOG_FORMAT)},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own console handler (while DEBUG is on) would print each of its lines a second time
+        # beside the root's: configured here, it keeps none and hands its lines to the root.
+        "django": {"level": LOG_LEVEL},
+        # WeasyPrint logs every step of every PDF at INFO, and fontTools every font it subsets.
+        **{name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+    },
 }

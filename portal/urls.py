@@ -2,13 +2,17 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from . import auth_views, views
+from . import auth_views, health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path(".well-known/security.txt", views.security_txt, name="security-txt"),
+    path("healthz", health.alive, name="healthz"),
+    path("readyz", health.ReadinessView.as_view(), name="readyz"),
     # Before Django's own: the same names, with the portal's limits and revocations.
     path("accounts/login/", auth_views.login, name="login"),
+    # Single sign-on through each organisation's OpenID Connect provider (sso app).
+    path("accounts/sso/", include("sso.urls")),
     path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -13,6 +13,8 @@ from .models import (
     ReportRendering,
     Review,
     SentNotification,
+    Signature,
+    SignOff,
 )
 
 
@@ -64,6 +66,33 @@ class MeetingAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     filter_horizontal = ["attendees"]
     inlines = [ReviewInline, DecisionInline, ActionItemInline]
+    # Set by the sign-off of both parties (steering.signoff), never by hand.
+    readonly_fields = ["minutes_submitted_at", "minutes_approved_at", "minutes_approved_by"]
+
+
+class SignatureInline(admin.TabularInline):
+    model = Signature
+    extra = 0
+    fields = readonly_fields = ["party", "decision", "signer", "signed_at", "reason"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SignOff)
+class SignOffAdmin(RecordAdmin):
+    """Rounds of sign-off and their signatures: written by the co-chairs on the pages, read here."""
+
+    list_display = ["kind", "object_id", "number", "state", "submitted_by", "submitted_at", "closed_at"]
+    list_filter = ["kind", "state"]
+    list_select_related = ["submitted_by"]
+    inlines = [SignatureInline]
 
 
 @admin.register(Review)

@@ -7,8 +7,9 @@ class SteeringConfig(AppConfig):
     verbose_name = _("Steering committee")
 
     def ready(self):
-        from . import tombstones
+        from . import services, tombstones  # noqa: F401 - services registers the minutes' sign-off
         from .dashboard_cache import watch_data_behind_the_figures
+        from .reports import endorsement  # noqa: F401 - registers the reports' sign-off
 
         tombstones.watch_deletions()
 

@@ -125,3 +125,16 @@ class MinutesForm(forms.Form):
     minutes = forms.CharField(
         label=_("Minutes"), max_length=100_000, widget=forms.Textarea(attrs={"rows": 6}), required=False
     )
+
+
+class DeclineForm(forms.Form):
+    """Why a co-chair declines what was submitted for signature."""
+
+    prefix = "decline"
+
+    reason = forms.CharField(
+        label=_("Reason for declining"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 4000}),
+        help_text=_("Sent to whoever submitted it, and kept in the history of signatures."),
+    )

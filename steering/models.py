@@ -3,10 +3,13 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from actionplan.models import RAG, ActionPlan, FocusArea, ReportingPeriod
 from portal.models import Office, TimeStampedModel
@@ -72,7 +75,11 @@ class Meeting(TimeStampedModel):
     attendees = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="meetings_attended", verbose_name=_("attendees")
     )
-    # Once the co-chairs approve the minutes, the meeting's record is read-only.
+    # Set when the minutes are submitted for the co-chairs' signatures (the record is read-only from
+    # then), cleared when one declines them (editable again).
+    minutes_submitted_at = models.DateTimeField(_("minutes submitted at"), null=True, blank=True)
+    # Once a co-chair of each party has signed the minutes (the time of the second signature), the
+    # meeting's record is read-only for good; approved_by is the co-chair whose signature completed it.
     minutes_approved_at = models.DateTimeField(_("minutes approved at"), null=True, blank=True)
     minutes_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -82,6 +89,7 @@ class Meeting(TimeStampedModel):
         related_name="approved_minutes",
         verbose_name=_("minutes approved by"),
     )
+    signoffs = GenericRelation("SignOff", object_id_field="object_id")
 
     class Meta:
         ordering = ["-date"]
@@ -91,6 +99,11 @@ class Meeting(TimeStampedModel):
 
     def __str__(self):
         return f"{self.title} ({self.date:%d %b %Y}, {self.place})"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("meeting-detail", args=[self.pk])
 
 
 class Review(TimeStampedModel):
@@ -286,6 +299,11 @@ class ProgressReport(TimeStampedModel):
     pdf = models.FileField(_("PDF"), upload_to="reports/", blank=True)
     xlsx = models.FileField(_("XLSX"), upload_to="reports/", blank=True)
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+    # The committee's endorsement of a succeeded report, signed by a co-chair of each party:
+    # submitted (awaiting signatures; cleared when one declines), then endorsed.
+    endorsement_submitted_at = models.DateTimeField(_("submitted for endorsement at"), null=True, blank=True)
+    endorsed_at = models.DateTimeField(_("endorsed at"), null=True, blank=True)
+    signoffs = GenericRelation("SignOff", object_id_field="object_id")
 
     objects = ProgressReportQuerySet.as_manager()
 
@@ -306,6 +324,10 @@ class ProgressReport(TimeStampedModel):
                 condition=~Q(state="succeeded")
                 | (Q(snapshot__isnull=False) & ~Q(content_hash="") & ~Q(pdf="") & ~Q(xlsx="")),
                 name="report_succeeded_has_snapshot_files_and_hash",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="succeeded") | Q(endorsement_submitted_at__isnull=True, endorsed_at__isnull=True),
+                name="report_endorsed_only_once_succeeded",
             ),
         ]
 
@@ -400,3 +422,109 @@ class SentNotification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.key} {self.recipient}".strip()
+
+
+class Party(models.TextChoices):
+    """The two parties to the agreement, by their organisation's code: each signs what binds both."""
+
+    UNODC = "UNODC", "UNODC"
+    INTERPOL = "INTERPOL", "INTERPOL"
+
+
+class SignOffQuerySet(models.QuerySet):
+    def of(self, subject):
+        """Keep the rounds of one subject (a meeting's minutes, a report, ...)."""
+        return self.filter(content_type=ContentType.objects.get_for_model(subject), object_id=str(subject.pk))
+
+    def open(self):
+        return self.filter(state=SignOff.State.OPEN)
+
+
+class SignOff(TimeStampedModel):
+    """Ask a co-chair of each party to sign a subject: one round of signatures (see ``steering.signoff``).
+
+    States: ``open`` (submitted, awaiting signatures) → ``approved`` (every party signed;
+    ``closed_at`` is the last signature's time) or ``declined`` (a party declined with a reason;
+    the signatures of the round are void). A declined subject may be submitted again: a new
+    round, numbered next; the earlier rounds stay as its history. At most one round is open.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Awaiting signatures")
+        APPROVED = "approved", _("Signed by both parties")
+        DECLINED = "declined", pgettext_lazy("sign-off", "Declined")
+
+    # What is signed, a key of steering.signoff.KINDS ("minutes", "report", ...): no choices here,
+    # so that another kind plugs in without a migration of this table.
+    kind = models.CharField(_("kind"), max_length=32)
+    content_type = models.ForeignKey(ContentType, models.PROTECT, related_name="+", verbose_name=_("subject type"))
+    # Text, as subjects have integer or UUID keys.
+    object_id = models.CharField(_("subject id"), max_length=64)
+    subject = GenericForeignKey("content_type", "object_id")
+    number = models.PositiveSmallIntegerField(_("round"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="submitted_signoffs", verbose_name=_("submitted by")
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = SignOffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["content_type", "object_id", "number"]
+        verbose_name = _("sign-off round")
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id", "number"], name="signoff_round_unique"),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"], condition=Q(state="open"), name="signoff_one_open_round"
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="signoff_round_positive"),
+            models.CheckConstraint(
+                condition=Q(state="open", closed_at__isnull=True) | (~Q(state="open") & Q(closed_at__isnull=False)),
+                name="signoff_closed_when_not_open",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id} round {self.number} ({self.get_state_display()})"
+
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+
+class Signature(models.Model):
+    """Record one party's answer in a round of sign-off: signed, or declined with a reason.
+
+    Written once and never changed: a decline closes the round, and what follows is a new round.
+    """
+
+    class Decision(models.TextChoices):
+        SIGNED = "signed", pgettext_lazy("sign-off", "Signed")
+        DECLINED = "declined", pgettext_lazy("sign-off", "Declined")
+
+    signoff = models.ForeignKey(SignOff, models.CASCADE, related_name="signatures", verbose_name=_("round"))
+    party = models.CharField(_("for"), max_length=16, choices=Party.choices)
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="signatures", verbose_name=_("signed by")
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    signed_at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["signoff", "signed_at", "pk"]
+        verbose_name = _("signature")
+        constraints = [
+            # One answer per party and round: two simultaneous signatures for a party cannot both land.
+            models.UniqueConstraint(fields=["signoff", "party"], name="signature_one_per_party_and_round"),
+            models.CheckConstraint(
+                condition=Q(decision="signed") | ~Q(reason=""), name="signature_decline_has_a_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} for {self.party} by {self.signer} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+    def is_decline(self) -> bool:
+        return self.decision == self.Decision.DECLINED

@@ -3,6 +3,7 @@
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from . import signoff
 from .reports import languages
 
 
@@ -14,6 +15,8 @@ def meeting_record_html(meeting, *, earlier_open, language: str) -> str:
             "steering/meeting_record_pdf.html",
             {
                 "meeting": meeting,
+                # The signatures that approved the minutes (none while they are not approved).
+                "signatures": _approving_signatures(meeting),
                 "attendees": meeting.attendees.order_by("username"),
                 "reviews": meeting.reviews.select_related("focus_area").order_by("focus_area__order"),
                 "decisions": meeting.decisions.select_related("focus_area").order_by("number"),
@@ -25,6 +28,13 @@ def meeting_record_html(meeting, *, earlier_open, language: str) -> str:
                 "end_side": "left" if direction == "rtl" else "right",
             },
         )
+
+
+def _approving_signatures(meeting) -> list:
+    if meeting.minutes_approved_at is None:
+        return []
+    latest = signoff.current_round(meeting)
+    return list(latest.signatures.select_related("signer").order_by("signed_at")) if latest else []
 
 
 def meeting_record_pdf(meeting, *, earlier_open, language: str) -> bytes:

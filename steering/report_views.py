@@ -16,9 +16,11 @@ from django.views.decorators.http import require_POST
 from portal import ratelimit
 from portal.errors import DomainError, NotAllowed
 
+from . import signoff
+from .forms import DeclineForm
 from .models import ProgressReport, ReportRendering
 from .report_forms import ReportRequestForm
-from .reports import compare, languages, renderings, services
+from .reports import compare, endorsement, languages, renderings, services
 from .reports.files import download
 from .reports.labels import labels
 from .selectors import current_plan_or_404
@@ -69,7 +71,8 @@ def report_list(request):
 @committee_only
 def report_detail(request, pk):
     """Show a report's state, a live progress bar while it compiles, then its summary and downloads."""
-    report = get_object_or_404(_visible(request).defer(*LIGHT), pk=pk)
+    # The plan's committee: its co-chairs sign the report's endorsement.
+    report = get_object_or_404(_visible(request).select_related("plan__committee").defer(*LIGHT), pk=pk)
     parts = {}
     if report.state == ProgressReport.State.SUCCEEDED:
         # Only the summary parts of the snapshot: at scale the whole of it is megabytes.
@@ -85,11 +88,15 @@ def report_detail(request, pk):
         .exclude(pk=report.pk)
         .order_by("-finished_at")[:20]
     )
+    succeeded = report.state == ProgressReport.State.SUCCEEDED
     return render(
         request,
         "steering/report_detail.html",
         {
             "report": report,
+            "signoff": signoff.panel(report, request.user, kind=endorsement.REPORT.key) if succeeded else None,
+            "decline_form": DeclineForm(),
+            "may_submit": succeeded and endorsement.may_submit(request.user),
             "summary": parts.get("snapshot__summary") or [],
             "totals": parts.get("snapshot__totals"),
             "previous": parts.get("snapshot__changes__previous"),
@@ -197,6 +204,22 @@ def report_retry(request, pk):
     else:
         messages.success(request, _("Report queued again."))
     return redirect(report)
+
+
+@committee_only
+@require_POST
+def report_submit(request, pk):
+    """Submit a compiled report for the endorsement of both parties."""
+    report = get_object_or_404(_visible(request).defer(*LIGHT), pk=pk)
+    try:
+        endorsement.submit_for_endorsement(by=request.user, report=report)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Report submitted for endorsement: the co-chairs are told."))
+    return redirect(reverse("report-detail", args=[report.pk]) + "#signoff")
 
 
 @committee_only

@@ -1,7 +1,8 @@
 """Record the committee's meetings: reviews, decisions, action items, minutes.
 
-The secretary and programme officers record; co-chairs approve the minutes, after
-which the meeting's record is read-only; owners of an action item comment on it.
+The secretary and programme officers record and submit the minutes for signature; a
+co-chair of each party signs them (``steering.signoff``), after which the meeting's record
+is read-only; owners of an action item comment on it.
 """
 
 from django.core import signing
@@ -19,8 +20,8 @@ from portal.roles import group_names, is_officer
 from webhooks import services as webhooks
 from webhooks.models import Event
 
-from . import dashboard, dashboard_cache
-from .models import ActionItem, ActionItemNote, CommitteeMember, Decision, Meeting, Review
+from . import dashboard, dashboard_cache, signoff
+from .models import ActionItem, ActionItemNote, Decision, Meeting, Review
 
 
 def may_record(user) -> bool:
@@ -38,6 +39,14 @@ def _check_open_record(meeting: Meeting):
         raise WrongState(
             _("The minutes of this meeting were approved on %(date)s: its record is read-only.")
             % {"date": meeting.minutes_approved_at.date().isoformat()}
+        )
+    if meeting.minutes_submitted_at is not None:
+        raise WrongState(
+            _(
+                "The minutes of this meeting were submitted for the co-chairs' signatures on %(date)s: its record "
+                "changes again only if a co-chair declines them."
+            )
+            % {"date": meeting.minutes_submitted_at.date().isoformat()}
         )
 
 
@@ -226,21 +235,82 @@ def add_note(*, by, item: ActionItem, text: str, state: str | None = None) -> Ac
     return note
 
 
+def _minutes_label(meeting: Meeting) -> str:
+    return _("the minutes of the meeting of %(date)s") % {"date": show_date(meeting.date)}
+
+
+def _minutes_submitted(meeting: Meeting, round) -> None:
+    meeting.minutes_submitted_at = round.submitted_at
+    meeting.state = Meeting.State.HELD
+    meeting.save(update_fields=["minutes_submitted_at", "state", "updated_at"])
+
+
+def _minutes_approved(meeting: Meeting, round) -> None:
+    meeting.minutes_approved_at = round.closed_at
+    meeting.minutes_approved_by = round.signatures.order_by("-signed_at", "-pk").first().signer
+    meeting.save(update_fields=["minutes_approved_at", "minutes_approved_by", "updated_at"])
+
+
+def _minutes_declined(meeting: Meeting, round) -> None:
+    meeting.minutes_submitted_at = None
+    meeting.save(update_fields=["minutes_submitted_at", "updated_at"])
+
+
+MINUTES = signoff.register(
+    signoff.Kind(
+        key="minutes",
+        model=Meeting,
+        label=_minutes_label,
+        url=lambda meeting: reverse("meeting-detail", args=[meeting.pk]),
+        committee=lambda meeting: meeting.committee,
+        submitted=_minutes_submitted,
+        approved=_minutes_approved,
+        declined=_minutes_declined,
+    )
+)
+
+
 @transaction.atomic
-def approve_minutes(*, by, meeting: Meeting, minutes: str | None = None) -> Meeting:
-    """Approve the meeting's minutes (co-chairs): the record becomes read-only."""
-    seat = CommitteeMember.objects.filter(committee=meeting.committee, user=by).first()
-    if seat is None or not seat.is_co_chair:
-        raise NotAllowed(_("Only a co-chair approves the minutes."))
+def save_minutes(*, by, meeting: Meeting, minutes: str) -> Meeting:
+    """Write the meeting's minutes (secretary and officers) until they are submitted for signature."""
+    _check_records(by)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _check_open_record(meeting)
+    meeting.minutes = minutes
+    meeting.save(update_fields=["minutes", "updated_at"])
+    return meeting
+
+
+@transaction.atomic
+def submit_minutes(*, by, meeting: Meeting, minutes: str | None = None) -> Meeting:
+    """Submit the minutes (and so the meeting's record) for the signatures of a co-chair of each party; the
+    record is read-only from then, and the co-chairs are told. ``minutes``, when given, are saved first."""
+    _check_records(by)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _check_open_record(meeting)
     if minutes is not None:
         meeting.minutes = minutes
-    meeting.state = Meeting.State.HELD
-    meeting.minutes_approved_at = timezone.now()
-    meeting.minutes_approved_by = by
-    meeting.save(update_fields=["minutes", "state", "minutes_approved_at", "minutes_approved_by", "updated_at"])
+        meeting.save(update_fields=["minutes", "updated_at"])
+    if not meeting.minutes.strip():
+        raise InvalidInput(_("Write the minutes before submitting them for signature."), field="minutes")
+    if meeting.date > timezone.localdate():
+        raise WrongState(
+            _("The meeting is on %(date)s: its minutes are submitted once it is held.")
+            % {"date": show_date(meeting.date)}
+        )
+    signoff.submit(by=by, subject=meeting, kind=MINUTES.key)
+    meeting.refresh_from_db()
     return meeting
+
+
+def sign_minutes(*, by, meeting: Meeting, round: int | None = None, party: str | None = None):
+    """Sign the minutes for the party of ``by``'s co-chair seat; the second party's signature approves them."""
+    return signoff.sign(by=by, subject=meeting, round=round, party=party, kind=MINUTES.key)
+
+
+def decline_minutes(*, by, meeting: Meeting, reason: str, round: int | None = None, party: str | None = None):
+    """Decline the minutes with a reason: they go back to the secretary, editable again, who is told why."""
+    return signoff.decline(by=by, subject=meeting, reason=reason, round=round, party=party, kind=MINUTES.key)
 
 
 def schedule_meeting(*, by, form) -> Meeting:

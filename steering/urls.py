@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import report_views, signoff_views, views
 
 urlpatterns = [
     path("steering/", views.dashboard_view, name="dashboard"),
@@ -21,7 +21,9 @@ urlpatterns = [
     ),
     path("steering/meetings/<int:pk>/decisions/", views.add_decision, name="meeting-decision"),
     path("steering/meetings/<int:pk>/action-items/", views.add_action_item, name="meeting-action-item"),
-    path("steering/meetings/<int:pk>/approve/", views.approve_minutes, name="meeting-approve"),
+    path("steering/meetings/<int:pk>/minutes/", views.save_minutes, name="meeting-minutes"),
+    path("steering/signoffs/<int:pk>/sign/", signoff_views.sign, name="signoff-sign"),
+    path("steering/signoffs/<int:pk>/decline/", signoff_views.decline, name="signoff-decline"),
     path("steering/action-items/", views.action_items, name="action-items"),
     path("steering/action-items/<int:pk>/", views.action_item_detail, name="action-item-detail"),
     path("steering/reports/", report_views.report_list, name="report-list"),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("steering/reports/<uuid:pk>/", report_views.report_detail, name="report-detail"),
     path("steering/reports/<uuid:pk>/state/", report_views.report_state, name="report-state"),
     path("steering/reports/<uuid:pk>/retry/", report_views.report_retry, name="report-retry"),
+    path("steering/reports/<uuid:pk>/endorsement/", report_views.report_submit, name="report-submit"),
     path("steering/reports/<uuid:pk>/languages/", report_views.report_languages, name="report-languages"),
     path("steering/reports/<uuid:pk>/render/", report_views.report_render, name="report-render"),
     path("steering/reports/<uuid:pk>/pdf/", report_views.report_download, {"kind": "pdf"}, name="report-pdf"),

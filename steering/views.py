@@ -23,15 +23,23 @@ from portal.errors import DomainError, NotAllowed
 from portal.models import Country
 from portal.roles import is_committee, is_officer
 
-from . import dashboard, dashboard_cache, services
-from .forms import ActionItemForm, DecisionForm, MeetingForm, MinutesForm, NoteForm, ReviewEditForm, ReviewForm
-from .models import ActionItem, CommitteeMember, Decision, Meeting, Review
+from . import dashboard, dashboard_cache, services, signoff
+from .forms import (
+    ActionItemForm,
+    DecisionForm,
+    DeclineForm,
+    MeetingForm,
+    MinutesForm,
+    NoteForm,
+    ReviewEditForm,
+    ReviewForm,
+)
+from .models import ActionItem, Decision, Meeting, Review
 from .pdf import meeting_record_pdf
 from .reports import languages
 from .selectors import current_plan_or_404
 
 CLOSED = (ActionItem.State.DONE, ActionItem.State.DROPPED)
-CO_CHAIRS = (CommitteeMember.Role.CO_CHAIR_UNODC, CommitteeMember.Role.CO_CHAIR_INTERPOL)
 
 
 def committee_only(view):
@@ -191,11 +199,11 @@ def _meeting_page(request, meeting, status=200, **forms):
     areas = committee.plan.focus_areas.order_by("order")
     context = {
         "meeting": meeting,
-        "read_only": meeting.minutes_approved_at is not None,
+        # Submitted for signature or approved: the record does not change (until a co-chair declines).
+        "read_only": meeting.minutes_approved_at is not None or meeting.minutes_submitted_at is not None,
         "may_record": may_record,
-        "is_co_chair": CommitteeMember.objects.filter(
-            committee=committee, user=request.user, role__in=CO_CHAIRS
-        ).exists(),
+        "signoff": signoff.panel(meeting, request.user, kind=services.MINUTES.key),
+        "decline_form": DeclineForm(),
         "reviews": meeting.reviews.select_related("focus_area", "recorded_by").order_by("focus_area__order"),
         "decisions": meeting.decisions.select_related("focus_area").order_by("number"),
         "items": meeting.action_items.select_related("owner_user", "owner_office", "decision").order_by("due_on"),
@@ -372,13 +380,18 @@ def add_action_item(request, pk):
 
 @committee_only
 @require_POST
-def approve_minutes(request, pk):
+def save_minutes(request, pk):
+    """Save the minutes, or save and submit them for the co-chairs' signatures (``submit`` in the form)."""
+    if "submit" in request.POST:
+        return _record(
+            request, pk, MinutesForm, "minutes_form",
+            lambda meeting, data: services.submit_minutes(by=request.user, meeting=meeting, minutes=data["minutes"]),
+            _("Minutes submitted for signature: the co-chairs are told; the record is read-only meanwhile."),
+        )  # fmt: skip
     return _record(
         request, pk, MinutesForm, "minutes_form",
-        lambda meeting, data: services.approve_minutes(
-            by=request.user, meeting=meeting, minutes=data["minutes"] or None
-        ),
-        _("Minutes approved: the meeting's record is now read-only."),
+        lambda meeting, data: services.save_minutes(by=request.user, meeting=meeting, minutes=data["minutes"]),
+        _("Minutes saved."),
     )  # fmt: skip
 
 

@@ -160,10 +160,10 @@ def start_worker(queue, tmp_path):
     )
     workers = []
 
-    def start(**extra_env):
+    def start(queues=(queue,), **extra_env):
         log = tmp_path / f"worker-{len(workers)}.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", queue, "--pool", "solo",
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", ",".join(queues), "--pool", "solo",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
              "--hostname", f"{queue}-{len(workers)}@%h", "--logfile", str(log)],
             cwd=ROOT,

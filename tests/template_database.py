@@ -46,7 +46,8 @@ def migrated_template(settings_dict: dict) -> str | None:
     None when PostgreSQL cannot be reached: the test database is then created as Django creates it,
     and fails or is skipped as before.
     """
-    prefix = f"{settings_dict['NAME']}_template_"
+    # CI names its database anew for each run and keeps the template under a name of its own across runs.
+    prefix = os.environ.get("TEST_TEMPLATE_PREFIX") or f"{settings_dict['NAME']}_template_"
     name = f"{prefix}{_content_key()}"
     try:
         server = psycopg2.connect(

@@ -146,6 +146,35 @@ def test_countries_loaded_before_get_their_region_codes_without_a_reload(executo
     ]
 
 
+def test_import_runs_made_before_count_their_rows_done(executor):
+    import datetime
+
+    before, after = [("actionplan", "0013_import_run")], [("actionplan", "0014_import_run_rows_done")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    user = old.get_model("auth", "User").objects.create(username="old")
+    organization = old.get_model("portal", "Organization").objects.create(code="UNODC", name="UNODC")
+    country = old.get_model("portal", "Country").objects.create(iso3="THA", iso2="TH", name="Thailand")
+    office = old.get_model("portal", "Office").objects.create(
+        code="UNODC-ROSEAP", name="ROSEAP", organization=organization, kind="regional_office", country=country
+    )
+    agreement = old.get_model("actionplan", "Agreement").objects.create(code="A", title="Agreement")
+    day = datetime.date(2020, 4, 1)
+    plan = old.get_model("actionplan", "ActionPlan").objects.create(
+        agreement=agreement, code="JAP", title="Plan", starts_on=day, ends_on=day
+    )
+    period = old.get_model("actionplan", "ReportingPeriod").objects.create(
+        plan=plan, code="2020-Q2", starts_on=day, ends_on=day, due_on=day
+    )
+    runs = old.get_model("actionplan", "ImportRun").objects
+    for state, progress in (("checked", 100), ("importing", 40)):
+        runs.create(user=user, office=office, period=period, file="x.xlsx", rows=600, state=state, progress=progress)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    runs = executor.loader.project_state(after).apps.get_model("actionplan", "ImportRun").objects
+    assert sorted(runs.values_list("state", "done")) == [("checked", 600), ("importing", 240)]
+
+
 @pytest.mark.django_db
 def test_every_foreign_key_is_checked_at_commit(postgres):
     # The tests empty the tables with one DELETE each, in any order (tests/conftest.py:flush_by_delete).

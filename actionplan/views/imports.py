@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -54,8 +53,8 @@ def import_start(request):
             if form.cleaned_data["file"] is None:
                 form.add_error("file", gettext_lazy("Choose the filled-in template."))
             else:
-                held = import_runs.check_upload(by=request.user, upload=form.cleaned_data["file"], office=office,
-                                            period=period)  # fmt: skip
+                held = import_runs.receive(by=request.user, upload=form.cleaned_data["file"], office=office,
+                                           period=period)  # fmt: skip
                 return redirect("import-detail", pk=held.pk)
         except DomainError as error:
             form.add_error("file" if error.field == "file" else None, error.message)
@@ -63,15 +62,6 @@ def import_start(request):
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _status_labels(*, dry_run: bool) -> dict:
-    return {
-        imports.Status.CREATE: _("Would create") if dry_run else _("Created"),
-        imports.Status.UPDATE: _("Would update a draft") if dry_run else _("Updated"),
-        imports.Status.UNCHANGED: _("Unchanged"),
-        imports.Status.REFUSED: _("Refused"),
-    }
 
 
 def _visible_run(request, pk) -> ImportRun:
@@ -83,7 +73,7 @@ def import_detail(request, pk):
     """Show an import's summary: the dry run's, with the button that imports, or the import's."""
     held = _visible_run(request, pk)
     summary = held.summary
-    labels = _status_labels(dry_run=summary.get("dry_run", held.state != ImportRun.State.IMPORTED))
+    labels = import_runs.status_labels(dry_run=summary.get("dry_run", held.is_dry_run()))
     context = {
         "run": held,
         "summary": summary,

@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from actionplan.api import views as actionplan_views
 from actionplan.api.iati import IatiActivitiesView
-from actionplan.api.imports import ImportView
+from actionplan.api.imports import ImportRunViewSet, ImportSummaryCsvView
 from steering.api import views as steering_views
 
 from . import docs, views
@@ -21,6 +21,7 @@ router.register("indicators", actionplan_views.IndicatorViewSet, basename="indic
 router.register("updates", actionplan_views.UpdateViewSet, basename="update")
 router.register("reports", steering_views.ReportViewSet, basename="report")
 router.register("deleted", DeletedViewSet, basename="deleted")
+router.register("imports", ImportRunViewSet, basename="import")
 
 app_name = "api"
 urlpatterns = [
@@ -38,6 +39,6 @@ urlpatterns = [
         name="redoc",
     ),
     path("iati/activities.xml", IatiActivitiesView.as_view(), name="iati-activities"),
-    path("imports/", ImportView.as_view(), name="imports"),
+    path("imports/<str:pk>/summary.csv", ImportSummaryCsvView.as_view(), name="import-summary-csv"),
     *router.urls,
 ]

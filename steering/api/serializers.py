@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from actionplan.models import ActionPlan, FocusArea, ReportingPeriod
 from portal.api.strict import RefuseUnknownFields
-from steering.models import ProgressReport, ReportRendering
+from steering.models import Party, ProgressReport, ReportRendering, Signature
 from steering.reports import languages
 
 # A file's address once the report has succeeded; null before (queued, running) or if it failed.
@@ -40,6 +40,33 @@ class RenderingPendingSerializer(ReportLanguageSerializer):
     detail = serializers.CharField()
 
 
+class SignatureSerializer(serializers.Serializer):
+    """One party's answer in a round of the report's endorsement (never changed once recorded)."""
+
+    round = serializers.IntegerField(source="signoff.number", help_text=_("The round: each submission opens one"))
+    party = serializers.ChoiceField(choices=Party.choices, help_text=_("The party the co-chair answered for"))
+    decision = serializers.ChoiceField(choices=Signature.Decision.choices)
+    signer = serializers.CharField(source="signer.username", help_text=_("The co-chair's username"))
+    reason = serializers.CharField(help_text=_("Why the co-chair declined; empty for a signature"))
+    signed_at = serializers.DateTimeField()
+
+
+class EndorsementSerializer(serializers.Serializer):
+    """The report's endorsement by both parties: a co-chair of each signs it."""
+
+    state = serializers.ChoiceField(
+        choices=[("none", "none"), ("submitted", "submitted"), ("endorsed", "endorsed")],
+        help_text=_("none: not submitted (or declined, back with whoever submitted it); submitted: awaiting "
+                    "signatures; endorsed: signed by both parties"),
+    )  # fmt: skip
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    endorsed_at = serializers.DateTimeField(allow_null=True)
+    awaited = serializers.ListField(
+        child=serializers.ChoiceField(choices=Party.choices), help_text=_("The parties whose signature is awaited")
+    )
+    signatures = SignatureSerializer(many=True, help_text=_("Every answer of every round, oldest first"))
+
+
 class ReportSerializer(serializers.ModelSerializer):
     plan = serializers.CharField(source="plan.code", read_only=True)
     period = serializers.CharField(source="period.code", read_only=True)
@@ -51,13 +78,14 @@ class ReportSerializer(serializers.ModelSerializer):
     xlsx = serializers.SerializerMethodField()
     language = serializers.CharField(read_only=True, help_text=_("The language the report was asked in"))
     languages = serializers.SerializerMethodField()
+    endorsement = serializers.SerializerMethodField()
 
     class Meta:
         model = ProgressReport
         fields = [
             "id", "plan", "period", "focus_area", "state", "progress", "error", "requested_by", "attempts",
             "created_at", "started_at", "finished_at", "content_hash", "pdf", "xlsx", "language", "languages",
-            "updated_at",
+            "endorsement", "updated_at",
         ]  # fmt: skip
 
     def _link(self, report, kind, language=None):
@@ -79,6 +107,24 @@ class ReportSerializer(serializers.ModelSerializer):
             }
             for code in languages.codes()
         ]
+
+    @extend_schema_field(EndorsementSerializer)
+    def get_endorsement(self, report) -> dict:
+        """Read from the rounds prefetched with their signatures (``signoffs``)."""
+        rounds = sorted(report.signoffs.all(), key=lambda round: round.number)
+        signatures = [signature for round in rounds for signature in round.signatures.all()]
+        latest = rounds[-1] if rounds else None
+        answered = {signature.party for signature in latest.signatures.all()} if latest else set()
+        state = "endorsed" if report.endorsed_at else "submitted" if report.endorsement_submitted_at else "none"
+        return EndorsementSerializer(
+            {
+                "state": state,
+                "submitted_at": report.endorsement_submitted_at,
+                "endorsed_at": report.endorsed_at,
+                "awaited": [party for party in Party if party not in answered] if latest and latest.is_open() else [],
+                "signatures": signatures,
+            }
+        ).data
 
     @extend_schema_field(FILE_LINK)
     def get_pdf(self, report) -> str | None:

@@ -1,6 +1,7 @@
 """The reports API: list, read and download reports; ask for one."""
 
 import django_filters
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -13,12 +14,20 @@ from actionplan.filters import UpdatedSinceFilterSet
 from portal.api.schema import errors
 from portal.api.throttling import ReportRequestThrottle, UserRateThrottle
 from portal.errors import WrongState
-from steering.models import ProgressReport
+from steering.models import ProgressReport, Signature, SignOff
 from steering.reports import languages, renderings, services
 from steering.reports.files import download
 from steering.selectors import current_plan_or_404
 
 from . import serializers as s
+
+# The endorsement's rounds, each with its signatures and their signers: two queries per page.
+SIGNOFFS = Prefetch(
+    "signoffs",
+    queryset=SignOff.objects.prefetch_related(
+        Prefetch("signatures", queryset=Signature.objects.select_related("signer").order_by("signed_at"))
+    ),
+)
 
 
 class ReportFilter(UpdatedSinceFilterSet):
@@ -89,7 +98,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return (
             ProgressReport.objects.visible_to(self.request.user)
             .select_related("plan", "period", "focus_area", "requested_by")
-            .prefetch_related("renderings")
+            .prefetch_related("renderings", SIGNOFFS)
             .defer("snapshot")
             .order_by("-created_at", "pk")
         )

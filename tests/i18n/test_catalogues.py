@@ -17,7 +17,7 @@ CATALOGUES = {
     if code != settings.LANGUAGE_CODE
 }
 # The folders that hold translatable strings (`make messages` reads the same).
-SOURCES = ["actionplan", "audit", "outbox", "portal", "steering", "templates", "webhooks"]
+SOURCES = ["actionplan", "audit", "outbox", "portal", "sso", "steering", "templates", "webhooks"]
 # A Python format placeholder, named or not: %(count)d, %s, %.1f, %%.
 PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
 
@@ -28,7 +28,7 @@ SAME_EVERYWHERE = re.compile(r"^[\W\d_]*$|^(?:[A-Z0-9][A-Za-z0-9.\-/]*|ISO 3166-
 SAME_WORD = {
     "fr": {
         "code", "parties", "document", "version", "version %(version)s", "description", "budget", "source",
-        "note", "organisation", "arguments", "continent", "date",
+        "note", "organisation", "arguments", "continent", "date", "signature",
     },
     "es": {"no", "error"},
 }  # fmt: skip

@@ -270,3 +270,17 @@ def test_a_scale_with_more_offices_than_bureaus_adds_sub_offices_in_provinces(mo
     sub_office = sub_offices.first()
     assert sub_office.city and sub_office.city in sub_office.name
     assert sub_office.memberships.filter(user__username=f"reporter.{sub_office.code.lower()}").exists()
+
+
+def test_approved_minutes_carry_the_signatures_of_both_parties():
+    from steering import signoff
+    from steering.models import Meeting
+
+    seed_demo(scale="S", seed=1, password="pw")
+    approved = Meeting.objects.filter(minutes_approved_at__isnull=False)
+    assert approved.exists()
+    for meeting in approved:
+        signatures = list(signoff.signatures_of(meeting))
+        assert [s.party for s in signatures] == ["UNODC", "INTERPOL"], meeting
+        assert meeting.minutes_approved_at == signatures[-1].signed_at
+        assert signoff.current_round(meeting).state == "approved"

@@ -24,6 +24,7 @@ from kombu import pools as kombu_pools
 from actionplan.models import ProgressUpdate
 from outbox import services as outbox
 from outbox.models import Message
+from portal import queues
 from portal import tasks as portal_tasks
 from portal.celery import app as celery_app
 from portal.models import Notification
@@ -65,7 +66,7 @@ class ThrowawayRedis:
             self.process.wait(timeout=10)
         self.process = None
 
-    def queued(self, queue: str = "celery") -> list[str]:
+    def queued(self, queue: str) -> list[str]:
         """The ids of the tasks waiting in a queue."""
         import json
 
@@ -259,7 +260,7 @@ def test_submissions_made_while_redis_is_stopped_are_kept_and_their_jobs_and_e_m
     portal_on.start()
     assert outbox.drain() == 1
     assert outbox.drain() == 0
-    assert portal_on.queued() == [report.task_id]
+    assert portal_on.queued(queues.queue_name(queues.REPORTS)) == [report.task_id]
 
     worker = start_worker(portal_on.url, settings.MEDIA_ROOT, tmp_path / "worker.log")
     try:

@@ -133,3 +133,10 @@ def test_periodic_jobs_are_scheduled_once_and_admin_changes_are_kept():
     load_reference_data()
     job = PeriodicTask.objects.get(task="portal.tasks.purge_idempotency_keys")
     assert not job.enabled
+
+
+def test_seed_demo_on_an_empty_database_loads_the_reference_data_first(capsys):
+    call_command("seed_demo", "--scale", "XS")
+    assert "loading it first" in capsys.readouterr().out
+    assert FocusArea.objects.count() == 6
+    assert Meeting.objects.exists()

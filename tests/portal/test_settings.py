@@ -1,6 +1,7 @@
 """Startup configuration: production settings pass the deploy check; bad values stop startup with one line."""
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,68 @@ def test_the_benchmark_floors_refuse_to_start_on_a_server_others_reach():
 
 def test_the_benchmark_floors_start_on_the_benchmarks_own_loopback_server():
     assert manage("check", **{**PRODUCTION, "BENCHMARK_FLOORS": "true", "ALLOWED_HOSTS": "127.0.0.1"}).returncode == 0
+
+
+def settings_read_with(monkeypatch, **variables):
+    """Read portal/settings.py afresh in this process under the given variables: a few milliseconds."""
+    for variable in ("DEBUG", "SECRET_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in {"DEBUG": "true", **variables}.items():
+        monkeypatch.setenv(variable, value)
+    return runpy.run_path(str(ROOT / "portal" / "settings.py"))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        ("DEBUG", "maybe", "DEBUG is 'maybe'; expected true or false (also 1/0, yes/no, on/off)"),
+        ("SECURE_COOKIES", "ja", "SECURE_COOKIES is 'ja'; expected true or false (also 1/0, yes/no, on/off)"),
+        ("TIME_ZONE", "Mars/Base", "TIME_ZONE is 'Mars/Base'; expected an IANA time zone such as UTC,"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL is 'LOUD'; expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT is 'xml'; expected json or plain"),
+        ("PORTAL_URL", "portal.example.org", "PORTAL_URL is 'portal.example.org'; expected an http:// or https://"),
+        ("DEFAULT_FROM_EMAIL", "the portal", "DEFAULT_FROM_EMAIL is 'the portal'; expected an address"),
+        ("API_THROTTLE_RATE", "lots", "API_THROTTLE_RATE is not valid ('lots' is not a rate such as 600/min"),
+        ("EVIDENCE_MAX_MB", "big", "EVIDENCE_MAX_MB is not valid"),
+    ],
+)
+def test_a_value_of_the_wrong_form_stops_startup_naming_the_variable_and_the_form(monkeypatch, variable, value, line):
+    with pytest.raises(SystemExit) as stopped:
+        settings_read_with(monkeypatch, **{variable: value})
+    assert str(stopped.value).startswith(f"Configuration error: {line}")
+
+
+@pytest.mark.parametrize(("value", "read"), [("Yes", True), ("on", True), ("1", True), ("OFF", False), ("0", False)])
+def test_booleans_are_read_in_each_accepted_spelling(monkeypatch, value, read):
+    assert settings_read_with(monkeypatch, SECURE_COOKIES=value)["SESSION_COOKIE_SECURE"] is read
+
+
+def test_log_level_is_read_whatever_its_case(monkeypatch):
+    assert settings_read_with(monkeypatch, LOG_LEVEL="warning")["LOGGING"]["root"]["level"] == "WARNING"
+
+
+def test_a_django_log_line_is_printed_once_with_debug_on():
+    result = manage(
+        "shell", "-c", "import logging; logging.getLogger('django.request').warning('printed once')", DEBUG="true"
+    )
+    assert result.stderr.count("printed once") == 1, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("address", "line"),
+    [
+        (
+            "postgres://portal:s3cret@127.0.0.1:1/jap",
+            'Database error: cannot use database "jap" at 127.0.0.1:1 (DATABASE_URL): Connection refused',
+        ),
+        (
+            "postgres://postgres:s3cret@127.0.0.1:5432/jap_no_such_database",
+            'Database error: cannot use database "jap_no_such_database" at 127.0.0.1:5432 (DATABASE_URL): '
+            'FATAL: database "jap_no_such_database" does not exist',
+        ),
+    ],
+)
+def test_a_command_against_a_database_it_cannot_use_says_which_and_why_in_one_line(postgres, address, line):
+    result = manage("migrate", DEBUG="true", DATABASE_URL=address)
+    assert result.returncode == 1
+    assert result.stderr.strip() == line

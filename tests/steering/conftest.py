@@ -121,3 +121,40 @@ def snapshot_of(reported):
         return snapshot
 
     return take
+
+
+@pytest.fixture
+def signing_world(committee_world):
+    """The committee world with a co-chair for each party, each working for it (the profile's organisation).
+
+    ``cochair_unodc`` (Ursula Berger) and ``cochair_interpol`` (Ivan Novak, the committee world's
+    co-chair); the secretary writes the minutes of ``meeting``.
+    """
+    from django.contrib.auth.models import Group
+
+    from portal.models import Organization, Profile, Role
+    from steering.models import CommitteeMember
+
+    world = committee_world
+    parties = {
+        code: Organization.objects.get_or_create(code=code, defaults={"name": code, "kind": "party"})[0]
+        for code in ("UNODC", "INTERPOL")
+    }
+    world.cochair_unodc = factories.UserFactory(
+        username="cochair.unodc", first_name="Ursula", last_name="Berger", email="ursula@example.org"
+    )
+    world.cochair_unodc.groups.add(Group.objects.get_or_create(name=Role.COMMITTEE_MEMBER.value)[0])
+    CommitteeMember.objects.create(
+        committee=world.committee_body, user=world.cochair_unodc, role=CommitteeMember.Role.CO_CHAIR_UNODC
+    )
+    world.cochair_interpol = world.cochair
+    world.cochair_interpol.first_name, world.cochair_interpol.last_name = "Ivan", "Novak"
+    world.cochair_interpol.save()
+    world.secretary.first_name, world.secretary.last_name = "Sami", "Haddad"
+    world.secretary.save()
+    Profile.objects.create(user=world.cochair_unodc, organization=parties["UNODC"])
+    Profile.objects.create(user=world.cochair_interpol, organization=parties["INTERPOL"])
+    world.parties = parties
+    world.meeting.minutes = "The committee reviewed progress and adopted two decisions."
+    world.meeting.save()
+    return world

@@ -1,4 +1,4 @@
-"""Meetings: the secretary records reviews, decisions and action items; co-chairs approve the minutes."""
+"""Meetings: the secretary records reviews, decisions and action items; co-chairs sign the minutes (test_signoff)."""
 
 import datetime
 
@@ -12,7 +12,7 @@ PREFIXES = {
     "meeting-review": "review",
     "meeting-decision": "decision",
     "meeting-action-item": "item",
-    "meeting-approve": "minutes",
+    "meeting-minutes": "minutes",
 }
 
 
@@ -102,25 +102,26 @@ def test_committee_member_cannot_record(as_user, committee_world):
     assert not Decision.objects.exists()
 
 
-def test_co_chair_approves_the_minutes_and_the_record_is_read_only(as_user, committee_world, client):
-    world = committee_world
-    client.force_login(world.cochair)
-    post(client, "meeting-approve", world.meeting, {"minutes": "The committee met."})
+def test_one_co_chair_alone_no_longer_approves_the_minutes(as_user, signing_world):
+    world = signing_world
+    as_user(world.secretary).post(
+        reverse("meeting-minutes", args=[world.meeting.pk]), {"minutes-minutes": "The committee met.", "submit": ""}
+    )
+    client = as_user(world.cochair)
+    client.post(reverse("signoff-sign", args=[world.meeting.signoffs.get().pk]))
     world.meeting.refresh_from_db()
-    assert world.meeting.minutes_approved_by == world.cochair
-
-    client.force_login(world.secretary)
-    response = post(client, "meeting-decision", world.meeting, {"text": "Too late."})
-    assert "read-only" in response.content.decode()
-    assert not Decision.objects.exists()
+    assert world.meeting.minutes_submitted_at is not None
+    assert world.meeting.minutes_approved_at is None and world.meeting.minutes_approved_by is None
 
 
-def test_only_a_co_chair_approves_minutes(as_user, committee_world):
+def test_only_the_secretary_or_an_officer_writes_and_submits_the_minutes(as_user, committee_world):
     world = committee_world
-    response = post(as_user(world.secretary), "meeting-approve", world.meeting, {"minutes": "x"})
+    response = as_user(world.cochair).post(
+        reverse("meeting-minutes", args=[world.meeting.pk]), {"minutes-minutes": "x", "submit": ""}
+    )
     assert response.status_code == 403
     world.meeting.refresh_from_db()
-    assert world.meeting.minutes_approved_at is None
+    assert world.meeting.minutes == "" and world.meeting.minutes_submitted_at is None
 
 
 def test_next_meeting_lists_open_items_of_earlier_meetings(as_user, committee_world):
@@ -177,9 +178,9 @@ def test_meeting_page_query_count_does_not_grow(as_user, committee_world, django
         DecisionFactory(meeting=world.meeting, number=number)
         ActionItemFactory(meeting=world.meeting, due_on=datetime.date(2020, 10, 1))
     client = as_user(world.secretary)
-    # includes the review form's live dashboard figures for the first unreviewed area, and the
-    # navigation's unread notifications
-    with django_assert_max_num_queries(32):
+    # includes the review form's live dashboard figures for the first unreviewed area, the sign-off
+    # panel (its rounds, the co-chairs' seats) and the navigation's unread notifications
+    with django_assert_max_num_queries(33):
         client.get(reverse("meeting-detail", args=[world.next_meeting.pk]))
 
 

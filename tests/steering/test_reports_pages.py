@@ -186,8 +186,9 @@ def test_a_report_page_takes_a_fixed_number_of_queries(
             first._state.adding = True
             first.save()
     report = compiled()
-    # session, user, groups, the report, its snapshot's summary parts, the other reports to compare with.
-    with django_assert_max_num_queries(8):
+    # session, user, groups, the report, its snapshot's summary parts, the other reports to compare with;
+    # the endorsement's rounds and the co-chairs' seats; the content type of reports (once per process).
+    with django_assert_max_num_queries(11):
         assert officer_client.get(reverse("report-detail", args=[report.pk])).status_code == 200
 
 
@@ -246,8 +247,9 @@ def test_the_api_shows_reporters_no_report_and_refuses_them_one(api, compiled, r
 def test_the_api_list_takes_a_fixed_number_of_queries(api, reported, count, django_assert_max_num_queries):
     make_reports(reported, count)
     client = api(reported.officer)
-    # token, user, groups, the count, the page with plan, period, area and requester; the throttle uses the cache.
-    with django_assert_max_num_queries(7):
+    # token, user, groups, the count, the page with plan, period, area and requester, the endorsement's rounds
+    # and their signatures; the throttle uses the cache.
+    with django_assert_max_num_queries(9):
         assert client.get("/api/v1/reports/").status_code == 200
 
 

@@ -4,7 +4,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from actionplan.models import ActionPlan
 from portal.demo import DEFAULT_PASSWORD, SCALES, DemoDataExists, seed_demo
+from portal.reference import load_reference_data
 
 
 def _day(text: str) -> datetime.date:
@@ -40,6 +42,10 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("--password: must not be empty")
         started = time.monotonic()
+        if not ActionPlan.objects.exists():
+            # The demo hangs on the agreement's plan, its areas, offices and countries: load_reference's rows.
+            self.stdout.write("Reference data: not loaded yet, loading it first (as load_reference does).")
+            load_reference_data()
         log = self.stdout.write if verbosity > 1 else (lambda message: None)
         try:
             counts = seed_demo(scale=scale, seed=int(seed), password=password, today=today, log=log)

@@ -89,7 +89,7 @@ def test_every_operation_that_takes_an_idempotency_key_documents_the_replay_head
         for method, operation in operations.items()
         if "Idempotency-Key" in {parameter["name"] for parameter in operation.get("parameters", [])}
     ]
-    assert len(taking) == 8
+    assert len(taking) == 10
     for path, method, operation in taking:
         success = next(code for code in ("200", "201") if code in operation["responses"])
         assert "Idempotent-Replayed" in operation["responses"][success].get("headers", {}), (method, path)

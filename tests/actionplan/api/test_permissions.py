@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 
 from actionplan import services
-from actionplan.models import RAG, Evidence, Measurement, ProgressUpdate
+from actionplan.models import RAG, Evidence, ImportRun, Measurement, ProgressUpdate
 from portal.api.conditional import etag
 from portal.api.urls import urlpatterns
 
@@ -79,7 +79,12 @@ MATRIX = [
     # Open data of the whole plan, as the reports: officers and the committee only.
     ("iati",       "iati-activities",    "GET",   401,       403,      403,            200,     200),
     # A dry run of the office's template: its members and the officers (a refusal of the whole file: 403).
-    ("import",     "imports",            "POST",  401,       200,      403,            200,     403),
+    ("import",     "import-list",        "POST",  401,       201,      403,            201,     403),
+    # The runs: the uploader's own; a programme officer's, all. Only who uploaded a file confirms it.
+    ("imports",    "import-list",        "GET",   401,       200,      200,            200,     200),
+    ("import-run", "import-detail",      "GET",   401,       200,      404,            200,     404),
+    ("import-confirm", "import-confirm", "POST",  401,       200,      404,            403,     404),
+    ("import-csv", "import-summary-csv", "GET",   401,       200,      404,            200,     404),
     # Deletions: each caller learns of those of the rows it could read (the rows' own scoping, tested apart).
     ("deleted",    "deleted-list",       "GET",   401,       200,      200,            200,     200),
 ]
@@ -161,6 +166,15 @@ def office_template(world):
 
     content = imports.template(by=world.officer, office=world.office, period=world.period)
     return {"file": SimpleUploadedFile("updates.xlsx", content), "dry_run": "true"}
+
+
+def checked_import(world):
+    """The reporter's dry run of the office's template, filled in: a run to read, or to confirm."""
+    from actionplan import import_runs
+    from tests.actionplan.test_imports import filled, first_rows
+
+    content = office_template(world)["file"].read()
+    return import_runs.receive(by=world.reporter, upload=filled(content, first_rows(world, value=5)))
 
 
 def deleted_draft(world):
@@ -252,6 +266,11 @@ CALLS = {
     "iati": Call("/api/v1/iati/activities.xml", arrange=publishable),
     "deleted": Call("/api/v1/deleted/?since={update.since}", arrange=deleted_draft),
     "import": Call("/api/v1/imports/", body=lambda world: office_template(world), format="multipart"),
+    # The `update` these calls get is the reporter's dry run of the office's template.
+    "imports": Call("/api/v1/imports/", arrange=lambda world: checked_import(world)),
+    "import-run": Call("/api/v1/imports/{update.pk}/", arrange=lambda world: checked_import(world)),
+    "import-confirm": Call("/api/v1/imports/{update.pk}/confirm/", arrange=lambda world: checked_import(world)),
+    "import-csv": Call("/api/v1/imports/{update.pk}/summary.csv", arrange=lambda world: checked_import(world)),
 }
 
 # Cells where the API answers otherwise than the table says: (label, persona) → the bug.
@@ -305,6 +324,7 @@ def stored(media):
         ),
         sorted(Measurement.objects.values_list("id", flat=True)),
         sorted(Evidence.objects.values_list("id", flat=True)),
+        sorted(ImportRun.objects.values_list("id", "state")),
         sorted(path for path in media.rglob("*") if path.is_file()),
     )
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('actionplan', '0013_import_run'),
+        ('actionplan', '0014_import_run_rows_done'),
         ('portal', '0008_profile_organisation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
