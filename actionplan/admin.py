@@ -6,12 +6,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin import RecordAdmin
 
+from . import versions
 from .evidence import unpublish_activity_evidence
 from .models import (
     ActionPlan,
     Activity,
     ActivityStanding,
     Agreement,
+    ChangeApproval,
+    ChangeRequest,
     Evidence,
     FocusArea,
     ImportRun,
@@ -20,11 +23,14 @@ from .models import (
     Measurement,
     Objective,
     PeriodTarget,
+    PlanVersion,
     ProgressUpdate,
     Provision,
     ReportingPeriod,
     Tag,
     UpdateComment,
+    VersionIndicator,
+    VersionPeriodTarget,
 )
 from .plan_forms import FIGURE_FIELDS
 
@@ -43,6 +49,23 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class GovernedFieldsFixed:
+    """Show the fields an endorsed version governs (``versions.GOVERNED``) read-only on an object it holds, and
+    never delete such an object: they change through an approved change request, in the portal."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and versions.governing_version(obj) is not None:
+            kind = versions.kind_of(obj)
+            fields += [name for name in versions.GOVERNED[kind] if name != versions.PERIOD_TARGETS]
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and versions.governing_version(obj) is not None:
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 FIXED_HELP = _("Changed on the indicator's page in the portal, where a reason is asked for and kept.")
@@ -113,7 +136,7 @@ class ObjectiveInline(admin.StackedInline):
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(admin.ModelAdmin):
+class FocusAreaAdmin(GovernedFieldsFixed, admin.ModelAdmin):
     list_display = ["code", "name", "plan", "order"]
     list_filter = ["plan"]
     search_fields = ["code", "name", "description"]
@@ -130,7 +153,7 @@ class ObjectiveIndicatorInline(admin.TabularInline):
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(HistoryAdmin):
+class ObjectiveAdmin(GovernedFieldsFixed, HistoryAdmin):
     list_display = ["code", "statement", "focus_area"]
     list_filter = ["focus_area"]
     search_fields = ["code", "statement"]
@@ -148,7 +171,7 @@ class ActivityIndicatorInline(ObjectiveIndicatorInline):
 
 
 @admin.register(Activity)
-class ActivityAdmin(HistoryAdmin):
+class ActivityAdmin(GovernedFieldsFixed, HistoryAdmin):
     list_display = ["code", "title", "objective", "kind", "status", "sensitivity", "lead_organization"]
     list_filter = ["status", "kind", "sensitivity", "objective__focus_area", "lead_organization", "tags"]
     list_select_related = ["objective", "lead_organization"]
@@ -183,7 +206,7 @@ class PeriodTargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(HistoryAdmin):
+class IndicatorAdmin(GovernedFieldsFixed, HistoryAdmin):
     form = FiguresFixedOnceSavedForm
     list_display = [
         "code", "name", "unit", "measure", "direction", "office_rule", "period_rule", "baseline_value", "target_value",
@@ -363,3 +386,50 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     list_select_related = ["user", "office", "period"]
     readonly_fields = ["user", "office", "period", "file", "state", "rows", "done", "error", "summary", "imported_at"]
+
+
+# A version and a change request are written by ``actionplan.versions`` and ``actionplan.change_requests`` only,
+# which keep their rules (approval by the other organisation, one version per applied change): read here.
+
+
+@admin.register(PlanVersion)
+class PlanVersionAdmin(RecordAdmin):
+    list_display = ["plan", "number", "endorsed_at", "endorsement"]
+    list_filter = ["plan"]
+    exclude = ["snapshot"]
+
+
+@admin.register(VersionIndicator)
+class VersionIndicatorAdmin(RecordAdmin):
+    list_display = ["version", "indicator", "baseline_value", "target_value"]
+    list_select_related = ["version", "indicator"]
+
+
+@admin.register(VersionPeriodTarget)
+class VersionPeriodTargetAdmin(RecordAdmin):
+    list_display = ["version", "indicator", "period", "value"]
+    list_select_related = ["version", "indicator", "period"]
+
+
+class ChangeApprovalInline(admin.TabularInline):
+    model = ChangeApproval
+    extra = 0
+    can_delete = False
+    readonly_fields = ["user", "organization", "seat", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(RecordAdmin):
+    list_display = ["pk", "kind", "object_code", "state", "proposed_by", "base_version", "applied_version"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["proposed_by", "base_version", "applied_version"]
+    inlines = [ChangeApprovalInline]
+
+
+@admin.register(ChangeApproval)
+class ChangeApprovalAdmin(RecordAdmin):
+    list_display = ["change", "user", "organization", "seat", "created_at"]
+    list_select_related = ["change", "user", "organization"]

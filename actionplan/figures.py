@@ -50,6 +50,8 @@ from .models import (
     PeriodTarget,
     ProgressUpdate,
     ReportingPeriod,
+    VersionIndicator,
+    VersionPeriodTarget,
 )
 
 TOTAL = ""
@@ -243,23 +245,34 @@ def _kept_sql(indicators, periods) -> tuple[str, list]:
     return sql, [*period_ids, *indicator_params]
 
 
-def _assessed_sql(indicators, periods, offices=None, dimension: str | None = None) -> tuple[str, list]:
+def _assessed_sql(indicators, periods, offices=None, dimension: str | None = None, version=None) -> tuple[str, list]:
     """The SQL of one assessed figure per indicator, period and category, with its parameters.
 
     The totals of all offices are read as kept; a breakdown, or the values of some offices only,
-    are computed from the approved values.
+    are computed from the approved values. With a plan ``version``, each figure is assessed against
+    the baseline, direction and targets that version holds, and only its indicators are kept.
     """
     if offices is None and dimension is None:
         combined, params = _kept_sql(indicators, periods)
     else:
         combined, params = _computed_sql(indicators, periods, offices, dimension)
     t = _tables()
+    if version is None:
+        measured = f"{t['indicator']} i ON i.id = f.indicator_id"
+        targets = f"{t['target']} tg ON tg.indicator_id = f.indicator_id AND tg.period_id = f.point_id"
+    else:
+        measured = f"{VersionIndicator._meta.db_table} i ON i.indicator_id = f.indicator_id AND i.version_id = %s"
+        targets = (
+            f"{VersionPeriodTarget._meta.db_table} tg ON tg.indicator_id = f.indicator_id "
+            "AND tg.period_id = f.point_id AND tg.version_id = %s"
+        )
+        params = [*params, version.pk, version.pk]
     sql = f"""{combined},
     targeted AS (
         SELECT f.*, i.direction, i.baseline_value AS baseline, {TARGET} AS target, {TARGET_KIND} AS target_kind
         FROM combined f
-        JOIN {t["indicator"]} i ON i.id = f.indicator_id
-        LEFT JOIN {t["target"]} tg ON tg.indicator_id = f.indicator_id AND tg.period_id = f.point_id
+        JOIN {measured}
+        LEFT JOIN {targets}
     )
     SELECT point_id, indicator_id, category, value, n_values, n_offices, n_reported, latest_reported_on, target,
            target_kind, {SHARE} AS share, {REACHED} AS reached
@@ -290,19 +303,20 @@ def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def figures(indicators, periods, *, offices=None, dimension: str | None = None) -> dict[tuple, Figure]:
+def figures(indicators, periods, *, offices=None, dimension: str | None = None, version=None) -> dict[tuple, Figure]:
     """Compute the figures of the indicators for each period, in one query.
 
     ``indicators`` is a queryset; ``periods`` the reporting periods to compute a figure
     for (each as it stood at that period); ``offices`` limits the values to those
     offices; ``dimension`` gives one figure per category of that breakdown instead of
-    the total (``EVERY_DIMENSION``: of every breakdown, in one query). Keys are
-    (indicator id, period id, category); no key, no figure.
+    the total (``EVERY_DIMENSION``: of every breakdown, in one query); ``version`` (a ``PlanVersion``)
+    assesses them against that version's baselines and targets ("as endorsed at"), for its indicators
+    only. Keys are (indicator id, period id, category); no key, no figure.
     """
     periods = list(periods)
     if not periods:
         return {}
-    sql, params = _assessed_sql(indicators, periods, offices, dimension)
+    sql, params = _assessed_sql(indicators, periods, offices, dimension, version)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -359,33 +373,46 @@ def targets(indicators, periods) -> dict[tuple[int, int], tuple[Decimal, str]]:
         return {(indicator, period): (_decimal(target), kind) for indicator, period, target, kind in cursor.fetchall()}
 
 
-def summary_by_area(indicators, period) -> dict[str, dict]:
+def summary_by_area(indicators, period, version=None) -> dict[str, dict]:
     """Per focus area code: how many of the indicators there are (``all``), how many have a figure
     for the period (``with_actual``), how many reached their target (``on_track``), and the average
     share of the target reached (``average_percent``), aggregated in SQL from the kept figures.
+
+    With a plan ``version``, the figures are measured against the baselines, directions and targets
+    that version holds (``VersionIndicator``, ``VersionPeriodTarget``), and only the indicators it
+    holds are counted: the plan "as endorsed at that version", against live figures.
 
     The dashboard and the progress reports both count with this, so they always agree.
     """
     indicator_sql, indicator_params = _indicator_sql(indicators)
     t = _tables()
     point = period.pk if period is not None else None
+    if version is None:
+        source, live, target_table, target_params, version_params = f"{t['indicator']} i", "i", t["target"], "", []
+    else:
+        source = (
+            f"{t['indicator']} li JOIN {VersionIndicator._meta.db_table} i "
+            "ON i.indicator_id = li.id AND i.version_id = %s"
+        )
+        live, target_table, target_params, version_params = "li", VersionPeriodTarget._meta.db_table, (
+            " AND tg.version_id = %s"), [version.pk]  # fmt: skip
     summary = f"""
     WITH counted AS (
         SELECT area.code, f.indicator_id AS figured, f.value, i.direction, i.baseline_value AS baseline,
                {TARGET} AS target
-        FROM {t["indicator"]} i
-        LEFT JOIN {t["figure"]} f ON f.indicator_id = i.id AND f.period_id = %s
-        LEFT JOIN {t["target"]} tg ON tg.indicator_id = i.id AND tg.period_id = %s
-        LEFT JOIN {t["activity"]} act ON act.id = i.activity_id
-        JOIN {t["objective"]} o ON o.id = COALESCE(i.objective_id, act.objective_id)
+        FROM {source}
+        LEFT JOIN {t["figure"]} f ON f.indicator_id = {live}.id AND f.period_id = %s
+        LEFT JOIN {target_table} tg ON tg.indicator_id = {live}.id AND tg.period_id = %s{target_params}
+        LEFT JOIN {t["activity"]} act ON act.id = {live}.activity_id
+        JOIN {t["objective"]} o ON o.id = COALESCE({live}.objective_id, act.objective_id)
         JOIN {t["area"]} area ON area.id = o.focus_area_id
-        WHERE i.id IN ({indicator_sql})
+        WHERE {live}.id IN ({indicator_sql})
     )
     SELECT code, COUNT(*), COUNT(figured), SUM(CASE WHEN {REACHED} THEN 1 ELSE 0 END), AVG({SHARE})
     FROM counted GROUP BY code
     """  # noqa: S608  # nosec B608  # only table names and fixed fragments are formatted in; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(summary, [point, point, *indicator_params])
+        cursor.execute(summary, [*version_params, point, point, *version_params, *indicator_params])
         return {
             code: {
                 "all": count,

@@ -989,3 +989,201 @@ class ImportRun(TimeStampedModel):
         if not self.is_in_progress():
             return 100
         return min(99, self.done * 100 // max(self.rows, 1))
+
+
+class PlanVersionQuerySet(models.QuerySet):
+    def in_order(self):
+        """Keep the versions oldest first (1.0, 1.1, ..., 1.10, 2.0): by their numbers, not as text."""
+        return self.order_by("major", "minor")
+
+    def latest_of(self, plan):
+        """Keep the plan's current version, the latest endorsed: at most one, read with ``.first()``."""
+        return self.filter(plan=plan).order_by("-major", "-minor")[:1]
+
+
+class PlanVersion(TimeStampedModel):
+    """Freeze what the committee endorsed of the plan: its focus areas, objectives, activities' scope and
+    indicators' definitions, baselines and targets, as they stood (``actionplan.versions`` builds it).
+
+    Each endorsed revision is a new version (1.0, 1.1, ...); a version never changes. Once the plan has
+    one, what it governs changes only through an approved ``ChangeRequest``.
+    """
+
+    plan = models.ForeignKey(ActionPlan, models.PROTECT, related_name="versions", verbose_name=_("action plan"))
+    major = models.PositiveSmallIntegerField(_("major number"))
+    minor = models.PositiveSmallIntegerField(_("minor number"))
+    endorsed_at = models.DateTimeField(_("endorsed at"))
+    endorsed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    # How it was endorsed, e.g. "Steering committee, Lyon, 6 June 2018" or "Change request 12".
+    endorsement = models.CharField(_("endorsed by (how)"), max_length=300)
+    note = models.TextField(_("note"), blank=True)
+    snapshot = models.JSONField(_("snapshot"), default=dict)
+
+    objects = PlanVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "major", "minor"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "major", "minor"], name="plan_version_unique_number"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+class VersionIndicator(models.Model):
+    """Keep an indicator's baseline, end target and direction as a version holds them: the snapshot's figures as
+    rows, for the dashboard and the reports to measure live figures against a version in SQL."""
+
+    version = models.ForeignKey(PlanVersion, models.CASCADE, related_name="indicators", verbose_name=_("version"))
+    indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="+", verbose_name=_("indicator"))
+    direction = models.CharField(_("direction"), max_length=16, choices=Indicator.Direction.choices)
+    baseline_value = models.DecimalField(_("baseline"), max_digits=14, decimal_places=2)
+    target_value = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "indicator"], name="version_indicator_one_per_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator_id} @ {self.version_id}"
+
+
+class VersionPeriodTarget(models.Model):
+    """Keep an indicator's target for a period as a version holds it (see ``VersionIndicator``)."""
+
+    version = models.ForeignKey(PlanVersion, models.CASCADE, related_name="period_targets", verbose_name=_("version"))
+    indicator = models.ForeignKey(Indicator, models.CASCADE, related_name="+", verbose_name=_("indicator"))
+    period = models.ForeignKey(ReportingPeriod, models.CASCADE, related_name="+", verbose_name=_("period"))
+    value = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "indicator", "period"], name="version_period_target_one_per_period"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator_id} {self.period_id} @ {self.version_id}: {self.value}"
+
+
+class ChangeRequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Keep the change requests the user may read: officers and the committee read them all."""
+        if sees_whole_plan(user):
+            return self
+        return self.none()
+
+
+class ChangeRequest(TimeStampedModel):
+    """Propose a change to what an endorsed version governs, with a reason, made against that version.
+
+    Applied only once approved (``actionplan.change_requests``): by an officer of the other organisation,
+    or by both co-chairs, as ``settings.PLAN_CHANGE_APPROVAL`` says for its kind; then a new version is
+    recorded and linked here.
+    """
+
+    class Kind(models.TextChoices):
+        FOCUS_AREA = "focus_area", _("Focus area")
+        OBJECTIVE = "objective", _("Objective")
+        ACTIVITY = "activity", _("Activity scope")
+        INDICATOR = "indicator", _("Indicator baseline and targets")
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Awaiting approval")
+        APPLIED = "applied", _("Approved and applied")
+        REJECTED = "rejected", _("Rejected")
+
+    class Approval(models.TextChoices):
+        OTHER_OFFICER = "other_officer", _("An officer of the other organisation")
+        CO_CHAIRS = "co_chairs", _("Both co-chairs")
+
+    plan = models.ForeignKey(ActionPlan, models.PROTECT, related_name="change_requests", verbose_name=_("plan"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # The object changed, by its id in the version snapshots (its code may change), and its code when proposed.
+    object_id = models.PositiveIntegerField(_("object"))
+    object_code = models.CharField(_("code"), max_length=40)
+    base_version = models.ForeignKey(
+        PlanVersion, models.PROTECT, related_name="+", verbose_name=_("made against version")
+    )
+    # {field: value} as the base version holds them, and as proposed: only the fields that change.
+    previous = models.JSONField(_("values before"), default=dict)
+    proposed = models.JSONField(_("values proposed"), default=dict)
+    reason = models.TextField(_("reason"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PROPOSED)
+    approval = models.CharField(_("approved by"), max_length=16, choices=Approval.choices)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_for = models.ForeignKey(
+        Organization, models.PROTECT, related_name="+", verbose_name=_("proposed for (organisation)")
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("decided by"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("why it was rejected"), blank=True)
+    applied_version = models.OneToOneField(
+        PlanVersion, models.PROTECT, null=True, blank=True, related_name="change_request",
+        verbose_name=_("version it made"),
+    )  # fmt: skip
+
+    objects = ChangeRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="change_request_has_a_reason"),
+            models.CheckConstraint(
+                condition=~Q(state="rejected") | ~Q(rejection_reason=""), name="change_request_rejected_with_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="applied") | Q(applied_version__isnull=False),
+                name="change_request_applied_makes_a_version",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_kind_display()} {self.object_code}"
+
+    def is_open(self) -> bool:
+        return self.state == self.State.PROPOSED
+
+
+class ChangeApproval(TimeStampedModel):
+    """Record one approval of a change request: who, for which organisation, in which co-chair seat."""
+
+    change = models.ForeignKey(ChangeRequest, models.CASCADE, related_name="approvals", verbose_name=_("change"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("user"))
+    organization = models.ForeignKey(
+        Organization, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("organisation")
+    )
+    # The co-chair seat it was given in (a CommitteeMember role), "" for an officer's approval.
+    seat = models.CharField(_("co-chair seat"), max_length=24, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["change", "user"], name="change_approval_once_per_user"),
+            models.UniqueConstraint(
+                fields=["change", "seat"], condition=~Q(seat=""), name="change_approval_once_per_seat"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} approved {self.change_id}"

@@ -10,6 +10,7 @@ from portal import languages
 from portal.errors import NotAllowed, StaleVersion
 from portal.roles import is_officer
 
+from . import versions
 from .evidence import unpublish_activity_evidence
 from .models import Activity, Indicator, PeriodTarget
 from .plan_forms import FIGURE_FIELDS
@@ -26,6 +27,7 @@ def save_plan_item(*, by, form, expected_version: int | None):
         raise NotAllowed(_("Only a programme officer changes the plan."))
     item = form.instance
     if item.pk is not None:
+        versions.refuse_direct_edit(item=item, changed=governed_changes(form))
         current = type(item).objects.select_for_update().values_list("version", flat=True).get(pk=item.pk)
         if current != expected_version:
             raise StaleVersion(
@@ -49,6 +51,19 @@ def save_plan_item(*, by, form, expected_version: int | None):
     if hasattr(form, "period_targets"):
         set_period_targets(indicator=saved, targets=form.period_targets(), reason=reason)
     return saved
+
+
+def governed_changes(form) -> list[str]:
+    """The governed fields (``versions.GOVERNED``) whose value the bound, valid form changes."""
+    if not isinstance(form.instance, tuple(versions.MODELS.values())):
+        return []  # a reporting period: no version governs it
+    kind = versions.kind_of(form.instance)
+    changed = [name for name in versions.GOVERNED[kind] if name in form.changed_data]
+    if hasattr(form, "period_targets"):
+        stored = {period: value for period in form.periods if (value := form.stored_targets.get(period.pk)) is not None}
+        if form.period_targets() != stored:
+            changed.append(versions.PERIOD_TARGETS)
+    return changed
 
 
 def set_period_targets(*, indicator, targets: dict, reason: str | None = None):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import activities, editing, iati, imports, plan, review, updates
+from .views import activities, editing, iati, imports, plan, review, updates, versions
 
 urlpatterns = [
     path("plan/", plan.plan, name="plan"),
@@ -10,6 +10,18 @@ urlpatterns = [
     path("plan/focus-areas/<str:code>/", plan.focus_area, name="focus-area"),
     path("plan/indicators/<str:code>/", plan.indicator, name="indicator"),
     path("plan/objectives/<str:code>/", plan.objective, name="objective"),
+    path("plan/versions/", versions.version_list, name="plan-versions"),
+    path("plan/versions/compare/", versions.version_compare, name="plan-version-compare"),
+    path(
+        "plan/versions/compare.<str:file_format>",
+        versions.version_compare_export,
+        name="plan-version-compare-export",
+    ),
+    path("plan/changes/<int:pk>/", versions.change_detail, name="change-detail"),
+    path("plan/changes/<int:pk>/approve/", versions.change_approve, name="change-approve"),
+    path("plan/changes/<int:pk>/reject/", versions.change_reject, name="change-reject"),
+    path("plan/changes/<int:pk>/rebase/", versions.change_rebase, name="change-rebase"),
+    path("plan/<str:kind>/<str:code>/propose/", versions.change_propose, name="change-propose"),
     path("plan/<str:kind>/new/", editing.edit_plan_item, name="plan-item-new"),
     path("plan/<str:kind>/<str:code>/edit/", editing.edit_plan_item, name="plan-item-edit"),
     path("activities/", activities.activity_list, name="activity-list"),

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from actionplan import register_choices, standings
+from actionplan import register_choices, standings, versions
 from actionplan.measurements import Approved, MeasurementInput, plausibility_warnings
 from actionplan.models import (
     RAG,
@@ -945,6 +945,9 @@ class DemoBuilder:
         )
 
 
+FIRST_VERSION_ENDORSEMENT = "As agreed by the steering committee, Lyon, 6 June 2018"
+
+
 def seed_demo(
     *, scale: str, seed: int, password: str, today: datetime.date | None = None, log=lambda message: None
 ) -> dict[str, int]:
@@ -959,6 +962,14 @@ def seed_demo(
     )
     with transaction.atomic():
         counts = builder.build()
+        # The plan as built is the one agreed in Lyon: its version 1.0, which changes go through from then on.
+        versions.record_version(
+            plan=builder.plan,
+            endorsement=FIRST_VERSION_ENDORSEMENT,
+            endorsed_at=_aware(datetime.date(2018, 6, 6), 12),
+            number=(1, 0),
+        )
+        counts["plan versions"] = 1
         _analyze()
         # Bulk-loaded rows send no signal: what the pages read is computed once, at the end.
         standings.rebuild()

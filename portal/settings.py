@@ -623,6 +623,22 @@ IATI_SECTORS = _read(
 if not all(codes and all(re.fullmatch(r"[0-9]{5}", code) for code in codes) for codes in IATI_SECTORS.values()):
     _fail("IATI_SECTORS", "must give each focus area code 5-digit DAC codes, e.g. TER=15220,15130;CYB=15130")
 
+# Who approves a change request to an endorsed plan, per kind of change (issue 16): "other_officer" (a
+# programme officer of the other organisation than the proposer's) or "co_chairs" (the co-chair of each
+# organisation). "indicator=other_officer;focus_area=co_chairs"; kinds left out keep their default.
+PLAN_CHANGE_APPROVAL = {
+    "focus_area": "co_chairs",
+    "objective": "other_officer",
+    "activity": "other_officer",
+    "indicator": "other_officer",
+    **_read(env.dict, "PLAN_CHANGE_APPROVAL", default={}),
+}
+if set(PLAN_CHANGE_APPROVAL) - {"focus_area", "objective", "activity", "indicator"} or not set(
+    PLAN_CHANGE_APPROVAL.values()
+) <= {"other_officer", "co_chairs"}:
+    _fail("PLAN_CHANGE_APPROVAL", "must give kinds among focus_area, objective, activity, indicator each "
+          "other_officer or co_chairs, e.g. indicator=other_officer;focus_area=co_chairs")  # fmt: skip
+
 # Knox's own migrations create its default token table even when another model replaces
 # it; left unmigrated, the replaced table is never created.
 MIGRATION_MODULES = {"knox": None}

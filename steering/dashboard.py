@@ -25,6 +25,7 @@ from actionplan.models import (
     ActivityStanding,
     FocusArea,
     Indicator,
+    PlanVersion,
     ProgressUpdate,
     ReportingPeriod,
 )
@@ -47,6 +48,8 @@ class Filters:
     focus_area: FocusArea | None = None
     organization: Organization | None = None
     region: str = ""
+    # A version of the plan: indicators measured against the targets it holds ("as endorsed at"), else live ones.
+    version: PlanVersion | None = None
     notices: list[str] = field(default_factory=list)
 
     @classmethod
@@ -74,6 +77,15 @@ class Filters:
                         _("Unknown %(what)s %(code)s: that filter is ignored.") % {"what": label, "code": code}
                     )
                 setattr(filters, name, found)
+        number = query.get("version", "")
+        if number:
+            major, _dot, minor = number.partition(".")
+            if major.isdigit() and minor.isdigit():
+                filters.version = (
+                    PlanVersion.objects.filter(plan=plan, major=int(major), minor=int(minor)).defer("snapshot").first()
+                )
+            if filters.version is None:
+                notices.append(_("Unknown version %(number)s: showing the current targets.") % {"number": number})
         region = query.get("region", "")
         if region:
             if Country.objects.filter(region=region).exists():
@@ -90,6 +102,10 @@ class Filters:
         if self.period:
             query["period"] = self.period.code
         return query
+
+    def version_query(self) -> str:
+        """The version chosen as a query parameter to carry on in links ("version=1.0"), or ""."""
+        return f"version={self.version.number}" if self.version else ""
 
 
 def _activities(filters: Filters, user):
@@ -187,7 +203,7 @@ def indicators_counted(activities, filters: Filters, user):
 def _indicator_progress(activities, filters: Filters, user) -> dict:
     """Per focus area: indicators, those with a figure for the period, those that reached their target,
     and the average share of the target reached, by the indicator figure rule (as the reports count)."""
-    return figures.summary_by_area(indicators_counted(activities, filters, user), filters.period)
+    return figures.summary_by_area(indicators_counted(activities, filters, user), filters.period, filters.version)
 
 
 def _rag_trend(activities, filters: Filters) -> dict:

@@ -88,6 +88,8 @@ def _key(filters, user) -> str:
         "focus_area": filters.focus_area.pk if filters.focus_area else None,
         "organization": filters.organization.pk if filters.organization else None,
         "region": filters.region,
+        # Indicators measured against a version's targets: a version never changes, its id is enough.
+        "version": filters.version.pk if filters.version else None,
     }
     digest = hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
     return f"dashboard:{GENERATION.current()}:{scope}:{digest}"

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from actionplan import versions
 from actionplan.models import Activity, Indicator, Objective, ReportingPeriod
 from actionplan.plan_editing import save_plan_item
 from actionplan.plan_forms import ActivityForm, IndicatorForm, ObjectiveForm, PeriodForm
@@ -34,6 +35,8 @@ def edit_plan_item(request, kind, code=None):
     item = get_object_or_404(model, code=code) if code else None
     if request.method == "GET" and item is not None:
         _record_restricted(request, item)
+    # Read before the form changes the instance it is given.
+    governed_by = versions.governing_version(item) if item is not None and kind in versions.GOVERNED else None
     form = form_class(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         try:
@@ -54,6 +57,11 @@ def edit_plan_item(request, kind, code=None):
             "item": item,
             "kind": model._meta.verbose_name,
             "back_url": after(item) if item else reverse("plan"),
+            "governed_by": governed_by,
+            "propose_url": reverse("change-propose", args=[kind, item.code]) if governed_by else None,
+            "governed_fields": ", ".join(versions.field_label(kind, name) for name in versions.GOVERNED[kind])
+            if governed_by
+            else "",
         },
     )
 

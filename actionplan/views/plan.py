@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from actionplan import charts
+from actionplan import charts, versions
 from actionplan.models import ActionPlan, Activity, FocusArea, Indicator, Objective
 from actionplan.plan_editing import figure_changes
 from audit import services as audit
@@ -39,6 +39,7 @@ def plan(request):
             "provisions": current.agreement.provisions.all(),
             "focus_areas": focus_areas,
             "periods": current.periods.all(),
+            "version": versions.current_version(current),
         },
     )
 

@@ -32,6 +32,7 @@ from actionplan.models import (
     ProgressUpdate,
     ReportingPeriod,
     UpdateComment,
+    VersionIndicator,
 )
 
 from ..models import ActionItem, ProgressReport
@@ -90,8 +91,9 @@ def _day(value):
     return value.isoformat() if value is not None else None
 
 
-def take(report: ProgressReport) -> dict:
-    """Compute the report's content from the data as it stands now."""
+def take(report: ProgressReport, *, version=None) -> dict:
+    """Compute the report's content from the data as it stands now; with a plan ``version``, "as endorsed at" it:
+    indicators measured against that version's baselines and targets, only those it holds counted."""
     plan, period, scope = report.plan, report.period, report.focus_area
     areas = FocusArea.objects.filter(plan=plan).order_by("order", "code")
     if scope is not None:
@@ -122,7 +124,9 @@ def take(report: ProgressReport) -> dict:
         sections[row.pop("area")]["objectives"].append(row)
     _activities(activities, period, sections)
     indicators = report_indicators(area_ids, activities)
-    _indicators(indicators, period, sections)
+    if version is not None:
+        indicators = indicators.filter(pk__in=VersionIndicator.objects.filter(version=version).values("indicator_id"))
+    _indicators(indicators, period, sections, version)
     _reporting(activities, period, sections)
     action_items = _action_items(plan, scope)
 
@@ -142,7 +146,11 @@ def take(report: ProgressReport) -> dict:
         "focus_areas": list(sections.values()),
         "action_items": action_items,
     }
-    counted = figures.summary_by_area(indicators, period)
+    if version is not None:
+        # The plan version whose baselines and targets the indicators are measured against (none: today's); a
+        # report of today's targets holds no such key, as before versions existed.
+        snapshot["version"] = {"number": version.number, "endorsed_at": version.endorsed_at.isoformat()}
+    counted = figures.summary_by_area(indicators, period, version)
     snapshot["summary"] = [_area_summary(section, counted) for section in snapshot["focus_areas"]]
     snapshot["breakdowns"] = _breakdowns(indicators, period)
     snapshot["totals"] = _totals(snapshot["summary"], action_items)
@@ -206,9 +214,21 @@ def report_indicators(area_ids, activities):
     return Indicator.objects.filter(Q(objective__focus_area__in=area_ids) | Q(activity__in=activities.values("pk")))
 
 
-def _indicators(indicators, period, sections):
-    """Each indicator with its figure for the period by its own rule, against its target for the period."""
-    found = figures.figures(indicators, [period])
+def _indicators(indicators, period, sections, version=None):
+    """Each indicator with its figure for the period by its own rule, against its target for the period (as the
+    plan ``version`` holds the baseline and targets, when given)."""
+    found = figures.figures(indicators, [period], version=version)
+    # {indicator id: (baseline, end target, its date, direction)} as the version holds them.
+    endorsed = (
+        {
+            row[0]: row[1:]
+            for row in VersionIndicator.objects.filter(version=version).values_list(
+                "indicator_id", "baseline_value", "target_value", "target_date", "direction"
+            )
+        }
+        if version is not None
+        else {}
+    )
     period_codes = dict(ReportingPeriod.objects.filter(plan=period.plan_id).values_list("starts_on", "code"))
     rows = (
         indicators.order_by("code")
@@ -232,6 +252,8 @@ def _indicators(indicators, period, sections):
         .iterator(chunk_size=5_000)
     )
     for row in rows:
+        if row["id"] in endorsed:
+            row["baseline_value"], row["target_value"], row["target_date"], row["direction"] = endorsed[row["id"]]
         figure = found.pop((row["id"], period.pk, figures.TOTAL), None)
         sections[row["area"]]["indicators"].append(
             {

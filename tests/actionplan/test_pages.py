@@ -176,7 +176,7 @@ def grow(world, count):
         # the officer's: + whether it has updates of its own waiting, those in locked periods, the period due,
         # and which of the activities needing attention miss its update
         (reverse("home"), 15),
-        (reverse("plan"), 9),
+        (reverse("plan"), 10),  # + the plan's current version
         # the plan pages: + the access-log insert of the restricted activities listed (CYB-1.2, CYB-1.4)
         (reverse("focus-area", args=["CYB"]), 21),
         (reverse("objective", args=["CYB-1"]), 18),

@@ -5,7 +5,15 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.urls import reverse
 
-from actionplan.models import ActivityStanding, IndicatorFigure
+from actionplan.models import (
+    ActivityStanding,
+    ChangeApproval,
+    ChangeRequest,
+    IndicatorFigure,
+    PlanVersion,
+    VersionIndicator,
+    VersionPeriodTarget,
+)
 from audit.models import AccessEvent
 from outbox.models import Message as OutboxMessage
 from portal.models import ApiToken, EmailFailure, IdempotencyKey, Tombstone
@@ -23,6 +31,8 @@ WITHOUT_ADD_PAGE = {
     ApiToken, IdempotencyKey, ProgressReport, ReportRendering, SentNotification, AccessAttempt, AccessFailureLog,
     AccessLog, AccessEvent, OutboxMessage, ActivityStanding, IndicatorFigure, Delivery, Tombstone, SignOff,
     EmailFailure,
+    # Written by actionplan.versions and actionplan.change_requests alone.
+    PlanVersion, VersionIndicator, VersionPeriodTarget, ChangeRequest, ChangeApproval,
 }  # fmt: skip
 # Rows shown on their parent's admin page rather than on pages of their own.
 SHOWN_INLINE = {Signature}

@@ -159,16 +159,23 @@ def test_seed_demo_refuses_a_today_that_is_not_a_date():
 def test_a_demo_indicators_first_baseline_change_is_listed_against_the_value_it_replaced(client):
     from django.urls import reverse
 
-    from actionplan.models import Indicator
+    from actionplan.models import ChangeRequest, Indicator
 
     seed_demo(scale="S", seed=1, password="pw")
     indicator = Indicator.objects.filter(activity__isnull=False).order_by("code").first()
     before = indicator.baseline_value
+    # The demo plan is at version 1.0: the baseline changes through a change request, approved by the
+    # officer of the other organisation (officer: UNODC, officer.lyon: INTERPOL).
     assert sign_in(client, "officer", "pw")
-    form = client.get(reverse("plan-item-edit", args=["indicator", indicator.code])).context["form"]
+    url = reverse("change-propose", args=["indicator", indicator.code])
+    form = client.get(url).context["form"]
     data = {name: value for name, value in form.initial.items() if value is not None and not isinstance(value, list)}
-    data.update(baseline_value=str(before + 1), change_reason="Recount", expected_version=indicator.version)
-    assert client.post(reverse("plan-item-edit", args=["indicator", indicator.code]), data).status_code == 302
+    data.update(baseline_value=str(before + 1), reason="Recount", action="submit")
+    assert client.post(url, data).status_code == 302
+    change = ChangeRequest.objects.get()
+    client.logout()
+    assert sign_in(client, "officer.lyon", "pw")
+    client.post(reverse("change-approve", args=[change.pk]))
 
     page = client.get(reverse("indicator", args=[indicator.code])).content.decode()
 

@@ -78,6 +78,50 @@ def test_indicator_progress_against_target(committee_client, world):
     }
 
 
+def _version_then_target_raised(world):
+    """Version 1.0 with the world's targets (100), then the live end target of the first indicator raised to 200."""
+    from actionplan import versions
+    from actionplan.models import Indicator
+
+    versions.record_version(plan=world.plan, endorsement="Lyon")
+    Indicator.objects.filter(pk=world.indicator.pk).update(target_value=200)
+    update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
+    MeasurementFactory(update=update, indicator=world.indicator, value=100)
+
+
+def test_dashboard_as_at_a_version_measures_against_that_versions_targets(committee_client, world):
+    _version_then_target_raised(world)
+    # Against 1.0's target of 100 the value 100 reached it; against today's 200, half way.
+    assert area(dashboard(committee_client, version="1.0"))["indicators"]["on_track"] == 1
+    assert area(dashboard(committee_client, version="1.0"))["indicators"]["average_percent"] == 100.0
+
+
+def test_dashboard_measures_against_the_current_targets_by_default(committee_client, world):
+    _version_then_target_raised(world)
+    assert area(dashboard(committee_client))["indicators"]["on_track"] == 0
+    assert area(dashboard(committee_client))["indicators"]["average_percent"] == 50.0
+
+
+def test_the_cached_dashboard_is_kept_apart_per_version(committee_client, world):
+    _version_then_target_raised(world)
+    assert area(dashboard(committee_client))["indicators"]["on_track"] == 0
+    assert area(dashboard(committee_client, version="1.0"))["indicators"]["on_track"] == 1
+
+
+def test_dashboard_as_at_a_version_counts_only_the_indicators_it_holds(committee_client, world):
+    _version_then_target_raised(world)
+    IndicatorFactory(activity=world.activity, code="CYB-1.1-I7")
+    assert area(dashboard(committee_client, version="1.0"))["indicators"]["all"] == 3
+    assert area(dashboard(committee_client))["indicators"]["all"] == 4
+
+
+def test_dashboard_with_an_unknown_version_says_so_and_shows_current_targets(committee_client, world):
+    _version_then_target_raised(world)
+    response = dashboard(committee_client, version="9.9")
+    assert "Unknown version 9.9" in response.content.decode()
+    assert area(response)["indicators"]["on_track"] == 0
+
+
 def test_indicators_of_objectives_count_unless_an_organisation_is_chosen(committee_client, world):
     from tests.factories import IndicatorFactory
 
@@ -229,6 +273,20 @@ def test_query_count_does_not_grow_with_the_data(committee_client, world, django
     grow(world, size)
     # session, user, groups; period lookup; focus areas; status, RAG, expected, received, indicators;
     # trend periods and counts; compliance (expected, received); countries (names, regions); action items;
-    # filter choices; the navigation's unread notifications.
-    with django_assert_max_num_queries(23):
+    # filter choices (periods, focus areas, organisations, regions, plan versions); the navigation's unread
+    # notifications.
+    with django_assert_max_num_queries(24):
         dashboard(committee_client)
+
+
+@pytest.mark.parametrize("size", [2, 30])
+def test_query_count_as_at_a_version_does_not_grow_with_the_data(
+    committee_client, world, django_assert_max_num_queries, size
+):
+    from actionplan import versions
+
+    grow(world, size)
+    versions.record_version(plan=world.plan, endorsement="Lyon")
+    # As above, + the version asked for.
+    with django_assert_max_num_queries(25):
+        dashboard(committee_client, version="1.0")

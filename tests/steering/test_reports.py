@@ -588,3 +588,22 @@ def test_the_workbook_keeps_the_conversations_of_the_periods_updates(reported, c
     with report.xlsx.open("rb") as handle:
         sheet = openpyxl.load_workbook(io.BytesIO(handle.read()))["Conversations"]
     assert [cell.value for cell in sheet[2]][-1] == "Well documented."
+
+
+def test_a_report_as_endorsed_at_a_version_measures_against_that_versions_targets(reported):
+    from actionplan import versions
+    from actionplan.models import Indicator
+    from steering.models import ProgressReport
+    from steering.reports import snapshot as snapshots
+
+    version = versions.record_version(plan=reported.plan, endorsement="Lyon")
+    Indicator.objects.filter(pk=reported.indicator.pk).update(target_value=200)
+    factories.IndicatorFactory(activity=reported.activity, code="CYB-1.1-I9")  # added since 1.0
+    report = ProgressReport(plan=reported.plan, period=reported.period, requested_by=reported.officer)
+    as_endorsed = snapshots.take(report, version=version)
+    indicators = {row["code"]: row for row in section(as_endorsed)["indicators"]}
+    assert (indicators["CYB-1.1-I1"]["target"], indicators["CYB-1.1-I1"]["percent_of_target"]) == (100.0, 100.0)
+    assert "CYB-1.1-I9" not in indicators and as_endorsed["version"]["number"] == "1.0"
+    assert area_summary(as_endorsed)["indicators"]["on_track"] == 1
+    now = {row["code"]: row for row in section(snapshots.take(report))["indicators"]}
+    assert (now["CYB-1.1-I1"]["target"], now["CYB-1.1-I1"]["percent_of_target"]) == (200.0, 50.0)

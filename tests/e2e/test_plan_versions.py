@@ -1,0 +1,108 @@
+"""Plan versions in the browser: a change request shows its difference, two versions compare side by side."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from actionplan import change_requests, versions
+from actionplan.models import PeriodTarget
+from portal.models import Organization, Profile, Role
+from tests import factories
+from tests.e2e.conftest import PASSWORD, screenshot, serious_accessibility_violations
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _works_for(user, code):
+    organisation = Organization.objects.get_or_create(code=code, defaults={"name": code})[0]
+    Profile.objects.update_or_create(user=user, defaults={"organization": organisation})
+
+
+@pytest.fixture
+def changed(site):
+    """Version 1.0, a change applied as 1.1, and a change of the indicator's targets awaiting INTERPOL."""
+    from django.contrib.auth.models import Group
+
+    _works_for(site.officer, "UNODC")
+    site.interpol = factories.UserFactory(username="officer.lyon", first_name="Louis", last_name="Laurent")
+    site.interpol.groups.add(Group.objects.get_or_create(name=Role.PROGRAMME_OFFICER.value)[0])
+    site.interpol.set_password(PASSWORD)
+    site.interpol.save()
+    _works_for(site.interpol, "INTERPOL")
+    PeriodTarget.objects.create(indicator=site.indicator, period=site.period, value=40)
+    versions.record_version(
+        plan=site.plan,
+        endorsement="As agreed by the steering committee, Lyon, 6 June 2018",
+        endorsed_at=datetime.datetime(2018, 6, 6, 12, tzinfo=datetime.UTC),
+    )
+    title = change_requests.propose_change(
+        by=site.officer,
+        item=site.activity,
+        values={"title": "Regional training on ransomware investigations", "planned_end": datetime.date(2021, 6, 30)},
+        reason="The 2019 threat assessment put ransomware first.",
+    )
+    change_requests.record_approval(change=title, by=site.interpol)
+    site.pending = change_requests.propose_change(
+        by=site.officer,
+        item=site.indicator,
+        values={
+            "target_value": Decimal(150),
+            "baseline_value": Decimal(12),
+            "period_targets": {site.period: Decimal(60), site.locked_period: Decimal(20)},
+        },
+        reason="Two more countries joined the programme; the offices agreed the quarterly targets.",
+    )
+    return site
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_the_change_request_page_shows_its_difference(login, changed, viewport):
+    page = login(changed, changed.interpol, viewport=viewport)
+    page.goto(f"{changed.url}/plan/changes/{changed.pending.pk}/")
+    rows = page.locator("table.difference tbody tr")
+    assert rows.count() == 4
+    assert [rows.nth(n).locator("th").inner_text() for n in range(4)] == [
+        "Baseline", "End target", "Target for 2020-Q1", "Target for 2020-Q2",
+    ]  # fmt: skip
+    screenshot(page, f"change-request-{'phone' if viewport else 'desktop'}")
+    assert serious_accessibility_violations(page) == []
+    page.get_by_role("button", name="Approve and apply").click()
+    assert "version 1.2" in page.locator("main .alert").first.inner_text()
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_the_compare_page_shows_what_changed(login, changed, viewport):
+    page = login(changed, changed.officer, viewport=viewport)
+    page.goto(f"{changed.url}/plan/versions/")
+    screenshot(page, f"plan-versions-{'phone' if viewport else 'desktop'}")
+    page.get_by_role("button", name="Compare").click()
+    assert page.locator("section.card").count() == 1
+    assert "Regional training on ransomware investigations" in page.locator("section.card").inner_text()
+    screenshot(page, f"plan-version-compare-{'phone' if viewport else 'desktop'}")
+    assert serious_accessibility_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_the_dashboard_is_shown_as_endorsed_at_a_version(login, changed, viewport):
+    page = login(changed, changed.committee, viewport=viewport)
+    page.goto(f"{changed.url}/steering/")
+    page.locator("#d-version").select_option("1.0")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**version=1.0**")
+    assert "version 1.0 of the plan" in page.locator(".alert-info").inner_text()
+    screenshot(page, f"dashboard-as-at-version-{'phone' if viewport else 'desktop'}")
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_an_officer_sees_the_difference_before_submitting(login, changed, viewport):
+    page = login(changed, changed.officer, viewport=viewport)
+    page.goto(f"{changed.url}/plan/indicator/{changed.second_indicator.code}/propose/")
+    page.locator("input[name=target_value]").fill("180")
+    page.locator("textarea[name=reason]").fill("The offices agreed a higher target.")
+    page.get_by_role("button", name="Show the difference").click()
+    assert "180.00" in page.locator("table.difference").inner_text()
+    screenshot(page, f"change-propose-{'phone' if viewport else 'desktop'}")
+    page.get_by_role("button", name="Submit the change request").click()
+    page.wait_for_url("**/plan/changes/*/")
+    assert "Awaiting approval" in page.locator("main").inner_text()
