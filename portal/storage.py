@@ -10,11 +10,12 @@ names the problem but neither the store's address nor a path on disk; the detail
 """
 
 import logging
+import os
 from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.utils.translation import gettext as _
 
 from portal.errors import DomainError
@@ -148,6 +149,12 @@ def delete_folder(prefix: str) -> None:
         delete(f"{prefix}/{name}")
     for folder in folders:
         delete_folder(f"{prefix}/{folder}")
+    # On the local disk the emptied folder would stay behind (an object store has no folders).
+    if isinstance(default_storage, FileSystemStorage):
+        try:
+            os.rmdir(default_storage.path(prefix))
+        except OSError as error:
+            logger.warning("The file store did not remove the folder %s: %s", prefix, error)
 
 
 def open_for_download(stored):
