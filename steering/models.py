@@ -445,14 +445,17 @@ class SignOff(TimeStampedModel):
 
     States: ``open`` (submitted, awaiting signatures) → ``approved`` (every party signed;
     ``closed_at`` is the last signature's time) or ``declined`` (a party declined with a reason;
-    the signatures of the round are void). A declined subject may be submitted again: a new
-    round, numbered next; the earlier rounds stay as its history. At most one round is open.
+    the signatures of the round are void) or ``withdrawn`` (what it asked to sign changed under
+    it, e.g. a change request rebased on a newer version; its signatures are void too). A declined
+    or withdrawn subject may be submitted again: a new round, numbered next; the earlier rounds
+    stay as its history. At most one round is open.
     """
 
     class State(models.TextChoices):
         OPEN = "open", _("Awaiting signatures")
         APPROVED = "approved", _("Signed by both parties")
         DECLINED = "declined", pgettext_lazy("sign-off", "Declined")
+        WITHDRAWN = "withdrawn", pgettext_lazy("sign-off", "Withdrawn")
 
     # What is signed, a key of steering.signoff.KINDS ("minutes", "report", ...): no choices here,
     # so that another kind plugs in without a migration of this table.
