@@ -1000,6 +1000,13 @@ class PlanVersionQuerySet(models.QuerySet):
         """Keep the plan's current version, the latest endorsed: at most one, read with ``.first()``."""
         return self.filter(plan=plan).order_by("-major", "-minor")[:1]
 
+    def numbered(self, plan, number: str):
+        """Keep the plan's version of this number ("1.0"): at most one; none for a malformed number."""
+        major, _dot, minor = (number or "").partition(".")
+        if not (major.isdigit() and minor.isdigit()):
+            return self.none()
+        return self.filter(plan=plan, major=int(major), minor=int(minor))
+
 
 class PlanVersion(TimeStampedModel):
     """Freeze what the committee endorsed of the plan: its focus areas, objectives, activities' scope and
