@@ -230,8 +230,7 @@ def change_detail(request, pk):
             "current": current,
             "outdated": outdated,
             "reject_form": RejectForm(),
-            "object_url": _object_url_of(change),
-            "propose_again_url": reverse("change-propose", args=[SLUGS[change.kind], change.object_code]),
+            **_object_urls(change),
         },
     )
 
@@ -245,9 +244,15 @@ def _signoff_context(change, user) -> dict:
     return {"signoff": signoff.panel(change, user, kind=CHANGE.key), "decline_form": DeclineForm()}
 
 
-def _object_url_of(change) -> str | None:
+def _object_urls(change) -> dict:
+    """The changed object's page, and its proposal form (to propose a rejected change again), while it exists."""
     item = versions.MODELS[change.kind].objects.filter(pk=change.object_id).only("code").first()
-    return _object_url(change.kind, item) if item else None
+    if item is None:
+        return {"object_url": None, "propose_again_url": None}
+    return {
+        "object_url": _object_url(change.kind, item),
+        "propose_again_url": reverse("change-propose", args=[SLUGS[change.kind], item.code]),
+    }
 
 
 @require_POST
