@@ -415,7 +415,7 @@ class ChangeApprovalInline(admin.TabularInline):
     model = ChangeApproval
     extra = 0
     can_delete = False
-    readonly_fields = ["user", "organization", "seat", "created_at"]
+    readonly_fields = ["user", "organization", "created_at"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -431,5 +431,5 @@ class ChangeRequestAdmin(RecordAdmin):
 
 @admin.register(ChangeApproval)
 class ChangeApprovalAdmin(RecordAdmin):
-    list_display = ["change", "user", "organization", "seat", "created_at"]
+    list_display = ["change", "user", "organization", "created_at"]
     list_select_related = ["change", "user", "organization"]

@@ -3,16 +3,19 @@
 An officer proposes a change of one object's governed fields (``versions.GOVERNED``) with a reason,
 against the current version. Who approves is set per kind by ``settings.PLAN_CHANGE_APPROVAL``:
 
-- ``other_officer``: one programme officer of the other organisation than the proposer's;
-- ``co_chairs``: the co-chair of each organisation (``CommitteeMember`` roles CO_CHAIR_UNODC and
-  CO_CHAIR_INTERPOL of the plan's committee), both.
-
-``approval_needed`` and ``record_approval`` are the seam to the two-party sign-off of issue 16 item 1
-(``steering.signoff``, built beside this): the co-chairs path can be moved onto it there alone.
+- ``other_officer``: one programme officer of the other organisation than the proposer's approves
+  (``record_approval``) or rejects it (``reject_change``);
+- ``co_chairs``: the co-chair of each party signs it, through the two-party sign-off of the minutes
+  and the reports (``steering.signoff``; the kind is registered in ``steering.plan_changes``).
+  Proposing it opens a round and tells the co-chairs; the second signature applies it; a decline
+  with a reason rejects it and sends it back to its proposer, who is told why and may propose it
+  again, changed (a change request's values are never edited: what was signed stays as signed).
 
 Once approved, the change is applied to the live plan and a new version recorded, in one
-transaction. A change made against a version since which another applied change touched the same
-object is refused until its proposer rebases it on the current version.
+transaction (for the co-chairs, the one of the second signature). A change made against a version
+since which another applied change touched the same object is refused until its proposer rebases
+it on the current version; rebasing a change the co-chairs sign withdraws its round (its
+signatures were for another difference) and opens the next one.
 """
 
 import datetime
@@ -31,10 +34,8 @@ from portal.organisations import organisation_of
 from portal.roles import is_officer
 
 from . import versions
-from .models import ChangeApproval, ChangeRequest, PlanVersion, ReportingPeriod
+from .models import ActionPlan, ChangeApproval, ChangeRequest, PlanVersion, ReportingPeriod
 from .plan_editing import set_period_targets
-
-CO_CHAIR_SEATS = ("co_chair_unodc", "co_chair_interpol")
 
 
 def approval_rule(kind: str) -> str:
@@ -75,7 +76,7 @@ def propose_change(*, by, item, values: dict, reason: str) -> ChangeRequest:
             _("This proposal changes nothing: every value is the one version %(version)s holds.")
             % {"version": version.number}
         )
-    return ChangeRequest.objects.create(
+    change = ChangeRequest.objects.create(
         plan_id=version.plan_id,
         kind=kind,
         object_id=item.pk,
@@ -88,6 +89,17 @@ def propose_change(*, by, item, values: dict, reason: str) -> ChangeRequest:
         proposed_by=by,
         proposed_for=organisation,
     )
+    if change.approval == ChangeRequest.Approval.CO_CHAIRS:
+        _co_chairs().submit(by=by, change=change)
+    return change
+
+
+def _co_chairs():
+    """The co-chairs' sign-off of changes (``steering.plan_changes``). Steering builds on this app, so it is
+    read when a change needs it rather than imported at the top."""
+    from steering import plan_changes
+
+    return plan_changes
 
 
 def preview(*, item, values: dict) -> list[versions.FieldChange]:
@@ -152,38 +164,12 @@ def _refuse_if_outdated(change: ChangeRequest) -> PlanVersion:
     return current
 
 
-def approval_needed(change: ChangeRequest) -> dict:
-    """Who approves the change and who is still awaited: ``{"rule", "awaited"}``, ``awaited`` naming the
-    organisation (other_officer) or the co-chair seats (co_chairs) still to approve; empty once approved."""
-    given = {approval.seat for approval in change.approvals.all()}
+def _decider(change: ChangeRequest, by) -> Organization:
+    """The organisation ``by`` approves or rejects the change for, or NotAllowed saying why not."""
     if change.approval == ChangeRequest.Approval.CO_CHAIRS:
-        awaited = [seat for seat in CO_CHAIR_SEATS if seat not in given]
-    else:
-        awaited = [] if given else ["other_organisation"]
-    return {"rule": change.approval, "awaited": awaited if change.is_open() else []}
-
-
-def _seat_of(change: ChangeRequest, user) -> str | None:
-    """The co-chair seat the user holds on the committee of the change's plan, if any."""
-    # Read here until the shared sign-off (steering.signoff) takes this path: steering builds on actionplan.
-    from steering.models import CommitteeMember
-
-    return (
-        CommitteeMember.objects.filter(committee__plan_id=change.plan_id, user=user, role__in=CO_CHAIR_SEATS)
-        .values_list("role", flat=True)
-        .first()
-    )
-
-
-def _decider(change: ChangeRequest, by) -> tuple[Organization | None, str]:
-    """The organisation and co-chair seat ``by`` decides the change in, or NotAllowed saying why not."""
+        raise NotAllowed(_("Both co-chairs sign a change of this kind: each signs or declines it on its page."))
     if by.pk == change.proposed_by_id:
         raise NotAllowed(_("You proposed this change: someone else approves or rejects it."))
-    if change.approval == ChangeRequest.Approval.CO_CHAIRS:
-        seat = _seat_of(change, by)
-        if seat is None:
-            raise NotAllowed(_("A change of this kind is decided by the two co-chairs of the committee."))
-        return None, seat
     if not is_officer(by):
         raise NotAllowed(_("A programme officer of the other organisation decides this change."))
     organisation = organisation_of(by)
@@ -195,7 +181,7 @@ def _decider(change: ChangeRequest, by) -> tuple[Organization | None, str]:
             % {"organisation": organisation.code}
         )
     _refuse_unless_party(change.plan_id, organisation)
-    return organisation, ""
+    return organisation
 
 
 def _refuse_unless_party(plan_id: int, organisation) -> None:
@@ -220,30 +206,21 @@ def _locked(change: ChangeRequest) -> ChangeRequest:
 
 
 @transaction.atomic
-def record_approval(*, change: ChangeRequest, by) -> bool:
-    """Record ``by``'s approval of the change; once every approval it needs is in, apply it as a new version.
+def record_approval(*, change: ChangeRequest, by) -> PlanVersion:
+    """Approve the change for the other organisation than its proposer's and apply it: return the new version.
 
-    Return whether it was applied. Refused: one's own change, an officer of the proposer's
-    organisation, someone who is not a co-chair where co-chairs decide, a seat that approved
-    already, and a change made against an outdated version.
+    Refused: a change the co-chairs sign, one's own change, an officer of the proposer's
+    organisation or of no party, and a change made against an outdated version.
     """
     change = _locked(change)
-    organisation, seat = _decider(change, by)
-    _refuse_if_outdated(change)
-    if seat and change.approvals.filter(seat=seat).exists():
-        raise WrongState(_("The co-chair of this organisation has approved this change already."))
-    if change.approvals.filter(user=by).exists():
-        raise WrongState(_("You have approved this change already."))
-    ChangeApproval.objects.create(change=change, user=by, organization=organisation, seat=seat)
-    if approval_needed(change)["awaited"]:
-        return False
-    _apply(change, by=by)
-    return True
+    organisation = _decider(change, by)
+    ChangeApproval.objects.create(change=change, user=by, organization=organisation)
+    return _apply(change, by=by)
 
 
 @transaction.atomic
 def reject_change(*, change: ChangeRequest, by, reason: str) -> ChangeRequest:
-    """Reject the change with a reason; only someone who could approve it may."""
+    """Reject the change with a reason; only someone who could approve it may (the co-chairs decline theirs)."""
     change = _locked(change)
     _decider(change, by)
     reason = (reason or "").strip()
@@ -257,10 +234,39 @@ def reject_change(*, change: ChangeRequest, by, reason: str) -> ChangeRequest:
     return change
 
 
+# --- the co-chairs' path: called by the sign-off (steering.plan_changes) with the change locked ----------------
+
+
+def check_signer(change: ChangeRequest, by, decision: str) -> None:
+    """Refuse the co-chairs' answer to a change they proposed themselves, and a signature (``decision``
+    "signed") of a change made against an outdated version: it could not be applied."""
+    if by.pk == change.proposed_by_id:
+        raise NotAllowed(_("You proposed this change: the co-chairs sign it, not its proposer."))
+    if decision == "signed":
+        _refuse_if_outdated(change)
+
+
+def apply_signed(change: ChangeRequest, round) -> None:
+    """Apply a change both co-chairs signed, as a new version, in the transaction of the second signature."""
+    last = round.signatures.select_related("signer").order_by("-signed_at", "-pk").first()
+    _apply(change, by=last.signer)
+
+
+def reject_declined(change: ChangeRequest, round) -> None:
+    """Reject a change a co-chair declined: back to its proposer (whom the sign-off tells) with the reason."""
+    declined = round.signatures.select_related("signer").get(decision="declined")
+    change.state = ChangeRequest.State.REJECTED
+    change.rejection_reason = declined.reason
+    change.decided_by = declined.signer
+    change.decided_at = round.closed_at
+    change.save(update_fields=["state", "rejection_reason", "decided_by", "decided_at", "updated_at"])
+
+
 @transaction.atomic
 def rebase_change(*, change: ChangeRequest, by) -> ChangeRequest:
-    """Make the change against the current version: its values before are that version's, its approvals so far
-    are dropped (they approved another difference). Only its proposer rebases it."""
+    """Make the change against the current version: its values before are that version's; where the co-chairs
+    sign it, its open round is withdrawn (they signed another difference) and the next one opened. Only its
+    proposer rebases it."""
     change = _locked(change)
     if by.pk != change.proposed_by_id:
         raise NotAllowed(_("Only the officer who proposed this change rebases it."))
@@ -277,16 +283,23 @@ def rebase_change(*, change: ChangeRequest, by) -> ChangeRequest:
             _("Version %(version)s holds these values already: this change has nothing left to change.")
             % {"version": current.number}
         )
-    change.approvals.all().delete()
     change.base_version = current
     change.previous, change.proposed = previous, proposed
     change.object_code = base["code"]
     change.save(update_fields=["base_version", "previous", "proposed", "object_code", "updated_at"])
+    if change.approval == ChangeRequest.Approval.CO_CHAIRS:
+        _co_chairs().resubmit(by=by, change=change)
     return change
 
 
-def _apply(change: ChangeRequest, *, by) -> None:
-    """Write the change's values to the live object and record the plan's next version, linked to it."""
+def _apply(change: ChangeRequest, *, by) -> PlanVersion:
+    """Write the change's values to the live object and record the plan's next version, linked to it.
+
+    The plan's row is locked before the change's version is checked, so that two changes of one object
+    applied at once are applied one after the other, the second refused until rebased.
+    """
+    ActionPlan.objects.select_for_update().filter(pk=change.plan_id).first()
+    _refuse_if_outdated(change)
     model = versions.MODELS[change.kind]
     item = model.objects.select_for_update().get(pk=change.object_id)
     targets = None
@@ -327,6 +340,7 @@ def _apply(change: ChangeRequest, *, by) -> None:
     change.decided_by = by
     change.decided_at = timezone.now()
     change.save(update_fields=["state", "applied_version", "decided_by", "decided_at", "updated_at"])
+    return version
 
 
 def _resolve(model_field, value):

@@ -1000,6 +1000,13 @@ class PlanVersionQuerySet(models.QuerySet):
         """Keep the plan's current version, the latest endorsed: at most one, read with ``.first()``."""
         return self.filter(plan=plan).order_by("-major", "-minor")[:1]
 
+    def numbered(self, plan, number: str):
+        """Keep the plan's version of this number ("1.0"): at most one; none for a malformed number."""
+        major, _dot, minor = (number or "").partition(".")
+        if not (major.isdigit() and minor.isdigit()):
+            return self.none()
+        return self.filter(plan=plan, major=int(major), minor=int(minor))
+
 
 class PlanVersion(TimeStampedModel):
     """Freeze what the committee endorsed of the plan: its focus areas, objectives, activities' scope and
@@ -1093,8 +1100,9 @@ class ChangeRequest(TimeStampedModel):
     """Propose a change to what an endorsed version governs, with a reason, made against that version.
 
     Applied only once approved (``actionplan.change_requests``): by an officer of the other organisation,
-    or by both co-chairs, as ``settings.PLAN_CHANGE_APPROVAL`` says for its kind; then a new version is
-    recorded and linked here.
+    or signed by both co-chairs (``steering.signoff``), as ``settings.PLAN_CHANGE_APPROVAL`` says for its
+    kind; then a new version is recorded and linked here. Rejected by that officer, or declined by a
+    co-chair, with the reason, which goes back to its proposer.
     """
 
     class Kind(models.TextChoices):
@@ -1166,23 +1174,19 @@ class ChangeRequest(TimeStampedModel):
 
 
 class ChangeApproval(TimeStampedModel):
-    """Record one approval of a change request: who, for which organisation, in which co-chair seat."""
+    """Record the approval of a change request by an officer of the other organisation, and for which.
+
+    Where both co-chairs decide, their signatures are the sign-off's (``steering.signoff``), not rows here.
+    """
 
     change = models.ForeignKey(ChangeRequest, models.CASCADE, related_name="approvals", verbose_name=_("change"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("user"))
-    organization = models.ForeignKey(
-        Organization, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("organisation")
-    )
-    # The co-chair seat it was given in (a CommitteeMember role), "" for an officer's approval.
-    seat = models.CharField(_("co-chair seat"), max_length=24, blank=True)
+    organization = models.ForeignKey(Organization, models.PROTECT, related_name="+", verbose_name=_("organisation"))
 
     class Meta:
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(fields=["change", "user"], name="change_approval_once_per_user"),
-            models.UniqueConstraint(
-                fields=["change", "seat"], condition=~Q(seat=""), name="change_approval_once_per_seat"
-            ),
         ]
 
     def __str__(self):

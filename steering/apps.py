@@ -7,7 +7,8 @@ class SteeringConfig(AppConfig):
     verbose_name = _("Steering committee")
 
     def ready(self):
-        from . import services, tombstones  # noqa: F401 - services registers the minutes' sign-off
+        # services registers the minutes' sign-off, plan_changes that of changes to the plan.
+        from . import plan_changes, services, tombstones  # noqa: F401
         from .dashboard_cache import watch_data_behind_the_figures
         from .reports import endorsement  # noqa: F401 - registers the reports' sign-off
 

@@ -79,11 +79,7 @@ class Filters:
                 setattr(filters, name, found)
         number = query.get("version", "")
         if number:
-            major, _dot, minor = number.partition(".")
-            if major.isdigit() and minor.isdigit():
-                filters.version = (
-                    PlanVersion.objects.filter(plan=plan, major=int(major), minor=int(minor)).defer("snapshot").first()
-                )
+            filters.version = PlanVersion.objects.numbered(plan, number).defer("snapshot").first()
             if filters.version is None:
                 notices.append(_("Unknown version %(number)s: showing the current targets.") % {"number": number})
         region = query.get("region", "")

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from actionplan.models import RAG, ActionPlan, FocusArea, ReportingPeriod
+from actionplan.models import RAG, ActionPlan, FocusArea, PlanVersion, ReportingPeriod
 from portal.models import Office, TimeStampedModel
 from portal.roles import sees_whole_plan
 
@@ -275,6 +275,12 @@ class ProgressReport(TimeStampedModel):
     focus_area = models.ForeignKey(
         FocusArea, models.PROTECT, null=True, blank=True, related_name="reports", verbose_name=_("focus area")
     )
+    # The plan "as endorsed at" this version: its indicators measured against the version's baselines and
+    # targets, only those it holds counted. None: the plan as it stands.
+    version = models.ForeignKey(
+        PlanVersion, models.PROTECT, null=True, blank=True, related_name="reports",
+        verbose_name=_("as endorsed at version"),
+    )  # fmt: skip
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     requested_by = models.ForeignKey(
@@ -311,14 +317,16 @@ class ProgressReport(TimeStampedModel):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=100), name="report_progress_0_100"),
-            # One queued or running report per plan, period and scope; COALESCE makes the
-            # whole-plan scope (no focus area) collide too, on PostgreSQL and SQLite alike.
+            # One queued or running report per plan, period, scope and version; COALESCE makes the
+            # whole-plan scope (no focus area) and the current plan (no version) collide too, on
+            # PostgreSQL and SQLite alike.
             models.UniqueConstraint(
                 F("plan"),
                 F("period"),
                 Coalesce(F("focus_area"), Value(0)),
+                Coalesce(F("version"), Value(0)),
                 condition=Q(state__in=["queued", "running"]),
-                name="report_one_in_progress_per_scope",
+                name="report_one_in_progress_per_scope_and_version",
             ),
             models.CheckConstraint(
                 condition=~Q(state="succeeded")
@@ -445,14 +453,17 @@ class SignOff(TimeStampedModel):
 
     States: ``open`` (submitted, awaiting signatures) → ``approved`` (every party signed;
     ``closed_at`` is the last signature's time) or ``declined`` (a party declined with a reason;
-    the signatures of the round are void). A declined subject may be submitted again: a new
-    round, numbered next; the earlier rounds stay as its history. At most one round is open.
+    the signatures of the round are void) or ``withdrawn`` (what it asked to sign changed under
+    it, e.g. a change request rebased on a newer version; its signatures are void too). A declined
+    or withdrawn subject may be submitted again: a new round, numbered next; the earlier rounds
+    stay as its history. At most one round is open.
     """
 
     class State(models.TextChoices):
         OPEN = "open", _("Awaiting signatures")
         APPROVED = "approved", _("Signed by both parties")
         DECLINED = "declined", pgettext_lazy("sign-off", "Declined")
+        WITHDRAWN = "withdrawn", pgettext_lazy("sign-off", "Withdrawn")
 
     # What is signed, a key of steering.signoff.KINDS ("minutes", "report", ...): no choices here,
     # so that another kind plugs in without a migration of this table.

@@ -33,7 +33,11 @@ LIGHT = ("snapshot",)
 
 
 def _visible(request):
-    return ProgressReport.objects.visible_to(request.user).select_related("period", "focus_area", "requested_by")
+    return (
+        ProgressReport.objects.visible_to(request.user)
+        .select_related("period", "focus_area", "requested_by", "version")
+        .defer("version__snapshot")
+    )
 
 
 @committee_only
@@ -49,6 +53,7 @@ def report_list(request):
                 plan=plan,
                 period=form.cleaned_data["period"],
                 focus_area=form.cleaned_data["focus_area"],
+                version=form.cleaned_data["version"],
                 language=form.cleaned_data["language"] or languages.active(),
             )
         except NotAllowed as error:

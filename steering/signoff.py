@@ -11,15 +11,21 @@ only ever added; earlier rounds stay as the subject's history.
 Another kind of subject plugs in with ``register(Kind(...))``: its key, model, the committee
 whose co-chairs sign (or its own ``signers``), and what happens to the subject on each event.
 Register it in a module imported at start-up (``SteeringConfig.ready`` imports those of the
-minutes and the reports)::
+minutes, the reports and the changes to the plan, ``steering.plan_changes``)::
 
     CHANGE = signoff.register(signoff.Kind(
         key="change_request", model=ChangeRequest, label=lambda change: ..., url=lambda change: ...,
         committee=lambda change: change.plan.committee,  # or signers=lambda change: {Party.UNODC: [...], ...}
+        check=lambda change, by, decision: ...,  # raise a DomainError to refuse this answer now
         approved=lambda change, round: apply_change(change),
     ))
     signoff.submit(by=officer, subject=change)      # in the caller's transaction, after its own checks
     signoff.sign(by=co_chair, subject=change, round=shown)  # signoff.decline(..., reason=...)
+    signoff.withdraw(subject=change)                # the open round no longer asks for the right thing
+
+A submitter withdraws the open round when what it asks to sign has changed under it (a change
+request rebased on a newer version): its signatures void, as on a decline, and the subject is
+submitted again.
 
 Its page shows ``{% include "steering/includes/signoff.html" %}`` with ``signoff`` (``panel(change,
 user)``), ``decline_form`` (``forms.DeclineForm``), ``heading`` and ``not_submitted``; the sign and
@@ -36,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.dates import show_date
-from portal.errors import AlreadyExists, InvalidInput, NotAllowed, WrongState
+from portal.errors import AlreadyExists, DomainError, InvalidInput, NotAllowed, WrongState
 from portal.notifications import notify
 from portal.organisations import organisation_of
 from portal.roles import sees_whole_plan
@@ -69,6 +75,10 @@ def _nothing(subject, signoff) -> None:
     return None
 
 
+def _anyone(subject, by, decision) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Kind:
     """What one kind of subject needs of the sign-off.
@@ -78,7 +88,9 @@ class Kind:
     sentence ("the minutes of the meeting of 1 September 2020"); ``url(subject)`` is its page.
     ``submitted``, ``approved``, ``declined`` are called with the subject locked, in the
     transaction that records the event; ``approved`` gets the round, whose ``closed_at`` is the
-    last signature's time.
+    last signature's time. ``check(subject, by, decision)`` is called before an answer is recorded,
+    with the subject locked: it raises a ``DomainError`` to refuse it (e.g. a change made against
+    an outdated version).
     """
 
     key: str
@@ -91,6 +103,7 @@ class Kind:
     queryset: Callable | None = None
     # Who may read the subject, and so its signatures (and reach the sign and decline views).
     visible: Callable = field(default=lambda user, subject: sees_whole_plan(user))
+    check: Callable = field(default=_anyone)
     submitted: Callable = field(default=_nothing)
     approved: Callable = field(default=_nothing)
     declined: Callable = field(default=_nothing)
@@ -205,7 +218,8 @@ def panel(subject, user, *, kind: str | None = None) -> Panel:
         .order_by("-number")
     )
     current = rounds[0] if rounds else None
-    signers = _kind_of(subject, kind).signers_of(subject)
+    registered = _kind_of(subject, kind)
+    signers = registered.signers_of(subject)
     signed = list(current.signatures.all()) if current else []
     waiting = {}
     if current is not None and current.is_open():
@@ -218,8 +232,17 @@ def panel(subject, user, *, kind: str | None = None) -> Panel:
         signed=signed,
         awaited=waiting,
         my_party=my_party,
-        may_answer=my_party is not None and my_party in waiting,
+        may_answer=my_party is not None and my_party in waiting and _may_decline(registered, subject, user),
     )
+
+
+def _may_decline(registered: Kind, subject, user) -> bool:
+    """Whether the kind lets the user answer at all (a decline is refused only for who they are)."""
+    try:
+        registered.check(subject, user, Signature.Decision.DECLINED)
+    except DomainError:
+        return False
+    return True
 
 
 # --- writes ------------------------------------------------------------------------------------
@@ -346,6 +369,7 @@ def sign(*, by, subject, party: str | None = None, round: int | None = None, kin
                 "date": show_date(timezone.localtime(earlier.signed_at).date()),
             }
         )
+    registered.check(subject, by, Signature.Decision.SIGNED)
     signature = _record(signoff, party=mine, decision=Signature.Decision.SIGNED, signer=by, signed_at=timezone.now())
     if set(signoff.signatures.values_list("party", flat=True)) >= set(PARTIES):
         signoff.state, signoff.closed_at = SignOff.State.APPROVED, signature.signed_at
@@ -373,6 +397,7 @@ def decline(*, by, subject, reason: str, party: str | None = None, round: int | 
             _("%(party)s already signed %(subject)s in this round.")
             % {"party": _party_name(mine), "subject": registered.label(subject)}
         )
+    registered.check(subject, by, Signature.Decision.DECLINED)
     signature = _record(
         signoff, party=mine, decision=Signature.Decision.DECLINED, signer=by, reason=reason, signed_at=timezone.now()
     )
@@ -381,6 +406,23 @@ def decline(*, by, subject, reason: str, party: str | None = None, round: int | 
     registered.declined(subject, signoff)
     _notify_outcome(registered, subject, signoff, approved=False, decline=signature)
     return signature
+
+
+@transaction.atomic
+def withdraw(*, subject, kind: str | None = None) -> SignOff | None:
+    """Close the subject's open round as withdrawn, its signatures void; None when no round is open.
+
+    For a subject whose text changed under its open round (the caller checks who may, and holds
+    the transaction): the co-chairs did not sign what is now asked, so it is submitted again.
+    """
+    registered = _kind_of(subject, kind)
+    subject = _lock(registered, subject)
+    signoff = _rounds(subject).open().select_for_update().first()
+    if signoff is None:
+        return None
+    signoff.state, signoff.closed_at = SignOff.State.WITHDRAWN, timezone.now()
+    signoff.save(update_fields=["state", "closed_at", "updated_at"])
+    return signoff
 
 
 # --- notifications -----------------------------------------------------------------------------

@@ -225,18 +225,34 @@ def change_detail(request, pk):
         {
             "change": change,
             "difference": change_requests.differences(change),
-            "needed": change_requests.approval_needed(change),
+            # Where the co-chairs decide, the shared sign-off panel shows their signatures and the sign buttons.
+            **(_signoff_context(change, request.user) if change.approval == ChangeRequest.Approval.CO_CHAIRS else {}),
             "current": current,
             "outdated": outdated,
             "reject_form": RejectForm(),
-            "object_url": _object_url_of(change),
+            **_object_urls(change),
         },
     )
 
 
-def _object_url_of(change) -> str | None:
+def _signoff_context(change, user) -> dict:
+    # Steering builds on this app: its sign-off is read here, where a page shows it, not at the top.
+    from steering import signoff
+    from steering.forms import DeclineForm
+    from steering.plan_changes import CHANGE
+
+    return {"signoff": signoff.panel(change, user, kind=CHANGE.key), "decline_form": DeclineForm()}
+
+
+def _object_urls(change) -> dict:
+    """The changed object's page, and its proposal form (to propose a rejected change again), while it exists."""
     item = versions.MODELS[change.kind].objects.filter(pk=change.object_id).only("code").first()
-    return _object_url(change.kind, item) if item else None
+    if item is None:
+        return {"object_url": None, "propose_again_url": None}
+    return {
+        "object_url": _object_url(change.kind, item),
+        "propose_again_url": reverse("change-propose", args=[SLUGS[change.kind], item.code]),
+    }
 
 
 @require_POST
@@ -244,19 +260,15 @@ def _object_url_of(change) -> str | None:
 def change_approve(request, pk):
     change = _change_or_404(request, pk)
     try:
-        applied = change_requests.record_approval(change=change, by=request.user)
+        version = change_requests.record_approval(change=change, by=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        if applied:
-            change.refresh_from_db(fields=["applied_version"])
-            messages.success(
-                request,
-                _("Change request %(number)d approved and applied: the plan is at version %(version)s now.")
-                % {"number": change.pk, "version": change.applied_version.number},
-            )
-        else:
-            messages.success(request, _("Your approval is recorded; the other co-chair's is awaited."))
+        messages.success(
+            request,
+            _("Change request %(number)d approved and applied: the plan is at version %(version)s now.")
+            % {"number": change.pk, "version": version.number},
+        )
     return redirect("change-detail", pk=change.pk)
 
 

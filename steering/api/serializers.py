@@ -73,6 +73,13 @@ class ReportSerializer(serializers.ModelSerializer):
     focus_area = serializers.CharField(
         source="focus_area.code", read_only=True, allow_null=True, default=None, help_text=_("Null: the whole plan")
     )
+    version = serializers.CharField(
+        source="version.number",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text=_("The plan version the report is as endorsed at, e.g. 1.0; null: the plan as it stands"),
+    )
     requested_by = serializers.CharField(source="requested_by.username", read_only=True, allow_null=True, default=None)
     pdf = serializers.SerializerMethodField()
     xlsx = serializers.SerializerMethodField()
@@ -83,7 +90,7 @@ class ReportSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProgressReport
         fields = [
-            "id", "plan", "period", "focus_area", "state", "progress", "error", "requested_by", "attempts",
+            "id", "plan", "period", "focus_area", "version", "state", "progress", "error", "requested_by", "attempts",
             "created_at", "started_at", "finished_at", "content_hash", "pdf", "xlsx", "language", "languages",
             "endorsement", "updated_at",
         ]  # fmt: skip
@@ -153,6 +160,16 @@ class ReportRequestSerializer(RefuseUnknownFields, serializers.Serializer):
         required=False,
         default=None,
         help_text=_("Action plan code; the current plan when left out"),
+    )
+    version = serializers.CharField(
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=12,
+        help_text=_(
+            "A version of the plan, e.g. 1.0: the report as endorsed at it, its indicators measured against that "
+            "version's baselines and targets; leave out or null for the plan as it stands"
+        ),
     )
     language = serializers.ChoiceField(
         choices=[],

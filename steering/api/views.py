@@ -97,9 +97,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return ProgressReport.objects.none()
         return (
             ProgressReport.objects.visible_to(self.request.user)
-            .select_related("plan", "period", "focus_area", "requested_by")
+            .select_related("plan", "period", "focus_area", "version", "requested_by")
             .prefetch_related("renderings", SIGNOFFS)
-            .defer("snapshot")
+            .defer("snapshot", "version__snapshot")
             .order_by("-created_at", "pk")
         )
 
@@ -112,7 +112,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         },
     )
     def create(self, request):
-        """Ask for a report of a period, for the whole plan or one focus area, in a language.
+        """Ask for a report of a period, for the whole plan or one focus area, as the plan stands or as endorsed
+        at one of its versions, in a language.
 
         An identical report queued or running is returned instead, and is rendered in the language
         asked for too.
@@ -128,6 +129,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             plan=plan,
             period=data["period"],
             focus_area=data["focus_area"],
+            version=services.version_numbered(plan=plan, number=data["version"]),
             language=data.get("language") or languages.active(),
         )
         report = self.get_queryset().get(pk=report.pk)

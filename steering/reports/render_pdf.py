@@ -58,6 +58,13 @@ def _charts(snapshot: dict, names: dict, *, rtl: bool) -> list[tuple[str, str, l
     ]
 
 
+def as_endorsed(title: str, snapshot: dict) -> str:
+    """The title, naming the plan version the report is as endorsed at when it is of one."""
+    if not snapshot.get("version"):
+        return title
+    return _("%(title)s, as endorsed at version %(number)s") % {"title": title, "number": snapshot["version"]["number"]}
+
+
 def context(snapshot: dict, *, content_hash: str) -> dict:
     """Return what the PDF's template shows, in the active language."""
     names = labels()
@@ -129,7 +136,7 @@ def context(snapshot: dict, *, content_hash: str) -> dict:
         "charts": _charts(snapshot, names, rtl=direction == "rtl"),
         "content_hash": content_hash,
         "rows_per_table": ROWS_PER_TABLE,
-        "title": _("Progress report"),
+        "title": as_endorsed(_("Progress report"), snapshot),
         "language": language,
         "direction": direction,
         # The page's margin boxes: the running title at the start of the line, the page number at its end.

@@ -89,6 +89,7 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
 
     period, scope, previous = snapshot["period"], snapshot["scope"], snapshot["changes"]["previous"]
     cover = sheet(_("Cover"), [(_("Item"), 22, "str"), (_("Value"), 70, "str")])
+    version = snapshot.get("version")
     for label, value, kind in [
         (_("Plan"), f"{snapshot['plan']['code']} — {fixed(snapshot['plan']['title'])}", "str"),
         (_("Period"), period["code"], "str"),
@@ -96,6 +97,11 @@ def write_xlsx(snapshot: dict, *, content_hash: str, path: Path):
             _("Scope"),
             f"{scope['focus_area']} — {fixed(scope['name'])}" if scope["focus_area"] else _("Whole plan"),
             "str",
+        ),
+        *(
+            [(_("Plan version"), _("as endorsed at version %(number)s") % {"number": version["number"]}, "str")]
+            if version
+            else []
         ),
         (_("Compiled at"), snapshot["compiled_at"], "datetime"),
         (_("Report"), snapshot["report"], "str"),

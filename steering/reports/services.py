@@ -33,6 +33,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actionplan.models import PlanVersion
 from outbox import services as outbox
 from portal.errors import InvalidInput, NotAllowed, WrongState
 from portal.roles import sees_whole_plan
@@ -68,7 +69,11 @@ def check_may_request(user) -> None:
         raise NotAllowed(_("Only programme officers and the steering committee ask for reports."))
 
 
-def _check_scope(*, plan, period, focus_area):
+def _check_scope(*, plan, period, focus_area, version=None):
+    if version is not None and version.plan_id != plan.pk:
+        raise InvalidInput(
+            _("Version %(number)s is a version of another action plan.") % {"number": version.number}, field="version"
+        )
     if period.plan_id != plan.pk:
         raise InvalidInput(
             _("Period %(period)s belongs to another action plan.") % {"period": period.code}, field="period"
@@ -84,32 +89,53 @@ def _enqueue(report: ProgressReport):
     outbox.enqueue("steering.tasks.enqueue_compilation", report_id=str(report.pk), task_id=report.task_id)
 
 
-def request_report(*, by, plan, period, focus_area=None, language: str | None = None) -> tuple[ProgressReport, bool]:
-    """Queue a report of the period for the whole plan or one focus area, in a language; return it and whether
-    it is new.
+def version_numbered(*, plan, number: str | None):
+    """The plan's version of this number ("1.0"), None when no number is given; refused naming the field
+    ``version`` when the plan has no such version."""
+    if not number:
+        return None
+    version = PlanVersion.objects.numbered(plan, number).defer("snapshot").first()
+    if version is None:
+        raise InvalidInput(
+            _("Version %(number)s: the plan %(plan)s has no such version.") % {"number": number, "plan": plan.code},
+            field="version",
+        )
+    return version
+
+
+def request_report(
+    *, by, plan, period, focus_area=None, version=None, language: str | None = None
+) -> tuple[ProgressReport, bool]:
+    """Queue a report of the period for the whole plan or one focus area, as the plan stands or "as endorsed at"
+    a version of it, in a language; return it and whether it is new.
 
     While an identical report is queued or running, that one is returned instead, with its
     rendering in ``language`` asked for when it is in another.
     """
     check_may_request(by)
-    _check_scope(plan=plan, period=period, focus_area=focus_area)
-    return queue_report(plan=plan, period=period, focus_area=focus_area, by=by, language=language)
+    _check_scope(plan=plan, period=period, focus_area=focus_area, version=version)
+    return queue_report(plan=plan, period=period, focus_area=focus_area, version=version, by=by, language=language)
 
 
 def queue_report(
-    *, plan, period, focus_area=None, by=None, send=True, language: str | None = None
+    *, plan, period, focus_area=None, version=None, by=None, send=True, language: str | None = None
 ) -> tuple[ProgressReport, bool]:
     """Queue a report (scheduled jobs call this directly); an identical one in progress is returned instead.
 
-    The unique constraint on in-progress reports settles concurrent requests: the loser's
-    insert fails and it returns the winner's report. With ``send=False`` the report is not
-    handed to the workers: the caller compiles it itself (the ``compile_report`` command).
-    The language defaults to the portal's (``LANGUAGE_CODE``).
+    Identical: the same plan, period, scope and version (none: the plan as it stands). The unique
+    constraint on in-progress reports settles concurrent requests: the loser's insert fails and it
+    returns the winner's report. With ``send=False`` the report is not handed to the workers: the
+    caller compiles it itself (the ``compile_report`` command). The language defaults to the
+    portal's (``LANGUAGE_CODE``).
     """
-    _check_scope(plan=plan, period=period, focus_area=focus_area)
+    _check_scope(plan=plan, period=period, focus_area=focus_area, version=version)
     language = renderings.check_language(language or settings.LANGUAGE_CODE)
     for _attempt in range(3):
-        existing = ProgressReport.objects.in_progress().filter(plan=plan, period=period, focus_area=focus_area).first()
+        existing = (
+            ProgressReport.objects.in_progress()
+            .filter(plan=plan, period=period, focus_area=focus_area, version=version)
+            .first()
+        )
         if existing is not None:
             # The same content: only the rendering differs (one compilation, another language's files).
             renderings.request_rendering(report=existing, language=language)
@@ -120,6 +146,7 @@ def queue_report(
                     plan=plan,
                     period=period,
                     focus_area=focus_area,
+                    version=version,
                     requested_by=by,
                     task_id=str(uuid.uuid4()),
                     language=language,
@@ -163,7 +190,7 @@ def requeue_report(*, report: ProgressReport) -> ProgressReport:
             return report
     except IntegrityError:
         return ProgressReport.objects.in_progress().get(
-            plan=report.plan_id, period=report.period_id, focus_area=report.focus_area_id
+            plan=report.plan_id, period=report.period_id, focus_area=report.focus_area_id, version=report.version_id
         )
 
 
@@ -257,20 +284,26 @@ def _claim(report_id, task_id: str) -> ProgressReport | None:
 
 
 def _take_snapshot(report: ProgressReport) -> dict:
-    """Take the snapshot in one read-only, repeatable-read transaction, so that every figure is of one moment."""
+    """Take the snapshot in one read-only, repeatable-read transaction, so that every figure is of one moment;
+    "as endorsed at" the report's version when it names one."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return snapshots.take(report)
-    return snapshots.take(report)
+            return snapshots.take(report, version=_version_of(report))
+    return snapshots.take(report, version=_version_of(report))
+
+
+def _version_of(report: ProgressReport):
+    # Without the version's own snapshot of the plan: the figures read its rows (VersionIndicator).
+    return PlanVersion.objects.defer("snapshot").get(pk=report.version_id) if report.version_id else None
 
 
 def take_snapshot(*, report: ProgressReport) -> tuple[dict, str]:
     """Take the report's snapshot exactly as compilation freezes it, and its content hash; render no file.
 
     What is rendered, stored and hashed is one and the same JSON (see ``snapshot.frozen_text``).
-    The report need not be saved: only its plan, period, scope and id are read.
+    The report need not be saved: only its plan, period, scope, version and id are read.
     """
     return snapshots.freeze(_take_snapshot(report))
 

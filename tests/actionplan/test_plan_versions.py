@@ -1,5 +1,6 @@
 """Plan versions and change requests: once a version is endorsed, what it governs changes only when the
-other organisation approves, and each approved change is a new version that can be compared with any other."""
+other organisation approves (or both co-chairs sign), and each approved change is a new version that can be
+compared with any other."""
 
 import datetime
 import io
@@ -12,9 +13,10 @@ from openpyxl import load_workbook
 
 from actionplan import change_requests, versions
 from actionplan.models import Activity, ChangeRequest, Indicator, PeriodTarget, PlanVersion
-from portal.errors import InvalidInput, NotAllowed, StaleVersion, WrongState
-from portal.models import Organization, Profile, Role
-from steering.models import CommitteeMember
+from portal.errors import AlreadyExists, InvalidInput, NotAllowed, StaleVersion, WrongState
+from portal.models import Notification, Organization, Profile, Role
+from steering import signoff
+from steering.models import CommitteeMember, Signature, SignOff
 from tests import factories
 
 
@@ -89,7 +91,7 @@ def test_building_a_snapshot_takes_the_same_queries_whatever_the_size(world, dja
 def test_a_change_is_applied_only_once_the_other_organisation_approves(endorsed):
     change = propose_target(endorsed)
     assert Indicator.objects.get(pk=endorsed.indicator.pk).target_value == Decimal(100)
-    assert change_requests.record_approval(change=change, by=endorsed.interpol) is True
+    assert change_requests.record_approval(change=change, by=endorsed.interpol).number == "1.1"
     change.refresh_from_db()
     assert change.state == ChangeRequest.State.APPLIED and change.applied_version.number == "1.1"
     assert Indicator.objects.get(pk=endorsed.indicator.pk).target_value == Decimal(150)
@@ -143,8 +145,7 @@ def test_a_change_to_another_object_since_its_version_needs_no_rebase(endorsed):
         by=endorsed.officer, item=endorsed.second_indicator, values={"unit": "cases"}, reason="Counted in cases."
     )
     change_requests.record_approval(change=first, by=endorsed.interpol)
-    assert change_requests.record_approval(change=other, by=endorsed.interpol) is True
-    assert other.__class__.objects.get(pk=other.pk).applied_version.number == "1.2"
+    assert change_requests.record_approval(change=other, by=endorsed.interpol).number == "1.2"
 
 
 def test_a_proposal_without_a_reason_is_refused(endorsed):
@@ -177,22 +178,171 @@ def test_rejection_takes_a_reason_and_changes_nothing(endorsed):
     assert PlanVersion.objects.count() == 1
 
 
-@override_settings(PLAN_CHANGE_APPROVAL={"indicator": "co_chairs"})
-def test_where_co_chairs_decide_both_must_approve(endorsed, committee_world):
+# Where both co-chairs decide: the two-party sign-off (steering.signoff), as for the minutes.
+
+CO_CHAIRS = override_settings(PLAN_CHANGE_APPROVAL={"indicator": "co_chairs"})
+
+
+@pytest.fixture
+def co_chaired(endorsed, committee_world):
+    """The endorsed world with its committee: ``cochair`` sits for INTERPOL, ``cochair_unodc`` for UNODC."""
     world = committee_world
-    world.cochair_unodc = factories.UserFactory(username="cochair.unodc")
+    world.cochair_unodc = factories.UserFactory(username="cochair.unodc", email="ursula@example.org")
+    world.cochair_unodc.groups.add(*world.cochair.groups.all())
     CommitteeMember.objects.create(
         committee=world.committee_body, user=world.cochair_unodc, role=CommitteeMember.Role.CO_CHAIR_UNODC
     )
-    change = propose_target(world)
-    assert change.approval == "co_chairs"
-    with pytest.raises(NotAllowed, match="two co-chairs"):
-        change_requests.record_approval(change=change, by=world.interpol)
-    assert change_requests.record_approval(change=change, by=world.cochair) is False
-    assert change_requests.approval_needed(change)["awaited"] == ["co_chair_unodc"]
-    assert Indicator.objects.get(pk=world.indicator.pk).target_value == Decimal(100)
-    assert change_requests.record_approval(change=change, by=world.cochair_unodc) is True
-    assert Indicator.objects.get(pk=world.indicator.pk).target_value == Decimal(150)
+    return world
+
+
+def target_now(world) -> Decimal:
+    return Indicator.objects.get(pk=world.indicator.pk).target_value
+
+
+@CO_CHAIRS
+def test_proposing_a_co_chairs_change_opens_a_round_and_tells_both_co_chairs(
+    co_chaired, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        change = propose_target(co_chaired)
+    assert change.approval == "co_chairs" and not change.approvals.exists()
+    assert signoff.awaited(change) == {"UNODC": [co_chaired.cochair_unodc], "INTERPOL": [co_chaired.cochair]}
+    told = Notification.objects.filter(kind="signature_awaited")
+    assert {n.recipient for n in told} == {co_chaired.cochair_unodc, co_chaired.cochair}
+    assert {n.url for n in told} == {reverse("change-detail", args=[change.pk])}
+
+
+@CO_CHAIRS
+def test_one_co_chairs_signature_leaves_the_change_waiting(co_chaired):
+    change = propose_target(co_chaired)
+    signoff.sign(by=co_chaired.cochair, subject=change)
+    assert list(signoff.awaited(change)) == ["UNODC"]
+    assert ChangeRequest.objects.get().state == ChangeRequest.State.PROPOSED
+    assert target_now(co_chaired) == Decimal(100) and PlanVersion.objects.count() == 1
+
+
+@CO_CHAIRS
+def test_both_co_chairs_signatures_apply_the_change_as_a_new_version(co_chaired):
+    change = propose_target(co_chaired)
+    signoff.sign(by=co_chaired.cochair, subject=change)
+    signoff.sign(by=co_chaired.cochair_unodc, subject=change)
+    change.refresh_from_db()
+    assert change.state == ChangeRequest.State.APPLIED and change.applied_version.number == "1.1"
+    assert change.decided_by == co_chaired.cochair_unodc
+    assert target_now(co_chaired) == Decimal(150)
+    assert signoff.current_round(change).state == SignOff.State.APPROVED
+
+
+@CO_CHAIRS
+def test_a_co_chairs_decline_rejects_the_change_back_to_its_proposer_with_the_reason(co_chaired):
+    change = propose_target(co_chaired)
+    signoff.sign(by=co_chaired.cochair, subject=change)
+    signoff.decline(by=co_chaired.cochair_unodc, subject=change, reason="Not before the mid-term review.")
+    change.refresh_from_db()
+    assert change.state == ChangeRequest.State.REJECTED and change.decided_by == co_chaired.cochair_unodc
+    assert change.rejection_reason == "Not before the mid-term review."
+    assert target_now(co_chaired) == Decimal(100) and PlanVersion.objects.count() == 1
+    told = Notification.objects.get(kind="signoff_outcome", recipient=co_chaired.officer)
+    assert "Not before the mid-term review." in told.body
+
+
+@CO_CHAIRS
+def test_a_co_chair_cannot_sign_for_the_other_party(co_chaired):
+    change = propose_target(co_chaired)
+    with pytest.raises(NotAllowed, match="cannot sign for UNODC"):
+        signoff.sign(by=co_chaired.cochair, subject=change, party="UNODC")
+    assert not Signature.objects.exists()
+
+
+@CO_CHAIRS
+def test_a_co_chair_cannot_sign_a_change_twice(co_chaired):
+    change = propose_target(co_chaired)
+    signoff.sign(by=co_chaired.cochair, subject=change)
+    with pytest.raises(AlreadyExists, match="already signed"):
+        signoff.sign(by=co_chaired.cochair, subject=change)
+    assert Signature.objects.count() == 1 and target_now(co_chaired) == Decimal(100)
+
+
+@CO_CHAIRS
+def test_an_officer_cannot_approve_or_reject_a_change_the_co_chairs_sign(co_chaired):
+    change = propose_target(co_chaired)
+    with pytest.raises(NotAllowed, match="Both co-chairs sign a change of this kind"):
+        change_requests.record_approval(change=change, by=co_chaired.interpol)
+    with pytest.raises(NotAllowed, match="Both co-chairs sign a change of this kind"):
+        change_requests.reject_change(change=change, by=co_chaired.interpol, reason="No.")
+    assert ChangeRequest.objects.get().state == ChangeRequest.State.PROPOSED and not change.approvals.exists()
+
+
+@CO_CHAIRS
+def test_a_co_chair_who_proposed_the_change_cannot_sign_it(co_chaired):
+    co_chaired.cochair.groups.add(*co_chaired.officer.groups.all())
+    change = propose_target(co_chaired, by=_works_for(co_chaired.cochair, "INTERPOL"))
+    with pytest.raises(NotAllowed, match="not its proposer"):
+        signoff.sign(by=co_chaired.cochair, subject=change)
+    assert not Signature.objects.exists()
+
+
+@CO_CHAIRS
+def test_an_outdated_co_chairs_change_is_refused_when_signed_until_rebased(co_chaired):
+    first = propose_target(co_chaired, target="150")
+    second = propose_target(co_chaired, target="120", by=co_chaired.colleague)
+    signoff.sign(by=co_chaired.cochair, subject=second)
+    for chair in (co_chaired.cochair, co_chaired.cochair_unodc):
+        signoff.sign(by=chair, subject=first)
+    with pytest.raises(StaleVersion, match="rebase it on version 1.1"):
+        signoff.sign(by=co_chaired.cochair_unodc, subject=second)
+    assert list(signoff.awaited(second)) == ["UNODC"] and target_now(co_chaired) == Decimal(150)
+
+    rebased = change_requests.rebase_change(change=second, by=co_chaired.colleague)
+    # The signature given to the old difference is void: its round is withdrawn and the next one awaits both.
+    assert [r.state for r in SignOff.objects.of(rebased).order_by("number")] == ["withdrawn", "open"]
+    assert list(signoff.awaited(rebased)) == ["UNODC", "INTERPOL"]
+    for chair in (co_chaired.cochair, co_chaired.cochair_unodc):
+        signoff.sign(by=chair, subject=rebased)
+    assert target_now(co_chaired) == Decimal(120)
+
+
+@CO_CHAIRS
+def test_a_co_chairs_change_without_both_co_chairs_seated_is_not_proposed(endorsed, committee_world):
+    with pytest.raises(WrongState, match="No co-chair sits for UNODC"):
+        propose_target(committee_world)
+    assert not ChangeRequest.objects.exists()
+
+
+@override_settings(PLAN_CHANGE_APPROVAL={"focus_area": "co_chairs"})
+def test_the_change_page_shows_the_sign_panel_and_the_second_signature_applies_it(client, co_chaired):
+    world = co_chaired
+    change = change_requests.propose_change(
+        by=world.officer, item=world.area, values={"name": "Cybercrime and electronic evidence"}, reason="Mandate."
+    )
+    round = signoff.current_round(change)
+    client.force_login(world.cochair)
+    page = client.get(reverse("change-detail", args=[change.pk]))
+    assert page.context["signoff"].may_answer and reverse("signoff-sign", args=[round.pk]) in page.content.decode()
+    assert reverse("change-approve", args=[change.pk]) not in page.content.decode()
+    client.post(reverse("signoff-sign", args=[round.pk]), {"party": "INTERPOL"})
+    again = client.post(reverse("signoff-sign", args=[round.pk]), {"party": "INTERPOL"}, follow=True)
+    assert "already signed" in again.content.decode() and not again.context["signoff"].may_answer
+    assert world.area.__class__.objects.get(pk=world.area.pk).name == "Cybercrime"
+
+    client.force_login(world.cochair_unodc)
+    client.post(reverse("signoff-sign", args=[round.pk]), {"party": "UNODC"})
+    assert world.area.__class__.objects.get(pk=world.area.pk).name == "Cybercrime and electronic evidence"
+    assert ChangeRequest.objects.get().applied_version.number == "1.1"
+
+
+@CO_CHAIRS
+def test_a_decline_through_the_page_shows_the_change_rejected_to_its_proposer(client, co_chaired):
+    change = propose_target(co_chaired)
+    client.force_login(co_chaired.cochair_unodc)
+    client.post(
+        reverse("signoff-decline", args=[signoff.current_round(change).pk]),
+        {"party": "UNODC", "decline-reason": "Wait for the assessment."},
+    )
+    client.force_login(co_chaired.officer)
+    page = client.get(reverse("change-detail", args=[change.pk])).content.decode()
+    assert "Wait for the assessment." in page and "Rejected: back with its proposer" in page
+    assert reverse("change-propose", args=["indicator", co_chaired.indicator.code]) in page
 
 
 # Direct edits.
@@ -303,7 +453,7 @@ def test_an_officer_of_an_organisation_that_is_no_party_cannot_approve(endorsed)
     change = propose_target(endorsed)
     with pytest.raises(NotAllowed, match="DONOR is not a party to the agreement"):
         change_requests.record_approval(change=change, by=donor)
-    assert change_requests.record_approval(change=change, by=endorsed.interpol) is True
+    assert change_requests.record_approval(change=change, by=endorsed.interpol).number == "1.1"
 
 
 def test_an_outdated_change_offers_its_proposer_a_rebase(client, endorsed):
@@ -514,21 +664,6 @@ def test_the_edit_page_of_a_governed_object_points_to_a_change_request(client, e
     client.force_login(endorsed.officer)
     page = client.get(reverse("plan-item-edit", args=["activity", endorsed.activity.code])).content.decode()
     assert reverse("change-propose", args=["activity", endorsed.activity.code]) in page
-
-
-@override_settings(PLAN_CHANGE_APPROVAL={"focus_area": "co_chairs"})
-def test_a_focus_area_change_waits_for_the_second_co_chair_through_the_page(client, endorsed, committee_world):
-    world = committee_world
-    change = change_requests.propose_change(
-        by=world.officer, item=world.area, values={"name": "Cybercrime and electronic evidence"}, reason="Mandate."
-    )
-    client.force_login(world.cochair)
-    response = client.post(reverse("change-approve", args=[change.pk]), follow=True)
-    assert "the other co-chair&#x27;s is awaited" in response.content.decode()
-    assert response.context["needed"]["awaited"] == ["co_chair_unodc"]
-    again = client.post(reverse("change-approve", args=[change.pk]), follow=True)
-    assert "has approved this change already" in again.content.decode()
-    assert change.approvals.count() == 1 and world.area.__class__.objects.get(pk=world.area.pk).name == "Cybercrime"
 
 
 def test_an_object_added_since_the_version_is_edited_directly(client, endorsed):

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from actionplan import change_requests, versions
 from actionplan.models import PeriodTarget
@@ -106,3 +107,42 @@ def test_an_officer_sees_the_difference_before_submitting(login, changed, viewpo
     page.get_by_role("button", name="Submit the change request").click()
     page.wait_for_url("**/plan/changes/*/")
     assert "Awaiting approval" in page.locator("main").inner_text()
+
+
+@pytest.fixture
+def signed_for_unodc(committee_site, changed):
+    """A change of the focus area's name, decided by both co-chairs (the default for focus areas), proposed by
+    the UNODC officer and signed for UNODC: INTERPOL's co-chair is awaited."""
+    from django.contrib.auth.models import Group
+
+    from steering import signoff
+    from steering.models import CommitteeMember
+
+    site = changed
+    site.cochair_unodc = factories.UserFactory(username="cochair.unodc", first_name="Ursula", last_name="Berger")
+    site.cochair_unodc.groups.add(Group.objects.get_or_create(name=Role.COMMITTEE_MEMBER.value)[0])
+    CommitteeMember.objects.create(
+        committee=site.committee_body, user=site.cochair_unodc, role=CommitteeMember.Role.CO_CHAIR_UNODC
+    )
+    site.cochair.first_name, site.cochair.last_name = "Ivan", "Novak"
+    site.cochair.save()
+    site.area_change = change_requests.propose_change(
+        by=site.officer, item=site.area, values={"name": "Cybercrime and electronic evidence"}, reason="Mandate."
+    )
+    signoff.sign(by=site.cochair_unodc, subject=site.area_change)
+    return site
+
+
+def test_the_interpol_co_chair_signs_a_change_on_its_page_and_it_is_applied(login, signed_for_unodc):
+    site = signed_for_unodc
+    page = login(site, site.cochair)
+    page.goto(f"{site.url}/plan/changes/{site.area_change.pk}/")
+    panel = page.locator("#signoff")
+    expect(panel).to_contain_text("Waiting for INTERPOL")
+    expect(panel).to_contain_text("Ursula Berger")
+    assert page.get_by_role("button", name="Approve and apply").count() == 0
+    screenshot(page, "change-request-co-chairs-desktop")
+    assert serious_accessibility_violations(page) == []
+    page.get_by_role("button", name="Sign for INTERPOL").click()
+    expect(page.locator("#signoff")).to_contain_text("Signed by both parties")
+    expect(page.locator("main")).to_contain_text("Applied as version 1.2.")

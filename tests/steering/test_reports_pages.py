@@ -168,9 +168,9 @@ def test_the_report_list_takes_a_fixed_number_of_queries(
     officer_client, reported, count, django_assert_max_num_queries
 ):
     make_reports(reported, count)
-    # session, user, groups, the plan, the form's periods and areas, the count, the page of
-    # reports with period, area and requester, and the navigation's role checks.
-    with django_assert_max_num_queries(10):
+    # session, user, groups, the plan, the form's periods, areas and the plan's versions, the count, the page of
+    # reports with period, area, version and requester, and the navigation's role checks.
+    with django_assert_max_num_queries(11):
         assert officer_client.get(reverse("report-list")).status_code == 200
 
 
