@@ -19,8 +19,7 @@ app.steps["worker"].add(DjangoStructLogInitStep)
 
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
-def _write_json_lines(logger, **kwargs):
+def _write_portal_lines(logger, **kwargs):
     from django.conf import settings
 
-    if settings.LOG_FORMAT == "json":
-        logs.use_json_in_celery(logger)
+    logs.format_celery_lines(logger, settings.LOG_FORMAT)

@@ -96,8 +96,8 @@ def connect() -> None:
     signals.bind_extra_request_finished_metadata.connect(_request_finished)
 
 
-def use_json_in_celery(logger, **kwargs) -> None:
-    """Celery's after_setup_logger and after_setup_task_logger: its handlers write JSON lines too."""
-    options = {name: value for name, value in formatter("json").items() if name != "()"}
+def format_celery_lines(logger, kind: str) -> None:
+    """Celery's after_setup_logger and after_setup_task_logger: its handlers write the portal's lines too."""
+    options = {name: value for name, value in formatter(kind).items() if name != "()"}
     for handler in logger.handlers:
         handler.setFormatter(structlog.stdlib.ProcessorFormatter(**options))

@@ -332,6 +332,8 @@ CELERY_TASK_TIME_LIMIT = _read(env.int, "CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes each job's last run as soon as it sends it (not every 3 minutes): /readyz reads it.
+CELERY_BEAT_SYNC_EVERY = 1
 # Jobs asked for while the broker was down wait in the outbox table until a drain sends them;
 # the sent ones are kept this many days for the admin to see, then deleted.
 OUTBOX_KEEP_DAYS = _read(env.int, "OUTBOX_KEEP_DAYS", default=7)
@@ -711,5 +713,7 @@ LOGGING = {
         "django.server": {"level": LOG_LEVEL},
         # WeasyPrint logs every step of every PDF at INFO, and fontTools every font it subsets.
         **{name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
+        # A failing readiness check is told in /readyz's answer; its traceback on every probe is noise.
+        "health_check": {"level": "ERROR"},
     },
 }

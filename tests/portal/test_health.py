@@ -2,6 +2,11 @@
 Redis, a worker and beat, in JSON, 503 when one is missing."""
 
 import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from django.utils import timezone
@@ -9,7 +14,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from portal.celery import app
 from portal.health import BEAT_HEARTBEAT_TASK
-from tests.conftest import wait_for_line
+from tests.conftest import ROOT, database_url_of_tests, wait_for_line
 
 
 def beat_ran(ago: datetime.timedelta):
@@ -80,3 +85,35 @@ def test_readiness_names_no_password_or_address_of_the_services(client, settings
     assert database["NAME"] not in text
     assert (database["PASSWORD"] or "no password") not in text
     assert "redis://" not in text
+
+
+def test_a_running_beat_makes_the_node_ready_within_its_jobs_interval(client, queue, settings, tmp_path):
+    # Beat writes a job's last run when it sends it: kept for minutes in its memory, /readyz would call a
+    # running beat dead.
+    settings.CELERY_QUEUE_PREFIX = f"{queue}-"
+    every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(name="outbox drain", task=BEAT_HEARTBEAT_TASK, interval=every_second)
+    log = tmp_path / "beat.log"
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "beat", "--loglevel", "INFO", "--logfile", str(log),
+         "--schedule", str(tmp_path / "beat-schedule")],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "true", "DATABASE_URL": database_url_of_tests(),
+             "CELERY_QUEUE_PREFIX": f"{queue}-"},
+        start_new_session=True,
+    )  # fmt: skip
+    drain = PeriodicTask.objects.filter(task=BEAT_HEARTBEAT_TASK)
+    try:
+        wait_for_line(log, "Sending due task outbox drain", timeout=30)
+        runs = set()
+        deadline = time.monotonic() + 15
+        # Beat writes its first sending at once whatever the setting: the test waits for a later one.
+        while time.monotonic() < deadline and len(runs - {None}) < 2:
+            runs.add(drain.get().last_run_at)
+            time.sleep(0.2)
+        assert len(runs - {None}) >= 2, f"beat wrote only {runs} in 15 s"
+    finally:
+        os.killpg(beat.pid, signal.SIGKILL)
+        beat.wait(timeout=10)
+    settings.READY_WORKER_SECONDS = 1
+    assert client.get("/readyz").json()["checks"]["beat"] == "ok"
