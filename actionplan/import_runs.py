@@ -21,7 +21,7 @@ import logging
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -112,6 +112,10 @@ def run_job(*, run_id: int) -> str:
         summary = _run(held, dry_run=dry_run, checkpoint=_checkpoint(held, dry_run=dry_run))
     except Stopped:
         return "stopped"
+    except (OperationalError, InterfaceError):
+        # The database briefly away: the task retries (run_import's autoretry); the sweeper fails a run that
+        # never comes back.
+        raise
     except DomainError as error:
         # The plan changed since the upload (another version, an office left): the file is refused whole,
         # before any row is read.
@@ -192,8 +196,15 @@ def fail_stale(*, now: datetime.datetime | None = None) -> int:
     return failed
 
 
-def summary_csv(summary: dict) -> str:
-    """The summary as CSV: a line per row of the sheet."""
+def summary_csv(held: ImportRun) -> str:
+    """The run's summary as CSV, a line per row of the sheet; refused while the run is still going (the summary
+    so far would read as final)."""
+    if held.is_in_progress():
+        raise WrongState(
+            _("This file is still being checked or imported: its summary is ready once the run has finished."),
+            state=held.state,
+        )
+    summary = held.summary
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Row"), _("Activity"), _("Indicator"), _("Outcome"), _("Reason"), _("Update")])

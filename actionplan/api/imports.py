@@ -10,7 +10,6 @@ import django_filters
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -32,7 +31,6 @@ from actionplan.filters import UpdatedSinceFilterSet
 from actionplan.models import ImportRun, ReportingPeriod
 from portal.api.conditional import idempotent
 from portal.api.schema import IDEMPOTENCY_KEY, REPLAYED_HEADER, errors
-from portal.errors import WrongState
 from portal.models import Office
 
 
@@ -241,11 +239,6 @@ class ImportSummaryCsvView(APIView):
         if not pk.isdigit():
             raise Http404
         held = get_object_or_404(ImportRun.objects.visible_to(request.user), pk=pk)
-        if held.is_in_progress():
-            raise WrongState(
-                _("This file is still being checked or imported: its summary is ready once the run has finished."),
-                state=held.state,
-            )
-        response = HttpResponse(import_runs.summary_csv(held.summary), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(import_runs.summary_csv(held), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{held.pk}-summary.csv"'
         return response

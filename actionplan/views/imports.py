@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from actionplan import figures, import_runs, imports
 from actionplan.models import ActionPlan, ImportRun, ReportingPeriod
-from portal.errors import DomainError
+from portal.errors import DomainError, WrongState
 from portal.models import Office
 from portal.roles import is_officer
 
@@ -108,6 +108,11 @@ def import_confirm(request, pk):
 def import_summary_csv(request, pk):
     """Download an import's summary as CSV."""
     held = _visible_run(request, pk)
-    response = HttpResponse(import_runs.summary_csv(held.summary), content_type="text/csv; charset=utf-8")
+    try:
+        text = import_runs.summary_csv(held)
+    except WrongState as error:
+        messages.error(request, error.message)
+        return redirect("import-detail", pk=held.pk)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{held.pk}-summary.csv"'
     return response

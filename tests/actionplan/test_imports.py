@@ -620,3 +620,30 @@ def test_the_page_refuses_a_file_that_is_not_an_xlsx_with_its_message_and_keeps_
     assert response.status_code == 200
     assert "This file is not an XLSX workbook." in response.content.decode()
     assert not ImportRun.objects.exists()
+
+
+def test_the_summary_of_a_run_still_going_is_not_downloaded_as_if_final(world, settings, client):
+    settings.IMPORT_INLINE_ROWS = 0
+    held = import_runs.receive(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+    client.force_login(world.reporter)
+    response = client.get(f"/updates/import/{held.pk}/summary.csv", follow=True)
+    assert response.redirect_chain[-1][0] == f"/updates/import/{held.pk}/"
+    assert "its summary is ready once the run has finished" in response.content.decode()
+
+
+def test_a_database_briefly_away_leaves_the_job_to_be_retried_not_the_run_failed(world, settings, monkeypatch):
+    from django.db import OperationalError
+
+    from actionplan.models import ImportRun
+
+    settings.IMPORT_INLINE_ROWS = 0
+    held = import_runs.receive(by=world.reporter, upload=filled(template(world), first_rows(world, value=5)))
+
+    def away(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(import_runs.imports, "process", away)
+    with pytest.raises(OperationalError):
+        import_runs.run_job(run_id=held.pk)
+    held.refresh_from_db()
+    assert held.state == ImportRun.State.CHECKING
