@@ -285,7 +285,7 @@ def _open_round(registered: Kind, subject, expected: int | None) -> SignOff:
     """The subject's open round, locked; refused when none is open or it is not the round the page showed."""
     signoff = _rounds(subject).select_for_update().order_by("-number").first()
     label = registered.label(subject)
-    if signoff is None:
+    if signoff is None or signoff.state == SignOff.State.WITHDRAWN:
         raise WrongState(_("Not submitted for signature: %(subject)s.") % {"subject": label})
     if expected is not None and signoff.number != expected:
         raise WrongState(

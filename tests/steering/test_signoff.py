@@ -245,6 +245,15 @@ def test_signing_minutes_not_submitted_is_refused(signing_world):
     assert _answers() == []
 
 
+def test_signing_a_withdrawn_round_is_refused(signing_world):
+    world = signing_world
+    submit(world)
+    signoff.withdraw(subject=world.meeting)
+    with pytest.raises(WrongState, match="Not submitted for signature"):
+        services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    assert _answers() == []
+
+
 def test_signing_minutes_already_approved_is_refused(signing_world):
     world = signing_world
     submit(world)
