@@ -45,7 +45,7 @@ class ObjectiveChangeForm(ChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["focus_area"].queryset = FocusArea.objects.filter(plan_id=self.instance.focus_area.plan_id)
+        self.fields["focus_area"].queryset = FocusArea.objects.filter(plan_id=versions.plan_id_of(self.instance))
 
 
 class ActivityChangeForm(ChangeForm):
@@ -70,7 +70,7 @@ class ActivityChangeForm(ChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        plan = self.instance.objective.focus_area.plan_id
+        plan = versions.plan_id_of(self.instance)
         self.fields["objective"].queryset = Objective.objects.filter(focus_area__plan_id=plan).order_by("code")
 
     def clean(self):
@@ -95,8 +95,8 @@ class IndicatorChangeForm(ChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        measured = self.instance.objective or self.instance.activity.objective
-        self.periods = list(ReportingPeriod.objects.filter(plan_id=measured.focus_area.plan_id).order_by("starts_on"))
+        plan = versions.plan_id_of(self.instance)
+        self.periods = list(ReportingPeriod.objects.filter(plan_id=plan).order_by("starts_on"))
         stored = dict(self.instance.period_targets.values_list("period_id", "value"))
         for period in self.periods:
             name = self.target_field(period)

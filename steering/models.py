@@ -53,10 +53,6 @@ class CommitteeMember(TimeStampedModel):
     def __str__(self):
         return f"{self.user} — {self.get_role_display()}"
 
-    @property
-    def is_co_chair(self) -> bool:
-        return self.role in (self.Role.CO_CHAIR_UNODC, self.Role.CO_CHAIR_INTERPOL)
-
 
 class Meeting(TimeStampedModel):
     """Hold a meeting of the committee, its agenda and its minutes."""
