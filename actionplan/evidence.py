@@ -42,16 +42,21 @@ def storage_name(update: ProgressUpdate, digest: str, original_name: str) -> str
     return f"evidence/{update.pk}/{digest[:32]}{extension if extension[1:].isalnum() else ''}"
 
 
+def check_size(size: int):
+    """Refuse a file (evidence, a spreadsheet) larger than EVIDENCE_MAX_BYTES."""
+    limit = settings.EVIDENCE_MAX_BYTES
+    if size > limit:
+        raise FileTooLarge(
+            _("The file is %(size)d bytes; the limit is %(limit)d bytes.") % {"size": size, "limit": limit},
+            field="file",
+        )
+
+
 def add_evidence(*, by, update: ProgressUpdate, upload) -> Evidence:
     """Attach a file to a draft or returned update, after checking its size, its content's type, and
     that the same file is not attached already."""
     _check_may_change_files(by, update, _("add"))
-    limit = settings.EVIDENCE_MAX_BYTES
-    if upload.size > limit:
-        raise FileTooLarge(
-            _("The file is %(size)d bytes; the limit is %(limit)d bytes.") % {"size": upload.size, "limit": limit},
-            field="file",
-        )
+    check_size(upload.size)
     content_type = sniff_content_type(upload)
     if content_type is None:
         raise UnsupportedFileType(

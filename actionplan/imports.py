@@ -24,7 +24,6 @@ from xml.etree.ElementTree import ParseError  # noqa: S405  # its exception only
 
 import openpyxl
 import xlsxwriter
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -36,7 +35,7 @@ from portal.errors import DomainError, FileTooLarge, InvalidInput, NotAllowed, U
 from portal.models import Office
 from portal.roles import is_officer
 
-from . import dimensions, services
+from . import dimensions, evidence, services
 from .measurements import MeasurementInput
 from .models import RAG, Activity, Indicator, ProgressUpdate, ReportingPeriod
 
@@ -214,7 +213,7 @@ class Workbook:
 def read(upload) -> Workbook:
     """Read an uploaded template; refuse a file that is not an XLSX template, or holds more than MAX_ROWS rows."""
     upload.seek(0, io.SEEK_END)
-    _check_size(upload.tell())
+    evidence.check_size(upload.tell())
     upload.seek(0)
     if upload.read(4) != ZIP_SIGNATURE:
         raise UnsupportedFileType(_("This file is not an XLSX workbook."), field="file")
@@ -223,7 +222,7 @@ def read(upload) -> Workbook:
         # What the workbook unpacks to, bounded as the file is (a small file may unpack to gigabytes).
         with zipfile.ZipFile(upload) as packed:
             unpacked = sum(member.file_size for member in packed.infolist())
-        _check_size(unpacked // UNPACKED_PER_PACKED)
+        evidence.check_size(unpacked // UNPACKED_PER_PACKED)
         if unpacked > UNPACKED_LIMIT:
             raise FileTooLarge(
                 _("This workbook unpacks to more than %(limit)s MB, more than any template of the portal.")
@@ -286,15 +285,6 @@ def _read_rows(book, formulas) -> Workbook:
 
 def _empty(values) -> bool:
     return all(value is None or value == "" for value in values)
-
-
-def _check_size(size: int):
-    limit = settings.EVIDENCE_MAX_BYTES
-    if size > limit:
-        raise FileTooLarge(
-            _("The file is %(size)d bytes; the limit is %(limit)d bytes.") % {"size": size, "limit": limit},
-            field="file",
-        )
 
 
 @dataclass

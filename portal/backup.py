@@ -50,8 +50,6 @@ MANIFEST = "manifest.json"
 FILES = "files"
 DUMPS = {"postgresql": "database.dump", "sqlite": "database.json"}
 CHUNK = 1024 * 1024
-# A report's file being rendered (steering.reports.files.write): it is renamed into place or removed.
-TEMPORARY = re.compile(r"\..+\.tmp")
 # libpq reads these from the environment: the password never appears on a command line.
 PG_ENVIRONMENT = {"HOST": "PGHOST", "PORT": "PGPORT", "USER": "PGUSER", "PASSWORD": "PGPASSWORD", "NAME": "PGDATABASE"}
 PG_OPTIONS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "passfile", "service", "target_session_attrs")
@@ -194,8 +192,7 @@ def stored_files(top: str = ""):
     except FileNotFoundError:
         return  # a local storage whose MEDIA_ROOT was never written to
     for name in sorted(names):
-        if not TEMPORARY.fullmatch(name):
-            yield f"{top}/{name}" if top else name
+        yield f"{top}/{name}" if top else name
     for name in sorted(directories):
         yield from stored_files(f"{top}/{name}" if top else name)
 

@@ -38,8 +38,9 @@ QUEUE_OF_TASK = {
 }
 
 
-def queue_name(kind: str) -> str:
-    return f"{settings.CELERY_QUEUE_PREFIX}{kind}"
+def queue_name(kind: str, prefix: str | None = None) -> str:
+    """The queue's name for a kind of job, with the configured prefix (or the one given, while settings load)."""
+    return f"{settings.CELERY_QUEUE_PREFIX if prefix is None else prefix}{kind}"
 
 
 def route(name, args, kwargs, options, task=None, **kw):

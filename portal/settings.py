@@ -316,7 +316,7 @@ if not re.fullmatch(r"[A-Za-z0-9_.-]*", CELERY_QUEUE_PREFIX):
     _fail("CELERY_QUEUE_PREFIX", "may hold only letters, digits, dots, dashes and underscores")
 CELERY_TASK_ROUTES = ("portal.queues.route",)
 # A worker started without -Q takes them all; /readyz asks that each have a worker.
-CELERY_TASK_QUEUES = [Queue(f"{CELERY_QUEUE_PREFIX}{kind}") for kind in queues.KINDS]
+CELERY_TASK_QUEUES = [Queue(queues.queue_name(kind, CELERY_QUEUE_PREFIX)) for kind in queues.KINDS]
 # The request id follows the request into the tasks it starts (portal.logs); the client's address is the
 # portal's own reading of it (portal.addresses), not django-ipware's.
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
@@ -324,7 +324,7 @@ DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 # /readyz: a worker must answer a ping within this many seconds, and beat have run within this many.
 READY_WORKER_SECONDS = _read_at_least_one("READY_WORKER_SECONDS", default=2)
 READY_BEAT_SECONDS = _read_at_least_one("READY_BEAT_SECONDS", default=180)
-CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}housekeeping"
+CELERY_TASK_DEFAULT_QUEUE = queues.queue_name(queues.HOUSEKEEPING, CELERY_QUEUE_PREFIX)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
