@@ -73,9 +73,9 @@ class Provision(TimeStampedModel):
 
 class ActionPlanQuerySet(models.QuerySet):
     def current(self):
-        """Keep the plan the portal works on, the latest to start: at most one, read with ``.first()`` or
-        ``get_object_or_404``."""
-        return self.order_by("-starts_on")[:1]
+        """Keep the plan the portal works on, the latest to start (of two starting the same day, the one
+        made first): at most one, read with ``.first()`` or ``get_object_or_404``."""
+        return self.order_by("-starts_on", "pk")[:1]
 
 
 class ActionPlan(TimeStampedModel):

@@ -16,6 +16,16 @@ def test_the_current_plan_is_the_latest_to_start(db):
     assert ActionPlan.objects.current().first().code == "JAP-2022"
 
 
+def test_of_two_plans_starting_the_same_day_the_current_is_the_one_made_first(db):
+    first = ActionPlanFactory(code="JAP-A", starts_on=datetime.date(2018, 7, 1))
+    ActionPlanFactory(code="JAP-B", starts_on=datetime.date(2018, 7, 1))
+    # Without a tie-break PostgreSQL answers whichever row it reads first: an edit of the first plan
+    # stores its row again, after the second's.
+    first.save()
+
+    assert ActionPlan.objects.current().first() == first
+
+
 def test_the_plan_page_shows_the_current_plan(as_user, world):
     ActionPlanFactory(code="JAP-OLD", title="An older plan", starts_on=datetime.date(2010, 1, 1))
 
