@@ -18,12 +18,13 @@ commits with the write or not at all. Bulk loads that send no signal (``seed_dem
 """
 
 from django.db import connection, transaction
-from django.db.models import Q, Value
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_init, post_save
 
 from . import figures
 from .models import (
+    LATEST_UPDATE_FIRST,
     ActionPlan,
     Activity,
     ActivityStanding,
@@ -47,46 +48,71 @@ def rebuild(plans=None) -> dict:
 @transaction.atomic
 def refresh(*, plan_id, activities=None, indicators=None, points=None) -> None:
     """Recompute, at the plan's periods ``points`` (all when None), the standings of ``activities`` and the
-    figures of ``indicators`` (querysets; all of the plan's when None, none when empty)."""
+    figures of ``indicators`` (querysets or ids; all of the plan's when None, none when empty).
+
+    A handful of statements whatever the number of periods: it runs in the transaction of every approval.
+    """
     periods = ReportingPeriod.objects.filter(plan_id=plan_id)
     if points is not None:
         periods = periods.filter(pk__in=[point.pk for point in points])
     periods = list(periods.order_by("starts_on", "pk"))
     if not periods:
         return
-    if activities is None or activities.exists():
+    if not _chosen_none(activities):
         _refresh_standings(plan_id, periods, activities)
-    plan_indicators = Indicator.objects.filter(
-        Q(activity__objective__focus_area__plan=plan_id) | Q(objective__focus_area__plan=plan_id)
-    )
-    if indicators is None:
-        _refresh_figures(periods, plan_indicators)
-    elif (chosen := plan_indicators.filter(pk__in=indicators)).exists():
-        _refresh_figures(periods, chosen)
+    if not _chosen_none(indicators):
+        plan_indicators = Indicator.objects.filter(
+            Q(activity__objective__focus_area__plan=plan_id) | Q(objective__focus_area__plan=plan_id)
+        )
+        _refresh_figures(periods, plan_indicators if indicators is None else plan_indicators.filter(pk__in=indicators))
+
+
+def _chosen_none(chosen) -> bool:
+    # ``.none()`` or an empty list: nothing to recompute, and no query to find it out.
+    if isinstance(chosen, QuerySet):
+        return chosen.query.is_empty()
+    return chosen is not None and not chosen
 
 
 def _refresh_standings(plan_id, periods, activities) -> None:
     kept = ActivityStanding.objects.filter(as_of__in=periods)
-    updates = ProgressUpdate.objects.filter(period__plan=plan_id)
+    approved = ProgressUpdate.objects.filter(period__plan=plan_id, state=APPROVED)
     if activities is not None:
         kept = kept.filter(activity__in=activities)
-        updates = updates.filter(activity__in=activities)
+        approved = approved.filter(activity__in=activities)
     kept.delete()
-    table = ActivityStanding._meta.db_table
+    chosen, params = approved.values("pk").query.sql_with_params()
+    ranking = ", ".join(_ranking_sql(term) for term in LATEST_UPDATE_FIRST)
+    tables = {
+        "standing": ActivityStanding._meta.db_table,
+        "update": ProgressUpdate._meta.db_table,
+        "period": ReportingPeriod._meta.db_table,
+    }
     with connection.cursor() as cursor:
-        # One ranking per period: the same ranking every other reader of "latest approved" uses.
-        for point in periods:
-            latest = (
-                updates.latest_approved_per_activity(as_of=point.starts_on)
-                .annotate(point_id=Value(point.pk))
-                .values("activity_id", "point_id", "id", "period_id", "rag", "percent_complete")
-            )
-            select, params = latest.query.sql_with_params()
-            cursor.execute(
-                f"INSERT INTO {table} (activity_id, as_of_id, update_id, reported_period_id, rag, percent_complete) "  # noqa: S608  # nosec B608  # a table name and the ORM's own SQL
-                f"SELECT activity_id, point_id, id, period_id, rag, percent_complete FROM ({select}) latest",
-                params,
-            )
+        # Each period pairs with the approved updates of periods starting by its start; the first of each
+        # activity and period, in the order every other reader of "latest approved" ranks them
+        # (``ProgressUpdate.latest_approved_per_activity``), is what stands at that period.
+        cursor.execute(
+            f"""
+            INSERT INTO {tables["standing"]}
+                (activity_id, as_of_id, update_id, reported_period_id, rag, percent_complete)
+            SELECT DISTINCT ON (u.activity_id, point.id)
+                u.activity_id, point.id, u.id, u.period_id, u.rag, u.percent_complete
+            FROM {tables["update"]} u
+            JOIN {tables["period"]} reported ON reported.id = u.period_id
+            JOIN {tables["period"]} point ON point.id = ANY(%s) AND reported.starts_on <= point.starts_on
+            WHERE u.id IN ({chosen})
+            ORDER BY u.activity_id, point.id, {ranking}
+            """,  # noqa: S608  # nosec B608  # table names and the ORM's own SQL; values are parameters
+            [[period.pk for period in periods], *params],
+        )
+
+
+def _ranking_sql(term) -> str:
+    """``LATEST_UPDATE_FIRST``'s term in SQL over ``u`` (the update) and ``reported`` (its period)."""
+    column = {"period__starts_on": "reported.starts_on"}.get(term.expression.name, f"u.{term.expression.name}")
+    nulls = " NULLS LAST" if term.nulls_last else " NULLS FIRST" if term.nulls_first else ""
+    return f"{column} {'DESC' if term.descending else 'ASC'}{nulls}"
 
 
 def _refresh_figures(periods, indicators) -> None:
@@ -110,7 +136,7 @@ def _update_changed(instance, raw=False, **_signal_arguments) -> None:
         return
     plan_id = ReportingPeriod.objects.filter(pk=instance.period_id).values_list("plan_id", flat=True).first()
     if plan_id is not None:
-        measured = Measurement.objects.filter(update=instance.pk).values("indicator")
+        measured = list(Measurement.objects.filter(update=instance.pk).values_list("indicator", flat=True))
         refresh(plan_id=plan_id, activities=Activity.objects.filter(pk=instance.activity_id), indicators=measured)
     instance._approved_when_read = instance.state == APPROVED
 

@@ -174,6 +174,21 @@ def test_the_kept_state_equals_a_rebuild_after_random_workflow_steps(busy_world,
     assert maintained == rebuilt()
 
 
+def test_the_kept_standings_are_the_updates_every_reader_ranks_first_at_each_period(busy_world):
+    # The kept standings are written in SQL of their own (one statement for every period): they must rank
+    # as ``latest_approved_per_activity`` does, which the figures, the reports and the API read.
+    for seed in range(3):
+        workflow = Workflow(busy_world, seed)
+        for _step in range(15):
+            workflow.step()
+    for period in ReportingPeriod.objects.filter(plan=busy_world.plan):
+        ranked_first = ProgressUpdate.objects.latest_approved_per_activity(as_of=period.starts_on)
+        assert set(ActivityStanding.objects.filter(as_of=period).values_list("activity_id", "update_id")) == set(
+            ranked_first.values_list("activity_id", "pk")
+        )
+    assert ActivityStanding.objects.exists()
+
+
 def test_an_approval_changes_the_kept_standing_and_figure_in_its_own_transaction(busy_world):
     update = services.create_update(
         by=busy_world.reporter, activity=busy_world.activity, period=busy_world.period, office=busy_world.office,
