@@ -8,11 +8,12 @@ limit) and only the caller knows whether to go on without it (``portal.ratelimit
 """
 
 import logging
+import threading
 import uuid
 from functools import wraps
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import transaction
 from redis.exceptions import RedisError
 
@@ -38,8 +39,30 @@ def _default(cache, key, default=None, version=None):
     return default
 
 
+class _OneClientPerPool(RedisCacheClient):
+    """Django's Redis cache client, reusing one ``redis.Redis`` per connection pool.
+
+    Django makes a new one for every operation, and making it takes longer than a round trip to a local
+    Redis. A ``redis.Redis`` holds no connection of its own (its pool does, safely across threads and forks).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        if (client := self._clients.get(pool)) is None:
+            client = self._clients.setdefault(pool, self._client(connection_pool=pool))
+        return client
+
+
 class FailSoftRedisCache(RedisCache):
     """Django's Redis cache, whose reads miss and writes are dropped while Redis is unreachable."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _OneClientPerPool
 
     get = _or(_default)(RedisCache.get)
     get_many = _or({})(RedisCache.get_many)
@@ -86,10 +109,13 @@ class Generation:
 
     def __init__(self, key: str):
         self.key = key
+        # Whether this thread has read the generation since it last renewed it (see ``renew``).
+        self._thread = threading.local()
 
     def current(self) -> str:
         from django.core.cache import cache
 
+        self._thread.read_since_renewal = True
         generation = safely(cache.get, self.key, unavailable="unavailable")
         if generation is None:
             safely(cache.add, self.key, uuid.uuid4().hex, None)
@@ -97,11 +123,23 @@ class Generation:
         return generation
 
     def renew(self) -> None:
-        """Drop every entry of the family, now and again when the current transaction commits."""
-        self._new()
-        transaction.on_commit(self._new)
+        """Drop every entry of the family, now and again when the current transaction commits.
+
+        Once per transaction at most, however many rows it writes: "now" only when this thread read the
+        generation since it last renewed it (no entry can have been filed meanwhile from what this
+        transaction wrote), and at the commit once.
+        """
+        connection = transaction.get_connection()
+        if not connection.in_atomic_block:
+            self._new()  # the write is committed already
+            return
+        if getattr(self._thread, "read_since_renewal", True):
+            self._new()
+        if not any(callback == self._new for _savepoints, callback, _robust in connection.run_on_commit):
+            transaction.on_commit(self._new)
 
     def _new(self) -> None:
         from django.core.cache import cache
 
+        self._thread.read_since_renewal = False
         safely(cache.set, self.key, uuid.uuid4().hex, None)
