@@ -262,3 +262,38 @@ def change_approved(rows, **values):
 
     rows.update(**values)
     standings.rebuild()
+
+
+def grow_plan(world, count: int, *, state=ProgressUpdate.State.APPROVED, countries: bool = False) -> None:
+    """Add ``count`` activities to the world's objective, each implemented by the world's office (and aimed at its
+    country, if asked), with an indicator and an update of the open period in ``state`` measuring it.
+
+    For the tests that count a page's queries at two sizes: written in bulk, as the demo data are (a handful of
+    queries and no signals, whatever ``count``), then the kept standings refreshed, as ``seed_demo`` does.
+    """
+    from actionplan import standings
+
+    activities = Activity.objects.bulk_create(
+        ActivityFactory.build(objective=world.objective, lead_organization=world.office.organization)
+        for _ in range(count)
+    )
+    Activity.implementing_offices.through.objects.bulk_create(
+        Activity.implementing_offices.through(activity=activity, office=world.office) for activity in activities
+    )
+    if countries:
+        Activity.beneficiary_countries.through.objects.bulk_create(
+            Activity.beneficiary_countries.through(activity=activity, country=world.office.country)
+            for activity in activities
+        )
+    indicators = Indicator.objects.bulk_create(IndicatorFactory.build(activity=activity) for activity in activities)
+    updates = ProgressUpdate.objects.bulk_create(
+        ProgressUpdateFactory.build(
+            activity=activity, period=world.period, office=world.office, author=world.reporter, state=state
+        )
+        for activity in activities
+    )
+    Measurement.objects.bulk_create(
+        MeasurementFactory.build(update=update, indicator=indicator)
+        for update, indicator in zip(updates, indicators, strict=True)
+    )
+    standings.refresh(plan_id=world.plan.pk)

@@ -14,6 +14,7 @@ from tests.factories import (
     IndicatorFactory,
     MeasurementFactory,
     ProgressUpdateFactory,
+    grow_plan,
 )
 
 
@@ -156,15 +157,6 @@ def test_hostile_titles_are_escaped(as_user, world):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def grow(world, count):
-    for _ in range(count):
-        activity = ActivityFactory(objective=world.objective)
-        activity.implementing_offices.add(world.office)
-        indicator = IndicatorFactory(activity=activity)
-        update = ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="approved")
-        MeasurementFactory(update=update, indicator=indicator)
-
-
 @pytest.mark.parametrize(
     "url, budget",
     [
@@ -194,7 +186,7 @@ def grow(world, count):
 )
 @pytest.mark.parametrize("size", [2, 20])
 def test_page_query_count_does_not_grow_with_the_rows(as_user, world, django_assert_max_num_queries, url, budget, size):
-    grow(world, size)
+    grow_plan(world, size)
     # An objective's indicator too, with an approved value, so that every figure query runs.
     objective_indicator = IndicatorFactory(activity=None, objective=world.objective, dimensions=["sex"])
     approved = ProgressUpdateFactory(activity=world.activity, period=world.locked_period, office=world.other_office,

@@ -14,6 +14,7 @@ from tests.factories import (
     MeasurementFactory,
     MeetingFactory,
     ProgressUpdateFactory,
+    grow_plan,
 )
 
 
@@ -259,18 +260,9 @@ def test_a_field_reporter_is_refused_the_committees_dashboard(client, world):
     assert response.status_code == 403 and "open to the committee" in response.content.decode()
 
 
-def grow(world, count):
-    for _ in range(count):
-        activity = ActivityFactory(objective=world.objective)
-        activity.implementing_offices.add(world.office)
-        indicator = IndicatorFactory(activity=activity)
-        update = ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="approved")
-        MeasurementFactory(update=update, indicator=indicator)
-
-
 @pytest.mark.parametrize("size", [2, 30])
 def test_query_count_does_not_grow_with_the_data(committee_client, world, django_assert_max_num_queries, size):
-    grow(world, size)
+    grow_plan(world, size)
     # session, user, groups; period lookup; focus areas; status, RAG, expected, received, indicators;
     # trend periods and counts; compliance (expected, received); countries (names, regions); action items;
     # filter choices (periods, focus areas, organisations, regions, plan versions); the navigation's unread
@@ -285,7 +277,7 @@ def test_query_count_as_at_a_version_does_not_grow_with_the_data(
 ):
     from actionplan import versions
 
-    grow(world, size)
+    grow_plan(world, size)
     versions.record_version(plan=world.plan, endorsement="Lyon")
     # As above, + the version asked for.
     with django_assert_max_num_queries(25):
