@@ -71,7 +71,8 @@ def receiver(settings):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     made = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}")
     server.RequestHandlerClass = type("Handler", (_Handler,), {"receiver": made})
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits out serve_forever's poll: a short one ends each test at once.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     yield made
     made.release.set()
