@@ -108,6 +108,23 @@ def screenshot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def both_widths(page, name):
+    """Screenshot the page at desktop width, then laid out again at a phone's, and go on at desktop width.
+
+    One flow seen at both widths: the same flow run again on a phone would add nothing but time.
+    """
+    desktop = page.viewport_size
+    screenshot(page, f"{name}-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, f"{name}-phone")
+    # No table or form wider than the phone's screen makes the page scroll sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(desktop)
+
+
 def serious_accessibility_violations(page):
     """Run axe-core in the page; return its serious and critical violations."""
     # Evaluated by the browser's debugging protocol, which the Content-Security-Policy does not bind: a

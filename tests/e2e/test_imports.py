@@ -8,22 +8,9 @@ from playwright.sync_api import expect
 
 from actionplan import imports
 from actionplan.models import ProgressUpdate
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import both_widths
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PHONE = {"width": 390, "height": 844}
-
-
-def both_widths(page, name):
-    """Screenshot the page at desktop width, then at a phone's."""
-    desktop = page.viewport_size
-    screenshot(page, f"{name}-desktop")
-    page.set_viewport_size(PHONE)
-    screenshot(page, f"{name}-phone")
-    # No table or form wider than the phone's screen makes the page scroll sideways.
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.set_viewport_size(desktop)
 
 
 def test_a_reporter_fills_in_the_template_checks_it_and_imports_it(site, login, tmp_path):

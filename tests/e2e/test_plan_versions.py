@@ -10,9 +10,7 @@ from actionplan import change_requests, versions
 from actionplan.models import PeriodTarget
 from portal.models import Organization, Profile, Role
 from tests import factories
-from tests.e2e.conftest import PASSWORD, screenshot, serious_accessibility_violations
-
-PHONE = {"width": 390, "height": 844}
+from tests.e2e.conftest import PASSWORD, both_widths, screenshot, serious_accessibility_violations
 
 
 def _works_for(user, code):
@@ -57,53 +55,49 @@ def changed(site):
     return site
 
 
-@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
-def test_the_change_request_page_shows_its_difference(login, changed, viewport):
-    page = login(changed, changed.interpol, viewport=viewport)
+def test_the_change_request_page_shows_its_difference(login, changed):
+    page = login(changed, changed.interpol)
     page.goto(f"{changed.url}/plan/changes/{changed.pending.pk}/")
     rows = page.locator("table.difference tbody tr")
     assert rows.count() == 4
     assert [rows.nth(n).locator("th").inner_text() for n in range(4)] == [
         "Baseline", "End target", "Target for 2020-Q1", "Target for 2020-Q2",
     ]  # fmt: skip
-    screenshot(page, f"change-request-{'phone' if viewport else 'desktop'}")
+    both_widths(page, "change-request")
     assert serious_accessibility_violations(page) == []
     page.get_by_role("button", name="Approve and apply").click()
     assert "version 1.2" in page.locator("main .alert").first.inner_text()
 
 
-@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
-def test_the_compare_page_shows_what_changed(login, changed, viewport):
-    page = login(changed, changed.officer, viewport=viewport)
+def test_the_compare_page_shows_what_changed(login, changed):
+    page = login(changed, changed.officer)
     page.goto(f"{changed.url}/plan/versions/")
-    screenshot(page, f"plan-versions-{'phone' if viewport else 'desktop'}")
+    both_widths(page, "plan-versions")
     page.get_by_role("button", name="Compare").click()
     assert page.locator("section.card").count() == 1
     assert "Regional training on ransomware investigations" in page.locator("section.card").inner_text()
-    screenshot(page, f"plan-version-compare-{'phone' if viewport else 'desktop'}")
+    both_widths(page, "plan-version-compare")
     assert serious_accessibility_violations(page) == []
 
 
-@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
-def test_the_dashboard_is_shown_as_endorsed_at_a_version(login, changed, viewport):
-    page = login(changed, changed.committee, viewport=viewport)
+def test_the_dashboard_is_shown_as_endorsed_at_a_version(login, changed):
+    page = login(changed, changed.committee)
     page.goto(f"{changed.url}/steering/")
     page.locator("#d-version").select_option("1.0")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**version=1.0**")
     assert "version 1.0 of the plan" in page.locator(".alert-info").inner_text()
-    screenshot(page, f"dashboard-as-at-version-{'phone' if viewport else 'desktop'}")
+    both_widths(page, "dashboard-as-at-version")
 
 
-@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
-def test_an_officer_sees_the_difference_before_submitting(login, changed, viewport):
-    page = login(changed, changed.officer, viewport=viewport)
+def test_an_officer_sees_the_difference_before_submitting(login, changed):
+    page = login(changed, changed.officer)
     page.goto(f"{changed.url}/plan/indicator/{changed.second_indicator.code}/propose/")
     page.locator("input[name=target_value]").fill("180")
     page.locator("textarea[name=reason]").fill("The offices agreed a higher target.")
     page.get_by_role("button", name="Show the difference").click()
     assert "180.00" in page.locator("table.difference").inner_text()
-    screenshot(page, f"change-propose-{'phone' if viewport else 'desktop'}")
+    both_widths(page, "change-propose")
     page.get_by_role("button", name="Submit the change request").click()
     page.wait_for_url("**/plan/changes/*/")
     assert "Awaiting approval" in page.locator("main").inner_text()

@@ -1,12 +1,11 @@
-"""The minutes signed by both parties, in real Chromium: waiting for INTERPOL, then signed; desktop and phone."""
+"""The minutes signed by both parties in real Chromium: waiting for INTERPOL, then signed; at both widths."""
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, screenshot, serious_accessibility_violations
+from tests.e2e.conftest import PASSWORD, both_widths, screenshot, serious_accessibility_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -50,19 +49,17 @@ def _meeting(page, site):
     return page.locator("#signoff")
 
 
-@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
-def test_the_interpol_co_chair_sees_the_wait_and_signs(waiting_for_interpol, login, viewport):
+def test_the_interpol_co_chair_sees_the_wait_and_signs(waiting_for_interpol, login):
     site = waiting_for_interpol
-    page = login(site, site.cochair, viewport=viewport)
+    page = login(site, site.cochair)
     panel = _meeting(page, site)
     banner = page.get_by_role("status").filter(has_text="Minutes submitted for signature, waiting for INTERPOL")
     expect(banner).to_be_visible()
     expect(panel).to_contain_text("Waiting for INTERPOL")
     expect(panel).to_contain_text("Ursula Berger")
-    suffix = "phone" if viewport else "desktop"
     panel.scroll_into_view_if_needed()
-    panel.screenshot(path=str(_artifact(f"signoff-interpol-{suffix}")))
-    screenshot(page, f"signoff-interpol-page-{suffix}")
+    panel.screenshot(path=str(_artifact("signoff-interpol")))
+    both_widths(page, "signoff-interpol-page")
     assert serious_accessibility_violations(page) == []
 
     page.get_by_role("button", name="Sign for INTERPOL").click()
@@ -72,18 +69,16 @@ def test_the_interpol_co_chair_sees_the_wait_and_signs(waiting_for_interpol, log
     expect(approved).to_be_visible()
 
 
-@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
-def test_the_secretary_sees_who_signed_and_who_is_awaited(waiting_for_interpol, login, viewport):
+def test_the_secretary_sees_who_signed_and_who_is_awaited(waiting_for_interpol, login):
     site = waiting_for_interpol
-    page = login(site, site.secretary, viewport=viewport)
+    page = login(site, site.secretary)
     panel = _meeting(page, site)
     expect(panel).to_contain_text("Waiting for INTERPOL")
     expect(panel).to_contain_text("Awaited: Ivan Novak")
     expect(panel.get_by_role("button", name="Sign for INTERPOL")).to_have_count(0)
-    suffix = "phone" if viewport else "desktop"
     panel.scroll_into_view_if_needed()
-    panel.screenshot(path=str(_artifact(f"signoff-secretary-{suffix}")))
-    screenshot(page, f"signoff-secretary-page-{suffix}")
+    panel.screenshot(path=str(_artifact("signoff-secretary")))
+    both_widths(page, "signoff-secretary-page")
     assert serious_accessibility_violations(page) == []
 
 
