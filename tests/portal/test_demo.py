@@ -62,7 +62,7 @@ def test_small_scale_has_every_workflow_state_and_the_committee_record():
 
 
 def test_demo_users_can_log_in_with_the_given_password(client):
-    seed_demo(scale="S", seed=1, password="s3cret-demo")
+    seed_demo(scale="XS", seed=1, password="s3cret-demo")
     for username in ("admin", "officer", "committee", "secretary", "reporter.unodc-roseap"):
         assert sign_in(client, username, "s3cret-demo"), username
         client.logout()
@@ -71,16 +71,16 @@ def test_demo_users_can_log_in_with_the_given_password(client):
 def test_every_field_office_has_a_reporter():
     from portal.models import Office
 
-    seed_demo(scale="S", seed=1, password="pw")
+    seed_demo(scale="XS", seed=1, password="pw")
     for office in Office.objects.exclude(kind=Office.Kind.HEADQUARTERS):
         assert office.memberships.filter(user__username=f"reporter.{office.code.lower()}").exists()
 
 
 def test_second_load_is_refused_and_adds_nothing():
-    seed_demo(scale="S", seed=1, password="pw")
+    seed_demo(scale="XS", seed=1, password="pw")
     count = Activity.objects.count()
     with pytest.raises(DemoDataExists):
-        seed_demo(scale="S", seed=1, password="pw")
+        seed_demo(scale="XS", seed=1, password="pw")
     assert Activity.objects.count() == count
 
 
@@ -124,7 +124,7 @@ def test_the_demo_lives_in_the_present_of_the_day_given():
     from steering.models import Meeting
 
     today = datetime.date(2026, 11, 30)
-    seed_demo(scale="S", seed=1, password="pw", today=today)
+    seed_demo(scale="XS", seed=1, password="pw", today=today)
     periods = list(ReportingPeriod.objects.order_by("starts_on"))
     current, under_review, *_ = reversed(periods)
     assert (current.code, current.state, current.due_on) == ("2026-Q4", "open", datetime.date(2027, 1, 15))
@@ -143,7 +143,7 @@ def test_a_seed_gives_the_same_activities_and_updates_whatever_the_day():
 
     def rows(today):
         with transaction.atomic():
-            seed_demo(scale="S", seed=3, password="pw", today=today)
+            seed_demo(scale="XS", seed=3, password="pw", today=today)
             found = list(ProgressUpdate.objects.order_by("id").values_list("id", "activity__code", "office__code"))
             transaction.set_rollback(True)
         return found
@@ -161,7 +161,7 @@ def test_a_demo_indicators_first_baseline_change_is_listed_against_the_value_it_
 
     from actionplan.models import ChangeRequest, Indicator
 
-    seed_demo(scale="S", seed=1, password="pw")
+    seed_demo(scale="XS", seed=1, password="pw")
     indicator = Indicator.objects.filter(activity__isnull=False).order_by("code").first()
     before = indicator.baseline_value
     # The demo plan is at version 1.0: the baseline changes through a change request, approved by the
@@ -194,7 +194,7 @@ def test_a_load_writes_the_rows_it_counts_with_their_history_and_standings():
     )
     from portal.models import Office
 
-    counts = seed_demo(scale="S", seed=1, password="pw")
+    counts = seed_demo(scale="XS", seed=1, password="pw")
 
     assert {
         "offices": Office.objects.exclude(kind=Office.Kind.HEADQUARTERS).count(),
@@ -276,7 +276,7 @@ def test_approved_minutes_carry_the_signatures_of_both_parties():
     from steering import signoff
     from steering.models import Meeting
 
-    seed_demo(scale="S", seed=1, password="pw")
+    seed_demo(scale="XS", seed=1, password="pw")
     approved = Meeting.objects.filter(minutes_approved_at__isnull=False)
     assert approved.exists()
     for meeting in approved:
