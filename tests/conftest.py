@@ -208,7 +208,7 @@ def wait_for_line(log: Path, text: str, timeout: float = 60):
 
 class _SharedWorld:
     atomic = None  # the open transaction that holds the world
-    rows = None  # each attribute of the world: (model, primary key)
+    rows = None  # the world's rows as read back from the database once built, each test given a copy
     countries = 0  # countries the world's offices made: CountryFactory counts on from there
 
 
@@ -305,27 +305,31 @@ def _shared_world(request, fast_password_hashing, fresh_country_codes):
 
 
 def _build_world_rows():
-    from tests.factories import CountryFactory
-
-    countries_before = CountryFactory._meta.model.objects.count()
-    built = _build_world()
-    rows = {name: (type(row), row.pk) for name, row in vars(built).items()}
-    return rows, CountryFactory._meta.model.objects.count() - countries_before
-
-
-def _fresh_world():
-    """The shared world's rows, read afresh (a test changes its instances, and Django caches on them)."""
+    """Build the world and read its rows back, as a test reading them afresh would find them."""
     from types import SimpleNamespace
 
     from tests.factories import CountryFactory
 
+    countries_before = CountryFactory._meta.model.objects.count()
+    built = vars(_build_world())
     by_model = {}
-    for model, pk in _shared.rows.values():
-        by_model.setdefault(model, []).append(pk)
+    for row in built.values():
+        by_model.setdefault(type(row), []).append(row.pk)
     loaded = {model: model._default_manager.in_bulk(pks) for model, pks in by_model.items()}
+    rows = SimpleNamespace(**{name: loaded[type(row)][row.pk] for name, row in built.items()})
+    return rows, CountryFactory._meta.model.objects.count() - countries_before
+
+
+def _fresh_world():
+    """A copy of the shared world's rows as read back once built: a test changes its instances, and Django
+    caches on them; the rows themselves are as built again, each test's changes rolled back."""
+    import copy
+
+    from tests.factories import CountryFactory
+
     # As after building the world in the test: the countries of its offices counted.
     CountryFactory.reset_sequence(_shared.countries)
-    return SimpleNamespace(**{name: loaded[model][pk] for name, (model, pk) in _shared.rows.items()})
+    return copy.deepcopy(_shared.rows)
 
 
 @pytest.fixture
