@@ -266,13 +266,17 @@ class ActivityQuerySet(models.QuerySet):
         }
 
     def for_register(self, as_of=None):
-        """Fetch what the activity register shows (as it stood at the period ``as_of``, when given), in a
-        fixed number of queries."""
+        """Fetch what the activity register's rows show (as it stood at the period ``as_of``, when given), in
+        a fixed number of queries."""
         return (
             self.with_latest_update(as_of)
-            .select_related("objective__focus_area", "lead_organization")
-            .prefetch_related("implementing_offices", "beneficiary_countries", "tags")
+            .select_related("objective__focus_area")
+            .prefetch_related("implementing_offices", "tags")
         )
+
+    def for_register_export(self, as_of=None):
+        """Fetch what the register's exports hold: its rows, their lead organisation and beneficiary countries."""
+        return self.for_register(as_of).select_related("lead_organization").prefetch_related("beneficiary_countries")
 
 
 class Activity(TimeStampedModel):

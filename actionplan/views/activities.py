@@ -26,7 +26,8 @@ def activity_list(request):
     as_of_code = request.GET.get("as_of")
     as_of = ReportingPeriod.objects.filter(code=as_of_code).first() if as_of_code else None
     visible = Activity.objects.visible_to(request.user)
-    queryset = visible.for_register(as_of).order_by("code")
+    rows = visible.for_register_export if _exporting(request) else visible.for_register
+    queryset = rows(as_of).order_by("code")
     filterset = ActivityRegisterFilter(request.GET, queryset=queryset)
     activities = filterset.qs if filterset.is_valid() else queryset.none()
     export = request.GET.get("export")
