@@ -141,6 +141,7 @@ def watch_data_behind_the_figures() -> None:
         Measurement,
         Objective,
         PeriodTarget,
+        PlanVersion,
         ProgressUpdate,
         ReportingPeriod,
     )
@@ -148,9 +149,10 @@ def watch_data_behind_the_figures() -> None:
 
     from .models import ActionItem
 
+    # Plan versions: the dashboard's figures can be measured against each, and its filters offer them.
     watched = (
         ActionPlan, FocusArea, Objective, Activity, Indicator, PeriodTarget, ReportingPeriod, ProgressUpdate,
-        Measurement, ActionItem, Organization, Office, Country, Membership,
+        Measurement, ActionItem, Organization, Office, Country, Membership, PlanVersion,
     )  # fmt: skip
     for model in watched:
         receiver = {ProgressUpdate: _if_counted, Measurement: _unless_unapproved}.get(model, invalidate)

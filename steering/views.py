@@ -142,21 +142,29 @@ def dashboard_view(request):
             request,
         ),
     )
+    # The filters' choices change only with rows whose writes drop the cached figures: kept beside them too.
+    filter_form = dashboard_cache.rendered(
+        figures,
+        f"filters:{translation.get_language()}",
+        lambda: render_to_string(
+            "steering/includes/dashboard_filters.html",
+            {
+                "filters": filters,
+                "choices": {
+                    "periods": ReportingPeriod.objects.filter(plan=plan).order_by("-starts_on"),
+                    "focus_areas": FocusArea.objects.filter(plan=plan).order_by("order"),
+                    "organizations": Activity.objects.lead_organizations(),
+                    "regions": Country.objects.office_regions(),
+                    "versions": PlanVersion.objects.filter(plan=plan).defer("snapshot").order_by("-major", "-minor"),
+                },
+            },
+            request,
+        ),
+    )
     return render(
         request,
         "steering/dashboard.html",
-        {
-            "filters": filters,
-            "figures": figures,
-            "body": body,
-            "choices": {
-                "periods": ReportingPeriod.objects.filter(plan=plan).order_by("-starts_on"),
-                "focus_areas": FocusArea.objects.filter(plan=plan).order_by("order"),
-                "organizations": Activity.objects.lead_organizations(),
-                "regions": Country.objects.office_regions(),
-                "versions": PlanVersion.objects.filter(plan=plan).defer("snapshot").order_by("-major", "-minor"),
-            },
-        },
+        {"filters": filters, "figures": figures, "body": body, "filter_form": filter_form},
     )
 
 

@@ -37,6 +37,27 @@ def test_second_view_of_the_dashboard_is_served_from_the_cache(committee_client)
     assert figure_queries(committee_client) == []
 
 
+def test_second_view_of_the_dashboard_reads_its_filters_choices_from_the_cache(committee_client):
+    def choice_queries():
+        with CaptureQueriesContext(connection) as queries:
+            figures(committee_client)
+        return [query["sql"] for query in queries if "actionplan_planversion" in query["sql"]]
+
+    assert choice_queries()
+
+    assert choice_queries() == []
+
+
+def test_a_version_recorded_is_offered_by_the_cached_dashboards_filters_at_once(committee_client, world):
+    from actionplan import versions
+
+    assert 'value="1.0"' not in committee_client.get(reverse("dashboard")).content.decode()
+
+    versions.record_version(plan=world.plan, endorsement="Lyon, 6 June 2018")
+
+    assert 'value="1.0"' in committee_client.get(reverse("dashboard")).content.decode()
+
+
 def test_an_approved_update_shows_on_the_cached_dashboard_at_once(
     committee_client, world, django_capture_on_commit_callbacks
 ):
