@@ -977,7 +977,18 @@ def seed_demo(
     # Bulk-loaded rows send no signal: drop the dashboards and register choices cached before the load.
     dashboard_cache.invalidate()
     register_choices.invalidate()
+    _vacuum()
     return counts
+
+
+def _vacuum() -> None:
+    """Vacuum the loaded database, once the load is committed (``manage.py seed_demo``; a load inside a transaction
+    of the caller's, as in the tests, cannot): until autovacuum comes round, no page of the bulk-loaded tables is
+    marked all-visible, and the index-only scans the queues and counts are planned for read every row's page too
+    (the officer's home at scale L: 197 ms before, 115 ms after)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE)")
 
 
 def _analyze(*models) -> None:

@@ -284,3 +284,15 @@ def test_approved_minutes_carry_the_signatures_of_both_parties():
         assert [s.party for s in signatures] == ["UNODC", "INTERPOL"], meeting
         assert meeting.minutes_approved_at == signatures[-1].signed_at
         assert signoff.current_round(meeting).state == "approved"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_load_outside_a_transaction_leaves_its_tables_vacuumed():
+    # As manage.py seed_demo loads: the visibility map set, for the index-only scans of the queues and counts.
+    from django.db import connection
+
+    seed_demo(scale="XS", seed=1, password="pw")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'actionplan_progressupdate'")
+        assert cursor.fetchone()[0] is not None
