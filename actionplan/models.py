@@ -200,11 +200,21 @@ class ActivityQuerySet(models.QuerySet):
         if connection.vendor != "postgresql":
             return self.filter(Q(code__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text))
         from django.contrib.postgres.search import SearchQuery, SearchVector
+        from django.db.models.expressions import RawSQL
 
         document = SearchVector("code", "title", "description", config=SEARCH_CONFIG)
-        return self.alias(document=document).filter(
-            document=SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        matching = (
+            Activity.objects.alias(document=document)
+            .filter(document=SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG))
+            .values("pk")
         )
+        # The matches are found through the index first, behind OFFSET 0 (which PostgreSQL never flattens into the
+        # outer query): filtered on the document itself, or on a plain subquery, the page in code order was read
+        # along the codes, the document computed for each row passed until 25 matched (5,000 rows, 110 ms at
+        # scale L, for matches clustered in one focus area).
+        sql, params = matching.query.sql_with_params()
+        fenced = f"SELECT * FROM ({sql} OFFSET 0) matches"  # noqa: S608  # nosec B608  # the ORM's own SQL
+        return self.filter(pk__in=RawSQL(fenced, params))  # noqa: S611  # nosec B611  # values are parameters
 
     def with_latest_update(self, as_of=None):
         """Annotate the RAG, percent and period of each activity's latest approved update, as kept in its

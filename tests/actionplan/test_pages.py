@@ -53,6 +53,20 @@ def test_register_searches_titles(as_user, world):
     assert register(as_user(world.officer), q="darknet") == ["CYB-1.3"]
 
 
+def test_search_understands_web_search_syntax_and_keeps_the_visible_rows_only(world):
+    Activity.objects.filter(code="CYB-1.1").update(title="Border control training")
+    Activity.objects.filter(code="CYB-1.2").update(title="Maritime border patrols")
+    Activity.objects.filter(code="CYB-1.3").update(title="Border management and maritime law")
+
+    def found(text, rows=Activity.objects):
+        return list(rows.search(text).order_by("code").values_list("code", flat=True))
+
+    assert found("border") == ["CYB-1.1", "CYB-1.2", "CYB-1.3"]
+    assert found("border -maritime") == ["CYB-1.1"]
+    assert found('"maritime border"') == ["CYB-1.2"]
+    assert found("border", Activity.objects.visible_to(world.other_reporter)) == ["CYB-1.3"]
+
+
 def test_search_finds_stemmed_words_of_the_description(world):
     Activity.objects.filter(code="CYB-1.3").update(description="Investigators trained in darknet markets.")
     assert list(Activity.objects.search("darknet market").values_list("code", flat=True)) == ["CYB-1.3"]
