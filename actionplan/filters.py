@@ -2,6 +2,7 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from portal.api.filters import UtcIsoDateTimeFilter
 from portal.models import Office
@@ -99,6 +100,17 @@ class OfficeFilter(UpdatedSinceFilterSet):
 NOT_YET_APPROVED = "none"
 
 
+class RegisterOrdering(django_filters.OrderingFilter):
+    """Sort by a column, then by code in the same direction: rows of equal titles, starts or statuses keep one
+    order from page to page (none shown twice, none skipped), and each sort has an index to read a page from."""
+
+    def filter(self, qs, value):
+        ordered = super().filter(qs, value)
+        if value in EMPTY_VALUES or any(param.lstrip("-") == "code" for param in value):
+            return ordered
+        return ordered.order_by(*ordered.query.order_by, "-code" if value[-1].startswith("-") else "code")
+
+
 class ActivityRegisterFilter(ActivityFilter):
     """The activity register's filters: the API's, plus text search, latest RAG and tag."""
 
@@ -109,7 +121,7 @@ class ActivityRegisterFilter(ActivityFilter):
         label=_("RAG (latest approved)"),
     )
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
-    sort = django_filters.OrderingFilter(
+    sort = RegisterOrdering(
         fields=(
             ("code", "code"),
             ("title", "title"),

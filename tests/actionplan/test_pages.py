@@ -53,6 +53,20 @@ def test_register_searches_titles(as_user, world):
     assert register(as_user(world.officer), q="darknet") == ["CYB-1.3"]
 
 
+@pytest.mark.parametrize(
+    "sort, ordering",
+    [("title", ("title", "code")), ("-title", ("-title", "-code")), ("-start", ("-planned_start", "-code")),
+     ("rag", ("latest_rag", "code")), ("-code", ("-code",))],
+)  # fmt: skip
+def test_a_sort_by_a_column_then_orders_equal_rows_by_code_in_the_same_direction(world, sort, ordering):
+    # Rows of equal titles (starts, statuses) keep one order from page to page: none shown twice, none skipped.
+    from actionplan.filters import ActivityRegisterFilter
+
+    register_filter = ActivityRegisterFilter({"sort": sort}, queryset=Activity.objects.for_register())
+
+    assert register_filter.qs.query.order_by == ordering
+
+
 def test_search_understands_web_search_syntax_and_keeps_the_visible_rows_only(world):
     Activity.objects.filter(code="CYB-1.1").update(title="Border control training")
     Activity.objects.filter(code="CYB-1.2").update(title="Maritime border patrols")
