@@ -17,6 +17,7 @@ commits with the write or not at all. Bulk loads that send no signal (``seed_dem
 ``rebuild``, as does ``manage.py rebuild_standings``.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -81,7 +82,10 @@ def _refresh_standings(plan_id, periods, activities) -> None:
         kept = kept.filter(activity__in=activities)
         approved = approved.filter(activity__in=activities)
     kept.delete()
-    chosen, params = approved.values("pk").query.sql_with_params()
+    try:
+        chosen, params = approved.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return  # activities that can match nothing (``filter(pk__in=[])``): their standings are gone, none is new
     ranking = ", ".join(_ranking_sql(term) for term in LATEST_UPDATE_FIRST)
     tables = {
         "standing": ActivityStanding._meta.db_table,
@@ -117,7 +121,10 @@ def _ranking_sql(term) -> str:
 
 def _refresh_figures(periods, indicators) -> None:
     IndicatorFigure.objects.filter(period__in=periods, indicator__in=indicators).delete()
-    sql, params = figures.insert_computed_sql(indicators, periods)
+    try:
+        sql, params = figures.insert_computed_sql(indicators, periods)
+    except EmptyResultSet:
+        return  # indicators that can match nothing: no figure to compute
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

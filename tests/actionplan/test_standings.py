@@ -253,3 +253,20 @@ def test_rebuild_standings_recomputes_what_a_bulk_write_left_behind(busy_world, 
     call_command("rebuild_standings")
     assert ActivityStanding.objects.get(activity=busy_world.activity, as_of=busy_world.period).rag == "off_track"
     assert "activity standings" in capsys.readouterr().out
+
+
+def test_a_refresh_of_activities_and_indicators_that_match_nothing_changes_nothing(busy_world):
+    # As ``.none()`` and ``[]`` do: a filter that can match no row (``pk__in=[]``) is compiled to nothing at all.
+    for seed in range(2):
+        workflow = Workflow(busy_world, seed)
+        for _step in range(10):
+            workflow.step()
+    before = kept()
+
+    standings.refresh(
+        plan_id=busy_world.plan.pk,
+        activities=Activity.objects.filter(pk__in=[]),
+        indicators=Indicator.objects.filter(pk__in=[]),
+    )
+
+    assert kept() == before
