@@ -72,10 +72,14 @@ class Provision(TimeStampedModel):
 
 
 class ActionPlanQuerySet(models.QuerySet):
+    def latest_first(self):
+        """Order the plans the latest to start first; of two starting the same day, the one made first."""
+        return self.order_by("-starts_on", "pk")
+
     def current(self):
-        """Keep the plan the portal works on, the latest to start (of two starting the same day, the one
-        made first): at most one, read with ``.first()`` or ``get_object_or_404``."""
-        return self.order_by("-starts_on", "pk")[:1]
+        """Keep the plan the portal works on, the first of ``latest_first``: at most one, read with ``.first()``
+        or ``get_object_or_404``."""
+        return self.latest_first()[:1]
 
 
 class ActionPlan(TimeStampedModel):
@@ -165,6 +169,8 @@ LATEST_UPDATE_FIRST = (
     models.F("period__starts_on").desc(),
     models.F("reviewed_at").desc(nulls_last=True),
     models.F("office_id").asc(),
+    # Last, so that every reader (a window ranking, DISTINCT ON) picks the same of two updates tied on the rest.
+    models.F("id").asc(),
 )
 
 
@@ -206,6 +212,7 @@ class ActivityQuerySet(models.QuerySet):
         matching = (
             Activity.objects.alias(document=document)
             .filter(document=SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG))
+            .order_by()
             .values("pk")
         )
         # The matches are found through the index first, behind OFFSET 0 (which PostgreSQL never flattens into the

@@ -115,7 +115,7 @@ class IndicatorForm(VersionedForm):
     def _plan(self):
         """The plan whose periods may have targets: that of the objective or activity chosen, else the current."""
         objective, activity = self.data.get("objective"), self.data.get("activity")
-        plans = ActionPlan.objects.order_by("-starts_on")
+        plans = ActionPlan.objects.latest_first()
         if (objective or "").isdigit():
             plans = plans.filter(focus_areas__objectives=objective)
         elif (activity or "").isdigit():
