@@ -126,20 +126,25 @@ class Generation:
         """Drop every entry of the family, now and again when the current transaction commits.
 
         Once per transaction at most, however many rows it writes: "now" only when this thread read the
-        generation since it last renewed it (no entry can have been filed meanwhile from what this
-        transaction wrote), and at the commit once.
+        generation since the transaction last renewed it (no entry can have been filed meanwhile from what it
+        wrote), and at the commit once.
         """
         connection = transaction.get_connection()
         if not connection.in_atomic_block:
-            self._new()  # the write is committed already
+            self._renew_committed()  # the write is committed already
             return
         if getattr(self._thread, "read_since_renewal", True):
             self._new()
-        if not any(callback == self._new for _savepoints, callback, _robust in connection.run_on_commit):
-            transaction.on_commit(self._new)
+            self._thread.read_since_renewal = False
+        if not any(callback == self._renew_committed for _savepoints, callback, _robust in connection.run_on_commit):
+            transaction.on_commit(self._renew_committed)
+
+    def _renew_committed(self) -> None:
+        # Entries filed from now on may hold data from before this thread's next write: that write renews at once.
+        self._new()
+        self._thread.read_since_renewal = True
 
     def _new(self) -> None:
         from django.core.cache import cache
 
-        self._thread.read_since_renewal = False
         safely(cache.set, self.key, uuid.uuid4().hex, None)

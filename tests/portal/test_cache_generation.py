@@ -20,7 +20,7 @@ def generation(redis_url, settings):
 
 
 def renewals_at_commit(generation, callbacks) -> int:
-    return sum(callback == generation._new for callback in callbacks)
+    return sum(callback == generation._renew_committed for callback in callbacks)
 
 
 def test_many_writes_of_one_transaction_renew_the_generation_once_at_commit(
@@ -57,6 +57,16 @@ def test_writes_with_no_read_between_keep_the_generation_until_the_commit(genera
     generation.renew()
 
     assert cache.get(generation.key) == first
+
+
+def test_the_first_write_after_a_commit_renews_the_generation_at_once(generation, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        generation.renew()
+    committed = cache.get(generation.key)  # entries filed now hold the data as it stood before the next write
+
+    generation.renew()
+
+    assert cache.get(generation.key) != committed
 
 
 def test_a_renewal_rolled_back_with_its_savepoint_is_registered_again(generation, django_capture_on_commit_callbacks):
