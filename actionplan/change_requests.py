@@ -68,14 +68,7 @@ def propose_change(*, by, item, values: dict, reason: str) -> ChangeRequest:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Give the reason for the change."), field="reason")
-    base = versions.entry(version, kind, item.pk)
-    canonical = {name: versions.canonical(kind, name, value) for name, value in values.items()}
-    previous, proposed = _differing(kind, base, canonical)
-    if not proposed:
-        raise InvalidInput(
-            _("This proposal changes nothing: every value is the one version %(version)s holds.")
-            % {"version": version.number}
-        )
+    previous, proposed = _differences(item, kind, version, values)
     change = ChangeRequest.objects.create(
         plan_id=version.plan_id,
         kind=kind,
@@ -103,14 +96,26 @@ def _co_chairs():
 
 
 def preview(*, item, values: dict) -> list[versions.FieldChange]:
-    """The difference a proposal of ``values`` would make to the version governing ``item``, nothing saved."""
+    """The difference a proposal of ``values`` would make to the version governing ``item``, nothing saved;
+    refused, as the proposal would be, when it changes nothing."""
     kind = versions.kind_of(item)
     version = versions.governing_version(item)
     if version is None:
         return []
+    previous, proposed = _differences(item, kind, version, values)
+    return versions.field_changes(kind, previous, proposed, fields=list(proposed))
+
+
+def _differences(item, kind: str, version, values: dict) -> tuple[dict, dict]:
+    """The version's values and the proposed ones (canonical) of the fields that differ; none is refused."""
     canonical = {name: versions.canonical(kind, name, value) for name, value in values.items()}
     previous, proposed = _differing(kind, versions.entry(version, kind, item.pk), canonical)
-    return versions.field_changes(kind, previous, proposed, fields=list(proposed))
+    if not proposed:
+        raise InvalidInput(
+            _("This proposal changes nothing: every value is the one version %(version)s holds.")
+            % {"version": version.number}
+        )
+    return previous, proposed
 
 
 def _differing(kind: str, base: dict, proposed: dict) -> tuple[dict, dict]:

@@ -175,13 +175,11 @@ def change_propose(request, kind, code):
             else:
                 messages.success(request, _("Change request %(number)d proposed.") % {"number": change.pk})
                 return redirect("change-detail", pk=change.pk)
-        difference = change_requests.preview(item=item, values=values)
-        if not difference and not form.errors:
-            form.add_error(
-                None,
-                _("This proposal changes nothing: every value is the one version %(version)s holds.")
-                % {"version": version.number},
-            )
+        try:
+            difference = change_requests.preview(item=item, values=values)
+        except DomainError as error:
+            if not form.errors:  # a refused submission said it already
+                form.add_error(None, error.message)
     return render(
         request,
         "actionplan/change_propose.html",

@@ -425,6 +425,17 @@ def test_an_empty_reason_is_refused_on_the_page(client, endorsed):
     assert not ChangeRequest.objects.exists()
 
 
+@pytest.mark.parametrize("action", ["preview", "submit"])
+def test_a_proposal_that_changes_nothing_is_refused_once_on_the_page(client, endorsed, action):
+    client.force_login(endorsed.officer)
+    url = reverse("change-propose", args=["indicator", endorsed.indicator.code])
+    response = client.post(url, {**indicator_data(endorsed), "reason": "Recount", "action": action})
+    assert [str(error) for error in response.context["form"].non_field_errors()] == [
+        "This proposal changes nothing: every value is the one version 1.0 holds."
+    ]
+    assert not ChangeRequest.objects.exists()
+
+
 def test_a_non_officer_cannot_open_the_proposal_page(client, endorsed):
     client.force_login(endorsed.committee)
     response = client.get(reverse("change-propose", args=["indicator", endorsed.indicator.code]))
