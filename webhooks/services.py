@@ -112,11 +112,11 @@ def check_url(url: str) -> None:
         raise InvalidInput(_("Give an http:// or https:// address."), field="url")
     host = parts.hostname.lower().rstrip(".")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = _port(parts)
     except ValueError:
         raise InvalidInput(_("This address's port is not a number."), field="url") from None
     portal = urlsplit(settings.PORTAL_URL)
-    portal_port = portal.port or (443 if portal.scheme == "https" else 80)
+    portal_port = _port(portal)
     own_names = [name.lower() for name in settings.ALLOWED_HOSTS if name != "*" and not _is_loopback(name.strip("[]"))]
     if (host, port) == ((portal.hostname or "").lower(), portal_port) or any(
         host == name or (name.startswith(".") and (host.endswith(name) or host == name[1:])) for name in own_names
@@ -299,11 +299,16 @@ def _unmapped(address):
     return getattr(address, "ipv4_mapped", None) or address
 
 
+def _port(parts) -> int:
+    """The port of a split http(s) address, its scheme's default when it names none (ValueError when not a number)."""
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
 def _own_addresses() -> tuple[set, int]:
     """The portal's own addresses (those of its ``PORTAL_URL`` host and of its ``ALLOWED_HOSTS`` names, but
     wildcards), and its port. A name that does not resolve adds none."""
     portal = urlsplit(settings.PORTAL_URL)
-    portal_port = portal.port or (443 if portal.scheme == "https" else 80)
+    portal_port = _port(portal)
     names = {name.strip("[]") for name in settings.ALLOWED_HOSTS if "*" not in name and not name.startswith(".")}
     own = set()
     for name in names | {portal.hostname or ""}:
@@ -356,7 +361,7 @@ def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
     or the address was refused) and the start of the answer (or why none came)."""
     try:
         parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = _port(parts)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise _Refused(f"{url} is not an http(s) address")
         address = _resolve(parts.hostname, port)
