@@ -31,15 +31,11 @@ def unreachable_database(error) -> str | None:
         error = again
     else:
         return None
-    database = connection.settings_dict
+    from portal import databases
+
     # psycopg's first line names the server, then why it refused: never the password.
-    reason = str(error).strip().splitlines()[0].split(" failed: ", 1)[-1]
-    if connection.vendor == "sqlite":
-        where = "SQLite"
-    else:
-        where = f"{database.get('HOST') or 'localhost'}:{database.get('PORT') or 5432}"
-    reason = " ".join(reason.split())
-    return f'Database error: cannot use database "{database["NAME"]}" at {where} (DATABASE_URL): {reason}'
+    reason = " ".join(str(error).strip().splitlines()[0].split(" failed: ", 1)[-1].split())
+    return f"Database error: cannot use {databases.label()} (DATABASE_URL): {reason}"
 
 
 if __name__ == "__main__":

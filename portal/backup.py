@@ -45,6 +45,8 @@ from django.db import connection, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
+from . import databases
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 FILES = "files"
@@ -125,7 +127,7 @@ def back_up(*, directory: Path) -> Summary:
         shutil.rmtree(work, ignore_errors=True)
     return Summary(
         directory=directory,
-        database=_database_label(),
+        database=databases.label(),
         files=len(files),
         size=sum(entry["size"] for entry in files),
         missing=missing,
@@ -313,7 +315,7 @@ def restore(*, directory: Path) -> Summary:
     if connection.vendor == "sqlite":
         _check_sqlite_migrations(manifest["migrations"])
 
-    summary = Summary(directory=directory, database=_database_label())
+    summary = Summary(directory=directory, database=databases.label())
     for entry in manifest["files"]:
         if entry["path"] in present:
             summary.skipped += 1
@@ -338,7 +340,7 @@ def _check_database_empty():
     tables = connection.introspection.table_names()
     if tables:
         raise Refused(
-            f"{_database_label()} is not empty ({len(tables)} tables, {tables[0]} among them); "
+            f"{databases.label()} is not empty ({len(tables)} tables, {tables[0]} among them); "
             "restore into a new, empty database (createdb, without migrate)"
         )
 
@@ -432,13 +434,6 @@ def _first_error(stderr: str, returncode: int) -> str:
         if "error" in line.lower() or "fatal" in line.lower():
             return " ".join(line.split())
     return " ".join(lines[0].split()) if lines else f"exit status {returncode}"
-
-
-def _database_label() -> str:
-    database = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f'SQLite database "{database["NAME"]}"'
-    return f'database "{database["NAME"]}" at {database.get("HOST") or "localhost"}:{database.get("PORT") or 5432}'
 
 
 def _safe_name(name) -> bool:
