@@ -303,16 +303,6 @@ def submit_minutes(*, by, meeting: Meeting, minutes: str | None = None) -> Meeti
     return meeting
 
 
-def sign_minutes(*, by, meeting: Meeting, round: int | None = None, party: str | None = None):
-    """Sign the minutes for the party of ``by``'s co-chair seat; the second party's signature approves them."""
-    return signoff.sign(by=by, subject=meeting, round=round, party=party, kind=MINUTES.key)
-
-
-def decline_minutes(*, by, meeting: Meeting, reason: str, round: int | None = None, party: str | None = None):
-    """Decline the minutes with a reason: they go back to the secretary, editable again, who is told why."""
-    return signoff.decline(by=by, subject=meeting, reason=reason, round=round, party=party, kind=MINUTES.key)
-
-
 def schedule_meeting(*, by, form) -> Meeting:
     """Save a new or changed meeting from its validated form (secretary and officers)."""
     _check_records(by)

@@ -77,13 +77,3 @@ def submit_for_endorsement(*, by, report: ProgressReport) -> ProgressReport:
     signoff.submit(by=by, subject=report, kind=REPORT.key)
     report.refresh_from_db()
     return report
-
-
-def endorse(*, by, report: ProgressReport, round: int | None = None, party: str | None = None):
-    """Sign the report's endorsement for the party of ``by``'s co-chair seat."""
-    return signoff.sign(by=by, subject=report, round=round, party=party, kind=REPORT.key)
-
-
-def decline(*, by, report: ProgressReport, reason: str, round: int | None = None, party: str | None = None):
-    """Decline to endorse the report, with a reason: it goes back to whoever submitted it, who is told why."""
-    return signoff.decline(by=by, subject=report, reason=reason, round=round, party=party, kind=REPORT.key)

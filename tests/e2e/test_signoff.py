@@ -14,7 +14,7 @@ def waiting_for_interpol(committee_site):
     from django.contrib.auth.models import Group
 
     from portal.models import Organization, Profile, Role
-    from steering import services
+    from steering import services, signoff
     from steering.models import CommitteeMember
     from tests import factories
 
@@ -40,7 +40,7 @@ def waiting_for_interpol(committee_site):
         meeting=site.meeting,
         minutes="The committee reviewed the six focus areas and adopted two decisions.",
     )
-    services.sign_minutes(by=site.cochair_unodc, meeting=site.meeting)
+    signoff.sign(by=site.cochair_unodc, subject=site.meeting)
     return site
 
 

@@ -31,9 +31,9 @@ def fresh(report) -> ProgressReport:
 def test_a_report_signed_by_both_parties_is_endorsed(signing_world, report):
     world = signing_world
     endorsement.submit_for_endorsement(by=world.officer, report=report)
-    endorsement.endorse(by=world.cochair_interpol, report=report)
+    signoff.sign(by=world.cochair_interpol, subject=report)
     assert fresh(report).endorsed_at is None
-    last = endorsement.endorse(by=world.cochair_unodc, report=report)
+    last = signoff.sign(by=world.cochair_unodc, subject=report)
     assert fresh(report).endorsed_at == last.signed_at
 
 
@@ -48,7 +48,7 @@ def test_submitting_a_report_tells_the_co_chairs(signing_world, report):
 def test_a_declined_report_goes_back_to_whoever_submitted_it(signing_world, report):
     world = signing_world
     endorsement.submit_for_endorsement(by=world.secretary, report=report)
-    endorsement.decline(by=world.cochair_unodc, report=report, reason="Wait for the Q3 figures.")
+    signoff.decline(by=world.cochair_unodc, subject=report, reason="Wait for the Q3 figures.")
     report = fresh(report)
     assert report.endorsement_submitted_at is None and report.endorsed_at is None
     [told] = Notification.objects.filter(kind="signoff_outcome")
@@ -60,7 +60,7 @@ def test_a_declined_report_goes_back_to_whoever_submitted_it(signing_world, repo
 def test_the_report_page_shows_who_signed_and_who_is_awaited(signing_world, report, as_user):
     world = signing_world
     endorsement.submit_for_endorsement(by=world.officer, report=report)
-    endorsement.endorse(by=world.cochair_unodc, report=report)
+    signoff.sign(by=world.cochair_unodc, subject=report)
     url = reverse("report-detail", args=[report.pk])
     page = as_user(world.cochair_interpol).get(url).content.decode()
     assert "Waiting for INTERPOL" in page and "Ursula Berger" in page and "Sign for INTERPOL" in page
@@ -106,7 +106,7 @@ def test_an_endorsed_report_is_not_submitted_again(signing_world, report):
     world = signing_world
     endorsement.submit_for_endorsement(by=world.officer, report=report)
     for chair in (world.cochair_unodc, world.cochair_interpol):
-        endorsement.endorse(by=chair, report=report)
+        signoff.sign(by=chair, subject=report)
     with pytest.raises(WrongState, match="already endorsed"):
         endorsement.submit_for_endorsement(by=world.officer, report=report)
     assert SignOff.objects.count() == 1
@@ -116,13 +116,13 @@ def test_a_co_chair_cannot_endorse_for_the_other_party(signing_world, report):
     world = signing_world
     endorsement.submit_for_endorsement(by=world.officer, report=report)
     with pytest.raises(NotAllowed, match="cannot sign for UNODC"):
-        endorsement.endorse(by=world.cochair_interpol, report=report, party="UNODC")
+        signoff.sign(by=world.cochair_interpol, subject=report, party="UNODC")
     assert not Signature.objects.exists()
 
 
 def test_endorsing_a_report_not_submitted_is_refused(signing_world, report):
     with pytest.raises(WrongState, match="Not submitted for signature"):
-        endorsement.endorse(by=signing_world.cochair_unodc, report=report)
+        signoff.sign(by=signing_world.cochair_unodc, subject=report)
     assert not Signature.objects.exists()
 
 
@@ -136,9 +136,9 @@ def test_report_page_query_count_does_not_grow_with_rounds(
     world = signing_world
     for _ in range(rounds - 1):
         endorsement.submit_for_endorsement(by=world.officer, report=report)
-        endorsement.decline(by=world.cochair_unodc, report=report, reason="Not yet.")
+        signoff.decline(by=world.cochair_unodc, subject=report, reason="Not yet.")
     endorsement.submit_for_endorsement(by=world.officer, report=report)
-    endorsement.endorse(by=world.cochair_unodc, report=report)
+    signoff.sign(by=world.cochair_unodc, subject=report)
     client = as_user(world.cochair_interpol)
     # session, user, groups; the report, its summary parts, others of its scope, its renderings; the
     # sign-off panel (rounds, their signatures with signers, the co-chairs' seats); unread notifications
@@ -150,7 +150,7 @@ def test_report_page_query_count_does_not_grow_with_rounds(
 def test_the_api_shows_the_endorsement_read_only(signing_world, report, api):
     world = signing_world
     endorsement.submit_for_endorsement(by=world.officer, report=report)
-    endorsement.endorse(by=world.cochair_unodc, report=report)
+    signoff.sign(by=world.cochair_unodc, subject=report)
     body = api(world.officer).get(f"/api/v1/reports/{report.pk}/").json()["endorsement"]
     assert (body["state"], body["awaited"], body["endorsed_at"]) == ("submitted", ["INTERPOL"], None)
     assert [(s["round"], s["party"], s["decision"], s["signer"]) for s in body["signatures"]] == [
@@ -169,7 +169,7 @@ def test_the_api_list_with_endorsements_takes_a_fixed_number_of_queries(
     for _ in range(count):
         made = _report(world)
         endorsement.submit_for_endorsement(by=world.officer, report=made)
-        endorsement.endorse(by=world.cochair_unodc, report=made)
+        signoff.sign(by=world.cochair_unodc, subject=made)
     client = api(world.officer)
     # token, user, groups, the count, the page; renderings, rounds, their signatures with signers
     with django_assert_max_num_queries(9):

@@ -37,8 +37,8 @@ def fresh(meeting) -> Meeting:
 def test_minutes_signed_by_both_parties_are_approved_at_the_second_signature(signing_world):
     world = signing_world
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
-    second = services.sign_minutes(by=world.cochair_interpol, meeting=world.meeting)
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
+    second = signoff.sign(by=world.cochair_interpol, subject=world.meeting)
 
     meeting = fresh(world.meeting)
     assert meeting.minutes_approved_at == second.signed_at
@@ -54,7 +54,7 @@ def test_approved_minutes_leave_the_record_read_only(signing_world, as_user):
     world = signing_world
     submit(world)
     for chair in (world.cochair_unodc, world.cochair_interpol):
-        services.sign_minutes(by=chair, meeting=world.meeting)
+        signoff.sign(by=chair, subject=world.meeting)
     response = as_user(world.secretary).post(
         reverse("meeting-decision", args=[world.meeting.pk]), {"decision-text": "Too late."}
     )
@@ -65,7 +65,7 @@ def test_approved_minutes_leave_the_record_read_only(signing_world, as_user):
 def test_one_signature_leaves_the_minutes_waiting_for_the_other_party(signing_world, as_user):
     world = signing_world
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
 
     assert fresh(world.meeting).minutes_approved_at is None
     assert list(signoff.awaited(world.meeting)) == ["INTERPOL"]
@@ -107,7 +107,7 @@ def test_a_co_chair_who_chose_no_e_mail_is_listed_only(signing_world, django_cap
 def test_a_decline_sends_the_minutes_back_to_the_secretary_editable_again(signing_world, as_user):
     world = signing_world
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     response = sign_page(
         as_user(world.cochair_interpol), world.meeting, "decline", **{"decline-reason": "Decision 2 is misquoted."}
     )
@@ -123,8 +123,8 @@ def test_a_decline_sends_the_minutes_back_to_the_secretary_editable_again(signin
 def test_a_decline_tells_the_secretary_why_and_the_co_chair_whose_signature_it_voids(signing_world):
     world = signing_world
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
-    services.decline_minutes(by=world.cochair_interpol, meeting=world.meeting, reason="Decision 2 is misquoted.")
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
+    signoff.decline(by=world.cochair_interpol, subject=world.meeting, reason="Decision 2 is misquoted.")
 
     told = Notification.objects.filter(kind="signoff_outcome")
     assert {n.recipient for n in told} == {world.secretary, world.cochair_unodc}
@@ -135,15 +135,15 @@ def test_both_signatures_tell_the_secretary(signing_world):
     world = signing_world
     submit(world)
     for chair in (world.cochair_unodc, world.cochair_interpol):
-        services.sign_minutes(by=chair, meeting=world.meeting)
+        signoff.sign(by=chair, subject=world.meeting)
     assert [n.recipient for n in Notification.objects.filter(kind="signoff_outcome")] == [world.secretary]
 
 
 def test_submitting_again_after_a_decline_opens_a_new_round_and_keeps_the_old_one(signing_world, as_user):
     world = signing_world
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
-    services.decline_minutes(by=world.cochair_interpol, meeting=world.meeting, reason="Decision 2 is misquoted.")
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
+    signoff.decline(by=world.cochair_interpol, subject=world.meeting, reason="Decision 2 is misquoted.")
     submit(world)
 
     assert list(SignOff.objects.of(world.meeting).values_list("number", "state")) == [(1, "declined"), (2, "open")]
@@ -155,7 +155,7 @@ def test_submitting_again_after_a_decline_opens_a_new_round_and_keeps_the_old_on
 def test_only_the_awaited_co_chair_sees_the_sign_and_decline_buttons(signing_world, as_user):
     world = signing_world
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     url = reverse("meeting-detail", args=[world.meeting.pk])
     assert "Sign for INTERPOL" in as_user(world.cochair_interpol).get(url).content.decode()
     for someone in (world.cochair_unodc, world.secretary, world.committee):
@@ -184,9 +184,9 @@ def _answers():
 def test_signing_twice_is_refused(signing_world):
     world = signing_world
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     with pytest.raises(AlreadyExists, match="Ursula Berger already signed .* for UNODC"):
-        services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+        signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     assert len(_answers()) == 1
 
 
@@ -224,7 +224,7 @@ def test_a_co_chair_working_for_the_other_organisation_cannot_sign(signing_world
     Profile.objects.filter(user=world.cochair_unodc).update(organization=world.parties["INTERPOL"])
     submit(world)
     with pytest.raises(NotAllowed, match="You work for INTERPOL, but your seat on the committee is UNODC's"):
-        services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+        signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     assert _answers() == []
 
 
@@ -241,7 +241,7 @@ def test_declining_without_a_reason_is_refused(signing_world, as_user):
 def test_signing_minutes_not_submitted_is_refused(signing_world):
     world = signing_world
     with pytest.raises(WrongState, match="Not submitted for signature"):
-        services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+        signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     assert _answers() == []
 
 
@@ -250,7 +250,7 @@ def test_signing_a_withdrawn_round_is_refused(signing_world):
     submit(world)
     signoff.withdraw(subject=world.meeting)
     with pytest.raises(WrongState, match="Not submitted for signature"):
-        services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+        signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     assert _answers() == []
 
 
@@ -258,9 +258,9 @@ def test_signing_minutes_already_approved_is_refused(signing_world):
     world = signing_world
     submit(world)
     for chair in (world.cochair_unodc, world.cochair_interpol):
-        services.sign_minutes(by=chair, meeting=world.meeting)
+        signoff.sign(by=chair, subject=world.meeting)
     with pytest.raises(WrongState, match="Already signed by both parties"):
-        services.decline_minutes(by=world.cochair_unodc, meeting=world.meeting, reason="Second thoughts.")
+        signoff.decline(by=world.cochair_unodc, subject=world.meeting, reason="Second thoughts.")
     assert len(_answers()) == 2 and round_of(world.meeting).state == "approved"
 
 
@@ -268,7 +268,7 @@ def test_signing_from_a_page_shown_before_a_decline_is_refused(signing_world, as
     world = signing_world
     submit(world)
     shown = round_of(world.meeting)
-    services.decline_minutes(by=world.cochair_unodc, meeting=world.meeting, reason="Decision 2 is misquoted.")
+    signoff.decline(by=world.cochair_unodc, subject=world.meeting, reason="Decision 2 is misquoted.")
     response = sign_page(as_user(world.cochair_interpol), world.meeting, round=shown, follow=True)
     assert "Declined for UNODC by Ursula Berger" in response.content.decode()
     assert "since this page was shown" in response.content.decode()
@@ -279,7 +279,7 @@ def test_signing_a_round_replaced_since_the_page_was_shown_is_refused(signing_wo
     world = signing_world
     submit(world)
     shown = round_of(world.meeting)
-    services.decline_minutes(by=world.cochair_unodc, meeting=world.meeting, reason="Decision 2 is misquoted.")
+    signoff.decline(by=world.cochair_unodc, subject=world.meeting, reason="Decision 2 is misquoted.")
     submit(world)
     response = sign_page(as_user(world.cochair_interpol), world.meeting, round=shown, follow=True)
     assert "Sent back and submitted again since this page was shown" in response.content.decode()
@@ -332,7 +332,7 @@ def test_minutes_of_a_meeting_yet_to_be_held_are_not_submitted(signing_world):
 def test_a_second_answer_of_a_party_in_a_round_is_refused_by_the_database(signing_world):
     world = signing_world
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     with pytest.raises(IntegrityError), transaction.atomic():
         Signature.objects.create(
             signoff=round_of(world.meeting), party="UNODC", decision="signed", signer=world.officer,
@@ -354,7 +354,7 @@ def test_a_second_open_round_is_refused_by_the_database(signing_world):
 def test_a_recorded_signature_cannot_be_changed(signing_world):
     world = signing_world
     submit(world)
-    signature = services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    signature = signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     with pytest.raises(Exception, match="never changed once recorded"), transaction.atomic():
         Signature.objects.filter(pk=signature.pk).update(signer=world.cochair_interpol)
     assert Signature.objects.get().signer == world.cochair_unodc
@@ -370,10 +370,10 @@ def test_meeting_page_query_count_does_not_grow_with_rounds(
     world = signing_world
     for _ in range(rounds - 1):
         submit(world)
-        services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
-        services.decline_minutes(by=world.cochair_interpol, meeting=world.meeting, reason="Not yet.")
+        signoff.sign(by=world.cochair_unodc, subject=world.meeting)
+        signoff.decline(by=world.cochair_interpol, subject=world.meeting, reason="Not yet.")
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     client = as_user(world.cochair_interpol)
     # the meeting page's own queries (record, earlier items, attendees, ...), the sign-off panel (rounds,
     # their signatures with signers, the co-chairs' seats) and the navigation's unread notifications
@@ -423,11 +423,11 @@ def test_two_co_chairs_of_a_party_signing_at_once_leave_one_signature(signing_wo
         committee=world.committee_body, user=deputy, role=CommitteeMember.Role.CO_CHAIR_INTERPOL
     )
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
 
     results = _at_once(
-        lambda: services.sign_minutes(by=world.cochair_interpol, meeting=world.meeting, round=1),
-        lambda: services.sign_minutes(by=deputy, meeting=world.meeting, round=1),
+        lambda: signoff.sign(by=world.cochair_interpol, subject=world.meeting, round=1),
+        lambda: signoff.sign(by=deputy, subject=world.meeting, round=1),
     )
 
     signed = [result for result in results if isinstance(result, Signature)]
@@ -445,8 +445,8 @@ def test_both_parties_signing_at_once_approve_the_minutes_once(signing_world):
     submit(world)
 
     results = _at_once(
-        lambda: services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting, round=1),
-        lambda: services.sign_minutes(by=world.cochair_interpol, meeting=world.meeting, round=1),
+        lambda: signoff.sign(by=world.cochair_unodc, subject=world.meeting, round=1),
+        lambda: signoff.sign(by=world.cochair_interpol, subject=world.meeting, round=1),
     )
 
     assert all(isinstance(result, Signature) for result in results), results
@@ -465,7 +465,7 @@ def test_the_record_pdf_names_both_signatures(signing_world, as_user):
     world = signing_world
     submit(world)
     for chair in (world.cochair_unodc, world.cochair_interpol):
-        services.sign_minutes(by=chair, meeting=world.meeting)
+        signoff.sign(by=chair, subject=world.meeting)
     response = as_user(world.committee).get(reverse("meeting-pdf", args=[world.meeting.pk]))
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
     assert "Signed for UNODC by Ursula Berger" in text and "Signed for INTERPOL by Ivan Novak" in text
@@ -476,7 +476,7 @@ def test_the_admin_reads_rounds_and_changes_none(signing_world, client):
 
     world = signing_world
     submit(world)
-    services.sign_minutes(by=world.cochair_unodc, meeting=world.meeting)
+    signoff.sign(by=world.cochair_unodc, subject=world.meeting)
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     round = round_of(world.meeting)
     page = client.get(reverse("admin:steering_signoff_change", args=[round.pk]))
