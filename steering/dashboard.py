@@ -4,13 +4,13 @@ Every figure comes from the database grouped and counted there; Python only arra
 the few aggregated rows (one per focus area, status, office...) for the page.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import (
     Count,
     Exists,
     F,
-    Max,
     OuterRef,
     Q,
 )
@@ -104,10 +104,15 @@ class Filters:
         return f"version={self.version.number}" if self.version else ""
 
 
-def _activities(filters: Filters, user):
-    activities = Activity.objects.visible_to(user).filter(objective__focus_area__plan=filters.plan)
+def focus_areas(filters: Filters) -> list[FocusArea]:
+    """The focus areas the dashboard shows, in the plan's order: the one chosen, else all."""
     if filters.focus_area:
-        activities = activities.filter(objective__focus_area=filters.focus_area)
+        return [filters.focus_area]
+    return list(FocusArea.objects.filter(plan=filters.plan).order_by("order"))
+
+
+def _activities(filters: Filters, user, areas):
+    activities = Activity.objects.visible_to(user).filter(objective__focus_area__in=areas)
     if filters.organization:
         activities = activities.filter(lead_organization=filters.organization)
     if filters.region:
@@ -119,10 +124,19 @@ def _activities(filters: Filters, user):
 
 def build(filters: Filters, user) -> dict:
     """Compute every figure of the dashboard for the filters and the user's visibility."""
-    activities = _activities(filters, user)
-    areas = list(FocusArea.objects.filter(plan=filters.plan).order_by("order"))
-    if filters.focus_area:
-        areas = [filters.focus_area]
+    areas = focus_areas(filters)
+    parts = build_parts(filters, user, areas)
+    return compose(filters, [parts[area.code] for area in areas])
+
+
+def build_parts(filters: Filters, user, areas) -> dict[str, dict]:
+    """The figures of each of the focus areas ``areas``, by code: what the dashboard shows of it, and its
+    share of the plan-wide tiles (trend, compliance, countries), which ``compose`` adds up.
+
+    The same statements however many areas are asked for, each grouped by area: a part is computed alone
+    when only its area changed (``dashboard_cache``), or all at once.
+    """
+    activities = _activities(filters, user, areas)
     codes = [area.code for area in areas]
 
     by_status = _grid(
@@ -146,28 +160,49 @@ def build(filters: Filters, user) -> dict:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    indicators = _indicator_progress(activities, filters, user)
-
+    indicators = figures.summary_by_area(
+        indicators_counted(activities, filters, user, areas), filters.period, filters.version
+    )
+    trend = _rag_trend(activities, filters)
+    compliance = _compliance(pairs, filters)
+    countries = _countries(activities)
     return {
-        "totals": {"expected": sum(expected.values()), "received": sum(received.values())},
+        code: {
+            "code": code,
+            "name": area.name,
+            "status": {status: by_status.get((code, status), 0) for status in Activity.Status.values},
+            "rag": _rag_counts(code, by_status, by_rag),
+            "expected": expected.get(code, 0),
+            "received": received.get(code, 0),
+            "indicators": indicators.get(code, {"all": 0, "with_actual": 0, "on_track": 0, "average_percent": None}),
+            "trend": trend.get(code, {}),
+            "compliance": compliance.get(code, []),
+            "countries": countries.get(code, []),
+        }
+        for code, area in zip(codes, areas, strict=True)
+    }
+
+
+PART_ONLY = ("trend", "compliance", "countries")
+
+
+def compose(filters: Filters, parts: list[dict]) -> dict:
+    """The dashboard's figures from its focus areas' parts (``build_parts``), in their order.
+
+    The plan-wide tiles add up what each area counted, grouped in SQL per area: a handful of rows each
+    (a period's RAG counts, an office's updates, a country reached), so the areas' parts can be kept and
+    recomputed one by one.
+    """
+    return {
+        "totals": {
+            "expected": sum(part["expected"] for part in parts),
+            "received": sum(part["received"] for part in parts),
+        },
         "objective_indicators_counted": not (filters.organization or filters.region),
-        "focus_areas": [
-            {
-                "code": code,
-                "name": area.name,
-                "status": {status: by_status.get((code, status), 0) for status in Activity.Status.values},
-                "rag": _rag_counts(code, by_status, by_rag),
-                "expected": expected.get(code, 0),
-                "received": received.get(code, 0),
-                "indicators": indicators.get(
-                    code, {"all": 0, "with_actual": 0, "on_track": 0, "average_percent": None}
-                ),
-            }
-            for code, area in zip(codes, areas, strict=True)
-        ],
-        "trend": _rag_trend(activities, filters),
-        "compliance": _compliance(pairs, filters),
-        "countries": _countries(activities),
+        "focus_areas": [{key: value for key, value in part.items() if key not in PART_ONLY} for part in parts],
+        "trend": _total_trend(filters, parts),
+        "compliance": _total_compliance(parts),
+        "countries": _total_countries(parts),
         "action_items": _action_items(filters),
     }
 
@@ -186,56 +221,65 @@ def _by_area(rows) -> dict:
     return {row["area"]: row["n"] for row in rows}
 
 
-def indicators_counted(activities, filters: Filters, user):
+def indicators_counted(activities, filters: Filters, user, areas=None):
     """The indicators the dashboard counts: those of the activities shown and, unless an organisation
-    or region is chosen (objectives belong to no one organisation or region), the objectives' own."""
+    or region is chosen (objectives belong to no one organisation or region), the objectives' own
+    (of the ``areas``, by default those the filters show)."""
     counted = Q(activity__in=activities)
     if not (filters.organization or filters.region):
-        areas = [filters.focus_area] if filters.focus_area else FocusArea.objects.filter(plan=filters.plan)
-        counted |= Q(objective__focus_area__in=areas)
+        counted |= Q(objective__focus_area__in=focus_areas(filters) if areas is None else areas)
     return Indicator.objects.visible_to(user).filter(counted)
 
 
-def _indicator_progress(activities, filters: Filters, user) -> dict:
-    """Per focus area: indicators, those with a figure for the period, those that reached their target,
-    and the average share of the target reached, by the indicator figure rule (as the reports count)."""
-    return figures.summary_by_area(indicators_counted(activities, filters, user), filters.period, filters.version)
+def _trend_periods(filters: Filters) -> list[str]:
+    if filters.period is None:
+        return []
+    return list(
+        ReportingPeriod.objects.filter(plan=filters.plan, starts_on__lte=filters.period.starts_on)
+        .order_by("-starts_on")[:TREND_PERIODS]
+        .values_list("code", flat=True)
+    )[::-1]
 
 
 def _rag_trend(activities, filters: Filters) -> dict:
-    periods = (
-        list(
-            ReportingPeriod.objects.filter(plan=filters.plan, starts_on__lte=filters.period.starts_on)
-            .order_by("-starts_on")[:TREND_PERIODS]
-            .values_list("code", flat=True)
-        )[::-1]
-        if filters.period
-        else []
-    )
-    # How the activities stood at each period: what the register lists as of that period.
+    """Per area, per period code: how many activities stood at each RAG rating (what the register lists
+    as of that period)."""
     rows = (
-        ActivityStanding.objects.filter(activity__in=activities, as_of__code__in=periods)
-        .values("rag", code=F("as_of__code"))
+        ActivityStanding.objects.filter(activity__in=activities, as_of__code__in=_trend_periods(filters))
+        .values("rag", area=F("activity__objective__focus_area__code"), code=F("as_of__code"))
         .annotate(n=Count("pk"))
         .order_by()
     )
-    counts = {(row["code"], row["rag"]): row["n"] for row in rows}
-    return {"periods": periods, "series": {rag: [counts.get((code, rag), 0) for code in periods] for rag in RAG.values}}
+    trend = defaultdict(lambda: defaultdict(dict))
+    for row in rows:
+        trend[row["area"]][row["code"]][row["rag"]] = row["n"]
+    return {area: dict(periods) for area, periods in trend.items()}
 
 
-def _compliance(pairs, filters: Filters) -> list[dict]:
-    """Per office: updates expected this period, received on time, late, and missing.
+def _total_trend(filters: Filters, parts: list[dict]) -> dict:
+    periods = _trend_periods(filters)
+    return {
+        "periods": periods,
+        "series": {
+            rag: [sum(part["trend"].get(code, {}).get(rag, 0) for part in parts) for code in periods]
+            for rag in RAG.values
+        },
+    }
+
+
+def _compliance(pairs, filters: Filters) -> dict[str, list[dict]]:
+    """Per area, per office: updates expected this period, received, and received on time.
 
     Two grouped counts, the pairs and the updates received for them (at most one per pair),
     joined in SQL rather than probed pair by pair.
     """
     if filters.period is None:
-        return []
-    expected = (
-        pairs.values(code=F("office__code"), name=F("office__name")).annotate(expected=Count("pk")).order_by("code")
-    )
+        return {}
+    expected = pairs.values(
+        area=F("activity__objective__focus_area__code"), code=F("office__code"), name=F("office__name")
+    ).annotate(expected=Count("pk"))
     received = {
-        row["code"]: row
+        (row["area"], row["code"]): row
         for row in ProgressUpdate.objects.filter(
             activity__in=pairs.values("activity"),
             period=filters.period,
@@ -243,32 +287,68 @@ def _compliance(pairs, filters: Filters) -> list[dict]:
             # Only an office still implementing the activity: the pair it was expected for.
             activity__implementing_offices=F("office"),
         )
-        .values(code=F("office__code"))
+        .values(area=F("activity__objective__focus_area__code"), code=F("office__code"))
         .annotate(received=Count("pk"), on_time=Count("pk", filter=Q(submitted_at__date__lte=filters.period.due_on)))
         .order_by()
     }
-    rows = []
-    for row in expected:
-        counted = received.get(row["code"], {"received": 0, "on_time": 0})
-        got, on_time = counted["received"], counted["on_time"]
-        rows.append(
-            {**row, "received": got, "on_time": on_time, "late": got - on_time, "missing": row["expected"] - got}
+    by_area = defaultdict(list)
+    for row in expected.order_by():
+        counted = received.get((row["area"], row["code"]), {"received": 0, "on_time": 0})
+        by_area[row.pop("area")].append({**row, "received": counted["received"], "on_time": counted["on_time"]})
+    return dict(by_area)
+
+
+def _total_compliance(parts: list[dict]) -> list[dict]:
+    """Per office, in code order: updates expected, received on time, late and missing, over the areas."""
+    offices = {}
+    for part in parts:
+        for row in part["compliance"]:
+            office = offices.setdefault(row["code"], {**row, "expected": 0, "received": 0, "on_time": 0})
+            for count in ("expected", "received", "on_time"):
+                office[count] += row[count]
+    return [
+        {**row, "late": row["received"] - row["on_time"], "missing": row["expected"] - row["received"]}
+        for _code, row in sorted(offices.items())
+    ]
+
+
+def _countries(activities) -> dict[str, list[dict]]:
+    """Per area, the countries its activities reach; named in no language, as the figures are cached for
+    all (``named_countries`` names them)."""
+    reached = (
+        Activity.beneficiary_countries.through.objects.filter(activity__in=activities)
+        .values(
+            area=F("activity__objective__focus_area__code"),
+            iso3=F("country__iso3"),
+            name=F("country__name"),
+            region=F("country__region"),
+            region_code=F("country__region_code"),
         )
-    return rows
-
-
-def _countries(activities) -> dict:
-    """The countries the activities reach (the tile's list), and how many per region; named in no language,
-    as the figures are cached for all (``named_countries`` names them)."""
-    reached = Country.objects.filter(activities__in=activities).distinct()
-    by_region = list(
-        reached.values("region")
-        # One code per region; a country loaded without one (a made-up one) names its region as stored.
-        .annotate(n=Count("pk", distinct=True), region_code=Max("region_code"))
-        .order_by("-n", "region")
+        .distinct()
+        .order_by()
     )
-    listed = list(reached.order_by("name").values("iso3", "name"))
-    return {"count": len(listed), "by_region": by_region, "reached": listed}
+    by_area = defaultdict(list)
+    for row in reached:
+        by_area[row.pop("area")].append(row)
+    return dict(by_area)
+
+
+def _total_countries(parts: list[dict]) -> dict:
+    """The countries the areas' activities reach (the tile's list), and how many per region."""
+    reached = {country["iso3"]: country for part in parts for country in part["countries"]}
+    regions = defaultdict(list)
+    for country in reached.values():
+        regions[country["region"]].append(country["region_code"])
+    by_region = [
+        # One code per region; a country loaded without one (a made-up one) names its region as stored.
+        {"region": region, "n": len(codes), "region_code": max(codes)}
+        for region, codes in regions.items()
+    ]
+    return {
+        "count": len(reached),
+        "by_region": sorted(by_region, key=lambda row: (-row["n"], row["region"])),
+        "reached": sorted(({"iso3": c["iso3"], "name": c["name"]} for c in reached.values()), key=lambda c: c["name"]),
+    }
 
 
 def named_countries(figures: dict) -> dict:

@@ -1,9 +1,11 @@
 """The dashboard's figures kept in the cache (Redis) until any of the data behind them changes.
 
 A write to a watched model replaces the cache generation, which every key includes, so
-all cached figures are dropped at once. The generation changes both at the write and
-again when its transaction commits: a dashboard computed meanwhile from the data as it
-was before the commit is filed under a generation that no one reads any more.
+all cached figures are dropped at once; an update or a measurement, reported in one focus
+area, replaces that area's generation only, which the keys of its part of the figures
+include (``figures``). A generation changes both at the write and again when its transaction
+commits: a dashboard computed meanwhile from the data as it was before the commit is filed
+under a generation that no one reads any more.
 
 Invalidation is wired to model signals on purpose: services, the API, the admin and
 the shell all write, and a signal follows every ``save`` and ``delete`` wherever it is
@@ -31,15 +33,47 @@ TIMEOUT = 600
 COMPUTE_WAIT = 10
 
 
-def figures(filters, user, compute) -> dict:
-    """Return the figures for the filters as the user may see them, computing them on a miss.
+def area_generation(area_id) -> Generation:
+    """The generation of one focus area's part of the figures: renewed by the updates reported there."""
+    return _AREA_GENERATIONS.get(area_id) or _AREA_GENERATIONS.setdefault(
+        area_id, Generation(f"dashboard:area:{area_id}:generation")
+    )
 
-    After a write, the first request takes a lock and computes the figures; those
-    arriving meanwhile wait for its result instead of all running the same second-long
-    aggregates at once. Should it fail, the next waiter takes the lock; should it take
-    longer than ``COMPUTE_WAIT``, the lock expires and a waiter computes too.
+
+_AREA_GENERATIONS: dict[int, Generation] = {}
+
+
+def figures(filters, user) -> dict:
+    """Return the figures for the filters as the user may see them, computing on a miss what is missing.
+
+    The figures are composed of one part per focus area (``dashboard.build_parts``), each kept under its
+    area's generation as well as the dashboard's: an approval drops the part of its own area only, and the
+    next view computes that one part and reads the others here.
     """
-    key = _key(filters, user)
+    from . import dashboard
+
+    areas = dashboard.focus_areas(filters)
+    generation = GENERATION.current()
+    generations = dict(
+        zip(
+            [area.pk for area in areas],
+            Generation.current_of([area_generation(area.pk) for area in areas]),
+            strict=True,
+        )
+    )
+    return _computed_once(
+        _key(filters, user, generation, generations),
+        lambda: _compose(filters, user, areas, generation, generations),
+    )
+
+
+def _computed_once(key: str, compute) -> dict:
+    """What ``compute()`` returns, kept under ``key``: computed by one request at a time.
+
+    After a write, the first request takes a lock and computes the figures; those arriving meanwhile wait
+    for its result instead of all running the same aggregates at once. Should it fail, the next waiter
+    takes the lock; should it take longer than ``COMPUTE_WAIT``, the lock expires and a waiter computes too.
+    """
     lock, token = f"{key}:computing", uuid.uuid4().hex
     deadline = time.monotonic() + COMPUTE_WAIT
     while True:
@@ -52,12 +86,27 @@ def figures(filters, user, compute) -> dict:
         time.sleep(0.05)
     try:
         # Filed with the figures: what is rendered from them is filed under it too (``rendered``).
-        cached = {**compute(filters, user), "cache_key": key}
+        cached = {**compute(), "cache_key": key}
         safely(cache.set, key, cached, TIMEOUT)
     finally:
         if safely(cache.get, lock) == token:
             safely(cache.delete, lock)
     return cached
+
+
+def _compose(filters, user, areas, generation, generations) -> dict:
+    """The figures from the areas' parts kept in the cache, computing those missing all at once."""
+    from . import dashboard
+
+    keys = {area.code: _key(filters, user, generation, {area.pk: generations[area.pk]}, part=True) for area in areas}
+    kept = safely(cache.get_many, list(keys.values()), unavailable={})
+    parts = {code: kept[key] for code, key in keys.items() if key in kept}
+    missing = [area for area in areas if area.code not in parts]
+    if missing:
+        computed = dashboard.build_parts(filters, user, missing)
+        safely(cache.set_many, {keys[code]: part for code, part in computed.items()}, TIMEOUT)
+        parts |= computed
+    return dashboard.compose(filters, [parts[area.code] for area in areas])
 
 
 def rendered(figures: dict, name: str, render) -> str:
@@ -79,20 +128,32 @@ def invalidate(**_signal_arguments) -> None:
     GENERATION.renew()
 
 
-def _key(filters, user) -> str:
+def invalidate_areas(area_ids) -> None:
+    """Drop the parts of these focus areas (and every dashboard showing one), now and again at the commit;
+    an area unknown (``None``: a row whose activity is gone) drops every cached dashboard."""
+    for area_id in set(area_ids):
+        if area_id is None:
+            invalidate()
+        else:
+            area_generation(area_id).renew()
+
+
+def _key(filters, user, generation: str, generations: dict, part=False) -> str:
     # Everyone who sees the whole plan sees the same figures; a reporter's depend on its offices.
     scope = "plan" if sees_whole_plan(user) else f"user-{user.pk}"
     chosen = {
         "plan": filters.plan.pk,
         "period": filters.period.pk if filters.period else None,
-        "focus_area": filters.focus_area.pk if filters.focus_area else None,
+        # A part is one area's whatever area is chosen: the whole plan and one area's dashboard share it.
+        "focus_area": None if part else filters.focus_area.pk if filters.focus_area else None,
         "organization": filters.organization.pk if filters.organization else None,
         "region": filters.region,
         # Indicators measured against a version's targets: a version never changes, its id is enough.
         "version": filters.version.pk if filters.version else None,
+        "areas": sorted(generations.items()),
     }
     digest = hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
-    return f"dashboard:{GENERATION.current()}:{scope}:{digest}"
+    return f"dashboard:{generation}:{scope}:{'part' if part else 'figures'}:{digest}"
 
 
 # The states in which an update counts in a figure: received (compliance), approved (RAG, indicators).
@@ -104,6 +165,8 @@ _UNKNOWN = object()
 def _remember_state(instance, **signal_arguments) -> None:
     # The state the update had when read (or made); a deferred state is not read for this.
     instance._dashboard_state = instance.__dict__.get("state", _UNKNOWN)
+    # And its activity: an update moved to another activity changes the figures of the area it leaves too.
+    instance._dashboard_activity = instance.__dict__.get("activity_id")
 
 
 def _if_counted(instance, **signal_arguments) -> None:
@@ -112,22 +175,34 @@ def _if_counted(instance, **signal_arguments) -> None:
     # however often, leave the committee's cached dashboards alone.
     was = getattr(instance, "_dashboard_state", _UNKNOWN)
     if was is _UNKNOWN or was in COUNTED_STATES or instance.state in COUNTED_STATES:
-        invalidate()
+        activities = {instance.activity_id, getattr(instance, "_dashboard_activity", None) or instance.activity_id}
+        invalidate_areas(_areas_of(activities))
     instance._dashboard_state = instance.state
+    instance._dashboard_activity = instance.activity_id
 
 
 def _unless_unapproved(instance, **signal_arguments) -> None:
     # A reporter saving a draft or a returned update rewrites its measurements: no figure counts them.
     from actionplan.measurements import writing_unapproved_measurements
+    from actionplan.models import ProgressUpdate
 
     if not writing_unapproved_measurements():
-        invalidate()
+        updates = ProgressUpdate.objects.filter(pk=instance.update_id)
+        invalidate_areas([updates.values_list("activity__objective__focus_area_id", flat=True).first()])
 
 
 def _if_any_counted(updates, **signal_arguments) -> None:
     # Updates created in bulk, which sent no model signal: new, so counted only when created submitted.
-    if any(update.state in COUNTED_STATES for update in updates):
-        invalidate()
+    invalidate_areas(_areas_of({update.activity_id for update in updates if update.state in COUNTED_STATES}))
+
+
+def _areas_of(activity_ids) -> list:
+    """The focus areas of the activities (``None`` for an activity not found: gone, or deleted with it)."""
+    from actionplan.models import Activity
+
+    ids = set(activity_ids) - {None}
+    found = dict(Activity.objects.filter(pk__in=ids).values_list("pk", "objective__focus_area_id")) if ids else {}
+    return [found.get(activity_id) for activity_id in set(activity_ids)]
 
 
 def watch_data_behind_the_figures() -> None:

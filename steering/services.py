@@ -54,7 +54,7 @@ def area_figures(*, meeting: Meeting, focus_area, user) -> dict:
     """The dashboard figures of one focus area as they stand, for the review form and its frozen copy."""
     filters = dashboard.Filters.from_query({}, meeting.committee.plan)
     filters.focus_area = focus_area
-    figures = dashboard_cache.figures(filters, user, dashboard.build)
+    figures = dashboard_cache.figures(filters, user)
     area = figures["focus_areas"][0]
     return {**area, "period": filters.period.code if filters.period else None, "as_of": timezone.now().isoformat()}
 

@@ -127,7 +127,7 @@ def dashboard_view(request):
     """Show where each focus area stands, from live data, filtered by period, area, organisation and region."""
     plan = current_plan_or_404()
     filters = dashboard.Filters.from_query(request.GET, plan)
-    figures = dashboard_cache.figures(filters, request.user, dashboard.build)
+    figures = dashboard_cache.figures(filters, request.user)
     body = dashboard_cache.rendered(
         figures,
         translation.get_language(),

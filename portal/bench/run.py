@@ -7,7 +7,8 @@ measured the same way by the same server in the same run:
 - pages → a view behind ``login_required`` (``portal.bench.floors``);
 - API lists → a DRF view serving the same rows for the same token user with ``values()``;
 - API writes → a DRF POST with the API's token authentication and throttle;
-- the dashboard's first view after a change → its own SQL replayed alone (``sql_floor``);
+- the dashboard's first views after an approval and after a change to the plan → its SQL replayed alone
+  (``sql_floor``: every focus area's part computed, as after a change to the plan);
 - the whole-plan report → the SQL of its snapshot replayed alone.
 
 The ratio is the portal's median over the floor's at the same number of users: medians, since a
@@ -206,7 +207,7 @@ class Benchmark:
             self.floor(f"DRF values(): {name}", api[:1], api, lambda c, i, p=floor_path: c.get(p), path=floor_path)
 
     def run_pages(self, *, committee, officer, reporter, data):
-        from steering.dashboard_cache import invalidate
+        from steering.dashboard_cache import invalidate, invalidate_areas
 
         self.log("Dashboard (committee member)")
         paths = data.dashboard_paths
@@ -216,11 +217,18 @@ class Benchmark:
             "pages", "dashboard, cached (whole plan and each focus area)", committee[:1], committee,
             lambda c, i: c.get(paths[i % len(paths)]), floor=LOGIN_FLOOR, target=DASHBOARD_CACHED,
         )  # fmt: skip
-        # Each request after a change: a new cache generation, as any write makes, then the view.
+        # Each request after an update approved in one focus area (each in turn): its area's part of the figures
+        # dropped, as the approval drops it (``dashboard_cache._if_counted``), then the view.
         self.portal(
-            "pages", "dashboard, first view after a change (whole plan)", committee[:1], committee,
+            "pages", "dashboard, first view after an approval (whole plan)", committee[:1], committee,
             lambda c, i: c.get("/steering/"), floor=SQL_DASHBOARD, target=DASHBOARD_AFTER_CHANGE, warm=False,
-            before=lambda i: invalidate(),
+            before=lambda i: invalidate_areas([data.area_ids[i % len(data.area_ids)]]),
+        )  # fmt: skip
+        # Each request after a change to the plan itself (an activity, an office, a period...): every figure
+        # dropped, as such a write drops them.
+        self.portal(
+            "pages", "dashboard, first view after a change to the plan (whole plan)", committee[:1], committee,
+            lambda c, i: c.get("/steering/"), floor=SQL_DASHBOARD, warm=False, before=lambda i: invalidate(),
         )  # fmt: skip
         self.log("Activity register (programme officer)")
         for name, query in data.register_variants():
@@ -451,6 +459,7 @@ class Personas:
     reporters: list  # memberships of the reporters whose offices have the most open slots, most first
     slots: dict[int, list[Slot]]  # office id -> its open slots
     areas: list[str]
+    area_ids: list[int]
     activity: str
     dashboard_paths: list[str]
     since: str  # updated_since of the API's changes: the middle of the reporter's updates
@@ -480,14 +489,15 @@ class Personas:
         reporters = sorted(reporters, key=lambda m: (-len(slots[m.office_id]), m.office.code))[:USERS]
         if not reporters:
             raise RuntimeError("No field reporter in the data: load the demo data first")
-        areas = list(FocusArea.objects.order_by("order").values_list("code", flat=True))
+        areas = dict(FocusArea.objects.order_by("order").values_list("code", "pk"))
         codes = list(Activity.objects.order_by("code").values_list("code", flat=True))
         updates = ProgressUpdate.objects.visible_to(reporters[0].user).order_by("updated_at")
         middle = updates.values_list("updated_at", flat=True)[updates.count() // 2]
         return cls(
             reporters=reporters,
             slots=dict(slots),
-            areas=areas,
+            areas=list(areas),
+            area_ids=list(areas.values()),
             activity=codes[min(len(areas) * 7, len(codes) - 1)],
             dashboard_paths=["/steering/", *(f"/steering/?focus_area={code}" for code in areas)],
             since=middle.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -67,7 +67,8 @@ def test_benchmark_at_scale_xs_measures_pages_api_floors_and_reports_and_writes_
     pages, api = {row["name"] for row in results["pages"]}, {row["name"] for row in results["api"]}
     assert {
         "dashboard, cached (whole plan and each focus area)",
-        "dashboard, first view after a change (whole plan)",
+        "dashboard, first view after an approval (whole plan)",
+        "dashboard, first view after a change to the plan (whole plan)",
         "register, default",
         "register, search q=border",
         "register, RAG off track, by progress",

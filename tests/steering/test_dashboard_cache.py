@@ -10,9 +10,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actionplan import services
-from steering import dashboard_cache
+from actionplan.models import Activity
+from steering import dashboard, dashboard_cache
 from steering.dashboard import Filters
-from tests.factories import ActionItemFactory, FocusAreaFactory, MeetingFactory, ProgressUpdateFactory
+from tests.factories import (
+    ActionItemFactory,
+    ActivityFactory,
+    FocusAreaFactory,
+    IndicatorFactory,
+    MeasurementFactory,
+    MeetingFactory,
+    ProgressUpdateFactory,
+)
 
 
 def figures(client, **query):
@@ -121,17 +130,20 @@ def test_figures_cached_in_redis_are_dropped_by_a_write(redis_url, settings, com
     assert figure_queries(committee_client)
 
 
-def never_compute(filters, user):
+def never_compute():
     raise AssertionError("the figures were computed a second time")
 
 
-def test_a_request_waits_for_the_figures_another_is_computing(world):
-    filters = Filters.from_query({}, world.plan)
-    key = dashboard_cache._key(filters, world.committee)
+def a_key():
+    return f"dashboard:test:{uuid.uuid4().hex}"
+
+
+def test_a_request_waits_for_the_figures_another_is_computing():
+    key = a_key()
     cache.add(f"{key}:computing", True, 10)
     threading.Timer(0.2, cache.set, args=[key, {"computed": "elsewhere"}]).start()
 
-    assert dashboard_cache.figures(filters, world.committee, never_compute) == {"computed": "elsewhere"}
+    assert dashboard_cache._computed_once(key, never_compute) == {"computed": "elsewhere"}
 
 
 def body_renders(client, **query) -> int:
@@ -155,13 +167,12 @@ def test_the_dashboards_body_is_rendered_once_per_language_until_a_write_drops_i
     assert body_renders(committee_client) == 1
 
 
-def test_a_request_computes_the_figures_itself_when_the_other_never_finishes(world, monkeypatch):
+def test_a_request_computes_the_figures_itself_when_the_other_never_finishes(monkeypatch):
     monkeypatch.setattr(dashboard_cache, "COMPUTE_WAIT", 0.2)
-    filters = Filters.from_query({}, world.plan)
-    cache.add(f"{dashboard_cache._key(filters, world.committee)}:computing", True, 10)
+    key = a_key()
+    cache.add(f"{key}:computing", True, 10)
 
-    computed = dashboard_cache.figures(filters, world.committee, lambda filters, user: {"computed": "here"})
-    assert computed["computed"] == "here"
+    assert dashboard_cache._computed_once(key, lambda: {"computed": "here"})["computed"] == "here"
 
 
 @pytest.fixture
@@ -293,15 +304,126 @@ def test_a_draft_created_in_bulk_keeps_the_cached_dashboard(committee_client, wo
     assert figure_queries(committee_client) == []
 
 
-def test_a_waiting_request_takes_over_when_the_computation_it_waits_for_fails(world, monkeypatch):
+def test_a_waiting_request_takes_over_when_the_computation_it_waits_for_fails(monkeypatch):
     monkeypatch.setattr(dashboard_cache, "COMPUTE_WAIT", 30)
-    filters = Filters.from_query({}, world.plan)
-    lock = f"{dashboard_cache._key(filters, world.committee)}:computing"
+    key = a_key()
+    lock = f"{key}:computing"
     cache.add(lock, "the failing request", 30)
     threading.Timer(0.2, cache.delete, args=[lock]).start()
 
-    def compute_holding_the_lock(filters, user):
+    def compute_holding_the_lock():
         assert cache.get(lock) not in (None, "the failing request")
         return {"computed": "by the waiter"}
 
-    assert dashboard_cache.figures(filters, world.committee, compute_holding_the_lock)["computed"] == "by the waiter"
+    assert dashboard_cache._computed_once(key, compute_holding_the_lock)["computed"] == "by the waiter"
+
+
+@pytest.fixture
+def two_areas(world):
+    """The world's focus area (CYB) and a second one (TER) with an activity of the world's office."""
+    terrorism = ActivityFactory(
+        objective__focus_area=FocusAreaFactory(plan=world.plan, code="TER", order=2), code="TER-1.1"
+    )
+    terrorism.implementing_offices.add(world.office)
+    return terrorism
+
+
+@pytest.fixture
+def parts_computed(monkeypatch):
+    """The codes of the focus areas whose parts each computation of the figures computed."""
+    computed, build_parts = [], dashboard.build_parts
+
+    def counting(filters, user, areas):
+        computed.append(sorted(area.code for area in areas))
+        return build_parts(filters, user, areas)
+
+    monkeypatch.setattr(dashboard, "build_parts", counting)
+    return computed
+
+
+def test_an_update_approved_in_one_focus_area_recomputes_that_areas_part_only(
+    committee_client, world, two_areas, parts_computed, django_capture_on_commit_callbacks
+):
+    update = ProgressUpdateFactory(
+        activity=two_areas, period=world.period, office=world.office, state="submitted", rag="off_track"
+    )
+    figures(committee_client)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_update(by=world.officer, update=update)
+    terrorism = next(row for row in figures(committee_client)["focus_areas"] if row["code"] == "TER")
+
+    assert parts_computed == [["CYB", "TER"], ["TER"]]
+    assert terrorism["rag"]["off_track"] == 1
+
+
+def test_the_whole_plans_dashboard_and_one_areas_share_that_areas_part(committee_client, two_areas, parts_computed):
+    figures(committee_client)
+
+    assert [row["code"] for row in figures(committee_client, focus_area="TER")["focus_areas"]] == ["TER"]
+    assert parts_computed == [["CYB", "TER"]]
+
+
+def test_a_write_to_the_plan_recomputes_every_areas_part(committee_client, world, two_areas, parts_computed):
+    figures(committee_client)
+
+    world.activity.implementing_offices.add(world.other_office)
+    figures(committee_client)
+
+    assert parts_computed == [["CYB", "TER"], ["CYB", "TER"]]
+
+
+def test_an_update_moved_to_an_activity_of_another_area_recomputes_both_areas(
+    committee_client, world, two_areas, parts_computed
+):
+    update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
+    figures(committee_client, focus_area="CYB")
+    figures(committee_client, focus_area="TER")
+
+    update.activity = two_areas
+    update.save()
+    figures(committee_client, focus_area="CYB")
+    figures(committee_client, focus_area="TER")
+
+    assert parts_computed == [["CYB"], ["TER"], ["CYB"], ["TER"]]
+
+
+def test_a_measurement_of_an_approved_update_recomputes_its_areas_part(
+    committee_client, world, two_areas, parts_computed
+):
+    indicator = IndicatorFactory(activity=two_areas)
+    update = ProgressUpdateFactory(activity=two_areas, period=world.period, office=world.office, state="approved")
+    figures(committee_client)
+
+    MeasurementFactory(update=update, indicator=indicator, value=7)
+    figures(committee_client)
+
+    assert parts_computed == [["CYB", "TER"], ["TER"]]
+
+
+def test_figures_composed_of_parts_computed_one_by_one_equal_those_computed_at_once(world, two_areas):
+    for activity, rag in ((world.activity, "off_track"), (two_areas, "at_risk")):
+        ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="approved", rag=rag)
+    two_areas.beneficiary_countries.add(world.office.country, world.other_office.country)
+    world.activity.beneficiary_countries.add(world.office.country)
+    filters = Filters.from_query({}, world.plan)
+    areas = dashboard.focus_areas(filters)
+
+    one_by_one = [dashboard.build_parts(filters, world.committee, [area])[area.code] for area in areas]
+
+    at_once = dashboard.build(filters, world.committee)
+    assert dashboard.compose(filters, one_by_one) == at_once
+    assert at_once["countries"]["count"] == 2 and at_once["totals"]["received"] == 2
+    assert [row["code"] for row in at_once["compliance"]] == sorted(row["code"] for row in at_once["compliance"])
+
+
+def test_an_office_implementing_activities_of_two_areas_is_one_compliance_row_counting_both(
+    committee_client, world, two_areas
+):
+    for activity in (world.activity, two_areas):
+        ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="submitted")
+    pairs = Activity.implementing_offices.through.objects.filter(office=world.office).count()
+
+    rows = [row for row in figures(committee_client)["compliance"] if row["code"] == world.office.code]
+
+    assert [(row["expected"], row["received"], row["missing"]) for row in rows] == [(pairs, 2, pairs - 2)]
