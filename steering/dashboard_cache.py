@@ -50,10 +50,8 @@ def figures(filters, user) -> dict:
     area's generation as well as the dashboard's: an approval drops the part of its own area only, and the
     next view computes that one part and reads the others here.
     """
-    from . import dashboard
-
-    areas = dashboard.focus_areas(filters)
     generation = GENERATION.current()
+    areas = _focus_areas(filters, generation)
     generations = dict(
         zip(
             [area.pk for area in areas],
@@ -65,6 +63,20 @@ def figures(filters, user) -> dict:
         _key(filters, user, generation, generations),
         lambda: _compose(filters, user, areas, generation, generations),
     )
+
+
+def _focus_areas(filters, generation: str) -> list:
+    """The focus areas shown (``dashboard.focus_areas``), read once per generation: any write to them renews it."""
+    from . import dashboard
+
+    if filters.focus_area:
+        return [filters.focus_area]
+    key = f"dashboard:{generation}:areas:{filters.plan.pk}"
+    areas = safely(cache.get, key)
+    if areas is None:
+        areas = dashboard.focus_areas(filters)
+        safely(cache.set, key, areas, TIMEOUT)
+    return areas
 
 
 def _computed_once(key: str, compute) -> dict:

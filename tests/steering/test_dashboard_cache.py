@@ -427,3 +427,20 @@ def test_an_office_implementing_activities_of_two_areas_is_one_compliance_row_co
     rows = [row for row in figures(committee_client)["compliance"] if row["code"] == world.office.code]
 
     assert [(row["expected"], row["received"], row["missing"]) for row in rows] == [(pairs, 2, pairs - 2)]
+
+
+def test_a_cached_view_of_the_whole_plan_reads_no_focus_area(committee_client, two_areas):
+    figures(committee_client)
+
+    with CaptureQueriesContext(connection) as queries:
+        figures(committee_client)
+
+    assert [query["sql"] for query in queries if "actionplan_focusarea" in query["sql"]] == []
+
+
+def test_a_focus_area_added_is_shown_at_once(committee_client, world, two_areas):
+    figures(committee_client)
+
+    FocusAreaFactory(plan=world.plan, code="MAR", order=3)
+
+    assert [row["code"] for row in figures(committee_client)["focus_areas"]] == ["CYB", "TER", "MAR"]
