@@ -149,22 +149,11 @@ def build_parts(filters: Filters, user, areas) -> dict[str, dict]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    pairs = ActivityOffice.objects.filter(activity__in=activities)
-    updates = ProgressUpdate.objects.filter(activity__in=activities, period=filters.period)
-    expected = _by_area(
-        pairs.values(area=F("activity__objective__focus_area__code")).annotate(n=Count("pk")).order_by()
-    )
-    received = _by_area(
-        updates.filter(state__in=REPORTED)
-        .values(area=F("activity__objective__focus_area__code"))
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    expected, received, compliance = _reporting(activities, filters)
     indicators = figures.summary_by_area(
         indicators_counted(activities, filters, user, areas), filters.period, filters.version
     )
     trend = _rag_trend(activities, filters)
-    compliance = _compliance(pairs, filters)
     countries = _countries(activities)
     return {
         code: {
@@ -267,35 +256,43 @@ def _total_trend(filters: Filters, parts: list[dict]) -> dict:
     }
 
 
-def _compliance(pairs, filters: Filters) -> dict[str, list[dict]]:
-    """Per area, per office: updates expected this period, received, and received on time.
+def _reporting(activities, filters: Filters) -> tuple[dict, dict, dict]:
+    """Per area: the updates expected this period (one per activity and implementing office), those
+    received, and per office (the compliance tile) those expected, received for them and received on time.
 
-    Two grouped counts, the pairs and the updates received for them (at most one per pair),
-    joined in SQL rather than probed pair by pair.
+    Two grouped counts, the pairs per office and the updates received per office, joined in SQL rather
+    than probed pair by pair; an area's totals add up its offices'.
     """
-    if filters.period is None:
-        return {}
-    expected = pairs.values(
-        area=F("activity__objective__focus_area__code"), code=F("office__code"), name=F("office__name")
-    ).annotate(expected=Count("pk"))
-    received = {
-        (row["area"], row["code"]): row
-        for row in ProgressUpdate.objects.filter(
-            activity__in=pairs.values("activity"),
-            period=filters.period,
-            state__in=REPORTED,
-            # Only an office still implementing the activity: the pair it was expected for.
-            activity__implementing_offices=F("office"),
-        )
-        .values(area=F("activity__objective__focus_area__code"), code=F("office__code"))
-        .annotate(received=Count("pk"), on_time=Count("pk", filter=Q(submitted_at__date__lte=filters.period.due_on)))
+    expected_by_office = (
+        ActivityOffice.objects.filter(activity__in=activities)
+        .values(area=F("activity__objective__focus_area__code"), code=F("office__code"), name=F("office__name"))
+        .annotate(expected=Count("pk"))
         .order_by()
-    }
-    by_area = defaultdict(list)
-    for row in expected.order_by():
-        counted = received.get((row["area"], row["code"]), {"received": 0, "on_time": 0})
-        by_area[row.pop("area")].append({**row, "received": counted["received"], "on_time": counted["on_time"]})
-    return dict(by_area)
+    )
+    # Received for a pair only from an office still implementing the activity: the pair it was expected for.
+    received_by_office = {}
+    if filters.period is not None:
+        paired = Exists(ActivityOffice.objects.filter(activity=OuterRef("activity"), office=OuterRef("office")))
+        on_time = Q(submitted_at__date__lte=filters.period.due_on)
+        received_by_office = {
+            (row["area"], row["code"]): row
+            for row in ProgressUpdate.objects.filter(activity__in=activities, period=filters.period, state__in=REPORTED)
+            .values(area=F("activity__objective__focus_area__code"), code=F("office__code"))
+            .annotate(
+                all=Count("pk"), received=Count("pk", filter=paired), on_time=Count("pk", filter=paired & on_time)
+            )
+            .order_by()
+        }
+    expected, received, compliance = defaultdict(int), defaultdict(int), defaultdict(list)
+    for (area, _code), row in received_by_office.items():
+        received[area] += row["all"]
+    for row in expected_by_office:
+        area = row.pop("area")
+        expected[area] += row["expected"]
+        counted = received_by_office.get((area, row["code"]), {"received": 0, "on_time": 0})
+        if filters.period is not None:
+            compliance[area].append({**row, "received": counted["received"], "on_time": counted["on_time"]})
+    return expected, received, compliance
 
 
 def _total_compliance(parts: list[dict]) -> list[dict]:

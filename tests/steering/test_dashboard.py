@@ -155,6 +155,19 @@ def test_compliance_by_office_counts_on_time_late_and_missing(committee_client, 
     assert rows["INTERPOL-RB-NBO"]["missing"] == 2
 
 
+def test_an_update_of_an_office_no_longer_implementing_counts_as_received_but_not_for_the_office(
+    committee_client, world
+):
+    # INTERPOL-RB-NBO reported on CYB-1.1, which only UNODC-ROSEAP implements (now).
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.other_office, state="submitted")
+
+    response = dashboard(committee_client, period=world.period.code)
+
+    rows = {row["code"]: row for row in response.context["figures"]["compliance"]}
+    assert (area(response)["received"], response.context["figures"]["totals"]["received"]) == (1, 1)
+    assert (rows["INTERPOL-RB-NBO"]["received"], rows["UNODC-ROSEAP"]["received"]) == (0, 0)
+
+
 def test_open_and_overdue_action_items(committee_client, world):
     import datetime
 
