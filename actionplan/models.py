@@ -631,11 +631,25 @@ class ProgressUpdateQuerySet(models.QuerySet):
     def with_details(self):
         """Fetch what an update's page or API answer shows, in a fixed number of queries."""
         return self.select_related("activity", "period", "office", "author", "reviewed_by").prefetch_related(
-            models.Prefetch(
-                "measurements", Measurement.objects.select_related("indicator", "country").order_by(*MEASUREMENTS_SHOWN)
-            ),
+            models.Prefetch("measurements", _measurements_shown()),
             models.Prefetch("evidence", Evidence.objects.select_related("uploaded_by")),
         )
+
+
+def _measurements_shown():
+    return Measurement.objects.select_related("indicator", "country").order_by(*MEASUREMENTS_SHOWN)
+
+
+def fetch_details_of_new(update: "ProgressUpdate", *, measured: bool) -> None:
+    """Fetch onto an update this process just created what ``with_details`` fetches, reading only what memory
+    does not hold: the update and the rows it names are the ones it was written from; its measurements are
+    read back as stored when it was given any; it has no evidence yet (files are added to an existing update).
+    """
+    models.prefetch_related_objects(
+        [update],
+        models.Prefetch("measurements", _measurements_shown() if measured else Measurement.objects.none()),
+        models.Prefetch("evidence", Evidence.objects.none()),
+    )
 
 
 class ProgressUpdate(TimeStampedModel):

@@ -455,6 +455,14 @@ class UpdateCreateSerializer(RefuseUnknownFields, serializers.Serializer):
 OWN_OFFICES = "own_offices"
 
 
+def update_create_serializer(*, data, context: dict) -> UpdateCreateSerializer:
+    """The serializer of one body, the rows its codes name read at once (``read_codes``): a query for each kind
+    of row, not one for each measurement's indicator."""
+    serializer = UpdateCreateSerializer(data=data, context={**context})
+    serializer.context[KNOWN_ROWS] = read_codes(serializer, [data])
+    return serializer
+
+
 class BulkItemSerializer(UpdateCreateSerializer):
     client_key = serializers.CharField(max_length=200, help_text=_("Your key for this item: a retry with it is safe"))
 

@@ -17,7 +17,15 @@ from actionplan import evidence as evidence_files
 from actionplan import services
 from actionplan.figures import current_period
 from actionplan.filters import ActivityFilter, IndicatorFilter, PeriodFilter, UpdateFilter
-from actionplan.models import Activity, FocusArea, Indicator, PeriodTarget, ProgressUpdate, ReportingPeriod
+from actionplan.models import (
+    Activity,
+    FocusArea,
+    Indicator,
+    PeriodTarget,
+    ProgressUpdate,
+    ReportingPeriod,
+    fetch_details_of_new,
+)
 from audit import services as audit
 from portal.api.conditional import etag, expected_version, idempotent
 from portal.api.schema import IDEMPOTENT, IF_MATCH, errors
@@ -250,7 +258,9 @@ class UpdateViewSet(ListsValues, mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     def _answer(self, update, status_code=status.HTTP_200_OK):
         # The update the service just wrote for the caller, who may therefore read it: read by its key alone.
-        update = ProgressUpdate.objects.with_details().get(pk=update.pk)
+        return self._show(ProgressUpdate.objects.with_details().get(pk=update.pk), status_code)
+
+    def _show(self, update, status_code):
         headers = {"ETag": etag(update.version)}
         if status_code == status.HTTP_201_CREATED:
             headers["Location"] = reverse("api:update-detail", kwargs={"pk": update.pk})
@@ -270,10 +280,12 @@ class UpdateViewSet(ListsValues, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @idempotent(authorize=lambda view, request: services.check_may_write_updates(request.user))
     def create(self, request):
         """Create an update, as a draft or submitted; retry safely with an Idempotency-Key."""
-        serializer = s.UpdateCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = s.update_create_serializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         update = services.create_update(by=request.user, source=ProgressUpdate.Source.API, **serializer.validated_data)
-        return self._answer(update, status.HTTP_201_CREATED)
+        # Shown as it was written rather than read again: the answer to nearly every call of a busy endpoint.
+        fetch_details_of_new(update, measured=bool(serializer.validated_data["measurements"]))
+        return self._show(update, status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.UpdatePatchSerializer,

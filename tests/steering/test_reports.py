@@ -10,7 +10,7 @@ import pypdf
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -176,6 +176,35 @@ def test_content_hash_is_the_sha256_of_the_stored_snapshot(reported, compiled):
     assert row["percent_of_target"] == 0.0
     canonical = json.dumps(report.snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert report.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_the_stored_snapshot_keeps_backslashes_quotes_tabs_and_any_script(reported, compiled):
+    # The frozen text reaches the database through COPY, whose text format reads a backslash as an escape.
+    title = 'C:\\new\\N "quoted"\ttabbed — 中文 \\.'
+    Activity.objects.filter(pk=reported.activity.pk).update(title=title)
+    report = compiled()
+    row = next(row for row in section(report.snapshot)["activities"] if row["code"] == reported.activity.code)
+    assert row["title"] == title
+    canonical = json.dumps(report.snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert report.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_the_snapshot_reaches_the_database_in_no_query_parameter(reported, compiled):
+    # At scale L the frozen text is 19 MB: sent as a parameter it was copied four times on its way into
+    # the query (some 100 MB at the peak of a compilation); it is streamed by COPY instead.
+    marker = "Marker-title-of-the-snapshot"
+    Activity.objects.filter(pk=reported.activity.pk).update(title=marker)
+    sent = []
+
+    def keep(execute, sql, params, many, context):
+        sent.extend(str(value) for value in (params.values() if isinstance(params, dict) else params or ()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        report = compiled()
+
+    assert any(row["title"] == marker for row in section(report.snapshot)["activities"])
+    assert not [value for value in sent if marker in value]
 
 
 def test_a_succeeded_report_is_never_compiled_again(reported, compiled, media):

@@ -196,3 +196,39 @@ def test_nul_byte_is_refused(reporter_api, body):
 def test_body_that_is_not_json_is_refused_as_unsupported(reporter_api):
     response = reporter_api.post(URL, "activity=CYB-1.1", content_type="text/plain")
     assert_refused(response, 415)
+
+
+@pytest.mark.parametrize("measured", [0, 1, 2])
+@pytest.mark.parametrize("submit", [False, True])
+def test_the_answer_shows_the_update_as_a_read_of_it_does(reporter_api, body, world, measured, submit):
+    # The creation is answered from the update as written, not read again: it must show what a read shows.
+    indicators = [world.indicator, world.second_indicator][:measured]
+    measurements = [{"indicator": indicator.code, "value": 12, "note": "participants"} for indicator in indicators]
+    response = reporter_api.post(
+        URL, {**body, "measurements": measurements, "submit": submit}, format="json", HTTP_IDEMPOTENCY_KEY="one"
+    )
+    assert response.status_code == 201, response.content
+
+    read = reporter_api.get(response["Location"])
+    assert response.json() == read.json()
+    assert response["ETag"] == read["ETag"]
+
+
+@pytest.mark.parametrize(("measured", "budget"), [(0, 19), (1, 24), (2, 24)])
+def test_query_count_of_a_creation_with_an_idempotency_key(
+    reporter_api, body, world, django_assert_max_num_queries, measured, budget
+):
+    measurements = [
+        {"indicator": indicator.code, "value": 12} for indicator in [world.indicator, world.second_indicator][:measured]
+    ]
+    # The token with its user and the user's tokens (knox); the user's groups and whether it belongs to an office
+    # (may it write updates); the key's savepoint (the test runs in a transaction) and the key claimed; the
+    # activity, period and office named, one query each; the service's savepoint, the offices implementing the
+    # activity, the approved percent complete; a savepoint, the update, its history, the savepoint released; the
+    # service's savepoint released; the answer stored with the key, and its savepoint released. Measured, however
+    # many: the indicators named, their approved values and period targets, the rows inserted and read back.
+    with django_assert_max_num_queries(budget):
+        response = reporter_api.post(
+            URL, {**body, "measurements": measurements}, format="json", HTTP_IDEMPOTENCY_KEY=f"count-{measured}"
+        )
+    assert response.status_code == 201, response.content
