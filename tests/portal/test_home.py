@@ -126,3 +126,29 @@ def test_a_returned_update_is_shown_first_with_the_officers_comment(client, worl
     client.force_login(world.reporter)
     page = client.get(reverse("home")).content.decode()
     assert "Add the attendance list." in page and page.index("Returned to you") < page.index("Due for")
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_reporters_home_reads_a_fixed_number_of_queries_joining_its_offices_once(client, world, size):
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from actionplan.models import ProgressUpdate, ReportingPeriod
+
+    ReportingPeriod.objects.filter(pk=world.locked_period.pk).update(state="open", due_on=datetime.date(2020, 4, 15))
+    factories.grow_plan(world, size, state=ProgressUpdate.State.DRAFT)
+    factories.grow_plan(world, size, state=ProgressUpdate.State.RETURNED)
+    client.force_login(world.reporter)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("home")).content.decode()
+
+    assert "Overdue for" in page and "Returned to you" in page
+    # session, user, plan, open period, groups, unread notifications; the late periods and one list for each;
+    # what is due, returned, the drafts, the action items.
+    assert len(queries) == 12
+    # What the reporter may read (``visible_to``) is its offices' already: each list names its memberships
+    # there and, for the updates, once in the activities it may read; a second join doubles the planning.
+    assert max(query["sql"].count('JOIN "portal_membership"') for query in queries) <= 2
