@@ -1,6 +1,8 @@
 """What the home page shows each role, read in a fixed number of queries."""
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from operator import attrgetter
+
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from actionplan import review_queue
@@ -35,25 +37,21 @@ def for_officer(user, plan) -> dict:
     period = ReportingPeriod.objects.filter(plan=plan, due_on__lt=timezone.localdate()).order_by("-due_on").first()
     filters = review_queue.QueueFilters.from_query({}, user)
     queue = review_queue.queue(user, filters)
-    standing = Activity.objects.with_latest_update()
-    attention = standing.filter(latest_rag=RAG.OFF_TRACK)
+    standing = Activity.objects.with_latest_update().order_by("code")
+    # Off track, or missing an update: two lists, each read in code order until ten are found. As one
+    # condition (one or the other), the planner hashes every missing pair of the plan before the first row.
+    off_track = list(standing.filter(latest_rag=RAG.OFF_TRACK)[:HOME_ROWS])
+    missing = []
     if period is not None:
-        # Probed per activity in the order shown until ten are found, or hashed once, as the planner
-        # chooses; either way in update_period_pair_idx's order, not row by row over every update.
-        missing = Exists(ActivityOffice.objects.filter(activity=OuterRef("pk")).filter(_missing_in(period)))
-        attention = standing.filter(Q(latest_rag=RAG.OFF_TRACK) | missing)
-    attention = list(attention.select_related("objective__focus_area").order_by("code")[:HOME_ROWS])
-    # Which of the ten shown miss an update, asked of those ten alone: as a column of the list above, the
-    # planner would hash every missing pair of the plan a second time.
-    missing_for = set()
-    if period is not None and attention:
-        missing_for = set(
-            ActivityOffice.objects.filter(activity__in=attention)
-            .filter(_missing_in(period))
-            .values_list("activity", flat=True)
-        )
+        pair_missing = ActivityOffice.objects.filter(activity=OuterRef("pk")).filter(_missing_in(period))
+        missing = list(standing.filter(Exists(pair_missing))[:HOME_ROWS])
+    # An activity among the first ten of the two lists together is among the first ten of its own: whether
+    # it misses an update is whether it is in ``missing``.
+    missing_ids = {activity.pk for activity in missing}
+    both = {activity.pk: activity for activity in [*off_track, *missing]}
+    attention = sorted(both.values(), key=attrgetter("code"))[:HOME_ROWS]
     for activity in attention:
-        activity.missing_update = activity.pk in missing_for
+        activity.missing_update = activity.pk in missing_ids
     return {
         "overdue_period": period,
         "queue_count": queue.count(),

@@ -68,6 +68,27 @@ def test_officer_sees_which_activities_needing_attention_miss_their_update(clien
     assert response.content.decode().count("is missing") == 3
 
 
+def test_officer_sees_the_first_activities_off_track_or_missing_in_code_order_each_once(client, world, monkeypatch):
+    # Read as two lists cut at the rows shown (off track; missing an update), then merged: an activity on
+    # both shows once, and one shown from the off-track list is marked missing only if it is.
+    from portal import home_data
+
+    monkeypatch.setattr(home_data, "HOME_ROWS", 3)
+    for activity in (world.activity, world.restricted):
+        factories.ProgressUpdateFactory(
+            activity=activity, period=world.locked_period, office=world.office, state="approved", rag="off_track"
+        )
+    factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, state="submitted"
+    )
+    client.force_login(world.officer)
+
+    response = client.get(reverse("home"))
+
+    shown = [(activity.code, activity.missing_update) for activity in response.context["attention"]]
+    assert shown == [("CYB-1.1", False), ("CYB-1.2", True), ("CYB-1.3", True)]
+
+
 def test_reporter_sees_what_is_due_and_what_was_returned(client, world):
     returned = factories.ProgressUpdateFactory(
         activity=world.activity, period=world.period, office=world.office, state="returned"
