@@ -194,6 +194,23 @@ def test_activity_page_lists_each_update_with_its_period_office_author_and_files
     assert reverse("evidence-download", args=[evidence.pk]) in timeline and "attendance.pdf" in timeline
 
 
+@pytest.mark.parametrize(
+    "state, badge",
+    [("draft", "text-bg-secondary"), ("submitted", "text-bg-primary"), ("returned", "text-bg-warning"),
+     ("approved", "text-bg-success")],
+)  # fmt: skip
+def test_an_updates_state_shows_as_its_coloured_badge_on_each_row(as_user, world, state, badge):
+    # A template tag, not an included template per row.
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state=state)
+
+    response = as_user(world.officer).get(reverse("activity-detail", args=["CYB-1.1"]))
+
+    page = response.content.decode()
+    label = {"draft": "Draft", "submitted": "Submitted", "returned": "Returned", "approved": "Approved"}[state]
+    assert f'<span class="badge state-badge {badge}">{label}</span>' in page
+    assert "actionplan/includes/state.html" not in {template.name for template in response.templates}
+
+
 def test_activity_of_another_office_answers_404(as_user, world):
     assert as_user(world.reporter).get(reverse("activity-detail", args=["CYB-1.3"])).status_code == 404
 
