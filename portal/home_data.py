@@ -36,7 +36,7 @@ def for_officer(user, plan) -> dict:
     # Missing updates are those of the latest period already due, not of the quarter still running.
     period = ReportingPeriod.objects.filter(plan=plan, due_on__lt=timezone.localdate()).order_by("-due_on").first()
     filters = review_queue.QueueFilters.from_query({}, user)
-    queue = review_queue.queue(user, filters)
+    queue_count, queue_head = review_queue.ReadInTwoSteps(review_queue.queue(user, filters)).counted_head(HOME_ROWS)
     standing = Activity.objects.with_latest_update().order_by("code")
     # Off track, or missing an update: two lists, each read in code order until ten are found. As one
     # condition (one or the other), the planner hashes every missing pair of the plan before the first row.
@@ -54,8 +54,8 @@ def for_officer(user, plan) -> dict:
         activity.missing_update = activity.pk in missing_ids
     return {
         "overdue_period": period,
-        "queue_count": queue.count(),
-        "queue": review_queue.ReadInTwoSteps(queue)[:HOME_ROWS],
+        "queue_count": queue_count,
+        "queue": queue_head,
         "queue_query": filters.as_query(),
         "queue_mine": filters.mine,
         "stuck_count": review_queue.stuck_in_locked_periods(review_queue.waiting(user)).count(),

@@ -232,7 +232,7 @@ def test_hostile_titles_are_escaped(as_user, world):
         # Each page listing activities with their latest RAG: + the last period of each plan, where it stands now.
         # the officer's: + whether it has updates of its own waiting, those in locked periods, the period due,
         # and which of the activities needing attention miss its update
-        (reverse("home"), 15),
+        (reverse("home"), 14),
         (reverse("plan"), 10),  # + the plan's current version
         # the plan pages: + the access-log insert of the restricted activities listed (CYB-1.2, CYB-1.4)
         (reverse("focus-area", args=["CYB"]), 21),
