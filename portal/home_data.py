@@ -10,6 +10,12 @@ from actionplan.models import RAG, Activity, ProgressUpdate, ReportingPeriod
 from steering.models import ActionItem, Meeting
 
 HOME_ROWS = 10
+# What the reporter's lists show of an activity, of an update (its activity and period), of an (activity, office)
+# pair and of a person (``people.person``): their other columns, an update's texts above all, are not read.
+ACTIVITY_SHOWN = ("activity__code", "activity__title", "activity__language")
+SHOWN = (*ACTIVITY_SHOWN, "period__code")
+PAIR_SHOWN = (*ACTIVITY_SHOWN, "office__code", "office__name")
+PERSON = ("first_name", "last_name", "username")
 
 ActivityOffice = Activity.implementing_offices.through
 
@@ -76,6 +82,7 @@ def for_reporter(user, period) -> dict:
         due = (
             ActivityOffice.objects.filter(office__memberships__user=user)
             .select_related("activity", "office")
+            .only(*PAIR_SHOWN)
             .annotate(
                 update_id=Subquery(in_period.values("pk")[:1]), update_state=Subquery(in_period.values("state")[:1])
             )
@@ -87,14 +94,15 @@ def for_reporter(user, period) -> dict:
         # What it can act on: returned updates of open periods, each with the officer's comment.
         "returned": mine.filter(state=ProgressUpdate.State.RETURNED, period__state=ReportingPeriod.State.OPEN)
         .select_related("activity", "period", "office", "reviewed_by")
+        .only(*SHOWN, "review_comment", "office__name", *(f"reviewed_by__{name}" for name in PERSON))
         .order_by("-reviewed_at")[:HOME_ROWS],
-        "drafts": mine.filter(state=ProgressUpdate.State.DRAFT).select_related("activity", "period", "office")[
-            :HOME_ROWS
-        ],
+        "drafts": mine.filter(state=ProgressUpdate.State.DRAFT)
+        .select_related("activity", "period")
+        .only(*SHOWN, "updated_at")[:HOME_ROWS],
         # The committee's follow-ups its offices (or the reporter) own, still to be done.
         "office_items": ActionItem.objects.visible_to(user)
         .exclude(state__in=(ActionItem.State.DONE, ActionItem.State.DROPPED))
-        .select_related("owner_office", "owner_user", "meeting")
+        .select_related("owner_office")
         .order_by("due_on", "pk")[:HOME_ROWS],
         "today": timezone.localdate(),
     }
@@ -114,6 +122,7 @@ def _overdue_for(user, current) -> list[dict]:
             ActivityOffice.objects.filter(office__memberships__user=user)
             .exclude(Exists(reported))
             .select_related("activity", "office")
+            .only(*PAIR_SHOWN)
             .annotate(update_id=Subquery(in_period.values("pk")[:1]))
             .order_by("activity__code")[:50]
         )

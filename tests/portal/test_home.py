@@ -173,3 +173,6 @@ def test_reporters_home_reads_a_fixed_number_of_queries_joining_its_offices_once
     # What the reporter may read (``visible_to``) is its offices' already: each list names its memberships
     # there and, for the updates, once in the activities it may read; a second join doubles the planning.
     assert max(query["sql"].count('JOIN "portal_membership"') for query in queries) <= 2
+    # The lists read what they show: not an update's texts, nor an activity's description.
+    read = " ".join(query["sql"] for query in queries)
+    assert '"actionplan_progressupdate"."narrative"' not in read and '"actionplan_activity"."description"' not in read
