@@ -161,15 +161,19 @@ def test_reporters_home_reads_a_fixed_number_of_queries_joining_its_offices_once
     ReportingPeriod.objects.filter(pk=world.locked_period.pk).update(state="open", due_on=datetime.date(2020, 4, 15))
     factories.grow_plan(world, size, state=ProgressUpdate.State.DRAFT)
     factories.grow_plan(world, size, state=ProgressUpdate.State.RETURNED)
+    ProgressUpdate.objects.filter(state=ProgressUpdate.State.RETURNED).update(
+        reviewed_by=world.officer, review_comment="Add the attendance list."
+    )
     client.force_login(world.reporter)
 
     with CaptureQueriesContext(connection) as queries:
         page = client.get(reverse("home")).content.decode()
 
     assert "Overdue for" in page and "Returned to you" in page
+    assert page.count("Add the attendance list.") == page.count("— officer") == min(size, 10)
     # session, user, plan, open period, groups, unread notifications; the late periods and one list for each;
-    # what is due, returned, the drafts, the action items.
-    assert len(queries) == 12
+    # what is due, returned (and its reviewers), the drafts, the action items.
+    assert len(queries) == 13
     # What the reporter may read (``visible_to``) is its offices' already: each list names its memberships
     # there and, for the updates, once in the activities it may read; a second join doubles the planning.
     assert max(query["sql"].count('JOIN "portal_membership"') for query in queries) <= 2
