@@ -566,17 +566,23 @@ def _category_labels(dimension: str, categories: set[str]) -> dict[str, str]:
 
 def breakdowns(indicators: list[Indicator], periods: list[ReportingPeriod], current: ReportingPeriod | None) -> dict:
     """Per indicator code and dimension it is broken down by: each category's figure per period (up to
-    ``current``) and at ``current``. One query per dimension in use."""
+    ``current``) and at ``current``. One query for every dimension at once (the values that stand are
+    chosen once, on the totals), and one for the countries' names when a breakdown is by country."""
     result = defaultdict(dict)
-    if current is None:
+    in_use = {indicator.pk: {dimension.key for dimension in dimensions.of(indicator)} for indicator in indicators}
+    if current is None or not any(in_use.values()):
         return result
     shown = [period for period in periods if period.starts_on <= current.starts_on]
-    queryset = Indicator.objects.filter(pk__in=[indicator.pk for indicator in indicators])
-    for key in sorted({dimension.key for indicator in indicators for dimension in dimensions.of(indicator)}):
-        found = figures(queryset, shown, dimension=key)
+    queryset = Indicator.objects.filter(pk__in=[pk for pk, keys in in_use.items() if keys])
+    by_dimension = defaultdict(dict)
+    for (pk, period_id, tagged), figure in figures(queryset, shown, dimension=EVERY_DIMENSION).items():
+        key, category = tagged.split(":", 1)
+        by_dimension[key][(pk, period_id, category)] = figure
+    for key in sorted(set().union(*in_use.values())):
+        found = by_dimension[key]
         labels = _category_labels(key, {category for (_i, _p, category) in found})
         for indicator in indicators:
-            if key not in {dimension.key for dimension in dimensions.of(indicator)}:
+            if key not in in_use[indicator.pk]:
                 continue
             categories = sorted({category for (pk, _p, category) in found if pk == indicator.pk})
             by_period = {

@@ -1,6 +1,9 @@
 """What the home page shows each role, read in a fixed number of queries."""
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from operator import attrgetter
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from actionplan import review_queue
@@ -8,15 +11,30 @@ from actionplan.models import RAG, Activity, ProgressUpdate, ReportingPeriod
 from steering.models import ActionItem, Meeting
 
 HOME_ROWS = 10
+# What the reporter's lists show of an activity, of an update (its activity and period), of an (activity, office)
+# pair and of a person (``people.person``): their other columns, an update's texts above all, are not read.
+ACTIVITY_SHOWN = ("activity__code", "activity__title", "activity__language")
+SHOWN = (*ACTIVITY_SHOWN, "period__code")
+PAIR_SHOWN = (*ACTIVITY_SHOWN, "office__code", "office__name")
+PERSON = ("first_name", "last_name", "username")
 
 ActivityOffice = Activity.implementing_offices.through
 
 
 def _missing_in(period):
     """Keep the (activity, office) pairs with no update for the period."""
-    return ~Exists(
-        ProgressUpdate.objects.filter(activity=OuterRef("activity"), office=OuterRef("office"), period=period)
-    )
+    return ~Exists(_in_period(period))
+
+
+def _in_period(period):
+    """The update of the outer (activity, office) pair for the period, if any.
+
+    Unordered: there is one at most (``update_one_per_activity_period_office``), found by that index alone,
+    where the updates' default order would join the activity, the office and the period to sort it.
+    """
+    return ProgressUpdate.objects.filter(
+        activity=OuterRef("activity"), office=OuterRef("office"), period=period
+    ).order_by()
 
 
 def for_officer(user, plan) -> dict:
@@ -25,30 +43,26 @@ def for_officer(user, plan) -> dict:
     # Missing updates are those of the latest period already due, not of the quarter still running.
     period = ReportingPeriod.objects.filter(plan=plan, due_on__lt=timezone.localdate()).order_by("-due_on").first()
     filters = review_queue.QueueFilters.from_query({}, user)
-    queue = review_queue.queue(user, filters)
-    standing = Activity.objects.with_latest_update()
-    attention = standing.filter(latest_rag=RAG.OFF_TRACK)
+    queue_count, queue_head = review_queue.ReadInTwoSteps(review_queue.queue(user, filters)).counted_head(HOME_ROWS)
+    standing = Activity.objects.with_latest_update().order_by("code")
+    # Off track, or missing an update: two lists, each read in code order until ten are found. As one
+    # condition (one or the other), the planner hashes every missing pair of the plan before the first row.
+    off_track = list(standing.filter(latest_rag=RAG.OFF_TRACK)[:HOME_ROWS])
+    missing = []
     if period is not None:
-        # Probed per activity in the order shown until ten are found, or hashed once, as the planner
-        # chooses; either way in update_period_pair_idx's order, not row by row over every update.
-        missing = Exists(ActivityOffice.objects.filter(activity=OuterRef("pk")).filter(_missing_in(period)))
-        attention = standing.filter(Q(latest_rag=RAG.OFF_TRACK) | missing)
-    attention = list(attention.select_related("objective__focus_area").order_by("code")[:HOME_ROWS])
-    # Which of the ten shown miss an update, asked of those ten alone: as a column of the list above, the
-    # planner would hash every missing pair of the plan a second time.
-    missing_for = set()
-    if period is not None and attention:
-        missing_for = set(
-            ActivityOffice.objects.filter(activity__in=attention)
-            .filter(_missing_in(period))
-            .values_list("activity", flat=True)
-        )
+        pair_missing = ActivityOffice.objects.filter(activity=OuterRef("pk")).filter(_missing_in(period))
+        missing = list(standing.filter(Exists(pair_missing))[:HOME_ROWS])
+    # An activity among the first ten of the two lists together is among the first ten of its own: whether
+    # it misses an update is whether it is in ``missing``.
+    missing_ids = {activity.pk for activity in missing}
+    both = {activity.pk: activity for activity in [*off_track, *missing]}
+    attention = sorted(both.values(), key=attrgetter("code"))[:HOME_ROWS]
     for activity in attention:
-        activity.missing_update = activity.pk in missing_for
+        activity.missing_update = activity.pk in missing_ids
     return {
         "overdue_period": period,
-        "queue_count": queue.count(),
-        "queue": review_queue.ReadInTwoSteps(queue)[:HOME_ROWS],
+        "queue_count": queue_count,
+        "queue": queue_head,
         "queue_query": filters.as_query(),
         "queue_mine": filters.mine,
         "stuck_count": review_queue.stuck_in_locked_periods(review_queue.waiting(user)).count(),
@@ -60,15 +74,16 @@ def for_officer(user, plan) -> dict:
 
 
 def for_reporter(user, period) -> dict:
-    mine = ProgressUpdate.objects.visible_to(user).filter(office__memberships__user=user)
+    # What a reporter may read of the updates is its own offices' (``visible_to``): its own, with no second
+    # join of its memberships, which would double the planning of each list below.
+    mine = ProgressUpdate.objects.visible_to(user)
     due = ActivityOffice.objects.none()
     if period is not None:
-        in_period = ProgressUpdate.objects.filter(
-            activity=OuterRef("activity"), office=OuterRef("office"), period=period
-        )
+        in_period = _in_period(period)
         due = (
             ActivityOffice.objects.filter(office__memberships__user=user)
             .select_related("activity", "office")
+            .only(*PAIR_SHOWN)
             .annotate(
                 update_id=Subquery(in_period.values("pk")[:1]), update_state=Subquery(in_period.values("state")[:1])
             )
@@ -77,17 +92,20 @@ def for_reporter(user, period) -> dict:
     return {
         "due": due,
         "overdue": _overdue_for(user, period),
-        # What it can act on: returned updates of open periods, each with the officer's comment.
+        # What it can act on: returned updates of open periods, each with the officer's comment. Their reviewers
+        # are read apart: one more table in this join doubled its planning (a tenth relation under a LIMIT).
         "returned": mine.filter(state=ProgressUpdate.State.RETURNED, period__state=ReportingPeriod.State.OPEN)
-        .select_related("activity", "period", "office", "reviewed_by")
+        .select_related("activity", "period", "office")
+        .only(*SHOWN, "review_comment", "office__name", "reviewed_by")
+        .prefetch_related(Prefetch("reviewed_by", get_user_model().objects.only(*PERSON)))
         .order_by("-reviewed_at")[:HOME_ROWS],
-        "drafts": mine.filter(state=ProgressUpdate.State.DRAFT).select_related("activity", "period", "office")[
-            :HOME_ROWS
-        ],
+        "drafts": mine.filter(state=ProgressUpdate.State.DRAFT)
+        .select_related("activity", "period")
+        .only(*SHOWN, "updated_at")[:HOME_ROWS],
         # The committee's follow-ups its offices (or the reporter) own, still to be done.
         "office_items": ActionItem.objects.visible_to(user)
         .exclude(state__in=(ActionItem.State.DONE, ActionItem.State.DROPPED))
-        .select_related("owner_office", "owner_user", "meeting")
+        .select_related("owner_office")
         .order_by("due_on", "pk")[:HOME_ROWS],
         "today": timezone.localdate(),
     }
@@ -101,14 +119,13 @@ def _overdue_for(user, current) -> list[dict]:
     if current is not None:
         late_periods = late_periods.filter(plan=current.plan_id).exclude(pk=current.pk)
     for period in late_periods.order_by("due_on"):
-        in_period = ProgressUpdate.objects.filter(
-            activity=OuterRef("activity"), office=OuterRef("office"), period=period
-        )
+        in_period = _in_period(period)
         reported = in_period.filter(state__in=(ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED))
         pairs = (
             ActivityOffice.objects.filter(office__memberships__user=user)
             .exclude(Exists(reported))
             .select_related("activity", "office")
+            .only(*PAIR_SHOWN)
             .annotate(update_id=Subquery(in_period.values("pk")[:1]))
             .order_by("activity__code")[:50]
         )

@@ -73,17 +73,17 @@ def activity_detail(request, code):
     activity = get_object_or_404(
         Activity.objects.visible_to(request.user)
         .select_related("objective__focus_area__plan", "lead_organization", "responsible_officer")
-        .prefetch_related(
-            "implementing_offices", "beneficiary_countries", "tags", "partner_organizations", "provisions"
-        ),
+        .prefetch_related("implementing_offices", "beneficiary_countries", "tags", "partner_organizations"),
         code=code,
     )
     audit.record_restricted_view(request, activity)
     indicators = list(activity.indicators.order_by("code"))
+    # What the timeline shows of each update, no more: its values are behind the figures and on its own page.
     updates = (
         ProgressUpdate.objects.visible_to(request.user)
         .filter(activity=activity)
-        .with_details()
+        .select_related("period", "office", "author")
+        .prefetch_related("evidence")
         .order_by("-period__starts_on", "office__code")
     )
     plan = activity.objective.focus_area.plan

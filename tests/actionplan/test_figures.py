@@ -247,6 +247,32 @@ def test_every_dimension_at_once_gives_what_each_dimension_gives_alone(plan):
     assert every[(plan.indicators["MAX-LATEST"].pk, q3, "age:18-24")].value == 11
 
 
+def test_breakdowns_by_several_dimensions_take_one_query(plan, django_assert_num_queries):
+    # The activity page's breakdowns: every dimension in one query, each split as its own query would.
+    by_both, by_sex = plan.indicators["SUM-CUM"], plan.indicators["MAX-LATEST"]
+    Indicator.objects.filter(pk=by_both.pk).update(dimensions=["sex", "age"])
+    Indicator.objects.filter(pk=by_sex.pk).update(dimensions=["sex"])
+    for indicator_code, office, value, category in (
+        ("SUM-CUM", "A", 12, {"sex": "female"}),
+        ("SUM-CUM", "B", 15, {"sex": "female"}),
+        ("SUM-CUM", "B", 9, {"age_band": "18-24"}),
+        ("MAX-LATEST", "A", 11, {"sex": "male"}),
+        ("MAX-LATEST", "B", 7, {"age_band": "18-24"}),  # not a dimension of its own: not shown
+    ):
+        update = ProgressUpdate.objects.get(period=plan.periods["Q3"], office=plan.offices[office])
+        Measurement.objects.create(update=update, indicator=plan.indicators[indicator_code], value=value, **category)
+    indicators = list(Indicator.objects.filter(pk__in=[by_both.pk, by_sex.pk]).order_by("code"))
+
+    with django_assert_num_queries(1):
+        found = figures.breakdowns(indicators, list(plan.periods.values()), plan.periods["Q4"])
+
+    assert {code: {key: part["by_period"] for key, part in parts.items()} for code, parts in found.items()} == {
+        by_both.code: {"sex": {"Female": [None, None, 27, 27]}, "age": {"18-24": [None, None, 9, 9]}},
+        by_sex.code: {"sex": {"Male": [None, None, 11, 11]}},
+    }
+    assert found[by_both.code]["sex"]["current"] == [("Female", 27)]
+
+
 def test_summary_without_a_period_counts_the_indicators_and_no_figure(plan):
     summary = figures.summary_by_area(Indicator.objects.all(), None)
     assert summary["FIG"] == {"all": 5, "with_actual": 0, "on_track": 0, "average_percent": None}

@@ -11,6 +11,7 @@ from actionplan.models import Activity
 from tests.factories import (
     ActivityFactory,
     CountryFactory,
+    EvidenceFactory,
     IndicatorFactory,
     MeasurementFactory,
     ProgressUpdateFactory,
@@ -174,6 +175,42 @@ def test_activity_page_shows_indicators_updates_and_history(as_user, world):
     assert 'id="indicator-chart-data"' in page
 
 
+def test_activity_page_lists_each_update_with_its_period_office_author_and_files(as_user, world):
+    # The timeline reads these alone (not the values, which the figures and the update's page show).
+    world.reporter.first_name, world.reporter.last_name = "Amina", "Diallo"
+    world.reporter.save()
+    update = ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, author=world.reporter, state="approved",
+        narrative="Trained 40 investigators.",
+    )  # fmt: skip
+    MeasurementFactory(update=update, indicator=world.indicator, value=40)
+    evidence = EvidenceFactory(update=update, original_name="attendance.pdf")
+
+    page = as_user(world.officer).get(reverse("activity-detail", args=["CYB-1.1"])).content.decode()
+
+    timeline = page[page.index('<ol class="timeline">') :]
+    assert f"2020-Q2</bdi> · {world.office.code}" in timeline
+    assert "Amina Diallo" in timeline and "Trained 40 investigators." in timeline
+    assert reverse("evidence-download", args=[evidence.pk]) in timeline and "attendance.pdf" in timeline
+
+
+@pytest.mark.parametrize(
+    "state, badge",
+    [("draft", "text-bg-secondary"), ("submitted", "text-bg-primary"), ("returned", "text-bg-warning"),
+     ("approved", "text-bg-success")],
+)  # fmt: skip
+def test_an_updates_state_shows_as_its_coloured_badge_on_each_row(as_user, world, state, badge):
+    # A template tag, not an included template per row.
+    ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state=state)
+
+    response = as_user(world.officer).get(reverse("activity-detail", args=["CYB-1.1"]))
+
+    page = response.content.decode()
+    label = {"draft": "Draft", "submitted": "Submitted", "returned": "Returned", "approved": "Approved"}[state]
+    assert f'<span class="badge state-badge {badge}">{label}</span>' in page
+    assert "actionplan/includes/state.html" not in {template.name for template in response.templates}
+
+
 def test_activity_of_another_office_answers_404(as_user, world):
     assert as_user(world.reporter).get(reverse("activity-detail", args=["CYB-1.3"])).status_code == 404
 
@@ -191,18 +228,18 @@ def test_hostile_titles_are_escaped(as_user, world):
         # session, user, the user's groups, the user's unread notifications (the navigation's badge), then
         # the page's own reads (measured, equal at both sizes).
         # Indicator figures add six: the plan's periods, the figures, the period targets, the values
-        # behind them and their updates, and one breakdown dimension.
+        # behind them and their updates, and the breakdowns (every dimension at once).
         # Each page listing activities with their latest RAG: + the last period of each plan, where it stands now.
         # the officer's: + whether it has updates of its own waiting, those in locked periods, the period due,
         # and which of the activities needing attention miss its update
-        (reverse("home"), 15),
+        (reverse("home"), 14),
         (reverse("plan"), 10),  # + the plan's current version
         # the plan pages: + the access-log insert of the restricted activities listed (CYB-1.2, CYB-1.4)
         (reverse("focus-area", args=["CYB"]), 21),
         (reverse("objective", args=["CYB-1"]), 18),
         (reverse("activity-list"), 18),  # + the access-log insert of the restricted rows shown (CYB-1.2, CYB-1.4)
-        (reverse("activity-detail", args=["CYB-1.1"]), 19),
-        (reverse("activity-detail", args=["CYB-1.2"]), 20),  # restricted: + the access-log insert
+        (reverse("activity-detail", args=["CYB-1.1"]), 17),
+        (reverse("activity-detail", args=["CYB-1.2"]), 18),  # restricted: + the access-log insert
         (reverse("my-updates"), 5),
         # + whether the officer has its own updates waiting ("mine"), a count per filter (four),
         # and the updates waiting in locked periods (their count and the oldest)

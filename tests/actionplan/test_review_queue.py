@@ -260,3 +260,24 @@ def test_the_queue_read_in_two_steps_pages_the_same_rows_in_the_same_order_as_re
     assert [list(in_two_steps.page(number)) for number in in_two_steps.page_range] == [
         list(at_once.page(number)) for number in at_once.page_range
     ]
+
+
+@pytest.mark.parametrize("size", [2, 10])
+def test_the_queue_counted_and_cut_in_one_pass_gives_what_count_and_a_slice_give(
+    world, size, django_assert_num_queries
+):
+    from actionplan import review_queue
+
+    for days in (3, 1, 1, 2, 0):
+        submitted(world, days=days)
+        submitted(world, period=world.locked_period, days=days)
+    services.reopen_for_review(by=world.officer, update=ProgressUpdate.objects.filter(period=world.locked_period)[0])
+    queue = review_queue.queue(world.officer, review_queue.QueueFilters(mine=False))
+    expected = (queue.count(), list(queue[:size]))
+
+    with django_assert_num_queries(2):  # the count with the first ids, then their rows
+        counted = review_queue.ReadInTwoSteps(queue).counted_head(size)
+
+    assert counted == expected == (6, list(queue)[:size])
+    nothing = review_queue.queue(world.officer, review_queue.QueueFilters(mine=True))
+    assert review_queue.ReadInTwoSteps(nothing).counted_head(size) == (0, [])

@@ -68,6 +68,27 @@ def test_officer_sees_which_activities_needing_attention_miss_their_update(clien
     assert response.content.decode().count("is missing") == 3
 
 
+def test_officer_sees_the_first_activities_off_track_or_missing_in_code_order_each_once(client, world, monkeypatch):
+    # Read as two lists cut at the rows shown (off track; missing an update), then merged: an activity on
+    # both shows once, and one shown from the off-track list is marked missing only if it is.
+    from portal import home_data
+
+    monkeypatch.setattr(home_data, "HOME_ROWS", 3)
+    for activity in (world.activity, world.restricted):
+        factories.ProgressUpdateFactory(
+            activity=activity, period=world.locked_period, office=world.office, state="approved", rag="off_track"
+        )
+    factories.ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, state="submitted"
+    )
+    client.force_login(world.officer)
+
+    response = client.get(reverse("home"))
+
+    shown = [(activity.code, activity.missing_update) for activity in response.context["attention"]]
+    assert shown == [("CYB-1.1", False), ("CYB-1.2", True), ("CYB-1.3", True)]
+
+
 def test_reporter_sees_what_is_due_and_what_was_returned(client, world):
     returned = factories.ProgressUpdateFactory(
         activity=world.activity, period=world.period, office=world.office, state="returned"
@@ -126,3 +147,36 @@ def test_a_returned_update_is_shown_first_with_the_officers_comment(client, worl
     client.force_login(world.reporter)
     page = client.get(reverse("home")).content.decode()
     assert "Add the attendance list." in page and page.index("Returned to you") < page.index("Due for")
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_reporters_home_reads_a_fixed_number_of_queries_joining_its_offices_once(client, world, size):
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from actionplan.models import ProgressUpdate, ReportingPeriod
+
+    ReportingPeriod.objects.filter(pk=world.locked_period.pk).update(state="open", due_on=datetime.date(2020, 4, 15))
+    factories.grow_plan(world, size, state=ProgressUpdate.State.DRAFT)
+    factories.grow_plan(world, size, state=ProgressUpdate.State.RETURNED)
+    ProgressUpdate.objects.filter(state=ProgressUpdate.State.RETURNED).update(
+        reviewed_by=world.officer, review_comment="Add the attendance list."
+    )
+    client.force_login(world.reporter)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("home")).content.decode()
+
+    assert "Overdue for" in page and "Returned to you" in page
+    assert page.count("Add the attendance list.") == page.count("— officer") == min(size, 10)
+    # session, user, plan, open period, groups, unread notifications; the late periods and one list for each;
+    # what is due, returned (and its reviewers), the drafts, the action items.
+    assert len(queries) == 13
+    # What the reporter may read (``visible_to``) is its offices' already: each list names its memberships
+    # there and, for the updates, once in the activities it may read; a second join doubles the planning.
+    assert max(query["sql"].count('JOIN "portal_membership"') for query in queries) <= 2
+    # The lists read what they show: not an update's texts, nor an activity's description.
+    read = " ".join(query["sql"] for query in queries)
+    assert '"actionplan_progressupdate"."narrative"' not in read and '"actionplan_activity"."description"' not in read
