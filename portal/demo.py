@@ -992,7 +992,7 @@ def _vacuum() -> None:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         try:
             with connection.cursor() as cursor:
-                cursor.execute("VACUUM (ANALYZE)")
+                cursor.execute("VACUUM (ANALYZE) " + _tables())
         except DatabaseError as error:
             # The load is committed: autovacuum will come round, and a rerun would be refused as loaded already.
             logger.warning("The demo data are loaded, but vacuuming the database failed: %s", error)
@@ -1003,4 +1003,16 @@ def _analyze(*models) -> None:
     comes round, it would take the bulk-loaded tables for empty and pick plans that take minutes at scale L."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models))
+            cursor.execute("ANALYZE " + _tables(*models))
+
+
+def _tables(*models) -> str:
+    """The models' tables (all the project's when none given), listed for ANALYZE or VACUUM.
+
+    Never the bare command: it would also take the catalogs every database of the server shares, and hold
+    them until the load's transaction ends, so that another database's load or vacuum (a test worker's, or
+    autovacuum) waits for this one to finish."""
+    names = [m._meta.db_table for m in models] or sorted(
+        connection.introspection.django_table_names(only_existing=True)
+    )
+    return ", ".join(connection.ops.quote_name(name) for name in names)

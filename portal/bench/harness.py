@@ -175,22 +175,34 @@ def server(database_url: str, redis_url: str, log: Log, collecting: subprocess.P
         process.wait(timeout=30)
 
 
+class _Unredirected(urllib.request.HTTPRedirectHandler):
+    """Hand back a redirect as the answer (urllib raises it as an HTTPError), instead of following it."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 class Client:
     """An HTTP client of the benchmark server that keeps cookies and times every response."""
 
     def __init__(self, base: str, headers: dict | None = None):
         self.base = base
         self.headers = headers or {}
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        self.opener = urllib.request.build_opener(cookies)
+        self.unredirected = urllib.request.build_opener(cookies, _Unredirected)
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-        """Return the status, the body and the response time in milliseconds."""
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None, follow: bool = True
+    ):
+        """Return the status, the body and the response time in milliseconds; a redirect is followed unless
+        ``follow`` is false."""
         started = time.perf_counter()
         request = urllib.request.Request(
             f"{self.base}{path}", data=body, method=method, headers={**self.headers, **(headers or {})}
         )
         try:
-            with self.opener.open(request, timeout=120) as response:
+            with (self.opener if follow else self.unredirected).open(request, timeout=120) as response:
                 content, status = response.read(), response.status
         except urllib.error.HTTPError as error:
             content, status = error.read(), error.code
@@ -212,8 +224,9 @@ def signed_in(base: str, username: str, password: str) -> Client:
     login = client.get("/accounts/login/")[1].decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login).group(1)
     form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
-    _, body, _ = client.request("POST", "/accounts/login/", form.encode(), {"Referer": f"{base}/"})
-    if b'name="password"' in body:
+    # Signed in, the form answers with a redirect, not followed: the page it leads to is no part of signing in.
+    status, _, _ = client.request("POST", "/accounts/login/", form.encode(), {"Referer": f"{base}/"}, follow=False)
+    if status != 302:
         raise RuntimeError(f"{username} could not sign in to the benchmark server")
     return client
 

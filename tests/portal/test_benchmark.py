@@ -175,3 +175,29 @@ def test_the_benchmark_floors_are_served_when_the_benchmark_turns_them_on(client
     # Behind the same sign-in and API authentication as the pages and the API they are compared with.
     assert client.get("/benchmark-floors/signed-in/").status_code == 302
     assert client.get("/benchmark-floors/api/").status_code == 401
+
+
+def test_a_benchmark_session_signs_in_through_the_form_without_loading_the_page_it_leads_to(
+    live_server, amina, fresh_counters
+):
+    from django.core.signals import request_started
+
+    from portal.bench import harness
+    from tests.conftest import AMINA_PASSWORD
+
+    served = []
+
+    def record(sender, environ, **kwargs):
+        served.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+
+    request_started.connect(record)
+    try:
+        client = harness.signed_in(live_server.url, "amina", AMINA_PASSWORD)
+        # A dozen sessions are signed in before anything is timed: a home page rendered for each is no part of it.
+        assert served == [("GET", "/accounts/login/"), ("POST", "/accounts/login/")]
+        status, body, _ = client.get("/")
+        assert status == 200 and b'name="password"' not in body
+        with pytest.raises(RuntimeError, match="amina could not sign in"):
+            harness.signed_in(live_server.url, "amina", "not-her-password")
+    finally:
+        request_started.disconnect(record)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
@@ -286,9 +287,42 @@ def test_approved_minutes_carry_the_signatures_of_both_parties():
         assert signoff.current_round(meeting).state == "approved"
 
 
+@pytest.fixture
+def shared_catalog_analyzed_elsewhere(postgres, db):
+    """A transaction of another database that has analyzed a catalog every database shares, and is still open
+    (another load into another database, as another test worker's); the test's statements wait a second for a
+    lock at most."""
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    elsewhere = psycopg2.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        dbname="postgres",
+    )
+    with elsewhere.cursor() as cursor:
+        cursor.execute("ANALYZE pg_catalog.pg_database")
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '1s'")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET lock_timeout")
+    elsewhere.close()
+
+
+def test_a_load_waits_for_no_load_into_another_database(shared_catalog_analyzed_elsewhere):
+    # Its statistics are refreshed inside its transaction: for its own tables only, or it would hold the shared
+    # catalogs until it commits (and wait for any other load holding them, as here).
+    counts = seed_demo(scale="XS", seed=1, password="pw")
+    assert counts["activities"] > 0
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_load_outside_a_transaction_leaves_its_tables_vacuumed():
-    # As manage.py seed_demo loads: the visibility map set, for the index-only scans of the queues and counts.
+def test_a_load_outside_a_transaction_leaves_its_tables_vacuumed(shared_catalog_analyzed_elsewhere):
+    # As manage.py seed_demo loads: the visibility map set, for the index-only scans of the queues and counts;
+    # its own tables only, which no load into another database holds.
     from django.db import connection
 
     with connection.cursor() as cursor:

@@ -31,7 +31,7 @@ def test_wrong_password_keeps_the_username_and_says_why(client):
 
 def test_demo_officer_logs_in_to_the_review_queue(client):
     load_reference_data()
-    seed_demo(scale="S", seed=1, password="pw")
+    seed_demo(scale="XS", seed=1, password="pw")
     response = client.post(reverse("login"), {"username": "officer", "password": "pw"}, follow=True)
     assert response.context["queue_count"] > 0
     assert "Review queue" in response.content.decode()
