@@ -69,7 +69,7 @@ def _claim(*, user, key: str, request_fingerprint: str) -> int | None:
     table = IdempotencyKey._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (user_id, key, fingerprint, headers, created_at) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608 -- the model's table
+            f"INSERT INTO {table} (user_id, key, fingerprint, headers, created_at) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608  # nosec B608  # the model's table; values are parameters
             "ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
             [user.pk, key, request_fingerprint, "{}", timezone.now()],
         )
