@@ -136,6 +136,8 @@ def _remember_update(instance, **_signal_arguments) -> None:
     # Whether the update counted when read: a change of an approved update (or one leaving that
     # state) changes what is kept, a draft's or a submitted update's never does.
     instance._approved_when_read = instance.__dict__.get("state") == APPROVED
+    # And its activity: an approved update moved to another activity leaves what stood at the first.
+    instance._activity_when_read = instance.__dict__.get("activity_id")
 
 
 def _update_changed(instance, raw=False, **_signal_arguments) -> None:
@@ -144,8 +146,12 @@ def _update_changed(instance, raw=False, **_signal_arguments) -> None:
     plan_id = ReportingPeriod.objects.filter(pk=instance.period_id).values_list("plan_id", flat=True).first()
     if plan_id is not None:
         measured = list(Measurement.objects.filter(update=instance.pk).values_list("indicator", flat=True))
-        refresh(plan_id=plan_id, activities=Activity.objects.filter(pk=instance.activity_id), indicators=measured)
+        was = getattr(instance, "_activity_when_read", None)
+        # An update read without its activity may have left any: the plan's standings are all recomputed.
+        activities = None if was is None else Activity.objects.filter(pk__in={was, instance.activity_id})
+        refresh(plan_id=plan_id, activities=activities, indicators=measured)
     instance._approved_when_read = instance.state == APPROVED
+    instance._activity_when_read = instance.activity_id
 
 
 def _measurement_changed(instance, raw=False, **_signal_arguments) -> None:

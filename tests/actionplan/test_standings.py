@@ -202,6 +202,31 @@ def test_an_approval_changes_the_kept_standing_and_figure_in_its_own_transaction
     assert IndicatorFigure.objects.get(indicator=busy_world.indicator, period=busy_world.period).value == 12
 
 
+def test_an_approved_update_moved_to_another_activity_stands_at_that_one_only(busy_world):
+    update = factories.ProgressUpdateFactory(
+        activity=busy_world.activity, period=busy_world.period, office=busy_world.office, state=State.APPROVED
+    )
+    moved_to = factories.ActivityFactory(objective=busy_world.activity.objective)
+
+    update.activity = moved_to
+    update.save()
+
+    assert set(ActivityStanding.objects.filter(update=update).values_list("activity", flat=True)) == {moved_to.pk}
+    assert kept() == rebuilt()
+
+
+def test_an_approved_update_read_without_its_activity_and_moved_leaves_the_kept_state_as_rebuilt(busy_world):
+    update = factories.ProgressUpdateFactory(
+        activity=busy_world.activity, period=busy_world.period, office=busy_world.office, state=State.APPROVED
+    )
+    read = ProgressUpdate.objects.only("state", "period").get(pk=update.pk)
+
+    read.activity = factories.ActivityFactory(objective=busy_world.activity.objective)
+    read.save()
+
+    assert kept() == rebuilt()
+
+
 def test_a_draft_saved_or_submitted_leaves_the_kept_state_alone(busy_world):
     # The reporters' daily writes cost nothing here: only approved values are kept.
     before = kept()
