@@ -187,8 +187,9 @@ def _if_counted(instance, **signal_arguments) -> None:
     # however often, leave the committee's cached dashboards alone.
     was = getattr(instance, "_dashboard_state", _UNKNOWN)
     if was is _UNKNOWN or was in COUNTED_STATES or instance.state in COUNTED_STATES:
-        activities = {instance.activity_id, getattr(instance, "_dashboard_activity", None) or instance.activity_id}
-        invalidate_areas(_areas_of(activities))
+        # An update read without its activity may have left any area: every part is dropped.
+        was = getattr(instance, "_dashboard_activity", None)
+        invalidate_areas([None] if was is None else _areas_of({was, instance.activity_id}))
     instance._dashboard_state = instance.state
     instance._dashboard_activity = instance.activity_id
 

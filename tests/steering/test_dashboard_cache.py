@@ -10,11 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actionplan import services
-from actionplan.models import Activity
+from actionplan.models import Activity, ProgressUpdate
 from steering import dashboard, dashboard_cache
 from steering.dashboard import Filters
 from tests.factories import (
     ActionItemFactory,
+    ActionPlanFactory,
     ActivityFactory,
     FocusAreaFactory,
     IndicatorFactory,
@@ -373,19 +374,44 @@ def test_a_write_to_the_plan_recomputes_every_areas_part(committee_client, world
     assert parts_computed == [["CYB", "TER"], ["CYB", "TER"]]
 
 
+def off_track(client) -> list[int]:
+    return [row["rag"]["off_track"] for row in figures(client)["focus_areas"]]
+
+
 def test_an_update_moved_to_an_activity_of_another_area_recomputes_both_areas(
     committee_client, world, two_areas, parts_computed
 ):
-    update = ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office, state="approved")
-    figures(committee_client, focus_area="CYB")
-    figures(committee_client, focus_area="TER")
+    update = ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, state="approved", rag="off_track"
+    )
+    assert off_track(committee_client) == [1, 0]
 
     update.activity = two_areas
     update.save()
-    figures(committee_client, focus_area="CYB")
-    figures(committee_client, focus_area="TER")
 
-    assert parts_computed == [["CYB"], ["TER"], ["CYB"], ["TER"]]
+    assert off_track(committee_client) == [0, 1]
+    assert parts_computed == [["CYB", "TER"], ["CYB", "TER"]]
+
+
+def test_an_update_read_without_its_activity_and_moved_recomputes_every_area(
+    committee_client, world, two_areas, parts_computed
+):
+    update = ProgressUpdateFactory(
+        activity=world.activity, period=world.period, office=world.office, state="approved", rag="off_track"
+    )
+    figures(committee_client)
+    read = ProgressUpdate.objects.only("state", "period").get(pk=update.pk)
+
+    read.activity = two_areas
+    read.save()
+
+    assert off_track(committee_client) == [0, 1]
+
+
+def test_a_plan_without_focus_areas_has_figures_of_none(world):
+    filters = Filters.from_query({}, ActionPlanFactory())
+
+    assert dashboard_cache.figures(filters, world.committee)["focus_areas"] == []
 
 
 def test_a_measurement_of_an_approved_update_recomputes_its_areas_part(
