@@ -154,6 +154,9 @@ class ReadInTwoSteps:
         counting and cutting the queue apart would join and filter every waiting update twice.
         """
         terms = self.queryset.query.order_by
+        if not terms or not all(isinstance(term, str) for term in terms):
+            # An order from the model's Meta, or by expressions: counted and cut apart.
+            return self.count(), self[:size]
         keys = [f"key{index}" for index in range(len(terms))]
         listed = self.queryset.annotate(**{key: F(term.lstrip("-")) for key, term in zip(keys, terms, strict=True)})
         order = ", ".join(

@@ -393,7 +393,8 @@ def _stored_snapshot(text: str):
         yield json.loads(text)
         return
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMPORARY TABLE report_snapshot (snapshot jsonb NOT NULL)")
+        # Dropped with the transaction whatever happens in it (and before, once stored, for the next compilation).
+        cursor.execute("CREATE TEMPORARY TABLE report_snapshot (snapshot jsonb NOT NULL) ON COMMIT DROP")
         cursor.copy_expert("COPY report_snapshot (snapshot) FROM STDIN", _CopyText(text), 1 << 20)
     yield RawSQL("SELECT snapshot FROM report_snapshot", (), output_field=JSONField())
     with connection.cursor() as cursor:

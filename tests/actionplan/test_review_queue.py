@@ -281,3 +281,13 @@ def test_the_queue_counted_and_cut_in_one_pass_gives_what_count_and_a_slice_give
     assert counted == expected == (6, list(queue)[:size])
     nothing = review_queue.queue(world.officer, review_queue.QueueFilters(mine=True))
     assert review_queue.ReadInTwoSteps(nothing).counted_head(size) == (0, [])
+
+
+def test_a_queryset_in_its_models_own_order_is_counted_and_cut_as_count_and_a_slice_give(world):
+    from actionplan import review_queue
+
+    for days in (3, 1, 2):
+        submitted(world, days=days)
+    updates = ProgressUpdate.objects.all()  # in the order of the model's Meta
+
+    assert review_queue.ReadInTwoSteps(updates).counted_head(2) == (3, list(updates[:2]))
