@@ -34,6 +34,18 @@ def _content_key() -> str:
     return digest.hexdigest()[:12]
 
 
+def server_connection(settings_dict: dict, name: str = "postgres"):
+    """A connection to the database ``name`` of the server ``settings_dict`` names (by default its ``postgres``
+    database, from which other databases are created, copied and dropped)."""
+    return psycopg2.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        dbname=name,
+    )
+
+
 def _url(settings_dict: dict, name: str) -> str:
     password = f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
     host = f"{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}"
@@ -50,13 +62,7 @@ def migrated_template(settings_dict: dict) -> str | None:
     prefix = os.environ.get("TEST_TEMPLATE_PREFIX") or f"{settings_dict['NAME']}_template_"
     name = f"{prefix}{_content_key()}"
     try:
-        server = psycopg2.connect(
-            host=settings_dict["HOST"] or "127.0.0.1",
-            port=settings_dict["PORT"] or 5432,
-            user=settings_dict["USER"],
-            password=settings_dict["PASSWORD"] or None,
-            dbname="postgres",
-        )
+        server = server_connection(settings_dict)
     except psycopg2.OperationalError:
         return None
     server.autocommit = True

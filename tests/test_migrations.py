@@ -19,15 +19,13 @@ def executor(transactional_db):
         latest = MigrationExecutor(connection)
         latest.migrate(latest.loader.graph.leaf_nodes())
         return
-    import psycopg2
     from psycopg2 import sql
+
+    from tests.template_database import server_connection
 
     settings_dict = connection.settings_dict
     test_database, own = settings_dict["NAME"], f"{settings_dict['NAME']}_migrating"
-    server = psycopg2.connect(
-        host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"],
-        password=settings_dict["PASSWORD"] or None, dbname="postgres",
-    )  # fmt: skip
+    server = server_connection(settings_dict)
     server.autocommit = True
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(own))
     with server.cursor() as cursor:

@@ -12,7 +12,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
@@ -28,6 +27,7 @@ from steering.models import ProgressReport
 from steering.reports import services as report_services
 from steering.reports.snapshot import content_hash
 from tests import factories
+from tests.template_database import server_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,14 +35,7 @@ EVIDENCE = "evidence/2020/07/workshop-attendance.csv"
 
 
 def _server(name: str):
-    database = connection.settings_dict
-    return psycopg2.connect(
-        host=database["HOST"] or "127.0.0.1",
-        port=database["PORT"] or 5432,
-        user=database["USER"],
-        password=database["PASSWORD"] or None,
-        dbname=name,
-    )
+    return server_connection(connection.settings_dict, name)
 
 
 def _database_url(name: str) -> str:

@@ -18,6 +18,7 @@ from django.db import connection
 from django.urls import clear_url_caches
 
 from portal.bench import floors, markdown
+from tests.template_database import server_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOOR_PATHS = [f"/benchmark-floors/{pattern.pattern}" for pattern in floors.urlpatterns]
@@ -29,9 +30,7 @@ def bench_database_url(postgres, redis_url, transactional_db):
     # Named after the configured database (test_jap_t1 → jap_t1_bench_…): runs on one server stay apart.
     name = f"{settings_dict['NAME'].removeprefix('test_')}_bench_{uuid.uuid4().hex[:8]}"
     server = f"{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT'] or 5432}"
-    admin = psycopg2.connect(
-        host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432, user=settings_dict["USER"], dbname="postgres"
-    )
+    admin = server_connection(settings_dict)
     admin.autocommit = True
     # A copy of a migrated database spares the benchmark's own migrate its quarter of a minute (it still runs, and
     # finds nothing to do): the template the test databases are copied from (tests/template_database.py), else

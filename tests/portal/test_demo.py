@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
@@ -15,6 +14,7 @@ from actionplan.models import Activity, Measurement, ProgressUpdate, ReportingPe
 from portal.demo import DemoDataExists, seed_demo
 from portal.reference import load_reference_data
 from tests.conftest import sign_in
+from tests.template_database import server_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -295,13 +295,7 @@ def shared_catalog_analyzed_elsewhere(postgres, db):
     from django.db import connection
 
     settings_dict = connection.settings_dict
-    elsewhere = psycopg2.connect(
-        host=settings_dict["HOST"] or "127.0.0.1",
-        port=settings_dict["PORT"] or 5432,
-        user=settings_dict["USER"],
-        password=settings_dict["PASSWORD"] or None,
-        dbname="postgres",
-    )
+    elsewhere = server_connection(settings_dict)
     with elsewhere.cursor() as cursor:
         cursor.execute("ANALYZE pg_catalog.pg_database")
     with connection.cursor() as cursor:
