@@ -59,10 +59,13 @@ def figures(filters, user) -> dict:
             strict=True,
         )
     )
-    return _computed_once(
-        _key(filters, user, generation, generations),
-        lambda: _compose(filters, user, areas, generation, generations),
-    )
+    key = _key(filters, user, generation, generations)
+
+    def compute(_names) -> dict:
+        # Filed with the figures: what is rendered from them is filed under it too (``rendered``).
+        return {"figures": {**_compose(filters, user, areas, generation, generations), "cache_key": key}}
+
+    return _computed_once({"figures": key}, compute)["figures"]
 
 
 def _focus_areas(filters, generation: str) -> list:
@@ -79,45 +82,51 @@ def _focus_areas(filters, generation: str) -> list:
     return areas
 
 
-def _computed_once(key: str, compute) -> dict:
-    """What ``compute()`` returns, kept under ``key``: computed by one request at a time.
+def _computed_once(keys: dict, compute) -> dict:
+    """The values kept under ``keys`` (a name's cache key, by name), each computed by one request at a time.
 
-    After a write, the first request takes a lock and computes the figures; those arriving meanwhile wait
-    for its result instead of all running the same aggregates at once. Should it fail, the next waiter
-    takes the lock; should it take longer than ``COMPUTE_WAIT``, the lock expires and a waiter computes too.
+    A request takes the lock of each value missing that no other request is computing, and computes those
+    at once (``compute(names)`` gives them by name); the values other requests are computing it waits for,
+    instead of running the same aggregates again. Should one of those fail, the next waiter takes its lock;
+    should it take longer than ``COMPUTE_WAIT``, the lock expires and a waiter computes it too.
     """
-    lock, token = f"{key}:computing", uuid.uuid4().hex
-    deadline = time.monotonic() + COMPUTE_WAIT
-    while True:
-        cached = safely(cache.get, key)
-        if cached is not None:
-            return cached
-        # Without a reachable cache there is no one to wait for: compute at once.
-        if safely(cache.add, lock, token, COMPUTE_WAIT, unavailable=True) or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    try:
-        # Filed with the figures: what is rendered from them is filed under it too (``rendered``).
-        cached = {**compute(), "cache_key": key}
-        safely(cache.set, key, cached, TIMEOUT)
-    finally:
-        if safely(cache.get, lock) == token:
-            safely(cache.delete, lock)
-    return cached
+    found, waiting = {}, dict(keys)
+    token, deadline = uuid.uuid4().hex, time.monotonic() + COMPUTE_WAIT
+    while waiting:
+        kept = safely(cache.get_many, list(waiting.values()), unavailable={})
+        found |= {name: kept[key] for name, key in waiting.items() if key in kept}
+        waiting = {name: key for name, key in waiting.items() if name not in found}
+        # Without a reachable cache there is no one to wait for: everything is computed at once.
+        late = time.monotonic() > deadline
+        taken = {
+            name: key
+            for name, key in waiting.items()
+            if late or safely(cache.add, f"{key}:computing", token, COMPUTE_WAIT, unavailable=True)
+        }
+        if not taken:
+            time.sleep(0.05)
+            continue
+        try:
+            computed = compute(list(taken))
+            safely(cache.set_many, {taken[name]: value for name, value in computed.items()}, TIMEOUT)
+        finally:
+            for key in taken.values():
+                if safely(cache.get, f"{key}:computing") == token:
+                    safely(cache.delete, f"{key}:computing")
+        found |= computed
+        waiting = {name: key for name, key in waiting.items() if name not in taken}
+    return found
 
 
 def _compose(filters, user, areas, generation, generations) -> dict:
-    """The figures from the areas' parts kept in the cache, computing those missing all at once."""
+    """The figures from the areas' parts kept in the cache; the parts missing that no other request is
+    computing are computed at once, the others waited for."""
     from . import dashboard
 
     keys = {area.code: _key(filters, user, generation, {area.pk: generations[area.pk]}, part=True) for area in areas}
-    kept = safely(cache.get_many, list(keys.values()), unavailable={})
-    parts = {code: kept[key] for code, key in keys.items() if key in kept}
-    missing = [area for area in areas if area.code not in parts]
-    if missing:
-        computed = dashboard.build_parts(filters, user, missing)
-        safely(cache.set_many, {keys[code]: part for code, part in computed.items()}, TIMEOUT)
-        parts |= computed
+    parts = _computed_once(
+        keys, lambda codes: dashboard.build_parts(filters, user, [area for area in areas if area.code in codes])
+    )
     return dashboard.compose(filters, [parts[area.code] for area in areas])
 
 

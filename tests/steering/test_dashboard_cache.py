@@ -131,8 +131,8 @@ def test_figures_cached_in_redis_are_dropped_by_a_write(redis_url, settings, com
     assert figure_queries(committee_client)
 
 
-def never_compute():
-    raise AssertionError("the figures were computed a second time")
+def never_compute(names):
+    raise AssertionError(f"{names} were computed a second time")
 
 
 def a_key():
@@ -144,7 +144,7 @@ def test_a_request_waits_for_the_figures_another_is_computing():
     cache.add(f"{key}:computing", True, 10)
     threading.Timer(0.2, cache.set, args=[key, {"computed": "elsewhere"}]).start()
 
-    assert dashboard_cache._computed_once(key, never_compute) == {"computed": "elsewhere"}
+    assert dashboard_cache._computed_once({"figures": key}, never_compute) == {"figures": {"computed": "elsewhere"}}
 
 
 def body_renders(client, **query) -> int:
@@ -173,7 +173,8 @@ def test_a_request_computes_the_figures_itself_when_the_other_never_finishes(mon
     key = a_key()
     cache.add(f"{key}:computing", True, 10)
 
-    assert dashboard_cache._computed_once(key, lambda: {"computed": "here"})["computed"] == "here"
+    computed = dashboard_cache._computed_once({"figures": key}, lambda names: {"figures": {"computed": "here"}})
+    assert computed["figures"]["computed"] == "here"
 
 
 @pytest.fixture
@@ -312,11 +313,13 @@ def test_a_waiting_request_takes_over_when_the_computation_it_waits_for_fails(mo
     cache.add(lock, "the failing request", 30)
     threading.Timer(0.2, cache.delete, args=[lock]).start()
 
-    def compute_holding_the_lock():
+    def compute_holding_the_lock(names):
         assert cache.get(lock) not in (None, "the failing request")
-        return {"computed": "by the waiter"}
+        return {"figures": {"computed": "by the waiter"}}
 
-    assert dashboard_cache._computed_once(key, compute_holding_the_lock)["computed"] == "by the waiter"
+    assert dashboard_cache._computed_once({"figures": key}, compute_holding_the_lock)["figures"] == {
+        "computed": "by the waiter"
+    }
 
 
 @pytest.fixture
@@ -470,3 +473,37 @@ def test_a_focus_area_added_is_shown_at_once(committee_client, world, two_areas)
     FocusAreaFactory(plan=world.plan, code="MAR", order=3)
 
     assert [row["code"] for row in figures(committee_client)["focus_areas"]] == ["CYB", "TER", "MAR"]
+
+
+def test_a_request_computes_the_values_no_other_computes_and_waits_for_the_others():
+    mine, theirs = a_key(), a_key()
+    cache.add(f"{theirs}:computing", "another request", 10)
+    threading.Timer(0.2, cache.set, args=[theirs, "computed elsewhere"]).start()
+    asked = []
+
+    def compute(names):
+        asked.append(names)
+        return {name: "computed here" for name in names}
+
+    found = dashboard_cache._computed_once({"mine": mine, "theirs": theirs}, compute)
+
+    assert found == {"mine": "computed here", "theirs": "computed elsewhere"}
+    assert asked == [["mine"]]
+
+
+def test_a_view_waits_for_the_part_another_is_computing_and_computes_the_others(world, two_areas, parts_computed):
+    filters = Filters.from_query({}, world.plan)
+    terrorism = two_areas.objective.focus_area
+    part = dashboard.build_parts(filters, world.committee, [terrorism])["TER"]
+    parts_computed.clear()
+    generation = dashboard_cache.area_generation(terrorism.pk).current()
+    key = dashboard_cache._key(
+        filters, world.committee, dashboard_cache.GENERATION.current(), {terrorism.pk: generation}, part=True
+    )
+    cache.add(f"{key}:computing", "another view", 10)
+    threading.Timer(0.2, cache.set, args=[key, {**part, "name": "computed elsewhere"}]).start()
+
+    shown = dashboard_cache.figures(filters, world.committee)["focus_areas"]
+
+    assert [row["name"] for row in shown] == [world.area.name, "computed elsewhere"]
+    assert parts_computed == [["CYB"]]
