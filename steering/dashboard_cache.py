@@ -96,6 +96,8 @@ def _computed_once(keys: dict, compute) -> dict:
         kept = safely(cache.get_many, list(waiting.values()), unavailable={})
         found |= {name: kept[key] for name, key in waiting.items() if key in kept}
         waiting = {name: key for name, key in waiting.items() if name not in found}
+        if not waiting:
+            break
         # Without a reachable cache there is no one to wait for: everything is computed at once.
         late = time.monotonic() > deadline
         taken = {

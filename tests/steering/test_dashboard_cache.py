@@ -507,3 +507,13 @@ def test_a_view_waits_for_the_part_another_is_computing_and_computes_the_others(
 
     assert [row["name"] for row in shown] == [world.area.name, "computed elsewhere"]
     assert parts_computed == [["CYB"]]
+
+
+def test_a_view_served_from_the_cache_waits_for_nothing(committee_client, monkeypatch):
+    figures(committee_client)
+
+    def no_wait(seconds):
+        raise AssertionError(f"a view of cached figures waited {seconds} s")
+
+    monkeypatch.setattr(dashboard_cache.time, "sleep", no_wait)
+    assert figures(committee_client)["focus_areas"]
