@@ -137,7 +137,6 @@ def build_parts(filters: Filters, user, areas) -> dict[str, dict]:
     when only its area changed (``dashboard_cache``), or all at once.
     """
     activities = _activities(filters, user, areas)
-    codes = [area.code for area in areas]
 
     by_status = _grid(
         activities.values(area=F("objective__focus_area__code"), key=F("status")).annotate(n=Count("pk")).order_by()
@@ -151,7 +150,7 @@ def build_parts(filters: Filters, user, areas) -> dict[str, dict]:
     )
     expected, received, compliance = _reporting(activities, filters)
     indicators = figures.summary_by_area(
-        indicators_counted(activities, filters, user, areas), filters.period, filters.version
+        _indicators_counted(activities, filters, user, areas), filters.period, filters.version
     )
     trend = _rag_trend(activities, filters)
     countries = _countries(activities)
@@ -168,7 +167,7 @@ def build_parts(filters: Filters, user, areas) -> dict[str, dict]:
             "compliance": compliance.get(code, []),
             "countries": countries.get(code, []),
         }
-        for code, area in zip(codes, areas, strict=True)
+        for code, area in zip([area.code for area in areas], areas, strict=True)
     }
 
 
@@ -206,28 +205,26 @@ def _rag_counts(code, by_status, by_rag) -> dict:
     return {**counts, "none": activities - sum(counts.values())}
 
 
-def _by_area(rows) -> dict:
-    return {row["area"]: row["n"] for row in rows}
-
-
-def indicators_counted(activities, filters: Filters, user, areas=None):
+def _indicators_counted(activities, filters: Filters, user, areas):
     """The indicators the dashboard counts: those of the activities shown and, unless an organisation
     or region is chosen (objectives belong to no one organisation or region), the objectives' own
-    (of the ``areas``, by default those the filters show)."""
+    in the ``areas``."""
     counted = Q(activity__in=activities)
     if not (filters.organization or filters.region):
-        counted |= Q(objective__focus_area__in=focus_areas(filters) if areas is None else areas)
+        counted |= Q(objective__focus_area__in=areas)
     return Indicator.objects.visible_to(user).filter(counted)
 
 
-def _trend_periods(filters: Filters) -> list[str]:
+def _trend_periods(filters: Filters):
+    """The codes of the trend's periods, the period shown and those before it, latest first: a query, which
+    a part's counts read as a subquery and ``compose`` lists."""
     if filters.period is None:
-        return []
-    return list(
+        return ReportingPeriod.objects.none().values_list("code", flat=True)
+    return (
         ReportingPeriod.objects.filter(plan=filters.plan, starts_on__lte=filters.period.starts_on)
-        .order_by("-starts_on")[:TREND_PERIODS]
-        .values_list("code", flat=True)
-    )[::-1]
+        .order_by("-starts_on")
+        .values_list("code", flat=True)[:TREND_PERIODS]
+    )
 
 
 def _rag_trend(activities, filters: Filters) -> dict:
@@ -246,7 +243,7 @@ def _rag_trend(activities, filters: Filters) -> dict:
 
 
 def _total_trend(filters: Filters, parts: list[dict]) -> dict:
-    periods = _trend_periods(filters)
+    periods = list(_trend_periods(filters))[::-1]
     return {
         "periods": periods,
         "series": {

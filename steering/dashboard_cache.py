@@ -33,14 +33,14 @@ TIMEOUT = 600
 COMPUTE_WAIT = 10
 
 
+_AREA_GENERATIONS: dict[int, Generation] = {}
+
+
 def area_generation(area_id) -> Generation:
     """The generation of one focus area's part of the figures: renewed by the updates reported there."""
     return _AREA_GENERATIONS.get(area_id) or _AREA_GENERATIONS.setdefault(
         area_id, Generation(f"dashboard:area:{area_id}:generation")
     )
-
-
-_AREA_GENERATIONS: dict[int, Generation] = {}
 
 
 def figures(filters, user) -> dict:
@@ -199,8 +199,8 @@ def _if_counted(instance, **signal_arguments) -> None:
     was = getattr(instance, "_dashboard_state", _UNKNOWN)
     if was is _UNKNOWN or was in COUNTED_STATES or instance.state in COUNTED_STATES:
         # An update read without its activity may have left any area: every part is dropped.
-        was = getattr(instance, "_dashboard_activity", None)
-        invalidate_areas([None] if was is None else _areas_of({was, instance.activity_id}))
+        left = getattr(instance, "_dashboard_activity", None)
+        invalidate_areas([None] if left is None else _areas_of({left, instance.activity_id}))
     instance._dashboard_state = instance.state
     instance._dashboard_activity = instance.activity_id
 
