@@ -92,23 +92,29 @@ def _refresh_standings(plan_id, periods, activities) -> None:
         "update": ProgressUpdate._meta.db_table,
         "period": ReportingPeriod._meta.db_table,
     }
+    points = [period.pk for period in periods]
     with connection.cursor() as cursor:
         # Each period pairs with the approved updates of periods starting by its start; the first of each
         # activity and period, in the order every other reader of "latest approved" ranks them
-        # (``ProgressUpdate.latest_approved_per_activity``), is what stands at that period.
+        # (``ProgressUpdate.latest_approved_per_activity``), is what stands at that period. A window ranks
+        # them, which PostgreSQL and SQLite (``make run``'s default database) both read.
         cursor.execute(
             f"""
             INSERT INTO {tables["standing"]}
                 (activity_id, as_of_id, update_id, reported_period_id, rag, percent_complete)
-            SELECT DISTINCT ON (u.activity_id, point.id)
-                u.activity_id, point.id, u.id, u.period_id, u.rag, u.percent_complete
-            FROM {tables["update"]} u
-            JOIN {tables["period"]} reported ON reported.id = u.period_id
-            JOIN {tables["period"]} point ON point.id = ANY(%s) AND reported.starts_on <= point.starts_on
-            WHERE u.id IN ({chosen})
-            ORDER BY u.activity_id, point.id, {ranking}
+            SELECT activity_id, point_id, update_id, period_id, rag, percent_complete FROM (
+                SELECT u.activity_id, point.id AS point_id, u.id AS update_id, u.period_id, u.rag,
+                       u.percent_complete,
+                       ROW_NUMBER() OVER (PARTITION BY u.activity_id, point.id ORDER BY {ranking}) AS rank
+                FROM {tables["update"]} u
+                JOIN {tables["period"]} reported ON reported.id = u.period_id
+                JOIN {tables["period"]} point
+                    ON point.id IN ({", ".join(["%s"] * len(points))}) AND reported.starts_on <= point.starts_on
+                WHERE u.id IN ({chosen})
+            ) ranked
+            WHERE rank = 1
             """,  # noqa: S608  # nosec B608  # table names and the ORM's own SQL; values are parameters
-            [[period.pk for period in periods], *params],
+            [*points, *params],
         )
 
 
