@@ -68,7 +68,7 @@ def test_a_sort_by_a_column_then_orders_equal_rows_by_code_in_the_same_direction
     assert register_filter.qs.query.order_by == ordering
 
 
-def test_search_understands_web_search_syntax_and_keeps_the_visible_rows_only(world):
+def test_search_understands_web_search_syntax_and_keeps_the_visible_rows_only(world, postgres):
     Activity.objects.filter(code="CYB-1.1").update(title="Border control training")
     Activity.objects.filter(code="CYB-1.2").update(title="Maritime border patrols")
     Activity.objects.filter(code="CYB-1.3").update(title="Border management and maritime law")

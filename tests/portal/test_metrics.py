@@ -104,7 +104,8 @@ def test_metrics_are_served_over_plain_http_where_other_pages_redirect(client, t
     assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
 
 
-def test_the_exposition_parses_and_holds_every_family(client, token, db):
+def test_the_exposition_parses_and_holds_every_family(client, token, db, redis_url):
+    # The Celery queues' lengths are read from Redis.
     client.get(reverse("login"))
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response["Content-Type"].startswith("text/plain; version=0.0.4")

@@ -189,7 +189,7 @@ def test_the_stored_snapshot_keeps_backslashes_quotes_tabs_and_any_script(report
     assert report.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def test_the_snapshot_reaches_the_database_in_no_query_parameter(reported, compiled):
+def test_the_snapshot_reaches_the_database_in_no_query_parameter(reported, compiled, postgres):
     # At scale L the frozen text is 19 MB: sent as a parameter it was copied four times on its way into
     # the query (some 100 MB at the peak of a compilation); it is streamed by COPY instead.
     marker = "Marker-title-of-the-snapshot"

@@ -351,7 +351,8 @@ def test_a_second_open_round_is_refused_by_the_database(signing_world):
         )  # fmt: skip
 
 
-def test_a_recorded_signature_cannot_be_changed(signing_world):
+def test_a_recorded_signature_cannot_be_changed(signing_world, postgres):
+    # Refused by a PostgreSQL trigger.
     world = signing_world
     submit(world)
     signature = signoff.sign(by=world.cochair_unodc, subject=world.meeting)
@@ -413,7 +414,7 @@ def _at_once(*calls):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_co_chairs_of_a_party_signing_at_once_leave_one_signature(signing_world):
+def test_two_co_chairs_of_a_party_signing_at_once_leave_one_signature(signing_world, postgres):
     from steering.models import CommitteeMember
     from tests.factories import UserFactory
 
@@ -440,7 +441,7 @@ def test_two_co_chairs_of_a_party_signing_at_once_leave_one_signature(signing_wo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_both_parties_signing_at_once_approve_the_minutes_once(signing_world):
+def test_both_parties_signing_at_once_approve_the_minutes_once(signing_world, postgres):
     world = signing_world
     submit(world)
 
