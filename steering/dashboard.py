@@ -133,14 +133,47 @@ def build_parts(filters: Filters, user, areas) -> dict[str, dict]:
     """The figures of each of the focus areas ``areas``, by code: what the dashboard shows of it, and its
     share of the plan-wide tiles (trend, compliance, countries), which ``compose`` adds up.
 
-    The same statements however many areas are asked for, each grouped by area: a part is computed alone
-    when only its area changed (``dashboard_cache``), or all at once.
+    Each part is two halves computed apart (``build_reporting``, ``build_standing``): an approval changes
+    how an area's work stands, never what was asked of it and received, so ``dashboard_cache`` keeps the
+    two halves apart and recomputes only the one a write changed.
+    """
+    reporting, standing = build_reporting(filters, user, areas), build_standing(filters, user, areas)
+    return {area.code: joined(reporting[area.code], standing[area.code]) for area in areas}
+
+
+def build_reporting(filters: Filters, user, areas) -> dict[str, dict]:
+    """Per focus area code: what was asked of its activities and received for them, which only the plan
+    and a submission (or its withdrawal, return or removal) change: the activities by status, the updates
+    expected and received (per office: the compliance tile), the countries reached.
+
+    The same statements however many areas are asked for, each grouped by area: a half is computed alone
+    when only its area changed, or all at once.
     """
     activities = _activities(filters, user, areas)
-
     by_status = _grid(
         activities.values(area=F("objective__focus_area__code"), key=F("status")).annotate(n=Count("pk")).order_by()
     )
+    expected, received, compliance = _reporting(activities, filters)
+    countries = _countries(activities)
+    return {
+        area.code: {
+            "code": area.code,
+            "name": area.name,
+            "status": {status: by_status.get((area.code, status), 0) for status in Activity.Status.values},
+            "expected": expected.get(area.code, 0),
+            "received": received.get(area.code, 0),
+            "compliance": compliance.get(area.code, []),
+            "countries": countries.get(area.code, []),
+        }
+        for area in areas
+    }
+
+
+def build_standing(filters: Filters, user, areas) -> dict[str, dict]:
+    """Per focus area code: how its work stands by the period, which approvals (and their measurements)
+    change: the activities by RAG rating at the period and the periods before it, and the indicators'
+    figures against their targets."""
+    activities = _activities(filters, user, areas)
     # Activities with no approved update by the period have no standing there: they are left uncounted.
     by_rag = _grid(
         ActivityStanding.objects.filter(activity__in=activities, as_of=filters.period)
@@ -148,26 +181,31 @@ def build_parts(filters: Filters, user, areas) -> dict[str, dict]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    expected, received, compliance = _reporting(activities, filters)
     indicators = figures.summary_by_area(
         _indicators_counted(activities, filters, user, areas), filters.period, filters.version
     )
     trend = _rag_trend(activities, filters)
-    countries = _countries(activities)
     return {
-        code: {
-            "code": code,
-            "name": area.name,
-            "status": {status: by_status.get((code, status), 0) for status in Activity.Status.values},
-            "rag": _rag_counts(code, by_status, by_rag),
-            "expected": expected.get(code, 0),
-            "received": received.get(code, 0),
-            "indicators": indicators.get(code, {"all": 0, "with_actual": 0, "on_track": 0, "average_percent": None}),
-            "trend": trend.get(code, {}),
-            "compliance": compliance.get(code, []),
-            "countries": countries.get(code, []),
+        area.code: {
+            "rated": {rag: by_rag.get((area.code, rag), 0) for rag in RAG.values},
+            "indicators": indicators.get(
+                area.code, {"all": 0, "with_actual": 0, "on_track": 0, "average_percent": None}
+            ),
+            "trend": trend.get(area.code, {}),
         }
-        for code, area in zip([area.code for area in areas], areas, strict=True)
+        for area in areas
+    }
+
+
+def joined(reporting: dict, standing: dict) -> dict:
+    """An area's part from its two halves: the RAG tile counts as unrated the activities no rating counted."""
+    rated = standing["rated"]
+    unrated = sum(reporting["status"].values()) - sum(rated.values())
+    return {
+        **reporting,
+        "rag": {**rated, "none": unrated},
+        "indicators": standing["indicators"],
+        "trend": standing["trend"],
     }
 
 
@@ -197,12 +235,6 @@ def compose(filters: Filters, parts: list[dict]) -> dict:
 
 def _grid(rows) -> dict:
     return {(row["area"], row["key"]): row["n"] for row in rows}
-
-
-def _rag_counts(code, by_status, by_rag) -> dict:
-    counts = {rag: by_rag.get((code, rag), 0) for rag in RAG.values}
-    activities = sum(by_status.get((code, status), 0) for status in Activity.Status.values)
-    return {**counts, "none": activities - sum(counts.values())}
 
 
 def _indicators_counted(activities, filters: Filters, user, areas):

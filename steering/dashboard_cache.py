@@ -3,7 +3,9 @@
 A write to a watched model replaces the cache generation, which every key includes, so
 all cached figures are dropped at once; an update or a measurement, reported in one focus
 area, replaces that area's generation only, which the keys of its part of the figures
-include (``figures``). A generation changes both at the write and again when its transaction
+include (``figures``); an approval, or a measurement, changes how the area's work stands but not
+what was asked and received there, and replaces its standing generation only, which only that
+half of the part includes. A generation changes both at the write and again when its transaction
 commits: a dashboard computed meanwhile from the data as it was before the commit is filed
 under a generation that no one reads any more.
 
@@ -33,32 +35,32 @@ TIMEOUT = 600
 COMPUTE_WAIT = 10
 
 
-_AREA_GENERATIONS: dict[int, Generation] = {}
+_AREA_GENERATIONS: dict[tuple[int, str], Generation] = {}
+# The halves of an area's part (``dashboard.build_reporting``, ``build_standing``), and the generations each
+# is kept under: the standing half also under the one that approvals renew.
+HALVES = {"reporting": ("area",), "standing": ("area", "standing")}
 
 
-def area_generation(area_id) -> Generation:
-    """The generation of one focus area's part of the figures: renewed by the updates reported there."""
-    return _AREA_GENERATIONS.get(area_id) or _AREA_GENERATIONS.setdefault(
-        area_id, Generation(f"dashboard:area:{area_id}:generation")
+def area_generation(area_id, kind="area") -> Generation:
+    """The generation of one focus area's part of the figures: renewed by the updates reported there
+    (``kind`` "area"), or that of its standing half only (``kind`` "standing"): renewed by approvals."""
+    key = (area_id, kind)
+    return _AREA_GENERATIONS.get(key) or _AREA_GENERATIONS.setdefault(
+        key, Generation(f"dashboard:{kind}:{area_id}:generation")
     )
 
 
 def figures(filters, user) -> dict:
     """Return the figures for the filters as the user may see them, computing on a miss what is missing.
 
-    The figures are composed of one part per focus area (``dashboard.build_parts``), each kept under its
-    area's generation as well as the dashboard's: an approval drops the part of its own area only, and the
-    next view computes that one part and reads the others here.
+    The figures are composed of one part per focus area (``dashboard.build_parts``), each kept in two halves
+    under its area's generations as well as the dashboard's: an approval drops the standing half of its own
+    area's part only, and the next view computes that half and reads the rest here.
     """
     generation = GENERATION.current()
     areas = _focus_areas(filters, generation)
-    generations = dict(
-        zip(
-            [area.pk for area in areas],
-            Generation.current_of([area_generation(area.pk) for area in areas]),
-            strict=True,
-        )
-    )
+    kept = [(area.pk, kind) for area in areas for kind in HALVES["standing"]]
+    generations = dict(zip(kept, Generation.current_of([area_generation(*pair) for pair in kept]), strict=True))
     key = _key(filters, user, generation, generations)
 
     def compute(_names) -> dict:
@@ -121,15 +123,37 @@ def _computed_once(keys: dict, compute) -> dict:
 
 
 def _compose(filters, user, areas, generation, generations) -> dict:
-    """The figures from the areas' parts kept in the cache; the parts missing that no other request is
-    computing are computed at once, the others waited for."""
+    """The figures from the halves of the areas' parts kept in the cache; the halves missing that no other
+    request is computing are computed at once, the others waited for."""
     from . import dashboard
 
-    keys = {area.code: _key(filters, user, generation, {area.pk: generations[area.pk]}, part=True) for area in areas}
-    parts = _computed_once(
-        keys, lambda codes: dashboard.build_parts(filters, user, [area for area in areas if area.code in codes])
-    )
-    return dashboard.compose(filters, [parts[area.code] for area in areas])
+    keys = _half_keys(filters, user, areas, generation, generations)
+    build = {"reporting": dashboard.build_reporting, "standing": dashboard.build_standing}
+
+    def compute(names) -> dict:
+        computed = {}
+        for half, builder in build.items():
+            codes = {code for code, wanted in names if wanted == half}
+            if codes:
+                built = builder(filters, user, [area for area in areas if area.code in codes])
+                computed |= {(code, half): value for code, value in built.items()}
+        return computed
+
+    halves = _computed_once(keys, compute)
+    parts = [dashboard.joined(halves[area.code, "reporting"], halves[area.code, "standing"]) for area in areas]
+    return dashboard.compose(filters, parts)
+
+
+def _half_keys(filters, user, areas, generation: str, generations: dict) -> dict:
+    """The cache key of each half of each area's part, by (area code, half): under the generations it is
+    kept under (``HALVES``), and the dashboard's."""
+    return {
+        (area.code, half): _key(
+            filters, user, generation, {(area.pk, kind): generations[area.pk, kind] for kind in kinds}, part=half
+        )
+        for area in areas
+        for half, kinds in HALVES.items()
+    }
 
 
 def rendered(figures: dict, name: str, render) -> str:
@@ -151,17 +175,23 @@ def invalidate(**_signal_arguments) -> None:
     GENERATION.renew()
 
 
-def invalidate_areas(area_ids) -> None:
+def invalidate_areas(area_ids, kind="area") -> None:
     """Drop the parts of these focus areas (and every dashboard showing one), now and again at the commit;
-    an area unknown (``None``: a row whose activity is gone) drops every cached dashboard."""
+    an area unknown (``None``: a row whose activity is gone) drops every cached dashboard. With ``kind``
+    "standing", only their standing halves (``invalidate_standings``)."""
     for area_id in set(area_ids):
         if area_id is None:
             invalidate()
         else:
-            area_generation(area_id).renew()
+            area_generation(area_id, kind).renew()
 
 
-def _key(filters, user, generation: str, generations: dict, part=False) -> str:
+def invalidate_standings(area_ids) -> None:
+    """Drop the standing halves of these areas' parts: what an approval, or a measurement, changes."""
+    invalidate_areas(area_ids, kind="standing")
+
+
+def _key(filters, user, generation: str, generations: dict, part="") -> str:
     # Everyone who sees the whole plan sees the same figures; a reporter's depend on its offices.
     scope = "plan" if sees_whole_plan(user) else f"user-{user.pk}"
     chosen = {
@@ -173,46 +203,65 @@ def _key(filters, user, generation: str, generations: dict, part=False) -> str:
         "region": filters.region,
         # Indicators measured against a version's targets: a version never changes, its id is enough.
         "version": filters.version.pk if filters.version else None,
-        "areas": sorted(generations.items()),
+        "areas": sorted([*pair, value] for pair, value in generations.items()),
     }
     digest = hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:32]
-    return f"dashboard:{generation}:{scope}:{'part' if part else 'figures'}:{digest}"
+    return f"dashboard:{generation}:{scope}:{part or 'figures'}:{digest}"
 
 
 # The states in which an update counts in a figure: received (compliance), approved (RAG, indicators).
 # A draft's or a returned update's rows count in none, whatever is written in them.
 COUNTED_STATES = ("submitted", "approved")
+# What an update received is counted by (``dashboard._reporting``): while these stay as they were, moving
+# between the counted states (an approval) leaves what was received as it was.
+RECEIVED_BY = ("activity_id", "office_id", "period_id", "submitted_at")
 _UNKNOWN = object()
 
 
 def _remember_state(instance, **signal_arguments) -> None:
-    # The state the update had when read (or made); a deferred state is not read for this.
-    instance._dashboard_state = instance.__dict__.get("state", _UNKNOWN)
-    # And its activity: an update moved to another activity changes the figures of the area it leaves too.
-    instance._dashboard_activity = instance.__dict__.get("activity_id")
+    # The state the update had when read (or made), and what it is received by (its activity: an update moved
+    # to another activity changes the figures of the area it leaves too); a field deferred is not read for this.
+    instance._dashboard_was = {name: instance.__dict__.get(name, _UNKNOWN) for name in ("state", *RECEIVED_BY)}
 
 
-def _if_counted(instance, **signal_arguments) -> None:
+def _if_counted(instance, created=False, **signal_arguments) -> None:
     # An update entering, leaving or in a counted state changes figures; saving a draft or a
     # returned update (text, measurements) does not: reporters saving them all day long,
     # however often, leave the committee's cached dashboards alone.
-    was = getattr(instance, "_dashboard_state", _UNKNOWN)
-    if was is _UNKNOWN or was in COUNTED_STATES or instance.state in COUNTED_STATES:
-        # An update read without its activity may have left any area: every part is dropped.
-        left = getattr(instance, "_dashboard_activity", None)
-        invalidate_areas([None] if left is None else _areas_of({left, instance.activity_id}))
-    instance._dashboard_state = instance.state
-    instance._dashboard_activity = instance.activity_id
+    was = getattr(instance, "_dashboard_was", {})
+    state = was.get("state", _UNKNOWN)
+    if state is _UNKNOWN or state in COUNTED_STATES or instance.state in COUNTED_STATES:
+        left = was.get("activity_id", _UNKNOWN)
+        if left is _UNKNOWN:
+            # An update read without its activity may have left any area: every part is dropped.
+            invalidate()
+        elif _received_as_before(instance, was, created, signal_arguments["signal"]):
+            invalidate_standings(_areas_of({instance.activity_id}))
+        else:
+            invalidate_areas(_areas_of({left, instance.activity_id}))
+    _remember_state(instance)
+
+
+def _received_as_before(instance, was: dict, created: bool, signal) -> bool:
+    """Whether the update saved was received before and still is, counted as it was: an approval."""
+    return (
+        signal is post_save
+        and not created
+        and was["state"] in COUNTED_STATES
+        and instance.state in COUNTED_STATES
+        and all(was[name] == getattr(instance, name) for name in RECEIVED_BY)
+    )
 
 
 def _unless_unapproved(instance, **signal_arguments) -> None:
-    # A reporter saving a draft or a returned update rewrites its measurements: no figure counts them.
+    # A reporter saving a draft or a returned update rewrites its measurements: no figure counts them. An
+    # approved update's are counted in how its area's work stands, never in what was received there.
     from actionplan.measurements import writing_unapproved_measurements
     from actionplan.models import ProgressUpdate
 
     if not writing_unapproved_measurements():
         updates = ProgressUpdate.objects.filter(pk=instance.update_id)
-        invalidate_areas([updates.values_list("activity__objective__focus_area_id", flat=True).first()])
+        invalidate_standings([updates.values_list("activity__objective__focus_area_id", flat=True).first()])
 
 
 def _if_any_counted(updates, **signal_arguments) -> None:

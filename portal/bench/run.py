@@ -207,7 +207,7 @@ class Benchmark:
             self.floor(f"DRF values(): {name}", api[:1], api, lambda c, i, p=floor_path: c.get(p), path=floor_path)
 
     def run_pages(self, *, committee, officer, reporter, data):
-        from steering.dashboard_cache import invalidate, invalidate_areas
+        from steering.dashboard_cache import invalidate, invalidate_areas, invalidate_standings
 
         self.log("Dashboard (committee member)")
         paths = data.dashboard_paths
@@ -217,10 +217,17 @@ class Benchmark:
             "pages", "dashboard, cached (whole plan and each focus area)", committee[:1], committee,
             lambda c, i: c.get(paths[i % len(paths)]), floor=LOGIN_FLOOR, target=DASHBOARD_CACHED,
         )  # fmt: skip
-        # Each request after an update approved in one focus area (each in turn): its area's part of the figures
-        # dropped, as the approval drops it (``dashboard_cache._if_counted``), then the view.
+        # Each request after an update approved in one focus area (each in turn): the standing half of its area's
+        # part dropped, as the approval drops it (``dashboard_cache._if_counted``), then the view.
         self.portal(
             "pages", "dashboard, first view after an approval (whole plan)", committee[:1], committee,
+            lambda c, i: c.get("/steering/"), floor=SQL_DASHBOARD, target=DASHBOARD_AFTER_CHANGE, warm=False,
+            before=lambda i: invalidate_standings([data.area_ids[i % len(data.area_ids)]]),
+        )  # fmt: skip
+        # Each request after an update submitted (or withdrawn, returned, removed) in one focus area: its area's
+        # whole part dropped, as the submission drops it, then the view.
+        self.portal(
+            "pages", "dashboard, first view after a submission (whole plan)", committee[:1], committee,
             lambda c, i: c.get("/steering/"), floor=SQL_DASHBOARD, target=DASHBOARD_AFTER_CHANGE, warm=False,
             before=lambda i: invalidate_areas([data.area_ids[i % len(data.area_ids)]]),
         )  # fmt: skip

@@ -67,6 +67,7 @@ def test_benchmark_at_scale_xs_measures_pages_api_floors_and_reports_and_writes_
     assert {
         "dashboard, cached (whole plan and each focus area)",
         "dashboard, first view after an approval (whole plan)",
+        "dashboard, first view after a submission (whole plan)",
         "dashboard, first view after a change to the plan (whole plan)",
         "register, default",
         "register, search q=border",

@@ -334,18 +334,25 @@ def two_areas(world):
 
 @pytest.fixture
 def parts_computed(monkeypatch):
-    """The codes of the focus areas whose parts each computation of the figures computed."""
-    computed, build_parts = [], dashboard.build_parts
+    """Each computation of a half of the areas' parts: the half, and the codes of the areas computed."""
+    computed = []
 
-    def counting(filters, user, areas):
-        computed.append(sorted(area.code for area in areas))
-        return build_parts(filters, user, areas)
+    def counting(half, build):
+        def build_counted(filters, user, areas):
+            computed.append((half, sorted(area.code for area in areas)))
+            return build(filters, user, areas)
 
-    monkeypatch.setattr(dashboard, "build_parts", counting)
+        return build_counted
+
+    for half in ("reporting", "standing"):
+        monkeypatch.setattr(dashboard, f"build_{half}", counting(half, getattr(dashboard, f"build_{half}")))
     return computed
 
 
-def test_an_update_approved_in_one_focus_area_recomputes_that_areas_part_only(
+BOTH_AREAS_IN_FULL = [("reporting", ["CYB", "TER"]), ("standing", ["CYB", "TER"])]
+
+
+def test_an_update_approved_in_one_focus_area_recomputes_the_standing_half_of_that_areas_part_only(
     committee_client, world, two_areas, parts_computed, django_capture_on_commit_callbacks
 ):
     update = ProgressUpdateFactory(
@@ -357,15 +364,69 @@ def test_an_update_approved_in_one_focus_area_recomputes_that_areas_part_only(
         services.approve_update(by=world.officer, update=update)
     terrorism = next(row for row in figures(committee_client)["focus_areas"] if row["code"] == "TER")
 
-    assert parts_computed == [["CYB", "TER"], ["TER"]]
+    assert parts_computed == [*BOTH_AREAS_IN_FULL, ("standing", ["TER"])]
     assert terrorism["rag"]["off_track"] == 1
+    assert terrorism["received"] == 1
+
+
+def test_figures_after_an_approval_equal_those_computed_afresh(
+    committee_client, world, two_areas, django_capture_on_commit_callbacks
+):
+    update = ProgressUpdateFactory(
+        activity=two_areas, period=world.period, office=world.office, state="submitted", rag="at_risk"
+    )
+    figures(committee_client)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_update(by=world.officer, update=update)
+    shown = figures(committee_client)
+
+    afresh = dashboard.build(Filters.from_query({}, world.plan), world.committee)
+    assert {key: value for key, value in shown.items() if key != "cache_key"} == afresh
+
+
+def test_an_update_submitted_in_one_focus_area_recomputes_both_halves_of_that_areas_part_only(
+    committee_client, world, two_areas, parts_computed
+):
+    figures(committee_client)
+
+    ProgressUpdateFactory(activity=two_areas, period=world.period, office=world.office, state="submitted")
+    terrorism = next(row for row in figures(committee_client)["focus_areas"] if row["code"] == "TER")
+
+    assert parts_computed == [*BOTH_AREAS_IN_FULL, ("reporting", ["TER"]), ("standing", ["TER"])]
+    assert terrorism["received"] == 1
+
+
+def test_a_submitted_update_removed_recomputes_what_was_received(committee_client, world, two_areas):
+    update = ProgressUpdateFactory(activity=two_areas, period=world.period, office=world.office, state="submitted")
+    assert [row["received"] for row in figures(committee_client)["focus_areas"]] == [0, 1]
+
+    update.delete()
+
+    assert [row["received"] for row in figures(committee_client)["focus_areas"]] == [0, 0]
+
+
+def test_an_approved_update_moved_to_another_office_recomputes_what_was_received(committee_client, world, two_areas):
+    update = ProgressUpdateFactory(activity=two_areas, period=world.period, office=world.office, state="approved")
+    two_areas.implementing_offices.add(world.other_office)
+
+    def received_by_office() -> tuple[int, int]:
+        compliance = {row["code"]: row["received"] for row in figures(committee_client)["compliance"]}
+        return compliance[world.office.code], compliance[world.other_office.code]
+
+    assert received_by_office() == (1, 0)
+
+    update.office = world.other_office
+    update.save()
+
+    assert received_by_office() == (0, 1)
 
 
 def test_the_whole_plans_dashboard_and_one_areas_share_that_areas_part(committee_client, two_areas, parts_computed):
     figures(committee_client)
 
     assert [row["code"] for row in figures(committee_client, focus_area="TER")["focus_areas"]] == ["TER"]
-    assert parts_computed == [["CYB", "TER"]]
+    assert parts_computed == BOTH_AREAS_IN_FULL
 
 
 def test_a_write_to_the_plan_recomputes_every_areas_part(committee_client, world, two_areas, parts_computed):
@@ -374,7 +435,7 @@ def test_a_write_to_the_plan_recomputes_every_areas_part(committee_client, world
     world.activity.implementing_offices.add(world.other_office)
     figures(committee_client)
 
-    assert parts_computed == [["CYB", "TER"], ["CYB", "TER"]]
+    assert parts_computed == BOTH_AREAS_IN_FULL * 2
 
 
 def off_track(client) -> list[int]:
@@ -393,7 +454,7 @@ def test_an_update_moved_to_an_activity_of_another_area_recomputes_both_areas(
     update.save()
 
     assert off_track(committee_client) == [0, 1]
-    assert parts_computed == [["CYB", "TER"], ["CYB", "TER"]]
+    assert parts_computed == BOTH_AREAS_IN_FULL * 2
 
 
 def test_an_update_read_without_its_activity_and_moved_recomputes_every_area(
@@ -417,7 +478,7 @@ def test_a_plan_without_focus_areas_has_figures_of_none(world):
     assert dashboard_cache.figures(filters, world.committee)["focus_areas"] == []
 
 
-def test_a_measurement_of_an_approved_update_recomputes_its_areas_part(
+def test_a_measurement_of_an_approved_update_recomputes_the_standing_half_of_its_areas_part(
     committee_client, world, two_areas, parts_computed
 ):
     indicator = IndicatorFactory(activity=two_areas)
@@ -427,7 +488,7 @@ def test_a_measurement_of_an_approved_update_recomputes_its_areas_part(
     MeasurementFactory(update=update, indicator=indicator, value=7)
     figures(committee_client)
 
-    assert parts_computed == [["CYB", "TER"], ["TER"]]
+    assert parts_computed == [*BOTH_AREAS_IN_FULL, ("standing", ["TER"])]
 
 
 def test_figures_composed_of_parts_computed_one_by_one_equal_those_computed_at_once(world, two_areas):
@@ -491,22 +552,26 @@ def test_a_request_computes_the_values_no_other_computes_and_waits_for_the_other
     assert asked == [["mine"]]
 
 
-def test_a_view_waits_for_the_part_another_is_computing_and_computes_the_others(world, two_areas, parts_computed):
+def test_a_view_waits_for_the_half_another_is_computing_and_computes_the_others(world, two_areas, parts_computed):
     filters = Filters.from_query({}, world.plan)
     terrorism = two_areas.objective.focus_area
-    part = dashboard.build_parts(filters, world.committee, [terrorism])["TER"]
+    half = dashboard.build_reporting(filters, world.committee, [terrorism])["TER"]
     parts_computed.clear()
-    generation = dashboard_cache.area_generation(terrorism.pk).current()
-    key = dashboard_cache._key(
-        filters, world.committee, dashboard_cache.GENERATION.current(), {terrorism.pk: generation}, part=True
+    generations = {
+        (terrorism.pk, kind): dashboard_cache.area_generation(terrorism.pk, kind).current()
+        for kind in ("area", "standing")
+    }
+    keys = dashboard_cache._half_keys(
+        filters, world.committee, [terrorism], dashboard_cache.GENERATION.current(), generations
     )
+    key = keys["TER", "reporting"]
     cache.add(f"{key}:computing", "another view", 10)
-    threading.Timer(0.2, cache.set, args=[key, {**part, "name": "computed elsewhere"}]).start()
+    threading.Timer(0.2, cache.set, args=[key, {**half, "name": "computed elsewhere"}]).start()
 
     shown = dashboard_cache.figures(filters, world.committee)["focus_areas"]
 
     assert [row["name"] for row in shown] == [world.area.name, "computed elsewhere"]
-    assert parts_computed == [["CYB"]]
+    assert parts_computed == [("reporting", ["CYB"]), ("standing", ["CYB", "TER"])]
 
 
 def test_a_view_served_from_the_cache_waits_for_nothing(committee_client, monkeypatch):
