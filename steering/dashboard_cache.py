@@ -64,8 +64,11 @@ def figures(filters, user) -> dict:
     key = _key(filters, user, generation, generations)
 
     def compute(_names) -> dict:
-        # Filed with the figures: what is rendered from them is filed under it too (``rendered``).
-        return {"figures": {**_compose(filters, user, areas, generation, generations), "cache_key": key}}
+        # Filed with the figures: what is rendered from them is filed under it too (``rendered``), and what is
+        # rendered from the plan alone (the filters' choices) under a key that no update's write renews.
+        plan_key = _key(filters, user, generation, {}, part="plan")
+        return {"figures": {**_compose(filters, user, areas, generation, generations), "cache_key": key,
+                            "plan_key": plan_key}}  # fmt: skip
 
     return _computed_once({"figures": key}, compute)["figures"]
 
@@ -156,13 +159,14 @@ def _half_keys(filters, user, areas, generation: str, generations: dict) -> dict
     }
 
 
-def rendered(figures: dict, name: str, render) -> str:
+def rendered(figures: dict, name: str, render, of="cache_key") -> str:
     """The HTML ``render()`` makes of the figures, kept beside them under ``name`` (e.g. a language): built
-    once per generation, as the figures are, instead of once per view. Figures from before it was kept
-    (or with no reachable cache) are rendered each time."""
-    if "cache_key" not in figures:
+    once per generation, as the figures are, instead of once per view. With ``of`` "plan_key", HTML made of
+    the plan alone, kept until a write to the plan (not an update's). Figures from before it was kept (or
+    with no reachable cache) are rendered each time."""
+    if of not in figures:
         return render()
-    key = f"{figures['cache_key']}:html:{name}"
+    key = f"{figures[of]}:html:{name}"
     html = safely(cache.get, key)
     if html is None:
         html = render()

@@ -138,11 +138,14 @@ def dashboard_view(request):
                 "figures": figures,
                 "countries": dashboard.named_countries(figures["countries"]),
                 "charts": _charts(figures, filters),
+                # The period carried on to the register by each office's link (escaped where written).
+                "period_query": f"&{urlencode({'period': filters.period.code})}" if filters.period else "",
             },
             request,
         ),
     )
-    # The filters' choices change only with rows whose writes drop the cached figures: kept beside them too.
+    # The filters' choices change only with writes to the plan, which drop every cached figure; an update's
+    # write, which drops one area's, leaves them.
     filter_form = dashboard_cache.rendered(
         figures,
         f"filters:{translation.get_language()}",
@@ -160,6 +163,7 @@ def dashboard_view(request):
             },
             request,
         ),
+        of="plan_key",
     )
     return render(
         request,
