@@ -155,6 +155,19 @@ def test_compliance_by_office_counts_on_time_late_and_missing(committee_client, 
     assert rows["INTERPOL-RB-NBO"]["missing"] == 2
 
 
+def test_each_office_and_country_links_to_its_register_list_in_the_period_shown(committee_client, world):
+    from portal.models import Country
+
+    kenya = Country.objects.create(iso3="KEN", iso2="KE", name="Kenya", region="Eastern Africa", region_code="014")
+    world.activity.beneficiary_countries.add(kenya)
+
+    page = dashboard(committee_client, period="2020-Q2").content.decode()
+
+    register = reverse("activity-list")
+    assert f'href="{register}?office=UNODC-ROSEAP&amp;period=2020-Q2"' in page
+    assert f'href="{register}?country=KEN"' in page
+
+
 def test_an_update_of_an_office_no_longer_implementing_counts_as_received_but_not_for_the_office(
     committee_client, world
 ):
