@@ -53,25 +53,28 @@ class Filters:
     notices: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_query(cls, query, plan: ActionPlan) -> "Filters":
+    def from_query(cls, query, plan: ActionPlan, known: "PlanChoices | None" = None) -> "Filters":
+        """The filters the query asks for; the plan's periods and focus areas are read from ``known`` when
+        given (``dashboard_cache`` keeps them), else from the database."""
+        known = known or PlanChoices.of(plan)
         notices = []
-        periods = ReportingPeriod.objects.filter(plan=plan)
         period = None
         if query.get("period"):
-            period = periods.filter(code=query["period"]).first()
+            period = next((period for period in known.periods if period.code == query["period"]), None)
             if period is None:
                 notices.append(_("Unknown period %(code)s: showing the current period.") % {"code": query["period"]})
         if period is None:
-            period = figures.current_period(periods.order_by("starts_on"))
+            period = figures.current_period(known.periods)
         filters = cls(plan=plan, period=period, notices=notices)
         lookups = (
-            ("focus_area", FocusArea.objects.filter(plan=plan), "code", _("focus area")),
-            ("organization", Organization.objects.all(), "code", _("organisation")),
-        )
-        for name, queryset, key, label in lookups:
+            ("focus_area", lambda code: next((area for area in known.focus_areas if area.code == code), None),
+             _("focus area")),
+            ("organization", lambda code: Organization.objects.filter(code=code).first(), _("organisation")),
+        )  # fmt: skip
+        for name, find, label in lookups:
             code = query.get(name)
             if code:
-                found = queryset.filter(**{key: code}).first()
+                found = find(code)
                 if found is None:
                     notices.append(
                         _("Unknown %(what)s %(code)s: that filter is ignored.") % {"what": label, "code": code}
@@ -102,6 +105,22 @@ class Filters:
     def version_query(self) -> str:
         """The version chosen as a query parameter to carry on in links ("version=1.0"), or ""."""
         return f"version={self.version.number}" if self.version else ""
+
+
+@dataclass
+class PlanChoices:
+    """A plan's periods, in order of their start, and its focus areas, in the plan's order: what the filters
+    are chosen among."""
+
+    periods: list[ReportingPeriod]
+    focus_areas: list[FocusArea]
+
+    @classmethod
+    def of(cls, plan: ActionPlan) -> "PlanChoices":
+        return cls(
+            periods=list(ReportingPeriod.objects.filter(plan=plan).order_by("starts_on")),
+            focus_areas=list(FocusArea.objects.filter(plan=plan).order_by("order")),
+        )
 
 
 def focus_areas(filters: Filters) -> list[FocusArea]:

@@ -24,6 +24,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
+from django.http import Http404
 from django.utils.safestring import mark_safe
 
 from portal.cache import Generation, safely
@@ -73,18 +74,43 @@ def figures(filters, user) -> dict:
     return _computed_once({"figures": key}, compute)["figures"]
 
 
+def chosen_filters(query):
+    """The dashboard's filters the query asks for, chosen among the current plan's periods and focus areas
+    as read once per generation (any write to the plan, its periods or its areas renews it); 404 without a
+    plan."""
+    from . import dashboard
+
+    plan, known = _current_plan(GENERATION.current())
+    if plan is None:
+        raise Http404("No action plan.")
+    return dashboard.Filters.from_query(query, plan, known)
+
+
+def _current_plan(generation: str) -> tuple:
+    """The current plan and its choices (``dashboard.PlanChoices``), or ``(None, None)``, read once per generation."""
+    from actionplan.models import ActionPlan
+
+    from . import dashboard
+
+    key = f"dashboard:{generation}:plan"
+    kept = safely(cache.get, key)
+    if kept is None:
+        plan = ActionPlan.objects.current().first()
+        kept = (plan, dashboard.PlanChoices.of(plan) if plan else None)
+        safely(cache.set, key, kept, TIMEOUT)
+    return kept
+
+
 def _focus_areas(filters, generation: str) -> list:
     """The focus areas shown (``dashboard.focus_areas``), read once per generation: any write to them renews it."""
     from . import dashboard
 
     if filters.focus_area:
         return [filters.focus_area]
-    key = f"dashboard:{generation}:areas:{filters.plan.pk}"
-    areas = safely(cache.get, key)
-    if areas is None:
-        areas = dashboard.focus_areas(filters)
-        safely(cache.set, key, areas, TIMEOUT)
-    return areas
+    plan, known = _current_plan(generation)
+    if plan is not None and plan.pk == filters.plan.pk:
+        return known.focus_areas
+    return dashboard.focus_areas(filters)
 
 
 def _computed_once(keys: dict, compute) -> dict:

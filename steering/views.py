@@ -125,8 +125,8 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
 @committee_only
 def dashboard_view(request):
     """Show where each focus area stands, from live data, filtered by period, area, organisation and region."""
-    plan = current_plan_or_404()
-    filters = dashboard.Filters.from_query(request.GET, plan)
+    filters = dashboard_cache.chosen_filters(request.GET)
+    plan = filters.plan
     figures = dashboard_cache.figures(filters, request.user)
     body = dashboard_cache.rendered(
         figures,

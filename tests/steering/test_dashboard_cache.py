@@ -2,6 +2,7 @@
 
 import threading
 import uuid
+from datetime import date
 
 import pytest
 from django.core.cache import cache
@@ -22,6 +23,7 @@ from tests.factories import (
     MeasurementFactory,
     MeetingFactory,
     ProgressUpdateFactory,
+    ReportingPeriodFactory,
 )
 
 
@@ -532,13 +534,25 @@ def test_an_office_implementing_activities_of_two_areas_is_one_compliance_row_co
     assert [(row["expected"], row["received"], row["missing"]) for row in rows] == [(pairs, 2, pairs - 2)]
 
 
-def test_a_cached_view_of_the_whole_plan_reads_no_focus_area(committee_client, two_areas):
-    figures(committee_client)
+@pytest.mark.parametrize("query", [{}, {"focus_area": "TER", "period": "2020-Q2"}])
+def test_a_cached_view_reads_neither_the_plan_nor_its_periods_nor_its_focus_areas(committee_client, two_areas, query):
+    figures(committee_client, **query)
 
     with CaptureQueriesContext(connection) as queries:
-        figures(committee_client)
+        figures(committee_client, **query)
 
-    assert [query["sql"] for query in queries if "actionplan_focusarea" in query["sql"]] == []
+    plan_tables = ("actionplan_actionplan", "actionplan_reportingperiod", "actionplan_focusarea")
+    assert [query["sql"] for query in queries if any(table in query["sql"] for table in plan_tables)] == []
+
+
+def test_a_period_added_is_offered_and_chosen_at_once(committee_client, world):
+    figures(committee_client)
+
+    ReportingPeriodFactory(
+        plan=world.plan, code="2020-Q3", starts_on=date(2020, 7, 1), ends_on=date(2020, 9, 30), due_on=date(2020, 10, 9)
+    )
+
+    assert figures(committee_client, period="2020-Q3")["trend"]["periods"][-1] == "2020-Q3"
 
 
 def test_a_focus_area_added_is_shown_at_once(committee_client, world, two_areas):
