@@ -193,20 +193,16 @@ def build_standing(filters: Filters, user, areas) -> dict[str, dict]:
     change: the activities by RAG rating at the period and the periods before it, and the indicators'
     figures against their targets."""
     activities = _activities(filters, user, areas)
-    # Activities with no approved update by the period have no standing there: they are left uncounted.
-    by_rag = _grid(
-        ActivityStanding.objects.filter(activity__in=activities, as_of=filters.period)
-        .values(area=F("activity__objective__focus_area__code"), key=F("rag"))
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
     indicators = figures.summary_by_area(
         _indicators_counted(activities, filters, user, areas), filters.period, filters.version
     )
+    # The period shown is the trend's latest: its counts are the RAG tile's. Activities with no approved
+    # update by the period have no standing there: they are left uncounted.
     trend = _rag_trend(activities, filters)
+    shown = filters.period.code if filters.period else None
     return {
         area.code: {
-            "rated": {rag: by_rag.get((area.code, rag), 0) for rag in RAG.values},
+            "rated": {rag: trend.get(area.code, {}).get(shown, {}).get(rag, 0) for rag in RAG.values},
             "indicators": indicators.get(
                 area.code, {"all": 0, "with_actual": 0, "on_track": 0, "average_percent": None}
             ),
