@@ -295,7 +295,9 @@ class VisibleCodeField(serializers.SlugRelatedField):
         user = self.context["request"].user
         manager = self.model.objects
         visible = manager.visible_to(user) if hasattr(manager, "visible_to") else manager.all()
-        return visible.select_related(*self.related)
+        # Only what is named: select_related() without names would join every foreign key (a period's plan
+        # and agreement, an office's organisation and country), read for nothing on every write.
+        return visible.select_related(*self.related) if self.related else visible
 
     def to_internal_value(self, data):
         # A code read already for many bodies (``read_codes``) is not looked up again.

@@ -214,6 +214,19 @@ def test_the_answer_shows_the_update_as_a_read_of_it_does(reporter_api, body, wo
     assert response["ETag"] == read["ETag"]
 
 
+def test_a_creation_reads_the_period_and_office_named_without_the_rows_they_point_to(reporter_api, body):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The rules read a period's state and plan id, an office's code: its plan and agreement, its organisation
+    # and country would be joined for nothing.
+    with CaptureQueriesContext(connection) as captured:
+        response = reporter_api.post(URL, {**body, "measurements": []}, format="json")
+    assert response.status_code == 201, response.content
+    joined = [q["sql"] for q in captured if any(t in q["sql"] for t in ("actionplan_agreement", "portal_organization"))]
+    assert joined == []
+
+
 @pytest.mark.parametrize(("measured", "budget"), [(0, 19), (1, 24), (2, 24)])
 def test_query_count_of_a_creation_with_an_idempotency_key(
     reporter_api, body, world, django_assert_max_num_queries, measured, budget
