@@ -256,6 +256,14 @@ class UpdateSerializer(serializers.ModelSerializer):
 
 
 @functools.cache
+def update_shape() -> UpdateSerializer:
+    """One update as the API shows it (``update_shape().to_representation(update)``), from a serializer whose
+    fields are built once: a ModelSerializer builds its 23 again for each instance, most of the time of
+    shaping one update. Its fields keep nothing of the update they shape, as ``update_rows``'s formats do."""
+    return UpdateSerializer()
+
+
+@functools.cache
 def update_rows() -> rows.Reader:
     """Pages of updates read as values, shaped as ``UpdateSerializer`` shapes them."""
     return rows.Reader(
