@@ -202,7 +202,24 @@ class Approved:
         activities, offices = {activity for activity, _office in pairs}, {office for _activity, office in pairs}
         latest = max(period.starts_on for _activity, period, _office, _ms in updates)
         measured = {m.indicator.pk for *_update, ms in updates for m in ms}
-        values, percents = defaultdict(list), defaultdict(list)
+        percents = defaultdict(list)
+        for activity_id, office_id, starts_on, percent in (
+            ProgressUpdate.objects.filter(
+                activity__in=activities,
+                office__in=offices,
+                state=ProgressUpdate.State.APPROVED,
+                period__starts_on__lt=latest,
+            )
+            .order_by("-period__starts_on")
+            .values_list("activity_id", "office_id", "period__starts_on", "percent_complete")
+        ):
+            if (activity_id, office_id) in pairs:
+                percents[activity_id, office_id].append((starts_on, percent))
+        if not measured:
+            # Not even built: the values' query, of five joins, costs more to build than an update without
+            # figures costs to write.
+            return cls(values={}, percents=percents, targets={})
+        values = defaultdict(list)
         # Read for the activities and the offices, kept for their pairs: a condition per pair costs more to
         # build than the few rows of other pairs cost to read (an activity has a few offices).
         for activity_id, office_id, indicator_id, starts_on, value in (
@@ -221,18 +238,6 @@ class Approved:
         ):
             if (activity_id, office_id) in pairs:
                 values[activity_id, office_id, indicator_id].append((starts_on, value))
-        for activity_id, office_id, starts_on, percent in (
-            ProgressUpdate.objects.filter(
-                activity__in=activities,
-                office__in=offices,
-                state=ProgressUpdate.State.APPROVED,
-                period__starts_on__lt=latest,
-            )
-            .order_by("-period__starts_on")
-            .values_list("activity_id", "office_id", "period__starts_on", "percent_complete")
-        ):
-            if (activity_id, office_id) in pairs:
-                percents[activity_id, office_id].append((starts_on, percent))
         targets = PeriodTarget.objects.filter(
             period__in={period.pk for _activity, period, _office, _ms in updates}, indicator__in=measured
         )

@@ -645,11 +645,13 @@ def fetch_details_of_new(update: "ProgressUpdate", *, measured: bool) -> None:
     does not hold: the update and the rows it names are the ones it was written from; its measurements are
     read back as stored when it was given any; it has no evidence yet (files are added to an existing update).
     """
-    models.prefetch_related_objects(
-        [update],
-        models.Prefetch("measurements", _measurements_shown() if measured else Measurement.objects.none()),
-        models.Prefetch("evidence", Evidence.objects.none()),
-    )
+    # What is known to be empty is cached as empty, as a prefetch would cache it, without building the prefetch's
+    # queries (over a millisecond for the two, on every creation).
+    update._prefetched_objects_cache = {"evidence": Evidence.objects.none()}
+    if measured:
+        models.prefetch_related_objects([update], models.Prefetch("measurements", _measurements_shown()))
+    else:
+        update._prefetched_objects_cache["measurements"] = Measurement.objects.none()
 
 
 class ProgressUpdate(TimeStampedModel):

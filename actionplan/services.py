@@ -208,7 +208,6 @@ def already_exists(update: NewUpdate, existing_id) -> AlreadyExists:
     )
 
 
-@transaction.atomic
 def create_update(
     *,
     by,
@@ -235,31 +234,38 @@ def create_update(
         narrative=narrative, challenges=challenges, next_steps=next_steps, measurements=list(measurements),
         submit=submit,
     )  # fmt: skip
-    grounds = Grounds.read(by=by, updates=[new])
-    countries = check_new_update(by=by, update=new, grounds=grounds)
-    warnings = _plausibility(
-        activity=activity,
-        period=period,
-        office=office,
-        percent_complete=percent_complete,
-        measurements=new.measurements,
-        approved=grounds.approved,
-        ask_to_confirm=ask_to_confirm,
-    )
-    update = new.row(by=by, source=source, warnings=warnings)
     try:
-        # Inserted at once, the unique index the judge: an update already there is read only when refused.
+        # One transaction (or savepoint), the unique index the judge: an update already there is read only when
+        # refused, once the insert is rolled back.
         with transaction.atomic():
-            update.save(force_insert=True)
+            return _insert_update(by=by, new=new, source=source, ask_to_confirm=ask_to_confirm)
     except IntegrityError:
         existing = ProgressUpdate.objects.filter(activity=activity, period=period, office=office).first()
         if existing is None:
             raise
         raise already_exists(new, existing.pk) from None
+
+
+def _insert_update(*, by, new: NewUpdate, source: str, ask_to_confirm: bool) -> ProgressUpdate:
+    """Check the new update against the rules of its creation, insert it with its measurements, submit it if
+    asked; in the caller's transaction."""
+    grounds = Grounds.read(by=by, updates=[new])
+    countries = check_new_update(by=by, update=new, grounds=grounds)
+    warnings = _plausibility(
+        activity=new.activity,
+        period=new.period,
+        office=new.office,
+        percent_complete=new.percent_complete,
+        measurements=new.measurements,
+        approved=grounds.approved,
+        ask_to_confirm=ask_to_confirm,
+    )
+    update = new.row(by=by, source=source, warnings=warnings)
+    update.save(force_insert=True)
     if new.measurements:
         # A new update has no measurement to replace: its rows are only added.
         Measurement.objects.bulk_create(measurement_rules.rows(update, new.measurements, countries))
-    if submit:
+    if new.submit:
         _mark_submitted(update)
     return update
 

@@ -73,6 +73,16 @@ class FailSoftRedisCache(RedisCache):
     delete = _or(False)(RedisCache.delete)
     delete_many = _or(None)(RedisCache.delete_many)
 
+    def count(self, key, timeout: int, version=None) -> int:
+        """Increment the counter at ``key``, made at 0 expiring in ``timeout`` seconds when there is none; return
+        its new value. One round trip (SET NX and INCR in a transaction), where ``add()`` then ``incr()`` take
+        three (Django's ``incr`` asks first whether the key exists). Raises ``RedisError`` as they do."""
+        key = self.make_and_validate_key(key, version=version)
+        pipeline = self._cache.get_client(key, write=True).pipeline()
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return pipeline.execute()[1]
+
     def get_or_set(self, key, default, timeout=DEFAULT_TIMEOUT, version=None):
         value = self.get(key, self._missing_key, version=version)
         if value is not self._missing_key:

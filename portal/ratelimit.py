@@ -57,9 +57,7 @@ def hit(scope: str, ident: str, rate: Rate | None = None) -> Verdict:
     window = int(now // rate.seconds)
     key = f"ratelimit:{scope}:{ident}:{window}"
     try:
-        # add() creates the window's counter once; incr() is Redis's INCR, atomic across processes.
-        cache.add(key, 0, timeout=rate.seconds + 1)
-        count = cache.incr(key)
+        count = _count(key, timeout=rate.seconds + 1)
     except (RedisError, ValueError):
         # ValueError: the counter expired between add() and incr(); let the hit through.
         logger.warning("Rate limit %s not counted: the cache is unreachable", scope, exc_info=True)
@@ -67,6 +65,15 @@ def hit(scope: str, ident: str, rate: Rate | None = None) -> Verdict:
     if count <= rate.count:
         return Verdict(True)
     return Verdict(False, retry_after=max(1, int((window + 1) * rate.seconds - now + 0.999)))
+
+
+def _count(key: str, *, timeout: int) -> int:
+    if hasattr(cache, "count"):
+        # The portal's Redis cache (portal.cache): the counter made and incremented in one round trip.
+        return cache.count(key, timeout)
+    # add() creates the window's counter once; incr() is the cache's atomic increment (Redis's INCR).
+    cache.add(key, 0, timeout=timeout)
+    return cache.incr(key)
 
 
 def too_many_requests_page(request, verdict: Verdict):

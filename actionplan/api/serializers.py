@@ -256,6 +256,14 @@ class UpdateSerializer(serializers.ModelSerializer):
 
 
 @functools.cache
+def update_shape() -> UpdateSerializer:
+    """One update as the API shows it (``update_shape().to_representation(update)``), from a serializer whose
+    fields are built once: a ModelSerializer builds its 23 again for each instance, most of the time of
+    shaping one update. Its fields keep nothing of the update they shape, as ``update_rows``'s formats do."""
+    return UpdateSerializer()
+
+
+@functools.cache
 def update_rows() -> rows.Reader:
     """Pages of updates read as values, shaped as ``UpdateSerializer`` shapes them."""
     return rows.Reader(
@@ -295,7 +303,9 @@ class VisibleCodeField(serializers.SlugRelatedField):
         user = self.context["request"].user
         manager = self.model.objects
         visible = manager.visible_to(user) if hasattr(manager, "visible_to") else manager.all()
-        return visible.select_related(*self.related)
+        # Only what is named: select_related() without names would join every foreign key (a period's plan
+        # and agreement, an office's organisation and country), read for nothing on every write.
+        return visible.select_related(*self.related) if self.related else visible
 
     def to_internal_value(self, data):
         # A code read already for many bodies (``read_codes``) is not looked up again.

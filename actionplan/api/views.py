@@ -264,12 +264,12 @@ class UpdateViewSet(ListsValues, mixins.ListModelMixin, mixins.RetrieveModelMixi
         headers = {"ETag": etag(update.version)}
         if status_code == status.HTTP_201_CREATED:
             headers["Location"] = reverse("api:update-detail", kwargs={"pk": update.pk})
-        return Response(s.UpdateSerializer(update).data, status=status_code, headers=headers)
+        return Response(s.update_shape().to_representation(update), status=status_code, headers=headers)
 
     def retrieve(self, request, *args, **kwargs):
         update = self.get_object()
         audit.record_restricted_view(request, update.activity, update)
-        return Response(s.UpdateSerializer(update).data, headers={"ETag": etag(update.version)})
+        return Response(s.update_shape().to_representation(update), headers={"ETag": etag(update.version)})
 
     @extend_schema(
         request=s.UpdateCreateSerializer,

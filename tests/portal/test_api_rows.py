@@ -49,6 +49,16 @@ def test_a_page_of_updates_read_as_values_is_what_the_serializer_answers(updates
     assert rendered(serializers.update_rows().read(pks)) == rendered(expected)
 
 
+def test_the_shared_shape_of_one_update_answers_what_a_serializer_of_its_own_answers(updates):
+    # One serializer shapes every update in turn (its fields built once): nothing of one may show in the next.
+    read = [ProgressUpdate.objects.with_details().get(pk=update.pk) for update in updates]
+    expected = [serializers.UpdateSerializer(update).data for update in read]
+
+    shaped = [serializers.update_shape().to_representation(update) for update in [*read, *reversed(read)]]
+
+    assert rendered(shaped) == rendered([*expected, *reversed(expected)])
+
+
 def test_a_page_of_activities_read_as_values_is_what_the_serializer_answers(world):
     world.activity.partner_organizations.set(
         [factories.OrganizationFactory(code="B"), factories.OrganizationFactory(code="A")]

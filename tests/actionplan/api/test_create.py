@@ -214,7 +214,20 @@ def test_the_answer_shows_the_update_as_a_read_of_it_does(reporter_api, body, wo
     assert response["ETag"] == read["ETag"]
 
 
-@pytest.mark.parametrize(("measured", "budget"), [(0, 19), (1, 24), (2, 24)])
+def test_a_creation_reads_the_period_and_office_named_without_the_rows_they_point_to(reporter_api, body):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The rules read a period's state and plan id, an office's code: its plan and agreement, its organisation
+    # and country would be joined for nothing.
+    with CaptureQueriesContext(connection) as captured:
+        response = reporter_api.post(URL, {**body, "measurements": []}, format="json")
+    assert response.status_code == 201, response.content
+    joined = [q["sql"] for q in captured if any(t in q["sql"] for t in ("actionplan_agreement", "portal_organization"))]
+    assert joined == []
+
+
+@pytest.mark.parametrize(("measured", "budget"), [(0, 17), (1, 22), (2, 22)])
 def test_query_count_of_a_creation_with_an_idempotency_key(
     reporter_api, body, world, django_assert_max_num_queries, measured, budget
 ):
@@ -224,11 +237,34 @@ def test_query_count_of_a_creation_with_an_idempotency_key(
     # The token with its user and the user's tokens (knox); the user's groups and whether it belongs to an office
     # (may it write updates); the key's savepoint (the test runs in a transaction) and the key claimed; the
     # activity, period and office named, one query each; the service's savepoint, the offices implementing the
-    # activity, the approved percent complete; a savepoint, the update, its history, the savepoint released; the
-    # service's savepoint released; the answer stored with the key, and its savepoint released. Measured, however
+    # activity, the approved percent complete, the update, its history, the savepoint released (a duplicate is
+    # refused by the unique index, rolling the savepoint back); the answer stored with the key, and its savepoint
+    # released. Measured, however
     # many: the indicators named, their approved values and period targets, the rows inserted and read back.
     with django_assert_max_num_queries(budget):
         response = reporter_api.post(
             URL, {**body, "measurements": measurements}, format="json", HTTP_IDEMPOTENCY_KEY=f"count-{measured}"
         )
     assert response.status_code == 201, response.content
+
+
+def test_a_duplicate_refused_inside_a_callers_transaction_leaves_that_transaction_usable(world):
+    from django.db import transaction
+
+    from actionplan import services
+    from portal.errors import AlreadyExists
+
+    def create():
+        return services.create_update(
+            by=world.reporter, activity=world.activity, period=world.period, office=world.office, rag="on_track",
+            percent_complete=10,
+        )  # fmt: skip
+
+    first = create()
+    # One savepoint for the whole creation: the unique index refuses the second insert, the savepoint is rolled
+    # back, and the update already there is read in the caller's transaction, which goes on.
+    with transaction.atomic():
+        with pytest.raises(AlreadyExists) as refused:
+            create()
+        assert refused.value.extra["existing_id"] == str(first.pk)
+        assert list(ProgressUpdate.objects.values_list("pk", flat=True)) == [first.pk]

@@ -149,3 +149,22 @@ def test_implausible_values_are_stored_with_their_warnings(reporter_api, world):
     [warning] = response.json()["warnings"]
     assert (warning["indicator"], warning["rule"]) == ("CYB-1.1-I1", "above_target")
     assert ProgressUpdate.objects.get().warnings == [warning]
+
+
+def test_an_update_without_figures_is_compared_with_the_approved_percent_alone(world, django_assert_num_queries):
+    from actionplan.measurements import Approved
+    from tests import factories
+
+    factories.ProgressUpdateFactory(
+        activity=world.activity,
+        period=world.locked_period,
+        office=world.office,
+        state=ProgressUpdate.State.APPROVED,
+        percent_complete=60,
+    )
+    # The approved percents only: with no figure to compare, neither the approved values nor the period targets
+    # are read (nor their queries built).
+    with django_assert_num_queries(1):
+        approved = Approved.read([(world.activity, world.period, world.office, [])])
+    assert approved.last_percent(world.activity, world.office, world.period) == 60
+    assert approved.values == {} and approved.targets == {}

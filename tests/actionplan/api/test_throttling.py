@@ -73,6 +73,20 @@ def test_parallel_clients_cannot_pass_the_limit(redis_url, settings):
     assert allowed.count(True) == 100
 
 
+def test_a_window_counter_is_made_with_its_expiry_and_counted_in_one_round_trip(redis_url, monkeypatch):
+    from redis.connection import AbstractConnection
+
+    key, sent = f"ratelimit:test:{uuid.uuid4().hex}", []
+    send = AbstractConnection.send_packed_command
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", lambda *a, **k: sent.append(1) or send(*a, **k))
+
+    assert [cache.count(key, 61) for _ in range(3)] == [1, 2, 3]
+    assert len(sent) == 3
+    # Made with its window's expiry, never left without one.
+    client = cache._cache.get_client(write=True)
+    assert 0 < client.ttl(cache.make_and_validate_key(key)) <= 61
+
+
 def test_calls_go_through_unthrottled_when_redis_is_unreachable(world, api, settings):
     # Nothing listens on port 1: every cache call fails at once with a connection error.
     settings.CACHES = {
