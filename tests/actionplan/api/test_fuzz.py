@@ -290,7 +290,7 @@ def fuzz_token(transactional_db, settings, monkeypatch):
     cache.clear()
 
     load_reference_data()
-    seed_demo(scale="S", seed=1, password="pw")
+    seed_demo(scale="XS", seed=1, password="pw")
     reporter = get_user_model().objects.get(username=REPORTER)
     _token, key = issue_token(user=reporter, name="fuzz")
     return key, _seeded_values(reporter)
