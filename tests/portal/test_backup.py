@@ -20,7 +20,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from psycopg2 import sql
 
-from actionplan.models import ReportingPeriod
+from actionplan.models import FocusArea, ReportingPeriod
 from portal.demo import seed_demo
 from portal.reference import load_reference_data
 from steering.models import ProgressReport
@@ -114,7 +114,11 @@ def test_restore_gives_back_every_row_every_file_and_a_report_whose_hash_verifie
     load_reference_data()
     seed_demo(scale="XS", seed=1, password="pw")
     period = ReportingPeriod.objects.order_by("starts_on").first()
-    report = ProgressReport.objects.create(plan=period.plan, period=period, requested_by=User.objects.first())
+    # One focus area's report (of six): a PDF, a workbook and a snapshot as the whole plan's, in fewer pages.
+    area = FocusArea.objects.filter(plan=period.plan).order_by("order").first()
+    report = ProgressReport.objects.create(
+        plan=period.plan, period=period, focus_area=area, requested_by=User.objects.first()
+    )
     assert report_services.compile_report(report_id=report.pk) == "succeeded"
     report.refresh_from_db()
     call_command("backup", str(tmp_path / "backup"))

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import time
 
 from portal.models import HealthPing
 from portal.tasks import ping
@@ -21,7 +20,9 @@ def test_worker_runs_the_health_ping_and_writes_a_row(queue, start_worker):
 
 def test_task_sent_while_no_worker_runs_is_run_when_one_starts(queue, start_worker):
     result = ping.apply_async(args=["waited"], queue=queue)
-    time.sleep(1)
+    # Seen in Redis, not waited for: the task is kept in its queue while no worker takes it.
+    with ping.app.connection_for_read() as connection:
+        assert connection.default_channel.queue_declare(queue=queue, passive=True).message_count == 1
     assert not HealthPing.objects.filter(note="waited").exists()
 
     start_worker()

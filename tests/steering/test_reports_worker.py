@@ -22,10 +22,10 @@ TIMEOUT = 120
 
 @pytest.fixture
 def seeded(queue, settings, tmp_path, monkeypatch):
-    """Reference and demo data (scale S); reports sent to this test's queue; media in a folder of its own."""
+    """Reference and demo data (scale XS); reports sent to this test's queue; media in a folder of its own."""
     settings.MEDIA_ROOT = tmp_path / "media"
     load_reference_data()
-    seed_demo(scale="S", seed=2018, password="x")
+    seed_demo(scale="XS", seed=2018, password="x")
 
     def to_this_queue(*, report_id, task_id):
         compile_report.apply_async(args=[str(report_id)], task_id=task_id, queue=queue)

@@ -35,6 +35,9 @@ from schemathesis.core.failures import Failure, FailureGroup
 EXAMPLES = 5
 REALISTIC_WRITE_EXAMPLES = 20
 REPORTER = "reporter.unodc-roseap"
+# Reviews, which the hook sends on real updates too: a reporter may make none, so each request meets 403 whatever
+# it holds, which a few requests show as well as twenty.
+REVIEWS = {("POST", "/api/v1/updates/{id}/approve/"), ("POST", "/api/v1/updates/{id}/return/")}
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
@@ -290,7 +293,7 @@ def fuzz_token(transactional_db, settings, monkeypatch):
     cache.clear()
 
     load_reference_data()
-    seed_demo(scale="S", seed=1, password="pw")
+    seed_demo(scale="XS", seed=1, password="pw")
     reporter = get_user_model().objects.get(username=REPORTER)
     _token, key = issue_token(user=reporter, name="fuzz")
     return key, _seeded_values(reporter)
@@ -352,7 +355,7 @@ def test_every_operation_answers_as_documented(live_server, fuzz_token):
     for result in schema.get_all_operations():
         operation = result.ok()
         method = operation.method.upper()
-        realistic_write = method != "GET" and (method, operation.path) in realistic
+        realistic_write = method != "GET" and (method, operation.path) in realistic - REVIEWS
         statuses, failures = _fuzz(operation, key, REALISTIC_WRITE_EXAMPLES if realistic_write else EXAMPLES)
         seen[operation.label] = statuses
         found += [f"{operation.label}: {title} ({status})\n{shown}" for (title, status), shown in failures.items()]
