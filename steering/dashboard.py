@@ -31,6 +31,7 @@ from actionplan.models import (
 )
 from portal import countries
 from portal.models import Country, Organization
+from portal.roles import sees_whole_plan
 
 from .models import ActionItem
 
@@ -130,7 +131,27 @@ def focus_areas(filters: Filters) -> list[FocusArea]:
     return list(FocusArea.objects.filter(plan=filters.plan).order_by("order"))
 
 
-def _activities(filters: Filters, user, areas):
+@dataclass(frozen=True)
+class Shown:
+    """The activities the dashboard counts: the areas' that the user may read, narrowed by the filters."""
+
+    activities: object  # a queryset of Activity
+    areas: list
+    # Whether the user or a filter leaves out some of the areas' activities.
+    narrowed: bool
+
+    def of(self, rows, path: str = "activity"):
+        """``rows`` of another table (its activity at ``path``) kept to those of the activities shown.
+
+        By the areas, through the join that groups them, rather than by a list of the activities: the list is
+        joined only when the user or a filter narrows it. Listed always, each count read the plan's whole
+        activities twice (for the list, then for the area of each row).
+        """
+        rows = rows.filter(**{f"{path}__objective__focus_area__in": self.areas})
+        return rows.filter(**{f"{path}__in": self.activities}) if self.narrowed else rows
+
+
+def _activities(filters: Filters, user, areas) -> Shown:
     activities = Activity.objects.visible_to(user).filter(objective__focus_area__in=areas)
     if filters.organization:
         activities = activities.filter(lead_organization=filters.organization)
@@ -138,7 +159,8 @@ def _activities(filters: Filters, user, areas):
         activities = activities.filter(
             Exists(ActivityOffice.objects.filter(activity=OuterRef("pk"), office__country__region=filters.region))
         )
-    return activities
+    narrowed = bool(filters.organization or filters.region) or not sees_whole_plan(user)
+    return Shown(activities, list(areas), narrowed)
 
 
 def build(filters: Filters, user) -> dict:
@@ -168,12 +190,14 @@ def build_reporting(filters: Filters, user, areas) -> dict[str, dict]:
     The same statements however many areas are asked for, each grouped by area: a half is computed alone
     when only its area changed, or all at once.
     """
-    activities = _activities(filters, user, areas)
+    shown = _activities(filters, user, areas)
     by_status = _grid(
-        activities.values(area=F("objective__focus_area__code"), key=F("status")).annotate(n=Count("pk")).order_by()
+        shown.activities.values(area=F("objective__focus_area__code"), key=F("status"))
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    expected, received, compliance = _reporting(activities, filters)
-    countries = _countries(activities)
+    expected, received, compliance = _reporting(shown, filters)
+    countries = _countries(shown)
     return {
         area.code: {
             "code": area.code,
@@ -192,17 +216,15 @@ def build_standing(filters: Filters, user, areas) -> dict[str, dict]:
     """Per focus area code: how its work stands by the period, which approvals (and their measurements)
     change: the activities by RAG rating at the period and the periods before it, and the indicators'
     figures against their targets."""
-    activities = _activities(filters, user, areas)
-    indicators = figures.summary_by_area(
-        _indicators_counted(activities, filters, user, areas), filters.period, filters.version
-    )
+    shown = _activities(filters, user, areas)
+    indicators = figures.summary_by_area(_indicators_counted(shown, filters, user), filters.period, filters.version)
     # The period shown is the trend's latest: its counts are the RAG tile's. Activities with no approved
     # update by the period have no standing there: they are left uncounted.
-    trend = _rag_trend(activities, filters)
-    shown = filters.period.code if filters.period else None
+    trend = _rag_trend(shown, filters)
+    period = filters.period.code if filters.period else None
     return {
         area.code: {
-            "rated": {rag: trend.get(area.code, {}).get(shown, {}).get(rag, 0) for rag in RAG.values},
+            "rated": {rag: trend.get(area.code, {}).get(period, {}).get(rag, 0) for rag in RAG.values},
             "indicators": indicators.get(
                 area.code, {"all": 0, "with_actual": 0, "on_track": 0, "average_percent": None}
             ),
@@ -252,13 +274,13 @@ def _grid(rows) -> dict:
     return {(row["area"], row["key"]): row["n"] for row in rows}
 
 
-def _indicators_counted(activities, filters: Filters, user, areas):
+def _indicators_counted(shown: Shown, filters: Filters, user):
     """The indicators the dashboard counts: those of the activities shown and, unless an organisation
     or region is chosen (objectives belong to no one organisation or region), the objectives' own
-    in the ``areas``."""
-    counted = Q(activity__in=activities)
+    in the areas shown."""
+    counted = Q(activity__in=shown.activities)
     if not (filters.organization or filters.region):
-        counted |= Q(objective__focus_area__in=areas)
+        counted |= Q(objective__focus_area__in=shown.areas)
     return Indicator.objects.visible_to(user).filter(counted)
 
 
@@ -274,11 +296,11 @@ def _trend_periods(filters: Filters):
     )
 
 
-def _rag_trend(activities, filters: Filters) -> dict:
+def _rag_trend(shown: Shown, filters: Filters) -> dict:
     """Per area, per period code: how many activities stood at each RAG rating (what the register lists
     as of that period)."""
     rows = (
-        ActivityStanding.objects.filter(activity__in=activities, as_of__code__in=_trend_periods(filters))
+        shown.of(ActivityStanding.objects.filter(as_of__code__in=_trend_periods(filters)))
         .values("rag", area=F("activity__objective__focus_area__code"), code=F("as_of__code"))
         .annotate(n=Count("pk"))
         .order_by()
@@ -300,7 +322,7 @@ def _total_trend(filters: Filters, parts: list[dict]) -> dict:
     }
 
 
-def _reporting(activities, filters: Filters) -> tuple[dict, dict, dict]:
+def _reporting(shown: Shown, filters: Filters) -> tuple[dict, dict, dict]:
     """Per area: the updates expected this period (one per activity and implementing office), those
     received, and per office (the compliance tile) those expected, received for them and received on time.
 
@@ -308,7 +330,7 @@ def _reporting(activities, filters: Filters) -> tuple[dict, dict, dict]:
     than probed pair by pair; an area's totals add up its offices'.
     """
     expected_by_office = (
-        ActivityOffice.objects.filter(activity__in=activities)
+        shown.of(ActivityOffice.objects.all())
         .values(area=F("activity__objective__focus_area__code"), code=F("office__code"), name=F("office__name"))
         .annotate(expected=Count("pk"))
         .order_by()
@@ -320,7 +342,7 @@ def _reporting(activities, filters: Filters) -> tuple[dict, dict, dict]:
         on_time = Q(submitted_at__date__lte=filters.period.due_on)
         received_by_office = {
             (row["area"], row["code"]): row
-            for row in ProgressUpdate.objects.filter(activity__in=activities, period=filters.period, state__in=REPORTED)
+            for row in shown.of(ProgressUpdate.objects.filter(period=filters.period, state__in=REPORTED))
             .values(area=F("activity__objective__focus_area__code"), code=F("office__code"))
             .annotate(
                 all=Count("pk"), received=Count("pk", filter=paired), on_time=Count("pk", filter=paired & on_time)
@@ -353,11 +375,11 @@ def _total_compliance(parts: list[dict]) -> list[dict]:
     ]
 
 
-def _countries(activities) -> dict[str, list[dict]]:
+def _countries(shown: Shown) -> dict[str, list[dict]]:
     """Per area, the countries its activities reach; named in no language, as the figures are cached for
     all (``named_countries`` names them)."""
     reached = (
-        Activity.beneficiary_countries.through.objects.filter(activity__in=activities)
+        shown.of(Activity.beneficiary_countries.through.objects.all())
         .values(
             area=F("activity__objective__focus_area__code"),
             iso3=F("country__iso3"),

@@ -308,3 +308,31 @@ def test_query_count_as_at_a_version_does_not_grow_with_the_data(
     # As above, + the version asked for.
     with django_assert_max_num_queries(25):
         dashboard(committee_client, version="1.0")
+
+
+def test_rows_kept_by_their_activities_area_are_those_of_the_activities_listed(world):
+    from actionplan.models import ProgressUpdate
+    from steering.dashboard import Filters, _activities, focus_areas
+
+    for activity in (world.activity, world.other_activity, world.restricted):
+        ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="submitted")
+    filters = Filters.from_query({}, world.plan)
+    shown = _activities(filters, world.committee, focus_areas(filters))
+
+    kept = shown.of(ProgressUpdate.objects.all())
+
+    assert not shown.narrowed
+    assert set(kept) == set(ProgressUpdate.objects.filter(activity__in=shown.activities))
+
+
+@pytest.mark.parametrize("narrowing", ["reporter", "organization", "region"])
+def test_rows_are_kept_to_the_activities_listed_when_the_user_or_a_filter_narrows_them(world, narrowing):
+    from steering.dashboard import Filters, _activities, focus_areas
+
+    query = {"organization": world.activity.lead_organization.code} if narrowing == "organization" else {}
+    if narrowing == "region":
+        query = {"region": world.office.country.region}
+    user = world.reporter if narrowing == "reporter" else world.committee
+    filters = Filters.from_query(query, world.plan)
+
+    assert _activities(filters, user, focus_areas(filters)).narrowed
