@@ -52,6 +52,8 @@ class Filters:
     # A version of the plan: indicators measured against the targets it holds ("as endorsed at"), else live ones.
     version: PlanVersion | None = None
     notices: list[str] = field(default_factory=list)
+    # The plan's periods and focus areas, the filters chosen among (and the areas shown when none is chosen).
+    choices: "PlanChoices | None" = None
 
     @classmethod
     def from_query(cls, query, plan: ActionPlan, known: "PlanChoices | None" = None) -> "Filters":
@@ -66,7 +68,7 @@ class Filters:
                 notices.append(_("Unknown period %(code)s: showing the current period.") % {"code": query["period"]})
         if period is None:
             period = figures.current_period(known.periods)
-        filters = cls(plan=plan, period=period, notices=notices)
+        filters = cls(plan=plan, period=period, notices=notices, choices=known)
         lookups = (
             ("focus_area", lambda code: next((area for area in known.focus_areas if area.code == code), None),
              _("focus area")),
@@ -128,7 +130,7 @@ def focus_areas(filters: Filters) -> list[FocusArea]:
     """The focus areas the dashboard shows, in the plan's order: the one chosen, else all."""
     if filters.focus_area:
         return [filters.focus_area]
-    return list(FocusArea.objects.filter(plan=filters.plan).order_by("order"))
+    return list(filters.choices.focus_areas)
 
 
 @dataclass(frozen=True)

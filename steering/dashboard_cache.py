@@ -58,8 +58,10 @@ def figures(filters, user) -> dict:
     under its area's generations as well as the dashboard's: an approval drops the standing half of its own
     area's part only, and the next view computes that half and reads the rest here.
     """
+    from . import dashboard
+
     generation = GENERATION.current()
-    areas = _focus_areas(filters, generation)
+    areas = dashboard.focus_areas(filters)
     kept = [(area.pk, kind) for area in areas for kind in HALVES["standing"]]
     generations = dict(zip(kept, Generation.current_of([area_generation(*pair) for pair in kept]), strict=True))
     key = _key(filters, user, generation, generations)
@@ -99,18 +101,6 @@ def _current_plan(generation: str) -> tuple:
         kept = (plan, dashboard.PlanChoices.of(plan) if plan else None)
         safely(cache.set, key, kept, TIMEOUT)
     return kept
-
-
-def _focus_areas(filters, generation: str) -> list:
-    """The focus areas shown (``dashboard.focus_areas``), read once per generation: any write to them renews it."""
-    from . import dashboard
-
-    if filters.focus_area:
-        return [filters.focus_area]
-    plan, known = _current_plan(generation)
-    if plan is not None and plan.pk == filters.plan.pk:
-        return known.focus_areas
-    return dashboard.focus_areas(filters)
 
 
 def _computed_once(keys: dict, compute) -> dict:

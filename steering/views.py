@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actionplan.models import RAG, Activity, FocusArea, PlanVersion, ReportingPeriod
+from actionplan.models import RAG, Activity, PlanVersion
 from audit import services as audit
 from portal import ratelimit
 from portal.errors import DomainError, NotAllowed
@@ -154,8 +154,8 @@ def dashboard_view(request):
             {
                 "filters": filters,
                 "choices": {
-                    "periods": ReportingPeriod.objects.filter(plan=plan).order_by("-starts_on"),
-                    "focus_areas": FocusArea.objects.filter(plan=plan).order_by("order"),
+                    "periods": filters.choices.periods[::-1],
+                    "focus_areas": filters.choices.focus_areas,
                     "organizations": Activity.objects.lead_organizations(),
                     "regions": Country.objects.office_regions(),
                     "versions": PlanVersion.objects.filter(plan=plan).defer("snapshot").order_by("-major", "-minor"),
