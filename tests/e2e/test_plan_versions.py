@@ -66,7 +66,7 @@ def test_the_change_request_page_shows_its_difference(login, changed):
     both_widths(page, "change-request")
     assert serious_accessibility_violations(page) == []
     page.get_by_role("button", name="Approve and apply").click()
-    assert "version 1.2" in page.locator("main .alert").first.inner_text()
+    expect(page.locator("main .alert").first).to_contain_text("version 1.2")
 
 
 def test_the_compare_page_shows_what_changed(login, changed):
@@ -74,8 +74,9 @@ def test_the_compare_page_shows_what_changed(login, changed):
     page.goto(f"{changed.url}/plan/versions/")
     both_widths(page, "plan-versions")
     page.get_by_role("button", name="Compare").click()
-    assert page.locator("section.card").count() == 1
-    assert "Regional training on ransomware investigations" in page.locator("section.card").inner_text()
+    # The count does not wait for the page the click asked for; the expectation does.
+    expect(page.locator("section.card")).to_have_count(1)
+    expect(page.locator("section.card")).to_contain_text("Regional training on ransomware investigations")
     both_widths(page, "plan-version-compare")
     assert serious_accessibility_violations(page) == []
 
@@ -96,7 +97,7 @@ def test_an_officer_sees_the_difference_before_submitting(login, changed):
     page.locator("input[name=target_value]").fill("180")
     page.locator("textarea[name=reason]").fill("The offices agreed a higher target.")
     page.get_by_role("button", name="Show the difference").click()
-    assert "180.00" in page.locator("table.difference").inner_text()
+    expect(page.locator("table.difference")).to_contain_text("180.00")
     both_widths(page, "change-propose")
     page.get_by_role("button", name="Submit the change request").click()
     page.wait_for_url("**/plan/changes/*/")
