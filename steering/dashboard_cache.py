@@ -67,11 +67,13 @@ def figures(filters, user) -> dict:
     key = _key(filters, user, generation, generations)
 
     def compute(_names) -> dict:
-        # Filed with the figures: what is rendered from them is filed under it too (``rendered``), and what is
-        # rendered from the plan alone (the filters' choices) under a key that no update's write renews.
-        plan_key = _key(filters, user, generation, {}, part="plan")
+        # Filed with the figures: what is rendered from them is filed under it too (``rendered``), what is
+        # rendered from what was received alone (compliance, countries) under a key that approvals do not
+        # renew, and what is rendered from the plan alone (the filters' choices) under one that no update renews.
+        received = {pair: value for pair, value in generations.items() if pair[1] == "area"}
         return {"figures": {**_compose(filters, user, areas, generation, generations), "cache_key": key,
-                            "plan_key": plan_key}}  # fmt: skip
+                            "reporting_key": f"{_key(filters, user, generation, received)}:reporting",
+                            "plan_key": _key(filters, user, generation, {}, part="plan")}}  # fmt: skip
 
     return _computed_once({"figures": key}, compute)["figures"]
 
@@ -177,8 +179,9 @@ def _half_keys(filters, user, areas, generation: str, generations: dict) -> dict
 
 def rendered(figures: dict, name: str, render, of="cache_key") -> str:
     """The HTML ``render()`` makes of the figures, kept beside them under ``name`` (e.g. a language): built
-    once per generation, as the figures are, instead of once per view. With ``of`` "plan_key", HTML made of
-    the plan alone, kept until a write to the plan (not an update's). Figures from before it was kept (or
+    once per generation, as the figures are, instead of once per view. With ``of`` "reporting_key", HTML made
+    of the reporting halves alone, kept through approvals; with "plan_key", HTML made of the plan alone, kept
+    until a write to the plan (not an update's). Figures from before it was kept (or
     with no reachable cache) are rendered each time."""
     if of not in figures:
         return render()

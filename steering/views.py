@@ -122,6 +122,39 @@ def _charts(figures: dict, filters: dashboard.Filters) -> dict:
     }  # fmt: skip
 
 
+def _dashboard_body(request, filters, figures) -> str:
+    countries = dashboard.named_countries(figures["countries"])
+    # What was received (each office's compliance, the countries listed), the body's longest part, changes
+    # with submissions, not approvals: it is kept apart, and after an approval the rest of the body alone is
+    # rendered again.
+    reporting = dashboard_cache.rendered(
+        figures,
+        f"reporting:{translation.get_language()}",
+        lambda: render_to_string(
+            "steering/includes/dashboard_reporting.html",
+            {
+                "figures": figures,
+                "countries": countries,
+                # The period carried on to the register by each office's link (escaped where written).
+                "period_query": f"&{urlencode({'period': filters.period.code})}" if filters.period else "",
+            },
+            request,
+        ),
+        of="reporting_key",
+    )
+    return render_to_string(
+        "steering/includes/dashboard_body.html",
+        {
+            "filters": filters,
+            "figures": figures,
+            "countries": countries,
+            "charts": _charts(figures, filters),
+            "reporting": reporting,
+        },
+        request,
+    )
+
+
 @committee_only
 def dashboard_view(request):
     """Show where each focus area stands, from live data, filtered by period, area, organisation and region."""
@@ -129,20 +162,7 @@ def dashboard_view(request):
     plan = filters.plan
     figures = dashboard_cache.figures(filters, request.user)
     body = dashboard_cache.rendered(
-        figures,
-        translation.get_language(),
-        lambda: render_to_string(
-            "steering/includes/dashboard_body.html",
-            {
-                "filters": filters,
-                "figures": figures,
-                "countries": dashboard.named_countries(figures["countries"]),
-                "charts": _charts(figures, filters),
-                # The period carried on to the register by each office's link (escaped where written).
-                "period_query": f"&{urlencode({'period': filters.period.code})}" if filters.period else "",
-            },
-            request,
-        ),
+        figures, translation.get_language(), lambda: _dashboard_body(request, filters, figures)
     )
     # The filters' choices change only with writes to the plan, which drop every cached figure; an update's
     # write, which drops one area's, leaves them.
