@@ -128,7 +128,8 @@ def queue(user, filters: QueueFilters):
 
 
 class ReadInTwoSteps:
-    """A queue read as a page of its ids first, then those rows alone, for ``Paginator`` and slices.
+    """A queue (or another list: the register sorted by RAG) read as a page of its ids first, then those rows
+    alone, for ``Paginator`` and slices.
 
     Sorting thousands of waiting updates by their period's start to show the first ten read each whole
     row, its narrative and comments included; their ids come from ``update_waiting_idx`` alone, and only

@@ -5,13 +5,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from actionplan import charts, exports, register_choices, services
+from actionplan import charts, exports, register_choices, review_queue, services
 from actionplan.filters import ActivityRegisterFilter
 from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod
 from audit import services as audit
 from portal import ratelimit
 
 PAGE_SIZE = 25
+# The register's sorts by how each activity stands, a table joined to it: no one index orders them.
+SORTS_BY_STANDING = ("rag", "progress")
 
 
 def _exporting(request) -> bool:
@@ -42,7 +44,7 @@ def activity_list(request):
             label=request.GET.urlencode(),
         )
         return maker(activities, filename)
-    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(_paged(request, activities), PAGE_SIZE).get_page(request.GET.get("page"))
     # Read once here (the template then iterates the same list): each restricted row shown is logged.
     audit.record_restricted_rows(request, page)
     query = request.GET.copy()
@@ -66,6 +68,16 @@ def activity_list(request):
             },
         },
     )
+
+
+def _paged(request, activities):
+    """The activities as the register pages them. Sorted by how they stand, or past the first page, every
+    activity listed is sorted or skipped before the page's are reached: their ids alone are, and the page's
+    rows alone are read whole (at scale L, sorted by RAG: 80 → 44 ms); else one query reads the page."""
+    sorts = request.GET.get("sort", "").split(",")
+    if any(sort.lstrip("-") in SORTS_BY_STANDING for sort in sorts) or request.GET.get("page", "1") != "1":
+        return review_queue.ReadInTwoSteps(activities)
+    return activities
 
 
 @login_required

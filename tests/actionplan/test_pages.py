@@ -416,3 +416,51 @@ def test_the_page_says_which_offices_reported_and_whose_values_were_carried(as_u
         MeasurementFactory(update=update, indicator=world.indicator, value=10)
     page = as_user(world.officer).get(reverse("indicator", args=["CYB-1.1-I1"])).content.decode()
     assert "Reported for this period by: UNODC-ROSEAP · carried forward: INTERPOL-RB-NBO (2020-Q1)" in page
+
+
+@pytest.fixture
+def thirty_standing(world):
+    """Thirty more activities, each with an approved update of its own progress (some equal: ties by code)."""
+    ratings = ("on_track", "at_risk", "off_track")
+    for number, activity in enumerate(ActivityFactory.create_batch(30, objective=world.objective)):
+        ProgressUpdateFactory(activity=activity, period=world.period, office=world.office, state="approved",
+                              percent_complete=number % 7 * 10, rag=ratings[number % 3])  # fmt: skip
+    return world
+
+
+def wide_reads(client, **query) -> list[str]:
+    """The statements of one register view that read the activities' descriptions (their whole rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        register(client, **query)
+    return [query["sql"] for query in queries if '"actionplan_activity"."description"' in query["sql"]]
+
+
+def test_the_register_sorted_by_rag_sorts_the_ids_and_reads_the_pages_rows_alone_whole(as_user, thirty_standing):
+    (wide,) = wide_reads(as_user(thirty_standing.officer), sort="-rag")
+
+    assert "LIMIT" not in wide and " IN (" in wide
+
+
+def test_the_registers_first_page_in_code_order_is_read_in_one_query(as_user, thirty_standing):
+    (wide,) = wide_reads(as_user(thirty_standing.officer))
+
+    assert "LIMIT" in wide
+
+
+@pytest.mark.parametrize("query", [{"sort": "-progress", "page": 2}, {"sort": "rag"}, {"page": 2}])
+def test_a_register_page_read_in_two_steps_lists_what_one_query_would(as_user, thirty_standing, query):
+    from django.http import QueryDict
+
+    from actionplan.filters import ActivityRegisterFilter
+
+    officer = thirty_standing.officer
+    listed = ActivityRegisterFilter(
+        QueryDict(f"sort={query.get('sort', 'code')}"),
+        queryset=Activity.objects.visible_to(officer).for_register().order_by("code"),
+    ).qs
+    page = query.get("page", 1)
+
+    assert register(as_user(officer), **query) == [activity.code for activity in listed[(page - 1) * 25 : page * 25]]
