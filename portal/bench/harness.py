@@ -145,17 +145,23 @@ def collect_static(log: Log) -> subprocess.Popen | None:
 
 
 @contextlib.contextmanager
-def server(database_url: str, redis_url: str, log: Log, collecting: subprocess.Popen | None = None):
-    """Run gunicorn with production settings and the floor views on 127.0.0.1; yield its base URL."""
+def server(database_url: str, redis_url: str, log: Log, log_path: Path, collecting: subprocess.Popen | None = None):
+    """Run gunicorn with production settings and the floor views on 127.0.0.1; yield its base URL.
+
+    The server logs as in production, a line or two each request, into ``log_path``: thousands of lines
+    that would bury the figures if they were printed among them.
+    """
     environment = server_environment(database_url, redis_url, secrets.token_urlsafe(50))
     if collecting is not None and collecting.wait() != 0:
         raise RuntimeError("collectstatic failed; see its output above")
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-         "--access-logfile", "-", "--error-logfile", "-", "--log-level", "warning"],
-        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as server_log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
+             str(WORKERS), "--access-logfile", "-", "--error-logfile", "-", "--log-level", "warning"],
+            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=server_log, start_new_session=True,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -166,9 +172,9 @@ def server(database_url: str, redis_url: str, log: Log, collecting: subprocess.P
             # A first answer slower than the probe's timeout (a busy machine) is not an answer yet either.
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start; see its output above") from None
+                    raise RuntimeError(f"gunicorn did not start; its log: {log_path}") from None
                 time.sleep(0.2)
-        log(f"  gunicorn ({WORKERS} workers, production settings, floors on) answers at {base}")
+        log(f"  gunicorn ({WORKERS} workers, production settings, floors on) answers at {base}; its log: {log_path}")
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)

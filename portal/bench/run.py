@@ -270,13 +270,13 @@ class Benchmark:
         self._post_updates(writers, data)
 
     def _post_updates(self, writers, data):
-        """Create updates with idempotency keys, 1 client then ``USERS`` at once; remove them after each."""
+        """Create updates with idempotency keys, 1 client then ``USERS`` at once; remove them after each.
+
+        Its target is a rate, so ``USERS`` clients send as many as one does (``rounds`` each, not
+        ``concurrent_rounds``): a rate over half a second is mostly the threads' start and finish."""
         for clients in (writers[:1], writers):
             reporters = data.reporters[: len(clients)]
-            per_user = min(
-                self.rounds if len(clients) == 1 else self.concurrent_rounds,
-                *(len(data.open_slots(m)) for m in reporters),
-            )
+            per_user = min(self.rounds, *(len(data.open_slots(m)) for m in reporters))
             if per_user < 1:
                 self.log("  (no open period left to report in: the POST is not measured)")
                 return

@@ -62,6 +62,9 @@ def test_benchmark_at_scale_xs_measures_pages_api_floors_and_reports_and_writes_
     )  # fmt: skip
 
     assert finished.returncode == 0, finished.stdout + finished.stderr
+    # The server's request lines go to its log beside the results, not among the figures printed.
+    assert '"request_finished"' in (tmp_path / "server-XS.log").read_text()
+    assert "request_finished" not in finished.stdout + finished.stderr
     results = json.loads(output.read_text())
     pages, api = {row["name"] for row in results["pages"]}, {row["name"] for row in results["api"]}
     assert {

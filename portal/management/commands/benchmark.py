@@ -85,15 +85,18 @@ class Command(BaseCommand):
             + (" --skip-focus-area-report" if options["skip_focus_area_report"] else ""),
             "concurrency": (
                 f"1 user ({rounds} requests a measure, one after the other) and {run.USERS} users at once "
-                f"(threads, each its own session or token, {concurrent_rounds} requests each); "
+                f"(threads, each its own session or token, {concurrent_rounds} requests each; {rounds} each for the "
+                "rate of POSTs); "
                 f"gunicorn with {harness.WORKERS} sync workers"
             ),
         }
         benchmark = run.Benchmark(
             base=None, password=password, rounds=rounds, concurrent_rounds=concurrent_rounds, log=log
         )
+        path = output or settings.VAR_DIR / "bench" / f"results-{scale}.json"
         if only != "reports":
-            with harness.server(database_url, settings.REDIS_URL, log, collecting) as base:
+            server_log = path.with_name(f"server-{scale}.log")
+            with harness.server(database_url, settings.REDIS_URL, log, server_log, collecting) as base:
                 benchmark.base = base
                 benchmark.run()
         if only != "pages":
@@ -107,7 +110,6 @@ class Command(BaseCommand):
             "data": markdown.row_counts(),
             **{name: rows for name, rows in benchmark.sections.items() if rows},
         }
-        path = output or settings.VAR_DIR / "bench" / f"results-{scale}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(results, indent=2))
         markdown.write(options["markdown"], results, list(SCALES))
