@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
@@ -69,6 +70,20 @@ def flush_by_delete():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
         yield
+
+
+@pytest.fixture(autouse=True)
+def rate_windows_held_still(monkeypatch):
+    """Count each test's rate-limited requests in the windows of the moment it starts.
+
+    The limits count in fixed windows of the clock (``portal.ratelimit``): a test whose requests straddled the
+    turn of a minute saw the count start again, and a third export allowed where the limit was two (seen in a
+    run of the whole suite). Between tests the clock runs on as before.
+    """
+    from portal import ratelimit
+
+    held = time.time()
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: held))
 
 
 @pytest.fixture(autouse=True)
