@@ -18,41 +18,44 @@ from .models import Activity, Evidence, FocusArea, Indicator, Measurement, Perio
 Kind = Tombstone.Kind
 
 
-def _implementing_offices(activity_id) -> list[int]:
-    return list(
-        Activity.implementing_offices.through.objects.filter(activity_id=activity_id).values_list(
-            "office_id", flat=True
+def _implementing_offices(activity_id, memo: dict) -> list[int]:
+    # Read once a deletion for each activity: an activity's removal cascades to its updates and indicators.
+    if activity_id not in memo:
+        memo[activity_id] = list(
+            Activity.implementing_offices.through.objects.filter(activity_id=activity_id).values_list(
+                "office_id", flat=True
+            )
         )
-    )
+    return memo[activity_id]
 
 
-def _activity(activity):
-    return Key(Kind.ACTIVITY, activity.code, activity_office_ids=_implementing_offices(activity.pk))
+def _activity(activity, memo):
+    return Key(Kind.ACTIVITY, activity.code, activity_office_ids=_implementing_offices(activity.pk, memo))
 
 
-def _indicator(indicator):
+def _indicator(indicator, memo):
     # An objective's indicator is read by anyone signed in; an activity's, as its activity.
     if indicator.activity_id is None:
         return Key(Kind.INDICATOR, indicator.code, everyone=True)
-    return Key(Kind.INDICATOR, indicator.code, activity_office_ids=_implementing_offices(indicator.activity_id))
+    return Key(Kind.INDICATOR, indicator.code, activity_office_ids=_implementing_offices(indicator.activity_id, memo))
 
 
-def _update(update):
+def _update(update, memo):
     return Key(
         Kind.UPDATE,
         str(update.pk),
         office_id=update.office_id,
-        activity_office_ids=_implementing_offices(update.activity_id),
+        activity_office_ids=_implementing_offices(update.activity_id, memo),
     )
 
 
-def _evidence(evidence):
+def _evidence(evidence, memo):
     update = ProgressUpdate.objects.values("office_id", "activity_id").get(pk=evidence.update_id)
     return Key(
         Kind.EVIDENCE,
         str(evidence.pk),
         office_id=update["office_id"],
-        activity_office_ids=_implementing_offices(update["activity_id"]),
+        activity_office_ids=_implementing_offices(update["activity_id"], memo),
     )
 
 
@@ -77,8 +80,8 @@ def watch_deletions():
     watch(Indicator, _indicator)
     watch(ProgressUpdate, _update)
     watch(Evidence, _evidence)
-    watch(FocusArea, lambda area: Key(Kind.FOCUS_AREA, area.code, everyone=True))
-    watch(ReportingPeriod, lambda period: Key(Kind.PERIOD, period.code, everyone=True))
+    watch(FocusArea, lambda area, memo: Key(Kind.FOCUS_AREA, area.code, everyone=True))
+    watch(ReportingPeriod, lambda period, memo: Key(Kind.PERIOD, period.code, everyone=True))
     for child, parent, parent_field in [
         (Measurement, ProgressUpdate, "update_id"),
         (PeriodTarget, Indicator, "indicator_id"),

@@ -14,7 +14,7 @@ class PortalConfig(AppConfig):
         accounts.connect()
         logs.connect()
         tombstones.watch(
-            models.Office, lambda office: tombstones.Key(models.Tombstone.Kind.OFFICE, office.code, everyone=True)
+            models.Office, lambda office, memo: tombstones.Key(models.Tombstone.Kind.OFFICE, office.code, everyone=True)
         )
         # The access logs write each address as it came: whatever LOGGING an operator sets, a credential
         # in a query string (refused by guards.RequestGuardMiddleware) is never written by them.

@@ -2,8 +2,8 @@
 
 Each app says, with ``watch``, how a deleted row of one of its models is named and who could read
 it; the key is read before the delete (``pre_delete``: a cascade removes the rows it depends on,
-such as an activity's implementing offices) and the tombstone written after it (``post_delete``),
-in the delete's own transaction. A rolled-back delete leaves none, and every path is covered: the
+such as an activity's implementing offices) and the tombstones written after it (``post_delete``,
+all of one deletion's at once, after its last row), in the delete's own transaction. A rolled-back delete leaves none, and every path is covered: the
 API, the pages, the admin, the shell, ``queryset.delete()`` and cascades alike (Django sends the
 signals for each row once a model has receivers).
 """
@@ -29,33 +29,69 @@ class Key:
     activity_office_ids: Iterable[int] = field(default=())
 
 
-def watch(model, key: Callable[[object], Key]) -> None:
-    """Write a tombstone, named and scoped by ``key(row)``, for every row of ``model`` deleted."""
+def watch(model, key: Callable[[object, dict], Key]) -> None:
+    """Write a tombstone, named and scoped by ``key(row, memo)``, for every row of ``model`` deleted.
+
+    One deletion (a ``delete()`` and its cascade) writes its tombstones together, two statements however
+    many rows it removes, once its last watched row is gone; ``memo`` is a dict the keys of one deletion
+    share, to read what many of its rows have in common once (``actionplan.tombstones``).
+    """
     label = model._meta.label_lower
 
-    def remember(sender, instance, **kwargs):
-        instance._tombstone_key = key(instance)
+    def remember(sender, instance, origin=None, **kwargs):
+        deletion = _deletion(origin)
+        instance._tombstone_key = key(instance, deletion.memo)
+        deletion.awaited += 1
 
-    def record(sender, instance, **kwargs):
+    def record(sender, instance, origin=None, **kwargs):
         # A row deleted without its pre_delete (none is known) still leaves a tombstone, for officers.
-        write(getattr(instance, "_tombstone_key", None) or key(instance))
+        known = getattr(instance, "_tombstone_key", None)
+        if known is None:
+            write([key(instance, {})])
+            return
+        deletion = _deletion(origin)
+        deletion.keys.append(known)
+        deletion.awaited -= 1
+        if deletion.awaited <= 0:
+            write(deletion.keys)
+            deletion.keys = []
 
     pre_delete.connect(remember, sender=model, weak=False, dispatch_uid=f"tombstone-key-{label}")
     post_delete.connect(record, sender=model, weak=False, dispatch_uid=f"tombstone-{label}")
 
 
-def write(key: Key) -> Tombstone:
-    """Record the deletion of the row ``key`` names, now."""
-    tombstone = Tombstone.objects.create(
-        kind=key.kind,
-        identifier=key.identifier,
-        deleted_at=timezone.now(),
-        everyone=key.everyone,
-        office_id=key.office_id,
+@dataclass
+class _Deletion:
+    """The watched rows of one deletion: how many are still to go, and the keys of those gone."""
+
+    awaited: int = 0
+    keys: list[Key] = field(default_factory=list)
+    memo: dict = field(default_factory=dict)
+
+
+def _deletion(origin) -> _Deletion:
+    # Django names the deletion's origin (the instance or queryset ``delete()`` was called on) in its signals;
+    # without one, each row is a deletion of its own.
+    if origin is None:
+        return _Deletion()
+    return origin.__dict__.setdefault("_tombstone_deletion", _Deletion())
+
+
+def write(keys: list[Key]) -> list[Tombstone]:
+    """Record the deletions of the rows the keys name, now: two statements however many."""
+    now = timezone.now()
+    tombstones = Tombstone.objects.bulk_create(
+        Tombstone(kind=key.kind, identifier=key.identifier, deleted_at=now, everyone=key.everyone,
+                  office_id=key.office_id)
+        for key in keys
+    )  # fmt: skip
+    Through = Tombstone.activity_offices.through
+    Through.objects.bulk_create(
+        Through(tombstone_id=tombstone.pk, office_id=office_id)
+        for tombstone, key in zip(tombstones, keys, strict=True)
+        for office_id in set(key.activity_office_ids)
     )
-    if key.activity_office_ids:
-        tombstone.activity_offices.set(list(key.activity_office_ids))
-    return tombstone
+    return tombstones
 
 
 def horizon(*, days: int) -> datetime.datetime:

@@ -9,4 +9,4 @@ from .models import ProgressReport
 
 def watch_deletions():
     """Connect the receiver that records the deletion of reports."""
-    watch(ProgressReport, lambda report: Key(Tombstone.Kind.REPORT, str(report.pk)))
+    watch(ProgressReport, lambda report, memo: Key(Tombstone.Kind.REPORT, str(report.pk)))

@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -247,3 +248,19 @@ def test_query_count_of_the_feed_does_not_grow_with_the_rows(world, api, django_
     # token and its user, the user's groups (whole plan or not), the count, the page
     with django_assert_max_num_queries(5):
         assert len(deleted(client.get(URL, {"since": since}))) == size
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_a_deletion_of_many_rows_reads_and_writes_their_tombstones_in_three_statements(world, size):
+    periods = [ReportingPeriodFactory(plan=world.plan) for _index in range(size)]
+    updates = [ProgressUpdateFactory(activity=world.activity, period=period, office=world.office) for period in periods]
+    with CaptureQueriesContext(connection) as queries:
+        ProgressUpdate.objects.filter(pk__in=[update.pk for update in updates]).delete()
+    # The activity's offices read once; the tombstones, then their offices, written at once.
+    assert len([query for query in queries if "tombstone" in query["sql"] or "implementing" in query["sql"]]) == 3
+    assert tombstones() == sorted(("update", str(update.pk)) for update in updates)
+    offices = set(world.activity.implementing_offices.values_list("pk", flat=True))
+    assert {
+        tombstone.identifier: set(tombstone.activity_offices.values_list("pk", flat=True))
+        for tombstone in Tombstone.objects.all()
+    } == {str(update.pk): offices for update in updates}
