@@ -3,9 +3,10 @@
 Each app says, with ``watch``, how a deleted row of one of its models is named and who could read
 it; the key is read before the delete (``pre_delete``: a cascade removes the rows it depends on,
 such as an activity's implementing offices) and the tombstones written after it (``post_delete``,
-all of one deletion's at once, after its last row), in the delete's own transaction. A rolled-back delete leaves none, and every path is covered: the
-API, the pages, the admin, the shell, ``queryset.delete()`` and cascades alike (Django sends the
-signals for each row once a model has receivers).
+all of one deletion's at once, after its last row), in the delete's own transaction. A rolled-back
+delete leaves none, and every path is covered: the API, the pages, the admin, the shell,
+``queryset.delete()`` and cascades alike (Django sends the signals for each row once a model has
+receivers).
 """
 
 import datetime
