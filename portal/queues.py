@@ -30,6 +30,7 @@ QUEUE_OF_TASK = {
     "portal.tasks.ping": HOUSEKEEPING,
     "portal.tasks.purge_idempotency_keys": HOUSEKEEPING,
     "portal.tasks.purge_tombstones": HOUSEKEEPING,
+    "portal.tasks.purge_expired_tokens": HOUSEKEEPING,
     "audit.tasks.purge_old_access_events": HOUSEKEEPING,
     "outbox.tasks.drain_outbox": HOUSEKEEPING,
     "webhooks.tasks.purge_old_deliveries": HOUSEKEEPING,

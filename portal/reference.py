@@ -276,6 +276,8 @@ def _load_schedules(result: LoadResult):
          {"crontab": crontab(hour="3", minute="30")}, {}),
         ("Purge the change feed's deletions beyond TOMBSTONE_DAYS", "portal.tasks.purge_tombstones",
          {"crontab": crontab(hour="3", minute="45")}, {}),
+        ("Purge the API tokens past their expiry", "portal.tasks.purge_expired_tokens",
+         {"crontab": crontab(hour="3", minute="55")}, {}),
         ("Send the jobs that waited in the outbox while the queue was down", "outbox.tasks.drain_outbox",
          {"interval": every_minute}, {}),
         ("Send the webhook deliveries due for another attempt", "webhooks.tasks.send_due_deliveries",

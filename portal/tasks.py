@@ -9,6 +9,7 @@ from django.conf import settings
 from . import notifications
 from .idempotency import purge_expired_keys
 from .models import HealthPing, Notification
+from .tokens import purge_expired_tokens as purge_old_tokens
 from .tombstones import purge_tombstones as purge_old_tombstones
 
 
@@ -27,6 +28,12 @@ def ping(note: str = "", hold_seconds: float = 0) -> int:
 def purge_idempotency_keys() -> int:
     """Forget idempotency keys past their retention; return how many."""
     return purge_expired_keys()
+
+
+@shared_task
+def purge_expired_tokens() -> int:
+    """Delete the API tokens past their expiry; return how many."""
+    return purge_old_tokens()
 
 
 @shared_task

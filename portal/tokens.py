@@ -7,6 +7,7 @@ when its password changes: a password that leaked may have been used to create o
 import datetime
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.errors import InvalidInput
@@ -41,4 +42,10 @@ def revoke_token(*, user, digest: str) -> ApiToken | None:
 def revoke_all_tokens(user) -> int:
     """Delete every token of the user; return how many there were."""
     deleted, _count = ApiToken.objects.filter(user=user).delete()
+    return deleted
+
+
+def purge_expired_tokens() -> int:
+    """Delete every expired token; return how many (a call with one deletes that one at once)."""
+    deleted, _count = ApiToken.objects.filter(expiry__lt=timezone.now()).delete()
     return deleted

@@ -67,6 +67,40 @@ def test_expired_token_is_answered_401(user):
     assert token_client(key).get(LIST).status_code == 401
 
 
+def test_a_call_reads_the_token_it_presents_and_not_the_users_other_tokens(user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _token, key = issue_token(user=user, name="M&E system")
+    expired, _other_key = issue_token(user=user, name="old system", expires_in_days=1)
+    ApiToken.objects.filter(pk=expired.pk).update(expiry=timezone.now() - datetime.timedelta(seconds=1))
+    with CaptureQueriesContext(connection) as queries:
+        assert token_client(key).get(LIST).status_code == 200
+    assert len([query for query in queries if "portal_apitoken" in query["sql"]]) == 1
+    # The other, expired, token is left to the daily purge.
+    assert ApiToken.objects.filter(pk=expired.pk).exists()
+
+
+def test_the_purge_deletes_the_expired_tokens_and_keeps_the_others(user):
+    from portal.tasks import purge_expired_tokens
+
+    live, _key = issue_token(user=user, name="live")
+    expired, _key = issue_token(user=user, name="expired", expires_in_days=1)
+    ApiToken.objects.filter(pk=expired.pk).update(expiry=timezone.now() - datetime.timedelta(seconds=1))
+    assert purge_expired_tokens() == 1
+    assert list(ApiToken.objects.values_list("name", flat=True)) == ["live"]
+
+
+def test_the_purge_of_expired_tokens_is_scheduled_daily():
+    from django_celery_beat.models import PeriodicTask
+
+    from portal.reference import load_reference_data
+
+    load_reference_data()
+    job = PeriodicTask.objects.get(task="portal.tasks.purge_expired_tokens")
+    assert job.crontab is not None and job.enabled
+
+
 def test_token_of_an_inactive_user_is_answered_401(user):
     _token, key = issue_token(user=user, name="x")
     user.is_active = False
