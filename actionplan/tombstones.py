@@ -20,13 +20,14 @@ Kind = Tombstone.Kind
 
 def _implementing_offices(activity_id, memo: dict) -> list[int]:
     # Read once a deletion for each activity: an activity's removal cascades to its updates and indicators.
-    if activity_id not in memo:
-        memo[activity_id] = list(
+    key = ("implementing offices", activity_id)
+    if key not in memo:
+        memo[key] = list(
             Activity.implementing_offices.through.objects.filter(activity_id=activity_id).values_list(
                 "office_id", flat=True
             )
         )
-    return memo[activity_id]
+    return memo[key]
 
 
 def _activity(activity, memo):
@@ -50,7 +51,11 @@ def _update(update, memo):
 
 
 def _evidence(evidence, memo):
-    update = ProgressUpdate.objects.values("office_id", "activity_id").get(pk=evidence.update_id)
+    # An update's removal cascades to its files: its office and activity read once for all of them.
+    key = ("update", evidence.update_id)
+    if key not in memo:
+        memo[key] = ProgressUpdate.objects.values("office_id", "activity_id").get(pk=evidence.update_id)
+    update = memo[key]
     return Key(
         Kind.EVIDENCE,
         str(evidence.pk),

@@ -264,3 +264,17 @@ def test_a_deletion_of_many_rows_reads_and_writes_their_tombstones_in_three_stat
         tombstone.identifier: set(tombstone.activity_offices.values_list("pk", flat=True))
         for tombstone in Tombstone.objects.all()
     } == {str(update.pk): offices for update in updates}
+
+
+def test_an_update_with_three_files_is_deleted_in_as_many_statements_as_one_with_one(world):
+    def statements(files, period):
+        update = ProgressUpdateFactory(activity=world.activity, period=period, office=world.office)
+        for _index in range(files):
+            EvidenceFactory(update=update)
+        with CaptureQueriesContext(connection) as queries:
+            update.delete()
+        return len(queries)
+
+    # The update's office and activity are read once for all its files' tombstones.
+    assert statements(1, world.period) == statements(3, ReportingPeriodFactory(plan=world.plan))
+    assert len(tombstones()) == 2 + 4
