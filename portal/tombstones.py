@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 
@@ -65,6 +66,7 @@ def watch(model, key: Callable[[object, dict], Key]) -> None:
 class _Deletion:
     """The watched rows of one deletion: how many are still to go, and the keys of those gone."""
 
+    run: object = None
     awaited: int = 0
     keys: list[Key] = field(default_factory=list)
     memo: dict = field(default_factory=dict)
@@ -72,10 +74,15 @@ class _Deletion:
 
 def _deletion(origin) -> _Deletion:
     # Django names the deletion's origin (the instance or queryset ``delete()`` was called on) in its signals;
-    # without one, each row is a deletion of its own.
+    # without one, each row is a deletion of its own. A deletion runs in an atomic block of its own (the
+    # collector's), so one that failed half-way leaves nothing behind for the same origin deleted again.
+    run = connection.atomic_blocks[-1] if connection.atomic_blocks else None
     if origin is None:
-        return _Deletion()
-    return origin.__dict__.setdefault("_tombstone_deletion", _Deletion())
+        return _Deletion(run=run)
+    deletion = origin.__dict__.get("_tombstone_deletion")
+    if deletion is None or deletion.run is not run:
+        deletion = origin.__dict__["_tombstone_deletion"] = _Deletion(run=run)
+    return deletion
 
 
 def write(keys: list[Key]) -> list[Tombstone]:

@@ -112,6 +112,23 @@ def test_a_rolled_back_delete_leaves_no_tombstone(world, draft):
     assert not Tombstone.objects.exists()
 
 
+def test_an_update_deleted_again_after_a_deletion_failed_half_way_leaves_its_tombstone(world, draft):
+    from django.db.models.signals import pre_delete
+
+    def fail(sender, instance, **kwargs):
+        raise RuntimeError("the deletion fails after the tombstone's key is read")
+
+    pk = draft.pk
+    pre_delete.connect(fail, sender=ProgressUpdate)
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            draft.delete()
+    finally:
+        pre_delete.disconnect(fail, sender=ProgressUpdate)
+    draft.delete()
+    assert tombstones() == [("update", str(pk))]
+
+
 def test_deleting_a_measurement_brings_its_update_back_in_updated_since(world, api, admin_client, draft):
     measurement = MeasurementFactory(update=draft, indicator=world.indicator)
     ProgressUpdate.objects.filter(pk=draft.pk).update(updated_at=timezone.now() - datetime.timedelta(days=1))
