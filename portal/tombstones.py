@@ -93,9 +93,9 @@ def write(keys: list[Key]) -> list[Tombstone]:
                   office_id=key.office_id)
         for key in keys
     )  # fmt: skip
-    Through = Tombstone.activity_offices.through
-    Through.objects.bulk_create(
-        Through(tombstone_id=tombstone.pk, office_id=office_id)
+    offices = Tombstone.activity_offices.through
+    offices.objects.bulk_create(
+        offices(tombstone_id=tombstone.pk, office_id=office_id)
         for tombstone, key in zip(tombstones, keys, strict=True)
         for office_id in set(key.activity_office_ids)
     )
