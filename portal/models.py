@@ -4,6 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
@@ -191,6 +192,11 @@ class ApiToken(AbstractAuthToken):
 
     def __str__(self):
         return f"{self.name} ({self.token_key}…) of {self.user}"
+
+    @property
+    def expired(self) -> bool:
+        """Whether the token is past its expiry: refused, and deleted when presented or by the daily purge."""
+        return self.expiry is not None and self.expiry < timezone.now()
 
 
 class IdempotencyKey(models.Model):

@@ -5,7 +5,6 @@ a field office's system makes. Here a call checks the expiry of the token it pre
 deleted and refused, as knox does), and the others are deleted by the daily purge (``purge_expired_tokens``).
 """
 
-from django.utils import timezone
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from knox.signals import token_expired
@@ -13,7 +12,7 @@ from knox.signals import token_expired
 
 class TokenAuthentication(KnoxTokenAuthentication):
     def _cleanup_token(self, auth_token) -> bool:
-        if auth_token.expiry is None or auth_token.expiry >= timezone.now():
+        if not auth_token.expired:
             return False
         username = auth_token.user.get_username()
         auth_token.delete()

@@ -189,6 +189,18 @@ def test_the_tokens_page_shows_each_tokens_expiry_and_offers_the_longest(client,
     assert 'name="expires_in_days" value="90"' in page and 'max="90"' in page
 
 
+def test_the_tokens_page_marks_an_expired_token_waiting_for_the_purge_as_expired(client, user):
+    from lxml import html
+
+    issue_token(user=user, name="live")
+    expired, _key = issue_token(user=user, name="old", expires_in_days=1)
+    ApiToken.objects.filter(pk=expired.pk).update(expiry=timezone.now() - datetime.timedelta(days=2))
+    client.force_login(user)
+    rows = html.fromstring(client.get(reverse("tokens")).content).xpath("//tbody/tr")
+    marked = {row.findtext("td").strip(): "expired" in row.text_content() for row in rows}
+    assert marked == {"live": False, "old": True}
+
+
 def test_the_command_issues_a_token_expiring_after_the_configured_days(user, settings):
     settings.API_TOKEN_DAYS = 90
     call_command("issue_token", "reporter", stdout=io.StringIO())
