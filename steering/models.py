@@ -499,6 +499,13 @@ class SignOff(TimeStampedModel):
     def is_open(self) -> bool:
         return self.state == self.State.OPEN
 
+    def parties_awaited(self, signatures) -> list[str]:
+        """The parties whose signature the round still awaits, given its signatures: none once it is closed."""
+        if not self.is_open():
+            return []
+        answered = {signature.party for signature in signatures}
+        return [party for party in Party if party not in answered]
+
 
 class Signature(models.Model):
     """Record one party's answer in a round of sign-off: signed, or declined with a reason.

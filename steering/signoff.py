@@ -165,9 +165,8 @@ def awaited(subject, *, kind: str | None = None) -> dict[str, list]:
     open_round = _rounds(subject).open().first()
     if open_round is None:
         return {}
-    answered = set(open_round.signatures.values_list("party", flat=True))
     signers = _kind_of(subject, kind).signers_of(subject)
-    return {party: signers[party] for party in PARTIES if party not in answered}
+    return {party: signers[party] for party in open_round.parties_awaited(open_round.signatures.only("party"))}
 
 
 def party_of(user, subject, *, kind: str | None = None, signers: dict | None = None) -> str | None:
@@ -221,10 +220,7 @@ def panel(subject, user, *, kind: str | None = None) -> Panel:
     registered = _kind_of(subject, kind)
     signers = registered.signers_of(subject)
     signed = list(current.signatures.all()) if current else []
-    waiting = {}
-    if current is not None and current.is_open():
-        answered = {signature.party for signature in signed}
-        waiting = {party: signers[party] for party in PARTIES if party not in answered}
+    waiting = {party: signers[party] for party in current.parties_awaited(signed)} if current else {}
     my_party = party_of(user, subject, signers=signers)
     return Panel(
         rounds=rounds,

@@ -121,14 +121,13 @@ class ReportSerializer(serializers.ModelSerializer):
         rounds = sorted(report.signoffs.all(), key=lambda round: round.number)
         signatures = [signature for round in rounds for signature in round.signatures.all()]
         latest = rounds[-1] if rounds else None
-        answered = {signature.party for signature in latest.signatures.all()} if latest else set()
         state = "endorsed" if report.endorsed_at else "submitted" if report.endorsement_submitted_at else "none"
         return EndorsementSerializer(
             {
                 "state": state,
                 "submitted_at": report.endorsement_submitted_at,
                 "endorsed_at": report.endorsed_at,
-                "awaited": [party for party in Party if party not in answered] if latest and latest.is_open() else [],
+                "awaited": latest.parties_awaited(latest.signatures.all()) if latest else [],
                 "signatures": signatures,
             }
         ).data

@@ -161,6 +161,21 @@ def test_the_api_shows_the_endorsement_read_only(signing_world, report, api):
     assert signoff.awaited(report).keys() == {"INTERPOL"}
 
 
+@pytest.mark.parametrize(
+    ("signed_by", "awaited"),
+    [((), ["UNODC", "INTERPOL"]), (("cochair_interpol",), ["UNODC"]), (("cochair_unodc", "cochair_interpol"), [])],
+)
+def test_the_page_the_api_and_the_rules_name_the_same_parties_awaited(signing_world, report, api, signed_by, awaited):
+    # One rule (SignOff.parties_awaited) read three ways: by the sign-off's rules, its panel on pages, the API.
+    world = signing_world
+    endorsement.submit_for_endorsement(by=world.officer, report=report)
+    for chair in signed_by:
+        signoff.sign(by=getattr(world, chair), subject=report)
+    assert list(signoff.awaited(report)) == awaited
+    assert list(signoff.panel(report, world.officer).awaited) == awaited
+    assert api(world.officer).get(f"/api/v1/reports/{report.pk}/").json()["endorsement"]["awaited"] == awaited
+
+
 @pytest.mark.parametrize("count", [2, 8])
 def test_the_api_list_with_endorsements_takes_a_fixed_number_of_queries(
     signing_world, api, count, django_assert_max_num_queries
