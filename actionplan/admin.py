@@ -57,15 +57,24 @@ class GovernedFieldsFixed:
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and versions.governing_version(obj) is not None:
+        if obj is not None and self._governed(request, obj):
             kind = versions.kind_of(obj)
             fields += [name for name in versions.GOVERNED[kind] if name != versions.PERIOD_TARGETS]
         return fields
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and versions.governing_version(obj) is not None:
+        if obj is not None and self._governed(request, obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    @staticmethod
+    def _governed(request, obj) -> bool:
+        # The admin asks several times a page (its form, its fieldsets, its buttons): read once a request.
+        known = request.__dict__.setdefault("_governed_objects", {})
+        key = (type(obj), obj.pk)
+        if key not in known:
+            known[key] = versions.governing_version(obj) is not None
+        return known[key]
 
 
 FIXED_HELP = _("Changed on the indicator's page in the portal, where a reason is asked for and kept.")

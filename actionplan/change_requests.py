@@ -95,13 +95,11 @@ def _co_chairs():
     return plan_changes
 
 
-def preview(*, item, values: dict) -> list[versions.FieldChange]:
-    """The difference a proposal of ``values`` would make to the version governing ``item``, nothing saved;
-    refused, as the proposal would be, when it changes nothing."""
+def preview(*, item, version, values: dict) -> list[versions.FieldChange]:
+    """The difference a proposal of ``values`` would make to ``version``, the version governing ``item`` (as the
+    page read it: a preview is shown, never kept), nothing saved; refused, as the proposal would be, when it
+    changes nothing."""
     kind = versions.kind_of(item)
-    version = versions.governing_version(item)
-    if version is None:
-        return []
     previous, proposed = _differences(item, kind, version, values)
     return versions.field_changes(kind, previous, proposed, fields=list(proposed))
 

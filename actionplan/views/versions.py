@@ -176,7 +176,7 @@ def change_propose(request, kind, code):
                 messages.success(request, _("Change request %(number)d proposed.") % {"number": change.pk})
                 return redirect("change-detail", pk=change.pk)
         try:
-            difference = change_requests.preview(item=item, values=values)
+            difference = change_requests.preview(item=item, version=version, values=values)
         except DomainError as error:
             if not form.errors:  # a refused submission said it already
                 form.add_error(None, error.message)

@@ -7,7 +7,9 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -405,6 +407,20 @@ def test_the_proposal_page_shows_the_difference_before_submitting(client, endors
     assert change.proposed == {"target_value": "150.00"}
 
 
+@pytest.mark.parametrize(("action", "reads"), [("preview", 1), ("submit", 2)])
+def test_the_proposal_page_reads_the_governing_version_once_and_the_submission_once_more(
+    client, endorsed, action, reads
+):
+    # The page's preview uses the version the page read; a submission reads it again in its transaction.
+    client.force_login(endorsed.officer)
+    url = reverse("change-propose", args=["indicator", endorsed.indicator.code])
+    data = {**indicator_data(endorsed), "reason": "Recount", "action": action}  # changes nothing: refused, shown
+    with CaptureQueriesContext(connection) as captured:
+        client.post(url, data)
+    version_reads = [query for query in captured if query["sql"].startswith('SELECT "actionplan_planversion"."id"')]
+    assert len(version_reads) == reads
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [("baseline_value", "many", "Enter a number."), ("target_value", "-5", "This cannot be negative.")],
@@ -573,8 +589,11 @@ def test_the_compare_page_takes_the_same_queries_whatever_the_size(
 def test_the_admin_shows_governed_fields_read_only_once_a_version_holds_the_object(client, endorsed):
     admin = factories.UserFactory(username="admin", is_staff=True, is_superuser=True)
     client.force_login(admin)
-    page = client.get(reverse("admin:actionplan_activity_change", args=[endorsed.activity.pk])).content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("admin:actionplan_activity_change", args=[endorsed.activity.pk])).content.decode()
     assert 'name="title"' not in page and 'name="status"' in page
+    # Asked by the form, the fieldsets and the delete button, the version is read once.
+    assert [query["sql"].startswith('SELECT "actionplan_planversion"."id"') for query in captured].count(True) == 1
 
 
 def test_the_admin_edits_every_field_before_any_version(client, world):
