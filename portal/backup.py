@@ -45,7 +45,7 @@ from django.db import connection, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from . import databases
+from . import databases, storage
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -187,16 +187,11 @@ def _applied_migrations() -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
-def stored_files(top: str = ""):
-    """Yield the name of every file of the default storage under ``top``, walking it with listdir."""
-    try:
-        directories, names = default_storage.listdir(top)
-    except FileNotFoundError:
-        return  # a local storage whose MEDIA_ROOT was never written to
-    for name in sorted(names):
-        yield f"{top}/{name}" if top else name
-    for name in sorted(directories):
-        yield from stored_files(f"{top}/{name}" if top else name)
+def stored_files():
+    """Yield the name of every file of the default storage."""
+    for folder, names in storage.walk():
+        for name in names:
+            yield f"{folder}/{name}" if folder else name
 
 
 def _copy_stored_files(destination: Path):

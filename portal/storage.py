@@ -136,25 +136,37 @@ def delete(name: str) -> None:
         logger.warning("The file store did not remove %s: %s", name, error)
 
 
+def walk(top: str = "", *, deepest_first: bool = False):
+    """Yield (folder, the names of its files) for ``top`` and each folder under it, sorted by name, through the
+    store's ``listdir`` (an object store lists by prefix): as ``os.walk`` does, a folder before the folders in it,
+    or after them with ``deepest_first``. A folder that is not there (never written to, or removed meanwhile)
+    is left out."""
+    try:
+        folders, names = default_storage.listdir(top)
+    except FileNotFoundError:
+        return
+    if not deepest_first:
+        yield top, sorted(names)
+    for folder in sorted(folders):
+        yield from walk(f"{top}/{folder}" if top else folder, deepest_first=deepest_first)
+    if deepest_first:
+        yield top, sorted(names)
+
+
 def delete_folder(prefix: str) -> None:
     """Remove every file stored under ``prefix`` (a folder's name, no trailing slash), as ``delete`` does."""
     try:
-        folders, names = default_storage.listdir(prefix)
-    except FileNotFoundError:
-        return
+        for folder, names in walk(prefix, deepest_first=True):
+            for name in names:
+                delete(f"{folder}/{name}")
+            # On the local disk the emptied folder would stay behind (an object store has no folders).
+            if isinstance(default_storage, FileSystemStorage):
+                try:
+                    os.rmdir(default_storage.path(folder))
+                except OSError as error:
+                    logger.warning("The file store did not remove the folder %s: %s", folder, error)
     except (OSError, BotoCoreError, ClientError) as error:
         logger.warning("The file store did not list %s for removal: %s", prefix, error)
-        return
-    for name in names:
-        delete(f"{prefix}/{name}")
-    for folder in folders:
-        delete_folder(f"{prefix}/{folder}")
-    # On the local disk the emptied folder would stay behind (an object store has no folders).
-    if isinstance(default_storage, FileSystemStorage):
-        try:
-            os.rmdir(default_storage.path(prefix))
-        except OSError as error:
-            logger.warning("The file store did not remove the folder %s: %s", prefix, error)
 
 
 def open_for_download(stored):

@@ -283,3 +283,38 @@ def test_the_agreements_document_is_sent_from_the_store_to_a_signed_in_user(worl
     response = client.get("/plan/agreement/document/")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
+
+
+def _store_tree(default_storage):
+    for name in ("top.txt", "a/one.txt", "a/b/two.txt", "c/three.txt"):
+        default_storage.save(name, ContentFile(name.encode()))
+
+
+@pytest.fixture(params=["disk", "bucket"])
+def any_store(request, settings, monkeypatch, tmp_path):
+    """The local disk, then a bucket: the file store of this process, empty."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    if request.param == "bucket":
+        use_store(settings, monkeypatch, **request.getfixturevalue("s3").variables)
+    from django.core.files.storage import default_storage
+
+    return default_storage
+
+
+def test_the_walk_lists_each_folder_before_the_folders_in_it_or_after_them(any_store):
+    _store_tree(any_store)
+    assert list(storage.walk()) == [("", ["top.txt"]), ("a", ["one.txt"]), ("a/b", ["two.txt"]), ("c", ["three.txt"])]
+    assert [folder for folder, _ in storage.walk("a", deepest_first=True)] == ["a/b", "a"]
+
+
+def test_a_folder_is_removed_with_the_folders_in_it_and_nothing_else(any_store, settings):
+    _store_tree(any_store)
+    storage.delete_folder("a")
+    assert list(storage.walk()) == [("", ["top.txt"]), ("c", ["three.txt"])]
+    if not settings.STORAGES["default"]["BACKEND"].endswith("S3Storage"):
+        assert sorted(os.listdir(settings.MEDIA_ROOT)) == ["c", "top.txt"]
+
+
+def test_a_folder_never_written_to_is_removed_without_a_word(any_store, caplog):
+    storage.delete_folder("never")
+    assert [record for record in caplog.records if record.name == "portal.storage"] == []
