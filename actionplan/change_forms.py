@@ -6,9 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import Country, Organization
 
 from . import versions
-from .forms import LocalizedDecimalField
-from .models import Activity, FocusArea, Indicator, Objective, ReportingPeriod
-from .plan_forms import DATE
+from .models import Activity, FocusArea, Indicator, Objective
+from .plan_forms import DATE, PeriodTargetFields
 
 
 class ChangeForm(forms.ModelForm):
@@ -80,7 +79,7 @@ class ActivityChangeForm(ChangeForm):
         return data
 
 
-class IndicatorChangeForm(ChangeForm):
+class IndicatorChangeForm(PeriodTargetFields, ChangeForm):
     """An indicator's definition, baseline and targets, the end one and one per period of its plan."""
 
     kind = "indicator"
@@ -95,47 +94,18 @@ class IndicatorChangeForm(ChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        plan = versions.plan_id_of(self.instance)
-        self.periods = list(ReportingPeriod.objects.filter(plan_id=plan).order_by("starts_on"))
-        stored = dict(self.instance.period_targets.values_list("period_id", "value"))
-        for period in self.periods:
-            name = self.target_field(period)
-            self.fields[name] = LocalizedDecimalField(
-                label=_("Target for %(period)s") % {"period": period.code}, required=False
-            )
-            if not self.is_bound and period.pk in stored:
-                self.initial[name] = stored[period.pk]
+        self.add_period_targets(versions.plan_id_of(self.instance))
         self.fields["reason"] = self.fields.pop("reason")
-
-    @staticmethod
-    def target_field(period) -> str:
-        return f"target_{period.code}"
 
     def clean(self):
         data = super().clean()
-        low, high = self.instance.value_limits()
-        for name in ("baseline_value", "target_value", *(self.target_field(period) for period in self.periods)):
-            value = data.get(name)
-            if value is not None and (value < low or (high is not None and value > high)):
-                self.add_error(
-                    name,
-                    _("A %(measure)s takes values from %(low)s to %(high)s.")
-                    % {"measure": self.instance.get_measure_display().lower(), "low": low, "high": high}
-                    if high is not None
-                    else _("This cannot be negative."),
-                )
+        self.check_value_limits(data, self.instance)
         if data.get("baseline_date") and data.get("target_date") and data["target_date"] < data["baseline_date"]:
             self.add_error("target_date", _("The target date cannot be before the baseline date."))
         return data
 
     def proposed_values(self) -> dict:
-        values = super().proposed_values()
-        values[versions.PERIOD_TARGETS] = {
-            period: self.cleaned_data[self.target_field(period)]
-            for period in self.periods
-            if self.cleaned_data.get(self.target_field(period)) is not None
-        }
-        return values
+        return {**super().proposed_values(), versions.PERIOD_TARGETS: self.period_targets()}
 
 
 FORMS = {

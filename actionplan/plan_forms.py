@@ -23,6 +23,54 @@ class VersionedForm(forms.ModelForm):
             self.initial["expected_version"] = self.instance.version
 
 
+class PeriodTargetFields:
+    """An indicator form's target for each reporting period of the indicator's plan (a field each, filled with
+    the stored targets), and the limits of the indicator's measure checked on the baseline and every target."""
+
+    def add_period_targets(self, plan_id) -> None:
+        self.periods = list(ReportingPeriod.objects.filter(plan_id=plan_id).order_by("starts_on"))
+        # The stored targets, {period id: value}: shown unbound, compared with what is sent bound.
+        self.stored_targets = {}
+        if self.instance.pk:
+            self.stored_targets = dict(self.instance.period_targets.values_list("period_id", "value"))
+        for period in self.periods:
+            name = self.target_field(period)
+            self.fields[name] = LocalizedDecimalField(
+                label=_("Target for %(period)s") % {"period": period.code}, required=False
+            )
+            if not self.is_bound and period.pk in self.stored_targets:
+                self.initial[name] = self.stored_targets[period.pk]
+
+    @staticmethod
+    def target_field(period) -> str:
+        return f"target_{period.code}"
+
+    def target_fields(self):
+        return [self[self.target_field(period)] for period in self.periods]
+
+    def check_value_limits(self, data: dict, indicator: Indicator) -> None:
+        """Refuse a baseline or target outside what the ``indicator``'s measure takes, naming its field."""
+        low, high = indicator.value_limits()
+        for name in ("baseline_value", "target_value", *(self.target_field(period) for period in self.periods)):
+            value = data.get(name)
+            if value is not None and (value < low or (high is not None and value > high)):
+                self.add_error(
+                    name,
+                    _("A %(measure)s takes values from %(low)s to %(high)s.")
+                    % {"measure": indicator.get_measure_display().lower(), "low": low, "high": high}
+                    if high is not None
+                    else _("This cannot be negative."),
+                )
+
+    def period_targets(self) -> dict:
+        """The targets set per period: {period: value}."""
+        return {
+            period: self.cleaned_data[self.target_field(period)]
+            for period in self.periods
+            if self.cleaned_data.get(self.target_field(period)) is not None
+        }
+
+
 class ActivityForm(VersionedForm):
     implementing_offices = forms.ModelMultipleChoiceField(
         Office.objects.order_by("code"), label=_("Implementing offices"), widget=forms.SelectMultiple(attrs={"size": 6})
@@ -66,7 +114,7 @@ class ObjectiveForm(VersionedForm):
 FIGURE_FIELDS = ("baseline_value", "baseline_date", "target_value", "target_date")
 
 
-class IndicatorForm(VersionedForm):
+class IndicatorForm(PeriodTargetFields, VersionedForm):
     """An indicator with the rule its figure follows and its targets, the end one and one per period.
 
     Changing the baseline or a target of an existing indicator takes a reason, kept in its history.
@@ -98,17 +146,7 @@ class IndicatorForm(VersionedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.periods = list(ReportingPeriod.objects.filter(plan=self._plan()).order_by("starts_on"))
-        # The stored targets, {period id: value}: shown unbound, compared with what is sent bound.
-        self.stored_targets = {}
-        if self.instance.pk:
-            self.stored_targets = dict(self.instance.period_targets.values_list("period_id", "value"))
-        for period in self.periods:
-            self.fields[self.target_field(period)] = LocalizedDecimalField(
-                label=_("Target for %(period)s") % {"period": period.code}, required=False
-            )
-            if not self.is_bound and period.pk in self.stored_targets:
-                self.initial[self.target_field(period)] = self.stored_targets[period.pk]
+        self.add_period_targets(self._plan())
         # Last, below the targets it explains.
         self.fields["change_reason"] = self.fields.pop("change_reason")
 
@@ -125,29 +163,13 @@ class IndicatorForm(VersionedForm):
             return measured.focus_area.plan_id
         return plans.values_list("pk", flat=True).first()
 
-    @staticmethod
-    def target_field(period) -> str:
-        return f"target_{period.code}"
-
-    def target_fields(self):
-        return [self[self.target_field(period)] for period in self.periods]
-
     def clean(self):
         data = super().clean()
         if bool(data.get("objective")) == bool(data.get("activity")):
             raise forms.ValidationError(_("An indicator measures either an objective or an activity: choose one."))
-        limits = Indicator(measure=data.get("measure"), allows_over_100=data.get("allows_over_100", False))
-        low, high = limits.value_limits()
-        for name in ("baseline_value", "target_value", *(self.target_field(period) for period in self.periods)):
-            value = data.get(name)
-            if value is not None and (value < low or (high is not None and value > high)):
-                self.add_error(
-                    name,
-                    _("A %(measure)s takes values from %(low)s to %(high)s.")
-                    % {"measure": limits.get_measure_display().lower(), "low": low, "high": high}
-                    if high is not None
-                    else _("This cannot be negative."),
-                )
+        self.check_value_limits(
+            data, Indicator(measure=data.get("measure"), allows_over_100=data.get("allows_over_100", False))
+        )
         changed = self.changed_figures()
         if changed and not data.get("change_reason", "").strip():
             self.add_error(
@@ -172,14 +194,6 @@ class IndicatorForm(VersionedForm):
             if name in data and data[name] != self.stored_targets.get(period.pk):
                 changed.append(str(self.fields[name].label))
         return changed
-
-    def period_targets(self) -> dict:
-        """The targets set per period: {period: value}."""
-        return {
-            period: self.cleaned_data[self.target_field(period)]
-            for period in self.periods
-            if self.cleaned_data.get(self.target_field(period)) is not None
-        }
 
 
 class PeriodForm(VersionedForm):

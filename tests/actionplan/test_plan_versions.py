@@ -423,7 +423,11 @@ def test_the_proposal_page_reads_the_governing_version_once_and_the_submission_o
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("baseline_value", "many", "Enter a number."), ("target_value", "-5", "This cannot be negative.")],
+    [
+        ("baseline_value", "many", "Enter a number."),
+        ("target_value", "-5", "This cannot be negative."),
+        ("target_2020-Q2", "-1", "This cannot be negative."),
+    ],
 )
 def test_an_invalid_value_is_refused_naming_its_field(client, endorsed, field, value, message):
     client.force_login(endorsed.officer)
