@@ -2,8 +2,9 @@
 and orchestrators: JSON, without secrets, 503 when not ready.
 
 Readiness asks the database (reachable, every migration applied), Redis (when configured), the
-Celery workers (one answers a ping within ``READY_WORKER_SECONDS``) and beat (its every-minute job
-ran within ``READY_BEAT_SECONDS``). The checks are django-health-check's where it has them.
+Celery workers (every queue has one answering within ``READY_WORKER_SECONDS``) and beat (its
+every-minute job ran within ``READY_BEAT_SECONDS``). The checks are django-health-check's where it
+has them.
 """
 
 import asyncio
@@ -21,10 +22,11 @@ from django.views.decorators.cache import never_cache
 from django_celery_beat.models import PeriodicTask
 from health_check import Database
 from health_check.base import HealthCheck
-from health_check.contrib.celery import Ping
 from health_check.contrib.redis import Redis
 from health_check.exceptions import ServiceUnavailable
 from redis.asyncio import Redis as RedisClient
+
+from .celery import app
 
 # Beat sends it every minute (portal.reference); its last sending says beat is alive.
 BEAT_HEARTBEAT_TASK = "outbox.tasks.drain_outbox"
@@ -60,13 +62,49 @@ class BeatRan(HealthCheck):
             raise ServiceUnavailable(f"beat last ran {int(late.total_seconds())} s ago")
 
 
+class _EveryQueueTaken(Exception):
+    """Raised from a reply to stop listening for more: every queue has a worker."""
+
+
+@dataclasses.dataclass
+class WorkersTakeEveryQueue(HealthCheck):
+    """A worker answers, and every queue (CELERY_TASK_QUEUES) has one taking it.
+
+    One broadcast asking the workers' queues, whose listening ends at the reply that completes them.
+    django-health-check's Ping listens for replies until none came for its whole timeout, then asks the
+    queues of those that answered: every probe of a ready node took the timeout and more (3 s)."""
+
+    timeout: datetime.timedelta = dataclasses.field(default=datetime.timedelta(seconds=2))
+
+    def run(self):
+        wanted = {queue.name for queue in app.conf.task_queues}
+        answered, taken = [], set()
+
+        def on_reply(reply: dict):
+            for worker, queues in reply.items():
+                answered.append(worker)
+                taken.update(queue.get("name") for queue in queues if isinstance(queue, dict))
+            if wanted <= taken:
+                raise _EveryQueueTaken
+
+        try:
+            app.control.inspect(timeout=self.timeout.total_seconds(), callback=on_reply).active_queues()
+        except _EveryQueueTaken:
+            return
+        except OSError as error:
+            raise ServiceUnavailable("IOError") from error
+        if not answered:
+            raise ServiceUnavailable("Celery workers unavailable")
+        raise ServiceUnavailable(f"No worker for Celery task queue {min(wanted - taken)}")
+
+
 def readiness_checks() -> dict:
     """Each check by the name the answer gives it (the checks' own names would show addresses)."""
     checks = {"database": Database(), "migrations": MigrationsApplied()}
     if settings.REDIS_URL:
         checks["redis"] = Redis(client_factory=lambda: RedisClient.from_url(settings.REDIS_URL, socket_timeout=2))
     # A worker answers, and every queue (CELERY_TASK_QUEUES) has one taking it.
-    checks["workers"] = Ping(timeout=datetime.timedelta(seconds=settings.READY_WORKER_SECONDS))
+    checks["workers"] = WorkersTakeEveryQueue(timeout=datetime.timedelta(seconds=settings.READY_WORKER_SECONDS))
     checks["beat"] = BeatRan(within=datetime.timedelta(seconds=settings.READY_BEAT_SECONDS))
     return checks
 

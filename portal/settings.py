@@ -321,7 +321,7 @@ CELERY_TASK_QUEUES = [Queue(queues.queue_name(kind, CELERY_QUEUE_PREFIX)) for ki
 # portal's own reading of it (portal.addresses), not django-ipware's.
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
-# /readyz: a worker must answer a ping within this many seconds, and beat have run within this many.
+# /readyz: how long the workers may take to answer (every queue must have one), and how long ago beat may have run.
 READY_WORKER_SECONDS = _read_at_least_one("READY_WORKER_SECONDS", default=2)
 READY_BEAT_SECONDS = _read_at_least_one("READY_BEAT_SECONDS", default=180)
 CELERY_TASK_DEFAULT_QUEUE = queues.queue_name(queues.HOUSEKEEPING, CELERY_QUEUE_PREFIX)

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -59,7 +60,14 @@ def test_a_node_with_its_database_redis_a_worker_and_beat_is_ready(client, setti
     app.control.purge()
     _, log = start_worker(queues=[queue.name for queue in settings.CELERY_TASK_QUEUES])
     wait_for_line(log, "ready")
-    response = client.get("/readyz")
+    # The probe stops listening at the reply that shows every queue taken: it never waits out its timeout.
+    settings.READY_WORKER_SECONDS = 30
+    answers = []
+    probe = threading.Thread(target=lambda: answers.append(client.get("/readyz")), daemon=True)
+    probe.start()
+    probe.join(timeout=20)
+    assert answers, "/readyz waits out READY_WORKER_SECONDS"
+    response = answers[0]
     assert response.status_code == 200, response.json()
     assert response.json() == {
         "status": "ready",
