@@ -5,6 +5,10 @@ read once per request and cached on the user object, so templates and querysets 
 ask as often as they like.
 """
 
+from django.contrib.auth.models import Group
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
+
 from .models import Role
 
 __all__ = ["Role", "group_names", "is_committee", "is_officer", "sees_whole_plan"]
@@ -18,6 +22,17 @@ def group_names(user) -> frozenset[str]:
         cached = frozenset(user.groups.values_list("name", flat=True))
         user._portal_group_names = cached
     return cached
+
+
+def group_names_of(user_field: str) -> ArraySubquery:
+    """The names of the groups of the user a query's ``user_field`` names, to read with its rows and hand
+    to ``remember_group_names``: the user's roles without a query of their own."""
+    return ArraySubquery(Group.objects.filter(user=OuterRef(user_field)).values("name"))
+
+
+def remember_group_names(user, names) -> None:
+    """Keep the names of the user's groups read with it (``group_names_of``) as those ``group_names`` answers."""
+    user._portal_group_names = frozenset(names)
 
 
 def is_officer(user) -> bool:

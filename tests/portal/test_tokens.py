@@ -4,12 +4,13 @@ import datetime
 import io
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.errors import InvalidInput
-from portal.models import ApiToken
+from portal.models import ApiToken, Role
 from portal.tokens import issue_token
 from tests.factories import UserFactory
 
@@ -79,6 +80,25 @@ def test_a_call_reads_the_token_it_presents_and_not_the_users_other_tokens(user)
     assert len([query for query in queries if "portal_apitoken" in query["sql"]]) == 1
     # The other, expired, token is left to the daily purge.
     assert ApiToken.objects.filter(pk=expired.pk).exists()
+
+
+@pytest.mark.parametrize("officer", [False, True])
+def test_a_call_knows_its_users_roles_from_the_token_read_alone(world, officer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from actionplan.models import Activity
+
+    # An officer reads the whole plan; a reporter what its offices implement.
+    if officer:
+        world.reporter.groups.add(Group.objects.get(name=Role.PROGRAMME_OFFICER))
+    _token, key = issue_token(user=world.reporter, name="M&E system")
+    with CaptureQueriesContext(connection) as queries:
+        response = token_client(key).get("/api/v1/activities/")
+    own = Activity.objects.filter(implementing_offices=world.office).count()
+    assert own < Activity.objects.count()
+    assert response.json()["count"] == (Activity.objects.count() if officer else own)
+    assert [query for query in queries if "auth_user_groups" in query["sql"]] == [queries[0]]
 
 
 def test_the_purge_deletes_the_expired_tokens_and_keeps_the_others(user):

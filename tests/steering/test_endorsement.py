@@ -186,6 +186,6 @@ def test_the_api_list_with_endorsements_takes_a_fixed_number_of_queries(
         endorsement.submit_for_endorsement(by=world.officer, report=made)
         signoff.sign(by=world.cochair_unodc, subject=made)
     client = api(world.officer)
-    # token, user, groups, the count, the page; renderings, rounds, their signatures with signers
-    with django_assert_max_num_queries(9):
+    # token with its user and groups, the count, the page; renderings, rounds, their signatures with signers
+    with django_assert_max_num_queries(8):
         assert client.get("/api/v1/reports/").status_code == 200

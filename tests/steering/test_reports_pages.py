@@ -247,9 +247,9 @@ def test_the_api_shows_reporters_no_report_and_refuses_them_one(api, compiled, r
 def test_the_api_list_takes_a_fixed_number_of_queries(api, reported, count, django_assert_max_num_queries):
     make_reports(reported, count)
     client = api(reported.officer)
-    # token, user, groups, the count, the page with plan, period, area and requester, the endorsement's rounds
-    # and their signatures; the throttle uses the cache.
-    with django_assert_max_num_queries(9):
+    # token with its user and groups, the count, the page with plan, period, area and requester, the
+    # endorsement's rounds and their signatures; the throttle uses the cache.
+    with django_assert_max_num_queries(8):
         assert client.get("/api/v1/reports/").status_code == 200
 
 

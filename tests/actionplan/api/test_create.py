@@ -227,14 +227,14 @@ def test_a_creation_reads_the_period_and_office_named_without_the_rows_they_poin
     assert joined == []
 
 
-@pytest.mark.parametrize(("measured", "budget"), [(0, 16), (1, 21), (2, 21)])
+@pytest.mark.parametrize(("measured", "budget"), [(0, 15), (1, 20), (2, 20)])
 def test_query_count_of_a_creation_with_an_idempotency_key(
     reporter_api, body, world, django_assert_max_num_queries, measured, budget
 ):
     measurements = [
         {"indicator": indicator.code, "value": 12} for indicator in [world.indicator, world.second_indicator][:measured]
     ]
-    # The token with its user; the user's groups and whether it belongs to an office
+    # The token with its user and the user's groups; whether it belongs to an office
     # (may it write updates); the key's savepoint (the test runs in a transaction) and the key claimed; the
     # activity, period and office named, one query each; the service's savepoint, the offices implementing the
     # activity, the approved percent complete, the update, its history, the savepoint released (a duplicate is

@@ -262,8 +262,8 @@ def test_query_count_of_the_feed_does_not_grow_with_the_rows(world, api, django_
     for _index in range(size):
         ProgressUpdateFactory(activity=world.activity, office=world.office).delete()
     client = api(world.reporter)
-    # token and its user, the user's groups (whole plan or not), the count, the page
-    with django_assert_max_num_queries(5):
+    # token with its user and the user's groups (whole plan or not), the count, the page
+    with django_assert_max_num_queries(4):
         assert len(deleted(client.get(URL, {"since": since}))) == size
 
 

@@ -93,6 +93,6 @@ def test_figures_take_a_fixed_number_of_queries(api, reported, django_assert_max
         first = datetime.date(2019, 1 + number, 1)
         ReportingPeriodFactory(plan=reported.plan, starts_on=first, ends_on=first, due_on=first, state="locked")
     client = api(reported.officer)
-    # token, the user's tokens, groups, indicator and its period targets, periods, figures, one breakdown
-    with django_assert_max_num_queries(8):
+    # token with its user's groups, indicator and its period targets, periods, figures, one breakdown
+    with django_assert_max_num_queries(7):
         client.get("/api/v1/indicators/CYB-1.1-I1/figures/")
