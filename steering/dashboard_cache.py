@@ -5,9 +5,11 @@ all cached figures are dropped at once; an update or a measurement, reported in 
 area, replaces that area's generation only, which the keys of its part of the figures
 include (``figures``); an approval, or a measurement, changes how the area's work stands but not
 what was asked and received there, and replaces its standing generation only, which only that
-half of the part includes. A generation changes both at the write and again when its transaction
-commits: a dashboard computed meanwhile from the data as it was before the commit is filed
-under a generation that no one reads any more.
+half of the part includes; a submission (or a withdrawal, a return, a removal) of an update never
+approved changes what was received there but not how the work stands, and replaces its reporting
+generation only, which only the other half includes. A generation changes both at the write and
+again when its transaction commits: a dashboard computed meanwhile from the data as it was before
+the commit is filed under a generation that no one reads any more.
 
 Invalidation is wired to model signals on purpose: services, the API, the admin and
 the shell all write, and a signal follows every ``save`` and ``delete`` wherever it is
@@ -38,13 +40,16 @@ COMPUTE_WAIT = 10
 
 _AREA_GENERATIONS: dict[tuple[int, str], Generation] = {}
 # The halves of an area's part (``dashboard.build_reporting``, ``build_standing``), and the generations each
-# is kept under: the standing half also under the one that approvals renew.
-HALVES = {"reporting": ("area",), "standing": ("area", "standing")}
+# is kept under: the reporting half also under the one that submissions renew, the standing half under the one
+# that approvals renew.
+HALVES = {"reporting": ("area", "reporting"), "standing": ("area", "standing")}
+KINDS = ("area", "reporting", "standing")
 
 
 def area_generation(area_id, kind="area") -> Generation:
     """The generation of one focus area's part of the figures: renewed by the updates reported there
-    (``kind`` "area"), or that of its standing half only (``kind`` "standing"): renewed by approvals."""
+    (``kind`` "area"), or that of its reporting half only (``kind`` "reporting"): renewed by the submissions
+    of updates never approved, or that of its standing half only (``kind`` "standing"): renewed by approvals."""
     key = (area_id, kind)
     return _AREA_GENERATIONS.get(key) or _AREA_GENERATIONS.setdefault(
         key, Generation(f"dashboard:{kind}:{area_id}:generation")
@@ -62,7 +67,7 @@ def figures(filters, user) -> dict:
 
     generation = GENERATION.current()
     areas = dashboard.focus_areas(filters)
-    kept = [(area.pk, kind) for area in areas for kind in HALVES["standing"]]
+    kept = [(area.pk, kind) for area in areas for kind in KINDS]
     generations = dict(zip(kept, Generation.current_of([area_generation(*pair) for pair in kept]), strict=True))
     key = _key(filters, user, generation, generations)
 
@@ -70,7 +75,7 @@ def figures(filters, user) -> dict:
         # Filed with the figures: what is rendered from them is filed under it too (``rendered``), what is
         # rendered from what was received alone (compliance, countries) under a key that approvals do not
         # renew, and what is rendered from the plan alone (the filters' choices) under one that no update renews.
-        received = {pair: value for pair, value in generations.items() if pair[1] == "area"}
+        received = {pair: value for pair, value in generations.items() if pair[1] in HALVES["reporting"]}
         return {"figures": {**_compose(filters, user, areas, generation, generations), "cache_key": key,
                             "reporting_key": f"{_key(filters, user, generation, received)}:reporting",
                             "plan_key": _key(filters, user, generation, {}, part="plan")}}  # fmt: skip
@@ -201,7 +206,8 @@ def invalidate(**_signal_arguments) -> None:
 def invalidate_areas(area_ids, kind="area") -> None:
     """Drop the parts of these focus areas (and every dashboard showing one), now and again at the commit;
     an area unknown (``None``: a row whose activity is gone) drops every cached dashboard. With ``kind``
-    "standing", only their standing halves (``invalidate_standings``)."""
+    "standing" or "reporting", only those halves of their parts (``invalidate_standings``,
+    ``invalidate_reporting``)."""
     for area_id in set(area_ids):
         if area_id is None:
             invalidate()
@@ -212,6 +218,12 @@ def invalidate_areas(area_ids, kind="area") -> None:
 def invalidate_standings(area_ids) -> None:
     """Drop the standing halves of these areas' parts: what an approval, or a measurement, changes."""
     invalidate_areas(area_ids, kind="standing")
+
+
+def invalidate_reporting(area_ids) -> None:
+    """Drop the reporting halves of these areas' parts: what the submission, withdrawal, return or removal of
+    an update never approved changes."""
+    invalidate_areas(area_ids, kind="reporting")
 
 
 def _key(filters, user, generation: str, generations: dict, part="") -> str:
@@ -235,6 +247,7 @@ def _key(filters, user, generation: str, generations: dict, part="") -> str:
 # The states in which an update counts in a figure: received (compliance), approved (RAG, indicators).
 # A draft's or a returned update's rows count in none, whatever is written in them.
 COUNTED_STATES = ("submitted", "approved")
+APPROVED = "approved"
 # What an update received is counted by (``dashboard._reporting``): while these stay as they were, moving
 # between the counted states (an approval) leaves what was received as it was.
 RECEIVED_BY = ("activity_id", "office_id", "period_id", "submitted_at")
@@ -260,6 +273,9 @@ def _if_counted(instance, created=False, **signal_arguments) -> None:
             invalidate()
         elif _received_as_before(instance, was, created, signal_arguments["signal"]):
             invalidate_standings(_areas_of({instance.activity_id}))
+        elif state is not _UNKNOWN and APPROVED not in (state, instance.state):
+            # Approved neither before this save nor after it: what was received changes, not how the work stands.
+            invalidate_reporting(_areas_of({left, instance.activity_id}))
         else:
             invalidate_areas(_areas_of({left, instance.activity_id}))
     _remember_state(instance)
@@ -288,8 +304,12 @@ def _unless_unapproved(instance, **signal_arguments) -> None:
 
 
 def _if_any_counted(updates, **signal_arguments) -> None:
-    # Updates created in bulk, which sent no model signal: new, so counted only when created submitted.
-    invalidate_areas(_areas_of({update.activity_id for update in updates if update.state in COUNTED_STATES}))
+    # Updates created in bulk, which sent no model signal: new, so counted only when created submitted (what was
+    # received), or approved (how the work stands too).
+    submitted = {update.activity_id for update in updates if update.state in COUNTED_STATES}
+    approved = {update.activity_id for update in updates if update.state == APPROVED}
+    invalidate_reporting(_areas_of(submitted - approved))
+    invalidate_areas(_areas_of(approved))
 
 
 def _areas_of(activity_ids) -> list:

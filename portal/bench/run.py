@@ -207,7 +207,7 @@ class Benchmark:
             self.floor(f"DRF values(): {name}", api[:1], api, lambda c, i, p=floor_path: c.get(p), path=floor_path)
 
     def run_pages(self, *, committee, officer, reporter, data):
-        from steering.dashboard_cache import invalidate, invalidate_areas, invalidate_standings
+        from steering.dashboard_cache import invalidate, invalidate_reporting, invalidate_standings
 
         self.log("Dashboard (committee member)")
         paths = data.dashboard_paths
@@ -224,12 +224,12 @@ class Benchmark:
             lambda c, i: c.get("/steering/"), floor=SQL_DASHBOARD, target=DASHBOARD_AFTER_CHANGE, warm=False,
             before=lambda i: invalidate_standings([data.area_ids[i % len(data.area_ids)]]),
         )  # fmt: skip
-        # Each request after an update submitted (or withdrawn, returned, removed) in one focus area: its area's
-        # whole part dropped, as the submission drops it, then the view.
+        # Each request after an update submitted (or withdrawn, returned, removed) in one focus area: the reporting
+        # half of its area's part dropped, as the submission drops it, then the view.
         self.portal(
             "pages", "dashboard, first view after a submission (whole plan)", committee[:1], committee,
             lambda c, i: c.get("/steering/"), floor=SQL_DASHBOARD, target=DASHBOARD_AFTER_CHANGE, warm=False,
-            before=lambda i: invalidate_areas([data.area_ids[i % len(data.area_ids)]]),
+            before=lambda i: invalidate_reporting([data.area_ids[i % len(data.area_ids)]]),
         )  # fmt: skip
         # Each request after a change to the plan itself (an activity, an office, a period...): every figure
         # dropped, as such a write drops them.

@@ -450,7 +450,7 @@ def test_figures_after_an_approval_equal_those_computed_afresh(
     assert {key: value for key, value in shown.items() if not key.endswith("_key")} == afresh
 
 
-def test_an_update_submitted_in_one_focus_area_recomputes_both_halves_of_that_areas_part_only(
+def test_an_update_submitted_in_one_focus_area_recomputes_the_reporting_half_of_that_areas_part_only(
     committee_client, world, two_areas, parts_computed
 ):
     figures(committee_client)
@@ -458,8 +458,42 @@ def test_an_update_submitted_in_one_focus_area_recomputes_both_halves_of_that_ar
     ProgressUpdateFactory(activity=two_areas, period=world.period, office=world.office, state="submitted")
     terrorism = next(row for row in figures(committee_client)["focus_areas"] if row["code"] == "TER")
 
-    assert parts_computed == [*BOTH_AREAS_IN_FULL, ("reporting", ["TER"]), ("standing", ["TER"])]
+    assert parts_computed == [*BOTH_AREAS_IN_FULL, ("reporting", ["TER"])]
     assert terrorism["received"] == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "halves"),
+    [
+        ("withdraw", [("reporting", ["TER"])]),
+        ("return", [("reporting", ["TER"])]),
+        ("remove", [("reporting", ["TER"])]),
+        ("approve", [("standing", ["TER"])]),
+        ("remove approved", [("reporting", ["TER"]), ("standing", ["TER"])]),
+    ],
+)
+def test_each_step_of_the_workflow_recomputes_the_halves_it_changes_and_they_equal_those_computed_afresh(
+    committee_client, world, two_areas, parts_computed, django_capture_on_commit_callbacks, action, halves
+):
+    state = "approved" if action == "remove approved" else "submitted"
+    update = ProgressUpdateFactory(
+        activity=two_areas, period=world.period, office=world.office, state=state, rag="off_track"
+    )
+    figures(committee_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        if action == "withdraw":
+            services.withdraw_update(by=world.reporter, update=update)
+        elif action == "return":
+            services.return_update(by=world.officer, update=update, comment="Add the participants.")
+        elif action == "approve":
+            services.approve_update(by=world.officer, update=update)
+        else:
+            update.delete()
+    shown = figures(committee_client)
+
+    assert parts_computed == [*BOTH_AREAS_IN_FULL, *halves]
+    afresh = dashboard.build(Filters.from_query({}, world.plan), world.committee)
+    assert {key: value for key, value in shown.items() if not key.endswith("_key")} == afresh
 
 
 def test_a_submitted_update_removed_recomputes_what_was_received(committee_client, world, two_areas):
@@ -636,7 +670,7 @@ def test_a_view_waits_for_the_half_another_is_computing_and_computes_the_others(
     parts_computed.clear()
     generations = {
         (terrorism.pk, kind): dashboard_cache.area_generation(terrorism.pk, kind).current()
-        for kind in ("area", "standing")
+        for kind in dashboard_cache.KINDS
     }
     keys = dashboard_cache._half_keys(
         filters, world.committee, [terrorism], dashboard_cache.GENERATION.current(), generations
