@@ -28,6 +28,7 @@ urlpatterns = [
     path("activities/<str:code>/", activities.activity_detail, name="activity-detail"),
     path("activities/<str:code>/report/", updates.update_create, name="update-create"),
     path("updates/", updates.my_updates, name="my-updates"),
+    path("updates/due/", updates.due_updates, name="due-updates"),
     path("updates/import/", imports.import_start, name="import-start"),
     path("updates/import/<int:pk>/", imports.import_detail, name="import-detail"),
     path("updates/import/<int:pk>/confirm/", imports.import_confirm, name="import-confirm"),

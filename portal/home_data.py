@@ -3,7 +3,7 @@
 from operator import attrgetter
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Case, Exists, OuterRef, Prefetch, Subquery, When
 from django.utils import timezone
 
 from actionplan import review_queue
@@ -11,6 +11,9 @@ from actionplan.models import RAG, Activity, ProgressUpdate, ReportingPeriod
 from steering.models import ActionItem, Meeting
 
 HOME_ROWS = 10
+# The (activity, office) pairs the reporter's home lists for a period, the first of them: all of them are on
+# the page of what is due (``due_pairs``), which the home links to when there are more.
+HOME_PAIRS = 20
 # What the reporter's lists show of an activity, of an update (its activity and period), of an (activity, office)
 # pair and of a person (``people.person``): their other columns, an update's texts above all, are not read.
 ACTIVITY_SHOWN = ("activity__code", "activity__title", "activity__language")
@@ -73,24 +76,54 @@ def for_officer(user, plan) -> dict:
     }
 
 
+# The pairs due, what the reporter has to do first: no update written yet, one returned, a draft; then those
+# submitted, then approved.
+State = ProgressUpdate.State
+WORK_ORDER = (State.RETURNED, State.DRAFT, State.SUBMITTED, State.APPROVED)
+TO_DO_FIRST = Case(
+    When(update_state__isnull=True, then=0),
+    *(When(update_state=state, then=rank) for rank, state in enumerate(WORK_ORDER, start=1)),
+    default=len(WORK_ORDER) + 1,
+)
+
+
+def due_pairs(user, period):
+    """The (activity, office) pairs of the user's offices for the period, each with the id and state of its
+    update if one is written: what is left to do first (``TO_DO_FIRST``), then by activity and office code."""
+    in_period = _in_period(period)
+    return (
+        ActivityOffice.objects.filter(office__memberships__user=user)
+        .select_related("activity", "office")
+        .only(*PAIR_SHOWN)
+        .annotate(update_id=Subquery(in_period.values("pk")[:1]), update_state=Subquery(in_period.values("state")[:1]))
+        .order_by(TO_DO_FIRST, "activity__code", "office__code")
+    )
+
+
+def with_state_labels(pairs) -> list:
+    """The pairs of ``due_pairs``, each with the label of its update's state in the reader's language
+    (``state_label``)."""
+    pairs = list(pairs)
+    for pair in pairs:
+        pair.state_label = State(pair.update_state).label if pair.update_state else ""
+    return pairs
+
+
+def _first_pairs(pairs) -> tuple[list, bool]:
+    """The first ``HOME_PAIRS`` of the pairs, and whether there are more: one row more read, no count."""
+    rows = list(pairs[: HOME_PAIRS + 1])
+    return rows[:HOME_PAIRS], len(rows) > HOME_PAIRS
+
+
 def for_reporter(user, period) -> dict:
     # What a reporter may read of the updates is its own offices' (``visible_to``): its own, with no second
     # join of its memberships, which would double the planning of each list below.
     mine = ProgressUpdate.objects.visible_to(user)
-    due = ActivityOffice.objects.none()
-    if period is not None:
-        in_period = _in_period(period)
-        due = (
-            ActivityOffice.objects.filter(office__memberships__user=user)
-            .select_related("activity", "office")
-            .only(*PAIR_SHOWN)
-            .annotate(
-                update_id=Subquery(in_period.values("pk")[:1]), update_state=Subquery(in_period.values("state")[:1])
-            )
-            .order_by("update_state", "activity__code")[:50]
-        )
+    due, more_due = _first_pairs(due_pairs(user, period)) if period is not None else ([], False)
+    due = with_state_labels(due)
     return {
         "due": due,
+        "more_due": more_due,
         "overdue": _overdue_for(user, period),
         # What it can act on: returned updates of open periods, each with the officer's comment. Their reviewers
         # are read apart: one more table in this join doubled its planning (a tenth relation under a LIMIT).
@@ -121,15 +154,15 @@ def _overdue_for(user, current) -> list[dict]:
     for period in late_periods.order_by("due_on"):
         in_period = _in_period(period)
         reported = in_period.filter(state__in=(ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED))
-        pairs = (
+        pairs, more = _first_pairs(
             ActivityOffice.objects.filter(office__memberships__user=user)
             .exclude(Exists(reported))
             .select_related("activity", "office")
             .only(*PAIR_SHOWN)
             .annotate(update_id=Subquery(in_period.values("pk")[:1]))
-            .order_by("activity__code")[:50]
+            .order_by("activity__code", "office__code")
         )
-        found.append({"period": period, "pairs": list(pairs)})
+        found.append({"period": period, "pairs": pairs, "more": more})
     return [entry for entry in found if entry["pairs"]]
 
 

@@ -191,8 +191,8 @@ def test_markup_in_every_free_text_is_shown_as_text_on_every_page(hostile_world,
         (world.officer, ["/", "/notifications/", "/accounts/tokens/", "/api/v1/activities/?format=api",
                          "/api/v1/updates/?format=api", "/api/v1/indicators/?format=api"], 250),
         (world.cochair, ["/"], 1),
-        (world.reporter, ["/", "/notifications/", "/accounts/tokens/", "/updates/",
-                          f"/steering/action-items/{world.item.pk}/"], 5),
+        (world.reporter, ["/", "/notifications/", "/accounts/tokens/", "/updates/", "/updates/due/",
+                          f"/steering/action-items/{world.item.pk}/"], 6),
         # The form to change a returned update holds its texts in a textarea and its notes in inputs' values.
         (world.other_reporter, ["/", "/notifications/", f"/updates/{world.returned.pk}/edit/"], 3),
     ]  # fmt: skip

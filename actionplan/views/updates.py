@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
@@ -18,10 +19,11 @@ from actionplan import evidence as evidence_files
 from actionplan import services
 from actionplan.files import served_as
 from actionplan.forms import TEXT_MAX_LENGTH, ApproveForm, CommentForm, EvidenceForm, ReturnForm, UpdateForm
-from actionplan.models import Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
+from actionplan.models import ActionPlan, Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
 from audit import services as audit
 from portal import ratelimit, storage
 from portal.errors import DomainError, NeedsConfirmation
+from portal.home_data import due_pairs, with_state_labels
 from portal.models import Office
 from portal.roles import is_officer
 
@@ -386,6 +388,22 @@ def evidence_download(request, pk):
     response = _attachment(evidence)  # read from the store first: a download that failed is not logged
     audit.record(request, audit.Kind.EVIDENCE_DOWNLOAD, evidence, label=evidence.original_name)
     return response
+
+
+@login_required
+@require_safe
+def due_updates(request):
+    """List every (activity, office) pair of the user's offices due for an open period of the current plan (the
+    latest, or the one ``?period=`` names), with its update when one is written: the home lists the first."""
+    periods = ReportingPeriod.objects.filter(plan__in=ActionPlan.objects.current(), state=ReportingPeriod.State.OPEN)
+    code = request.GET.get("period")
+    period = get_object_or_404(periods, code=code) if code else periods.order_by("-starts_on").first()
+    if period is None:
+        raise Http404("No reporting period is open.")
+    page = Paginator(due_pairs(request.user, period), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = with_state_labels(page.object_list)
+    query = urlencode({"period": period.code})
+    return render(request, "actionplan/due_updates.html", {"period": period, "page": page, "period_query": query})
 
 
 @login_required

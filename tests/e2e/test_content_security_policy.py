@@ -122,6 +122,7 @@ def test_a_reporters_pages_and_the_sign_in_page_run_under_the_policy_without_a_v
             reverse("home"),
             reverse("update-create", args=[site.activity.code]),
             reverse("my-updates"),
+            reverse("due-updates"),
             reverse("password_change"),
         ],
     )
