@@ -136,37 +136,44 @@ def delete(name: str) -> None:
         logger.warning("The file store did not remove %s: %s", name, error)
 
 
-def walk(top: str = "", *, deepest_first: bool = False):
+def walk(top: str = "", *, deepest_first: bool = False, on_error=None):
     """Yield (folder, the names of its files) for ``top`` and each folder under it, sorted by name, through the
     store's ``listdir`` (an object store lists by prefix): as ``os.walk`` does, a folder before the folders in it,
     or after them with ``deepest_first``. A folder that is not there (never written to, or removed meanwhile)
-    is left out."""
+    is left out; one the store cannot list raises, or is left out once handed to ``on_error(folder, error)``."""
     try:
         folders, names = default_storage.listdir(top)
     except FileNotFoundError:
         return
+    except (OSError, BotoCoreError, ClientError) as error:
+        if on_error is None:
+            raise
+        on_error(top, error)
+        return
     if not deepest_first:
         yield top, sorted(names)
     for folder in sorted(folders):
-        yield from walk(f"{top}/{folder}" if top else folder, deepest_first=deepest_first)
+        yield from walk(f"{top}/{folder}" if top else folder, deepest_first=deepest_first, on_error=on_error)
     if deepest_first:
         yield top, sorted(names)
 
 
 def delete_folder(prefix: str) -> None:
-    """Remove every file stored under ``prefix`` (a folder's name, no trailing slash), as ``delete`` does."""
-    try:
-        for folder, names in walk(prefix, deepest_first=True):
-            for name in names:
-                delete(f"{folder}/{name}")
-            # On the local disk the emptied folder would stay behind (an object store has no folders).
-            if isinstance(default_storage, FileSystemStorage):
-                try:
-                    os.rmdir(default_storage.path(folder))
-                except OSError as error:
-                    logger.warning("The file store did not remove the folder %s: %s", folder, error)
-    except (OSError, BotoCoreError, ClientError) as error:
-        logger.warning("The file store did not list %s for removal: %s", prefix, error)
+    """Remove every file stored under ``prefix`` (a folder's name, no trailing slash), as ``delete`` does: a
+    folder the store cannot list is logged and left behind, and the others are removed."""
+
+    def unlisted(folder, error):
+        logger.warning("The file store did not list %s for removal: %s", folder, error)
+
+    for folder, names in walk(prefix, deepest_first=True, on_error=unlisted):
+        for name in names:
+            delete(f"{folder}/{name}")
+        # On the local disk the emptied folder would stay behind (an object store has no folders).
+        if isinstance(default_storage, FileSystemStorage):
+            try:
+                os.rmdir(default_storage.path(folder))
+            except OSError as error:
+                logger.warning("The file store did not remove the folder %s: %s", folder, error)
 
 
 def open_for_download(stored):

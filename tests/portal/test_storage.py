@@ -318,3 +318,20 @@ def test_a_folder_is_removed_with_the_folders_in_it_and_nothing_else(any_store, 
 def test_a_folder_never_written_to_is_removed_without_a_word(any_store, caplog):
     storage.delete_folder("never")
     assert [record for record in caplog.records if record.name == "portal.storage"] == []
+
+
+def test_a_folder_the_store_cannot_list_is_logged_and_the_others_are_removed(any_store, monkeypatch, caplog):
+    _store_tree(any_store)
+    listed = any_store.listdir
+
+    def failing(path):
+        if path == "a/b":
+            raise OSError("the store timed out")
+        return listed(path)
+
+    with monkeypatch.context() as failing_store:
+        failing_store.setattr(any_store._wrapped, "listdir", failing)
+        storage.delete_folder("a")
+    assert [folder for folder, _names in storage.walk()] == ["", "a", "a/b", "c"]
+    assert [names for folder, names in storage.walk("a")] == [[], ["two.txt"]]
+    assert "did not list a/b for removal: the store timed out" in caplog.text
