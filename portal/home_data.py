@@ -88,11 +88,13 @@ TO_DO_FIRST = Case(
 
 
 def due_pairs(user, period):
-    """The (activity, office) pairs of the user's offices for the period, each with the id and state of its
+    """The (activity, office) pairs of the user's offices in the period's plan, each with the id and state of its
     update if one is written: what is left to do first (``TO_DO_FIRST``), then by activity and office code."""
     in_period = _in_period(period)
     return (
-        ActivityOffice.objects.filter(office__memberships__user=user)
+        ActivityOffice.objects.filter(
+            office__memberships__user=user, activity__objective__focus_area__plan=period.plan_id
+        )
         .select_related("activity", "office")
         .only(*PAIR_SHOWN)
         .annotate(update_id=Subquery(in_period.values("pk")[:1]), update_state=Subquery(in_period.values("state")[:1]))
@@ -155,7 +157,9 @@ def _overdue_for(user, current) -> list[dict]:
         in_period = _in_period(period)
         reported = in_period.filter(state__in=(ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED))
         pairs, more = _first_pairs(
-            ActivityOffice.objects.filter(office__memberships__user=user)
+            ActivityOffice.objects.filter(
+                office__memberships__user=user, activity__objective__focus_area__plan=period.plan_id
+            )
             .exclude(Exists(reported))
             .select_related("activity", "office")
             .only(*PAIR_SHOWN)

@@ -393,11 +393,14 @@ def evidence_download(request, pk):
 @login_required
 @require_safe
 def due_updates(request):
-    """List every (activity, office) pair of the user's offices due for an open period of the current plan (the
-    latest, or the one ``?period=`` names), with its update when one is written: the home lists the first."""
-    periods = ReportingPeriod.objects.filter(plan__in=ActionPlan.objects.current(), state=ReportingPeriod.State.OPEN)
+    """List every (activity, office) pair of the user's offices due for an open period (the one ``?period=``
+    names, else the current plan's latest), with its update when one is written: the home lists the first."""
+    periods = ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN)
     code = request.GET.get("period")
-    period = get_object_or_404(periods, code=code) if code else periods.order_by("-starts_on").first()
+    if code:
+        period = get_object_or_404(periods, code=code)
+    else:
+        period = periods.filter(plan__in=ActionPlan.objects.current()).order_by("-starts_on").first()
     if period is None:
         raise Http404("No reporting period is open.")
     page = Paginator(due_pairs(request.user, period), PAGE_SIZE).get_page(request.GET.get("page"))

@@ -106,3 +106,24 @@ def test_the_page_reads_a_fixed_number_of_queries(client, world, django_assert_m
     # session, user, groups, unread notifications; the period, the count, the page's pairs.
     with django_assert_max_num_queries(7):
         assert client.get(reverse("due-updates")).status_code == 200
+
+
+@pytest.fixture
+def earlier_plan(world):
+    """An earlier plan with an activity the world's office implements and a period still open."""
+    plan = factories.ActionPlanFactory(
+        title="Earlier plan", starts_on=datetime.date(2015, 7, 1), ends_on=datetime.date(2018, 6, 30)
+    )
+    activity = factories.ActivityFactory(
+        objective=factories.ObjectiveFactory(focus_area=factories.FocusAreaFactory(plan=plan, code="OLD")),
+        code="OLD-1.1",
+    )
+    activity.implementing_offices.add(world.office)
+    return factories.ReportingPeriodFactory(plan=plan, code="2018-Q3", state="open")
+
+
+def test_a_period_lists_the_activities_of_its_own_plan_alone(client, world, earlier_plan):
+    client.force_login(world.reporter)
+    assert [code for code, _office in listed(client.get(reverse("due-updates")))] == ["CYB-1.1", "CYB-1.2"]
+    earlier = client.get(reverse("due-updates"), {"period": earlier_plan.code})
+    assert [code for code, _office in listed(earlier)] == ["OLD-1.1"]
