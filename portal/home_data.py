@@ -87,17 +87,30 @@ TO_DO_FIRST = Case(
 )
 
 
-def due_pairs(user, period):
-    """The (activity, office) pairs of the user's offices in the period's plan, each with the id and state of its
-    update if one is written: what is left to do first (``TO_DO_FIRST``), then by activity and office code."""
-    in_period = _in_period(period)
+def latest_open_period(plan) -> ReportingPeriod | None:
+    """The period reporters report on now: the plan's latest open one (``plan`` a plan, or a query of one)."""
+    return ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).order_by("-starts_on").first()
+
+
+def _pairs(user, period):
+    """The (activity, office) pairs of the user's offices in the period's plan, each with the id of its update
+    for the period if one is written."""
     return (
         ActivityOffice.objects.filter(
             office__memberships__user=user, activity__objective__focus_area__plan=period.plan_id
         )
         .select_related("activity", "office")
         .only(*PAIR_SHOWN)
-        .annotate(update_id=Subquery(in_period.values("pk")[:1]), update_state=Subquery(in_period.values("state")[:1]))
+        .annotate(update_id=Subquery(_in_period(period).values("pk")[:1]))
+    )
+
+
+def due_pairs(user, period):
+    """The pairs of the user's offices for the period (``_pairs``), with their update's state: what is left to do
+    first (``TO_DO_FIRST``), then by activity and office code."""
+    return (
+        _pairs(user, period)
+        .annotate(update_state=Subquery(_in_period(period).values("state")[:1]))
         .order_by(TO_DO_FIRST, "activity__code", "office__code")
     )
 
@@ -154,17 +167,9 @@ def _overdue_for(user, current) -> list[dict]:
     if current is not None:
         late_periods = late_periods.filter(plan=current.plan_id).exclude(pk=current.pk)
     for period in late_periods.order_by("due_on"):
-        in_period = _in_period(period)
-        reported = in_period.filter(state__in=(ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED))
+        reported = _in_period(period).filter(state__in=(ProgressUpdate.State.SUBMITTED, ProgressUpdate.State.APPROVED))
         pairs, more = _first_pairs(
-            ActivityOffice.objects.filter(
-                office__memberships__user=user, activity__objective__focus_area__plan=period.plan_id
-            )
-            .exclude(Exists(reported))
-            .select_related("activity", "office")
-            .only(*PAIR_SHOWN)
-            .annotate(update_id=Subquery(in_period.values("pk")[:1]))
-            .order_by("activity__code", "office__code")
+            _pairs(user, period).exclude(Exists(reported)).order_by("activity__code", "office__code")
         )
         found.append({"period": period, "pairs": pairs, "more": more})
     return [entry for entry in found if entry["pairs"]]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from django.views.defaults import page_not_found, permission_denied
 from django.views.defaults import server_error as default_server_error
 
-from actionplan.models import ActionPlan, ReportingPeriod
+from actionplan.models import ActionPlan
 from audit import services as audit
 
 from . import home_data, languages, ratelimit
@@ -35,7 +35,7 @@ from .tokens import issue_token, revoke_token
 def home(request):
     """Show each role what it needs first: the review queue, what is due, or the committee's business."""
     plan = ActionPlan.objects.select_related("agreement").current().first()
-    period = ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).order_by("-starts_on").first()
+    period = home_data.latest_open_period(plan)
     context = {"plan": plan, "period": period}
     if is_officer(request.user):
         context.update(home_data.for_officer(request.user, plan))

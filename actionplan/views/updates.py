@@ -23,7 +23,7 @@ from actionplan.models import ActionPlan, Activity, Evidence, Indicator, Progres
 from audit import services as audit
 from portal import ratelimit, storage
 from portal.errors import DomainError, NeedsConfirmation
-from portal.home_data import due_pairs, with_state_labels
+from portal.home_data import due_pairs, latest_open_period, with_state_labels
 from portal.models import Office
 from portal.roles import is_officer
 
@@ -395,12 +395,11 @@ def evidence_download(request, pk):
 def due_updates(request):
     """List every (activity, office) pair of the user's offices due for an open period (the one ``?period=``
     names, else the current plan's latest), with its update when one is written: the home lists the first."""
-    periods = ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN)
     code = request.GET.get("period")
     if code:
-        period = get_object_or_404(periods, code=code)
+        period = get_object_or_404(ReportingPeriod, code=code, state=ReportingPeriod.State.OPEN)
     else:
-        period = periods.filter(plan__in=ActionPlan.objects.current()).order_by("-starts_on").first()
+        period = latest_open_period(ActionPlan.objects.current())
     if period is None:
         raise Http404("No reporting period is open.")
     page = Paginator(due_pairs(request.user, period), PAGE_SIZE).get_page(request.GET.get("page"))
