@@ -227,6 +227,22 @@ def test_a_creation_reads_the_period_and_office_named_without_the_rows_they_poin
     assert joined == []
 
 
+def test_a_creation_reads_its_token_and_the_rows_its_codes_name_unordered(reporter_api, body, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # A code names one row, a token's key one token: an ORDER BY would sort nothing, and compiling one costs
+    # the busiest endpoint a tenth of its time (each selected column hashed against the ordering).
+    named = {**body, "office": world.office.code, "measurements": [{"indicator": world.indicator.code, "value": 12}]}
+    with CaptureQueriesContext(connection) as captured:
+        response = reporter_api.post(URL, named, format="json")
+    assert response.status_code == 201, response.content
+    by_key = [q["sql"] for q in captured if '"token_key" =' in q["sql"] or '"code" IN (' in q["sql"]]
+    # The token; the activity, period, office and indicator named.
+    assert len(by_key) == 5, by_key
+    assert [sql for sql in by_key if "ORDER BY" in sql] == []
+
+
 @pytest.mark.parametrize(("measured", "budget"), [(0, 15), (1, 20), (2, 20)])
 def test_query_count_of_a_creation_with_an_idempotency_key(
     reporter_api, body, world, django_assert_max_num_queries, measured, budget
