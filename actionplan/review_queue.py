@@ -191,21 +191,39 @@ def next_after(user, filters: QueueFilters, done: ProgressUpdate) -> ProgressUpd
     return after.first() or waiting_now.first()
 
 
+# Each filter's choices: the code and the name of each, as the queue's rows name them.
+FACETS = {
+    "period": ("period__code", "period__code"),
+    "focus_area": ("activity__objective__focus_area__code", "activity__objective__focus_area__name"),
+    "office": ("office__code", "office__name"),
+    "organization": ("office__organization__code", "office__organization__name"),
+}
+
+
 def facets(user, filters: QueueFilters) -> dict[str, list[dict]]:
     """For each filter, its choices (code and name) with how many updates each would show, the other
-    filters applied. One query per filter."""
+    filters applied.
+
+    One query counts the queue (its "mine" and "flagged" filters applied) by every combination of the four
+    filters' choices, a few thousand at most (open periods × focus areas × offices); each filter's counts are
+    the sums of the combinations that the other filters keep. A query a filter counted the whole queue four
+    times: at scale L, 10,000 updates waiting, 14 ms each.
+    """
+    unfaceted = QueueFilters(mine=filters.mine, flagged=filters.flagged)
+    keys = {}
+    for name, (code, label) in FACETS.items():
+        keys[f"{name}_code"], keys[f"{name}_name"] = F(code), F(label)
+    combinations = list(
+        unfaceted.apply(actionable(waiting(user)), user).values(**keys).annotate(n=Count("pk")).order_by()
+    )
+    chosen = {name: getattr(filters, name).code for name in FACETS if getattr(filters, name) is not None}
     counted = {}
-    for name, code, label in (
-        ("period", F("period__code"), F("period__code")),
-        ("focus_area", F("activity__objective__focus_area__code"), F("activity__objective__focus_area__name")),
-        ("office", F("office__code"), F("office__name")),
-        ("organization", F("office__organization__code"), F("office__organization__name")),
-    ):
-        others = QueueFilters(**{**filters.__dict__, name: None, "notices": []})
-        counted[name] = list(
-            others.apply(actionable(waiting(user)), user)
-            .values(code=code, name=label)
-            .annotate(n=Count("pk"))
-            .order_by("code")
-        )
+    for name in FACETS:
+        others = [(other, code) for other, code in chosen.items() if other != name]
+        choices = {}
+        for row in combinations:
+            if all(row[f"{other}_code"] == code for other, code in others):
+                choice = row[f"{name}_code"]
+                choices.setdefault(choice, {"code": choice, "name": row[f"{name}_name"], "n": 0})["n"] += row["n"]
+        counted[name] = [choices[code] for code in sorted(choices)]
     return counted

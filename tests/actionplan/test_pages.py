@@ -241,9 +241,9 @@ def test_hostile_titles_are_escaped(as_user, world):
         (reverse("activity-detail", args=["CYB-1.1"]), 17),
         (reverse("activity-detail", args=["CYB-1.2"]), 18),  # restricted: + the access-log insert
         (reverse("my-updates"), 5),
-        # + whether the officer has its own updates waiting ("mine"), a count per filter (four),
+        # + whether the officer has its own updates waiting ("mine"), the counts of every filter's choices (one),
         # and the updates waiting in locked periods (their count and the oldest)
-        (reverse("review-queue"), 12),
+        (reverse("review-queue"), 9),
         ("update-detail", 9),  # + the conversation
         # the form's indicators, then the activity's countries for breakdowns
         ("update-edit", 9),

@@ -291,3 +291,51 @@ def test_a_queryset_in_its_models_own_order_is_counted_and_cut_as_count_and_a_sl
     updates = ProgressUpdate.objects.all()  # in the order of the model's Meta
 
     assert review_queue.ReadInTwoSteps(updates).counted_head(2) == (3, list(updates[:2]))
+
+
+def test_each_filters_counts_are_those_of_the_queue_with_the_other_filters_applied(world, django_assert_num_queries):
+    import collections
+    import itertools
+
+    from actionplan import review_queue
+    from tests.factories import FocusAreaFactory, ObjectiveFactory, OfficeFactory
+
+    # Two choices of each filter, in every combination; one update flagged; one opened in a locked period.
+    second_area = FocusAreaFactory(plan=world.plan, code="TER", name="Terrorism")
+    objectives = [world.objective, ObjectiveFactory(focus_area=second_area, code="TER-1")]
+    offices = [world.office, world.other_office, OfficeFactory(code="UNODC-ROEA")]
+    for days, (objective, office) in enumerate(itertools.product(objectives, offices)):
+        submitted(world, office=office, days=days, activity=ActivityFactory(objective=objective))
+    submitted(world, office=offices[2], warnings=[{"indicator": None, "rule": "x", "message": "m"}])
+    reopened = submitted(world, period=world.locked_period, office=offices[1])
+    services.reopen_for_review(by=world.officer, update=reopened)
+    rows = {
+        "period": lambda update: update.period.code,
+        "focus_area": lambda update: update.activity.objective.focus_area.code,
+        "office": lambda update: update.office.code,
+        "organization": lambda update: update.office.organization.code,
+    }
+    chosen = {
+        "period": world.period,
+        "focus_area": second_area,
+        "office": offices[1],
+        "organization": offices[2].organization,
+    }
+    for flagged, *picks in itertools.product((False, True), *[(None, choice) for choice in chosen.values()]):
+        filters = review_queue.QueueFilters(mine=False, flagged=flagged, **dict(zip(chosen, picks, strict=True)))
+
+        with django_assert_num_queries(1):
+            counted = review_queue.facets(world.officer, filters)
+
+        for name, code_of in rows.items():
+            others = review_queue.QueueFilters(**{**filters.__dict__, name: None})
+            expected = collections.Counter(code_of(update) for update in review_queue.queue(world.officer, others))
+            assert {choice["code"]: choice["n"] for choice in counted[name]} == expected, (name, filters)
+            assert [choice["code"] for choice in counted[name]] == sorted(expected)
+
+    unfiltered = review_queue.facets(world.officer, review_queue.QueueFilters(mine=False))
+    assert [(choice["code"], choice["name"], choice["n"]) for choice in unfiltered["focus_area"]] == [
+        ("CYB", "Cybercrime", 5),
+        ("TER", "Terrorism", 3),
+    ]
+    assert [(choice["code"], choice["n"]) for choice in unfiltered["period"]] == [("2020-Q1", 1), ("2020-Q2", 7)]
