@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
@@ -148,16 +149,18 @@ class ReadInTwoSteps:
         ids = list(self.queryset.values_list("pk", flat=True)[window])
         return list(self.queryset.filter(pk__in=ids)) if ids else []
 
-    def counted_head(self, size: int) -> tuple[int, list]:
-        """How many there are and the first ``size`` rows, as ``count()`` and ``[:size]`` give them.
+    def counted_slice(self, start: int, size: int) -> tuple[int, list]:
+        """How many there are and the ``size`` rows from ``start``, as ``count()`` and ``[start:start + size]``
+        give them.
 
         The ids and their order's keys are read once into a materialized list that is counted and cut:
-        counting and cutting the queue apart would join and filter every waiting update twice.
+        counting and cutting the queue apart would join and filter every waiting update twice. A window past
+        the last row is counted apart.
         """
         terms = self.queryset.query.order_by
         if not terms or not all(isinstance(term, str) for term in terms):
             # An order from the model's Meta, or by expressions: counted and cut apart.
-            return self.count(), self[:size]
+            return self.count(), self[start : start + size]
         keys = [f"key{index}" for index in range(len(terms))]
         listed = self.queryset.annotate(**{key: F(term.lstrip("-")) for key, term in zip(keys, terms, strict=True)})
         order = ", ".join(
@@ -170,13 +173,29 @@ class ReadInTwoSteps:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH listed (row_id, {', '.join(keys)}) AS MATERIALIZED ({sql}) "  # noqa: S608  # nosec B608  # the ORM's own SQL and the keys' names
-                f"SELECT (SELECT COUNT(*) FROM listed), row_id FROM listed ORDER BY {order} LIMIT %s",
-                [*params, size],
+                f"SELECT (SELECT COUNT(*) FROM listed), row_id FROM listed ORDER BY {order} LIMIT %s OFFSET %s",
+                [*params, size, start],
             )
             rows = cursor.fetchall()
         if not rows:
-            return 0, []
+            return (self.count() if start else 0), []
         return rows[0][0], list(self.queryset.filter(pk__in=[row_id for _count, row_id in rows]))
+
+
+def page_of(items, per_page: int, number) -> Page:
+    """The page ``Paginator(items, per_page).get_page(number)`` gives; of ``ReadInTwoSteps`` items, counted and
+    cut in one pass (``counted_slice``) where the page asked for holds rows."""
+    paginator = Paginator(items, per_page)
+    try:
+        wanted = int(number)
+    except (TypeError, ValueError):
+        wanted = 1
+    if isinstance(items, ReadInTwoSteps) and wanted >= 1:
+        paginator.count, rows = items.counted_slice((wanted - 1) * per_page, per_page)
+        if rows or wanted == 1:
+            return Page(rows, wanted, paginator)
+    # Not a number, or a page past the last: the first or the last page, as ``get_page`` gives them.
+    return paginator.get_page(number)
 
 
 def next_after(user, filters: QueueFilters, done: ProgressUpdate) -> ProgressUpdate | None:

@@ -1,7 +1,6 @@
 """The activity register and the activity page."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -44,7 +43,7 @@ def activity_list(request):
             label=request.GET.urlencode(),
         )
         return maker(activities, filename)
-    page = Paginator(_paged(request, activities), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = review_queue.page_of(_paged(request, activities), PAGE_SIZE, request.GET.get("page"))
     # Read once here (the template then iterates the same list): each restricted row shown is logged.
     audit.record_restricted_rows(request, page)
     query = request.GET.copy()

@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,7 +44,7 @@ def queue(request):
     _officer(request)
     filters = review_queue.QueueFilters.from_query(request.GET, request.user)
     items = review_queue.queue(request.user, filters)
-    page = Paginator(review_queue.ReadInTwoSteps(items), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = review_queue.page_of(review_queue.ReadInTwoSteps(items), PAGE_SIZE, request.GET.get("page"))
     stuck = review_queue.stuck_in_locked_periods(review_queue.waiting(request.user))
     stuck_shown = review_queue.ReadInTwoSteps(
         stuck.select_related("activity", "period", "office").order_by("period__starts_on", "submitted_at", "pk")

@@ -262,25 +262,55 @@ def test_the_queue_read_in_two_steps_pages_the_same_rows_in_the_same_order_as_re
     ]
 
 
-@pytest.mark.parametrize("size", [2, 10])
-def test_the_queue_counted_and_cut_in_one_pass_gives_what_count_and_a_slice_give(
-    world, size, django_assert_num_queries
-):
+def a_queue_of_six(world):
     from actionplan import review_queue
 
     for days in (3, 1, 1, 2, 0):
         submitted(world, days=days)
         submitted(world, period=world.locked_period, days=days)
     services.reopen_for_review(by=world.officer, update=ProgressUpdate.objects.filter(period=world.locked_period)[0])
-    queue = review_queue.queue(world.officer, review_queue.QueueFilters(mine=False))
-    expected = (queue.count(), list(queue[:size]))
+    return review_queue.queue(world.officer, review_queue.QueueFilters(mine=False))
 
-    with django_assert_num_queries(2):  # the count with the first ids, then their rows
-        counted = review_queue.ReadInTwoSteps(queue).counted_head(size)
 
-    assert counted == expected == (6, list(queue)[:size])
+@pytest.mark.parametrize(("start", "size"), [(0, 2), (0, 10), (2, 2), (5, 2)])
+def test_the_queue_counted_and_cut_in_one_pass_gives_what_count_and_a_slice_give(
+    world, start, size, django_assert_num_queries
+):
+    from actionplan import review_queue
+
+    queue = a_queue_of_six(world)
+    expected = (queue.count(), list(queue[start : start + size]))
+
+    with django_assert_num_queries(2):  # the count with the window's ids, then their rows
+        counted = review_queue.ReadInTwoSteps(queue).counted_slice(start, size)
+
+    assert counted == expected == (6, list(queue)[start : start + size])
     nothing = review_queue.queue(world.officer, review_queue.QueueFilters(mine=True))
-    assert review_queue.ReadInTwoSteps(nothing).counted_head(size) == (0, [])
+    assert review_queue.ReadInTwoSteps(nothing).counted_slice(start, size) == (0, [])
+
+
+def test_a_window_past_the_last_row_is_counted_apart(world):
+    from actionplan import review_queue
+
+    assert review_queue.ReadInTwoSteps(a_queue_of_six(world)).counted_slice(6, 2) == (6, [])
+
+
+@pytest.mark.parametrize("number", ["1", "2", "3", "4", "99", "0", "-1", "two", None])
+def test_a_page_counted_and_cut_in_one_pass_is_the_page_the_paginator_gives(world, number, django_assert_num_queries):
+    from django.core.paginator import Paginator
+
+    from actionplan import review_queue
+
+    items = review_queue.ReadInTwoSteps(a_queue_of_six(world))
+    expected = Paginator(items, 2).get_page(number)
+
+    # A page that holds rows: its count and ids in one query, then its rows. One past the last: counted apart, and
+    # the last page read as the paginator reads it (its ids, then its rows). Before the first: as the paginator.
+    queries = {"1": 2, "2": 2, "3": 2, "two": 2, None: 2, "4": 4, "99": 4, "0": 3, "-1": 3}
+    with django_assert_num_queries(queries[number]):
+        page = review_queue.page_of(items, 2, number)
+
+    assert (page.number, list(page), page.paginator.count) == (expected.number, list(expected), 6)
 
 
 def test_a_queryset_in_its_models_own_order_is_counted_and_cut_as_count_and_a_slice_give(world):
@@ -290,7 +320,7 @@ def test_a_queryset_in_its_models_own_order_is_counted_and_cut_as_count_and_a_sl
         submitted(world, days=days)
     updates = ProgressUpdate.objects.all()  # in the order of the model's Meta
 
-    assert review_queue.ReadInTwoSteps(updates).counted_head(2) == (3, list(updates[:2]))
+    assert review_queue.ReadInTwoSteps(updates).counted_slice(0, 2) == (3, list(updates[:2]))
 
 
 def test_each_filters_counts_are_those_of_the_queue_with_the_other_filters_applied(world, django_assert_num_queries):
