@@ -756,7 +756,7 @@ class ProgressUpdate(TimeStampedModel):
             models.Index(fields=["period", "state"], name="update_period_state_idx"),
             # A period's updates by their pair: the pairs missing an update, compared in index order.
             models.Index(fields=["period", "activity", "office"], name="update_period_pair_idx"),
-            # The review queue in its order (``review_queue.ReadInTwoSteps``): the updates waiting, read from the
+            # The review queue in its order (``paging.ReadInTwoSteps``): the updates waiting, read from the
             # index alone, without their text.
             models.Index(
                 fields=["period", "submitted_at", "id"],

@@ -9,9 +9,6 @@ officer's home card and the "next update" after a review.
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.core.exceptions import EmptyResultSet
-from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -128,76 +125,6 @@ def queue(user, filters: QueueFilters):
     )
 
 
-class ReadInTwoSteps:
-    """A queue (or another list: the register sorted by RAG) read as a page of its ids first, then those rows
-    alone, for ``Paginator`` and slices.
-
-    Sorting thousands of waiting updates by their period's start to show the first ten read each whole
-    row, its narrative and comments included; their ids come from ``update_waiting_idx`` alone, and only
-    the rows shown are read whole.
-    """
-
-    ordered = True
-
-    def __init__(self, queryset):
-        self.queryset = queryset
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __getitem__(self, window: slice) -> list:
-        ids = list(self.queryset.values_list("pk", flat=True)[window])
-        return list(self.queryset.filter(pk__in=ids)) if ids else []
-
-    def counted_slice(self, start: int, size: int) -> tuple[int, list]:
-        """How many there are and the ``size`` rows from ``start``, as ``count()`` and ``[start:start + size]``
-        give them.
-
-        The ids and their order's keys are read once into a materialized list that is counted and cut:
-        counting and cutting the queue apart would join and filter every waiting update twice. A window past
-        the last row is counted apart.
-        """
-        terms = self.queryset.query.order_by
-        if not terms or not all(isinstance(term, str) for term in terms):
-            # An order from the model's Meta, or by expressions: counted and cut apart.
-            return self.count(), self[start : start + size]
-        keys = [f"key{index}" for index in range(len(terms))]
-        listed = self.queryset.annotate(**{key: F(term.lstrip("-")) for key, term in zip(keys, terms, strict=True)})
-        order = ", ".join(
-            f"{key} {'DESC' if term.startswith('-') else 'ASC'}" for key, term in zip(keys, terms, strict=True)
-        )
-        try:
-            sql, params = listed.values_list("pk", *keys).order_by().query.sql_with_params()
-        except EmptyResultSet:
-            return 0, []
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH listed (row_id, {', '.join(keys)}) AS MATERIALIZED ({sql}) "  # noqa: S608  # nosec B608  # the ORM's own SQL and the keys' names
-                f"SELECT (SELECT COUNT(*) FROM listed), row_id FROM listed ORDER BY {order} LIMIT %s OFFSET %s",
-                [*params, size, start],
-            )
-            rows = cursor.fetchall()
-        if not rows:
-            return (self.count() if start else 0), []
-        return rows[0][0], list(self.queryset.filter(pk__in=[row_id for _count, row_id in rows]))
-
-
-def page_of(items, per_page: int, number) -> Page:
-    """The page ``Paginator(items, per_page).get_page(number)`` gives; of ``ReadInTwoSteps`` items, counted and
-    cut in one pass (``counted_slice``) where the page asked for holds rows."""
-    paginator = Paginator(items, per_page)
-    try:
-        wanted = int(number)
-    except (TypeError, ValueError):
-        wanted = 1
-    if isinstance(items, ReadInTwoSteps) and wanted >= 1:
-        paginator.count, rows = items.counted_slice((wanted - 1) * per_page, per_page)
-        if rows or wanted == 1:
-            return Page(rows, wanted, paginator)
-    # Not a number, or a page past the last: the first or the last page, as ``get_page`` gives them.
-    return paginator.get_page(number)
-
-
 def next_after(user, filters: QueueFilters, done: ProgressUpdate) -> ProgressUpdate | None:
     """The update to open after reviewing ``done``: the one after it in the same filtered queue (one the
     officer skipped stays behind), else the first still waiting."""
@@ -224,9 +151,10 @@ def facets(user, filters: QueueFilters) -> dict[str, list[dict]]:
     filters applied.
 
     One query counts the queue (its "mine" and "flagged" filters applied) by every combination of the four
-    filters' choices, a few thousand at most (open periods × focus areas × offices); each filter's counts are
-    the sums of the combinations that the other filters keep. A query a filter counted the whole queue four
-    times: at scale L, 10,000 updates waiting, 14 ms each.
+    filters' choices, a few thousand at most (the periods of the queue × focus areas × offices); each filter's
+    counts are the sums of the combinations that the other filters keep. A query a filter counted the whole
+    queue four times: at scale L, 10,000 updates waiting, 14 ms each. The choices are in the order of their
+    codes' characters (ASCII letters, digits and hyphens), as Python sorts them.
     """
     unfaceted = QueueFilters(mine=filters.mine, flagged=filters.flagged)
     keys = {}

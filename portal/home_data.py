@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from actionplan import review_queue
 from actionplan.models import RAG, Activity, ProgressUpdate, ReportingPeriod
+from actionplan.paging import ReadInTwoSteps
 from steering.models import ActionItem, Meeting
 
 HOME_ROWS = 10
@@ -46,7 +47,7 @@ def for_officer(user, plan) -> dict:
     # Missing updates are those of the latest period already due, not of the quarter still running.
     period = ReportingPeriod.objects.filter(plan=plan, due_on__lt=timezone.localdate()).order_by("-due_on").first()
     filters = review_queue.QueueFilters.from_query({}, user)
-    queue_count, queue_head = review_queue.ReadInTwoSteps(review_queue.queue(user, filters)).counted_slice(0, HOME_ROWS)
+    queue_count, queue_head = ReadInTwoSteps(review_queue.queue(user, filters)).counted_slice(0, HOME_ROWS)
     standing = Activity.objects.with_latest_update().order_by("code")
     # Off track, or missing an update: two lists, each read in code order until ten are found. As one
     # condition (one or the other), the planner hashes every missing pair of the plan before the first row.

@@ -340,7 +340,7 @@ def read_codes(serializer: serializers.Serializer, bodies: list) -> dict:
         codes = {code for body in bodies for code in _values_at(body, path) if _code(code)}
         if not codes:
             continue
-        # Unordered: a code names one row, and an ordering compiled for nothing is a tenth of a creation's time.
+        # Unordered: a code names one row, and compiling the model's ordering hashes every selected column.
         found = {
             getattr(row, field.slug_field): row
             for row in field.get_queryset().order_by().filter(**{f"{field.slug_field}__in": codes})

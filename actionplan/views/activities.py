@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from actionplan import charts, exports, register_choices, review_queue, services
+from actionplan import charts, exports, paging, register_choices, services
 from actionplan.filters import ActivityRegisterFilter
 from actionplan.models import Activity, FocusArea, ProgressUpdate, ReportingPeriod
 from audit import services as audit
@@ -43,7 +43,7 @@ def activity_list(request):
             label=request.GET.urlencode(),
         )
         return maker(activities, filename)
-    page = review_queue.page_of(_paged(request, activities), PAGE_SIZE, request.GET.get("page"))
+    page = paging.page_of(_paged(request, activities), PAGE_SIZE, request.GET.get("page"))
     # Read once here (the template then iterates the same list): each restricted row shown is logged.
     audit.record_restricted_rows(request, page)
     query = request.GET.copy()
@@ -75,7 +75,7 @@ def _paged(request, activities):
     rows alone are read whole (at scale L, sorted by RAG: 80 → 44 ms); else one query reads the page."""
     sorts = request.GET.get("sort", "").split(",")
     if any(sort.lstrip("-") in SORTS_BY_STANDING for sort in sorts) or request.GET.get("page", "1") != "1":
-        return review_queue.ReadInTwoSteps(activities)
+        return paging.ReadInTwoSteps(activities)
     return activities
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actionplan import review_queue, services
+from actionplan import paging, review_queue, services
 from actionplan.forms import ApproveForm, ReturnForm
 from actionplan.models import ProgressUpdate
 from audit import services as audit
@@ -44,9 +44,9 @@ def queue(request):
     _officer(request)
     filters = review_queue.QueueFilters.from_query(request.GET, request.user)
     items = review_queue.queue(request.user, filters)
-    page = review_queue.page_of(review_queue.ReadInTwoSteps(items), PAGE_SIZE, request.GET.get("page"))
+    page = paging.page_of(paging.ReadInTwoSteps(items), PAGE_SIZE, request.GET.get("page"))
     stuck = review_queue.stuck_in_locked_periods(review_queue.waiting(request.user))
-    stuck_shown = review_queue.ReadInTwoSteps(
+    stuck_shown = paging.ReadInTwoSteps(
         stuck.select_related("activity", "period", "office").order_by("period__starts_on", "submitted_at", "pk")
     )[:STUCK_SHOWN]
     # The restricted updates listed, in the queue's page and among those stuck, in one INSERT.

@@ -29,7 +29,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
         candidates = (
             ApiToken.objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
             .select_related("user")
-            .order_by()  # a key names one token: knox's ordering by creation would sort nothing
+            .order_by()  # the digest picks the token among those of its key: their order does not matter
             .annotate(group_names=roles.group_names_of("user"))
         )
         for auth_token in candidates:

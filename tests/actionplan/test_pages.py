@@ -125,6 +125,23 @@ def test_register_keeps_the_filter_in_page_links(as_user, world):
     assert "focus_area=CYB&amp;page=2" in response.content.decode()
 
 
+@pytest.mark.parametrize("sort", ["code", "-rag"])
+@pytest.mark.parametrize("page", ["3", "99999999999999999999"])
+def test_a_register_page_past_the_last_shows_the_last(as_user, world, sort, page):
+    # Sorted by a field or by how the activities stand: read in two steps, counted and cut apart or together.
+    ActivityFactory.create_batch(30, objective=world.objective)
+    response = as_user(world.officer).get(reverse("activity-list"), {"sort": sort, "page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == 2
+    assert len(response.context["page"]) == 34 - 25
+
+
+def test_a_review_queue_page_past_the_last_shows_the_last(as_user, world):
+    response = as_user(world.officer).get(reverse("review-queue"), {"page": "99999999999999999999"})
+    assert response.status_code == 200
+    assert response.context["page"].number == 1
+
+
 def test_register_with_an_unknown_status_says_so(as_user, world):
     response = as_user(world.officer).get(reverse("activity-list"), {"status": "sleeping"})
     assert response.status_code == 200
