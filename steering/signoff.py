@@ -367,7 +367,7 @@ def sign(*, by, subject, party: str | None = None, round: int | None = None, kin
         )
     registered.check(subject, by, Signature.Decision.SIGNED)
     signature = _record(signoff, party=mine, decision=Signature.Decision.SIGNED, signer=by, signed_at=timezone.now())
-    if set(signoff.signatures.values_list("party", flat=True)) >= set(PARTIES):
+    if not signoff.parties_awaited(signoff.signatures.only("party")):
         signoff.state, signoff.closed_at = SignOff.State.APPROVED, signature.signed_at
         signoff.save(update_fields=["state", "closed_at", "updated_at"])
         registered.approved(subject, signoff)
