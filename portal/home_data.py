@@ -7,7 +7,7 @@ from django.db.models import Case, Exists, OuterRef, Prefetch, Subquery, When
 from django.utils import timezone
 
 from actionplan import review_queue
-from actionplan.models import RAG, Activity, ProgressUpdate, ReportingPeriod
+from actionplan.models import RAG, ActionPlan, Activity, ProgressUpdate, ReportingPeriod
 from actionplan.paging import ReadInTwoSteps
 from steering.models import ActionItem, Meeting
 
@@ -19,7 +19,8 @@ HOME_PAIRS = 20
 # pair and of a person (``people.person``): their other columns, an update's texts above all, are not read.
 ACTIVITY_SHOWN = ("activity__code", "activity__title", "activity__language")
 SHOWN = (*ACTIVITY_SHOWN, "period__code")
-PAIR_SHOWN = (*ACTIVITY_SHOWN, "office__code", "office__name")
+# A pair's activity's sensitivity too: the page of what is due logs each restricted one it lists.
+PAIR_SHOWN = (*ACTIVITY_SHOWN, "activity__sensitivity", "office__code", "office__name")
 PERSON = ("first_name", "last_name", "username")
 
 ActivityOffice = Activity.implementing_offices.through
@@ -93,6 +94,14 @@ def latest_open_period(plan) -> ReportingPeriod | None:
     return ReportingPeriod.objects.filter(plan=plan, state=ReportingPeriod.State.OPEN).order_by("-starts_on").first()
 
 
+def period_due(code: str | None) -> ReportingPeriod | None:
+    """The open period ``code`` names, or without a code the current plan's latest open one (``latest_open_period``);
+    None when there is no such period."""
+    if code:
+        return ReportingPeriod.objects.filter(code=code, state=ReportingPeriod.State.OPEN).first()
+    return latest_open_period(ActionPlan.objects.current())
+
+
 def _pairs(user, period):
     """The (activity, office) pairs of the user's offices in the period's plan, each with the id of its update
     for the period if one is written."""
@@ -116,15 +125,6 @@ def due_pairs(user, period):
     )
 
 
-def with_state_labels(pairs) -> list:
-    """The pairs of ``due_pairs``, each with the label of its update's state in the reader's language
-    (``state_label``)."""
-    pairs = list(pairs)
-    for pair in pairs:
-        pair.state_label = State(pair.update_state).label if pair.update_state else ""
-    return pairs
-
-
 def _first_pairs(pairs) -> tuple[list, bool]:
     """The first ``HOME_PAIRS`` of the pairs, and whether there are more: one row more read, no count."""
     rows = list(pairs[: HOME_PAIRS + 1])
@@ -136,7 +136,6 @@ def for_reporter(user, period) -> dict:
     # join of its memberships, which would double the planning of each list below.
     mine = ProgressUpdate.objects.visible_to(user)
     due, more_due = _first_pairs(due_pairs(user, period)) if period is not None else ([], False)
-    due = with_state_labels(due)
     return {
         "due": due,
         "more_due": more_due,

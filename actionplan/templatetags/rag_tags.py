@@ -25,6 +25,13 @@ STATE_BADGES = {
 }
 
 
+@register.filter
+def state_label(value) -> str:
+    """``{{ pair.update_state|state_label }}``: an update's state, read as its stored value (an annotation), in
+    the reader's language; nothing for none."""
+    return ProgressUpdate.State(value).label if value else ""
+
+
 @register.simple_tag
 def state(update):
     """``{% state update %}``: the update's state as a coloured badge; a tag, as ``rag`` is, since the activity

@@ -19,11 +19,11 @@ from actionplan import evidence as evidence_files
 from actionplan import services
 from actionplan.files import served_as
 from actionplan.forms import TEXT_MAX_LENGTH, ApproveForm, CommentForm, EvidenceForm, ReturnForm, UpdateForm
-from actionplan.models import ActionPlan, Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
+from actionplan.models import Activity, Evidence, Indicator, ProgressUpdate, ReportingPeriod
 from audit import services as audit
 from portal import ratelimit, storage
 from portal.errors import DomainError, NeedsConfirmation
-from portal.home_data import due_pairs, latest_open_period, with_state_labels
+from portal.home_data import due_pairs, period_due
 from portal.models import Office
 from portal.roles import is_officer
 
@@ -395,15 +395,12 @@ def evidence_download(request, pk):
 def due_updates(request):
     """List every (activity, office) pair of the user's offices due for an open period (the one ``?period=``
     names, else the current plan's latest), with its update when one is written: the home lists the first."""
-    code = request.GET.get("period")
-    if code:
-        period = get_object_or_404(ReportingPeriod, code=code, state=ReportingPeriod.State.OPEN)
-    else:
-        period = latest_open_period(ActionPlan.objects.current())
+    period = period_due(request.GET.get("period"))
     if period is None:
-        raise Http404("No reporting period is open.")
+        raise Http404("No such reporting period is open.")
     page = Paginator(due_pairs(request.user, period), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = with_state_labels(page.object_list)
+    # A full list, not a home's short one: each restricted activity it shows is logged.
+    audit.record_restricted_rows(request, [pair.activity for pair in page])
     query = urlencode({"period": period.code})
     return render(request, "actionplan/due_updates.html", {"period": period, "page": page, "period_query": query})
 

@@ -112,6 +112,13 @@ def test_the_plan_pages_listing_activities_log_the_restricted_rows_they_show(as_
     assert events() == [("reporter.roseap", "restricted_view", "activity", "CYB-1.2", ADDRESS)]
 
 
+def test_the_page_of_what_is_due_logs_the_restricted_activities_it_lists(as_user, world):
+    client = as_user(world.reporter)
+    response = client.get(reverse("due-updates"), {"period": world.period.code}, REMOTE_ADDR=ADDRESS)
+    assert response.status_code == 200
+    assert events() == [("reporter.roseap", "restricted_view", "activity", "CYB-1.2", ADDRESS)]
+
+
 def test_my_updates_and_the_review_queue_log_the_restricted_updates_they_list(as_user, world):
     mine = factories.ProgressUpdateFactory(activity=world.restricted, period=world.period, office=world.office)
     factories.ProgressUpdateFactory(activity=world.activity, period=world.period, office=world.office)
