@@ -1,9 +1,10 @@
 """The OpenAPI schema is generated and rendered once, on its first request, and then served from memory."""
 
 import pytest
-import yaml
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
+
+from tests.conftest import read_yaml
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_every_caller_gets_the_same_schema_whoever_asked_first(api, world, gener
 
 
 def test_the_json_and_yaml_schemas_come_from_one_generation(client, db, generations):
-    as_yaml = yaml.safe_load(client.get("/api/v1/schema/").content)
+    as_yaml = read_yaml(client.get("/api/v1/schema/").content)
     as_json = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
     assert as_yaml == as_json
@@ -100,7 +101,7 @@ def test_each_format_is_rendered_once_from_the_one_schema(client, db, generation
         # Parameters of the Accept header do not make another rendering (nor another entry in memory).
         indented = client.get("/api/v1/schema/?format=json", HTTP_ACCEPT="application/json; indent=1")
 
-    assert yaml.safe_load(as_yaml.content) == as_json.json() == indented.json()
+    assert read_yaml(as_yaml.content) == as_json.json() == indented.json()
     assert as_json["Content-Type"] == "application/vnd.oai.openapi+json"
     assert len(generations) == 1
     assert sorted(renderings) == ["json", "json", "yaml"]  # the two JSON media types, and YAML

@@ -1,10 +1,10 @@
 """The OpenAPI schema tells the truth about what the API requires and refuses, and the API does as it says."""
 
 import pytest
-import yaml
 
 from actionplan.models import ProgressUpdate
 from steering.models import ProgressReport
+from tests.conftest import read_yaml
 from tests.factories import ProgressReportFactory, ProgressUpdateFactory
 
 LISTS = ["/api/v1/activities/", "/api/v1/updates/", "/api/v1/periods/", "/api/v1/offices/", "/api/v1/reports/"]
@@ -26,7 +26,7 @@ STRICT_REQUESTS = [
 def schema(world, api):
     response = api(world.reporter).get("/api/v1/schema/")
     assert response.status_code == 200
-    return yaml.safe_load(response.content)
+    return read_yaml(response.content)
 
 
 def parameter(operation, name):

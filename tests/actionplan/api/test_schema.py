@@ -1,15 +1,16 @@
 """The OpenAPI 3 schema documents every endpoint, and its docs pages load nothing from the internet."""
 
 import pytest
-import yaml
 from django.core.management import call_command
+
+from tests.conftest import read_yaml
 
 
 @pytest.fixture
 def schema(world, api):
     response = api(world.reporter).get("/api/v1/schema/")
     assert response.status_code == 200
-    return yaml.safe_load(response.content)
+    return read_yaml(response.content)
 
 
 def test_schema_generates_without_warnings_and_validates(tmp_path):
