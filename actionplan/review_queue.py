@@ -48,6 +48,26 @@ def mine(user) -> Q:
     return Q(activity__responsible_officer=user) | Q(activity__objective__focus_area__in=led)
 
 
+@dataclass(frozen=True)
+class CodeFilter:
+    """A filter of the queue by a row named by its code in the URL: a period, a focus area, an office or an
+    organisation."""
+
+    name: str  # the URL's parameter and the filters' attribute
+    model: type
+    label: str
+    path: str  # from an update to the row
+    shown_by: str = "name"  # the row's field its choice is shown by
+
+
+CODE_FILTERS = (
+    CodeFilter("period", ReportingPeriod, gettext_lazy("period"), "period", shown_by="code"),
+    CodeFilter("focus_area", FocusArea, gettext_lazy("focus area"), "activity__objective__focus_area"),
+    CodeFilter("office", Office, gettext_lazy("office"), "office"),
+    CodeFilter("organization", Organization, gettext_lazy("organisation"), "office__organization"),
+)
+
+
 @dataclass
 class QueueFilters:
     """The queue's filters, read from the URL; unknown codes are dropped with a notice."""
@@ -60,27 +80,20 @@ class QueueFilters:
     flagged: bool = False
     notices: list[str] = field(default_factory=list)
 
-    LOOKUPS = (
-        ("period", ReportingPeriod, gettext_lazy("period")),
-        ("focus_area", FocusArea, gettext_lazy("focus area")),
-        ("office", Office, gettext_lazy("office")),
-        ("organization", Organization, gettext_lazy("organisation")),
-    )
-
     @classmethod
     def from_query(cls, query, user) -> "QueueFilters":
         """Read the filters; "mine" is on by default when the officer has updates of its own waiting."""
         filters = cls(flagged=query.get("flagged") == "1")
-        for name, model, label in cls.LOOKUPS:
+        for each in CODE_FILTERS:
             # No code holds a NUL (PostgreSQL refuses one in a query): such a filter is unknown.
-            code = query.get(name, "").replace("\x00", "\ufffd")
+            code = query.get(each.name, "").replace("\x00", "\ufffd")
             if code:
-                found = model.objects.filter(code=code).first()
+                found = each.model.objects.filter(code=code).first()
                 if found is None:
                     filters.notices.append(
-                        _("Unknown %(what)s %(code)s: that filter is ignored.") % {"what": label, "code": code}
+                        _("Unknown %(what)s %(code)s: that filter is ignored.") % {"what": each.label, "code": code}
                     )
-                setattr(filters, name, found)
+                setattr(filters, each.name, found)
         if query.get("mine") in ("0", "1"):
             filters.mine = query["mine"] == "1"
         else:
@@ -88,14 +101,9 @@ class QueueFilters:
         return filters
 
     def apply(self, queryset, user):
-        if self.period:
-            queryset = queryset.filter(period=self.period)
-        if self.focus_area:
-            queryset = queryset.filter(activity__objective__focus_area=self.focus_area)
-        if self.office:
-            queryset = queryset.filter(office=self.office)
-        if self.organization:
-            queryset = queryset.filter(office__organization=self.organization)
+        for each in CODE_FILTERS:
+            if (chosen := getattr(self, each.name)) is not None:
+                queryset = queryset.filter(**{each.path: chosen})
         if self.mine:
             queryset = queryset.filter(mine(user))
         if self.flagged:
@@ -105,10 +113,7 @@ class QueueFilters:
     def as_query(self, **changes) -> str:
         """The filters as a URL query, with ``changes`` applied (None drops a filter)."""
         values = {
-            "period": self.period.code if self.period else None,
-            "focus_area": self.focus_area.code if self.focus_area else None,
-            "office": self.office.code if self.office else None,
-            "organization": self.organization.code if self.organization else None,
+            **{each.name: getattr(getattr(self, each.name), "code", None) for each in CODE_FILTERS},
             "mine": "1" if self.mine else "0",
             "flagged": "1" if self.flagged else None,
         }
@@ -137,15 +142,6 @@ def next_after(user, filters: QueueFilters, done: ProgressUpdate) -> ProgressUpd
     return after.first() or waiting_now.first()
 
 
-# Each filter's choices: the code and the name of each, as the queue's rows name them.
-FACETS = {
-    "period": ("period__code", "period__code"),
-    "focus_area": ("activity__objective__focus_area__code", "activity__objective__focus_area__name"),
-    "office": ("office__code", "office__name"),
-    "organization": ("office__organization__code", "office__organization__name"),
-}
-
-
 def facets(user, filters: QueueFilters) -> dict[str, list[dict]]:
     """For each filter, its choices (code and name) with how many updates each would show, the other
     filters applied.
@@ -158,14 +154,15 @@ def facets(user, filters: QueueFilters) -> dict[str, list[dict]]:
     """
     unfaceted = QueueFilters(mine=filters.mine, flagged=filters.flagged)
     keys = {}
-    for name, (code, label) in FACETS.items():
-        keys[f"{name}_code"], keys[f"{name}_name"] = F(code), F(label)
+    for each in CODE_FILTERS:
+        keys[f"{each.name}_code"] = F(f"{each.path}__code")
+        keys[f"{each.name}_name"] = F(f"{each.path}__{each.shown_by}")
     combinations = list(
         unfaceted.apply(actionable(waiting(user)), user).values(**keys).annotate(n=Count("pk")).order_by()
     )
-    chosen = {name: getattr(filters, name).code for name in FACETS if getattr(filters, name) is not None}
+    chosen = {each.name: getattr(filters, each.name).code for each in CODE_FILTERS if getattr(filters, each.name)}
     counted = {}
-    for name in FACETS:
+    for name in (each.name for each in CODE_FILTERS):
         others = [(other, code) for other, code in chosen.items() if other != name]
         choices = {}
         for row in combinations:

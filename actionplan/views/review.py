@@ -60,8 +60,8 @@ def queue(request):
             "filters": filters,
             "facets": facets,
             "filter_fields": [
-                (name, label, facets[name], getattr(getattr(filters, name), "code", ""))
-                for name, _model, label in review_queue.QueueFilters.LOOKUPS
+                (each.name, each.label, facets[each.name], getattr(getattr(filters, each.name), "code", ""))
+                for each in review_queue.CODE_FILTERS
             ],
             "page": page,
             "query": query,
