@@ -110,10 +110,15 @@ class QueueFilters:
             queryset = queryset.exclude(warnings=[])
         return queryset
 
+    def chosen_codes(self) -> dict[str, str]:
+        """The code of each filter chosen, by the filter's name."""
+        return {each.name: chosen.code for each in CODE_FILTERS if (chosen := getattr(self, each.name)) is not None}
+
     def as_query(self, **changes) -> str:
         """The filters as a URL query, with ``changes`` applied (None drops a filter)."""
+        chosen = self.chosen_codes()
         values = {
-            **{each.name: getattr(getattr(self, each.name), "code", None) for each in CODE_FILTERS},
+            **{each.name: chosen.get(each.name) for each in CODE_FILTERS},
             "mine": "1" if self.mine else "0",
             "flagged": "1" if self.flagged else None,
         }
@@ -160,7 +165,7 @@ def facets(user, filters: QueueFilters) -> dict[str, list[dict]]:
     combinations = list(
         unfaceted.apply(actionable(waiting(user)), user).values(**keys).annotate(n=Count("pk")).order_by()
     )
-    chosen = {each.name: getattr(filters, each.name).code for each in CODE_FILTERS if getattr(filters, each.name)}
+    chosen = filters.chosen_codes()
     counted = {}
     for name in (each.name for each in CODE_FILTERS):
         others = [(other, code) for other, code in chosen.items() if other != name]

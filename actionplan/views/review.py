@@ -53,6 +53,7 @@ def queue(request):
     audit.record_restricted_rows(request, [*page, *stuck_shown])
     query = filters.as_query()
     facets = review_queue.facets(request.user, filters)
+    chosen = filters.chosen_codes()
     return render(
         request,
         "actionplan/review_queue.html",
@@ -60,7 +61,7 @@ def queue(request):
             "filters": filters,
             "facets": facets,
             "filter_fields": [
-                (each.name, each.label, facets[each.name], getattr(getattr(filters, each.name), "code", ""))
+                (each.name, each.label, facets[each.name], chosen.get(each.name, ""))
                 for each in review_queue.CODE_FILTERS
             ],
             "page": page,
