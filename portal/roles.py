@@ -7,7 +7,8 @@ ask as often as they like.
 
 from django.contrib.auth.models import Group
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
+from django.db import connections
+from django.db.models import OuterRef, QuerySet
 
 from .models import Role
 
@@ -24,15 +25,21 @@ def group_names(user) -> frozenset[str]:
     return cached
 
 
-def group_names_of(user_field: str) -> ArraySubquery:
-    """The names of the groups of the user a query's ``user_field`` names, to read with its rows and hand
-    to ``remember_group_names``: the user's roles without a query of their own."""
-    return ArraySubquery(Group.objects.filter(user=OuterRef(user_field)).values("name"))
+def with_group_names(rows: QuerySet, user_field: str) -> QuerySet:
+    """``rows``, each with the names of the groups of the user its ``user_field`` names, to hand to
+    ``remember_group_names``: the user's roles without a query of their own. PostgreSQL reads them in the
+    rows' statement, as an array; SQLite has no arrays, so there they are read when first asked."""
+    if connections[rows.db].vendor != "postgresql":
+        return rows
+    return rows.annotate(_group_names=ArraySubquery(Group.objects.filter(user=OuterRef(user_field)).values("name")))
 
 
-def remember_group_names(user, names) -> None:
-    """Keep the names of the user's groups read with it (``group_names_of``) as those ``group_names`` answers."""
-    user._portal_group_names = frozenset(names)
+def remember_group_names(user, row) -> None:
+    """Keep the names of the user's groups read with ``row`` (``with_group_names``) as those ``group_names``
+    answers."""
+    names = getattr(row, "_group_names", None)
+    if names is not None:
+        user._portal_group_names = frozenset(names)
 
 
 def is_officer(user) -> bool:

@@ -3,8 +3,8 @@
 knox deletes the user's expired tokens whenever one of them is used: a read of all of them, on every call
 a field office's system makes. Here a call checks the expiry of the token it presents alone (an expired one is
 deleted and refused, as knox does), and the others are deleted by the daily purge (``purge_expired_tokens``).
-The token is read with its user and the names of the user's groups, which every call asks next (what may
-the user read: ``portal.roles``).
+The token is read with its user and, on PostgreSQL, the names of the user's groups, which every call asks
+next (what may the user read: ``portal.roles``).
 """
 
 import binascii
@@ -26,11 +26,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
     def authenticate_credentials(self, token: bytes):
         # knox's, but for the query.
         token = token.decode("utf-8")
-        candidates = (
+        candidates = roles.with_group_names(
             ApiToken.objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
             .select_related("user")
-            .order_by()  # the digest picks the token among those of its key: their order does not matter
-            .annotate(group_names=roles.group_names_of("user"))
+            .order_by(),  # the digest picks the token among those of its key: their order does not matter
+            "user",
         )
         for auth_token in candidates:
             if self._cleanup_token(auth_token):
@@ -42,7 +42,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
             if compare_digest(digest, auth_token.digest):
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
-                roles.remember_group_names(auth_token.user, auth_token.group_names)
+                roles.remember_group_names(auth_token.user, auth_token)
                 return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(_("Invalid token."))
 

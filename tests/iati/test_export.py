@@ -253,12 +253,13 @@ def test_each_chunk_of_activities_takes_the_same_queries(api, published, chunk_o
         counts.append(len(queries))
         grow(published, 2)
 
-    # The token with its user's groups; the focus of the export: the plan, its activities' keys,
-    # its periods, the reporting organisation's name, the countries' codes; last, the access-log insert.
+    # The token with its user's groups (SQLite, without arrays, reads the groups apart); the focus of the
+    # export: the plan, its activities' keys, its periods, the reporting organisation's name, the countries'
+    # codes; last, the access-log insert.
     # Then per chunk of activities: the activities (with their objective, focus area, lead and last change),
     # their partners, offices (with their organisation), countries, indicators, the breakdowns, the public
     # files, the kept figures, the targets.
-    fixed, per_chunk = 7, 9
+    fixed, per_chunk = (7 if connection.vendor == "postgresql" else 8), 9
     assert counts == [fixed + per_chunk, fixed + 2 * per_chunk, fixed + 3 * per_chunk]
 
 

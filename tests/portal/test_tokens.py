@@ -83,7 +83,7 @@ def test_a_call_reads_the_token_it_presents_and_not_the_users_other_tokens(user)
 
 
 @pytest.mark.parametrize("officer", [False, True])
-def test_a_call_knows_its_users_roles_from_the_token_read_alone(world, officer):
+def test_a_call_knows_its_users_roles_from_the_token_read_alone(world, officer, postgres):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
