@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from actionplan import figures
+from actionplan import figures, standings
 from actionplan.models import Indicator, Measurement, ProgressUpdate
 from tests import factories
 
@@ -77,6 +77,7 @@ def plan():
         name: factories.IndicatorFactory(activity=activity, code=f"FIG-1.1-{name}", **rules)
         for name, rules in RULES.items()
     }
+    measurements = []
     for office_name, by_quarter in VALUES.items():
         for quarter, value in by_quarter.items():
             decrease = DECREASE_VALUES.get((office_name, quarter))
@@ -86,7 +87,11 @@ def plan():
             for name, indicator in indicators.items():
                 reported = decrease if name == "DECREASE" else value
                 if reported is not None:
-                    Measurement.objects.create(update=update, indicator=indicator, value=Decimal(reported))
+                    measurements.append(Measurement(update=update, indicator=indicator, value=Decimal(reported)))
+    # Written at once, as a load is, and the kept figures computed once after (each measurement of an
+    # approved update saved alone recomputes its indicator's figures: a tenth of a second per test).
+    Measurement.objects.bulk_create(measurements)
+    standings.refresh(plan_id=the_plan.pk)
     return SimpleNamespace(
         plan=the_plan, area=area, objective=objective, activity=activity, offices=offices, periods=periods,
         indicators=indicators,

@@ -3,7 +3,7 @@
 import pytest
 
 from sso import config
-from tests.portal.test_settings import manage
+from tests.portal.test_settings import manage, settings_read_with
 
 UNODC = {
     "OIDC_ORGANISATIONS": "UNODC",
@@ -71,11 +71,11 @@ def test_a_code_with_a_hyphen_takes_variables_with_an_underscore():
     assert (organisation.code, organisation.provider_id) == ("UN-ODC", "un-odc")
 
 
-def test_startup_with_a_half_given_organisation_stops_with_one_line_naming_the_variable():
-    result = manage("check", DEBUG="true", **{**UNODC, "OIDC_UNODC_CLIENT_ID": ""})
+def test_startup_with_a_half_given_organisation_stops_with_one_line_naming_the_variable(monkeypatch):
+    with pytest.raises(SystemExit) as stopped:
+        settings_read_with(monkeypatch, **{**UNODC, "OIDC_UNODC_CLIENT_ID": ""})
 
-    assert result.returncode != 0
-    assert result.stderr.strip() == (
+    assert str(stopped.value) == (
         "Configuration error: OIDC_UNODC_CLIENT_ID must be set: UNODC is listed in OIDC_ORGANISATIONS"
     )
 

@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 
+from actionplan import standings
+from actionplan.models import Measurement
 from tests import factories
 
 ON_TIME = datetime.datetime(2020, 7, 10, 9, tzinfo=datetime.UTC)
@@ -67,17 +69,25 @@ def reported(committee_world, media):
         )
 
     earlier = update(world.activity, world.locked_period, "approved", "on_track", submitted_at=LATE)
-    factories.MeasurementFactory(update=earlier, indicator=world.indicator, value=40)
     latest = update(
         world.activity, world.period, "approved", "off_track", percent_complete=70, narrative="Two workshops held."
     )
-    factories.MeasurementFactory(update=latest, indicator=world.indicator, value=100)
-    factories.MeasurementFactory(update=latest, indicator=world.second_indicator, value=50)
     update(world.restricted, world.period, "submitted", "at_risk", submitted_at=LATE)
     update(world.other_activity, world.period, "draft", "on_track", office=world.other_office)
     update(world.other_restricted, world.q3, "approved", "at_risk", office=world.other_office)
     toc = update(world.toc_activity, world.period, "approved", "on_track")
-    factories.MeasurementFactory(update=toc, indicator=world.toc_indicator, value=30)
+    # The approved values written at once, as a load is, and the kept figures computed once after: each
+    # measurement of an approved update saved alone recomputes its indicator's figures.
+    Measurement.objects.bulk_create(
+        factories.MeasurementFactory.build(update=measured, indicator=indicator, value=value)
+        for measured, indicator, value in [
+            (earlier, world.indicator, 40),
+            (latest, world.indicator, 100),
+            (latest, world.second_indicator, 50),
+            (toc, world.toc_indicator, 30),
+        ]
+    )
+    standings.refresh(plan_id=world.plan.pk)
     world.overdue_item = factories.ActionItemFactory(
         meeting=world.meeting, description="Send the assessment", due_on=datetime.date(2020, 1, 31)
     )
