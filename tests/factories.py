@@ -271,8 +271,6 @@ def grow_plan(world, count: int, *, state=ProgressUpdate.State.APPROVED, countri
     For the tests that count a page's queries at two sizes: written in bulk, as the demo data are (a handful of
     queries and no signals, whatever ``count``), then the kept standings refreshed, as ``seed_demo`` does.
     """
-    from actionplan import standings
-
     activities = Activity.objects.bulk_create(
         ActivityFactory.build(objective=world.objective, lead_organization=world.office.organization)
         for _ in range(count)
@@ -292,8 +290,20 @@ def grow_plan(world, count: int, *, state=ProgressUpdate.State.APPROVED, countri
         )
         for activity in activities
     )
-    Measurement.objects.bulk_create(
-        MeasurementFactory.build(update=update, indicator=indicator)
-        for update, indicator in zip(updates, indicators, strict=True)
+    write_measurements_at_once(
+        (
+            MeasurementFactory.build(update=update, indicator=indicator)
+            for update, indicator in zip(updates, indicators, strict=True)
+        ),
+        plan=world.plan,
     )
-    standings.refresh(plan_id=world.plan.pk)
+
+
+def write_measurements_at_once(measurements, *, plan) -> None:
+    """Write the measurements in one statement, as a load does, then recompute the plan's kept standings and
+    figures once, as ``seed_demo`` does: a measurement of an approved update saved alone recomputes its
+    indicator's figures (eight statements), which a fixture of many pays for each."""
+    from actionplan import standings
+
+    Measurement.objects.bulk_create(measurements)
+    standings.refresh(plan_id=plan.pk)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from actionplan import figures, standings
+from actionplan import figures
 from actionplan.models import Indicator, Measurement, ProgressUpdate
 from tests import factories
 
@@ -88,10 +88,7 @@ def plan():
                 reported = decrease if name == "DECREASE" else value
                 if reported is not None:
                     measurements.append(Measurement(update=update, indicator=indicator, value=Decimal(reported)))
-    # Written at once, as a load is, and the kept figures computed once after (each measurement of an
-    # approved update saved alone recomputes its indicator's figures: a tenth of a second per test).
-    Measurement.objects.bulk_create(measurements)
-    standings.refresh(plan_id=the_plan.pk)
+    factories.write_measurements_at_once(measurements, plan=the_plan)
     return SimpleNamespace(
         plan=the_plan, area=area, objective=objective, activity=activity, offices=offices, periods=periods,
         indicators=indicators,

@@ -4,8 +4,6 @@ import datetime
 
 import pytest
 
-from actionplan import standings
-from actionplan.models import Measurement
 from tests import factories
 
 ON_TIME = datetime.datetime(2020, 7, 10, 9, tzinfo=datetime.UTC)
@@ -76,18 +74,18 @@ def reported(committee_world, media):
     update(world.other_activity, world.period, "draft", "on_track", office=world.other_office)
     update(world.other_restricted, world.q3, "approved", "at_risk", office=world.other_office)
     toc = update(world.toc_activity, world.period, "approved", "on_track")
-    # The approved values written at once, as a load is, and the kept figures computed once after: each
-    # measurement of an approved update saved alone recomputes its indicator's figures.
-    Measurement.objects.bulk_create(
-        factories.MeasurementFactory.build(update=measured, indicator=indicator, value=value)
-        for measured, indicator, value in [
-            (earlier, world.indicator, 40),
-            (latest, world.indicator, 100),
-            (latest, world.second_indicator, 50),
-            (toc, world.toc_indicator, 30),
-        ]
+    factories.write_measurements_at_once(
+        [
+            factories.MeasurementFactory.build(update=measured, indicator=indicator, value=value)
+            for measured, indicator, value in [
+                (earlier, world.indicator, 40),
+                (latest, world.indicator, 100),
+                (latest, world.second_indicator, 50),
+                (toc, world.toc_indicator, 30),
+            ]
+        ],
+        plan=world.plan,
     )
-    standings.refresh(plan_id=world.plan.pk)
     world.overdue_item = factories.ActionItemFactory(
         meeting=world.meeting, description="Send the assessment", due_on=datetime.date(2020, 1, 31)
     )
