@@ -29,7 +29,7 @@ from portal.errors import (
     WrongState,
 )
 from portal.models import Membership, Office
-from portal.roles import is_officer
+from portal.roles import belongs_to_an_office, is_officer
 from webhooks import services as webhooks
 from webhooks.models import Event
 
@@ -64,7 +64,7 @@ def check_editable(update: ProgressUpdate):
 def check_may_write_updates(user) -> None:
     """Refuse, before anything it sent is read, a user who writes no update at all: neither a programme
     officer nor a member of an office (which office and activity an update names is checked with its body)."""
-    if not (is_officer(user) or user.memberships.exists()):
+    if not (is_officer(user) or belongs_to_an_office(user)):
         raise NotAllowed(_("Only the members of a field office and the programme officers write updates."))
 
 

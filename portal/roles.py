@@ -12,7 +12,7 @@ from django.db.models import OuterRef, QuerySet
 
 from .models import Role
 
-__all__ = ["Role", "group_names", "is_committee", "is_officer", "sees_whole_plan"]
+__all__ = ["Role", "belongs_to_an_office", "group_names", "is_committee", "is_officer", "sees_whole_plan"]
 
 
 def group_names(user) -> frozenset[str]:
@@ -40,6 +40,20 @@ def remember_group_names(user, row) -> None:
     names = getattr(row, "_group_names", None)
     if names is not None:
         user._portal_group_names = frozenset(names)
+
+
+def belongs_to_an_office(user) -> bool:
+    """Whether the user is a member of at least one office; read once a request, or with the user's API token."""
+    belongs = getattr(user, "_portal_belongs_to_an_office", None)
+    if belongs is None:
+        belongs = user.is_authenticated and user.memberships.exists()
+        user._portal_belongs_to_an_office = belongs
+    return belongs
+
+
+def remember_membership(user, belongs: bool) -> None:
+    """Keep whether the user belongs to an office, read with another row, as ``belongs_to_an_office`` answers."""
+    user._portal_belongs_to_an_office = belongs
 
 
 def is_officer(user) -> bool:

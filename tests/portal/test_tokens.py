@@ -101,6 +101,30 @@ def test_a_call_knows_its_users_roles_from_the_token_read_alone(world, officer, 
     assert [query for query in queries if "auth_user_groups" in query["sql"]] == [queries[0]]
 
 
+@pytest.mark.parametrize("member", [False, True])
+def test_the_token_read_in_one_statement_is_the_token_and_user_the_orm_reads_with_their_roles(world, member, postgres):
+    from django.contrib.auth import get_user_model
+
+    from portal.api.authentication import tokens_of_key
+    from portal.models import Membership
+
+    user = world.reporter if member else UserFactory(username="no-office")
+    user.groups.add(Group.objects.get(name=Role.PROGRAMME_OFFICER), Group.objects.get(name=Role.COMMITTEE_MEMBER))
+    token, _key = issue_token(user=user, name="M&E system", expires_in_days=30)
+
+    [read] = tokens_of_key(token.token_key)
+    assert Membership.objects.filter(user=user).exists() is member
+    for model, row, stored in [
+        (ApiToken, read, ApiToken.objects.get(pk=token.pk)),
+        (get_user_model(), read.user, get_user_model().objects.get(pk=user.pk)),
+    ]:
+        for field in model._meta.concrete_fields:
+            assert getattr(row, field.attname) == getattr(stored, field.attname), field.name
+        assert not row._state.adding
+    assert sorted(read._group_names) == sorted(user.groups.values_list("name", flat=True))
+    assert read.user_belongs_to_an_office is member
+
+
 def test_the_purge_deletes_the_expired_tokens_and_keeps_the_others(user):
     from portal.tasks import purge_expired_tokens
 
