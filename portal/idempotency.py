@@ -51,11 +51,7 @@ def replay_or_run(*, user, key: str, request_fingerprint: str, run: Callable[[],
         if not 200 <= response.status_code < 300:
             transaction.set_rollback(True)
             return response
-        IdempotencyKey.objects.filter(pk=claimed).update(
-            status_code=response.status_code,
-            body=json.loads(JSONRenderer().render(response.data) or b"null"),
-            headers={name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)},
-        )
+        _store(claimed, response)
         return response
 
 
@@ -75,6 +71,21 @@ def _claim(*, user, key: str, request_fingerprint: str) -> int | None:
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _store(claimed: int, response: Response) -> None:
+    """Keep the answer of the claimed key's request: its status, its body as JSON renders it, the headers replayed.
+
+    Written as the claim is, in SQL of its own: the body goes in as the renderer's text, where the ORM's
+    update parsed it back and encoded it again, on every request sent with a key.
+    """
+    headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+    body = (JSONRenderer().render(response.data) or b"null").decode()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {IdempotencyKey._meta.db_table} SET status_code = %s, body = %s, headers = %s WHERE id = %s",  # noqa: S608  # nosec B608  # the model's table; values are parameters
+            [response.status_code, body, json.dumps(headers), claimed],
+        )
 
 
 def reused(key: str) -> IdempotencyKeyReused:

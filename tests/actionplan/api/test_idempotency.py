@@ -29,6 +29,23 @@ def test_retry_with_the_same_key_returns_the_first_answer(world, api, body):
     assert ProgressUpdate.objects.count() == 1
 
 
+def test_a_replayed_answer_is_the_first_byte_for_byte_with_any_script_and_decimal(world, api, body):
+    # The answer is stored as the renderer wrote it: text of every script, a decimal and a quote come back as sent.
+    client = api(world.reporter)
+    written = {
+        **body,
+        "narrative": 'Formation à Dakar — تدريب في داكار — 达喀尔培训, "quoted" \\ back',
+        "measurements": [{"indicator": world.indicator.code, "value": "12.50"}],
+    }
+    first = client.post(URL, written, format="json", HTTP_IDEMPOTENCY_KEY="k-script")
+    retry = client.post(URL, written, format="json", HTTP_IDEMPOTENCY_KEY="k-script")
+
+    assert first.status_code == retry.status_code == 201, first.content
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.content == first.content
+    assert retry.json()["narrative"] == written["narrative"]
+
+
 def test_same_key_with_another_body_is_refused_naming_the_key(world, api, body):
     client = api(world.reporter)
     client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
