@@ -1,0 +1,28 @@
+"""Who reads which activities: ``Activity.objects.visible_to``, the one rule every page, API call and export uses."""
+
+from actionplan.models import Activity
+from tests.factories import ActivityFactory, MembershipFactory, OfficeFactory
+
+
+def codes(user):
+    return sorted(Activity.objects.visible_to(user).values_list("code", flat=True))
+
+
+def test_a_reporter_of_two_offices_reads_what_either_implements_once_each_and_nothing_else(world):
+    # An activity both offices implement is read once; one only a third office implements, not at all.
+    MembershipFactory(user=world.reporter, office=world.other_office)
+    shared = ActivityFactory(objective=world.objective, code="CYB-1.5")
+    shared.implementing_offices.add(world.office, world.other_office)
+    ActivityFactory(objective=world.objective, code="CYB-1.6").implementing_offices.add(OfficeFactory())
+
+    assert codes(world.reporter) == ["CYB-1.1", "CYB-1.2", "CYB-1.3", "CYB-1.4", "CYB-1.5"]
+
+
+def test_a_reporter_reads_its_offices_activities_restricted_ones_included(world):
+    assert codes(world.reporter) == ["CYB-1.1", "CYB-1.2"]
+    assert codes(world.other_reporter) == ["CYB-1.3", "CYB-1.4"]
+
+
+def test_a_user_of_no_office_reads_nothing_and_an_officer_or_committee_member_everything(world):
+    assert codes(world.outsider) == []
+    assert codes(world.officer) == codes(world.committee) == ["CYB-1.1", "CYB-1.2", "CYB-1.3", "CYB-1.4"]
