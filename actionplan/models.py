@@ -10,10 +10,10 @@ from django.db.models import F, Q
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from portal import countries
 from portal.errors import WrongState
+from portal.history import HistoricalRecords
 from portal.models import Country, Membership, Office, Organization, TimeStampedModel
 from portal.roles import is_officer, sees_whole_plan
 

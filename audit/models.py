@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actionplan.models import PeriodTarget
+from portal.history import HistoricalRecords
 
 
 class AccessEvent(models.Model):
@@ -59,4 +60,4 @@ class AccessEvent(models.Model):
 
 # Period targets are kept with their history here, beside the access log: a target that moved must say
 # who moved it, when and why (the indicator's own fields are in its history, in actionplan).
-simple_history.register(PeriodTarget, app="audit")
+simple_history.register(PeriodTarget, app="audit", records_class=HistoricalRecords)
