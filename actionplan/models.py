@@ -15,7 +15,7 @@ from portal import countries
 from portal.errors import WrongState
 from portal.history import HistoricalRecords
 from portal.models import Country, Membership, Office, Organization, TimeStampedModel
-from portal.roles import is_officer, sees_whole_plan
+from portal.roles import is_officer, office_ids_if_read, sees_whole_plan
 
 
 class RAG(models.TextChoices):
@@ -187,9 +187,12 @@ class ActivityQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         # The offices' ids read from the memberships, not through the offices: one join fewer for PostgreSQL to
-        # plan on every read of activities by a field reporter (0.4 ms of planning, now 0.27, at scale M).
+        # plan on every read of activities by a field reporter (0.4 ms of planning, now 0.27, at scale M). Read
+        # already with the user's API token, they are written in as they are: a subquery less to build.
+        offices = office_ids_if_read(user)
         implemented_by_users_office = Activity.implementing_offices.through.objects.filter(
-            activity=models.OuterRef("pk"), office__in=Membership.objects.filter(user=user).values("office_id")
+            activity=models.OuterRef("pk"),
+            office__in=Membership.objects.filter(user=user).values("office_id") if offices is None else offices,
         )
         return self.filter(models.Exists(implemented_by_users_office))
 

@@ -56,6 +56,19 @@ def remember_membership(user, belongs: bool) -> None:
     user._portal_belongs_to_an_office = belongs
 
 
+def remember_offices(user, office_ids) -> None:
+    """Keep the ids of the user's offices, read with another row (its API token): ``office_ids_if_read`` and
+    ``belongs_to_an_office`` answer from them."""
+    user._portal_office_ids = frozenset(office_ids)
+    user._portal_belongs_to_an_office = bool(office_ids)
+
+
+def office_ids_if_read(user) -> frozenset | None:
+    """The ids of the user's offices if they were read with another row (``remember_offices``), else None: the
+    visibility rules then read them in their own statement, as a subquery."""
+    return getattr(user, "_portal_office_ids", None)
+
+
 def is_officer(user) -> bool:
     return user.is_superuser or Role.PROGRAMME_OFFICER in group_names(user)
 

@@ -27,6 +27,7 @@ from actionplan.models import (
 from portal.api import rows
 from portal.api.strict import RefuseUnknownFields
 from portal.models import Office
+from portal.statements import rows_where_in
 from portal.templatetags.people import display_name
 
 # Longest narrative, challenges or next steps the API takes (characters).
@@ -307,6 +308,14 @@ class VisibleCodeField(serializers.SlugRelatedField):
         # and agreement, an office's organisation and country), read for nothing on every write.
         return visible.select_related(*self.related) if self.related else visible
 
+    def rows_named(self, codes) -> list:
+        """The rows the codes name among those the user may see, unordered (a code names one row, and compiling
+        the model's ordering hashes every selected column). Rows anyone may see with nothing read along (a
+        period, an office) are read in a statement written once (``portal.statements``)."""
+        if self.related or hasattr(self.model.objects, "visible_to"):
+            return list(self.get_queryset().order_by().filter(**{f"{self.slug_field}__in": codes}))
+        return rows_where_in(self.model, self.slug_field, codes)
+
     def to_internal_value(self, data):
         # A code read already for many bodies (``read_codes``) is not looked up again.
         known = self.context.get(KNOWN_ROWS, {}).get(self.kind)
@@ -340,11 +349,7 @@ def read_codes(serializer: serializers.Serializer, bodies: list) -> dict:
         codes = {code for body in bodies for code in _values_at(body, path) if _code(code)}
         if not codes:
             continue
-        # Unordered: a code names one row, and compiling the model's ordering hashes every selected column.
-        found = {
-            getattr(row, field.slug_field): row
-            for row in field.get_queryset().order_by().filter(**{f"{field.slug_field}__in": codes})
-        }
+        found = {getattr(row, field.slug_field): row for row in field.rows_named(codes)}
         known.setdefault(field.kind, {}).update({code: found.get(code) for code in codes})
     return known
 

@@ -122,6 +122,7 @@ def test_the_token_read_in_one_statement_is_the_token_and_user_the_orm_reads_wit
             assert getattr(row, field.attname) == getattr(stored, field.attname), field.name
         assert not row._state.adding
     assert sorted(read._group_names) == sorted(user.groups.values_list("name", flat=True))
+    assert sorted(read.user_office_ids) == sorted(Membership.objects.filter(user=user).values_list("office", flat=True))
     assert read.user_belongs_to_an_office is member
 
 
