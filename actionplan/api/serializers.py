@@ -3,6 +3,7 @@
 import functools
 from decimal import Decimal
 
+from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -310,9 +311,10 @@ class VisibleCodeField(serializers.SlugRelatedField):
 
     def rows_named(self, codes) -> list:
         """The rows the codes name among those the user may see, unordered (a code names one row, and compiling
-        the model's ordering hashes every selected column). Rows anyone may see with nothing read along (a
-        period, an office) are read in a statement written once (``portal.statements``)."""
-        if self.related or hasattr(self.model.objects, "visible_to"):
+        the model's ordering hashes every selected column). Rows of a model whose manager is Django's own (no
+        visibility rule, nothing left out) with nothing read along (a period, an office) are read in a statement
+        written once (``portal.statements``)."""
+        if self.related or type(self.model.objects) is not models.Manager:
             return list(self.get_queryset().order_by().filter(**{f"{self.slug_field}__in": codes}))
         return rows_where_in(self.model, self.slug_field, codes)
 

@@ -29,6 +29,22 @@ def reporter_api(world, api):
     return api(world.reporter)
 
 
+@pytest.mark.parametrize("persona", ["outsider", "committee"])
+def test_a_user_of_no_office_who_is_no_officer_is_refused_before_its_body_is_read(world, api, body, persona):
+    # Known from the token's row: the user's offices (none here) and groups. The body names a real activity.
+    response = api(getattr(world, persona)).post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY=f"no-office-{persona}")
+
+    assert_refused(response, 403)
+    assert "Only the members of a field office and the programme officers write updates." in response.content.decode()
+
+
+def test_a_reporter_who_left_its_office_is_refused_on_its_next_call_with_the_same_token(world, api, body):
+    client = api(world.reporter)
+    world.reporter.memberships.all().delete()
+
+    assert_refused(client.post(URL, body, format="json"), 403)
+
+
 def assert_refused(response, status, field=None):
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
