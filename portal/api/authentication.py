@@ -7,8 +7,9 @@ The token is read with its user, the names of the user's groups and the ids of t
 call asks next (what may the user read and write: ``portal.roles``).
 
 On PostgreSQL that statement is written here once, from the models' tables and columns: every API call
-runs it, and building it with the ORM (a join, an array of the groups, an EXISTS) took about a millisecond
-of the processor a call, the twelfth part of creating an update. Who may read what is not decided here.
+runs it, and building it with the ORM (a join, the groups and the offices as subqueries) took about a
+millisecond of the processor a call, the twelfth part of creating an update. Who may read what is not decided
+here: the roles and the visibility rules take what it read.
 """
 
 import binascii
