@@ -44,6 +44,9 @@ def remember_group_names(user, row) -> None:
 
 def belongs_to_an_office(user) -> bool:
     """Whether the user is a member of at least one office; read once a request, or with the user's API token."""
+    offices = office_ids_if_read(user)
+    if offices is not None:
+        return bool(offices)
     belongs = getattr(user, "_portal_belongs_to_an_office", None)
     if belongs is None:
         belongs = user.is_authenticated and user.memberships.exists()
@@ -60,7 +63,6 @@ def remember_offices(user, office_ids) -> None:
     """Keep the ids of the user's offices, read with another row (its API token): ``office_ids_if_read`` and
     ``belongs_to_an_office`` answer from them."""
     user._portal_office_ids = frozenset(office_ids)
-    user._portal_belongs_to_an_office = bool(office_ids)
 
 
 def office_ids_if_read(user) -> frozenset | None:
